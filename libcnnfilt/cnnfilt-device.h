@@ -1,0 +1,29 @@
+/* cnnfilt-device.h: where ops run
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib-object.h>
+
+G_BEGIN_DECLS
+
+/**
+ * CnnfiltDeviceKind:
+ * @CNNFILT_DEVICE_KIND_CPU: the host processor
+ *
+ * The kinds of device ops run on.
+ */
+typedef enum {
+  CNNFILT_DEVICE_KIND_CPU,
+} CnnfiltDeviceKind;
+
+#define CNNFILT_TYPE_DEVICE (cnnfilt_device_get_type ())
+G_DECLARE_FINAL_TYPE (CnnfiltDevice, cnnfilt_device, CNNFILT, DEVICE, GObject)
+
+CnnfiltDevice     *cnnfilt_device_get_default     (GError **error);
+CnnfiltDevice     *cnnfilt_device_new_from_string (const gchar *spec, GError **error);
+gchar            **cnnfilt_device_list            (void);
+CnnfiltDeviceKind  cnnfilt_device_get_kind        (CnnfiltDevice *device);
+const gchar       *cnnfilt_device_get_name        (CnnfiltDevice *device);
+const gchar       *cnnfilt_device_get_description (CnnfiltDevice *device);
+
+G_END_DECLS

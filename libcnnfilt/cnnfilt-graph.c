@@ -1,0 +1,697 @@
+/* cnnfilt-graph.c: DAGs of ops
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "cnnfilt-graph.h"
+#include "cnnfilt-error.h"
+
+#include <string.h>
+
+/**
+ * CnnfiltGraph:
+ *
+ * A directed acyclic graph of ops. Every node has a name and produces one
+ * tensor known by that name; a node's inputs are graph inputs or earlier
+ * nodes, so nodes are kept in an order in which they can run. Any node can
+ * be an output, which is how a model is cut at a layer.
+ *
+ * cnnfilt_graph_prepare() infers every shape for given input shapes and
+ * plans buffers: an intermediate tensor's buffer is handed to a later node
+ * once its last reader has run, so a chain of any length needs two buffers.
+ * cnnfilt_graph_run() prepares again only when the input shapes change, so
+ * a batch of same-sized images runs without allocating.
+ */
+
+typedef struct {
+  gchar *name;
+  CnnfiltOp *op;         /* NULL for a graph input */
+  guint *inputs;         /* node indices */
+  guint n_inputs;
+  CnnfiltShape shape;    /* inferred by prepare */
+  CnnfiltTensor *tensor; /* buffer while running; borrowed from slots or outputs */
+  guint last_use;        /* index of the last node reading it */
+  gboolean is_output;
+} Node;
+
+struct _CnnfiltGraph {
+  GObject parent_instance;
+  GPtrArray *nodes;       /* Node *, in insertion (= topological) order */
+  GHashTable *by_name;    /* name -> index + 1 */
+  GArray *inputs;         /* guint node indices */
+  GArray *outputs;        /* guint node indices */
+  GPtrArray *slots;       /* CnnfiltTensor *: reusable intermediate buffers */
+  GPtrArray *results;     /* CnnfiltTensor *: one per output */
+  CnnfiltShape *prepared; /* input shapes of the last prepare, or NULL */
+  CnnfiltDevice *device;
+};
+
+G_DEFINE_TYPE (CnnfiltGraph, cnnfilt_graph, G_TYPE_OBJECT)
+
+static void
+node_free (gpointer data)
+{
+  Node *node = data;
+  g_free (node->name);
+  g_clear_object (&node->op);
+  g_free (node->inputs);
+  g_free (node);
+}
+
+static void
+cnnfilt_graph_finalize (GObject *object)
+{
+  CnnfiltGraph *self = CNNFILT_GRAPH (object);
+  g_ptr_array_unref (self->nodes);
+  g_hash_table_unref (self->by_name);
+  g_array_unref (self->inputs);
+  g_array_unref (self->outputs);
+  g_ptr_array_unref (self->slots);
+  g_ptr_array_unref (self->results);
+  g_free (self->prepared);
+  g_clear_object (&self->device);
+  G_OBJECT_CLASS (cnnfilt_graph_parent_class)->finalize (object);
+}
+
+static void
+cnnfilt_graph_class_init (CnnfiltGraphClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = cnnfilt_graph_finalize;
+}
+
+static void
+cnnfilt_graph_init (CnnfiltGraph *self)
+{
+  self->nodes = g_ptr_array_new_with_free_func (node_free);
+  self->by_name = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->inputs = g_array_new (FALSE, FALSE, sizeof (guint));
+  self->outputs = g_array_new (FALSE, FALSE, sizeof (guint));
+  self->slots = g_ptr_array_new_with_free_func (g_object_unref);
+  self->results = g_ptr_array_new_with_free_func (g_object_unref);
+}
+
+/**
+ * cnnfilt_graph_new:
+ *
+ * Returns: (transfer full): an empty graph
+ */
+CnnfiltGraph *
+cnnfilt_graph_new (void)
+{
+  return g_object_new (CNNFILT_TYPE_GRAPH, NULL);
+}
+
+static void
+invalidate (CnnfiltGraph *self)
+{
+  g_clear_pointer (&self->prepared, g_free);
+}
+
+static gint
+find_node (CnnfiltGraph *self, const gchar *name)
+{
+  return GPOINTER_TO_INT (g_hash_table_lookup (self->by_name, name)) - 1;
+}
+
+static gboolean
+add_node (CnnfiltGraph *self, const gchar *name, CnnfiltOp *op, const gchar * const *inputs,
+          GError **error)
+{
+  if (name == NULL || *name == '\0')
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_INVALID_ARGUMENT, "a node needs a name");
+      return FALSE;
+    }
+  if (find_node (self, name) >= 0)
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_INVALID_ARGUMENT,
+                   "%s: a node of that name is already in the graph", name);
+      return FALSE;
+    }
+  guint n_inputs = inputs ? g_strv_length ((gchar **) inputs) : 0;
+  if (op != NULL && n_inputs != cnnfilt_op_get_n_inputs (op))
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_INVALID_ARGUMENT,
+                   "%s: %s takes %u input%s, %u given", name, cnnfilt_op_get_name (op),
+                   cnnfilt_op_get_n_inputs (op), cnnfilt_op_get_n_inputs (op) == 1 ? "" : "s",
+                   n_inputs);
+      return FALSE;
+    }
+  Node *node = g_new0 (Node, 1);
+  node->inputs = g_new0 (guint, MAX (n_inputs, 1));
+  node->n_inputs = n_inputs;
+  for (guint i = 0; i < n_inputs; i++)
+    {
+      gint index = find_node (self, inputs[i]);
+      if (index < 0)
+        {
+          g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_INVALID_ARGUMENT,
+                       "%s: input '%s' is neither a graph input nor an earlier node",
+                       name, inputs[i]);
+          g_free (node->inputs);
+          g_free (node);
+          return FALSE;
+        }
+      node->inputs[i] = index;
+    }
+  node->name = g_strdup (name);
+  node->op = op ? g_object_ref (op) : NULL;
+  g_ptr_array_add (self->nodes, node);
+  g_hash_table_insert (self->by_name, g_strdup (name), GUINT_TO_POINTER (self->nodes->len));
+  invalidate (self);
+  return TRUE;
+}
+
+/**
+ * cnnfilt_graph_add_input:
+ * @graph: a graph
+ * @name: the name nodes use to read the input
+ * @error: return location for a #GError
+ *
+ * Declares an input tensor. Inputs are given to cnnfilt_graph_run() in the
+ * order they were added.
+ *
+ * Returns: %TRUE, or %FALSE if the name is taken
+ */
+gboolean
+cnnfilt_graph_add_input (CnnfiltGraph *graph, const gchar *name, GError **error)
+{
+  g_return_val_if_fail (CNNFILT_IS_GRAPH (graph), FALSE);
+  if (!add_node (graph, name, NULL, NULL, error))
+    return FALSE;
+  guint index = graph->nodes->len - 1;
+  g_array_append_val (graph->inputs, index);
+  return TRUE;
+}
+
+/**
+ * cnnfilt_graph_add_node:
+ * @graph: a graph
+ * @name: the node's name, also the name of the tensor it produces
+ * @op: the op it runs
+ * @inputs: (array zero-terminated=1): names of graph inputs or earlier nodes,
+ *   as many as @op takes
+ * @error: return location for a #GError
+ *
+ * Appends a node. A tensor can feed any number of nodes.
+ *
+ * Returns: %TRUE, or %FALSE if the name is taken or an input is unknown
+ */
+gboolean
+cnnfilt_graph_add_node (CnnfiltGraph *graph, const gchar *name, CnnfiltOp *op,
+                        const gchar * const *inputs, GError **error)
+{
+  g_return_val_if_fail (CNNFILT_IS_GRAPH (graph), FALSE);
+  g_return_val_if_fail (CNNFILT_IS_OP (op), FALSE);
+  return add_node (graph, name, op, inputs, error);
+}
+
+/**
+ * cnnfilt_graph_add_output:
+ * @graph: a graph
+ * @name: a node or input whose tensor is an output
+ * @error: return location for a #GError
+ *
+ * Marks a tensor as an output. A graph without declared outputs outputs its
+ * last node.
+ *
+ * Returns: %TRUE, or %FALSE if there is no such node
+ */
+gboolean
+cnnfilt_graph_add_output (CnnfiltGraph *graph, const gchar *name, GError **error)
+{
+  g_return_val_if_fail (CNNFILT_IS_GRAPH (graph), FALSE);
+  gint index = find_node (graph, name);
+  if (index < 0)
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_INVALID_ARGUMENT,
+                   "output '%s': no node of that name", name);
+      return FALSE;
+    }
+  guint uindex = index;
+  g_array_append_val (graph->outputs, uindex);
+  invalidate (graph);
+  return TRUE;
+}
+
+/**
+ * cnnfilt_graph_get_n_inputs:
+ * @graph: a graph
+ *
+ * Returns: the number of declared inputs
+ */
+guint
+cnnfilt_graph_get_n_inputs (CnnfiltGraph *graph)
+{
+  g_return_val_if_fail (CNNFILT_IS_GRAPH (graph), 0);
+  return graph->inputs->len;
+}
+
+static void
+ensure_default_output (CnnfiltGraph *self)
+{
+  if (self->outputs->len == 0 && self->nodes->len > 0)
+    {
+      guint last = self->nodes->len - 1;
+      g_array_append_val (self->outputs, last);
+    }
+}
+
+/**
+ * cnnfilt_graph_get_n_outputs:
+ * @graph: a graph
+ *
+ * Returns: the number of outputs
+ */
+guint
+cnnfilt_graph_get_n_outputs (CnnfiltGraph *graph)
+{
+  g_return_val_if_fail (CNNFILT_IS_GRAPH (graph), 0);
+  ensure_default_output (graph);
+  return graph->outputs->len;
+}
+
+/**
+ * cnnfilt_graph_get_node_names:
+ * @graph: a graph
+ *
+ * Returns: (transfer full) (array zero-terminated=1): the names of the
+ *   inputs and nodes, in running order
+ */
+gchar **
+cnnfilt_graph_get_node_names (CnnfiltGraph *graph)
+{
+  g_return_val_if_fail (CNNFILT_IS_GRAPH (graph), NULL);
+  GStrv names = g_new0 (gchar *, graph->nodes->len + 1);
+  for (guint i = 0; i < graph->nodes->len; i++)
+    names[i] = g_strdup (((Node *) graph->nodes->pdata[i])->name);
+  return names;
+}
+
+/**
+ * cnnfilt_graph_get_op:
+ * @graph: a graph
+ * @name: a node name
+ *
+ * Returns: (transfer none) (nullable): the node's op, or %NULL if there is
+ *   no such node or it is an input
+ */
+CnnfiltOp *
+cnnfilt_graph_get_op (CnnfiltGraph *graph, const gchar *name)
+{
+  g_return_val_if_fail (CNNFILT_IS_GRAPH (graph), NULL);
+  gint index = find_node (graph, name);
+  return index < 0 ? NULL : ((Node *) graph->nodes->pdata[index])->op;
+}
+
+/* An op with the properties that differ from their defaults, "sobel direction=x". */
+static void
+append_op_text (GString *text, CnnfiltOp *op)
+{
+  g_string_append (text, cnnfilt_op_get_name (op));
+  guint n = 0;
+  g_autofree GParamSpec **specs = g_object_class_list_properties (G_OBJECT_GET_CLASS (op), &n);
+  for (guint i = 0; i < n; i++)
+    {
+      g_auto (GValue) value = G_VALUE_INIT;
+      g_value_init (&value, G_PARAM_SPEC_VALUE_TYPE (specs[i]));
+      g_object_get_property (G_OBJECT (op), specs[i]->name, &value);
+      if (g_param_value_defaults (specs[i], &value))
+        continue;
+      g_autofree gchar *v = cnnfilt_value_to_string (&value);
+      gboolean quote = strpbrk (v, " \t!'\"=") != NULL || *v == '\0';
+      g_string_append_printf (text, quote ? " %s=\"%s\"" : " %s=%s", specs[i]->name, v);
+    }
+}
+
+/**
+ * cnnfilt_graph_to_string:
+ * @graph: a graph
+ *
+ * Describes the graph as pipeline text when it is a chain ("grayscale !
+ * sobel direction=x"), and otherwise as one line per node, `name = op
+ * properties (inputs)`. Only properties that differ from their defaults are
+ * written.
+ *
+ * Returns: (transfer full): the text
+ */
+gchar *
+cnnfilt_graph_to_string (CnnfiltGraph *graph)
+{
+  g_return_val_if_fail (CNNFILT_IS_GRAPH (graph), NULL);
+  gboolean chain = graph->inputs->len <= 1;
+  for (guint i = 1; i < graph->nodes->len && chain; i++)
+    {
+      Node *node = graph->nodes->pdata[i];
+      chain = node->n_inputs == 1 && node->inputs[0] == i - 1;
+    }
+  GString *text = g_string_new (NULL);
+  for (guint i = 0; i < graph->nodes->len; i++)
+    {
+      Node *node = graph->nodes->pdata[i];
+      if (node->op == NULL)
+        continue;
+      if (chain)
+        {
+          if (text->len > 0)
+            g_string_append (text, " ! ");
+          append_op_text (text, node->op);
+          continue;
+        }
+      g_string_append_printf (text, "%s = ", node->name);
+      append_op_text (text, node->op);
+      g_string_append (text, " (");
+      for (guint j = 0; j < node->n_inputs; j++)
+        g_string_append_printf (text, "%s%s", j ? ", " : "",
+                                ((Node *) graph->nodes->pdata[node->inputs[j]])->name);
+      g_string_append (text, ")\n");
+    }
+  return g_string_free (text, FALSE);
+}
+
+/**
+ * cnnfilt_graph_set_device:
+ * @graph: a graph
+ * @device: (nullable): the device to run on, or %NULL for the default
+ */
+void
+cnnfilt_graph_set_device (CnnfiltGraph *graph, CnnfiltDevice *device)
+{
+  g_return_if_fail (CNNFILT_IS_GRAPH (graph));
+  g_set_object (&graph->device, device);
+}
+
+/**
+ * cnnfilt_graph_get_device:
+ * @graph: a graph
+ *
+ * Returns: (transfer none) (nullable): the device set, or %NULL for the default
+ */
+CnnfiltDevice *
+cnnfilt_graph_get_device (CnnfiltGraph *graph)
+{
+  g_return_val_if_fail (CNNFILT_IS_GRAPH (graph), NULL);
+  return graph->device;
+}
+
+/* Takes a free slot for a node's output. Slots only grow, so a prepared
+ * graph reaches its peak memory once and keeps it. */
+static CnnfiltTensor *
+take_slot (CnnfiltGraph *self, GPtrArray *free_slots, const CnnfiltShape *shape,
+           GError **error)
+{
+  /* The smallest free slot that is big enough, else the largest, to grow. */
+  gsize need = cnnfilt_shape_get_size (shape);
+  gint fit = -1, largest = -1;
+  for (guint i = 0; i < free_slots->len; i++)
+    {
+      gsize have = cnnfilt_tensor_get_size (free_slots->pdata[i]);
+      if (have >= need && (fit < 0 || have < cnnfilt_tensor_get_size (free_slots->pdata[fit])))
+        fit = i;
+      if (largest < 0 || have > cnnfilt_tensor_get_size (free_slots->pdata[largest]))
+        largest = i;
+    }
+  gint best = fit >= 0 ? fit : largest;
+  CnnfiltTensor *slot;
+  if (best >= 0)
+    slot = g_ptr_array_steal_index_fast (free_slots, best);
+  else
+    {
+      slot = g_object_new (CNNFILT_TYPE_TENSOR, NULL);
+      g_ptr_array_add (self->slots, slot);
+    }
+  if (!cnnfilt_tensor_set_shape (slot, shape, error))
+    return NULL;
+  return slot;
+}
+
+/**
+ * cnnfilt_graph_prepare:
+ * @graph: a graph
+ * @inputs: (array length=n_inputs): the shape of each input
+ * @n_inputs: the number of inputs
+ * @error: return location for a #GError
+ *
+ * Infers every node's output shape and allocates the buffers. Errors name
+ * the node and the shapes that do not fit. cnnfilt_graph_run() calls this
+ * itself when the input shapes change.
+ *
+ * Returns: %TRUE if the graph can run on inputs of these shapes
+ */
+gboolean
+cnnfilt_graph_prepare (CnnfiltGraph *graph, const CnnfiltShape *inputs, guint n_inputs,
+                       GError **error)
+{
+  g_return_val_if_fail (CNNFILT_IS_GRAPH (graph), FALSE);
+  invalidate (graph);
+  ensure_default_output (graph);
+  if (graph->outputs->len == 0)
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_INVALID_ARGUMENT, "the graph is empty");
+      return FALSE;
+    }
+  if (n_inputs != graph->inputs->len)
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_INVALID_ARGUMENT,
+                   "the graph takes %u input%s, %u given", graph->inputs->len,
+                   graph->inputs->len == 1 ? "" : "s", n_inputs);
+      return FALSE;
+    }
+  if (graph->device != NULL && cnnfilt_device_get_kind (graph->device) != CNNFILT_DEVICE_KIND_CPU)
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_DEVICE, "device %s cannot run graphs",
+                   cnnfilt_device_get_name (graph->device));
+      return FALSE;
+    }
+
+  guint n_nodes = graph->nodes->len;
+  for (guint i = 0; i < n_nodes; i++)
+    {
+      Node *node = graph->nodes->pdata[i];
+      node->last_use = i;
+      node->is_output = FALSE;
+      node->tensor = NULL;
+    }
+  for (guint i = 0; i < graph->outputs->len; i++)
+    ((Node *) graph->nodes->pdata[g_array_index (graph->outputs, guint, i)])->is_output = TRUE;
+  for (guint i = 0; i < graph->inputs->len; i++)
+    ((Node *) graph->nodes->pdata[g_array_index (graph->inputs, guint, i)])->shape = inputs[i];
+  for (guint i = 0; i < n_nodes; i++)
+    {
+      Node *node = graph->nodes->pdata[i];
+      for (guint j = 0; j < node->n_inputs; j++)
+        {
+          Node *source = graph->nodes->pdata[node->inputs[j]];
+          source->last_use = MAX (source->last_use, i);
+        }
+    }
+
+  /* Shapes first, so that a mismatch is reported before anything is allocated. */
+  for (guint i = 0; i < n_nodes; i++)
+    {
+      Node *node = graph->nodes->pdata[i];
+      if (node->op == NULL)
+        continue;
+      CnnfiltShape in_shapes[MAX (node->n_inputs, 1)];
+      for (guint j = 0; j < node->n_inputs; j++)
+        in_shapes[j] = ((Node *) graph->nodes->pdata[node->inputs[j]])->shape;
+      if (!cnnfilt_op_infer (node->op, in_shapes, node->n_inputs, &node->shape, error))
+        {
+          GString *shapes = g_string_new (NULL);
+          for (guint j = 0; j < node->n_inputs; j++)
+            {
+              g_autofree gchar *s = cnnfilt_shape_to_string (&in_shapes[j]);
+              g_string_append_printf (shapes, "%s%s", j ? ", " : "", s);
+            }
+          g_prefix_error (error, "%s (input %s): ", node->name, shapes->str);
+          g_string_free (shapes, TRUE);
+          return FALSE;
+        }
+    }
+
+  /* Buffers: outputs get tensors of their own, handed to callers; other
+   * nodes share slots, each returned when its last reader has run. */
+  g_ptr_array_set_size (graph->results, 0);
+  g_autoptr (GPtrArray) free_slots = g_ptr_array_new ();
+  for (guint i = 0; i < graph->slots->len; i++)
+    g_ptr_array_add (free_slots, graph->slots->pdata[i]);
+  for (guint i = 0; i < n_nodes; i++)
+    {
+      Node *node = graph->nodes->pdata[i];
+      if (node->op == NULL)
+        continue;
+      if (node->is_output)
+        {
+          node->tensor = g_object_new (CNNFILT_TYPE_TENSOR, NULL);
+          if (!cnnfilt_tensor_set_shape (node->tensor, &node->shape, error))
+            {
+              g_object_unref (node->tensor);
+              return FALSE;
+            }
+          /* results keeps the reference; node->tensor borrows it */
+          g_ptr_array_add (graph->results, node->tensor);
+        }
+      else if ((node->tensor = take_slot (graph, free_slots, &node->shape, error)) == NULL)
+        return FALSE;
+      for (guint j = 0; j < node->n_inputs; j++)
+        {
+          Node *source = graph->nodes->pdata[node->inputs[j]];
+          if (source->op != NULL && !source->is_output && source->last_use == i)
+            {
+              source->last_use = G_MAXUINT; /* release once, even if read twice */
+              g_ptr_array_add (free_slots, source->tensor);
+            }
+        }
+    }
+  graph->prepared = g_memdup2 (inputs, sizeof (CnnfiltShape) * MAX (n_inputs, 1));
+  return TRUE;
+}
+
+/**
+ * cnnfilt_graph_get_output_shape:
+ * @graph: a prepared graph
+ * @index: output index
+ * @shape: (out caller-allocates): the output's shape
+ *
+ * Returns: %TRUE if the graph is prepared and has that output
+ */
+gboolean
+cnnfilt_graph_get_output_shape (CnnfiltGraph *graph, guint index, CnnfiltShape *shape)
+{
+  g_return_val_if_fail (CNNFILT_IS_GRAPH (graph), FALSE);
+  if (graph->prepared == NULL || index >= graph->outputs->len)
+    return FALSE;
+  *shape = ((Node *) graph->nodes->pdata[g_array_index (graph->outputs, guint, index)])->shape;
+  return TRUE;
+}
+
+static gboolean
+shapes_prepared (CnnfiltGraph *self, CnnfiltTensor **inputs, guint n_inputs)
+{
+  if (self->prepared == NULL)
+    return FALSE;
+  for (guint i = 0; i < n_inputs; i++)
+    {
+      CnnfiltShape shape;
+      cnnfilt_tensor_get_shape (inputs[i], &shape);
+      if (!cnnfilt_shape_equal (&shape, &self->prepared[i]))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * cnnfilt_graph_run:
+ * @graph: a graph
+ * @inputs: (array length=n_inputs): one tensor per declared input
+ * @n_inputs: the number of inputs
+ * @error: return location for a #GError
+ *
+ * Runs every node; read the results with cnnfilt_graph_get_output(). An
+ * output tensor still referenced by the caller from an earlier run is left
+ * alone and a new one is made, so results never change under a caller.
+ *
+ * Returns: %TRUE on success; on failure the error names the node
+ */
+gboolean
+cnnfilt_graph_run (CnnfiltGraph *graph, CnnfiltTensor **inputs, guint n_inputs, GError **error)
+{
+  g_return_val_if_fail (CNNFILT_IS_GRAPH (graph), FALSE);
+  if (n_inputs != graph->inputs->len)
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_INVALID_ARGUMENT,
+                   "the graph takes %u input%s, %u given", graph->inputs->len,
+                   graph->inputs->len == 1 ? "" : "s", n_inputs);
+      return FALSE;
+    }
+  for (guint i = 0; i < n_inputs; i++)
+    g_return_val_if_fail (CNNFILT_IS_TENSOR (inputs[i]), FALSE);
+
+  if (!shapes_prepared (graph, inputs, n_inputs))
+    {
+      CnnfiltShape shapes[MAX (n_inputs, 1)];
+      for (guint i = 0; i < n_inputs; i++)
+        cnnfilt_tensor_get_shape (inputs[i], &shapes[i]);
+      if (!cnnfilt_graph_prepare (graph, shapes, n_inputs, error))
+        return FALSE;
+    }
+
+  for (guint i = 0; i < n_inputs; i++)
+    ((Node *) graph->nodes->pdata[g_array_index (graph->inputs, guint, i)])->tensor = inputs[i];
+
+  /* Copy on write: replace results a caller still holds. */
+  for (guint i = 0, r = 0; i < graph->nodes->len; i++)
+    {
+      Node *node = graph->nodes->pdata[i];
+      if (node->op == NULL || !node->is_output)
+        continue;
+      CnnfiltTensor *result = graph->results->pdata[r];
+      if (G_OBJECT (result)->ref_count > 1)
+        {
+          CnnfiltTensor *fresh = g_object_new (CNNFILT_TYPE_TENSOR, NULL);
+          if (!cnnfilt_tensor_set_shape (fresh, &node->shape, error))
+            {
+              g_object_unref (fresh);
+              return FALSE;
+            }
+          g_ptr_array_index (graph->results, r) = fresh;
+          g_object_unref (result);
+          node->tensor = fresh;
+        }
+      r++;
+    }
+
+  for (guint i = 0; i < graph->nodes->len; i++)
+    {
+      Node *node = graph->nodes->pdata[i];
+      if (node->op == NULL)
+        continue;
+      CnnfiltTensor *in_tensors[MAX (node->n_inputs, 1)];
+      for (guint j = 0; j < node->n_inputs; j++)
+        in_tensors[j] = ((Node *) graph->nodes->pdata[node->inputs[j]])->tensor;
+      /* Slots are shared, so each node sets its own shape; the capacity was
+       * reserved by prepare and nothing is allocated here. */
+      if (!cnnfilt_tensor_set_shape (node->tensor, &node->shape, error) ||
+          !CNNFILT_OP_GET_CLASS (node->op)->run (node->op, in_tensors, node->n_inputs,
+                                                 node->tensor, error))
+        {
+          g_prefix_error (error, "%s: ", node->name);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/**
+ * cnnfilt_graph_get_output:
+ * @graph: a graph that has run
+ * @index: output index
+ *
+ * Returns: (transfer full) (nullable): the output tensor of the last run, or
+ *   %NULL if the graph has not run or has no such output
+ */
+CnnfiltTensor *
+cnnfilt_graph_get_output (CnnfiltGraph *graph, guint index)
+{
+  g_return_val_if_fail (CNNFILT_IS_GRAPH (graph), NULL);
+  if (graph->prepared == NULL || index >= graph->outputs->len)
+    return NULL;
+  Node *node = graph->nodes->pdata[g_array_index (graph->outputs, guint, index)];
+  return node->tensor ? g_object_ref (node->tensor) : NULL;
+}
+
+/**
+ * cnnfilt_graph_process:
+ * @graph: a graph with one input
+ * @input: the input tensor
+ * @error: return location for a #GError
+ *
+ * Runs a one-input graph and returns its first output.
+ *
+ * Returns: (transfer full): the output, or %NULL on error
+ */
+CnnfiltTensor *
+cnnfilt_graph_process (CnnfiltGraph *graph, CnnfiltTensor *input, GError **error)
+{
+  g_return_val_if_fail (CNNFILT_IS_GRAPH (graph), NULL);
+  if (!cnnfilt_graph_run (graph, &input, 1, error))
+    return NULL;
+  return cnnfilt_graph_get_output (graph, 0);
+}

@@ -1,0 +1,503 @@
+/* cnnfilt-image.c: image files <-> tensors, through libvips
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "cnnfilt-image.h"
+#include "cnnfilt-error.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <vips/vips.h>
+
+/* libvips 8.14 has no autoptr support of its own */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VipsImage, g_object_unref)
+
+/* Formats that keep float32 values exactly; all others are 8-bit. */
+static const gchar *const float_suffixes[] = { "tif", "tiff", "v", "vips", "pfm", "csv", "mat", NULL };
+
+/* What `cnnfilt` picks out of folders; an explicitly named file of any
+ * suffix is still tried. */
+static const gchar *const image_suffixes[] = {
+  "jpg", "jpeg", "jpe", "png", "tif", "tiff", "webp", "gif", "bmp", "pnm", "ppm", "pgm", "pbm",
+  "pfm", "v", "vips", "heic", "heif", "avif", "jxl", "jp2", "exr", "fits", "svg", "pdf", "hdr",
+  "csv", "mat", NULL
+};
+
+static void
+ensure_vips (void)
+{
+  static gsize done = 0;
+  if (g_once_init_enter (&done))
+    {
+      if (VIPS_INIT ("cnnfilt") != 0)
+        g_error ("libvips failed to start: %s", vips_error_buffer ());
+      /* Threads belong to the caller: one image per worker in batches. */
+      vips_concurrency_set (1);
+      g_once_init_leave (&done, 1);
+    }
+}
+
+static gchar *
+suffix_of (const gchar *path)
+{
+  g_autofree gchar *base = g_path_get_basename (path);
+  const gchar *dot = strrchr (base, '.');
+  return g_ascii_strdown (dot ? dot + 1 : "", -1);
+}
+
+static gboolean
+suffix_in (const gchar *path, const gchar *const *list)
+{
+  g_autofree gchar *suffix = suffix_of (path);
+  return g_strv_contains (list, suffix);
+}
+
+/**
+ * cnnfilt_image_format_is_float:
+ * @path: a file name
+ *
+ * Returns: whether the format chosen by @path's suffix keeps float32 values
+ *   exactly (`.tif`, `.v`, `.pfm`, `.csv`, `.mat`); other formats are
+ *   saved as 8-bit
+ */
+gboolean
+cnnfilt_image_format_is_float (const gchar *path)
+{
+  return suffix_in (path, float_suffixes);
+}
+
+/**
+ * cnnfilt_image_format_is_known:
+ * @path: a file name
+ *
+ * Returns: whether @path has the suffix of an image format, the test
+ *   `cnnfilt` uses to pick images out of folders
+ */
+gboolean
+cnnfilt_image_format_is_known (const gchar *path)
+{
+  return suffix_in (path, image_suffixes);
+}
+
+/* Moves libvips' error text into @error. */
+static void
+set_vips_error (GError **error, gint code, const gchar *path, const gchar *what)
+{
+  g_autofree gchar *text = vips_error_buffer_copy ();
+  g_strstrip (text);
+  /* libvips lines read "loader: message"; keep the last, most specific one. */
+  gchar *last = strrchr (text, '\n');
+  const gchar *message = last ? last + 1 : text;
+  g_set_error (error, CNNFILT_ERROR, code, "%s: %s%s%s", path, what,
+               *message ? ": " : "", message);
+}
+
+static VipsImage *
+open_image (const gchar *path, GError **error)
+{
+  GStatBuf st;
+  if (g_stat (path, &st) != 0)
+    {
+      int saved = errno;
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_IO, "%s: %s", path, g_strerror (saved));
+      return NULL;
+    }
+  if (S_ISDIR (st.st_mode))
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_IO, "%s: is a folder", path);
+      return NULL;
+    }
+  if (st.st_size == 0)
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_FORMAT, "%s: empty file", path);
+      return NULL;
+    }
+  if (vips_foreign_find_load (path) == NULL)
+    {
+      vips_error_clear ();
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_FORMAT,
+                   "%s: not an image in a format libvips can read", path);
+      return NULL;
+    }
+  /* fail_on=error turns truncated and corrupt data into errors instead of
+   * grey fill; sequential access decodes in one pass. */
+  VipsImage *image = vips_image_new_from_file (path, "access", VIPS_ACCESS_SEQUENTIAL,
+                                               "fail_on", VIPS_FAIL_ON_ERROR, NULL);
+  if (image == NULL)
+    set_vips_error (error, CNNFILT_ERROR_FORMAT, path, "cannot read image");
+  return image;
+}
+
+/* Brings any image to 1 to 4 bands of uchar, ushort or float. */
+static VipsImage *
+normalise_image (VipsImage *image, const gchar *path, GError **error)
+{
+  VipsImage *current = g_object_ref (image);
+  VipsImage *next = NULL;
+
+  if (vips_image_get_coding (current) != VIPS_CODING_NONE)
+    {
+      if (vips_image_decode (current, &next) != 0)
+        goto fail;
+      g_object_unref (current), current = next;
+    }
+  VipsInterpretation interpretation = vips_image_get_interpretation (current);
+  if (interpretation == VIPS_INTERPRETATION_CMYK || interpretation == VIPS_INTERPRETATION_LAB ||
+      interpretation == VIPS_INTERPRETATION_XYZ || interpretation == VIPS_INTERPRETATION_LCH)
+    {
+      if (vips_colourspace (current, &next, VIPS_INTERPRETATION_sRGB, NULL) != 0)
+        goto fail;
+      g_object_unref (current), current = next;
+    }
+  if (current->Bands < 1 || current->Bands > 4)
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_UNSUPPORTED,
+                   "%s: %d bands; images of 1 to 4 channels are supported", path, current->Bands);
+      g_object_unref (current);
+      return NULL;
+    }
+  VipsBandFormat format = vips_image_get_format (current);
+  if (format != VIPS_FORMAT_UCHAR && format != VIPS_FORMAT_USHORT && format != VIPS_FORMAT_FLOAT)
+    {
+      if (vips_cast_float (current, &next, NULL) != 0)
+        goto fail;
+      g_object_unref (current), current = next;
+    }
+  return current;
+
+fail:
+  g_object_unref (current);
+  set_vips_error (error, CNNFILT_ERROR_FORMAT, path, "cannot convert image");
+  return NULL;
+}
+
+/* Interleaved pixels to planar floats in [0, 1]. */
+static void
+deinterleave (const void *pixels, VipsBandFormat format, guint bands, gsize n_pixels,
+              gfloat *planes)
+{
+  for (guint b = 0; b < bands; b++)
+    {
+      gfloat *out = planes + b * n_pixels;
+      switch (format)
+        {
+        case VIPS_FORMAT_UCHAR:
+          {
+            const guint8 *in = (const guint8 *) pixels + b;
+            for (gsize i = 0; i < n_pixels; i++)
+              out[i] = in[i * bands] * (1.0f / 255.0f);
+            break;
+          }
+        case VIPS_FORMAT_USHORT:
+          {
+            const guint16 *in = (const guint16 *) pixels + b;
+            for (gsize i = 0; i < n_pixels; i++)
+              out[i] = in[i * bands] * (1.0f / 65535.0f);
+            break;
+          }
+        default:
+          {
+            const gfloat *in = (const gfloat *) pixels + b;
+            for (gsize i = 0; i < n_pixels; i++)
+              out[i] = in[i * bands];
+            break;
+          }
+        }
+    }
+}
+
+/**
+ * cnnfilt_image_load_into:
+ * @path: an image file in any format libvips reads
+ * @tensor: the tensor to fill; it is reshaped to `1 × bands × height ×
+ *   width` and keeps its buffer when that is large enough
+ * @error: return location for a #GError
+ *
+ * Loads an image as float32 values: 8-bit images are divided by 255 and
+ * 16-bit ones by 65535, so values are in [0, 1]; float images keep their
+ * values. Grey, grey + alpha, RGB and RGBA give 1 to 4 channels; CMYK and
+ * Lab are converted to sRGB first. Corrupt or truncated files are errors,
+ * never partly grey images.
+ *
+ * Returns: %TRUE on success; errors start with @path
+ */
+gboolean
+cnnfilt_image_load_into (const gchar *path, CnnfiltTensor *tensor, GError **error)
+{
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (CNNFILT_IS_TENSOR (tensor), FALSE);
+  ensure_vips ();
+
+  g_autoptr (VipsImage) opened = open_image (path, error);
+  if (opened == NULL)
+    return FALSE;
+  g_autoptr (VipsImage) image = normalise_image (opened, path, error);
+  if (image == NULL)
+    return FALSE;
+
+  CnnfiltShape shape = { 1, image->Bands, image->Ysize, image->Xsize };
+  if (!cnnfilt_tensor_set_shape (tensor, &shape, error))
+    {
+      g_prefix_error (error, "%s: ", path);
+      return FALSE;
+    }
+  size_t size = 0;
+  void *pixels = vips_image_write_to_memory (image, &size);
+  if (pixels == NULL)
+    {
+      set_vips_error (error, CNNFILT_ERROR_FORMAT, path, "cannot decode image");
+      return FALSE;
+    }
+  deinterleave (pixels, vips_image_get_format (image), shape.c, (gsize) shape.h * shape.w,
+                cnnfilt_tensor_get_data (tensor, NULL));
+  g_free (pixels);
+  return TRUE;
+}
+
+/**
+ * cnnfilt_image_load:
+ * @path: an image file in any format libvips reads
+ * @error: return location for a #GError
+ *
+ * Loads an image into a new `1 × channels × height × width` tensor; see
+ * cnnfilt_image_load_into().
+ *
+ * Returns: (transfer full): the image, or %NULL with an error naming @path
+ */
+CnnfiltTensor *
+cnnfilt_image_load (const gchar *path, GError **error)
+{
+  CnnfiltTensor *tensor = g_object_new (CNNFILT_TYPE_TENSOR, NULL);
+  if (!cnnfilt_image_load_into (path, tensor, error))
+    g_clear_object (&tensor);
+  return tensor;
+}
+
+/* Text formats written here rather than by libvips, with %.9g so that every
+ * float32 reads back exactly. `.csv` is comma-separated; `.mat` is the
+ * libvips matrix format. */
+static gboolean
+write_text_matrix (const gfloat *plane, guint h, guint w, const gchar *path, gboolean csv,
+                   GError **error)
+{
+  FILE *file = fopen (path, "w");
+  if (file == NULL)
+    {
+      int saved = errno;
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_IO, "%s", g_strerror (saved));
+      return FALSE;
+    }
+  if (!csv)
+    fprintf (file, "%u %u 1 0\n", w, h);
+  gchar number[G_ASCII_DTOSTR_BUF_SIZE];
+  for (guint y = 0; y < h; y++)
+    for (guint x = 0; x < w; x++)
+      {
+        g_ascii_formatd (number, sizeof number, "%.9g", plane[(gsize) y * w + x]);
+        fputs (number, file);
+        fputc (x + 1 < w ? (csv ? ',' : ' ') : '\n', file);
+      }
+  gboolean ok = !ferror (file);
+  int saved = errno;
+  if (fclose (file) != 0 || !ok)
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_IO, "%s", g_strerror (saved));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Planar floats to an interleaved libvips image: float32, or 8-bit with
+ * values clamped to [0, 1] and rounded to 0..255. */
+static VipsImage *
+tensor_to_vips (CnnfiltTensor *tensor, gboolean as_float)
+{
+  guint c = cnnfilt_tensor_get_c (tensor), h = cnnfilt_tensor_get_h (tensor),
+        w = cnnfilt_tensor_get_w (tensor);
+  gsize n_pixels = (gsize) h * w;
+  const gfloat *planes = cnnfilt_tensor_get_data (tensor, NULL);
+  gsize size = n_pixels * c * (as_float ? sizeof (gfloat) : 1);
+  gpointer pixels = g_try_malloc (size);
+  if (pixels == NULL)
+    return NULL;
+  for (guint b = 0; b < c; b++)
+    {
+      const gfloat *in = planes + b * n_pixels;
+      if (as_float)
+        {
+          gfloat *out = (gfloat *) pixels + b;
+          for (gsize i = 0; i < n_pixels; i++)
+            out[i * c] = in[i];
+        }
+      else
+        {
+          guint8 *out = (guint8 *) pixels + b;
+          for (gsize i = 0; i < n_pixels; i++)
+            {
+              gfloat v = in[i];
+              v = v > 0.0f ? (v < 1.0f ? v : 1.0f) : 0.0f; /* NaN -> 0 */
+              out[i * c] = (guint8) (v * 255.0f + 0.5f);
+            }
+        }
+    }
+  VipsImage *image = vips_image_new_from_memory (pixels, size, w, h, c,
+                                                 as_float ? VIPS_FORMAT_FLOAT : VIPS_FORMAT_UCHAR);
+  /* the buffer goes with the image */
+  g_object_set_data_full (G_OBJECT (image), "cnnfilt-pixels", pixels, g_free);
+  image->Type = c <= 2 ? VIPS_INTERPRETATION_B_W : VIPS_INTERPRETATION_sRGB;
+  return image;
+}
+
+static gboolean
+write_file (CnnfiltTensor *tensor, const gchar *path, const gchar *suffix, gint compression,
+            gint quality, GError **error)
+{
+  guint c = cnnfilt_tensor_get_c (tensor);
+  gboolean as_float = g_strv_contains (float_suffixes, suffix);
+
+  if (g_str_equal (suffix, "csv") || g_str_equal (suffix, "mat"))
+    {
+      if (c != 1)
+        {
+          g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_UNSUPPORTED,
+                       ".%s holds one channel and the image has %u; add `grayscale` "
+                       "or save as .tif", suffix, c);
+          return FALSE;
+        }
+      return write_text_matrix (cnnfilt_tensor_get_data (tensor, NULL),
+                                cnnfilt_tensor_get_h (tensor), cnnfilt_tensor_get_w (tensor),
+                                path, g_str_equal (suffix, "csv"), error);
+    }
+  if (c > 4 && !g_str_equal (suffix, "v") && !g_str_equal (suffix, "vips") &&
+      !g_str_has_prefix (suffix, "tif"))
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_UNSUPPORTED,
+                   ".%s holds 1 to 4 channels and the tensor has %u; save as .tif or .v",
+                   suffix, c);
+      return FALSE;
+    }
+
+  g_autoptr (VipsImage) image = tensor_to_vips (tensor, as_float);
+  if (image == NULL)
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_FAILED, "out of memory");
+      return FALSE;
+    }
+  int status;
+  if (g_str_equal (suffix, "png"))
+    status = vips_pngsave (image, path, "compression", compression < 0 ? 6 : compression, NULL);
+  else if (g_str_equal (suffix, "jpg") || g_str_equal (suffix, "jpeg") || g_str_equal (suffix, "jpe"))
+    status = vips_jpegsave (image, path, "Q", quality < 0 ? 90 : quality, NULL);
+  else if (g_str_equal (suffix, "webp"))
+    status = vips_webpsave (image, path, "Q", quality < 0 ? 90 : quality, NULL);
+  else
+    status = vips_image_write_to_file (image, path, NULL);
+  if (status != 0)
+    {
+      g_autofree gchar *text = vips_error_buffer_copy ();
+      g_strstrip (text);
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_IO, "%s", text);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * cnnfilt_image_save_with_options:
+ * @tensor: a `1 × c × h × w` tensor
+ * @path: the file to write; its suffix picks the format
+ * @compression: PNG zlib level 0 to 9, or -1 for the default (6)
+ * @quality: JPEG and WebP quality 1 to 100, or -1 for the default (90)
+ * @error: return location for a #GError
+ *
+ * Saves a tensor as an image. Float formats (`.tif`, `.v`, `.pfm`, `.csv`,
+ * `.mat`) keep the float32 values exactly; other formats clamp to [0, 1]
+ * and round to 0..255. One or two channels are saved as grey, three or
+ * four as sRGB (the fourth is alpha).
+ *
+ * The file is written under a temporary name in the same folder and renamed
+ * into place, so a failure or an interruption never leaves a partial file
+ * at @path.
+ *
+ * Returns: %TRUE on success; errors start with @path
+ */
+gboolean
+cnnfilt_image_save_with_options (CnnfiltTensor *tensor, const gchar *path, gint compression,
+                                 gint quality, GError **error)
+{
+  g_return_val_if_fail (CNNFILT_IS_TENSOR (tensor), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  ensure_vips ();
+
+  if (cnnfilt_tensor_get_n (tensor) != 1)
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_SHAPE,
+                   "%s: an image file holds one image, the tensor holds %u", path,
+                   cnnfilt_tensor_get_n (tensor));
+      return FALSE;
+    }
+  if (compression > 9 || quality > 100 || quality == 0)
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_INVALID_ARGUMENT,
+                   "%s: compression must be 0 to 9 and quality 1 to 100", path);
+      return FALSE;
+    }
+  g_autofree gchar *suffix = suffix_of (path);
+  if (vips_foreign_find_save (path) == NULL && !g_str_equal (suffix, "csv") &&
+      !g_str_equal (suffix, "mat"))
+    {
+      vips_error_clear ();
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_UNSUPPORTED,
+                   "%s: no image format with suffix '.%s' can be written", path, suffix);
+      return FALSE;
+    }
+
+  /* A temporary name that keeps the suffix, since libvips picks the saver by it. */
+  g_autofree gchar *dir = g_path_get_dirname (path);
+  g_autofree gchar *base = g_path_get_basename (path);
+  g_autofree gchar *template = g_strdup_printf (".%s.XXXXXX.%s", base, suffix);
+  g_autofree gchar *temp = g_build_filename (dir, template, NULL);
+  int fd = g_mkstemp_full (temp, O_WRONLY, 0644);
+  if (fd < 0)
+    {
+      int saved = errno;
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_IO, "%s: cannot write in %s: %s",
+                   path, dir, g_strerror (saved));
+      return FALSE;
+    }
+  close (fd);
+
+  if (!write_file (tensor, temp, suffix, compression, quality, error))
+    {
+      g_unlink (temp);
+      g_prefix_error (error, "%s: ", path);
+      return FALSE;
+    }
+  if (g_rename (temp, path) != 0)
+    {
+      int saved = errno;
+      g_unlink (temp);
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_IO, "%s: %s", path, g_strerror (saved));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * cnnfilt_image_save:
+ * @tensor: a `1 × c × h × w` tensor
+ * @path: the file to write; its suffix picks the format
+ * @error: return location for a #GError
+ *
+ * Saves with default options; see cnnfilt_image_save_with_options().
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+cnnfilt_image_save (CnnfiltTensor *tensor, const gchar *path, GError **error)
+{
+  return cnnfilt_image_save_with_options (tensor, path, -1, -1, error);
+}

@@ -1,0 +1,426 @@
+/* cnnfilt-op.c: the abstract operator
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "cnnfilt-op.h"
+#include "cnnfilt-error.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+
+/**
+ * CnnfiltOp:
+ *
+ * An operator: a pure function from one or more input tensors to one output
+ * tensor, with its parameters held in GObject properties.
+ *
+ * Operators come from plugins and are created by name with cnnfilt_op_new().
+ * A graph calls cnnfilt_op_infer() once per input shape and then
+ * cnnfilt_op_run() once per input; an op may keep scratch buffers between
+ * runs, so one op instance must not run in two threads at once.
+ */
+G_DEFINE_ABSTRACT_TYPE (CnnfiltOp, cnnfilt_op, G_TYPE_OBJECT)
+
+static void
+cnnfilt_op_class_init (CnnfiltOpClass *klass)
+{
+}
+
+static void
+cnnfilt_op_init (CnnfiltOp *self)
+{
+}
+
+/**
+ * cnnfilt_op_get_name:
+ * @op: an op
+ *
+ * Returns: the op's name, as used in pipelines ("sobel")
+ */
+const gchar *
+cnnfilt_op_get_name (CnnfiltOp *op)
+{
+  g_return_val_if_fail (CNNFILT_IS_OP (op), NULL);
+  return CNNFILT_OP_GET_CLASS (op)->name;
+}
+
+/**
+ * cnnfilt_op_get_description:
+ * @op: an op
+ *
+ * Returns: one line saying what the op computes
+ */
+const gchar *
+cnnfilt_op_get_description (CnnfiltOp *op)
+{
+  g_return_val_if_fail (CNNFILT_IS_OP (op), NULL);
+  return CNNFILT_OP_GET_CLASS (op)->description;
+}
+
+/**
+ * cnnfilt_op_get_n_inputs:
+ * @op: an op
+ *
+ * Returns: how many input tensors the op takes
+ */
+guint
+cnnfilt_op_get_n_inputs (CnnfiltOp *op)
+{
+  g_return_val_if_fail (CNNFILT_IS_OP (op), 0);
+  return CNNFILT_OP_GET_CLASS (op)->n_inputs;
+}
+
+static gchar *
+list_properties (CnnfiltOp *op)
+{
+  guint n = 0;
+  g_autofree GParamSpec **specs = g_object_class_list_properties (G_OBJECT_GET_CLASS (op), &n);
+  GString *text = g_string_new (NULL);
+  for (guint i = 0; i < n; i++)
+    g_string_append_printf (text, "%s%s", i ? ", " : "", specs[i]->name);
+  if (n == 0)
+    g_string_append (text, "none");
+  return g_string_free (text, FALSE);
+}
+
+static gchar *
+list_enum_nicks (GType type)
+{
+  g_autoptr (GEnumClass) klass = g_type_class_ref (type);
+  GString *text = g_string_new (NULL);
+  for (guint i = 0; i < klass->n_values; i++)
+    g_string_append_printf (text, "%s%s", i ? ", " : "", klass->values[i].value_nick);
+  return g_string_free (text, FALSE);
+}
+
+static gboolean
+parse_number (const gchar *text, gdouble *number)
+{
+  gchar *end = NULL;
+  errno = 0;
+  *number = g_ascii_strtod (text, &end);
+  return text[0] != '\0' && end != NULL && *end == '\0' && errno == 0 && isfinite (*number);
+}
+
+static gboolean
+parse_integer (const gchar *text, gint64 *number)
+{
+  gchar *end = NULL;
+  errno = 0;
+  *number = g_ascii_strtoll (text, &end, 10);
+  return text[0] != '\0' && end != NULL && *end == '\0' && errno == 0;
+}
+
+#define RANGE_ERROR(fmt, min, max)                                             \
+  g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_INVALID_ARGUMENT,           \
+               "%s: %s: '%s' is out of range (" fmt " to " fmt ")",           \
+               op_name, spec->name, text, min, max)
+
+/* Converts @text to the type of @spec, checking the declared range. */
+static gboolean
+value_from_string (CnnfiltOp *op, GParamSpec *spec, const gchar *text, GValue *value,
+                   GError **error)
+{
+  const gchar *op_name = cnnfilt_op_get_name (op);
+  GType type = G_PARAM_SPEC_VALUE_TYPE (spec);
+  gdouble number = 0;
+  gint64 integer = 0;
+
+  g_value_init (value, type);
+  if (G_TYPE_IS_ENUM (type))
+    {
+      g_autoptr (GEnumClass) klass = g_type_class_ref (type);
+      GEnumValue *found = g_enum_get_value_by_nick (klass, text);
+      if (found == NULL)
+        found = g_enum_get_value_by_name (klass, text);
+      if (found == NULL)
+        {
+          g_autofree gchar *nicks = list_enum_nicks (type);
+          g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_INVALID_ARGUMENT,
+                       "%s: %s: invalid value '%s' (expected one of: %s)",
+                       op_name, spec->name, text, nicks);
+          return FALSE;
+        }
+      g_value_set_enum (value, found->value);
+      return TRUE;
+    }
+
+  switch (G_TYPE_FUNDAMENTAL (type))
+    {
+    case G_TYPE_STRING:
+      g_value_set_string (value, text);
+      return TRUE;
+    case G_TYPE_BOOLEAN:
+      if (g_ascii_strcasecmp (text, "true") == 0 || g_str_equal (text, "1") ||
+          g_ascii_strcasecmp (text, "yes") == 0)
+        g_value_set_boolean (value, TRUE);
+      else if (g_ascii_strcasecmp (text, "false") == 0 || g_str_equal (text, "0") ||
+               g_ascii_strcasecmp (text, "no") == 0)
+        g_value_set_boolean (value, FALSE);
+      else
+        {
+          g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_INVALID_ARGUMENT,
+                       "%s: %s: invalid value '%s' (expected true or false)",
+                       op_name, spec->name, text);
+          return FALSE;
+        }
+      return TRUE;
+    case G_TYPE_INT:
+      {
+        GParamSpecInt *s = G_PARAM_SPEC_INT (spec);
+        if (!parse_integer (text, &integer))
+          break;
+        if (integer < s->minimum || integer > s->maximum)
+          {
+            RANGE_ERROR ("%d", s->minimum, s->maximum);
+            return FALSE;
+          }
+        g_value_set_int (value, (gint) integer);
+        return TRUE;
+      }
+    case G_TYPE_UINT:
+      {
+        GParamSpecUInt *s = G_PARAM_SPEC_UINT (spec);
+        if (!parse_integer (text, &integer))
+          break;
+        if (integer < s->minimum || integer > s->maximum)
+          {
+            RANGE_ERROR ("%u", s->minimum, s->maximum);
+            return FALSE;
+          }
+        g_value_set_uint (value, (guint) integer);
+        return TRUE;
+      }
+    case G_TYPE_FLOAT:
+      {
+        GParamSpecFloat *s = G_PARAM_SPEC_FLOAT (spec);
+        if (!parse_number (text, &number))
+          break;
+        if (number < s->minimum || number > s->maximum)
+          {
+            RANGE_ERROR ("%g", s->minimum, s->maximum);
+            return FALSE;
+          }
+        g_value_set_float (value, (gfloat) number);
+        return TRUE;
+      }
+    case G_TYPE_DOUBLE:
+      {
+        GParamSpecDouble *s = G_PARAM_SPEC_DOUBLE (spec);
+        if (!parse_number (text, &number))
+          break;
+        if (number < s->minimum || number > s->maximum)
+          {
+            RANGE_ERROR ("%g", s->minimum, s->maximum);
+            return FALSE;
+          }
+        g_value_set_double (value, number);
+        return TRUE;
+      }
+    default:
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_UNSUPPORTED,
+                   "%s: %s: a property of type %s cannot be set from text",
+                   op_name, spec->name, g_type_name (type));
+      return FALSE;
+    }
+
+  g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_INVALID_ARGUMENT,
+               "%s: %s: '%s' is not a number", op_name, spec->name, text);
+  return FALSE;
+}
+
+/**
+ * cnnfilt_op_set_property_from_string:
+ * @op: an op
+ * @property: a property name
+ * @value: the value as text: a number, an enum nick ("magnitude"), true/false
+ *   or a string
+ * @error: return location for a #GError
+ *
+ * Sets a property from text, as the pipeline parser does. Unknown
+ * properties, unparsable values and values outside the property's range
+ * are errors that name the op, the property and what is allowed.
+ *
+ * Returns: %TRUE if the property was set
+ */
+gboolean
+cnnfilt_op_set_property_from_string (CnnfiltOp *op, const gchar *property,
+                                     const gchar *value, GError **error)
+{
+  g_return_val_if_fail (CNNFILT_IS_OP (op), FALSE);
+  g_return_val_if_fail (property != NULL && value != NULL, FALSE);
+
+  GParamSpec *spec = g_object_class_find_property (G_OBJECT_GET_CLASS (op), property);
+  if (spec == NULL || !(spec->flags & G_PARAM_WRITABLE))
+    {
+      g_autofree gchar *names = list_properties (op);
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_INVALID_ARGUMENT,
+                   "%s: unknown property '%s' (properties: %s)",
+                   cnnfilt_op_get_name (op), property, names);
+      return FALSE;
+    }
+  g_auto (GValue) gvalue = G_VALUE_INIT;
+  if (!value_from_string (op, spec, value, &gvalue, error))
+    return FALSE;
+  g_object_set_property (G_OBJECT (op), spec->name, &gvalue);
+  return TRUE;
+}
+
+/**
+ * cnnfilt_value_to_string:
+ * @value: a #GValue of a type properties of ops use
+ *
+ * Formats a property value the way cnnfilt_op_set_property_from_string()
+ * reads it back: enum nicks, `true`/`false`, shortest round-trip numbers.
+ *
+ * Returns: (transfer full): the text
+ */
+gchar *
+cnnfilt_value_to_string (const GValue *value)
+{
+  GType type = G_VALUE_TYPE (value);
+  if (G_TYPE_IS_ENUM (type))
+    {
+      g_autoptr (GEnumClass) klass = g_type_class_ref (type);
+      GEnumValue *found = g_enum_get_value (klass, g_value_get_enum (value));
+      return g_strdup (found ? found->value_nick : "?");
+    }
+  switch (G_TYPE_FUNDAMENTAL (type))
+    {
+    case G_TYPE_STRING:
+      return g_strdup (g_value_get_string (value) ? g_value_get_string (value) : "");
+    case G_TYPE_BOOLEAN:
+      return g_strdup (g_value_get_boolean (value) ? "true" : "false");
+    case G_TYPE_INT:
+      return g_strdup_printf ("%d", g_value_get_int (value));
+    case G_TYPE_UINT:
+      return g_strdup_printf ("%u", g_value_get_uint (value));
+    case G_TYPE_FLOAT:
+      return g_strdup_printf ("%g", g_value_get_float (value));
+    case G_TYPE_DOUBLE:
+      return g_strdup_printf ("%g", g_value_get_double (value));
+    default:
+      return g_strdup_value_contents (value);
+    }
+}
+
+/**
+ * cnnfilt_op_get_property_as_string:
+ * @op: an op
+ * @property: a property name
+ *
+ * Returns: (transfer full) (nullable): the property's current value as
+ *   text, or %NULL if @op has no such property
+ */
+gchar *
+cnnfilt_op_get_property_as_string (CnnfiltOp *op, const gchar *property)
+{
+  g_return_val_if_fail (CNNFILT_IS_OP (op), NULL);
+  GParamSpec *spec = g_object_class_find_property (G_OBJECT_GET_CLASS (op), property);
+  if (spec == NULL)
+    return NULL;
+  g_auto (GValue) value = G_VALUE_INIT;
+  g_value_init (&value, G_PARAM_SPEC_VALUE_TYPE (spec));
+  g_object_get_property (G_OBJECT (op), spec->name, &value);
+  return cnnfilt_value_to_string (&value);
+}
+
+/**
+ * cnnfilt_op_validate:
+ * @op: an op
+ * @error: return location for a #GError
+ *
+ * Checks the op's properties on their own, before any input is seen: a
+ * malformed kernel matrix, say. The parser calls it once per op.
+ *
+ * Returns: %TRUE if the properties are consistent
+ */
+gboolean
+cnnfilt_op_validate (CnnfiltOp *op, GError **error)
+{
+  g_return_val_if_fail (CNNFILT_IS_OP (op), FALSE);
+  CnnfiltOpClass *klass = CNNFILT_OP_GET_CLASS (op);
+  return klass->validate == NULL || klass->validate (op, error);
+}
+
+/**
+ * cnnfilt_op_infer:
+ * @op: an op
+ * @inputs: (array length=n_inputs): the input shapes
+ * @n_inputs: the number of inputs
+ * @output: (out caller-allocates): the output shape
+ * @error: return location for a #GError
+ *
+ * Shape inference: the output shape for the given inputs, or an error that
+ * says which input or property does not fit.
+ *
+ * Returns: %TRUE if the inputs are acceptable
+ */
+gboolean
+cnnfilt_op_infer (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
+                  CnnfiltShape *output, GError **error)
+{
+  g_return_val_if_fail (CNNFILT_IS_OP (op), FALSE);
+  CnnfiltOpClass *klass = CNNFILT_OP_GET_CLASS (op);
+  if (n_inputs != klass->n_inputs)
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_SHAPE,
+                   "%s takes %u input%s, %u given", klass->name, klass->n_inputs,
+                   klass->n_inputs == 1 ? "" : "s", n_inputs);
+      return FALSE;
+    }
+  if (!cnnfilt_op_validate (op, error))
+    return FALSE;
+  return klass->infer (op, inputs, n_inputs, output, error);
+}
+
+/**
+ * cnnfilt_op_run:
+ * @op: an op
+ * @inputs: (array length=n_inputs): the input tensors
+ * @n_inputs: the number of inputs
+ * @output: the tensor to write; it is given the inferred shape
+ * @error: return location for a #GError
+ *
+ * Runs the op on the CPU. @output must not be one of @inputs.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+cnnfilt_op_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs,
+                CnnfiltTensor *output, GError **error)
+{
+  g_return_val_if_fail (CNNFILT_IS_OP (op), FALSE);
+  g_return_val_if_fail (CNNFILT_IS_TENSOR (output), FALSE);
+
+  CnnfiltShape in_shapes[n_inputs > 0 ? n_inputs : 1];
+  for (guint i = 0; i < n_inputs; i++)
+    {
+      g_return_val_if_fail (CNNFILT_IS_TENSOR (inputs[i]) && inputs[i] != output, FALSE);
+      cnnfilt_tensor_get_shape (inputs[i], &in_shapes[i]);
+    }
+  CnnfiltShape out_shape;
+  if (!cnnfilt_op_infer (op, in_shapes, n_inputs, &out_shape, error) ||
+      !cnnfilt_tensor_set_shape (output, &out_shape, error))
+    return FALSE;
+  return CNNFILT_OP_GET_CLASS (op)->run (op, inputs, n_inputs, output, error);
+}
+
+/**
+ * cnnfilt_op_process:
+ * @op: a one-input op
+ * @input: the input tensor
+ * @error: return location for a #GError
+ *
+ * Runs a one-input op into a new tensor.
+ *
+ * Returns: (transfer full): the output, or %NULL on error
+ */
+CnnfiltTensor *
+cnnfilt_op_process (CnnfiltOp *op, CnnfiltTensor *input, GError **error)
+{
+  g_return_val_if_fail (CNNFILT_IS_OP (op), NULL);
+  CnnfiltTensor *output = g_object_new (CNNFILT_TYPE_TENSOR, NULL);
+  if (!cnnfilt_op_run (op, &input, 1, output, error))
+    g_clear_object (&output);
+  return output;
+}

@@ -1,0 +1,519 @@
+/* cnnfilt-tensor.c: float32 NCHW tensors
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "cnnfilt-tensor.h"
+#include "cnnfilt-error.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Host buffers are aligned for AVX-512 loads and sized to whole cache lines. */
+#define TENSOR_ALIGN 64
+
+/**
+ * CnnfiltTensor:
+ *
+ * A four-dimensional float32 tensor in NCHW order: images are `1 × channels
+ * × height × width`, with values in [0, 1] when they come from
+ * cnnfilt_image_load().
+ *
+ * A tensor owns a host buffer aligned to 64 bytes. Its shape can be changed
+ * with cnnfilt_tensor_set_shape(), which keeps the buffer when it is large
+ * enough: graphs and batch loops reuse one tensor for many images.
+ */
+struct _CnnfiltTensor {
+  GObject parent_instance;
+  CnnfiltShape shape;
+  gfloat *data;
+  gsize capacity; /* in values */
+};
+
+G_DEFINE_TYPE (CnnfiltTensor, cnnfilt_tensor, G_TYPE_OBJECT)
+
+G_DEFINE_BOXED_TYPE (CnnfiltShape, cnnfilt_shape, cnnfilt_shape_copy, cnnfilt_shape_free)
+
+/**
+ * cnnfilt_shape_new:
+ * @n: batch size
+ * @c: channels
+ * @h: height
+ * @w: width
+ *
+ * Returns: (transfer full): a new shape
+ */
+CnnfiltShape *
+cnnfilt_shape_new (guint n, guint c, guint h, guint w)
+{
+  CnnfiltShape *shape = g_new (CnnfiltShape, 1);
+  *shape = (CnnfiltShape) { n, c, h, w };
+  return shape;
+}
+
+/**
+ * cnnfilt_shape_copy:
+ * @shape: a shape
+ *
+ * Returns: (transfer full): a copy of @shape
+ */
+CnnfiltShape *
+cnnfilt_shape_copy (const CnnfiltShape *shape)
+{
+  return g_memdup2 (shape, sizeof *shape);
+}
+
+/**
+ * cnnfilt_shape_free:
+ * @shape: a shape from cnnfilt_shape_new() or cnnfilt_shape_copy()
+ */
+void
+cnnfilt_shape_free (CnnfiltShape *shape)
+{
+  g_free (shape);
+}
+
+/**
+ * cnnfilt_shape_equal:
+ * @a: a shape
+ * @b: another shape
+ *
+ * Returns: whether all four dimensions are equal
+ */
+gboolean
+cnnfilt_shape_equal (const CnnfiltShape *a, const CnnfiltShape *b)
+{
+  return a->n == b->n && a->c == b->c && a->h == b->h && a->w == b->w;
+}
+
+/* The number of values, or 0 when the product does not fit in a gsize. */
+static gsize
+shape_size_checked (const CnnfiltShape *shape)
+{
+  gsize size = shape->n;
+  if (!g_size_checked_mul (&size, size, shape->c) ||
+      !g_size_checked_mul (&size, size, shape->h) ||
+      !g_size_checked_mul (&size, size, shape->w) ||
+      size > G_MAXSIZE / sizeof (gfloat) / 2)
+    return 0;
+  return size;
+}
+
+/**
+ * cnnfilt_shape_get_size:
+ * @shape: a shape
+ *
+ * Returns: the number of values `n·c·h·w`, or 0 if that overflows
+ */
+gsize
+cnnfilt_shape_get_size (const CnnfiltShape *shape)
+{
+  return shape_size_checked (shape);
+}
+
+/**
+ * cnnfilt_shape_to_string:
+ * @shape: a shape
+ *
+ * Returns: (transfer full): the shape as `1x3x224x224`
+ */
+gchar *
+cnnfilt_shape_to_string (const CnnfiltShape *shape)
+{
+  return g_strdup_printf ("%ux%ux%ux%u", shape->n, shape->c, shape->h, shape->w);
+}
+
+static void
+cnnfilt_tensor_finalize (GObject *object)
+{
+  CnnfiltTensor *self = CNNFILT_TENSOR (object);
+  free (self->data);
+  G_OBJECT_CLASS (cnnfilt_tensor_parent_class)->finalize (object);
+}
+
+static void
+cnnfilt_tensor_class_init (CnnfiltTensorClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = cnnfilt_tensor_finalize;
+}
+
+static void
+cnnfilt_tensor_init (CnnfiltTensor *self)
+{
+}
+
+/* Grows the buffer when needed; the values are unspecified afterwards. */
+static gboolean
+tensor_reserve (CnnfiltTensor *self, const CnnfiltShape *shape, GError **error)
+{
+  gsize size = shape_size_checked (shape);
+  if (size == 0)
+    {
+      g_autofree gchar *text = cnnfilt_shape_to_string (shape);
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_SHAPE,
+                   "invalid tensor shape %s: every dimension must be at least 1 "
+                   "and the total must fit in memory", text);
+      return FALSE;
+    }
+  if (size > self->capacity)
+    {
+      gsize bytes = (size * sizeof (gfloat) + TENSOR_ALIGN - 1) / TENSOR_ALIGN * TENSOR_ALIGN;
+      gpointer data = NULL;
+      if (posix_memalign (&data, TENSOR_ALIGN, bytes) != 0)
+        {
+          g_autofree gchar *text = cnnfilt_shape_to_string (shape);
+          g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_FAILED,
+                       "out of memory for a tensor of shape %s (%" G_GSIZE_FORMAT " MiB)",
+                       text, bytes >> 20);
+          return FALSE;
+        }
+      free (self->data);
+      self->data = data;
+      self->capacity = bytes / sizeof (gfloat);
+    }
+  self->shape = *shape;
+  return TRUE;
+}
+
+/**
+ * cnnfilt_tensor_new:
+ * @n: batch size, at least 1
+ * @c: channels, at least 1
+ * @h: height, at least 1
+ * @w: width, at least 1
+ * @error: return location for a #GError
+ *
+ * Creates a tensor filled with zeros.
+ *
+ * Returns: (transfer full): a new tensor, or %NULL when the shape is invalid
+ *   or too large to allocate
+ */
+CnnfiltTensor *
+cnnfilt_tensor_new (guint n, guint c, guint h, guint w, GError **error)
+{
+  CnnfiltShape shape = { n, c, h, w };
+  CnnfiltTensor *self = g_object_new (CNNFILT_TYPE_TENSOR, NULL);
+  if (!tensor_reserve (self, &shape, error))
+    {
+      g_object_unref (self);
+      return NULL;
+    }
+  memset (self->data, 0, cnnfilt_shape_get_size (&shape) * sizeof (gfloat));
+  return self;
+}
+
+/**
+ * cnnfilt_tensor_new_from_data:
+ * @data: (array length=n_values): the values in NCHW order
+ * @n_values: the number of values; must be `n·c·h·w`
+ * @n: batch size
+ * @c: channels
+ * @h: height
+ * @w: width
+ * @error: return location for a #GError
+ *
+ * Creates a tensor holding a copy of @data.
+ *
+ * Returns: (transfer full): a new tensor, or %NULL on a size mismatch
+ */
+CnnfiltTensor *
+cnnfilt_tensor_new_from_data (const gfloat *data, gsize n_values,
+                              guint n, guint c, guint h, guint w, GError **error)
+{
+  CnnfiltShape shape = { n, c, h, w };
+  gsize size = cnnfilt_shape_get_size (&shape);
+  if (size != 0 && n_values != size)
+    {
+      g_autofree gchar *text = cnnfilt_shape_to_string (&shape);
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_SHAPE,
+                   "%" G_GSIZE_FORMAT " values given for a tensor of shape %s, "
+                   "which holds %" G_GSIZE_FORMAT, n_values, text, size);
+      return NULL;
+    }
+  CnnfiltTensor *self = cnnfilt_tensor_new (n, c, h, w, error);
+  if (self != NULL)
+    memcpy (self->data, data, size * sizeof (gfloat));
+  return self;
+}
+
+/**
+ * cnnfilt_tensor_new_from_bytes:
+ * @bytes: native-endian float32 values in NCHW order
+ * @n: batch size
+ * @c: channels
+ * @h: height
+ * @w: width
+ * @error: return location for a #GError
+ *
+ * Creates a tensor holding a copy of @bytes, for example the buffer of a
+ * numpy float32 array.
+ *
+ * Returns: (transfer full): a new tensor, or %NULL on a size mismatch
+ */
+CnnfiltTensor *
+cnnfilt_tensor_new_from_bytes (GBytes *bytes, guint n, guint c, guint h, guint w,
+                               GError **error)
+{
+  gsize length = 0;
+  const guint8 *data = g_bytes_get_data (bytes, &length);
+  if (length % sizeof (gfloat) != 0)
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_SHAPE,
+                   "%" G_GSIZE_FORMAT " bytes is not a whole number of float32 values",
+                   length);
+      return NULL;
+    }
+  CnnfiltShape shape = { n, c, h, w };
+  gsize size = cnnfilt_shape_get_size (&shape);
+  if (size != 0 && length / sizeof (gfloat) != size)
+    {
+      g_autofree gchar *text = cnnfilt_shape_to_string (&shape);
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_SHAPE,
+                   "%" G_GSIZE_FORMAT " bytes given for a tensor of shape %s, "
+                   "which needs %" G_GSIZE_FORMAT, length, text, size * sizeof (gfloat));
+      return NULL;
+    }
+  CnnfiltTensor *self = cnnfilt_tensor_new (n, c, h, w, error);
+  if (self != NULL && length > 0)
+    memcpy (self->data, data, length);
+  return self;
+}
+
+/**
+ * cnnfilt_tensor_copy:
+ * @tensor: a tensor
+ *
+ * Returns: (transfer full): a new tensor with the same shape and values
+ */
+CnnfiltTensor *
+cnnfilt_tensor_copy (CnnfiltTensor *tensor)
+{
+  g_return_val_if_fail (CNNFILT_IS_TENSOR (tensor), NULL);
+  CnnfiltTensor *copy = g_object_new (CNNFILT_TYPE_TENSOR, NULL);
+  /* The source exists, so its size is known to be allocatable. */
+  if (!tensor_reserve (copy, &tensor->shape, NULL))
+    g_error ("out of memory copying a tensor");
+  memcpy (copy->data, tensor->data, cnnfilt_shape_get_size (&tensor->shape) * sizeof (gfloat));
+  return copy;
+}
+
+/**
+ * cnnfilt_tensor_get_shape:
+ * @tensor: a tensor
+ * @shape: (out caller-allocates): its shape
+ */
+void
+cnnfilt_tensor_get_shape (CnnfiltTensor *tensor, CnnfiltShape *shape)
+{
+  g_return_if_fail (CNNFILT_IS_TENSOR (tensor));
+  *shape = tensor->shape;
+}
+
+/**
+ * cnnfilt_tensor_get_n:
+ * @tensor: a tensor
+ *
+ * Returns: the batch size
+ */
+guint
+cnnfilt_tensor_get_n (CnnfiltTensor *tensor)
+{
+  g_return_val_if_fail (CNNFILT_IS_TENSOR (tensor), 0);
+  return tensor->shape.n;
+}
+
+/**
+ * cnnfilt_tensor_get_c:
+ * @tensor: a tensor
+ *
+ * Returns: the number of channels
+ */
+guint
+cnnfilt_tensor_get_c (CnnfiltTensor *tensor)
+{
+  g_return_val_if_fail (CNNFILT_IS_TENSOR (tensor), 0);
+  return tensor->shape.c;
+}
+
+/**
+ * cnnfilt_tensor_get_h:
+ * @tensor: a tensor
+ *
+ * Returns: the height
+ */
+guint
+cnnfilt_tensor_get_h (CnnfiltTensor *tensor)
+{
+  g_return_val_if_fail (CNNFILT_IS_TENSOR (tensor), 0);
+  return tensor->shape.h;
+}
+
+/**
+ * cnnfilt_tensor_get_w:
+ * @tensor: a tensor
+ *
+ * Returns: the width
+ */
+guint
+cnnfilt_tensor_get_w (CnnfiltTensor *tensor)
+{
+  g_return_val_if_fail (CNNFILT_IS_TENSOR (tensor), 0);
+  return tensor->shape.w;
+}
+
+/**
+ * cnnfilt_tensor_get_size:
+ * @tensor: a tensor
+ *
+ * Returns: the number of values, `n·c·h·w`
+ */
+gsize
+cnnfilt_tensor_get_size (CnnfiltTensor *tensor)
+{
+  g_return_val_if_fail (CNNFILT_IS_TENSOR (tensor), 0);
+  return cnnfilt_shape_get_size (&tensor->shape);
+}
+
+/**
+ * cnnfilt_tensor_set_shape:
+ * @tensor: a tensor
+ * @shape: the new shape
+ * @error: return location for a #GError
+ *
+ * Gives @tensor a new shape. The buffer is kept when it is large enough and
+ * grown otherwise; the values are unspecified afterwards.
+ *
+ * Returns: %TRUE, or %FALSE if the shape is invalid or cannot be allocated
+ */
+gboolean
+cnnfilt_tensor_set_shape (CnnfiltTensor *tensor, const CnnfiltShape *shape, GError **error)
+{
+  g_return_val_if_fail (CNNFILT_IS_TENSOR (tensor), FALSE);
+  return tensor_reserve (tensor, shape, error);
+}
+
+/**
+ * cnnfilt_tensor_get_data: (skip)
+ * @tensor: a tensor
+ * @n_values: (out) (optional): the number of values
+ *
+ * The host buffer, for operators and C callers. It is 64-byte aligned and
+ * valid until the tensor changes shape or is finalized.
+ *
+ * Returns: (transfer none): the values in NCHW order
+ */
+gfloat *
+cnnfilt_tensor_get_data (CnnfiltTensor *tensor, gsize *n_values)
+{
+  g_return_val_if_fail (CNNFILT_IS_TENSOR (tensor), NULL);
+  if (n_values != NULL)
+    *n_values = cnnfilt_shape_get_size (&tensor->shape);
+  return tensor->data;
+}
+
+/**
+ * cnnfilt_tensor_get_values:
+ * @tensor: a tensor
+ * @n_values: (out): the number of values
+ *
+ * Returns: (transfer full) (array length=n_values): a copy of the values in NCHW order
+ */
+gfloat *
+cnnfilt_tensor_get_values (CnnfiltTensor *tensor, gsize *n_values)
+{
+  g_return_val_if_fail (CNNFILT_IS_TENSOR (tensor), NULL);
+  gsize size = cnnfilt_shape_get_size (&tensor->shape);
+  *n_values = size;
+  return g_memdup2 (tensor->data, size * sizeof (gfloat));
+}
+
+/**
+ * cnnfilt_tensor_get_bytes:
+ * @tensor: a tensor
+ *
+ * Returns: (transfer full): a copy of the values as native-endian float32
+ *   bytes in NCHW order, ready for `numpy.frombuffer`
+ */
+GBytes *
+cnnfilt_tensor_get_bytes (CnnfiltTensor *tensor)
+{
+  g_return_val_if_fail (CNNFILT_IS_TENSOR (tensor), NULL);
+  return g_bytes_new (tensor->data, cnnfilt_shape_get_size (&tensor->shape) * sizeof (gfloat));
+}
+
+static gsize
+tensor_offset (CnnfiltTensor *t, guint n, guint c, guint h, guint w)
+{
+  return (((gsize) n * t->shape.c + c) * t->shape.h + h) * t->shape.w + w;
+}
+
+static gboolean
+tensor_index_valid (CnnfiltTensor *t, guint n, guint c, guint h, guint w)
+{
+  return n < t->shape.n && c < t->shape.c && h < t->shape.h && w < t->shape.w;
+}
+
+/**
+ * cnnfilt_tensor_get_value:
+ * @tensor: a tensor
+ * @n: image index
+ * @c: channel
+ * @h: row
+ * @w: column
+ *
+ * Returns: the value at (@n, @c, @h, @w); 0 and a critical warning when the
+ *   index is out of range
+ */
+gfloat
+cnnfilt_tensor_get_value (CnnfiltTensor *tensor, guint n, guint c, guint h, guint w)
+{
+  g_return_val_if_fail (CNNFILT_IS_TENSOR (tensor), 0.f);
+  g_return_val_if_fail (tensor_index_valid (tensor, n, c, h, w), 0.f);
+  return tensor->data[tensor_offset (tensor, n, c, h, w)];
+}
+
+/**
+ * cnnfilt_tensor_set_value:
+ * @tensor: a tensor
+ * @n: image index
+ * @c: channel
+ * @h: row
+ * @w: column
+ * @value: the new value
+ */
+void
+cnnfilt_tensor_set_value (CnnfiltTensor *tensor, guint n, guint c, guint h, guint w,
+                          gfloat value)
+{
+  g_return_if_fail (CNNFILT_IS_TENSOR (tensor));
+  g_return_if_fail (tensor_index_valid (tensor, n, c, h, w));
+  tensor->data[tensor_offset (tensor, n, c, h, w)] = value;
+}
+
+/**
+ * cnnfilt_tensor_fill:
+ * @tensor: a tensor
+ * @value: the value for every element
+ */
+void
+cnnfilt_tensor_fill (CnnfiltTensor *tensor, gfloat value)
+{
+  g_return_if_fail (CNNFILT_IS_TENSOR (tensor));
+  gsize size = cnnfilt_shape_get_size (&tensor->shape);
+  for (gsize i = 0; i < size; i++)
+    tensor->data[i] = value;
+}
+
+/**
+ * cnnfilt_tensor_get_plane: (skip)
+ * @tensor: a tensor
+ * @n: image index
+ * @c: channel
+ *
+ * Returns: (transfer none): the first value of the `h × w` plane of image
+ *   @n, channel @c
+ */
+gfloat *
+cnnfilt_tensor_get_plane (CnnfiltTensor *tensor, guint n, guint c)
+{
+  g_return_val_if_fail (CNNFILT_IS_TENSOR (tensor), NULL);
+  g_return_val_if_fail (n < tensor->shape.n && c < tensor->shape.c, NULL);
+  return tensor->data + tensor_offset (tensor, n, c, 0, 0);
+}

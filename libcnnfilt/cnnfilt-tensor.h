@@ -1,0 +1,68 @@
+/* cnnfilt-tensor.h: float32 NCHW tensors
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib-object.h>
+
+G_BEGIN_DECLS
+
+/**
+ * CnnfiltShape:
+ * @n: batch size (images)
+ * @c: channels
+ * @h: height (rows)
+ * @w: width (columns)
+ *
+ * The shape of a #CnnfiltTensor, in NCHW order. A vector of k values is
+ * `n × k × 1 × 1`.
+ */
+typedef struct {
+  guint n;
+  guint c;
+  guint h;
+  guint w;
+} CnnfiltShape;
+
+#define CNNFILT_TYPE_SHAPE (cnnfilt_shape_get_type ())
+GType          cnnfilt_shape_get_type  (void) G_GNUC_CONST;
+CnnfiltShape  *cnnfilt_shape_new       (guint n, guint c, guint h, guint w);
+CnnfiltShape  *cnnfilt_shape_copy      (const CnnfiltShape *shape);
+void           cnnfilt_shape_free      (CnnfiltShape *shape);
+gboolean       cnnfilt_shape_equal     (const CnnfiltShape *a, const CnnfiltShape *b);
+gsize          cnnfilt_shape_get_size  (const CnnfiltShape *shape);
+gchar         *cnnfilt_shape_to_string (const CnnfiltShape *shape);
+
+#define CNNFILT_TYPE_TENSOR (cnnfilt_tensor_get_type ())
+G_DECLARE_FINAL_TYPE (CnnfiltTensor, cnnfilt_tensor, CNNFILT, TENSOR, GObject)
+
+CnnfiltTensor *cnnfilt_tensor_new            (guint n, guint c, guint h, guint w,
+                                              GError **error);
+CnnfiltTensor *cnnfilt_tensor_new_from_data  (const gfloat *data, gsize n_values,
+                                              guint n, guint c, guint h, guint w,
+                                              GError **error);
+CnnfiltTensor *cnnfilt_tensor_new_from_bytes (GBytes *bytes,
+                                              guint n, guint c, guint h, guint w,
+                                              GError **error);
+CnnfiltTensor *cnnfilt_tensor_copy           (CnnfiltTensor *tensor);
+
+void           cnnfilt_tensor_get_shape      (CnnfiltTensor *tensor, CnnfiltShape *shape);
+guint          cnnfilt_tensor_get_n          (CnnfiltTensor *tensor);
+guint          cnnfilt_tensor_get_c          (CnnfiltTensor *tensor);
+guint          cnnfilt_tensor_get_h          (CnnfiltTensor *tensor);
+guint          cnnfilt_tensor_get_w          (CnnfiltTensor *tensor);
+gsize          cnnfilt_tensor_get_size       (CnnfiltTensor *tensor);
+gboolean       cnnfilt_tensor_set_shape      (CnnfiltTensor *tensor, const CnnfiltShape *shape,
+                                              GError **error);
+
+gfloat        *cnnfilt_tensor_get_data       (CnnfiltTensor *tensor, gsize *n_values);
+GBytes        *cnnfilt_tensor_get_bytes      (CnnfiltTensor *tensor);
+gfloat        *cnnfilt_tensor_get_values     (CnnfiltTensor *tensor, gsize *n_values);
+gfloat         cnnfilt_tensor_get_value      (CnnfiltTensor *tensor,
+                                              guint n, guint c, guint h, guint w);
+void           cnnfilt_tensor_set_value      (CnnfiltTensor *tensor,
+                                              guint n, guint c, guint h, guint w,
+                                              gfloat value);
+void           cnnfilt_tensor_fill           (CnnfiltTensor *tensor, gfloat value);
+gfloat        *cnnfilt_tensor_get_plane      (CnnfiltTensor *tensor, guint n, guint c);
+
+G_END_DECLS

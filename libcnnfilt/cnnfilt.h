@@ -1,0 +1,16 @@
+/* cnnfilt.h: the umbrella header of libcnnfilt
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#define CNNFILT_INSIDE
+#include "cnnfilt-device.h"
+#include "cnnfilt-enum-types.h"
+#include "cnnfilt-error.h"
+#include "cnnfilt-graph.h"
+#include "cnnfilt-image.h"
+#include "cnnfilt-op.h"
+#include "cnnfilt-parse.h"
+#include "cnnfilt-registry.h"
+#include "cnnfilt-tensor.h"
+#include "cnnfilt-version.h"
+#undef CNNFILT_INSIDE

@@ -1,0 +1,109 @@
+/* normalize.c: stretch values to [0, 1]
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Example: cnnfilt run 'grayscale ! laplacian ! normalize' -o out/ photos/
+ */
+#include "image-op.h"
+
+#include <math.h>
+
+typedef struct {
+  CnnfiltOp parent_instance;
+  gboolean per_channel;
+} CnnfiltNormalize;
+
+typedef struct {
+  CnnfiltOpClass parent_class;
+} CnnfiltNormalizeClass;
+
+CNNFILT_DEFINE_OP_TYPE (CnnfiltNormalize, cnnfilt_normalize, CNNFILT_TYPE_OP)
+
+enum { PROP_0, PROP_PER_CHANNEL };
+
+/* (x − min) / (max − min) over @count values; a constant block becomes 0.
+ * NaNs are left out of the range and stay NaN. */
+static void
+stretch (const gfloat *in, gfloat *out, gsize count)
+{
+  gfloat lo = INFINITY, hi = -INFINITY;
+  for (gsize i = 0; i < count; i++)
+    {
+      lo = in[i] < lo ? in[i] : lo;
+      hi = in[i] > hi ? in[i] : hi;
+    }
+  gfloat range = hi - lo;
+  gfloat scale = range > 0.0f && isfinite (range) ? 1.0f / range : 0.0f;
+  for (gsize i = 0; i < count; i++)
+    out[i] = (in[i] - lo) * scale;
+}
+
+static gboolean
+cnnfilt_normalize_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs,
+                       CnnfiltTensor *output, GError **error)
+{
+  CnnfiltNormalize *self = (CnnfiltNormalize *) op;
+  CnnfiltTensor *in = inputs[0];
+  guint c = cnnfilt_tensor_get_c (in);
+  gsize plane = (gsize) cnnfilt_tensor_get_h (in) * cnnfilt_tensor_get_w (in);
+  for (guint n = 0; n < cnnfilt_tensor_get_n (in); n++)
+    {
+      if (self->per_channel)
+        for (guint ch = 0; ch < c; ch++)
+          stretch (cnnfilt_tensor_get_plane (in, n, ch), cnnfilt_tensor_get_plane (output, n, ch),
+                   plane);
+      else
+        stretch (cnnfilt_tensor_get_plane (in, n, 0), cnnfilt_tensor_get_plane (output, n, 0),
+                 plane * c);
+    }
+  return TRUE;
+}
+
+static void
+cnnfilt_normalize_set_property (GObject *object, guint prop_id, const GValue *value,
+                                GParamSpec *pspec)
+{
+  if (prop_id == PROP_PER_CHANNEL)
+    ((CnnfiltNormalize *) object)->per_channel = g_value_get_boolean (value);
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+}
+
+static void
+cnnfilt_normalize_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  if (prop_id == PROP_PER_CHANNEL)
+    g_value_set_boolean (value, ((CnnfiltNormalize *) object)->per_channel);
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+}
+
+static void
+cnnfilt_normalize_class_init (CnnfiltNormalizeClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
+  object_class->set_property = cnnfilt_normalize_set_property;
+  object_class->get_property = cnnfilt_normalize_get_property;
+  op_class->name = "normalize";
+  op_class->description = "Min–max stretch of each image to [0, 1], for viewing signed or unbounded responses";
+  op_class->n_inputs = 1;
+  op_class->infer = image_op_infer_same_shape;
+  op_class->run = cnnfilt_normalize_run;
+
+  g_object_class_install_property (
+      object_class, PROP_PER_CHANNEL,
+      g_param_spec_boolean ("per-channel", "Per channel",
+                            "Stretch each channel on its own; by default one range covers all "
+                            "channels of an image, which keeps its colour balance",
+                            FALSE, IMAGE_OP_PARAM_FLAGS));
+}
+
+static void
+cnnfilt_normalize_class_finalize (CnnfiltNormalizeClass *klass)
+{
+}
+
+static void
+cnnfilt_normalize_init (CnnfiltNormalize *self)
+{
+}

@@ -1,0 +1,327 @@
+/* resize.c: scale images up or down
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Example: cnnfilt run 'resize width=640 ! grayscale ! sobel' -o out/ photos/
+ *
+ * Separable resampling: each output column, then row, is a weighted sum of
+ * source pixels, with the weights tabulated once per size. Pixel centres
+ * sit at half-integers (align_corners=False in PyTorch, INTER_LINEAR in
+ * OpenCV) and samples past the edge take the edge pixel.
+ */
+#include "image-op.h"
+
+#include <math.h>
+#include <string.h>
+
+typedef enum {
+  CNNFILT_RESIZE_AUTO,
+  CNNFILT_RESIZE_NEAREST,
+  CNNFILT_RESIZE_BILINEAR,
+  CNNFILT_RESIZE_AREA,
+} CnnfiltResizeMethod;
+
+static GType
+cnnfilt_resize_method_get_type (void)
+{
+  static gsize type = 0;
+  if (g_once_init_enter (&type))
+    {
+      static const GEnumValue values[] = {
+        { CNNFILT_RESIZE_AUTO, "CNNFILT_RESIZE_AUTO", "auto" },
+        { CNNFILT_RESIZE_NEAREST, "CNNFILT_RESIZE_NEAREST", "nearest" },
+        { CNNFILT_RESIZE_BILINEAR, "CNNFILT_RESIZE_BILINEAR", "bilinear" },
+        { CNNFILT_RESIZE_AREA, "CNNFILT_RESIZE_AREA", "area" },
+        { 0, NULL, NULL },
+      };
+      g_once_init_leave (&type, g_enum_register_static ("CnnfiltResizeMethod", values));
+    }
+  return type;
+}
+
+typedef struct {
+  CnnfiltOp parent_instance;
+  guint width;
+  guint height;
+  gdouble scale;
+  CnnfiltResizeMethod method;
+  gfloat *pass; /* scratch: rows resampled, columns not yet */
+  gsize pass_size;
+} CnnfiltResize;
+
+typedef struct {
+  CnnfiltOpClass parent_class;
+} CnnfiltResizeClass;
+
+CNNFILT_DEFINE_OP_TYPE (CnnfiltResize, cnnfilt_resize, CNNFILT_TYPE_OP)
+
+enum { PROP_0, PROP_WIDTH, PROP_HEIGHT, PROP_SCALE, PROP_METHOD };
+
+#define MAX_SIDE 65536u
+
+static gboolean
+cnnfilt_resize_validate (CnnfiltOp *op, GError **error)
+{
+  CnnfiltResize *self = (CnnfiltResize *) op;
+  if (self->width == 0 && self->height == 0 && self->scale == 0.0)
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_INVALID_ARGUMENT,
+                   "resize: give width, height (the other follows the aspect ratio) or scale");
+      return FALSE;
+    }
+  if (self->scale != 0.0 && (self->width != 0 || self->height != 0))
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_INVALID_ARGUMENT,
+                   "resize: scale cannot be combined with width or height");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+cnnfilt_resize_infer (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
+                      CnnfiltShape *output, GError **error)
+{
+  CnnfiltResize *self = (CnnfiltResize *) op;
+  gdouble h = inputs[0].h, w = inputs[0].w, oh, ow;
+  if (self->scale != 0.0)
+    oh = round (h * self->scale), ow = round (w * self->scale);
+  else if (self->width != 0 && self->height != 0)
+    oh = self->height, ow = self->width;
+  else if (self->width != 0)
+    ow = self->width, oh = round (h * self->width / w);
+  else
+    oh = self->height, ow = round (w * self->height / h);
+  if (oh < 1 || ow < 1 || oh > MAX_SIDE || ow > MAX_SIDE)
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_SHAPE,
+                   "resize: %ux%u would become %.0fx%.0f; sides must be 1 to %u",
+                   inputs[0].w, inputs[0].h, ow, oh, MAX_SIDE);
+      return FALSE;
+    }
+  *output = (CnnfiltShape) { inputs[0].n, inputs[0].c, (guint) oh, (guint) ow };
+  return TRUE;
+}
+
+/* Weights of @taps source pixels for each of @out output pixels. */
+typedef struct {
+  guint taps;
+  guint *index;   /* out × taps */
+  gfloat *weight; /* out × taps */
+} Table;
+
+static void
+table_free (Table *t)
+{
+  g_free (t->index);
+  g_free (t->weight);
+}
+
+static void
+make_table (Table *t, guint in, guint out, CnnfiltResizeMethod method)
+{
+  gdouble scale = (gdouble) in / out;
+  if (method == CNNFILT_RESIZE_AUTO)
+    method = out < in ? CNNFILT_RESIZE_AREA : CNNFILT_RESIZE_BILINEAR;
+  if (method == CNNFILT_RESIZE_AREA && out >= in)
+    method = CNNFILT_RESIZE_BILINEAR; /* area is for shrinking, as in OpenCV */
+
+  t->taps = method == CNNFILT_RESIZE_NEAREST ? 1
+          : method == CNNFILT_RESIZE_BILINEAR ? 2
+          : (guint) ceil (scale) + 1;
+  t->index = g_new0 (guint, (gsize) out * t->taps);
+  t->weight = g_new0 (gfloat, (gsize) out * t->taps);
+
+  for (guint x = 0; x < out; x++)
+    {
+      guint *index = t->index + (gsize) x * t->taps;
+      gfloat *weight = t->weight + (gsize) x * t->taps;
+      if (method == CNNFILT_RESIZE_NEAREST)
+        {
+          index[0] = MIN ((guint) floor ((x + 0.5) * scale), in - 1);
+          weight[0] = 1.0f;
+        }
+      else if (method == CNNFILT_RESIZE_BILINEAR)
+        {
+          gdouble src = (x + 0.5) * scale - 0.5;
+          gdouble left = floor (src);
+          gdouble frac = src - left;
+          index[0] = (guint) CLAMP (left, 0, in - 1);
+          index[1] = (guint) CLAMP (left + 1, 0, in - 1);
+          weight[0] = (gfloat) (1.0 - frac);
+          weight[1] = (gfloat) frac;
+        }
+      else
+        {
+          /* The mean over the source interval [x·scale, (x+1)·scale). */
+          gdouble start = x * scale, end = (x + 1) * scale;
+          guint first = (guint) floor (start);
+          for (guint k = 0; k < t->taps; k++)
+            {
+              guint i = first + k;
+              gdouble overlap = MIN (end, i + 1.0) - MAX (start, (gdouble) i);
+              index[k] = MIN (i, in - 1);
+              weight[k] = overlap > 0 && i < in ? (gfloat) (overlap / scale) : 0.0f;
+            }
+        }
+    }
+}
+
+static gboolean
+cnnfilt_resize_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs,
+                    CnnfiltTensor *output, GError **error)
+{
+  CnnfiltResize *self = (CnnfiltResize *) op;
+  CnnfiltShape in, out;
+  cnnfilt_tensor_get_shape (inputs[0], &in);
+  cnnfilt_tensor_get_shape (output, &out);
+
+  Table rows, columns;
+  make_table (&columns, in.w, out.w, self->method);
+  make_table (&rows, in.h, out.h, self->method);
+  gsize need = (gsize) in.h * out.w;
+  if (need > self->pass_size)
+    {
+      g_free (self->pass);
+      self->pass = g_new (gfloat, need);
+      self->pass_size = need;
+    }
+
+  for (guint n = 0; n < in.n; n++)
+    for (guint c = 0; c < in.c; c++)
+      {
+        const gfloat *src = cnnfilt_tensor_get_plane (inputs[0], n, c);
+        gfloat *dst = cnnfilt_tensor_get_plane (output, n, c);
+        for (guint y = 0; y < in.h; y++)
+          {
+            const gfloat *row = src + (gsize) y * in.w;
+            gfloat *o = self->pass + (gsize) y * out.w;
+            for (guint x = 0; x < out.w; x++)
+              {
+                const guint *index = columns.index + (gsize) x * columns.taps;
+                const gfloat *weight = columns.weight + (gsize) x * columns.taps;
+                gfloat sum = 0.0f;
+                for (guint k = 0; k < columns.taps; k++)
+                  sum += weight[k] * row[index[k]];
+                o[x] = sum;
+              }
+          }
+        for (guint y = 0; y < out.h; y++)
+          {
+            gfloat *restrict o = dst + (gsize) y * out.w;
+            const guint *index = rows.index + (gsize) y * rows.taps;
+            const gfloat *weight = rows.weight + (gsize) y * rows.taps;
+            memset (o, 0, sizeof (gfloat) * out.w);
+            for (guint k = 0; k < rows.taps; k++)
+              {
+                const gfloat *restrict p = self->pass + (gsize) index[k] * out.w;
+                const gfloat w = weight[k];
+                for (guint x = 0; x < out.w; x++)
+                  o[x] += w * p[x];
+              }
+          }
+      }
+  table_free (&rows);
+  table_free (&columns);
+  return TRUE;
+}
+
+static void
+cnnfilt_resize_set_property (GObject *object, guint prop_id, const GValue *value,
+                             GParamSpec *pspec)
+{
+  CnnfiltResize *self = (CnnfiltResize *) object;
+  switch (prop_id)
+    {
+    case PROP_WIDTH:
+      self->width = g_value_get_uint (value);
+      break;
+    case PROP_HEIGHT:
+      self->height = g_value_get_uint (value);
+      break;
+    case PROP_SCALE:
+      self->scale = g_value_get_double (value);
+      break;
+    case PROP_METHOD:
+      self->method = g_value_get_enum (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+cnnfilt_resize_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  CnnfiltResize *self = (CnnfiltResize *) object;
+  switch (prop_id)
+    {
+    case PROP_WIDTH:
+      g_value_set_uint (value, self->width);
+      break;
+    case PROP_HEIGHT:
+      g_value_set_uint (value, self->height);
+      break;
+    case PROP_SCALE:
+      g_value_set_double (value, self->scale);
+      break;
+    case PROP_METHOD:
+      g_value_set_enum (value, self->method);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+cnnfilt_resize_finalize (GObject *object)
+{
+  g_free (((CnnfiltResize *) object)->pass);
+  G_OBJECT_CLASS (cnnfilt_resize_parent_class)->finalize (object);
+}
+
+static void
+cnnfilt_resize_class_init (CnnfiltResizeClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
+  object_class->set_property = cnnfilt_resize_set_property;
+  object_class->get_property = cnnfilt_resize_get_property;
+  object_class->finalize = cnnfilt_resize_finalize;
+  op_class->name = "resize";
+  op_class->description = "Resize to a width, a height or by a scale; area-averaging when shrinking";
+  op_class->n_inputs = 1;
+  op_class->validate = cnnfilt_resize_validate;
+  op_class->infer = cnnfilt_resize_infer;
+  op_class->run = cnnfilt_resize_run;
+
+  g_object_class_install_property (
+      object_class, PROP_WIDTH,
+      g_param_spec_uint ("width", "Width", "Output width; 0 follows the aspect ratio from height",
+                         0, MAX_SIDE, 0, IMAGE_OP_PARAM_FLAGS));
+  g_object_class_install_property (
+      object_class, PROP_HEIGHT,
+      g_param_spec_uint ("height", "Height", "Output height; 0 follows the aspect ratio from width",
+                         0, MAX_SIDE, 0, IMAGE_OP_PARAM_FLAGS));
+  g_object_class_install_property (
+      object_class, PROP_SCALE,
+      g_param_spec_double ("scale", "Scale", "Factor for both sides (0.5 halves them); 0 when "
+                           "width or height is given", 0.0, 1000.0, 0.0, IMAGE_OP_PARAM_FLAGS));
+  g_object_class_install_property (
+      object_class, PROP_METHOD,
+      g_param_spec_enum ("method", "Method",
+                         "auto: area when shrinking, bilinear when enlarging; nearest; bilinear "
+                         "(aliases when shrinking by more than 2); area (the mean of the covered "
+                         "source pixels)",
+                         cnnfilt_resize_method_get_type (), CNNFILT_RESIZE_AUTO,
+                         IMAGE_OP_PARAM_FLAGS));
+}
+
+static void
+cnnfilt_resize_class_finalize (CnnfiltResizeClass *klass)
+{
+}
+
+static void
+cnnfilt_resize_init (CnnfiltResize *self)
+{
+}
