@@ -1,0 +1,429 @@
+/* batch.c: a pipeline over folders of images, one image per worker thread
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Each worker owns a graph and an input tensor, so buffers are allocated
+ * once per worker and reused for every same-sized image; decoding,
+ * filtering and encoding of different images overlap across the cores.
+ * Outputs go to a temporary name and are renamed into place by the
+ * library; an input is never overwritten.
+ */
+#include "cnnfilt-cli.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct {
+  gchar *input;
+  gchar *output;
+} Job;
+
+static void
+job_clear (gpointer data)
+{
+  Job *job = data;
+  g_free (job->input);
+  g_free (job->output);
+}
+
+typedef struct {
+  const gchar *pipeline;
+  BatchOptions *options;
+  CnnfiltDevice *device;
+  GArray *jobs;          /* Job */
+  gint next;             /* atomic: index of the next job */
+  GMutex lock;           /* guards the counters below and stderr */
+  guint done, failed, skipped;
+  gint64 started;
+  gint64 last_draw;
+  gboolean draw;         /* a progress bar is shown */
+  gboolean bar_visible;
+} Batch;
+
+void
+batch_options_init (BatchOptions *options, gint default_compression)
+{
+  memset (options, 0, sizeof *options);
+  options->compression = default_compression;
+  options->quality = 90;
+}
+
+void
+batch_options_clear (BatchOptions *options)
+{
+  g_free (options->output_dir);
+  g_free (options->format);
+  g_free (options->device);
+}
+
+GOptionEntry *
+batch_option_entries (BatchOptions *o)
+{
+  GOptionEntry entries[] = {
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &o->output_dir,
+      "Folder for the results (created if missing); relative paths under input folders are kept", "DIR" },
+    { "format", 'f', 0, G_OPTION_ARG_STRING, &o->format,
+      "Output format by suffix: png, jpg, tif, webp, v, pfm, csv, mat … (float formats keep float32 values)", "EXT" },
+    { "jobs", 'j', 0, G_OPTION_ARG_INT, &o->jobs, "Images processed at once (default: one per core)", "N" },
+    { "skip-existing", 0, 0, G_OPTION_ARG_NONE, &o->skip_existing,
+      "Leave inputs whose output exists alone, to resume an interrupted batch", NULL },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &o->quiet, "Print errors only: no progress, no summary", NULL },
+    { "progress", 0, 0, G_OPTION_ARG_NONE, &o->progress,
+      "Show the progress bar even when stderr is not a terminal", NULL },
+    { "device", 'd', 0, G_OPTION_ARG_STRING, &o->device,
+      "Device to run on (see 'cnnfilt devices'; default: $CNNFILT_DEVICE or cpu)", "SPEC" },
+    { "compression", 0, 0, G_OPTION_ARG_INT, &o->compression,
+      "PNG zlib level, 0 (fastest) to 9 (smallest)", "0-9" },
+    { "quality", 0, 0, G_OPTION_ARG_INT, &o->quality, "JPEG and WebP quality, 1 to 100", "1-100" },
+    { NULL },
+  };
+  return g_memdup2 (entries, sizeof entries);
+}
+
+static gchar *
+format_duration (gdouble seconds)
+{
+  guint s = (guint) (seconds + 0.5);
+  if (s >= 3600)
+    return g_strdup_printf ("%u:%02u:%02u", s / 3600, s / 60 % 60, s % 60);
+  return g_strdup_printf ("%u:%02u", s / 60, s % 60);
+}
+
+/* Called with the lock held. */
+static void
+draw_progress (Batch *batch, gboolean force)
+{
+  if (!batch->draw)
+    return;
+  gint64 now = g_get_monotonic_time ();
+  if (!force && now - batch->last_draw < 100000)
+    return;
+  batch->last_draw = now;
+  guint total = batch->jobs->len;
+  guint finished = batch->done + batch->failed + batch->skipped;
+  gdouble elapsed = (now - batch->started) / 1e6;
+  gdouble rate = elapsed > 0 ? (batch->done + batch->failed) / elapsed : 0;
+  const guint width = 30;
+  guint filled = total ? finished * width / total : width;
+  gchar bar[64];
+  for (guint i = 0; i < width; i++)
+    bar[i] = i < filled ? '#' : '.';
+  bar[width] = '\0';
+  g_autofree gchar *eta = rate > 0 ? format_duration ((total - finished) / rate) : g_strdup ("-:--");
+  fprintf (stderr, "\r\033[K[%s] %u/%u  %.1f images/s  ETA %s", bar, finished, total, rate, eta);
+  fflush (stderr);
+  batch->bar_visible = TRUE;
+}
+
+static void
+clear_progress (Batch *batch)
+{
+  if (batch->bar_visible)
+    {
+      fputs ("\r\033[K", stderr);
+      batch->bar_visible = FALSE;
+    }
+}
+
+static void
+report_failure (Batch *batch, const gchar *path, const gchar *message)
+{
+  g_mutex_lock (&batch->lock);
+  clear_progress (batch);
+  /* Library messages already start with the path; do not repeat it. */
+  if (g_str_has_prefix (message, path) && message[strlen (path)] == ':')
+    fprintf (stderr, "%s\n", message);
+  else
+    fprintf (stderr, "%s: %s\n", path, message);
+  batch->failed++;
+  draw_progress (batch, TRUE);
+  g_mutex_unlock (&batch->lock);
+}
+
+static void
+count (Batch *batch, guint *counter)
+{
+  g_mutex_lock (&batch->lock);
+  (*counter)++;
+  draw_progress (batch, FALSE);
+  g_mutex_unlock (&batch->lock);
+}
+
+static gboolean
+process_job (Batch *batch, Job *job, CnnfiltGraph *graph, CnnfiltTensor *input, GError **error)
+{
+  g_autofree gchar *dir = g_path_get_dirname (job->output);
+  if (g_mkdir_with_parents (dir, 0755) != 0)
+    {
+      int saved = errno;
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_IO, "cannot create output folder %s: %s",
+                   dir, g_strerror (saved));
+      return FALSE;
+    }
+  if (!cnnfilt_image_load_into (job->input, input, error) ||
+      !cnnfilt_graph_run (graph, &input, 1, error))
+    return FALSE;
+  g_autoptr (CnnfiltTensor) result = cnnfilt_graph_get_output (graph, 0);
+  return cnnfilt_image_save_with_options (result, job->output, batch->options->compression,
+                                          batch->options->quality, error);
+}
+
+static gpointer
+worker (gpointer data)
+{
+  Batch *batch = data;
+  g_autoptr (GError) error = NULL;
+  /* Each worker has its own graph: ops keep scratch buffers and are not
+   * shared between threads. The text parsed once already, so this cannot fail. */
+  g_autoptr (CnnfiltGraph) graph = cnnfilt_graph_new_from_string (batch->pipeline, &error);
+  g_assert_no_error (error);
+  cnnfilt_graph_set_device (graph, batch->device);
+  g_autoptr (CnnfiltTensor) input = g_object_new (CNNFILT_TYPE_TENSOR, NULL);
+
+  for (;;)
+    {
+      guint index = (guint) g_atomic_int_add (&batch->next, 1);
+      if (index >= batch->jobs->len)
+        break;
+      Job *job = &g_array_index (batch->jobs, Job, index);
+      if (batch->options->skip_existing && g_file_test (job->output, G_FILE_TEST_EXISTS))
+        {
+          count (batch, &batch->skipped);
+          continue;
+        }
+      if (process_job (batch, job, graph, input, &error))
+        count (batch, &batch->done);
+      else
+        {
+          report_failure (batch, job->input, error->message);
+          g_clear_error (&error);
+        }
+    }
+  return NULL;
+}
+
+/* The output path for @input: @relative's folders under the output folder,
+ * the input's name with the output suffix. */
+static gchar *
+output_path (BatchOptions *options, const gchar *relative)
+{
+  g_autofree gchar *name = g_strdup (relative);
+  gchar *dot = strrchr (name, '.');
+  gchar *slash = strrchr (name, G_DIR_SEPARATOR);
+  const gchar *suffix = options->format;
+  g_autofree gchar *own_suffix = NULL;
+  if (dot != NULL && (slash == NULL || dot > slash))
+    {
+      own_suffix = g_strdup (dot + 1);
+      *dot = '\0';
+    }
+  if (suffix == NULL)
+    suffix = own_suffix ? own_suffix : "png";
+  g_autofree gchar *file = g_strdup_printf ("%s.%s", name, suffix);
+  return g_build_filename (options->output_dir, file, NULL);
+}
+
+static gboolean
+same_file (const gchar *a, const gchar *b)
+{
+  GStatBuf sa, sb;
+  return g_stat (a, &sa) == 0 && g_stat (b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+         sa.st_ino == sb.st_ino;
+}
+
+typedef struct {
+  BatchOptions *options;
+  GArray *jobs;
+  GHashTable *outputs;   /* output path -> input path */
+  gchar *output_real;    /* the output folder, resolved, if it exists */
+  guint failed;
+} Collector;
+
+static void
+add_job (Collector *collector, const gchar *input, const gchar *relative)
+{
+  gchar *output = output_path (collector->options, relative);
+  const gchar *other = g_hash_table_lookup (collector->outputs, output);
+  if (other != NULL)
+    fprintf (stderr, "%s: its output %s would also be written from %s; give --format or "
+                     "separate the inputs\n", input, output, other), collector->failed++;
+  else if (g_str_equal (input, output) || same_file (input, output))
+    fprintf (stderr, "%s: the output would overwrite the input; choose another "
+                     "--output or --format\n", input), collector->failed++;
+  else
+    {
+      Job job = { g_strdup (input), g_strdup (output) };
+      g_array_append_val (collector->jobs, job);
+      g_hash_table_insert (collector->outputs, g_strdup (output), g_strdup (input));
+    }
+  g_free (output);
+}
+
+static gint
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const gchar *const *) a, *(const gchar *const *) b);
+}
+
+/* Walks @dir in name order, skipping hidden entries and the output folder. */
+static void
+collect_dir (Collector *collector, const gchar *dir, const gchar *relative)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDir) handle = g_dir_open (dir, 0, &error);
+  if (handle == NULL)
+    {
+      fprintf (stderr, "%s: %s\n", dir, error->message);
+      collector->failed++;
+      return;
+    }
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const gchar *name;
+  while ((name = g_dir_read_name (handle)) != NULL)
+    if (name[0] != '.')
+      g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, compare_strings);
+
+  for (guint i = 0; i < names->len; i++)
+    {
+      const gchar *entry = names->pdata[i];
+      g_autofree gchar *path = g_build_filename (dir, entry, NULL);
+      g_autofree gchar *rel = relative ? g_build_filename (relative, entry, NULL) : g_strdup (entry);
+      if (g_file_test (path, G_FILE_TEST_IS_DIR))
+        {
+          g_autofree gchar *real = realpath (path, NULL);
+          if (collector->output_real && real && g_str_equal (real, collector->output_real))
+            continue; /* our own results, when -o is inside an input folder */
+          collect_dir (collector, path, rel);
+        }
+      else if (cnnfilt_image_format_is_known (entry))
+        add_job (collector, path, rel);
+    }
+}
+
+static GArray *
+collect_jobs (BatchOptions *options, gchar **inputs, guint *failed)
+{
+  Collector collector = {
+    options,
+    g_array_new (FALSE, FALSE, sizeof (Job)),
+    g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free),
+    realpath (options->output_dir, NULL),
+    0,
+  };
+  g_array_set_clear_func (collector.jobs, job_clear);
+  for (gchar **input = inputs; *input != NULL; input++)
+    {
+      if (g_file_test (*input, G_FILE_TEST_IS_DIR))
+        collect_dir (&collector, *input, NULL);
+      else if (g_file_test (*input, G_FILE_TEST_EXISTS))
+        {
+          g_autofree gchar *base = g_path_get_basename (*input);
+          add_job (&collector, *input, base);
+        }
+      else
+        {
+          fprintf (stderr, "%s: %s\n", *input, g_strerror (ENOENT));
+          collector.failed++;
+        }
+    }
+  g_hash_table_unref (collector.outputs);
+  free (collector.output_real);
+  *failed = collector.failed;
+  return collector.jobs;
+}
+
+int
+batch_run (const gchar *pipeline, BatchOptions *options, gchar **inputs)
+{
+  g_autoptr (GError) error = NULL;
+  if (options->output_dir == NULL)
+    {
+      cli_error ("give an output folder with -o DIR");
+      return EXIT_USAGE;
+    }
+  if (inputs == NULL || inputs[0] == NULL)
+    {
+      cli_error ("give at least one input image or folder");
+      return EXIT_USAGE;
+    }
+  if (options->compression < 0 || options->compression > 9 || options->quality < 1 ||
+      options->quality > 100 || options->jobs < 0)
+    {
+      cli_error ("--compression takes 0 to 9, --quality 1 to 100, --jobs 1 or more");
+      return EXIT_USAGE;
+    }
+  if (options->format != NULL)
+    {
+      if (options->format[0] == '.')
+        memmove (options->format, options->format + 1, strlen (options->format));
+      g_autofree gchar *probe = g_strdup_printf ("x.%s", options->format);
+      if (!cnnfilt_image_format_is_known (probe))
+        {
+          cli_error ("--format %s: not an image format cnnfilt writes", options->format);
+          return EXIT_USAGE;
+        }
+    }
+  /* Parse once here, so that a bad pipeline is one usage error, not one per file. */
+  g_autoptr (CnnfiltGraph) check = cnnfilt_graph_new_from_string (pipeline, &error);
+  if (check == NULL)
+    {
+      cli_error ("pipeline '%s': %s", pipeline, error->message);
+      return EXIT_USAGE;
+    }
+  g_autoptr (CnnfiltDevice) device = options->device
+                                         ? cnnfilt_device_new_from_string (options->device, &error)
+                                         : cnnfilt_device_get_default (&error);
+  if (device == NULL)
+    {
+      cli_error ("%s", error->message);
+      return EXIT_USAGE;
+    }
+
+  guint collect_failed = 0;
+  g_autoptr (GArray) jobs = collect_jobs (options, inputs, &collect_failed);
+
+  Batch batch = { 0 };
+  batch.pipeline = pipeline;
+  batch.options = options;
+  batch.device = device;
+  batch.jobs = jobs;
+  batch.failed = collect_failed;
+  batch.started = g_get_monotonic_time ();
+  batch.draw = !options->quiet && (options->progress || isatty (STDERR_FILENO));
+  g_mutex_init (&batch.lock);
+
+  guint n_workers = options->jobs > 0 ? (guint) options->jobs : g_get_num_processors ();
+  n_workers = MAX (1, MIN (n_workers, jobs->len));
+  if (jobs->len > 0)
+    {
+      g_autoptr (GPtrArray) threads = g_ptr_array_new ();
+      for (guint i = 1; i < n_workers; i++)
+        g_ptr_array_add (threads, g_thread_new ("cnnfilt-worker", worker, &batch));
+      worker (&batch);
+      for (guint i = 0; i < threads->len; i++)
+        g_thread_join (threads->pdata[i]);
+    }
+
+  g_mutex_lock (&batch.lock);
+  draw_progress (&batch, TRUE);
+  clear_progress (&batch);
+  g_mutex_unlock (&batch.lock);
+  g_mutex_clear (&batch.lock);
+
+  if (!options->quiet)
+    {
+      gdouble elapsed = (g_get_monotonic_time () - batch.started) / 1e6;
+      gdouble rate = elapsed > 0 ? batch.done / elapsed : 0;
+      fprintf (stderr, "cnnfilt: %u written, %u failed, %u skipped in %.2f s (%.1f images/s) to %s\n",
+               batch.done, batch.failed, batch.skipped, elapsed, rate, options->output_dir);
+    }
+  if (jobs->len == 0 && batch.failed == 0)
+    {
+      cli_error ("no images found in the inputs");
+      return EXIT_INPUT_FAILED;
+    }
+  return batch.failed > 0 ? EXIT_INPUT_FAILED : EXIT_OK;
+}

@@ -1,0 +1,86 @@
+/* cnnfilt.c: the command-line front end; dispatches to one file per subcommand
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "cnnfilt-cli.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+  const gchar *name;
+  int (*main) (int argc, char **argv);
+  const gchar *summary;
+} Command;
+
+static const Command commands[] = {
+  { "run", command_run, "run a pipeline over image files and folders" },
+  { "edges", command_edges, "batch edge detection: grey, Sobel magnitude, 8-bit PNG" },
+  { "ops", command_ops, "list the operators" },
+  { "inspect", command_inspect, "show an operator's properties, types, ranges and defaults" },
+  { "devices", command_devices, "list the devices ops can run on" },
+};
+
+void
+cli_error (const gchar *format, ...)
+{
+  va_list args;
+  va_start (args, format);
+  g_autofree gchar *text = g_strdup_vprintf (format, args);
+  va_end (args);
+  fprintf (stderr, "cnnfilt: %s\n", text);
+}
+
+gboolean
+cli_parse (GOptionContext *context, int *argc, char ***argv, const gchar *command)
+{
+  g_autoptr (GError) error = NULL;
+  if (g_option_context_parse (context, argc, argv, &error))
+    return TRUE;
+  cli_error ("%s: %s (see 'cnnfilt %s --help')", command, error->message, command);
+  return FALSE;
+}
+
+static void
+usage (FILE *out)
+{
+  fprintf (out, "Usage: cnnfilt COMMAND [OPTION…]\n\n"
+                "Image filters and CNN feature extraction over folders of images.\n\n"
+                "Commands:\n");
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    fprintf (out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+  fprintf (out, "\nExamples:\n"
+                "  cnnfilt edges -o edges/ photos/\n"
+                "  cnnfilt run 'grayscale ! gaussian-blur sigma=2 ! laplacian ! abs ! normalize' -o out/ photos/\n"
+                "  cnnfilt inspect sobel\n\n"
+                "'cnnfilt COMMAND --help' shows a command's options.\n");
+}
+
+int
+main (int argc, char **argv)
+{
+  setlocale (LC_ALL, "");
+  if (argc < 2)
+    {
+      usage (stderr);
+      return EXIT_USAGE;
+    }
+  const gchar *name = argv[1];
+  if (g_str_equal (name, "--help") || g_str_equal (name, "-h") || g_str_equal (name, "help"))
+    {
+      usage (stdout);
+      return EXIT_OK;
+    }
+  if (g_str_equal (name, "--version"))
+    {
+      printf ("cnnfilt %s\n", CNNFILT_VERSION);
+      return EXIT_OK;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    if (g_str_equal (name, commands[i].name))
+      {
+        cnnfilt_init (NULL);
+        return commands[i].main (argc - 1, argv + 1);
+      }
+  cli_error ("unknown command '%s' (see 'cnnfilt --help')", name);
+  return EXIT_USAGE;
+}

@@ -1,0 +1,51 @@
+/* abs.c: absolute value
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Example: cnnfilt run 'grayscale ! laplacian ! abs' -o out/ photos/
+ */
+#include "image-op.h"
+
+#include <math.h>
+
+typedef struct {
+  CnnfiltOp parent_instance;
+} CnnfiltAbs;
+
+typedef struct {
+  CnnfiltOpClass parent_class;
+} CnnfiltAbsClass;
+
+CNNFILT_DEFINE_OP_TYPE (CnnfiltAbs, cnnfilt_abs, CNNFILT_TYPE_OP)
+
+static gboolean
+cnnfilt_abs_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
+                 GError **error)
+{
+  gsize count = 0;
+  const gfloat *restrict in = cnnfilt_tensor_get_data (inputs[0], &count);
+  gfloat *restrict out = cnnfilt_tensor_get_data (output, NULL);
+  for (gsize i = 0; i < count; i++)
+    out[i] = fabsf (in[i]);
+  return TRUE;
+}
+
+static void
+cnnfilt_abs_class_init (CnnfiltAbsClass *klass)
+{
+  CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
+  op_class->name = "abs";
+  op_class->description = "Absolute value |x|: shows signed responses (Laplacian, Gx) of both signs";
+  op_class->n_inputs = 1;
+  op_class->infer = image_op_infer_same_shape;
+  op_class->run = cnnfilt_abs_run;
+}
+
+static void
+cnnfilt_abs_class_finalize (CnnfiltAbsClass *klass)
+{
+}
+
+static void
+cnnfilt_abs_init (CnnfiltAbs *self)
+{
+}
