@@ -3,6 +3,7 @@
 #include "cnnfilt-cli.h"
 
 #include <locale.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -59,6 +60,11 @@ int
 main (int argc, char **argv)
 {
   setlocale (LC_ALL, "");
+  /* Image-sized buffers come and go once per file. Served by mmap, each
+   * would fault its pages in afresh every time (a tenth of a batch's time);
+   * from the heap they are reused. */
+  mallopt (M_MMAP_THRESHOLD, 256 << 20);
+  mallopt (M_TRIM_THRESHOLD, 512 << 20);
   if (argc < 2)
     {
       usage (stderr);
