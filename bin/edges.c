@@ -31,11 +31,11 @@ command_edges (int argc, char **argv)
       "sqrt(Gx² + Gy²) of the luma, or |Laplacian|. Equivalent to\n"
       "  cnnfilt run 'grayscale ! sobel' --format png --compression 1 …");
   int status = EXIT_USAGE;
-  const gchar *filter = method ? method : "sobel";
   const gchar *const methods[] = { "sobel", "scharr", "prewitt", "laplacian", NULL };
+  const gchar *filter = NULL;
   if (!cli_parse (context, &argc, &argv, "edges"))
     ;
-  else if (!g_strv_contains (methods, filter))
+  else if (!g_strv_contains (methods, (filter = method ? method : "sobel")))
     cli_error ("edges: --method %s: expected sobel, scharr, prewitt or laplacian", filter);
   else
     {

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Command-line tests of cnnfilt, as TAP. Usage: test-cli.sh CNNFILT SAMPLES_DIR
+set -u
+cnnfilt=$1
+samples=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+n=0
+failed=0
+
+ok () { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok () { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for line in "$@"; do echo "# $line"; done; }
+check () { # check NAME COMMAND...: passes when the command succeeds
+  local name=$1; shift
+  if "$@" >/dev/null 2>&1; then ok "$name"; else not_ok "$name" "failed: $*"; fi
+}
+run () { # run OUT ERR ARGS...: runs cnnfilt, returns its status
+  local out=$1 err=$2; shift 2
+  "$cnnfilt" "$@" >"$out" 2>"$err" </dev/null
+}
+
+# Edge detection on the bundled samples: one 8-bit grey PNG per photo, paths kept.
+run "$work/o" "$work/e" edges -o "$work/edges" "$samples"; status=$?
+check "edges exits 0 on the samples" test $status -eq 0
+for f in camera chelsea coffee space/astronaut space/rocket; do
+  check "edges wrote $f.png" test -s "$work/edges/$f.png"
+done
+check "edges output is 1-band uchar" sh -c "vipsheader '$work/edges/coffee.png' | grep -q 'uchar, 1 band'"
+check "edges summary on stderr" grep -q '5 written, 0 failed, 0 skipped' "$work/e"
+check "no progress bar when stderr is not a terminal" sh -c "! grep -q \$'\\r' '$work/e'"
+check "no temporary files left" sh -c "! find '$work/edges' -name '.*' -type f | grep -q ."
+
+# Bad inputs: every bad file named on stderr, good ones still written, exit 1.
+mkdir -p "$work/mixed/sub"
+cp "$samples/coffee.jpg" "$work/mixed/good.jpg"
+cp "$samples/camera.png" "$work/mixed/sub/grey.png"
+head -c 20000 "$samples/coffee.jpg" > "$work/mixed/truncated.jpg"
+: > "$work/mixed/empty.png"
+echo "not an image" > "$work/mixed/text.jpg"
+head -c 3000 /dev/urandom > "$work/mixed/noise.png"
+run "$work/o" "$work/e" run 'grayscale ! sobel' -q -o "$work/mixed-out" "$work/mixed" "$work/missing.jpg"; status=$?
+check "bad inputs give exit status 1" test $status -eq 1
+for bad in truncated.jpg empty.png text.jpg noise.png; do
+  check "stderr names $bad" grep -q "^$work/mixed/$bad: " "$work/e"
+done
+check "stderr names the missing input" grep -q "^$work/missing.jpg: No such file" "$work/e"
+check "good inputs still written" test -s "$work/mixed-out/good.jpg"
+check "relative paths kept" test -s "$work/mixed-out/sub/grey.png"
+check "no output for the truncated input" test ! -e "$work/mixed-out/truncated.jpg"
+check "--quiet prints no summary" sh -c "! grep -q written '$work/e'"
+
+# Usage errors exit 2 and name what is wrong, before reading any file.
+run "$work/o" "$work/e" run 'grayscale ! sobl' -o "$work/x" "$samples"; status=$?
+check "unknown op exits 2" test $status -eq 2
+check "unknown op is named with a suggestion" grep -q "unknown op 'sobl' (did you mean 'sobel'" "$work/e"
+check "nothing written for a usage error" test ! -e "$work/x"
+run "$work/o" "$work/e" run 'sobel dir=x' -o "$work/x" "$samples"; status=$?
+check "unknown property exits 2" test $status -eq 2
+check "unknown property named with its op" grep -q "sobel: unknown property 'dir'" "$work/e"
+run "$work/o" "$work/e" run 'box-blur radius=0' -o "$work/x" "$samples"; status=$?
+check "out-of-range value exits 2" test $status -eq 2
+check "out-of-range value names the property" grep -q "box-blur: radius: '0' is out of range" "$work/e"
+run "$work/o" "$work/e" edges --method canny -o "$work/x" "$samples"; status=$?
+check "unknown edges method exits 2" test $status -eq 2
+run "$work/o" "$work/e" run 'sobel' -o "$work/x" --device gpu9 "$samples"; status=$?
+check "unknown device exits 2 naming it" sh -c "test $status -eq 2 && grep -q \"unknown device 'gpu9'\" '$work/e'"
+run "$work/o" "$work/e" frobnicate; status=$?
+check "unknown command exits 2" test $status -eq 2
+
+# Inputs are never overwritten, even with -o on the input folder.
+mkdir -p "$work/inplace"
+cp "$samples/coffee.jpg" "$work/inplace/a.jpg"
+before=$(md5sum < "$work/inplace/a.jpg")
+run "$work/o" "$work/e" run 'invert' -o "$work/inplace" "$work/inplace"; status=$?
+check "overwriting an input is refused with exit 1" test $status -eq 1
+check "refusal names the input" grep -q "a.jpg: the output would overwrite the input" "$work/e"
+check "the input is unchanged" test "$(md5sum < "$work/inplace/a.jpg")" = "$before"
+run "$work/o" "$work/e" run 'invert' -o "$work/inplace" --format png "$work/inplace"; status=$?
+check "-o on the input folder works with another format" test $status -eq 0 -a -s "$work/inplace/a.png"
+
+# --skip-existing resumes a batch.
+run "$work/o" "$work/e" edges --skip-existing -o "$work/edges" "$samples"; status=$?
+check "--skip-existing skips done files" sh -c "test $status -eq 0 && grep -q '0 written, 0 failed, 5 skipped' '$work/e'"
+
+# An output folder that cannot be made: PATH: reason, exit 1.
+echo x > "$work/afile"
+run "$work/o" "$work/e" edges -o "$work/afile/sub" "$samples/coffee.jpg"; status=$?
+check "unwritable output gives exit 1" test $status -eq 1
+check "unwritable output is explained" grep -q "coffee.jpg: cannot create output folder" "$work/e"
+
+# Float formats keep the computed values: a kernel scaled to -0.25 gives negatives.
+run "$work/o" "$work/e" run "kernel matrix=1 scale=-0.25" -o "$work/float" --format tif "$samples/camera.png"; status=$?
+check "float TIFF written" test $status -eq 0
+check "float TIFF is float32" sh -c "vipsheader '$work/float/camera.tif' | grep -q 'float, 1 band'"
+check "float TIFF keeps negative values" sh -c "test \"\$(vips min '$work/float/camera.tif')\" != 0"
+
+# Discovery.
+run "$work/o" "$work/e" ops; status=$?
+check "ops lists sobel with its description" grep -q '^sobel  *Sobel edge filter' "$work/o"
+run "$work/o" "$work/e" inspect kernel; status=$?
+check "inspect shows kernel's border default and reason" grep -q 'Default zero: zero padding' "$work/o"
+check "inspect shows ranges" grep -q 'stride       uint (1 to 64), default: 1' "$work/o"
+run "$work/o" "$work/e" inspect nope; status=$?
+check "inspect of an unknown op exits 2" test $status -eq 2
+run "$work/o" "$work/e" ops --json; status=$?
+check "ops --json is valid JSON" /usr/bin/python3 -c "import json,sys; d=json.load(open('$work/o')); assert any(o['name']=='sobel' for o in d)"
+run "$work/o" "$work/e" devices; status=$?
+check "devices lists the CPU" grep -q '^cpu: ' "$work/o"
+
+echo "1..$n"
+[ $failed -eq 0 ]
