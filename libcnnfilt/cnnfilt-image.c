@@ -174,39 +174,43 @@ fail:
   return NULL;
 }
 
-/* Interleaved pixels to planar floats in [0, 1]. */
+/* Interleaved pixels to planar floats in [0, 1] (x / 255 exactly, as
+ * PyTorch's to_tensor divides), in one pass over the
+ * pixels; the loops are specialised per channel count so that they unroll. */
+#define DEINTERLEAVE(type, divisor)                                            \
+  G_STMT_START {                                                               \
+    const type *in = pixels;                                                   \
+    switch (bands)                                                             \
+      {                                                                        \
+      case 1:                                                                  \
+        for (gsize i = 0; i < n_pixels; i++)                                   \
+          planes[i] = in[i] / (divisor);                                       \
+        break;                                                                 \
+      case 3:                                                                  \
+        for (gsize i = 0; i < n_pixels; i++)                                   \
+          {                                                                    \
+            planes[i] = in[3 * i] / (divisor);                                 \
+            planes[n_pixels + i] = in[3 * i + 1] / (divisor);                  \
+            planes[2 * n_pixels + i] = in[3 * i + 2] / (divisor);              \
+          }                                                                    \
+        break;                                                                 \
+      default:                                                                 \
+        for (gsize i = 0; i < n_pixels; i++)                                   \
+          for (guint b = 0; b < bands; b++)                                    \
+            planes[b * n_pixels + i] = in[bands * i + b] / (divisor);          \
+      }                                                                        \
+  } G_STMT_END
+
 static void
 deinterleave (const void *pixels, VipsBandFormat format, guint bands, gsize n_pixels,
-              gfloat *planes)
+              gfloat *restrict planes)
 {
-  for (guint b = 0; b < bands; b++)
-    {
-      gfloat *out = planes + b * n_pixels;
-      switch (format)
-        {
-        case VIPS_FORMAT_UCHAR:
-          {
-            const guint8 *in = (const guint8 *) pixels + b;
-            for (gsize i = 0; i < n_pixels; i++)
-              out[i] = in[i * bands] * (1.0f / 255.0f);
-            break;
-          }
-        case VIPS_FORMAT_USHORT:
-          {
-            const guint16 *in = (const guint16 *) pixels + b;
-            for (gsize i = 0; i < n_pixels; i++)
-              out[i] = in[i * bands] * (1.0f / 65535.0f);
-            break;
-          }
-        default:
-          {
-            const gfloat *in = (const gfloat *) pixels + b;
-            for (gsize i = 0; i < n_pixels; i++)
-              out[i] = in[i * bands];
-            break;
-          }
-        }
-    }
+  if (format == VIPS_FORMAT_UCHAR)
+    DEINTERLEAVE (guint8, 255.0f);
+  else if (format == VIPS_FORMAT_USHORT)
+    DEINTERLEAVE (guint16, 65535.0f);
+  else
+    DEINTERLEAVE (gfloat, 1.0f); /* exact: x / 1 == x */
 }
 
 /**
