@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "cnnfilt-image.h"
 #include "cnnfilt-error.h"
+#include "cnnfilt-png.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -314,17 +315,15 @@ write_text_matrix (const gfloat *plane, guint h, guint w, const gchar *path, gbo
   return TRUE;
 }
 
-/* Planar floats to an interleaved libvips image: float32, or 8-bit with
- * values clamped to [0, 1] and rounded to 0..255. */
-static VipsImage *
-tensor_to_vips (CnnfiltTensor *tensor, gboolean as_float)
+/* Planar floats to interleaved pixels: float32, or 8-bit with values
+ * clamped to [0, 1] and rounded to 0..255. */
+static gpointer
+interleave (CnnfiltTensor *tensor, gboolean as_float)
 {
-  guint c = cnnfilt_tensor_get_c (tensor), h = cnnfilt_tensor_get_h (tensor),
-        w = cnnfilt_tensor_get_w (tensor);
-  gsize n_pixels = (gsize) h * w;
+  guint c = cnnfilt_tensor_get_c (tensor);
+  gsize n_pixels = (gsize) cnnfilt_tensor_get_h (tensor) * cnnfilt_tensor_get_w (tensor);
   const gfloat *planes = cnnfilt_tensor_get_data (tensor, NULL);
-  gsize size = n_pixels * c * (as_float ? sizeof (gfloat) : 1);
-  gpointer pixels = g_try_malloc (size);
+  gpointer pixels = g_try_malloc (n_pixels * c * (as_float ? sizeof (gfloat) : 1));
   if (pixels == NULL)
     return NULL;
   for (guint b = 0; b < c; b++)
@@ -347,12 +346,46 @@ tensor_to_vips (CnnfiltTensor *tensor, gboolean as_float)
             }
         }
     }
+  return pixels;
+}
+
+static VipsImage *
+tensor_to_vips (CnnfiltTensor *tensor, gboolean as_float)
+{
+  guint c = cnnfilt_tensor_get_c (tensor), h = cnnfilt_tensor_get_h (tensor),
+        w = cnnfilt_tensor_get_w (tensor);
+  gpointer pixels = interleave (tensor, as_float);
+  if (pixels == NULL)
+    return NULL;
+  gsize size = (gsize) h * w * c * (as_float ? sizeof (gfloat) : 1);
   VipsImage *image = vips_image_new_from_memory (pixels, size, w, h, c,
                                                  as_float ? VIPS_FORMAT_FLOAT : VIPS_FORMAT_UCHAR);
   /* the buffer goes with the image */
   g_object_set_data_full (G_OBJECT (image), "cnnfilt-pixels", pixels, g_free);
   image->Type = c <= 2 ? VIPS_INTERPRETATION_B_W : VIPS_INTERPRETATION_sRGB;
   return image;
+}
+
+/* 8-bit PNG through libdeflate: about 2.5 times as fast as libvips' libpng
+ * saver at level 1, and smaller (see cnnfilt-png.c). */
+static gboolean
+write_png (CnnfiltTensor *tensor, const gchar *path, gint compression, GError **error)
+{
+  guint c = cnnfilt_tensor_get_c (tensor), w = cnnfilt_tensor_get_w (tensor);
+  g_autofree guint8 *pixels = interleave (tensor, FALSE);
+  if (pixels == NULL)
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_FAILED, "out of memory");
+      return FALSE;
+    }
+  g_autoptr (GError) png_error = NULL;
+  if (!cnnfilt_png_write (pixels, w, cnnfilt_tensor_get_h (tensor), c, (gsize) w * c,
+                          compression < 0 ? 6 : compression, path, &png_error))
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_IO, "%s", png_error->message);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static gboolean
@@ -384,6 +417,9 @@ write_file (CnnfiltTensor *tensor, const gchar *path, const gchar *suffix, gint 
       return FALSE;
     }
 
+  if (g_str_equal (suffix, "png"))
+    return write_png (tensor, path, compression, error);
+
   g_autoptr (VipsImage) image = tensor_to_vips (tensor, as_float);
   if (image == NULL)
     {
@@ -391,9 +427,7 @@ write_file (CnnfiltTensor *tensor, const gchar *path, const gchar *suffix, gint 
       return FALSE;
     }
   int status;
-  if (g_str_equal (suffix, "png"))
-    status = vips_pngsave (image, path, "compression", compression < 0 ? 6 : compression, NULL);
-  else if (g_str_equal (suffix, "jpg") || g_str_equal (suffix, "jpeg") || g_str_equal (suffix, "jpe"))
+  if (g_str_equal (suffix, "jpg") || g_str_equal (suffix, "jpeg") || g_str_equal (suffix, "jpe"))
     status = vips_jpegsave (image, path, "Q", quality < 0 ? 90 : quality, NULL);
   else if (g_str_equal (suffix, "webp"))
     status = vips_webpsave (image, path, "Q", quality < 0 ? 90 : quality, NULL);
