@@ -175,43 +175,58 @@ fail:
   return NULL;
 }
 
-/* Interleaved pixels to planar floats in [0, 1] (x / 255 exactly, as
- * PyTorch's to_tensor divides), in one pass over the
- * pixels; the loops are specialised per channel count so that they unroll. */
-#define DEINTERLEAVE(type, divisor)                                            \
+/* Interleaved pixels to planar floats in [0, 1], in one pass over the
+ * pixels; the loops are specialised per channel count so that they unroll.
+ * Samples are divided by 255 or 65535 exactly, as PyTorch's to_tensor does. */
+#define DEINTERLEAVE(type, CONVERT)                                            \
   G_STMT_START {                                                               \
     const type *in = pixels;                                                   \
     switch (bands)                                                             \
       {                                                                        \
       case 1:                                                                  \
         for (gsize i = 0; i < n_pixels; i++)                                   \
-          planes[i] = in[i] / (divisor);                                       \
+          planes[i] = CONVERT (in[i]);                                         \
         break;                                                                 \
       case 3:                                                                  \
         for (gsize i = 0; i < n_pixels; i++)                                   \
           {                                                                    \
-            planes[i] = in[3 * i] / (divisor);                                 \
-            planes[n_pixels + i] = in[3 * i + 1] / (divisor);                  \
-            planes[2 * n_pixels + i] = in[3 * i + 2] / (divisor);              \
+            planes[i] = CONVERT (in[3 * i]);                                   \
+            planes[n_pixels + i] = CONVERT (in[3 * i + 1]);                    \
+            planes[2 * n_pixels + i] = CONVERT (in[3 * i + 2]);                \
           }                                                                    \
         break;                                                                 \
       default:                                                                 \
         for (gsize i = 0; i < n_pixels; i++)                                   \
           for (guint b = 0; b < bands; b++)                                    \
-            planes[b * n_pixels + i] = in[bands * i + b] / (divisor);          \
+            planes[b * n_pixels + i] = CONVERT (in[bands * i + b]);            \
       }                                                                        \
   } G_STMT_END
+
+/* For bytes, a table of the 256 quotients: the same values as dividing,
+ * without a division per sample. */
+static gfloat byte_quotients[256];
+
+#define FROM_BYTE(v) byte_quotients[v]
+#define FROM_USHORT(v) ((v) / 65535.0f)
+#define FROM_FLOAT(v) (v)
 
 static void
 deinterleave (const void *pixels, VipsBandFormat format, guint bands, gsize n_pixels,
               gfloat *restrict planes)
 {
+  static gsize table_ready = 0;
+  if (g_once_init_enter (&table_ready))
+    {
+      for (guint v = 0; v < 256; v++)
+        byte_quotients[v] = v / 255.0f;
+      g_once_init_leave (&table_ready, 1);
+    }
   if (format == VIPS_FORMAT_UCHAR)
-    DEINTERLEAVE (guint8, 255.0f);
+    DEINTERLEAVE (guint8, FROM_BYTE);
   else if (format == VIPS_FORMAT_USHORT)
-    DEINTERLEAVE (guint16, 65535.0f);
+    DEINTERLEAVE (guint16, FROM_USHORT);
   else
-    DEINTERLEAVE (gfloat, 1.0f); /* exact: x / 1 == x */
+    DEINTERLEAVE (gfloat, FROM_FLOAT);
 }
 
 /**
@@ -315,6 +330,28 @@ write_text_matrix (const gfloat *plane, guint h, guint w, const gchar *path, gbo
   return TRUE;
 }
 
+/* Clamps to [0, 1] (NaN to 0) and rounds to 0..255; @step 1 is written
+ * out separately so that the common grey case vectorises. */
+static inline void
+to_bytes_step (const gfloat *restrict in, guint8 *restrict out, gsize n, guint step)
+{
+  for (gsize i = 0; i < n; i++)
+    {
+      gfloat v = in[i];
+      v = v > 0.0f ? (v < 1.0f ? v : 1.0f) : 0.0f;
+      out[i * step] = (guint8) (v * 255.0f + 0.5f);
+    }
+}
+
+static void
+to_bytes (const gfloat *in, guint8 *out, gsize n, guint step)
+{
+  if (step == 1)
+    to_bytes_step (in, out, n, 1);
+  else
+    to_bytes_step (in, out, n, step);
+}
+
 /* Planar floats to interleaved pixels: float32, or 8-bit with values
  * clamped to [0, 1] and rounded to 0..255. */
 static gpointer
@@ -335,16 +372,10 @@ interleave (CnnfiltTensor *tensor, gboolean as_float)
           for (gsize i = 0; i < n_pixels; i++)
             out[i * c] = in[i];
         }
+      else if (c == 1)
+        to_bytes (in, pixels, n_pixels, 1);
       else
-        {
-          guint8 *out = (guint8 *) pixels + b;
-          for (gsize i = 0; i < n_pixels; i++)
-            {
-              gfloat v = in[i];
-              v = v > 0.0f ? (v < 1.0f ? v : 1.0f) : 0.0f; /* NaN -> 0 */
-              out[i * c] = (guint8) (v * 255.0f + 0.5f);
-            }
-        }
+        to_bytes (in, (guint8 *) pixels + b, n_pixels, c);
     }
   return pixels;
 }
