@@ -37,6 +37,9 @@ ensure_vips (void)
         g_error ("libvips failed to start: %s", vips_error_buffer ());
       /* Threads belong to the caller: one image per worker in batches. */
       vips_concurrency_set (1);
+      /* The operation cache keys loads by file name: a file saved again
+       * under the same name would load with its old contents. */
+      vips_cache_set_max (0);
       g_once_init_leave (&done, 1);
     }
 }
@@ -152,13 +155,6 @@ normalise_image (VipsImage *image, const gchar *path, GError **error)
       if (vips_colourspace (current, &next, VIPS_INTERPRETATION_sRGB, NULL) != 0)
         goto fail;
       g_object_unref (current), current = next;
-    }
-  if (current->Bands < 1 || current->Bands > 4)
-    {
-      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_UNSUPPORTED,
-                   "%s: %d bands; images of 1 to 4 channels are supported", path, current->Bands);
-      g_object_unref (current);
-      return NULL;
     }
   VipsBandFormat format = vips_image_get_format (current);
   if (format != VIPS_FORMAT_UCHAR && format != VIPS_FORMAT_USHORT && format != VIPS_FORMAT_FLOAT)

@@ -265,6 +265,22 @@ cnnfilt_op_set_property_from_string (CnnfiltOp *op, const gchar *property,
   return TRUE;
 }
 
+/* The shortest text that reads back as the same float or double. */
+static gchar *
+format_shortest (gdouble v, gboolean is_float)
+{
+  gchar buffer[G_ASCII_DTOSTR_BUF_SIZE];
+  for (gint digits = is_float ? 6 : 15;; digits++)
+    {
+      gchar format[8];
+      g_snprintf (format, sizeof format, "%%.%dg", digits);
+      g_ascii_formatd (buffer, sizeof buffer, format, v);
+      gdouble back = g_ascii_strtod (buffer, NULL);
+      if (digits >= (is_float ? 9 : 17) || (is_float ? (gfloat) back == (gfloat) v : back == v))
+        return g_strdup (buffer);
+    }
+}
+
 /**
  * cnnfilt_value_to_string:
  * @value: a #GValue of a type properties of ops use
@@ -295,9 +311,9 @@ cnnfilt_value_to_string (const GValue *value)
     case G_TYPE_UINT:
       return g_strdup_printf ("%u", g_value_get_uint (value));
     case G_TYPE_FLOAT:
-      return g_strdup_printf ("%g", g_value_get_float (value));
+      return format_shortest (g_value_get_float (value), TRUE);
     case G_TYPE_DOUBLE:
-      return g_strdup_printf ("%g", g_value_get_double (value));
+      return format_shortest (g_value_get_double (value), FALSE);
     default:
       return g_strdup_value_contents (value);
     }

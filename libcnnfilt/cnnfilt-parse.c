@@ -129,7 +129,8 @@ parse_element (Scanner *s, GError **error)
     }
   if (!cnnfilt_op_validate (op, error))
     {
-      g_prefix_error (error, "position %" G_GSIZE_FORMAT ": %s: ", column (s, op_at), name);
+      /* the op's own messages start with its name */
+      g_prefix_error (error, "position %" G_GSIZE_FORMAT ": ", column (s, op_at));
       return NULL;
     }
   return g_steal_pointer (&op);

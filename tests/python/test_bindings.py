@@ -1,0 +1,221 @@
+#!/usr/bin/python3
+# test_bindings.py: libcnnfilt through GObject introspection, as Python
+# programs use it. Run by meson with GI_TYPELIB_PATH and LD_LIBRARY_PATH
+# pointing at the build tree; prints TAP.
+# SPDX-License-Identifier: LGPL-2.1-or-later
+
+import os
+import sys
+import tempfile
+import unittest
+
+import gi
+
+gi.require_version("Cnnfilt", "1.0")
+gi.require_version("GLib", "2.0")
+from gi.repository import Cnnfilt, GLib  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+
+def tensor_from_array(array):
+    """A Cnnfilt.Tensor from a numpy array of 2 (h, w), 3 (c, h, w) or 4 dimensions."""
+    array = np.ascontiguousarray(array, dtype=np.float32)
+    shape = (1,) * (4 - array.ndim) + array.shape
+    return Cnnfilt.Tensor.new_from_bytes(GLib.Bytes(array.tobytes()), *shape)
+
+
+def array_from_tensor(tensor):
+    shape = (tensor.get_n(), tensor.get_c(), tensor.get_h(), tensor.get_w())
+    data = tensor.get_bytes().get_data()
+    return np.frombuffer(data, dtype=np.float32).reshape(shape).copy()
+
+
+def run(pipeline, array):
+    graph = Cnnfilt.Graph.new_from_string(pipeline)
+    return array_from_tensor(graph.process(tensor_from_array(array)))
+
+
+EXAMPLE_A = np.array(
+    [[1, 1, 1, 0, 0],
+     [0, 1, 1, 1, 0],
+     [0, 0, 1, 1, 1],
+     [0, 0, 1, 1, 0],
+     [0, 1, 1, 0, 0]], dtype=np.float32)
+EXAMPLE_A_OUT = np.array([[4, 3, 4], [2, 4, 3], [2, 3, 4]], dtype=np.float32)
+
+
+class TestBindings(unittest.TestCase):
+    def assertErrorMatches(self, error, code, *parts):
+        self.assertEqual(error.domain, "cnnfilt-error-quark")
+        self.assertTrue(error.matches(Cnnfilt.error_quark(), code),
+                        f"code {error.code}, expected {int(code)}: {error.message}")
+        for part in parts:
+            self.assertIn(part, error.message)
+
+    def test_worked_example_a(self):
+        out = run('kernel matrix="1,0,1;0,1,0;1,0,1" padding=0', EXAMPLE_A)
+        self.assertEqual(out.shape, (1, 1, 3, 3))
+        np.testing.assert_allclose(out[0, 0], EXAMPLE_A_OUT, atol=1e-5)
+
+    def test_worked_example_c_stride(self):
+        rows = [[1, 2, 3, 0, 1, 2, 3], [0, 1, 2, 3, 0, 1, 2],
+                [3, 0, 1, 2, 3, 0, 1], [2, 3, 0, 1, 2, 3, 0]]
+        image = np.array(rows + rows[:3], dtype=np.float32)
+        out = run("kernel matrix='2,0,1;0,1,2;1,0,2' stride=2 padding=0", image)
+        expected = np.array([[15, 17, 15], [17, 15, 17], [15, 17, 15]], dtype=np.float32)
+        np.testing.assert_allclose(out[0, 0], expected, atol=1e-5)
+
+    def test_sobel_against_numpy(self):
+        rng = np.random.default_rng(1)
+        image = rng.random((2, 3, 9, 7), dtype=np.float32)
+        out = run("sobel direction=x border=reflect", image)
+        padded = np.pad(image, ((0, 0), (0, 0), (1, 1), (1, 1)), mode="reflect")
+        kernel = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype=np.float64)
+        expected = np.zeros(image.shape)
+        for i in range(3):
+            for j in range(3):
+                expected += kernel[i, j] * padded[:, :, i:i + 9, j:j + 7]
+        self.assertEqual(out.shape, image.shape)
+        np.testing.assert_allclose(out, expected, atol=1e-5)
+
+    def test_numpy_round_trip(self):
+        values = np.array([0.1, -3.25, 1e-7, 1e30, -0.0, 65504.0], dtype=np.float32)
+        array = values.reshape(1, 2, 1, 3)
+        tensor = tensor_from_array(array)
+        self.assertEqual((tensor.get_n(), tensor.get_c(), tensor.get_h(), tensor.get_w()),
+                         (1, 2, 1, 3))
+        self.assertEqual(tensor.get_size(), 6)
+        back = array_from_tensor(tensor)
+        self.assertEqual(back.tobytes(), array.tobytes())
+        self.assertAlmostEqual(tensor.get_value(0, 1, 0, 0), 1e30, delta=1e24)
+        tensor.set_value(0, 0, 0, 0, 2.5)
+        self.assertEqual(array_from_tensor(tensor)[0, 0, 0, 0], 2.5)
+        # the tensor holds a copy: the source array is untouched
+        self.assertAlmostEqual(float(array[0, 0, 0, 0]), 0.1, places=6)
+
+    def test_tensor_size_mismatch(self):
+        with self.assertRaises(GLib.Error) as caught:
+            Cnnfilt.Tensor.new_from_bytes(GLib.Bytes(b"\0" * 12), 1, 1, 2, 2)
+        self.assertErrorMatches(caught.exception, Cnnfilt.Error.SHAPE, "1x1x2x2")
+
+    def test_parse_error_names_property(self):
+        with self.assertRaises(GLib.Error) as caught:
+            Cnnfilt.Graph.new_from_string("grayscale ! sobel direction=z")
+        self.assertErrorMatches(caught.exception, Cnnfilt.Error.INVALID_ARGUMENT,
+                                "position 19", "sobel", "direction", "'z'")
+        with self.assertRaises(GLib.Error) as caught:
+            Cnnfilt.Graph.new_from_string("box-blur radius=0")
+        self.assertErrorMatches(caught.exception, Cnnfilt.Error.INVALID_ARGUMENT,
+                                "radius", "out of range")
+        with self.assertRaises(GLib.Error) as caught:
+            Cnnfilt.Graph.new_from_string('kernel matrix="1,2;3"')
+        self.assertErrorMatches(caught.exception, Cnnfilt.Error.INVALID_ARGUMENT, "matrix")
+
+    def test_run_error_names_node(self):
+        graph = Cnnfilt.Graph.new_from_string("kernel matrix='1,1,1;1,1,1;1,1,1' padding=0")
+        with self.assertRaises(GLib.Error) as caught:
+            graph.process(tensor_from_array(np.zeros((2, 2), dtype=np.float32)))
+        self.assertErrorMatches(caught.exception, Cnnfilt.Error.SHAPE, "kernel", "1x1x2x2")
+
+    def test_op_api(self):
+        op = Cnnfilt.Op.new("threshold")
+        self.assertEqual(op.get_name(), "threshold")
+        op.set_property_from_string("value", "0.5")
+        self.assertEqual(op.get_property_as_string("value"), "0.5")
+        # GObject properties work as in any binding
+        op.props.invert = True
+        self.assertEqual(op.get_property_as_string("invert"), "true")
+        out = array_from_tensor(op.process(tensor_from_array(np.array([[0.2, 0.8]]))))
+        np.testing.assert_array_equal(out[0, 0], [[1, 0]])
+        with self.assertRaises(GLib.Error) as caught:
+            Cnnfilt.Op.new("nope")
+        self.assertErrorMatches(caught.exception, Cnnfilt.Error.INVALID_ARGUMENT, "'nope'")
+        self.assertIn("sobel", Cnnfilt.registry_list_ops())
+
+    def test_graph_api_diamond(self):
+        graph = Cnnfilt.Graph.new()
+        graph.add_input("in")
+        graph.add_node("gray", Cnnfilt.Op.new("grayscale"), ["in"])
+        graph.add_node("neg", Cnnfilt.Op.new("invert"), ["gray"])
+        graph.add_node("blur", Cnnfilt.Op.new("box-blur"), ["gray"])
+        graph.add_output("neg")
+        graph.add_output("blur")
+        rgb = np.full((3, 4, 4), 0.25, dtype=np.float32)
+        graph.run([tensor_from_array(rgb)])
+        self.assertEqual(graph.get_n_outputs(), 2)
+        neg = array_from_tensor(graph.get_output(0))
+        blur = array_from_tensor(graph.get_output(1))
+        np.testing.assert_allclose(neg, np.full((1, 1, 4, 4), 0.75), atol=1e-6)
+        np.testing.assert_allclose(blur, np.full((1, 1, 4, 4), 0.25), atol=1e-6)
+        self.assertEqual(graph.get_node_names(), ["in", "gray", "neg", "blur"])
+
+    def test_image_round_trip(self):
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "x.tif")
+            values = np.array([[0.1, -2.0], [1e-7, 3.5]], dtype=np.float32)
+            Cnnfilt.image_save(tensor_from_array(values), path)
+            back = array_from_tensor(Cnnfilt.image_load(path))
+            self.assertEqual(back.tobytes(), values.reshape(1, 1, 2, 2).tobytes())
+            self.assertEqual(os.listdir(folder), ["x.tif"])
+            missing = os.path.join(folder, "missing.png")
+            with self.assertRaises(GLib.Error) as caught:
+                Cnnfilt.image_load(missing)
+            self.assertTrue(caught.exception.message.startswith(missing + ": "),
+                            caught.exception.message)
+
+
+class TapResult(unittest.TextTestResult):
+    """Prints one TAP line per test: ok N - name / not ok N - name."""
+
+    def __init__(self, stream, descriptions, verbosity):
+        super().__init__(stream, descriptions, 0)
+        self.number = 0
+
+    def _line(self, ok, test, note=""):
+        self.number += 1
+        name = test.id().rsplit(".", 1)[-1]
+        print(f"{'ok' if ok else 'not ok'} {self.number} - {name}{note}", flush=True)
+
+    def addSuccess(self, test):
+        super().addSuccess(test)
+        self._line(True, test)
+
+    def addFailure(self, test, err):
+        super().addFailure(test, err)
+        self._line(False, test)
+        self._diagnose(self.failures[-1][1])
+
+    def addError(self, test, err):
+        super().addError(test, err)
+        self._line(False, test)
+        self._diagnose(self.errors[-1][1])
+
+    def addSkip(self, test, reason):
+        super().addSkip(test, reason)
+        self._line(True, test, f" # SKIP {reason}")
+
+    def addExpectedFailure(self, test, err):
+        super().addExpectedFailure(test, err)
+        self._line(True, test, " # TODO expected failure")
+
+    def addUnexpectedSuccess(self, test):
+        super().addUnexpectedSuccess(test)
+        self._line(False, test, " # unexpected success")
+
+    @staticmethod
+    def _diagnose(text):
+        for line in text.rstrip().splitlines():
+            print(f"# {line}", flush=True)
+
+
+def main():
+    suite = unittest.defaultTestLoader.loadTestsFromTestCase(TestBindings)
+    print(f"1..{suite.countTestCases()}", flush=True)
+    runner = unittest.TextTestRunner(stream=sys.stderr, resultclass=TapResult, verbosity=0)
+    result = runner.run(suite)
+    return 0 if result.wasSuccessful() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

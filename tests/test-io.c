@@ -1,0 +1,493 @@
+/* test-io.c: image files <-> tensors
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "test-util.h"
+
+#include <float.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+#include <vips/vips.h>
+
+static gchar *temp_dir;
+
+static void
+setup (void)
+{
+  temp_dir = tu_make_temp_dir ();
+}
+
+static void
+teardown (void)
+{
+  tu_remove_tree (temp_dir);
+  g_clear_pointer (&temp_dir, g_free);
+}
+
+static gchar *
+temp_path (const gchar *name)
+{
+  return g_build_filename (temp_dir, name, NULL);
+}
+
+static void
+save_ok (CnnfiltTensor *tensor, const gchar *path)
+{
+  g_autoptr (GError) error = NULL;
+  ck_assert_msg (cnnfilt_image_save (tensor, path, &error), "saving %s: %s", path,
+                 error ? error->message : "");
+}
+
+static CnnfiltTensor *
+load_ok (const gchar *path)
+{
+  g_autoptr (GError) error = NULL;
+  CnnfiltTensor *tensor = cnnfilt_image_load (path, &error);
+  ck_assert_msg (tensor != NULL, "loading %s: %s", path, error ? error->message : "");
+  return tensor;
+}
+
+/* Checks that @error is set with @code and a message that starts with "@path: ". */
+static void
+assert_path_error (const GError *error, gint code, const gchar *path)
+{
+  ck_assert_msg (error != NULL, "%s: no error", path);
+  ck_assert_msg (error->domain == CNNFILT_ERROR && error->code == code,
+                 "%s: expected CNNFILT_ERROR code %d, got %s %d: %s", path, code,
+                 g_quark_to_string (error->domain), error->code, error->message);
+  g_autofree gchar *prefix = g_strconcat (path, ": ", NULL);
+  ck_assert_msg (g_str_has_prefix (error->message, prefix), "'%s' does not start with '%s'",
+                 error->message, prefix);
+}
+
+/* Checks bit-identical values. */
+static void
+assert_same_bits (CnnfiltTensor *expected, CnnfiltTensor *got)
+{
+  CnnfiltShape a, b;
+  cnnfilt_tensor_get_shape (expected, &a);
+  cnnfilt_tensor_get_shape (got, &b);
+  ck_assert_msg (cnnfilt_shape_equal (&a, &b), "shape %ux%ux%ux%u, expected %ux%ux%ux%u", b.n,
+                 b.c, b.h, b.w, a.n, a.c, a.h, a.w);
+  gsize n = 0;
+  const gfloat *x = cnnfilt_tensor_get_data (expected, &n);
+  const gfloat *y = cnnfilt_tensor_get_data (got, NULL);
+  for (gsize i = 0; i < n; i++)
+    ck_assert_msg (memcmp (&x[i], &y[i], sizeof (gfloat)) == 0,
+                   "index %" G_GSIZE_FORMAT ": expected %.9g, got %.9g", i, x[i], y[i]);
+}
+
+/* Values that need every bit of a float32. */
+static const gfloat precise[] = {
+  0.1f, -3.25f, 1e-7f, 1e30f, -0.0f, 123456.789f, FLT_MIN, 1.0f / 3.0f,
+};
+
+START_TEST (test_png_8bit_clamp_and_round)
+{
+  /* saved as v·255 + 0.5 truncated, after clamping to [0, 1]; NaN as 0 */
+  const gfloat values[] = {
+    -0.5f, 0.0f, 0.49f / 255, 0.51f / 255, 128.0f / 255, 254.4f / 255, 254.6f / 255,
+    1.0f, 1.5f, NAN,
+  };
+  const guint levels[] = { 0, 0, 0, 1, 128, 254, 255, 255, 255, 0 };
+  g_autoptr (CnnfiltTensor) t = tu_tensor (values, 1, 1, 2, 5);
+  g_autofree gchar *path = temp_path ("clamp.png");
+  save_ok (t, path);
+  g_autoptr (CnnfiltTensor) back = load_ok (path);
+  gfloat expected[10];
+  for (guint i = 0; i < 10; i++)
+    expected[i] = levels[i] / 255.0f;
+  tu_assert_tensor (back, 1, 1, 2, 5, expected, 1e-7);
+}
+END_TEST
+
+START_TEST (test_png_channels)
+{
+  /* 1 to 4 channels of exact 8-bit levels come back as they were */
+  for (guint c = 1; c <= 4; c++)
+    {
+      gfloat values[4 * 3 * 5];
+      for (guint i = 0; i < c * 15; i++)
+        values[i] = ((i * 37 + c) % 256) / 255.0f;
+      g_autoptr (CnnfiltTensor) t = tu_tensor_at (__FILE__, __LINE__, values, c * 15, 1, c, 3, 5);
+      g_autofree gchar *name = g_strdup_printf ("c%u.png", c);
+      g_autofree gchar *path = temp_path (name);
+      save_ok (t, path);
+      g_autoptr (CnnfiltTensor) back = load_ok (path);
+      tu_assert_tensors_equal (t, back, 1e-7);
+    }
+}
+END_TEST
+
+START_TEST (test_jpeg_round_trip)
+{
+  /* lossy, but a flat grey and a gentle ramp survive closely */
+  gfloat values[3 * 16 * 16];
+  for (guint c = 0; c < 3; c++)
+    for (guint i = 0; i < 256; i++)
+      values[c * 256 + i] = 0.25f + 0.25f * c + (i % 16) / 160.0f;
+  g_autoptr (CnnfiltTensor) t = tu_tensor (values, 1, 3, 16, 16);
+  g_autofree gchar *path = temp_path ("photo.jpg");
+  g_autoptr (GError) error = NULL;
+  ck_assert_msg (cnnfilt_image_save_with_options (t, path, -1, 95, &error), "%s",
+                 error ? error->message : "");
+  g_autoptr (CnnfiltTensor) back = load_ok (path);
+  tu_assert_tensors_equal (t, back, 4.0 / 255);
+}
+END_TEST
+
+START_TEST (test_float_formats_exact)
+{
+  /* .tif, .tiff and .v keep float32 bit for bit, one channel or three */
+  const gchar *names[] = { "f.tif", "f.tiff", "f.v", "F.TIF" };
+  gfloat three[3 * G_N_ELEMENTS (precise)];
+  for (guint i = 0; i < G_N_ELEMENTS (three); i++)
+    three[i] = precise[i % G_N_ELEMENTS (precise)] * (1 + i / 8);
+  g_autoptr (CnnfiltTensor) one = tu_tensor (precise, 1, 1, 2, 4);
+  g_autoptr (CnnfiltTensor) rgb = tu_tensor (three, 1, 3, 2, 4);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      ck_assert (cnnfilt_image_format_is_float (names[i]));
+      g_autofree gchar *path = temp_path (names[i]);
+      save_ok (one, path);
+      g_autoptr (CnnfiltTensor) back = load_ok (path);
+      assert_same_bits (one, back);
+      g_autofree gchar *name3 = g_strconcat ("rgb-", names[i], NULL);
+      g_autofree gchar *path3 = temp_path (name3);
+      save_ok (rgb, path3);
+      g_autoptr (CnnfiltTensor) back3 = load_ok (path3);
+      assert_same_bits (rgb, back3);
+    }
+}
+END_TEST
+
+START_TEST (test_reload_after_overwrite)
+{
+  /* A file loaded, overwritten and loaded again gives the new contents,
+   * not the image cached from the first load.
+   * libvips' operation cache once gave the first contents back for these. */
+  const gchar *names[] = { "r.tif", "r.png", "r.v", "r.pfm", "r.csv", "r.mat" };
+  const gfloat dark[] = { 0.2f, 0.2f, 0.2f, 0.2f };
+  const gfloat light[] = { 0.6f, 0.6f, 0.6f, 0.6f };
+  g_autoptr (CnnfiltTensor) a = tu_tensor (dark, 1, 1, 2, 2);
+  g_autoptr (CnnfiltTensor) b = tu_tensor (light, 1, 1, 2, 2);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree gchar *path = temp_path (names[i]);
+      save_ok (a, path);
+      g_autoptr (CnnfiltTensor) first = load_ok (path);
+      tu_assert_tensors_equal (a, first, 0.5 / 255);
+      save_ok (b, path);
+      g_autoptr (CnnfiltTensor) second = load_ok (path);
+      tu_assert_tensors_equal (b, second, 0.5 / 255);
+    }
+}
+END_TEST
+
+START_TEST (test_pfm_exact)
+{
+  /* PFM holds grey or RGB float32 */
+  g_autoptr (CnnfiltTensor) one = tu_tensor (precise, 1, 1, 4, 2);
+  g_autofree gchar *path = temp_path ("f.pfm");
+  save_ok (one, path);
+  g_autoptr (CnnfiltTensor) back = load_ok (path);
+  assert_same_bits (one, back);
+
+  gfloat three[3 * 8];
+  for (guint i = 0; i < 24; i++)
+    three[i] = precise[i % 8] / (1 + i);
+  g_autoptr (CnnfiltTensor) rgb = tu_tensor (three, 1, 3, 2, 4);
+  g_autofree gchar *path3 = temp_path ("rgb.pfm");
+  save_ok (rgb, path3);
+  g_autoptr (CnnfiltTensor) back3 = load_ok (path3);
+  assert_same_bits (rgb, back3);
+}
+END_TEST
+
+/* Reads a text file into lines, dropping the empty last one. */
+static GStrv
+read_lines (const gchar *path)
+{
+  g_autofree gchar *text = NULL;
+  g_autoptr (GError) error = NULL;
+  ck_assert_msg (g_file_get_contents (path, &text, NULL, &error), "%s: %s", path,
+                 error ? error->message : "");
+  ck_assert_msg (g_str_has_suffix (text, "\n"), "%s does not end with a newline", path);
+  text[strlen (text) - 1] = '\0';
+  return g_strsplit (text, "\n", -1);
+}
+
+static void
+assert_text_values (const gchar *line, const gchar *separator, const gfloat *expected, guint n)
+{
+  g_auto (GStrv) cells = g_strsplit (line, separator, -1);
+  ck_assert_msg (g_strv_length (cells) == n, "'%s': %u values, expected %u", line,
+                 g_strv_length (cells), n);
+  for (guint i = 0; i < n; i++)
+    {
+      gchar *end = NULL;
+      gfloat v = (gfloat) g_ascii_strtod (cells[i], &end);
+      ck_assert_msg (*end == '\0', "'%s' is not a number", cells[i]);
+      ck_assert_msg (memcmp (&v, &expected[i], sizeof v) == 0, "'%s' reads as %.9g, expected %.9g",
+                     cells[i], v, expected[i]);
+    }
+}
+
+START_TEST (test_csv_exact)
+{
+  g_autoptr (CnnfiltTensor) t = tu_tensor (precise, 1, 1, 2, 4);
+  g_autofree gchar *path = temp_path ("m.csv");
+  save_ok (t, path);
+  /* one line per row, values split by commas, every digit needed */
+  g_auto (GStrv) lines = read_lines (path);
+  ck_assert_uint_eq (g_strv_length (lines), 2);
+  assert_text_values (lines[0], ",", precise, 4);
+  assert_text_values (lines[1], ",", precise + 4, 4);
+  /* and libvips reads it back to the same floats */
+  g_autoptr (CnnfiltTensor) back = load_ok (path);
+  assert_same_bits (t, back);
+}
+END_TEST
+
+START_TEST (test_mat_exact)
+{
+  g_autoptr (CnnfiltTensor) t = tu_tensor (precise, 1, 1, 4, 2);
+  g_autofree gchar *path = temp_path ("m.mat");
+  save_ok (t, path);
+  /* the libvips matrix format: "width height scale offset", then rows */
+  g_auto (GStrv) lines = read_lines (path);
+  ck_assert_uint_eq (g_strv_length (lines), 5);
+  ck_assert_str_eq (lines[0], "2 4 1 0");
+  for (guint y = 0; y < 4; y++)
+    assert_text_values (lines[y + 1], " ", precise + 2 * y, 2);
+  g_autoptr (CnnfiltTensor) back = load_ok (path);
+  assert_same_bits (t, back);
+}
+END_TEST
+
+START_TEST (test_save_atomic)
+{
+  const gfloat grey[] = { 0, 0.5f, 1, 0.25f };
+  g_autoptr (CnnfiltTensor) t = tu_tensor (grey, 1, 1, 2, 2);
+  g_autofree gchar *path = temp_path ("out.png");
+
+  /* success: the file and nothing else */
+  save_ok (t, path);
+  g_autofree gchar *after_save = tu_list_dir (temp_dir);
+  ck_assert_str_eq (after_save, "out.png");
+
+  /* overwriting replaces the file, still nothing else */
+  const gfloat white[] = { 1, 1, 1, 1 };
+  g_autoptr (CnnfiltTensor) w = tu_tensor (white, 1, 1, 2, 2);
+  save_ok (w, path);
+  g_autoptr (CnnfiltTensor) back = load_ok (path);
+  tu_assert_tensor (back, 1, 1, 2, 2, white, 1e-7);
+  g_autofree gchar *after_overwrite = tu_list_dir (temp_dir);
+  ck_assert_str_eq (after_overwrite, "out.png");
+
+  gchar *before_contents = NULL;
+  gsize before_length = 0;
+  ck_assert (g_file_get_contents (path, &before_contents, &before_length, NULL));
+
+  /* failures leave no file and no temporary, and never touch an existing
+   * file at the target */
+  gfloat five_values[5 * 4];
+  for (guint i = 0; i < 20; i++)
+    five_values[i] = i / 20.0f;
+  g_autoptr (CnnfiltTensor) five = tu_tensor_at (__FILE__, __LINE__, five_values, 20, 1, 5, 2, 2);
+  g_autoptr (CnnfiltTensor) three = tu_tensor_at (__FILE__, __LINE__, five_values, 12, 1, 3, 2, 2);
+  g_autoptr (CnnfiltTensor) batch = tu_tensor_at (__FILE__, __LINE__, five_values, 20, 2, 1, 2, 5);
+  g_autofree gchar *five_png = temp_path ("five.png");
+  g_autofree gchar *three_csv = temp_path ("three.csv");
+  g_autofree gchar *three_mat = temp_path ("three.mat");
+  g_autofree gchar *batch_png = temp_path ("batch.png");
+  g_autofree gchar *unknown = temp_path ("out.xyz");
+  g_autofree gchar *nowhere = g_build_filename (temp_dir, "no", "such", "folder", "x.png", NULL);
+  static const gint codes[] = {
+    CNNFILT_ERROR_UNSUPPORTED, CNNFILT_ERROR_UNSUPPORTED, CNNFILT_ERROR_UNSUPPORTED,
+    CNNFILT_ERROR_SHAPE, CNNFILT_ERROR_UNSUPPORTED, CNNFILT_ERROR_IO, CNNFILT_ERROR_UNSUPPORTED,
+  };
+  CnnfiltTensor *tensors[] = { five, three, three, batch, t, t, five };
+  const gchar *paths[] = { five_png, three_csv, three_mat, batch_png, unknown, nowhere, path };
+  for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      ck_assert_msg (!cnnfilt_image_save (tensors[i], paths[i], &error), "%s saved", paths[i]);
+      assert_path_error (error, codes[i], paths[i]);
+      g_autofree gchar *listing = tu_list_dir (temp_dir);
+      ck_assert_msg (g_str_equal (listing, "out.png"), "after saving %s: %s", paths[i], listing);
+    }
+  /* out.png as it was */
+  g_autofree gchar *after_contents = NULL;
+  gsize after_length = 0;
+  ck_assert (g_file_get_contents (path, &after_contents, &after_length, NULL));
+  ck_assert_uint_eq (after_length, before_length);
+  ck_assert_int_eq (memcmp (after_contents, before_contents, before_length), 0);
+  g_free (before_contents);
+
+  /* bad options */
+  g_autoptr (GError) error = NULL;
+  ck_assert (!cnnfilt_image_save_with_options (t, path, 10, -1, &error));
+  assert_path_error (error, CNNFILT_ERROR_INVALID_ARGUMENT, path);
+}
+END_TEST
+
+START_TEST (test_load_errors)
+{
+  g_autoptr (GError) error = NULL;
+
+  /* missing */
+  g_autofree gchar *missing = temp_path ("missing.png");
+  ck_assert_ptr_null (cnnfilt_image_load (missing, &error));
+  assert_path_error (error, CNNFILT_ERROR_IO, missing);
+  g_clear_error (&error);
+
+  /* zero bytes */
+  g_autofree gchar *empty = temp_path ("empty.png");
+  ck_assert (g_file_set_contents (empty, "", 0, NULL));
+  ck_assert_ptr_null (cnnfilt_image_load (empty, &error));
+  assert_path_error (error, CNNFILT_ERROR_FORMAT, empty);
+  g_clear_error (&error);
+
+  /* text named .png */
+  g_autofree gchar *text = temp_path ("x.png");
+  ck_assert (g_file_set_contents (text, "hello, I am not a picture\n", -1, NULL));
+  ck_assert_ptr_null (cnnfilt_image_load (text, &error));
+  assert_path_error (error, CNNFILT_ERROR_FORMAT, text);
+  g_clear_error (&error);
+
+  /* a folder */
+  ck_assert_ptr_null (cnnfilt_image_load (temp_dir, &error));
+  assert_path_error (error, CNNFILT_ERROR_IO, temp_dir);
+  g_clear_error (&error);
+
+  /* a real JPEG cut in half: an error, never a half-grey picture */
+  gfloat values[3 * 64 * 64];
+  for (guint i = 0; i < G_N_ELEMENTS (values); i++)
+    values[i] = ((i * 7919) % 251) / 250.0f;
+  g_autoptr (CnnfiltTensor) t = tu_tensor (values, 1, 3, 64, 64);
+  g_autofree gchar *whole = temp_path ("whole.jpg");
+  save_ok (t, whole);
+  g_autoptr (CnnfiltTensor) fine = load_ok (whole);
+  ck_assert_uint_eq (cnnfilt_tensor_get_c (fine), 3);
+  gchar *contents = NULL;
+  gsize length = 0;
+  ck_assert (g_file_get_contents (whole, &contents, &length, NULL));
+  ck_assert_uint_gt (length, 1000);
+  g_autofree gchar *truncated = temp_path ("truncated.jpg");
+  ck_assert (g_file_set_contents (truncated, contents, length / 2, NULL));
+  g_free (contents);
+  ck_assert_ptr_null (cnnfilt_image_load (truncated, &error));
+  ck_assert_msg (error != NULL && error->domain == CNNFILT_ERROR &&
+                 (error->code == CNNFILT_ERROR_FORMAT || error->code == CNNFILT_ERROR_IO),
+                 "truncated JPEG: %s", error ? error->message : "no error");
+  assert_path_error (error, error->code, truncated);
+  g_clear_error (&error);
+
+  /* load_into leaves the error path the same */
+  g_autoptr (CnnfiltTensor) into = cnnfilt_tensor_new (1, 1, 1, 1, NULL);
+  ck_assert (!cnnfilt_image_load_into (truncated, into, &error));
+  assert_path_error (error, error->code, truncated);
+}
+END_TEST
+
+START_TEST (test_16bit_png)
+{
+  /* written with libvips directly: 16-bit grey, then 16-bit RGB */
+  ck_assert_int_eq (VIPS_INIT ("test-io"), 0);
+  const guint16 grey[] = { 0, 65535, 32768, 1000, 1, 65534 };
+  VipsImage *image = vips_image_new_from_memory_copy (grey, sizeof grey, 3, 2, 1, VIPS_FORMAT_USHORT);
+  ck_assert_ptr_nonnull (image);
+  image->Type = VIPS_INTERPRETATION_GREY16;
+  g_autofree gchar *path = temp_path ("deep.png");
+  ck_assert_msg (vips_pngsave (image, path, "bitdepth", 16, NULL) == 0, "%s", vips_error_buffer ());
+  g_object_unref (image);
+
+  g_autoptr (CnnfiltTensor) back = load_ok (path);
+  gfloat expected[6];
+  for (guint i = 0; i < 6; i++)
+    expected[i] = grey[i] / 65535.0f;
+  tu_assert_tensor (back, 1, 1, 2, 3, expected, 1e-7);
+  /* 1/65535 is not 0: the 16 bits are kept, not cut to 8 */
+  ck_assert_float_gt (cnnfilt_tensor_get_value (back, 0, 0, 1, 1), 0.0f);
+  ck_assert_float_lt (cnnfilt_tensor_get_value (back, 0, 0, 1, 1), 0.5f / 255);
+
+  const guint16 rgb[] = { 65535, 0, 0,  0, 32768, 0,  0, 0, 257,  12345, 23456, 34567 };
+  VipsImage *colour = vips_image_new_from_memory_copy (rgb, sizeof rgb, 2, 2, 3, VIPS_FORMAT_USHORT);
+  ck_assert_ptr_nonnull (colour);
+  colour->Type = VIPS_INTERPRETATION_RGB16;
+  g_autofree gchar *path3 = temp_path ("deep-rgb.png");
+  ck_assert_msg (vips_pngsave (colour, path3, "bitdepth", 16, NULL) == 0, "%s", vips_error_buffer ());
+  g_object_unref (colour);
+  g_autoptr (CnnfiltTensor) back3 = load_ok (path3);
+  /* interleaved RGB to planes */
+  gfloat planes[12];
+  for (guint p = 0; p < 4; p++)
+    for (guint c = 0; c < 3; c++)
+      planes[c * 4 + p] = rgb[p * 3 + c] / 65535.0f;
+  tu_assert_tensor (back3, 1, 3, 2, 2, planes, 1e-7);
+}
+END_TEST
+
+START_TEST (test_load_into_reuses)
+{
+  const gfloat grey[] = { 0, 1, 0, 1, 0, 1 };
+  g_autoptr (CnnfiltTensor) t = tu_tensor (grey, 1, 1, 2, 3);
+  g_autofree gchar *path = temp_path ("small.png");
+  save_ok (t, path);
+  g_autoptr (CnnfiltTensor) into = cnnfilt_tensor_new (1, 3, 10, 10, NULL);
+  const gfloat *before = cnnfilt_tensor_get_data (into, NULL);
+  g_autoptr (GError) error = NULL;
+  ck_assert_msg (cnnfilt_image_load_into (path, into, &error), "%s", error ? error->message : "");
+  ck_assert_ptr_eq (cnnfilt_tensor_get_data (into, NULL), before);
+  tu_assert_tensor (into, 1, 1, 2, 3, grey, 1e-7);
+}
+END_TEST
+
+START_TEST (test_format_helpers)
+{
+  ck_assert (cnnfilt_image_format_is_float ("a.tif"));
+  ck_assert (cnnfilt_image_format_is_float ("dir.png/a.TIFF"));
+  ck_assert (cnnfilt_image_format_is_float ("a.pfm"));
+  ck_assert (cnnfilt_image_format_is_float ("a.csv"));
+  ck_assert (cnnfilt_image_format_is_float ("a.mat"));
+  ck_assert (cnnfilt_image_format_is_float ("a.v"));
+  ck_assert (!cnnfilt_image_format_is_float ("a.png"));
+  ck_assert (!cnnfilt_image_format_is_float ("a.jpg"));
+  ck_assert (!cnnfilt_image_format_is_float ("tif"));
+  ck_assert (cnnfilt_image_format_is_known ("photo.JPG"));
+  ck_assert (cnnfilt_image_format_is_known ("photo.webp"));
+  ck_assert (cnnfilt_image_format_is_known ("/x/y.png"));
+  ck_assert (!cnnfilt_image_format_is_known ("notes.txt"));
+  ck_assert (!cnnfilt_image_format_is_known ("README"));
+  ck_assert (!cnnfilt_image_format_is_known ("a.png.bak"));
+}
+END_TEST
+
+static Suite *
+io_suite (void)
+{
+  Suite *suite = suite_create ("io");
+  TCase *tc = tu_tcase ("io");
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_test (tc, test_png_8bit_clamp_and_round);
+  tcase_add_test (tc, test_png_channels);
+  tcase_add_test (tc, test_jpeg_round_trip);
+  tcase_add_test (tc, test_float_formats_exact);
+  tcase_add_test (tc, test_reload_after_overwrite);
+  tcase_add_test (tc, test_pfm_exact);
+  tcase_add_test (tc, test_csv_exact);
+  tcase_add_test (tc, test_mat_exact);
+  tcase_add_test (tc, test_save_atomic);
+  tcase_add_test (tc, test_load_errors);
+  tcase_add_test (tc, test_16bit_png);
+  tcase_add_test (tc, test_load_into_reuses);
+  tcase_add_test (tc, test_format_helpers);
+  suite_add_tcase (suite, tc);
+  return suite;
+}
+
+int
+main (void)
+{
+  return tu_run_suite (io_suite ());
+}
