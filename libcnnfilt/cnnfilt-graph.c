@@ -562,6 +562,31 @@ cnnfilt_graph_get_output_shape (CnnfiltGraph *graph, guint index, CnnfiltShape *
   return TRUE;
 }
 
+/**
+ * cnnfilt_graph_get_buffer_size:
+ * @graph: a prepared graph
+ *
+ * The memory the prepared graph holds for its tensors: the shared
+ * intermediate buffers plus the outputs. Buffers are reserved by
+ * cnnfilt_graph_prepare() but only touched by cnnfilt_graph_run(), so a
+ * caller can check this before running.
+ *
+ * Returns: bytes, or 0 if the graph is not prepared
+ */
+gsize
+cnnfilt_graph_get_buffer_size (CnnfiltGraph *graph)
+{
+  g_return_val_if_fail (CNNFILT_IS_GRAPH (graph), 0);
+  if (graph->prepared == NULL)
+    return 0;
+  gsize values = 0;
+  for (guint i = 0; i < graph->slots->len; i++)
+    values += cnnfilt_tensor_get_size (graph->slots->pdata[i]);
+  for (guint i = 0; i < graph->results->len; i++)
+    values += cnnfilt_tensor_get_size (graph->results->pdata[i]);
+  return values * sizeof (gfloat);
+}
+
 static gboolean
 shapes_prepared (CnnfiltGraph *self, CnnfiltTensor **inputs, guint n_inputs)
 {

@@ -34,6 +34,7 @@ gboolean       cnnfilt_graph_prepare        (CnnfiltGraph *graph, const CnnfiltS
                                              guint n_inputs, GError **error);
 gboolean       cnnfilt_graph_get_output_shape (CnnfiltGraph *graph, guint index,
                                                CnnfiltShape *shape);
+gsize          cnnfilt_graph_get_buffer_size (CnnfiltGraph *graph);
 gboolean       cnnfilt_graph_run            (CnnfiltGraph *graph, CnnfiltTensor **inputs,
                                              guint n_inputs, GError **error);
 CnnfiltTensor *cnnfilt_graph_get_output     (CnnfiltGraph *graph, guint index);

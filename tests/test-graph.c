@@ -416,6 +416,27 @@ START_TEST (test_long_chain_buffers)
 }
 END_TEST
 
+START_TEST (test_buffer_size)
+{
+  /* A chain of five same-sized ops needs two shared buffers plus its
+   * output, whatever its length: 3 × 1×1×8×10 floats = 960 bytes. */
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CnnfiltGraph) graph =
+      cnnfilt_graph_new_from_string ("invert ! abs ! invert ! sobel ! normalize", &error);
+  ck_assert_msg (graph != NULL, "%s", error ? error->message : "");
+  ck_assert_uint_eq (cnnfilt_graph_get_buffer_size (graph), 0); /* not prepared */
+  CnnfiltShape shape = { 1, 1, 8, 10 };
+  ck_assert (cnnfilt_graph_prepare (graph, &shape, 1, &error));
+  ck_assert_uint_eq (cnnfilt_graph_get_buffer_size (graph), 3 * 80 * sizeof (gfloat));
+
+  /* halving the size in the middle: the output is 1×1×4×5 */
+  g_autoptr (CnnfiltGraph) shrink =
+      cnnfilt_graph_new_from_string ("invert ! resize scale=0.5 ! invert", &error);
+  ck_assert (cnnfilt_graph_prepare (shrink, &shape, 1, &error));
+  ck_assert_uint_eq (cnnfilt_graph_get_buffer_size (shrink), (80 + 20 + 20) * sizeof (gfloat));
+}
+END_TEST
+
 START_TEST (test_device)
 {
   g_autoptr (GError) error = NULL;
@@ -452,6 +473,7 @@ graph_suite (void)
   tcase_add_test (tc, test_shared_intermediate);
   tcase_add_test (tc, test_copy_on_write);
   tcase_add_test (tc, test_long_chain_buffers);
+  tcase_add_test (tc, test_buffer_size);
   tcase_add_test (tc, test_device);
   suite_add_tcase (suite, tc);
   return suite;

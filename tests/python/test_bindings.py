@@ -53,6 +53,17 @@ class TestBindings(unittest.TestCase):
         for part in parts:
             self.assertIn(part, error.message)
 
+    def test_prepare_and_buffer_size(self):
+        graph = Cnnfilt.Graph.new_from_string("grayscale ! sobel ! normalize")
+        shape = Cnnfilt.Shape()
+        shape.n, shape.c, shape.h, shape.w = 1, 3, 6, 4
+        graph.prepare([shape])
+        ok, out = graph.get_output_shape(0)
+        self.assertTrue(ok)
+        self.assertEqual((out.n, out.c, out.h, out.w), (1, 1, 6, 4))
+        # two 1x1x6x4 buffers shared by the chain, plus the output
+        self.assertEqual(graph.get_buffer_size(), 3 * 24 * 4)
+
     def test_worked_example_a(self):
         out = run('kernel matrix="1,0,1;0,1,0;1,0,1" padding=0', EXAMPLE_A)
         self.assertEqual(out.shape, (1, 1, 3, 3))
