@@ -38,7 +38,7 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
       g_assert (error != NULL && error->domain == CNNFILT_ERROR);
       return 0;
     }
-  if (cnnfilt_graph_get_buffer_size (graph) > (64u << 20))
+  if (cnnfilt_graph_get_buffer_size (graph) > (8u << 20))
     return 0;
   g_autoptr (CnnfiltTensor) output = cnnfilt_graph_process (graph, input, &error);
   g_assert ((output == NULL) == (error != NULL));
