@@ -333,9 +333,16 @@ to_bytes_step (const gfloat *restrict in, guint8 *restrict out, gsize n, guint s
 {
   for (gsize i = 0; i < n; i++)
     {
-      gfloat v = in[i];
-      v = v > 0.0f ? (v < 1.0f ? v : 1.0f) : 0.0f;
-      out[i * step] = (guint8) (v * 255.0f + 0.5f);
+      /* Written so that it vectorises: the clamp happens after scaling, on
+       * floats bounded for the int conversion, and NaN goes to 0 last. The
+       * result equals rounding clamp (x, 0, 1) · 255. */
+      gfloat x = in[i];
+      gfloat t = x * 255.0f + 0.5f;
+      t = t < 255.5f ? t : 255.5f;
+      t = t > -1.0f ? t : -1.0f;
+      gint32 q = (gint32) t;
+      q = q < 0 ? 0 : q;
+      out[i * step] = (guint8) (x == x ? q : 0);
     }
 }
 
