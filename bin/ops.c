@@ -27,6 +27,10 @@ type_label (GParamSpec *spec)
   GType type = G_PARAM_SPEC_VALUE_TYPE (spec);
   if (G_TYPE_IS_ENUM (type))
     return "enum";
+  if (g_type_is_a (type, CNNFILT_TYPE_TENSOR))
+    return "tensor (.npy file)";
+  if (!(spec->flags & G_PARAM_READABLE))
+    return "int, write-only";
   switch (G_TYPE_FUNDAMENTAL (type))
     {
     case G_TYPE_BOOLEAN: return "boolean";

@@ -22,9 +22,16 @@
 
 typedef struct {
   gchar *name;
-  CnnfiltOp *op;         /* NULL for a graph input */
+  CnnfiltOp *op;         /* NULL for a graph input or a constant */
+  CnnfiltTensor *constant; /* the value of a constant */
   guint *inputs;         /* node indices */
   guint n_inputs;
+  /* The plan made by prepare: the op that runs (the node's own, or one
+   * fused with the nodes before it) and what it reads. */
+  CnnfiltOp *exec;
+  guint *run_inputs;
+  guint n_run_inputs;
+  gboolean skipped;      /* fused into the node that reads it */
   CnnfiltShape shape;    /* inferred by prepare */
   CnnfiltTensor *tensor; /* buffer while running; borrowed from slots or outputs */
   guint last_use;        /* index of the last node reading it */
@@ -41,9 +48,13 @@ struct _CnnfiltGraph {
   GPtrArray *results;     /* CnnfiltTensor *: one per output */
   CnnfiltShape *prepared; /* input shapes of the last prepare, or NULL */
   CnnfiltDevice *device;
+  gboolean fuse;
+  gboolean default_output; /* outputs holds only the implicit last node */
 };
 
 G_DEFINE_TYPE (CnnfiltGraph, cnnfilt_graph, G_TYPE_OBJECT)
+
+enum { PROP_0, PROP_FUSE };
 
 static void
 node_free (gpointer data)
@@ -51,7 +62,10 @@ node_free (gpointer data)
   Node *node = data;
   g_free (node->name);
   g_clear_object (&node->op);
+  g_clear_object (&node->constant);
+  g_clear_object (&node->exec);
   g_free (node->inputs);
+  g_free (node->run_inputs);
   g_free (node);
 }
 
@@ -71,9 +85,54 @@ cnnfilt_graph_finalize (GObject *object)
 }
 
 static void
+cnnfilt_graph_set_property (GObject *object, guint id, const GValue *value, GParamSpec *pspec)
+{
+  CnnfiltGraph *self = CNNFILT_GRAPH (object);
+  switch (id)
+    {
+    case PROP_FUSE:
+      self->fuse = g_value_get_boolean (value);
+      g_clear_pointer (&self->prepared, g_free);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+    }
+}
+
+static void
+cnnfilt_graph_get_property (GObject *object, guint id, GValue *value, GParamSpec *pspec)
+{
+  CnnfiltGraph *self = CNNFILT_GRAPH (object);
+  switch (id)
+    {
+    case PROP_FUSE:
+      g_value_set_boolean (value, self->fuse);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+    }
+}
+
+static void
 cnnfilt_graph_class_init (CnnfiltGraphClass *klass)
 {
-  G_OBJECT_CLASS (klass)->finalize = cnnfilt_graph_finalize;
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  object_class->finalize = cnnfilt_graph_finalize;
+  object_class->set_property = cnnfilt_graph_set_property;
+  object_class->get_property = cnnfilt_graph_get_property;
+
+  /**
+   * CnnfiltGraph:fuse:
+   *
+   * Whether cnnfilt_graph_prepare() fuses a node with the single node that
+   * reads it where the ops allow (cnnfilt_op_fuse()): batch normalization
+   * folded into the convolution before it, an activation applied by the
+   * convolution as it writes. The results are the same up to rounding;
+   * turn it off to compare the two.
+   */
+  g_object_class_install_property (object_class, PROP_FUSE,
+    g_param_spec_boolean ("fuse", "Fuse", "Fuse ops with the op that reads them when preparing",
+                          TRUE, G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS));
 }
 
 static void
@@ -126,7 +185,13 @@ add_node (CnnfiltGraph *self, const gchar *name, CnnfiltOp *op, const gchar * co
       return FALSE;
     }
   guint n_inputs = inputs ? g_strv_length ((gchar **) inputs) : 0;
-  if (op != NULL && n_inputs != cnnfilt_op_get_n_inputs (op))
+  if (op != NULL && cnnfilt_op_get_n_inputs (op) == 0 && n_inputs == 0)
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_INVALID_ARGUMENT,
+                   "%s: %s takes at least one input", name, cnnfilt_op_get_name (op));
+      return FALSE;
+    }
+  if (op != NULL && cnnfilt_op_get_n_inputs (op) != 0 && n_inputs != cnnfilt_op_get_n_inputs (op))
     {
       g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_INVALID_ARGUMENT,
                    "%s: %s takes %u input%s, %u given", name, cnnfilt_op_get_name (op),
@@ -155,6 +220,12 @@ add_node (CnnfiltGraph *self, const gchar *name, CnnfiltOp *op, const gchar * co
   node->op = op ? g_object_ref (op) : NULL;
   g_ptr_array_add (self->nodes, node);
   g_hash_table_insert (self->by_name, g_strdup (name), GUINT_TO_POINTER (self->nodes->len));
+  if (self->default_output)
+    {
+      /* the implicit output follows the last node */
+      g_array_set_size (self->outputs, 0);
+      self->default_output = FALSE;
+    }
   invalidate (self);
   return TRUE;
 }
@@ -178,6 +249,30 @@ cnnfilt_graph_add_input (CnnfiltGraph *graph, const gchar *name, GError **error)
     return FALSE;
   guint index = graph->nodes->len - 1;
   g_array_append_val (graph->inputs, index);
+  return TRUE;
+}
+
+/**
+ * cnnfilt_graph_add_constant:
+ * @graph: a graph
+ * @name: the name nodes use to read the constant
+ * @value: the tensor; the graph keeps a reference and never modifies it
+ * @error: return location for a #GError
+ *
+ * Adds a tensor that nodes read like an input but that does not change
+ * from run to run, such as an ONNX initializer.
+ *
+ * Returns: %TRUE, or %FALSE if the name is taken
+ */
+gboolean
+cnnfilt_graph_add_constant (CnnfiltGraph *graph, const gchar *name, CnnfiltTensor *value,
+                            GError **error)
+{
+  g_return_val_if_fail (CNNFILT_IS_GRAPH (graph), FALSE);
+  g_return_val_if_fail (CNNFILT_IS_TENSOR (value), FALSE);
+  if (!add_node (graph, name, NULL, NULL, error))
+    return FALSE;
+  ((Node *) graph->nodes->pdata[graph->nodes->len - 1])->constant = g_object_ref (value);
   return TRUE;
 }
 
@@ -226,6 +321,9 @@ cnnfilt_graph_add_output (CnnfiltGraph *graph, const gchar *name, GError **error
       return FALSE;
     }
   guint uindex = index;
+  if (graph->default_output)
+    g_array_set_size (graph->outputs, 0);
+  graph->default_output = FALSE;
   g_array_append_val (graph->outputs, uindex);
   invalidate (graph);
   return TRUE;
@@ -251,6 +349,7 @@ ensure_default_output (CnnfiltGraph *self)
     {
       guint last = self->nodes->len - 1;
       g_array_append_val (self->outputs, last);
+      self->default_output = TRUE;
     }
 }
 
@@ -310,6 +409,8 @@ append_op_text (GString *text, CnnfiltOp *op)
   g_autofree GParamSpec **specs = g_object_class_list_properties (G_OBJECT_GET_CLASS (op), &n);
   for (guint i = 0; i < n; i++)
     {
+      if (!(specs[i]->flags & G_PARAM_READABLE))
+        continue;
       g_auto (GValue) value = G_VALUE_INIT;
       g_value_init (&value, G_PARAM_SPEC_VALUE_TYPE (specs[i]));
       g_object_get_property (G_OBJECT (op), specs[i]->name, &value);
@@ -467,21 +568,18 @@ cnnfilt_graph_prepare (CnnfiltGraph *graph, const CnnfiltShape *inputs, guint n_
       Node *node = graph->nodes->pdata[i];
       node->last_use = i;
       node->is_output = FALSE;
-      node->tensor = NULL;
+      node->skipped = FALSE;
+      node->tensor = node->constant;
+      g_clear_object (&node->exec);
+      g_clear_pointer (&node->run_inputs, g_free);
+      node->n_run_inputs = 0;
+      if (node->constant != NULL)
+        cnnfilt_tensor_get_shape (node->constant, &node->shape);
     }
   for (guint i = 0; i < graph->outputs->len; i++)
     ((Node *) graph->nodes->pdata[g_array_index (graph->outputs, guint, i)])->is_output = TRUE;
   for (guint i = 0; i < graph->inputs->len; i++)
     ((Node *) graph->nodes->pdata[g_array_index (graph->inputs, guint, i)])->shape = inputs[i];
-  for (guint i = 0; i < n_nodes; i++)
-    {
-      Node *node = graph->nodes->pdata[i];
-      for (guint j = 0; j < node->n_inputs; j++)
-        {
-          Node *source = graph->nodes->pdata[node->inputs[j]];
-          source->last_use = MAX (source->last_use, i);
-        }
-    }
 
   /* Shapes first, so that a mismatch is reported before anything is allocated. */
   for (guint i = 0; i < n_nodes; i++)
@@ -506,6 +604,53 @@ cnnfilt_graph_prepare (CnnfiltGraph *graph, const CnnfiltShape *inputs, guint n_
         }
     }
 
+  /* The plan: each node runs its own op on its own inputs, except where a
+   * node is the only reader of an op node before it and the two fuse; then
+   * the reader runs the fused op on the earlier node's inputs and the
+   * earlier node is skipped. Chains fuse step by step (conv, batchnorm,
+   * relu). */
+  g_autofree guint *readers = g_new0 (guint, n_nodes);
+  for (guint i = 0; i < n_nodes; i++)
+    {
+      Node *node = graph->nodes->pdata[i];
+      for (guint j = 0; j < node->n_inputs; j++)
+        readers[node->inputs[j]]++;
+    }
+  for (guint i = 0; i < n_nodes; i++)
+    {
+      Node *node = graph->nodes->pdata[i];
+      if (node->op == NULL)
+        continue;
+      node->exec = g_object_ref (node->op);
+      node->run_inputs = g_memdup2 (node->inputs, sizeof (guint) * MAX (node->n_inputs, 1));
+      node->n_run_inputs = node->n_inputs;
+      if (!graph->fuse || node->n_inputs != 1)
+        continue;
+      Node *source = graph->nodes->pdata[node->inputs[0]];
+      if (source->exec == NULL || source->is_output || readers[node->inputs[0]] != 1)
+        continue;
+      CnnfiltOp *fused = cnnfilt_op_fuse (source->exec, node->op);
+      if (fused == NULL)
+        continue;
+      g_object_unref (node->exec);
+      node->exec = fused;
+      g_free (node->run_inputs);
+      node->run_inputs = g_memdup2 (source->run_inputs, sizeof (guint) * MAX (source->n_run_inputs, 1));
+      node->n_run_inputs = source->n_run_inputs;
+      source->skipped = TRUE;
+    }
+  for (guint i = 0; i < n_nodes; i++)
+    {
+      Node *node = graph->nodes->pdata[i];
+      if (node->exec == NULL || node->skipped)
+        continue;
+      for (guint j = 0; j < node->n_run_inputs; j++)
+        {
+          Node *source = graph->nodes->pdata[node->run_inputs[j]];
+          source->last_use = MAX (source->last_use, i);
+        }
+    }
+
   /* Buffers: outputs get tensors of their own, handed to callers; other
    * nodes share slots, each returned when its last reader has run. */
   g_ptr_array_set_size (graph->results, 0);
@@ -515,7 +660,7 @@ cnnfilt_graph_prepare (CnnfiltGraph *graph, const CnnfiltShape *inputs, guint n_
   for (guint i = 0; i < n_nodes; i++)
     {
       Node *node = graph->nodes->pdata[i];
-      if (node->op == NULL)
+      if (node->exec == NULL || node->skipped)
         continue;
       if (node->is_output)
         {
@@ -530,10 +675,10 @@ cnnfilt_graph_prepare (CnnfiltGraph *graph, const CnnfiltShape *inputs, guint n_
         }
       else if ((node->tensor = take_slot (graph, free_slots, &node->shape, error)) == NULL)
         return FALSE;
-      for (guint j = 0; j < node->n_inputs; j++)
+      for (guint j = 0; j < node->n_run_inputs; j++)
         {
-          Node *source = graph->nodes->pdata[node->inputs[j]];
-          if (source->op != NULL && !source->is_output && source->last_use == i)
+          Node *source = graph->nodes->pdata[node->run_inputs[j]];
+          if (source->exec != NULL && !source->is_output && source->last_use == i)
             {
               source->last_use = G_MAXUINT; /* release once, even if read twice */
               g_ptr_array_add (free_slots, source->tensor);
@@ -645,7 +790,7 @@ cnnfilt_graph_run (CnnfiltGraph *graph, CnnfiltTensor **inputs, guint n_inputs, 
   for (guint i = 0, r = 0; i < graph->nodes->len; i++)
     {
       Node *node = graph->nodes->pdata[i];
-      if (node->op == NULL || !node->is_output)
+      if (node->exec == NULL || node->skipped || !node->is_output)
         continue;
       CnnfiltTensor *result = graph->results->pdata[r];
       if (G_OBJECT (result)->ref_count > 1)
@@ -666,16 +811,16 @@ cnnfilt_graph_run (CnnfiltGraph *graph, CnnfiltTensor **inputs, guint n_inputs, 
   for (guint i = 0; i < graph->nodes->len; i++)
     {
       Node *node = graph->nodes->pdata[i];
-      if (node->op == NULL)
+      if (node->exec == NULL || node->skipped)
         continue;
-      CnnfiltTensor *in_tensors[MAX (node->n_inputs, 1)];
-      for (guint j = 0; j < node->n_inputs; j++)
-        in_tensors[j] = ((Node *) graph->nodes->pdata[node->inputs[j]])->tensor;
+      CnnfiltTensor *in_tensors[MAX (node->n_run_inputs, 1)];
+      for (guint j = 0; j < node->n_run_inputs; j++)
+        in_tensors[j] = ((Node *) graph->nodes->pdata[node->run_inputs[j]])->tensor;
       /* Slots are shared, so each node sets its own shape; the capacity was
        * reserved by prepare and nothing is allocated here. */
       if (!cnnfilt_tensor_set_shape (node->tensor, &node->shape, error) ||
-          !CNNFILT_OP_GET_CLASS (node->op)->run (node->op, in_tensors, node->n_inputs,
-                                                 node->tensor, error))
+          !CNNFILT_OP_GET_CLASS (node->exec)->run (node->exec, in_tensors, node->n_run_inputs,
+                                                   node->tensor, error))
         {
           g_prefix_error (error, "%s: ", node->name);
           return FALSE;

@@ -15,6 +15,8 @@ G_DECLARE_FINAL_TYPE (CnnfiltGraph, cnnfilt_graph, CNNFILT, GRAPH, GObject)
 CnnfiltGraph  *cnnfilt_graph_new            (void);
 gboolean       cnnfilt_graph_add_input      (CnnfiltGraph *graph, const gchar *name,
                                              GError **error);
+gboolean       cnnfilt_graph_add_constant   (CnnfiltGraph *graph, const gchar *name,
+                                             CnnfiltTensor *value, GError **error);
 gboolean       cnnfilt_graph_add_node       (CnnfiltGraph *graph, const gchar *name,
                                              CnnfiltOp *op, const gchar * const *inputs,
                                              GError **error);

@@ -60,7 +60,8 @@ cnnfilt_op_get_description (CnnfiltOp *op)
  * cnnfilt_op_get_n_inputs:
  * @op: an op
  *
- * Returns: how many input tensors the op takes
+ * Returns: how many input tensors the op takes, or 0 if it takes any
+ *   number from one up
  */
 guint
 cnnfilt_op_get_n_inputs (CnnfiltOp *op)
@@ -141,6 +142,18 @@ value_from_string (CnnfiltOp *op, GParamSpec *spec, const gchar *text, GValue *v
           return FALSE;
         }
       g_value_set_enum (value, found->value);
+      return TRUE;
+    }
+
+  if (g_type_is_a (type, CNNFILT_TYPE_TENSOR))
+    {
+      CnnfiltTensor *tensor = cnnfilt_tensor_new_from_npy_file (text, error);
+      if (tensor == NULL)
+        {
+          g_prefix_error (error, "%s: %s: ", op_name, spec->name);
+          return FALSE;
+        }
+      g_value_take_object (value, tensor);
       return TRUE;
     }
 
@@ -300,6 +313,16 @@ cnnfilt_value_to_string (const GValue *value)
       GEnumValue *found = g_enum_get_value (klass, g_value_get_enum (value));
       return g_strdup (found ? found->value_nick : "?");
     }
+  if (g_type_is_a (type, CNNFILT_TYPE_TENSOR))
+    {
+      CnnfiltTensor *tensor = g_value_get_object (value);
+      if (tensor == NULL)
+        return g_strdup ("none");
+      CnnfiltShape shape;
+      cnnfilt_tensor_get_shape (tensor, &shape);
+      g_autofree gchar *dims = cnnfilt_shape_to_string (&shape);
+      return g_strdup_printf ("<%s tensor>", dims);
+    }
   switch (G_TYPE_FUNDAMENTAL (type))
     {
     case G_TYPE_STRING:
@@ -325,14 +348,15 @@ cnnfilt_value_to_string (const GValue *value)
  * @property: a property name
  *
  * Returns: (transfer full) (nullable): the property's current value as
- *   text, or %NULL if @op has no such property
+ *   text, or %NULL if @op has no such readable property (shorthands such as
+ *   `stride`, which set several properties at once, can only be written)
  */
 gchar *
 cnnfilt_op_get_property_as_string (CnnfiltOp *op, const gchar *property)
 {
   g_return_val_if_fail (CNNFILT_IS_OP (op), NULL);
   GParamSpec *spec = g_object_class_find_property (G_OBJECT_GET_CLASS (op), property);
-  if (spec == NULL)
+  if (spec == NULL || !(spec->flags & G_PARAM_READABLE))
     return NULL;
   g_auto (GValue) value = G_VALUE_INIT;
   g_value_init (&value, G_PARAM_SPEC_VALUE_TYPE (spec));
@@ -377,7 +401,7 @@ cnnfilt_op_infer (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
 {
   g_return_val_if_fail (CNNFILT_IS_OP (op), FALSE);
   CnnfiltOpClass *klass = CNNFILT_OP_GET_CLASS (op);
-  if (n_inputs != klass->n_inputs)
+  if (klass->n_inputs == 0 ? n_inputs == 0 : n_inputs != klass->n_inputs)
     {
       g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_SHAPE,
                    "%s takes %u input%s, %u given", klass->name, klass->n_inputs,
@@ -439,4 +463,60 @@ cnnfilt_op_process (CnnfiltOp *op, CnnfiltTensor *input, GError **error)
   if (!cnnfilt_op_run (op, &input, 1, output, error))
     g_clear_object (&output);
   return output;
+}
+
+/**
+ * cnnfilt_op_copy:
+ * @op: an op
+ *
+ * A new op of the same type with the same property values. Tensor
+ * properties are shared, not copied: ops never modify their tensors.
+ *
+ * Returns: (transfer full): the copy
+ */
+CnnfiltOp *
+cnnfilt_op_copy (CnnfiltOp *op)
+{
+  g_return_val_if_fail (CNNFILT_IS_OP (op), NULL);
+  guint n = 0;
+  g_autofree GParamSpec **specs = g_object_class_list_properties (G_OBJECT_GET_CLASS (op), &n);
+  const gchar *names[MAX (n, 1)];
+  GValue values[MAX (n, 1)];
+  guint count = 0;
+  for (guint i = 0; i < n; i++)
+    {
+      if ((specs[i]->flags & G_PARAM_READWRITE) != G_PARAM_READWRITE)
+        continue;
+      names[count] = specs[i]->name;
+      values[count] = (GValue) G_VALUE_INIT;
+      g_value_init (&values[count], G_PARAM_SPEC_VALUE_TYPE (specs[i]));
+      g_object_get_property (G_OBJECT (op), specs[i]->name, &values[count]);
+      count++;
+    }
+  GObject *copy = g_object_new_with_properties (G_OBJECT_TYPE (op), count, names, values);
+  for (guint i = 0; i < count; i++)
+    g_value_unset (&values[i]);
+  return CNNFILT_OP (copy);
+}
+
+/**
+ * cnnfilt_op_fuse:
+ * @op: an op
+ * @next: an op that reads only the output of @op
+ *
+ * Asks @op for one op that computes @op followed by @next, such as a
+ * convolution with a batch normalization folded into its weights or an
+ * activation applied as it writes. Graphs do this when they are prepared;
+ * neither op changes.
+ *
+ * Returns: (transfer full) (nullable): the fused op, or %NULL where the two
+ *   do not fuse
+ */
+CnnfiltOp *
+cnnfilt_op_fuse (CnnfiltOp *op, CnnfiltOp *next)
+{
+  g_return_val_if_fail (CNNFILT_IS_OP (op), NULL);
+  g_return_val_if_fail (CNNFILT_IS_OP (next), NULL);
+  CnnfiltOpClass *klass = CNNFILT_OP_GET_CLASS (op);
+  return klass->fuse ? klass->fuse (op, next) : NULL;
 }

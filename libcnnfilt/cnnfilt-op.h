@@ -16,12 +16,34 @@ G_DECLARE_DERIVABLE_TYPE (CnnfiltOp, cnnfilt_op, CNNFILT, OP, GObject)
  * @name: the op's kebab-case name, as used in pipelines ("sobel")
  * @description: one line saying what the op computes
  * @onnx_op_type: the ONNX op_type it implements, or %NULL
- * @n_inputs: how many input tensors it takes
+ * @n_inputs: how many input tensors it takes; 0 for any number from one up
+ *   (concat)
  * @validate: checks the properties on their own, before any shape is
  *   known; optional
  * @infer: computes the output shape for the given input shapes, or fails
  *   with an error naming the property or shape at fault
  * @run: computes @output, already shaped by @infer, on the CPU
+ * @fuse: returns a new op that computes this op followed by @next (whose
+ *   only input is this op's output), or %NULL where the two do not fuse;
+ *   optional. Graphs call it when they are prepared: conv2d absorbs
+ *   batchnorm and clamping activations this way. Neither op may change.
+ * @onnx_inputs: how the ONNX node's inputs map onto the op, one
+ *   space-separated entry per input position: `-` for a data input (an edge
+ *   of the graph); otherwise the input is a constant, named either by a key
+ *   of @onnx_attributes (its values are applied as that attribute's would be)
+ *   or by a property (a tensor property takes the tensor, a number property
+ *   its single value). A trailing `^` aligns the tensor's rank to the first
+ *   input's, numpy-style (leading 1s), before it is padded to four
+ *   dimensions. %NULL means as many `-` as @n_inputs.
+ * @onnx_attributes: how ONNX attributes map to properties, space-separated
+ *   entries `NAME[=DEFAULT]:TARGETS`. TARGETS are comma-separated: each a
+ *   property, or a number the value in that position must equal; empty
+ *   TARGETS accept the attribute and ignore it. A list must have as many
+ *   values as targets unless TARGETS end in `...`. DEFAULT (comma-separated)
+ *   is applied when the node lacks the attribute, where ONNX's default
+ *   differs from the property's. Strings set enum nicks (lower case, `_` as
+ *   `-`); an `axis` is taken modulo the first input's rank. Attributes not
+ *   listed are unsupported.
  *
  * The class of every operator. Parameters are GObject properties, each with
  * a nick, a blurb, a range and a default: the pipeline parser, `cnnfilt
@@ -40,6 +62,10 @@ struct _CnnfiltOpClass {
                         CnnfiltShape *output, GError **error);
   gboolean (*run)      (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs,
                         CnnfiltTensor *output, GError **error);
+  CnnfiltOp *(*fuse)   (CnnfiltOp *op, CnnfiltOp *next);
+
+  const gchar *onnx_inputs;
+  const gchar *onnx_attributes;
 
   /*< private >*/
   gpointer padding[8];
@@ -59,6 +85,8 @@ gboolean       cnnfilt_op_infer    (CnnfiltOp *op, const CnnfiltShape *inputs, g
 gboolean       cnnfilt_op_run      (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs,
                                     CnnfiltTensor *output, GError **error);
 CnnfiltTensor *cnnfilt_op_process  (CnnfiltOp *op, CnnfiltTensor *input, GError **error);
+CnnfiltOp     *cnnfilt_op_fuse     (CnnfiltOp *op, CnnfiltOp *next);
+CnnfiltOp     *cnnfilt_op_copy     (CnnfiltOp *op);
 
 gchar         *cnnfilt_value_to_string (const GValue *value);
 

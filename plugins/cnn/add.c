@@ -1,0 +1,46 @@
+/* add.c: elementwise sum of two tensors, broadcasting per-channel vectors and scalars
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Used for residual blocks: block output + shortcut. Each dim of the two inputs must be
+ * equal or 1 (numpy broadcasting over n, c, h, w). Graphs build it with
+ * cnnfilt_graph_add_node() and two input names.
+ */
+#include "layer.h"
+
+typedef CnnfiltLayer CnnfiltAdd;
+typedef CnnfiltLayerClass CnnfiltAddClass;
+
+CNNFILT_DEFINE_OP_TYPE (CnnfiltAdd, cnnfilt_add, CNNFILT_TYPE_LAYER)
+
+static void
+add_row (const gfloat *a, gsize step_a, const gfloat *b, gsize step_b, gfloat *out, gsize count)
+{
+  if (step_a == 1 && step_b == 1)
+    for (gsize x = 0; x < count; x++)
+      out[x] = a[x] + b[x];
+  else
+    for (gsize x = 0; x < count; x++)
+      out[x] = a[x * step_a] + b[x * step_b];
+}
+
+static gboolean
+cnnfilt_add_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
+                  GError **error)
+{
+  layer_broadcast_apply (inputs[0], inputs[1], output, add_row);
+  return TRUE;
+}
+
+static void
+cnnfilt_add_class_init (CnnfiltAddClass *klass)
+{
+  CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
+  op_class->name = "add";
+  op_class->description = "Elementwise sum of two tensors, broadcasting per-channel vectors and scalars";
+  op_class->onnx_op_type = "Add";
+  op_class->n_inputs = 2;
+  op_class->infer = layer_infer_broadcast;
+  op_class->run = cnnfilt_add_run;
+}
+
+LAYER_NO_INIT (CnnfiltAdd, cnnfilt_add)

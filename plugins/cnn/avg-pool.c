@@ -1,0 +1,109 @@
+/* avg-pool.c: the mean of each window
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Example: cnnfilt run 'avg-pool kernel=3 stride=1 padding=1' -o out/ in/
+ *
+ * The divisor is the number of input positions in the window, or with
+ * count-include-pad the window size clipped to the padded input (so a
+ * ceil-mode window that overhangs the padding is not divided by cells that
+ * are neither input nor padding), as in PyTorch and ONNX.
+ */
+#include "layer.h"
+
+typedef struct {
+  CnnfiltLayer parent_instance;
+  Window window;
+  gboolean count_include_pad;
+} CnnfiltAvgPool;
+
+typedef CnnfiltLayerClass CnnfiltAvgPoolClass;
+
+CNNFILT_DEFINE_OP_TYPE (CnnfiltAvgPool, cnnfilt_avg_pool, CNNFILT_TYPE_LAYER)
+
+static const LayerProp avg_pool_props[] = {
+  WINDOW_KERNEL_PROPS (CnnfiltAvgPool),
+  WINDOW_PROPS (CnnfiltAvgPool, " (0: the kernel size)", 0),
+  { "count-include-pad", "Divide by the window size including padded cells, not only the "
+    "input cells", LAYER_BOOL, LAYER_FIELD (CnnfiltAvgPool, count_include_pad), 0, 1, 0, NULL,
+    { 0 } },
+};
+
+static gboolean
+cnnfilt_avg_pool_infer (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
+                        CnnfiltShape *output, GError **error)
+{
+  WindowPlan plan;
+  if (!window_plan (&((CnnfiltAvgPool *) op)->window, inputs[0].h, inputs[0].w, &plan, error))
+    {
+      g_prefix_error (error, "avg-pool: ");
+      return FALSE;
+    }
+  *output = inputs[0];
+  output->h = plan.out_h;
+  output->w = plan.out_w;
+  return TRUE;
+}
+
+static gboolean
+cnnfilt_avg_pool_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs,
+                      CnnfiltTensor *output, GError **error)
+{
+  CnnfiltAvgPool *self = (CnnfiltAvgPool *) op;
+  CnnfiltShape in;
+  cnnfilt_tensor_get_shape (inputs[0], &in);
+  WindowPlan p;
+  if (!window_plan (&self->window, in.h, in.w, &p, error))
+    return FALSE;
+  const gfloat *src = cnnfilt_tensor_get_data (inputs[0], NULL);
+  gfloat *dst = cnnfilt_tensor_get_data (output, NULL);
+  gsize planes = (gsize) in.n * in.c;
+  gint padded_h = in.h + p.pad_bottom, padded_w = in.w + p.pad_right;
+  for (gsize pl = 0; pl < planes; pl++)
+    {
+      const gfloat *plane = src + pl * in.h * in.w;
+      gfloat *out = dst + pl * p.out_h * p.out_w;
+      for (guint y = 0; y < p.out_h; y++)
+        {
+          gint y0 = (gint) y * p.sh - p.pad_top, y1 = MIN (y0 + p.kh, padded_h);
+          gint iy0 = MAX (y0, 0), iy1 = MIN (y1, (gint) in.h);
+          for (guint x = 0; x < p.out_w; x++)
+            {
+              gint x0 = (gint) x * p.sw - p.pad_left, x1 = MIN (x0 + p.kw, padded_w);
+              gint ix0 = MAX (x0, 0), ix1 = MIN (x1, (gint) in.w);
+              gfloat sum = 0.0f;
+              for (gint iy = iy0; iy < iy1; iy++)
+                for (gint ix = ix0; ix < ix1; ix++)
+                  sum += plane[iy * in.w + ix];
+              gint count = self->count_include_pad ? (y1 - y0) * (x1 - x0)
+                                                   : (iy1 - iy0) * (ix1 - ix0);
+              out[y * p.out_w + x] = count > 0 ? sum / count : 0.0f;
+            }
+        }
+    }
+  return TRUE;
+}
+
+static void
+cnnfilt_avg_pool_class_init (CnnfiltAvgPoolClass *klass)
+{
+  CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
+  op_class->name = "avg-pool";
+  op_class->description = "Average pooling: the mean of each kernel-h×kernel-w window";
+  op_class->onnx_op_type = "AveragePool";
+  op_class->onnx_attributes = WINDOW_ONNX_ATTRIBUTES
+      " kernel_shape:kernel-h,kernel-w ceil_mode:ceil-mode count_include_pad:count-include-pad";
+  op_class->n_inputs = 1;
+  op_class->infer = cnnfilt_avg_pool_infer;
+  op_class->run = cnnfilt_avg_pool_run;
+  layer_class_install (klass, avg_pool_props, G_N_ELEMENTS (avg_pool_props));
+}
+
+static void
+cnnfilt_avg_pool_class_finalize (CnnfiltAvgPoolClass *klass)
+{
+}
+
+static void
+cnnfilt_avg_pool_init (CnnfiltAvgPool *self)
+{
+}

@@ -1,0 +1,110 @@
+/* batchnorm.c: batch normalization at inference
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Example: cnnfilt run 'conv2d weights=w.npy ! batchnorm scale=g.npy bias=b.npy mean=m.npy var=v.npy'
+ *
+ * y = (x − mean) / sqrt(var + epsilon) · scale + bias, per channel, with the
+ * running statistics of training. After a conv2d it costs nothing: the
+ * graph folds it into the convolution's weights (see conv2d.c).
+ */
+#include "layer.h"
+
+#include <math.h>
+
+typedef struct {
+  CnnfiltLayer parent_instance;
+  CnnfiltTensor *scale, *bias, *mean, *var;
+  gfloat epsilon;
+} CnnfiltBatchnorm;
+
+typedef CnnfiltLayerClass CnnfiltBatchnormClass;
+
+CNNFILT_DEFINE_OP_TYPE (CnnfiltBatchnorm, cnnfilt_batchnorm, CNNFILT_TYPE_LAYER)
+
+static const LayerProp batchnorm_props[] = {
+  { "scale", "Per-channel scale gamma, C values (.npy)", LAYER_TENSOR,
+    LAYER_FIELD (CnnfiltBatchnorm, scale), 0, 0, 0, NULL, { 0 } },
+  { "bias", "Per-channel shift beta, C values (.npy)", LAYER_TENSOR,
+    LAYER_FIELD (CnnfiltBatchnorm, bias), 0, 0, 0, NULL, { 0 } },
+  { "mean", "Running mean, C values (.npy)", LAYER_TENSOR, LAYER_FIELD (CnnfiltBatchnorm, mean),
+    0, 0, 0, NULL, { 0 } },
+  { "var", "Running variance, C values (.npy)", LAYER_TENSOR,
+    LAYER_FIELD (CnnfiltBatchnorm, var), 0, 0, 0, NULL, { 0 } },
+  { "epsilon", "Added to the variance", LAYER_FLOAT, LAYER_FIELD (CnnfiltBatchnorm, epsilon), 0,
+    1, 1e-5, NULL, { 0 } },
+};
+
+static gboolean
+cnnfilt_batchnorm_validate (CnnfiltOp *op, GError **error)
+{
+  CnnfiltBatchnorm *self = (CnnfiltBatchnorm *) op;
+  return layer_require_tensor (op, self->scale, "scale", error) &&
+         layer_require_tensor (op, self->bias, "bias", error) &&
+         layer_require_tensor (op, self->mean, "mean", error) &&
+         layer_require_tensor (op, self->var, "var", error);
+}
+
+static gboolean
+cnnfilt_batchnorm_infer (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
+                         CnnfiltShape *output, GError **error)
+{
+  CnnfiltBatchnorm *self = (CnnfiltBatchnorm *) op;
+  CnnfiltTensor *params[] = { self->scale, self->bias, self->mean, self->var };
+  static const gchar *names[] = { "scale", "bias", "mean", "var" };
+  for (guint i = 0; i < G_N_ELEMENTS (params); i++)
+    if (cnnfilt_tensor_get_size (params[i]) != inputs[0].c)
+      {
+        g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_SHAPE,
+                     "batchnorm: %s has %" G_GSIZE_FORMAT " values for %u channels", names[i],
+                     cnnfilt_tensor_get_size (params[i]), inputs[0].c);
+        return FALSE;
+      }
+  *output = inputs[0];
+  return TRUE;
+}
+
+static gboolean
+cnnfilt_batchnorm_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs,
+                       CnnfiltTensor *output, GError **error)
+{
+  CnnfiltBatchnorm *self = (CnnfiltBatchnorm *) op;
+  CnnfiltShape in;
+  cnnfilt_tensor_get_shape (inputs[0], &in);
+  const gfloat *src = cnnfilt_tensor_get_data (inputs[0], NULL);
+  gfloat *dst = cnnfilt_tensor_get_data (output, NULL);
+  const gfloat *g = cnnfilt_tensor_get_data (self->scale, NULL);
+  const gfloat *b = cnnfilt_tensor_get_data (self->bias, NULL);
+  const gfloat *m = cnnfilt_tensor_get_data (self->mean, NULL);
+  const gfloat *v = cnnfilt_tensor_get_data (self->var, NULL);
+  gsize plane = (gsize) in.h * in.w;
+  for (guint n = 0; n < in.n; n++)
+    for (guint c = 0; c < in.c; c++)
+      {
+        const gfloat s = (gfloat) (g[c] / sqrt ((gdouble) v[c] + self->epsilon));
+        const gfloat t = b[c] - m[c] * s;
+        const gfloat *x = src + ((gsize) n * in.c + c) * plane;
+        gfloat *y = dst + ((gsize) n * in.c + c) * plane;
+        for (gsize i = 0; i < plane; i++)
+          y[i] = x[i] * s + t;
+      }
+  return TRUE;
+}
+
+static void
+cnnfilt_batchnorm_class_init (CnnfiltBatchnormClass *klass)
+{
+  CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
+  op_class->name = "batchnorm";
+  op_class->description = "Batch normalization with running statistics (inference); folded "
+                          "into a preceding conv2d";
+  op_class->onnx_op_type = "BatchNormalization";
+  op_class->onnx_inputs = "- scale bias mean var";
+  op_class->onnx_attributes = "epsilon:epsilon momentum: training_mode:0 spatial:1";
+  op_class->n_inputs = 1;
+  op_class->validate = cnnfilt_batchnorm_validate;
+  op_class->infer = cnnfilt_batchnorm_infer;
+  op_class->run = cnnfilt_batchnorm_run;
+  layer_class_install (klass, batchnorm_props, G_N_ELEMENTS (batchnorm_props));
+}
+
+LAYER_NO_INIT (CnnfiltBatchnorm, cnnfilt_batchnorm)

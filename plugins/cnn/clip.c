@@ -1,0 +1,57 @@
+/* clip.c: Clamps to [min, max]: min=0 max=6 is ReLU6
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Example: cnnfilt run 'conv2d weights=w.npy ! clip min=0 max=6' -o out/ in/
+ */
+#include "layer.h"
+
+#include <math.h>
+
+typedef struct {
+  CnnfiltLayer parent_instance;
+  gfloat min, max;
+} CnnfiltClip;
+
+typedef CnnfiltLayerClass CnnfiltClipClass;
+
+CNNFILT_DEFINE_OP_TYPE (CnnfiltClip, cnnfilt_clip, CNNFILT_TYPE_LAYER)
+
+static const LayerProp clip_props[] = {
+  { "min", "Lower bound", LAYER_FLOAT, LAYER_FIELD (CnnfiltClip, min), -INFINITY, INFINITY,
+    -INFINITY, NULL, { 0 } },
+  { "max", "Upper bound", LAYER_FLOAT, LAYER_FIELD (CnnfiltClip, max), -INFINITY, INFINITY,
+    INFINITY, NULL, { 0 } },
+};
+
+static gboolean
+cnnfilt_clip_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
+                  GError **error)
+{
+  CnnfiltClip *self = (CnnfiltClip *) op;
+  gsize count = 0;
+  const gfloat *restrict in = cnnfilt_tensor_get_data (inputs[0], &count);
+  gfloat *restrict out = cnnfilt_tensor_get_data (output, NULL);
+  for (gsize i = 0; i < count; i++)
+    {
+      const gfloat x = in[i];
+      out[i] = x < self->min ? self->min : x > self->max ? self->max : x;
+    }
+  return TRUE;
+}
+
+static void
+cnnfilt_clip_class_init (CnnfiltClipClass *klass)
+{
+  CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
+  op_class->name = "clip";
+  op_class->description = "Clamps to [min, max]: min=0 max=6 is ReLU6";
+  op_class->onnx_op_type = "Clip";
+  op_class->onnx_inputs = "- min max";
+  op_class->onnx_attributes = "min:min max:max";
+  op_class->n_inputs = 1;
+  op_class->infer = layer_infer_same_shape;
+  op_class->run = cnnfilt_clip_run;
+  layer_class_install (klass, clip_props, G_N_ELEMENTS (clip_props));
+}
+
+LAYER_NO_INIT (CnnfiltClip, cnnfilt_clip)

@@ -1,0 +1,101 @@
+/* concat.c: tensors joined along one dim
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Joins any number of inputs (GoogLeNet's inception branches, DenseNet's
+ * features) along axis; the other dims must agree. Graphs build it with
+ * cnnfilt_graph_add_node() and the input names in order.
+ */
+#include "layer.h"
+
+#include <string.h>
+
+typedef struct {
+  CnnfiltLayer parent_instance;
+  gint axis;
+} CnnfiltConcat;
+
+typedef CnnfiltLayerClass CnnfiltConcatClass;
+
+CNNFILT_DEFINE_OP_TYPE (CnnfiltConcat, cnnfilt_concat, CNNFILT_TYPE_LAYER)
+
+static const LayerProp concat_props[] = {
+  { "axis", "The dim joined along (0 n, 1 c: channels, 2 h, 3 w)", LAYER_INT,
+    LAYER_FIELD (CnnfiltConcat, axis), 0, 3, 1, NULL, { 0 } },
+};
+
+static gboolean
+cnnfilt_concat_infer (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
+                      CnnfiltShape *output, GError **error)
+{
+  gint axis = ((CnnfiltConcat *) op)->axis;
+  guint out[4] = { inputs[0].n, inputs[0].c, inputs[0].h, inputs[0].w };
+  guint64 joined = 0;
+  for (guint i = 0; i < n_inputs; i++)
+    {
+      const guint d[4] = { inputs[i].n, inputs[i].c, inputs[i].h, inputs[i].w };
+      for (gint k = 0; k < 4; k++)
+        if (k != axis && d[k] != out[k])
+          {
+            g_autofree gchar *a = cnnfilt_shape_to_string (&inputs[0]);
+            g_autofree gchar *b = cnnfilt_shape_to_string (&inputs[i]);
+            g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_SHAPE,
+                         "concat: input %u (%s) differs from input 1 (%s) off axis %d", i + 1, b,
+                         a, axis);
+            return FALSE;
+          }
+      joined += d[axis];
+    }
+  if (joined > G_MAXUINT)
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_SHAPE, "concat: the result is too large");
+      return FALSE;
+    }
+  out[axis] = joined;
+  output->n = out[0], output->c = out[1], output->h = out[2], output->w = out[3];
+  return TRUE;
+}
+
+static gboolean
+cnnfilt_concat_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
+                    GError **error)
+{
+  gint axis = ((CnnfiltConcat *) op)->axis;
+  CnnfiltShape so;
+  cnnfilt_tensor_get_shape (output, &so);
+  const guint d[4] = { so.n, so.c, so.h, so.w };
+  gsize outer = 1, inner = 1;
+  for (gint k = 0; k < axis; k++)
+    outer *= d[k];
+  for (gint k = axis + 1; k < 4; k++)
+    inner *= d[k];
+  gfloat *dst = cnnfilt_tensor_get_data (output, NULL);
+  gsize offset = 0;
+  for (guint i = 0; i < n_inputs; i++)
+    {
+      CnnfiltShape s;
+      cnnfilt_tensor_get_shape (inputs[i], &s);
+      const guint di[4] = { s.n, s.c, s.h, s.w };
+      gsize chunk = di[axis] * inner;
+      const gfloat *src = cnnfilt_tensor_get_data (inputs[i], NULL);
+      for (gsize o = 0; o < outer; o++)
+        memcpy (dst + o * d[axis] * inner + offset, src + o * chunk, chunk * sizeof (gfloat));
+      offset += chunk;
+    }
+  return TRUE;
+}
+
+static void
+cnnfilt_concat_class_init (CnnfiltConcatClass *klass)
+{
+  CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
+  op_class->name = "concat";
+  op_class->description = "Joins its inputs along one dim (channels by default)";
+  op_class->onnx_op_type = "Concat";
+  op_class->onnx_attributes = "axis:axis";
+  op_class->n_inputs = 0;
+  op_class->infer = cnnfilt_concat_infer;
+  op_class->run = cnnfilt_concat_run;
+  layer_class_install (klass, concat_props, G_N_ELEMENTS (concat_props));
+}
+
+LAYER_NO_INIT (CnnfiltConcat, cnnfilt_concat)

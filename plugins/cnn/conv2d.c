@@ -1,0 +1,479 @@
+/* conv2d.c: 2-D convolution (cross-correlation), as PyTorch's Conv2d and ONNX Conv
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Example: cnnfilt run 'conv2d weights=w.npy bias=b.npy stride=2 padding=3 ! relu' -o out/ in/
+ *
+ * weights are (O, C/groups, kh, kw), bias (O). Two paths give the same
+ * result up to float rounding:
+ * - reference: the textbook seven nested loops, kept to check the others;
+ * - auto: depthwise convolutions by a direct loop over a padded plane; the
+ *   rest as matrix products per group, out (O/g × P) = W (O/g × K) · cols
+ *   (K × P), with K = C/g·kh·kw taps and P output pixels, through BLAS
+ *   sgemm. The columns are gathered (im2col) one band of output rows at a
+ *   time so the buffer stays in cache; a 1×1 stride-1 convolution reads the
+ *   input directly. Bias and the fused clamp (ReLU, ReLU6) are applied to
+ *   each band while it is hot.
+ * A following batchnorm is folded into the weights and a following relu or
+ * clip into the clamp when a graph is prepared (fuse).
+ */
+#include "layer.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+typedef enum {
+  CONV_ALGORITHM_AUTO,
+  CONV_ALGORITHM_REFERENCE,
+} ConvAlgorithm;
+
+static GType
+conv_algorithm_get_type (void)
+{
+  static gsize type = 0;
+  if (g_once_init_enter (&type))
+    {
+      static const GEnumValue values[] = {
+        { CONV_ALGORITHM_AUTO, "CNNFILT_CONV_ALGORITHM_AUTO", "auto" },
+        { CONV_ALGORITHM_REFERENCE, "CNNFILT_CONV_ALGORITHM_REFERENCE", "reference" },
+        { 0, NULL, NULL },
+      };
+      g_once_init_leave (&type, g_enum_register_static ("CnnfiltConvAlgorithm", values));
+    }
+  return type;
+}
+
+typedef struct {
+  CnnfiltLayer parent_instance;
+  Window window;
+  gint groups;
+  CnnfiltTensor *weights;
+  CnnfiltTensor *bias;
+  gfloat clamp_min, clamp_max;
+  gint algorithm;
+  /* scratch for the column bands, kept between runs */
+  gfloat *cols;
+  gsize cols_size;
+} CnnfiltConv2d;
+
+typedef CnnfiltLayerClass CnnfiltConv2dClass;
+
+CNNFILT_DEFINE_OP_TYPE (CnnfiltConv2d, cnnfilt_conv2d, CNNFILT_TYPE_LAYER)
+
+static const LayerProp conv2d_props[] = {
+  { "weights", "Kernels, O×(C/groups)×kh×kw (.npy)", LAYER_TENSOR,
+    LAYER_FIELD (CnnfiltConv2d, weights), 0, 0, 0, NULL, { 0 } },
+  { "bias", "Added to each output channel, O values (.npy); optional", LAYER_TENSOR,
+    LAYER_FIELD (CnnfiltConv2d, bias), 0, 0, 0, NULL, { 0 } },
+  WINDOW_PROPS (CnnfiltConv2d, "", 1),
+  WINDOW_DILATION_PROPS (CnnfiltConv2d),
+  { "groups", "Channel groups: input and output channels split in this many independent "
+    "convolutions (groups = channels: depthwise)", LAYER_INT,
+    LAYER_FIELD (CnnfiltConv2d, groups), 1, 1 << 20, 1, NULL, { 0 } },
+  { "clamp-min", "Outputs below are raised to it: 0 is a fused ReLU", LAYER_FLOAT,
+    LAYER_FIELD (CnnfiltConv2d, clamp_min), -INFINITY, INFINITY, -INFINITY, NULL, { 0 } },
+  { "clamp-max", "Outputs above are lowered to it: 6 with clamp-min=0 is ReLU6", LAYER_FLOAT,
+    LAYER_FIELD (CnnfiltConv2d, clamp_max), -INFINITY, INFINITY, INFINITY, NULL, { 0 } },
+  { "algorithm", "auto: the fastest path for the shape; reference: the plain loops", LAYER_ENUM,
+    LAYER_FIELD (CnnfiltConv2d, algorithm), 0, 0, CONV_ALGORITHM_AUTO,
+    conv_algorithm_get_type, { 0 } },
+};
+
+static gboolean
+cnnfilt_conv2d_validate (CnnfiltOp *op, GError **error)
+{
+  CnnfiltConv2d *self = (CnnfiltConv2d *) op;
+  if (!layer_require_tensor (op, self->weights, "weights", error))
+    return FALSE;
+  guint o = cnnfilt_tensor_get_n (self->weights);
+  if (o % self->groups != 0)
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_SHAPE,
+                   "conv2d: %u output channels (weights) do not split into groups=%d", o,
+                   self->groups);
+      return FALSE;
+    }
+  if (self->bias != NULL && cnnfilt_tensor_get_size (self->bias) != o)
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_SHAPE,
+                   "conv2d: bias has %" G_GSIZE_FORMAT " values, weights have %u output channels",
+                   cnnfilt_tensor_get_size (self->bias), o);
+      return FALSE;
+    }
+  if (self->clamp_min > self->clamp_max)
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_INVALID_ARGUMENT,
+                   "conv2d: clamp-min (%g) is above clamp-max (%g)", self->clamp_min,
+                   self->clamp_max);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+conv_plan (CnnfiltConv2d *self, const CnnfiltShape *in, WindowPlan *plan, GError **error)
+{
+  Window window = self->window;
+  window.kernel_h = cnnfilt_tensor_get_h (self->weights);
+  window.kernel_w = cnnfilt_tensor_get_w (self->weights);
+  window.ceil_mode = FALSE;
+  if (window.stride_h <= 0 || window.stride_w <= 0)
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_INVALID_ARGUMENT,
+                   "conv2d: stride-h and stride-w must be at least 1 (%d, %d given)",
+                   window.stride_h, window.stride_w);
+      return FALSE;
+    }
+  guint cg = cnnfilt_tensor_get_c (self->weights);
+  if ((guint64) cg * self->groups != in->c)
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_SHAPE,
+                   "conv2d: the input has %u channels, the weights expect %u (%u per group × "
+                   "groups=%d)", in->c, cg * self->groups, cg, self->groups);
+      return FALSE;
+    }
+  if (!window_plan (&window, in->h, in->w, plan, error))
+    {
+      g_prefix_error (error, "conv2d: ");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+cnnfilt_conv2d_infer (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
+                      CnnfiltShape *output, GError **error)
+{
+  CnnfiltConv2d *self = (CnnfiltConv2d *) op;
+  WindowPlan plan;
+  if (!conv_plan (self, &inputs[0], &plan, error))
+    return FALSE;
+  output->n = inputs[0].n;
+  output->c = cnnfilt_tensor_get_n (self->weights);
+  output->h = plan.out_h;
+  output->w = plan.out_w;
+  return TRUE;
+}
+
+static inline gfloat
+clamp (gfloat v, gfloat lo, gfloat hi)
+{
+  return v < lo ? lo : v > hi ? hi : v;
+}
+
+static void
+conv_reference (CnnfiltConv2d *self, const WindowPlan *p, const gfloat *in, guint n_images,
+                guint c, gfloat *out, guint o)
+{
+  const gfloat *w = cnnfilt_tensor_get_data (self->weights, NULL);
+  const gfloat *b = self->bias ? cnnfilt_tensor_get_data (self->bias, NULL) : NULL;
+  guint cg = c / self->groups, og = o / self->groups;
+  for (guint n = 0; n < n_images; n++)
+    for (guint oc = 0; oc < o; oc++)
+      {
+        guint g = oc / og;
+        for (guint y = 0; y < p->out_h; y++)
+          for (guint x = 0; x < p->out_w; x++)
+            {
+              gfloat sum = b ? b[oc] : 0.0f;
+              for (guint ic = 0; ic < cg; ic++)
+                for (gint i = 0; i < p->kh; i++)
+                  {
+                    gint iy = (gint) y * p->sh - p->pad_top + i * p->dh;
+                    if (iy < 0 || iy >= (gint) p->in_h)
+                      continue;
+                    for (gint j = 0; j < p->kw; j++)
+                      {
+                        gint ix = (gint) x * p->sw - p->pad_left + j * p->dw;
+                        if (ix < 0 || ix >= (gint) p->in_w)
+                          continue;
+                        sum += w[((gsize) (oc * cg + ic) * p->kh + i) * p->kw + j] *
+                               in[(((gsize) n * c + g * cg + ic) * p->in_h + iy) * p->in_w + ix];
+                      }
+                  }
+              out[(((gsize) n * o + oc) * p->out_h + y) * p->out_w + x] =
+                  clamp (sum, self->clamp_min, self->clamp_max);
+            }
+      }
+}
+
+/* Depthwise: each channel convolved with its own kernel, through a padded
+ * copy of the plane so the inner loop has no bounds checks. */
+static void
+conv_depthwise (CnnfiltConv2d *self, const WindowPlan *p, const gfloat *in, guint n_images,
+                guint c, gfloat *out)
+{
+  const gfloat *w = cnnfilt_tensor_get_data (self->weights, NULL);
+  const gfloat *b = self->bias ? cnnfilt_tensor_get_data (self->bias, NULL) : NULL;
+  gsize ph = p->in_h + p->pad_top + p->pad_bottom, pw = p->in_w + p->pad_left + p->pad_right;
+  gfloat *padded = self->cols;
+  memset (padded, 0, ph * pw * sizeof (gfloat));
+  gsize out_plane = (gsize) p->out_h * p->out_w;
+  for (guint n = 0; n < n_images; n++)
+    for (guint ch = 0; ch < c; ch++)
+      {
+        const gfloat *src = in + ((gsize) n * c + ch) * p->in_h * p->in_w;
+        for (guint y = 0; y < p->in_h; y++)
+          memcpy (padded + (y + p->pad_top) * pw + p->pad_left, src + (gsize) y * p->in_w,
+                  p->in_w * sizeof (gfloat));
+        const gfloat *k = w + (gsize) ch * p->kh * p->kw;
+        gfloat *dst = out + ((gsize) n * c + ch) * out_plane;
+        gfloat bias = b ? b[ch] : 0.0f;
+        for (guint y = 0; y < p->out_h; y++)
+          {
+            gfloat *row = dst + (gsize) y * p->out_w;
+            for (guint x = 0; x < p->out_w; x++)
+              row[x] = bias;
+            for (gint i = 0; i < p->kh; i++)
+              {
+                const gfloat *line = padded + ((gsize) y * p->sh + i * p->dh) * pw;
+                for (gint j = 0; j < p->kw; j++)
+                  {
+                    const gfloat kv = k[i * p->kw + j];
+                    const gfloat *s = line + j * p->dw;
+                    if (p->sw == 1)
+                      for (guint x = 0; x < p->out_w; x++)
+                        row[x] += kv * s[x];
+                    else
+                      for (guint x = 0; x < p->out_w; x++)
+                        row[x] += kv * s[(gsize) x * p->sw];
+                  }
+              }
+            for (guint x = 0; x < p->out_w; x++)
+              row[x] = clamp (row[x], self->clamp_min, self->clamp_max);
+          }
+      }
+}
+
+/* Gathers the K × (rows · out_w) column band for output rows [y0, y0+rows). */
+static void
+im2col_band (const WindowPlan *p, const gfloat *in, guint cg, guint y0, guint rows, gfloat *cols)
+{
+  gsize band = (gsize) rows * p->out_w;
+  for (guint ic = 0; ic < cg; ic++)
+    for (gint i = 0; i < p->kh; i++)
+      for (gint j = 0; j < p->kw; j++)
+        {
+          gfloat *dst = cols + (((gsize) ic * p->kh + i) * p->kw + j) * band;
+          const gfloat *plane = in + (gsize) ic * p->in_h * p->in_w;
+          for (guint r = 0; r < rows; r++)
+            {
+              gint iy = (gint) (y0 + r) * p->sh - p->pad_top + i * p->dh;
+              gfloat *d = dst + (gsize) r * p->out_w;
+              if (iy < 0 || iy >= (gint) p->in_h)
+                {
+                  memset (d, 0, p->out_w * sizeof (gfloat));
+                  continue;
+                }
+              const gfloat *line = plane + (gsize) iy * p->in_w;
+              gint x0 = j * p->dw - p->pad_left;
+              for (guint x = 0; x < p->out_w; x++)
+                {
+                  gint ix = x0 + (gint) x * p->sw;
+                  d[x] = ix >= 0 && ix < (gint) p->in_w ? line[ix] : 0.0f;
+                }
+            }
+        }
+}
+
+static void
+epilogue (CnnfiltConv2d *self, gfloat *out, gsize ld, guint og, gsize count, const gfloat *b)
+{
+  const gfloat lo = self->clamp_min, hi = self->clamp_max;
+  for (guint oc = 0; oc < og; oc++)
+    {
+      gfloat *row = out + oc * ld;
+      const gfloat bias = b ? b[oc] : 0.0f;
+      for (gsize x = 0; x < count; x++)
+        row[x] = clamp (row[x] + bias, lo, hi);
+    }
+}
+
+static void
+conv_gemm (CnnfiltConv2d *self, const WindowPlan *p, const gfloat *in, guint n_images, guint c,
+           gfloat *out, guint o, guint band_rows)
+{
+  const gfloat *w = cnnfilt_tensor_get_data (self->weights, NULL);
+  const gfloat *b = self->bias ? cnnfilt_tensor_get_data (self->bias, NULL) : NULL;
+  guint groups = self->groups, cg = c / groups, og = o / groups;
+  gsize k = (gsize) cg * p->kh * p->kw;
+  gsize out_plane = (gsize) p->out_h * p->out_w, in_plane = (gsize) p->in_h * p->in_w;
+  gboolean direct = p->kh == 1 && p->kw == 1 && p->sh == 1 && p->sw == 1 && p->pad_top == 0 &&
+                    p->pad_left == 0 && p->pad_bottom == 0 && p->pad_right == 0;
+  for (guint n = 0; n < n_images; n++)
+    for (guint g = 0; g < groups; g++)
+      {
+        const gfloat *src = in + ((gsize) n * c + (gsize) g * cg) * in_plane;
+        gfloat *dst = out + ((gsize) n * o + (gsize) g * og) * out_plane;
+        const gfloat *wg = w + (gsize) g * og * k;
+        const gfloat *bg = b ? b + (gsize) g * og : NULL;
+        if (direct)
+          {
+            cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, og, out_plane, k, 1.0f, wg,
+                         k, src, in_plane, 0.0f, dst, out_plane);
+            epilogue (self, dst, out_plane, og, out_plane, bg);
+            continue;
+          }
+        for (guint y0 = 0; y0 < p->out_h; y0 += band_rows)
+          {
+            guint rows = MIN (band_rows, p->out_h - y0);
+            gsize band = (gsize) rows * p->out_w;
+            im2col_band (p, src, cg, y0, rows, self->cols);
+            gfloat *d = dst + (gsize) y0 * p->out_w;
+            cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, og, band, k, 1.0f, wg, k,
+                         self->cols, band, 0.0f, d, out_plane);
+            epilogue (self, d, out_plane, og, band, bg);
+          }
+      }
+}
+
+static gboolean
+ensure_scratch (CnnfiltConv2d *self, gsize values, GError **error)
+{
+  if (values <= self->cols_size)
+    return TRUE;
+  g_free (self->cols);
+  self->cols = g_try_malloc (values * sizeof (gfloat));
+  self->cols_size = self->cols ? values : 0;
+  if (self->cols == NULL)
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_FAILED,
+                   "conv2d: out of memory for %" G_GSIZE_FORMAT " scratch values", values);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+cnnfilt_conv2d_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
+                    GError **error)
+{
+  CnnfiltConv2d *self = (CnnfiltConv2d *) op;
+  CnnfiltShape in;
+  cnnfilt_tensor_get_shape (inputs[0], &in);
+  WindowPlan p;
+  if (!conv_plan (self, &in, &p, error))
+    return FALSE;
+  const gfloat *src = cnnfilt_tensor_get_data (inputs[0], NULL);
+  gfloat *dst = cnnfilt_tensor_get_data (output, NULL);
+  guint o = cnnfilt_tensor_get_n (self->weights);
+  if (self->algorithm == CONV_ALGORITHM_REFERENCE)
+    {
+      conv_reference (self, &p, src, in.n, in.c, dst, o);
+      return TRUE;
+    }
+  if (self->groups == (gint) in.c && o == in.c)
+    {
+      gsize padded = (gsize) (p.in_h + p.pad_top + p.pad_bottom) *
+                     (p.in_w + p.pad_left + p.pad_right);
+      if (!ensure_scratch (self, padded, error))
+        return FALSE;
+      conv_depthwise (self, &p, src, in.n, in.c, dst);
+      return TRUE;
+    }
+  /* Bands of about 64k column values (256 KiB) per gemm call, at least one row. */
+  gsize k = (gsize) (in.c / self->groups) * p.kh * p.kw;
+  guint band_rows = CLAMP ((65536 / MAX (k * p.out_w, 1)), 1, p.out_h);
+  if (!ensure_scratch (self, k * band_rows * p.out_w, error))
+    return FALSE;
+  conv_gemm (self, &p, src, in.n, in.c, dst, o, band_rows);
+  return TRUE;
+}
+
+/* A copy with batchnorm folded in: w' = w·s, b' = (b − mean)·s + beta,
+ * s = scale / sqrt(var + epsilon), per output channel. */
+static CnnfiltOp *
+fold_batchnorm (CnnfiltConv2d *self, CnnfiltOp *bn)
+{
+  g_autoptr (CnnfiltTensor) scale = NULL, beta = NULL, mean = NULL, var = NULL;
+  gfloat epsilon = 0;
+  g_object_get (bn, "scale", &scale, "bias", &beta, "mean", &mean, "var", &var, "epsilon",
+                &epsilon, NULL);
+  guint o = cnnfilt_tensor_get_n (self->weights);
+  if (scale == NULL || beta == NULL || mean == NULL || var == NULL ||
+      cnnfilt_tensor_get_size (scale) != o || cnnfilt_tensor_get_size (beta) != o ||
+      cnnfilt_tensor_get_size (mean) != o || cnnfilt_tensor_get_size (var) != o)
+    return NULL; /* let the batchnorm node report its own error */
+  g_autoptr (CnnfiltTensor) weights = cnnfilt_tensor_copy (self->weights);
+  g_autoptr (CnnfiltTensor) bias = cnnfilt_tensor_new (o, 1, 1, 1, NULL);
+  if (weights == NULL || bias == NULL)
+    return NULL;
+  gsize per = cnnfilt_tensor_get_size (weights) / o;
+  gfloat *w = cnnfilt_tensor_get_data (weights, NULL), *b = cnnfilt_tensor_get_data (bias, NULL);
+  const gfloat *old_b = self->bias ? cnnfilt_tensor_get_data (self->bias, NULL) : NULL;
+  const gfloat *sc = cnnfilt_tensor_get_data (scale, NULL), *be = cnnfilt_tensor_get_data (beta, NULL);
+  const gfloat *mu = cnnfilt_tensor_get_data (mean, NULL), *va = cnnfilt_tensor_get_data (var, NULL);
+  for (guint oc = 0; oc < o; oc++)
+    {
+      gdouble s = sc[oc] / sqrt ((gdouble) va[oc] + epsilon);
+      for (gsize i = 0; i < per; i++)
+        w[oc * per + i] = (gfloat) (w[oc * per + i] * s);
+      b[oc] = (gfloat) (((old_b ? old_b[oc] : 0.0) - mu[oc]) * s + be[oc]);
+    }
+  CnnfiltOp *fused = cnnfilt_op_copy (CNNFILT_OP (self));
+  g_object_set (fused, "weights", weights, "bias", bias, NULL);
+  return fused;
+}
+
+static CnnfiltOp *
+cnnfilt_conv2d_fuse (CnnfiltOp *op, CnnfiltOp *next)
+{
+  CnnfiltConv2d *self = (CnnfiltConv2d *) op;
+  const gchar *name = cnnfilt_op_get_name (next);
+  gboolean clamped = self->clamp_min != -INFINITY || self->clamp_max != INFINITY;
+  if (self->weights == NULL || self->algorithm == CONV_ALGORITHM_REFERENCE)
+    return NULL;
+  if (g_str_equal (name, "batchnorm"))
+    return clamped ? NULL : fold_batchnorm (self, next);
+  gfloat lo, hi;
+  if (g_str_equal (name, "relu"))
+    lo = 0.0f, hi = INFINITY;
+  else if (g_str_equal (name, "clip"))
+    g_object_get (next, "min", &lo, "max", &hi, NULL);
+  else
+    return NULL;
+  lo = MAX (lo, self->clamp_min);
+  hi = MIN (hi, self->clamp_max);
+  if (lo > hi)
+    return NULL;
+  CnnfiltOp *fused = cnnfilt_op_copy (op);
+  g_object_set (fused, "clamp-min", lo, "clamp-max", hi, NULL);
+  return fused;
+}
+
+static void
+cnnfilt_conv2d_finalize (GObject *object)
+{
+  g_free (((CnnfiltConv2d *) object)->cols);
+  G_OBJECT_CLASS (cnnfilt_conv2d_parent_class)->finalize (object);
+}
+
+static void
+cnnfilt_conv2d_class_init (CnnfiltConv2dClass *klass)
+{
+  CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
+  G_OBJECT_CLASS (klass)->finalize = cnnfilt_conv2d_finalize;
+  op_class->name = "conv2d";
+  op_class->description = "2-D convolution with learned kernels: stride, padding, dilation, "
+                          "groups (depthwise), bias, fused ReLU/ReLU6";
+  op_class->onnx_op_type = "Conv";
+  op_class->onnx_inputs = "- weights bias";
+  op_class->onnx_attributes = WINDOW_ONNX_ATTRIBUTES
+      " dilations:dilation-h,dilation-w group:groups kernel_shape:";
+  op_class->n_inputs = 1;
+  op_class->validate = cnnfilt_conv2d_validate;
+  op_class->infer = cnnfilt_conv2d_infer;
+  op_class->run = cnnfilt_conv2d_run;
+  op_class->fuse = cnnfilt_conv2d_fuse;
+  layer_class_install (klass, conv2d_props, G_N_ELEMENTS (conv2d_props));
+}
+
+static void
+cnnfilt_conv2d_class_finalize (CnnfiltConv2dClass *klass)
+{
+}
+
+static void
+cnnfilt_conv2d_init (CnnfiltConv2d *self)
+{
+}

@@ -1,0 +1,54 @@
+/* dropout.c: Dropout at inference: copies its input (training is not done here)
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Example: cnnfilt run 'linear weights=w.npy ! dropout ! relu' -o out/ in/
+ */
+#include "layer.h"
+
+#include <math.h>
+
+typedef struct {
+  CnnfiltLayer parent_instance;
+  gfloat ratio;
+} CnnfiltDropout;
+
+typedef CnnfiltLayerClass CnnfiltDropoutClass;
+
+CNNFILT_DEFINE_OP_TYPE (CnnfiltDropout, cnnfilt_dropout, CNNFILT_TYPE_LAYER)
+
+static const LayerProp dropout_props[] = {
+  { "ratio", "Fraction dropped in training; recorded, not used at inference", LAYER_FLOAT,
+    LAYER_FIELD (CnnfiltDropout, ratio), 0, 1, 0.5, NULL, { 0 } },
+};
+
+static gboolean
+cnnfilt_dropout_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
+                     GError **error)
+{
+  gsize count = 0;
+  const gfloat *restrict in = cnnfilt_tensor_get_data (inputs[0], &count);
+  gfloat *restrict out = cnnfilt_tensor_get_data (output, NULL);
+  for (gsize i = 0; i < count; i++)
+    {
+      const gfloat x = in[i];
+      out[i] = x;
+    }
+  return TRUE;
+}
+
+static void
+cnnfilt_dropout_class_init (CnnfiltDropoutClass *klass)
+{
+  CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
+  op_class->name = "dropout";
+  op_class->description = "Dropout at inference: copies its input (training is not done here)";
+  op_class->onnx_op_type = "Dropout";
+  op_class->onnx_inputs = "- ratio training_mode";
+  op_class->onnx_attributes = "ratio:ratio seed: training_mode:0";
+  op_class->n_inputs = 1;
+  op_class->infer = layer_infer_same_shape;
+  op_class->run = cnnfilt_dropout_run;
+  layer_class_install (klass, dropout_props, G_N_ELEMENTS (dropout_props));
+}
+
+LAYER_NO_INIT (CnnfiltDropout, cnnfilt_dropout)

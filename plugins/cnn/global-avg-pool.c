@@ -1,0 +1,45 @@
+/* global-avg-pool.c: the mean of each channel
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Example: cnnfilt run 'conv2d weights=w.npy ! global-avg-pool' -o out/ in/
+ */
+#include "layer.h"
+
+typedef CnnfiltLayer CnnfiltGlobalAvgPool;
+typedef CnnfiltLayerClass CnnfiltGlobalAvgPoolClass;
+
+CNNFILT_DEFINE_OP_TYPE (CnnfiltGlobalAvgPool, cnnfilt_global_avg_pool, CNNFILT_TYPE_LAYER)
+
+static gboolean
+cnnfilt_global_avg_pool_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs,
+                             CnnfiltTensor *output, GError **error)
+{
+  CnnfiltShape in;
+  cnnfilt_tensor_get_shape (inputs[0], &in);
+  const gfloat *src = cnnfilt_tensor_get_data (inputs[0], NULL);
+  gfloat *dst = cnnfilt_tensor_get_data (output, NULL);
+  gsize plane = (gsize) in.h * in.w;
+  for (gsize p = 0; p < (gsize) in.n * in.c; p++)
+    {
+      /* in double: a 1000×1000 plane summed in float loses digits */
+      gdouble sum = 0;
+      for (gsize i = 0; i < plane; i++)
+        sum += src[p * plane + i];
+      dst[p] = (gfloat) (sum / plane);
+    }
+  return TRUE;
+}
+
+static void
+cnnfilt_global_avg_pool_class_init (CnnfiltGlobalAvgPoolClass *klass)
+{
+  CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
+  op_class->name = "global-avg-pool";
+  op_class->description = "The mean of each channel: n×c×h×w to n×c×1×1";
+  op_class->onnx_op_type = "GlobalAveragePool";
+  op_class->n_inputs = 1;
+  op_class->infer = layer_infer_global_pool;
+  op_class->run = cnnfilt_global_avg_pool_run;
+}
+
+LAYER_NO_INIT (CnnfiltGlobalAvgPool, cnnfilt_global_avg_pool)

@@ -1,0 +1,44 @@
+/* global-max-pool.c: the largest value of each channel
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Example: cnnfilt run 'conv2d weights=w.npy ! global-max-pool' -o out/ in/
+ */
+#include "layer.h"
+
+typedef CnnfiltLayer CnnfiltGlobalMaxPool;
+typedef CnnfiltLayerClass CnnfiltGlobalMaxPoolClass;
+
+CNNFILT_DEFINE_OP_TYPE (CnnfiltGlobalMaxPool, cnnfilt_global_max_pool, CNNFILT_TYPE_LAYER)
+
+static gboolean
+cnnfilt_global_max_pool_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs,
+                             CnnfiltTensor *output, GError **error)
+{
+  CnnfiltShape in;
+  cnnfilt_tensor_get_shape (inputs[0], &in);
+  const gfloat *src = cnnfilt_tensor_get_data (inputs[0], NULL);
+  gfloat *dst = cnnfilt_tensor_get_data (output, NULL);
+  gsize plane = (gsize) in.h * in.w;
+  for (gsize p = 0; p < (gsize) in.n * in.c; p++)
+    {
+      gfloat best = src[p * plane];
+      for (gsize i = 1; i < plane; i++)
+        best = MAX (best, src[p * plane + i]);
+      dst[p] = best;
+    }
+  return TRUE;
+}
+
+static void
+cnnfilt_global_max_pool_class_init (CnnfiltGlobalMaxPoolClass *klass)
+{
+  CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
+  op_class->name = "global-max-pool";
+  op_class->description = "The largest value of each channel: n×c×h×w to n×c×1×1";
+  op_class->onnx_op_type = "GlobalMaxPool";
+  op_class->n_inputs = 1;
+  op_class->infer = layer_infer_global_pool;
+  op_class->run = cnnfilt_global_max_pool_run;
+}
+
+LAYER_NO_INIT (CnnfiltGlobalMaxPool, cnnfilt_global_max_pool)

@@ -1,0 +1,45 @@
+/* identity.c: Copies its input unchanged
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Example: cnnfilt run 'identity' -o out/ in/
+ */
+#include "layer.h"
+
+#include <math.h>
+
+typedef struct {
+  CnnfiltLayer parent_instance;
+} CnnfiltIdentity;
+
+typedef CnnfiltLayerClass CnnfiltIdentityClass;
+
+CNNFILT_DEFINE_OP_TYPE (CnnfiltIdentity, cnnfilt_identity, CNNFILT_TYPE_LAYER)
+
+static gboolean
+cnnfilt_identity_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
+                      GError **error)
+{
+  gsize count = 0;
+  const gfloat *restrict in = cnnfilt_tensor_get_data (inputs[0], &count);
+  gfloat *restrict out = cnnfilt_tensor_get_data (output, NULL);
+  for (gsize i = 0; i < count; i++)
+    {
+      const gfloat x = in[i];
+      out[i] = x;
+    }
+  return TRUE;
+}
+
+static void
+cnnfilt_identity_class_init (CnnfiltIdentityClass *klass)
+{
+  CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
+  op_class->name = "identity";
+  op_class->description = "Copies its input unchanged";
+  op_class->onnx_op_type = "Identity";
+  op_class->n_inputs = 1;
+  op_class->infer = layer_infer_same_shape;
+  op_class->run = cnnfilt_identity_run;
+}
+
+LAYER_NO_INIT (CnnfiltIdentity, cnnfilt_identity)

@@ -1,0 +1,334 @@
+/* layer.c: the cnn plugin's base op, property tables and window geometry
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "layer.h"
+
+#include <math.h>
+#include <string.h>
+
+G_DEFINE_DYNAMIC_TYPE_EXTENDED (CnnfiltLayer, cnnfilt_layer, CNNFILT_TYPE_OP,
+                                G_TYPE_FLAG_ABSTRACT, {})
+
+void
+cnnfilt_layer_register (GTypeModule *module)
+{
+  cnnfilt_layer_register_type (module);
+}
+
+GType
+cnnfilt_auto_pad_get_type (void)
+{
+  static gsize type = 0;
+  if (g_once_init_enter (&type))
+    {
+      static const GEnumValue values[] = {
+        { CNNFILT_AUTO_PAD_NOTSET, "CNNFILT_AUTO_PAD_NOTSET", "notset" },
+        { CNNFILT_AUTO_PAD_SAME_UPPER, "CNNFILT_AUTO_PAD_SAME_UPPER", "same-upper" },
+        { CNNFILT_AUTO_PAD_SAME_LOWER, "CNNFILT_AUTO_PAD_SAME_LOWER", "same-lower" },
+        { CNNFILT_AUTO_PAD_VALID, "CNNFILT_AUTO_PAD_VALID", "valid" },
+        { 0, NULL, NULL },
+      };
+      g_once_init_leave (&type, g_enum_register_static ("CnnfiltAutoPad", values));
+    }
+  return type;
+}
+
+static const LayerProp *
+find_prop (GObject *object, guint id)
+{
+  CnnfiltLayerClass *klass = (CnnfiltLayerClass *) G_OBJECT_GET_CLASS (object);
+  /* A subclass's ids index its own table; a table is never inherited. */
+  g_assert (id >= 1 && id <= klass->n_props);
+  return &klass->props[id - 1];
+}
+
+static void
+cnnfilt_layer_set_property (GObject *object, guint id, const GValue *value, GParamSpec *pspec)
+{
+  const LayerProp *prop = find_prop (object, id);
+  guint8 *base = (guint8 *) object;
+  switch (prop->type)
+    {
+    case LAYER_INT:
+      *(gint *) (base + prop->offset) = g_value_get_int (value);
+      break;
+    case LAYER_FLOAT:
+      *(gfloat *) (base + prop->offset) = g_value_get_float (value);
+      break;
+    case LAYER_BOOL:
+      *(gboolean *) (base + prop->offset) = g_value_get_boolean (value);
+      break;
+    case LAYER_ENUM:
+      *(gint *) (base + prop->offset) = g_value_get_enum (value);
+      break;
+    case LAYER_TENSOR:
+      {
+        CnnfiltTensor **slot = (CnnfiltTensor **) (base + prop->offset);
+        g_clear_object (slot);
+        *slot = g_value_dup_object (value);
+        break;
+      }
+    case LAYER_SHORTHAND:
+      for (guint i = 0; i < G_N_ELEMENTS (prop->offsets) && prop->offsets[i] >= 0; i++)
+        *(gint *) (base + prop->offsets[i]) = g_value_get_int (value);
+      break;
+    }
+}
+
+static void
+cnnfilt_layer_get_property (GObject *object, guint id, GValue *value, GParamSpec *pspec)
+{
+  const LayerProp *prop = find_prop (object, id);
+  guint8 *base = (guint8 *) object;
+  switch (prop->type)
+    {
+    case LAYER_INT:
+      g_value_set_int (value, *(gint *) (base + prop->offset));
+      break;
+    case LAYER_FLOAT:
+      g_value_set_float (value, *(gfloat *) (base + prop->offset));
+      break;
+    case LAYER_BOOL:
+      g_value_set_boolean (value, *(gboolean *) (base + prop->offset));
+      break;
+    case LAYER_ENUM:
+      g_value_set_enum (value, *(gint *) (base + prop->offset));
+      break;
+    case LAYER_TENSOR:
+      g_value_set_object (value, *(CnnfiltTensor **) (base + prop->offset));
+      break;
+    case LAYER_SHORTHAND:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+      break;
+    }
+}
+
+static void
+cnnfilt_layer_dispose (GObject *object)
+{
+  CnnfiltLayerClass *klass = (CnnfiltLayerClass *) G_OBJECT_GET_CLASS (object);
+  for (guint i = 0; i < klass->n_props; i++)
+    if (klass->props[i].type == LAYER_TENSOR)
+      g_clear_object ((CnnfiltTensor **) ((guint8 *) object + klass->props[i].offset));
+  G_OBJECT_CLASS (cnnfilt_layer_parent_class)->dispose (object);
+}
+
+static void
+cnnfilt_layer_class_init (CnnfiltLayerClass *klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = cnnfilt_layer_dispose;
+}
+
+static void
+cnnfilt_layer_class_finalize (CnnfiltLayerClass *klass)
+{
+}
+
+static void
+cnnfilt_layer_init (CnnfiltLayer *self)
+{
+}
+
+void
+layer_class_install (CnnfiltLayerClass *klass, const LayerProp *props, guint n_props)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  const GParamFlags flags = G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS;
+  /* GObject does not inherit these two: each class with properties sets them. */
+  object_class->set_property = cnnfilt_layer_set_property;
+  object_class->get_property = cnnfilt_layer_get_property;
+  klass->props = props;
+  klass->n_props = n_props;
+  for (guint i = 0; i < n_props; i++)
+    {
+      const LayerProp *p = &props[i];
+      GParamSpec *spec = NULL;
+      switch (p->type)
+        {
+        case LAYER_INT:
+          spec = g_param_spec_int (p->name, NULL, p->blurb, (gint) p->min, (gint) p->max,
+                                   (gint) p->def, flags);
+          break;
+        case LAYER_FLOAT:
+          spec = g_param_spec_float (p->name, NULL, p->blurb, (gfloat) p->min, (gfloat) p->max,
+                                     (gfloat) p->def, flags);
+          break;
+        case LAYER_BOOL:
+          spec = g_param_spec_boolean (p->name, NULL, p->blurb, p->def != 0, flags);
+          break;
+        case LAYER_ENUM:
+          spec = g_param_spec_enum (p->name, NULL, p->blurb, p->enum_type (), (gint) p->def,
+                                    flags);
+          break;
+        case LAYER_TENSOR:
+          spec = g_param_spec_object (p->name, NULL, p->blurb, CNNFILT_TYPE_TENSOR,
+                                      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+          break;
+        case LAYER_SHORTHAND:
+          spec = g_param_spec_int (p->name, NULL, p->blurb, (gint) p->min, (gint) p->max,
+                                   (gint) p->def, G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS);
+          break;
+        }
+      g_object_class_install_property (object_class, i + 1, spec);
+    }
+}
+
+gboolean
+layer_infer_same_shape (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
+                        CnnfiltShape *output, GError **error)
+{
+  *output = inputs[0];
+  return TRUE;
+}
+
+gboolean
+layer_infer_global_pool (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
+                         CnnfiltShape *output, GError **error)
+{
+  *output = inputs[0];
+  output->h = output->w = 1;
+  return TRUE;
+}
+
+gboolean
+layer_run_copy (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
+                GError **error)
+{
+  gsize count = 0;
+  const gfloat *src = cnnfilt_tensor_get_data (inputs[0], &count);
+  memcpy (cnnfilt_tensor_get_data (output, NULL), src, count * sizeof (gfloat));
+  return TRUE;
+}
+
+gboolean
+layer_require_tensor (CnnfiltOp *op, CnnfiltTensor *tensor, const gchar *property,
+                      GError **error)
+{
+  if (tensor != NULL)
+    return TRUE;
+  g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_INVALID_ARGUMENT,
+               "%s: property %s is not set (give it a .npy file: %s=FILE.npy)",
+               cnnfilt_op_get_name (op), property, property);
+  return FALSE;
+}
+
+/* Output size along one axis, with the begin and end pads resolved. */
+static gboolean
+axis_plan (const gchar *axis, guint in, gint k, gint s, gint d, gint auto_pad, gboolean ceil_mode,
+           gint *pad_begin, gint *pad_end, guint *out, GError **error)
+{
+  if (s <= 0)
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_INVALID_ARGUMENT,
+                   "stride-%s must be at least 1", axis);
+      return FALSE;
+    }
+  gint64 extent = (gint64) d * (k - 1) + 1;
+  if (auto_pad == CNNFILT_AUTO_PAD_SAME_UPPER || auto_pad == CNNFILT_AUTO_PAD_SAME_LOWER)
+    {
+      gint64 o = ((gint64) in + s - 1) / s;
+      gint64 total = MAX ((o - 1) * s + extent - (gint64) in, 0);
+      *pad_begin = auto_pad == CNNFILT_AUTO_PAD_SAME_UPPER ? total / 2 : (total + 1) / 2;
+      *pad_end = total - *pad_begin;
+      *out = o;
+      return TRUE;
+    }
+  if (auto_pad == CNNFILT_AUTO_PAD_VALID)
+    *pad_begin = *pad_end = 0;
+  gint64 span = (gint64) in + *pad_begin + *pad_end - extent;
+  if (span < 0)
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_SHAPE,
+                   "the window (%" G_GINT64_FORMAT " %s with dilation and padding) is larger "
+                   "than the padded input (%" G_GINT64_FORMAT "): the output would be empty",
+                   extent, axis[0] == 'h' ? "rows" : "columns", (gint64) in + *pad_begin + *pad_end);
+      return FALSE;
+    }
+  gint64 o = (ceil_mode ? (span + s - 1) / s : span / s) + 1;
+  /* The last window must start inside the input or its leading padding. */
+  if (ceil_mode && (o - 1) * s >= (gint64) in + *pad_begin)
+    o--;
+  *out = o;
+  return TRUE;
+}
+
+gboolean
+window_plan (const Window *window, guint in_h, guint in_w, WindowPlan *plan, GError **error)
+{
+  plan->in_h = in_h;
+  plan->in_w = in_w;
+  plan->kh = window->kernel_h;
+  plan->kw = window->kernel_w;
+  plan->sh = window->stride_h ? window->stride_h : window->kernel_h;
+  plan->sw = window->stride_w ? window->stride_w : window->kernel_w;
+  plan->dh = MAX (window->dilation_h, 1);
+  plan->dw = MAX (window->dilation_w, 1);
+  plan->pad_top = window->pad_top;
+  plan->pad_bottom = window->pad_bottom;
+  plan->pad_left = window->pad_left;
+  plan->pad_right = window->pad_right;
+  return axis_plan ("h", in_h, plan->kh, plan->sh, plan->dh, window->auto_pad, window->ceil_mode,
+                    &plan->pad_top, &plan->pad_bottom, &plan->out_h, error) &&
+         axis_plan ("w", in_w, plan->kw, plan->sw, plan->dw, window->auto_pad, window->ceil_mode,
+                    &plan->pad_left, &plan->pad_right, &plan->out_w, error);
+}
+
+gboolean
+layer_broadcast_shape (const CnnfiltShape *a, const CnnfiltShape *b, CnnfiltShape *out,
+                       GError **error)
+{
+  const guint da[4] = { a->n, a->c, a->h, a->w }, db[4] = { b->n, b->c, b->h, b->w };
+  guint d[4];
+  for (guint i = 0; i < 4; i++)
+    {
+      if (da[i] != db[i] && da[i] != 1 && db[i] != 1)
+        {
+          static const gchar *names[] = { "n", "c", "h", "w" };
+          g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_SHAPE,
+                       "the inputs do not broadcast: dimension %s is %u and %u "
+                       "(each must be equal or 1)", names[i], da[i], db[i]);
+          return FALSE;
+        }
+      d[i] = MAX (da[i], db[i]);
+    }
+  out->n = d[0], out->c = d[1], out->h = d[2], out->w = d[3];
+  return TRUE;
+}
+
+gboolean
+layer_infer_broadcast (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
+                       CnnfiltShape *output, GError **error)
+{
+  if (!layer_broadcast_shape (&inputs[0], &inputs[1], output, error))
+    {
+      g_prefix_error (error, "%s: ", cnnfilt_op_get_name (op));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+void
+layer_broadcast_apply (CnnfiltTensor *a, CnnfiltTensor *b, CnnfiltTensor *out, LayerRowFunc row)
+{
+  CnnfiltShape sa, sb, so;
+  cnnfilt_tensor_get_shape (a, &sa);
+  cnnfilt_tensor_get_shape (b, &sb);
+  cnnfilt_tensor_get_shape (out, &so);
+  const gfloat *pa = cnnfilt_tensor_get_data (a, NULL), *pb = cnnfilt_tensor_get_data (b, NULL);
+  gfloat *po = cnnfilt_tensor_get_data (out, NULL);
+  /* Strides of each input in the output's index space; 0 where it broadcasts. */
+  const guint da[4] = { sa.n, sa.c, sa.h, sa.w }, db[4] = { sb.n, sb.c, sb.h, sb.w };
+  gsize stra[4], strb[4], ea = 1, eb = 1;
+  for (gint i = 3; i >= 0; i--)
+    {
+      stra[i] = da[i] == 1 ? 0 : ea;
+      strb[i] = db[i] == 1 ? 0 : eb;
+      ea *= da[i];
+      eb *= db[i];
+    }
+  gsize i = 0;
+  for (guint n = 0; n < so.n; n++)
+    for (guint c = 0; c < so.c; c++)
+      for (guint y = 0; y < so.h; y++, i += so.w)
+        row (pa + n * stra[0] + c * stra[1] + y * stra[2], stra[3],
+             pb + n * strb[0] + c * strb[1] + y * strb[2], strb[3], po + i, so.w);
+}

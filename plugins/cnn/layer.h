@@ -1,0 +1,164 @@
+/* layer.h: what the cnn plugin's ops share
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * CnnfiltLayer is the plugin's abstract base op. Its subclasses declare
+ * their parameters as a table of LayerProp (name, blurb, type, range,
+ * default, and where the value lives in the instance) instead of writing
+ * GObject property code each: layer_class_install() turns the table into
+ * GObject properties, and the base class sets, gets and frees them.
+ */
+#pragma once
+
+#include <cnnfilt.h>
+#include <stddef.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+  LAYER_INT,
+  LAYER_FLOAT,
+  LAYER_BOOL,
+  LAYER_ENUM,
+  LAYER_TENSOR,
+  LAYER_SHORTHAND, /* write-only int that sets every field in offsets[] */
+} LayerPropType;
+
+typedef struct {
+  const gchar *name;
+  const gchar *blurb;
+  LayerPropType type;
+  gsize offset;           /* of the field in the instance */
+  gdouble min, max, def;
+  GType (*enum_type) (void);
+  gssize offsets[4];      /* LAYER_SHORTHAND: the gint fields it sets; -1 ends */
+} LayerProp;
+
+#define LAYER_FIELD(Type, field) G_STRUCT_OFFSET (Type, field)
+
+typedef struct {
+  CnnfiltOp parent_instance;
+} CnnfiltLayer;
+
+typedef struct {
+  CnnfiltOpClass parent_class;
+  const LayerProp *props;
+  guint n_props;
+} CnnfiltLayerClass;
+
+GType cnnfilt_layer_get_type (void);
+void  cnnfilt_layer_register (GTypeModule *module);
+#define CNNFILT_TYPE_LAYER (cnnfilt_layer_get_type ())
+#define CNNFILT_LAYER_CLASS(k) (G_TYPE_CHECK_CLASS_CAST ((k), CNNFILT_TYPE_LAYER, CnnfiltLayerClass))
+
+/* The instance init and class finalize functions of ops that need none. */
+#define LAYER_NO_INIT(TypeName, type_name)                                     \
+  static void type_name##_class_finalize (TypeName##Class *klass) {}            \
+  static void type_name##_init (TypeName *self) {}
+
+void layer_class_install (CnnfiltLayerClass *klass, const LayerProp *props, guint n_props);
+
+/* infer for ops whose output has their first input's shape */
+gboolean layer_infer_same_shape (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
+                                 CnnfiltShape *output, GError **error);
+
+/* Enums shared by several ops. */
+typedef enum {
+  CNNFILT_AUTO_PAD_NOTSET,
+  CNNFILT_AUTO_PAD_SAME_UPPER,
+  CNNFILT_AUTO_PAD_SAME_LOWER,
+  CNNFILT_AUTO_PAD_VALID,
+} CnnfiltAutoPad;
+GType cnnfilt_auto_pad_get_type (void);
+
+/* Sliding-window geometry of convolutions and pools. */
+typedef struct {
+  gint kernel_h, kernel_w;
+  gint stride_h, stride_w;  /* 0: same as the kernel (pools) */
+  gint pad_top, pad_left, pad_bottom, pad_right;
+  gint dilation_h, dilation_w;
+  gint auto_pad;            /* CnnfiltAutoPad */
+  gboolean ceil_mode;
+} Window;
+
+/* The resolved geometry for one input size. */
+typedef struct {
+  guint in_h, in_w, out_h, out_w;
+  gint kh, kw, sh, sw, dh, dw;
+  gint pad_top, pad_left, pad_bottom, pad_right;
+} WindowPlan;
+
+gboolean window_plan (const Window *window, guint in_h, guint in_w, WindowPlan *plan,
+                      GError **error);
+
+/* Properties for a Window embedded at field `window` of Type. */
+#define WINDOW_PROPS(Type, kernel, stride)                                                        \
+  { "stride-h", "Vertical step between windows" kernel, LAYER_INT,                         \
+    LAYER_FIELD (Type, window.stride_h), 0, 1 << 16, stride, NULL, { 0 } },                     \
+  { "stride-w", "Horizontal step between windows" kernel, LAYER_INT,                       \
+    LAYER_FIELD (Type, window.stride_w), 0, 1 << 16, stride, NULL, { 0 } },                     \
+  { "stride", "Shorthand: sets stride-h and stride-w", LAYER_SHORTHAND, 0, 0, 1 << 16, stride, \
+    NULL, { LAYER_FIELD (Type, window.stride_h), LAYER_FIELD (Type, window.stride_w), -1 } }, \
+  { "pad-top", "Zero rows added above", LAYER_INT, LAYER_FIELD (Type, window.pad_top),     \
+    0, 1 << 16, 0, NULL, { 0 } },                                                          \
+  { "pad-left", "Zero columns added on the left", LAYER_INT,                               \
+    LAYER_FIELD (Type, window.pad_left), 0, 1 << 16, 0, NULL, { 0 } },                     \
+  { "pad-bottom", "Zero rows added below", LAYER_INT, LAYER_FIELD (Type, window.pad_bottom), \
+    0, 1 << 16, 0, NULL, { 0 } },                                                          \
+  { "pad-right", "Zero columns added on the right", LAYER_INT,                             \
+    LAYER_FIELD (Type, window.pad_right), 0, 1 << 16, 0, NULL, { 0 } },                    \
+  { "padding", "Shorthand: sets all four pad-* sides", LAYER_SHORTHAND, 0, 0, 1 << 16, 0,  \
+    NULL, { LAYER_FIELD (Type, window.pad_top), LAYER_FIELD (Type, window.pad_left),       \
+            LAYER_FIELD (Type, window.pad_bottom), LAYER_FIELD (Type, window.pad_right) } }, \
+  { "auto-pad", "Pad to keep size/stride (same-upper: extra at the end, same-lower: at the start), or none (valid); notset uses pad-*", \
+    LAYER_ENUM, LAYER_FIELD (Type, window.auto_pad), 0, 0, CNNFILT_AUTO_PAD_NOTSET,        \
+    cnnfilt_auto_pad_get_type, { 0 } }
+
+#define WINDOW_DILATION_PROPS(Type)                                                       \
+  { "dilation-h", "Vertical spacing of the kernel taps", LAYER_INT,                        \
+    LAYER_FIELD (Type, window.dilation_h), 1, 1 << 16, 1, NULL, { 0 } },                   \
+  { "dilation-w", "Horizontal spacing of the kernel taps", LAYER_INT,                      \
+    LAYER_FIELD (Type, window.dilation_w), 1, 1 << 16, 1, NULL, { 0 } },                   \
+  { "dilation", "Shorthand: sets dilation-h and dilation-w", LAYER_SHORTHAND, 0, 1, 1 << 16, 1, \
+    NULL, { LAYER_FIELD (Type, window.dilation_h), LAYER_FIELD (Type, window.dilation_w), -1 } }
+
+#define WINDOW_KERNEL_PROPS(Type)                                                         \
+  { "kernel-h", "Window height", LAYER_INT, LAYER_FIELD (Type, window.kernel_h),           \
+    1, 1 << 16, 2, NULL, { 0 } },                                                          \
+  { "kernel-w", "Window width", LAYER_INT, LAYER_FIELD (Type, window.kernel_w),            \
+    1, 1 << 16, 2, NULL, { 0 } },                                                          \
+  { "kernel", "Shorthand: sets kernel-h and kernel-w", LAYER_SHORTHAND, 0, 1, 1 << 16, 2,  \
+    NULL, { LAYER_FIELD (Type, window.kernel_h), LAYER_FIELD (Type, window.kernel_w), -1 } }, \
+  { "ceil-mode", "Round the output size up, so that a partial last window counts", LAYER_BOOL, \
+    LAYER_FIELD (Type, window.ceil_mode), 0, 1, 0, NULL, { 0 } }
+
+#define WINDOW_ONNX_ATTRIBUTES                                                            \
+  "auto_pad=NOTSET:auto-pad strides=1,1:stride-h,stride-w "                                \
+  "pads:pad-top,pad-left,pad-bottom,pad-right"
+
+/* Elementwise broadcasting of two shapes (each dim equal or 1). */
+gboolean layer_broadcast_shape (const CnnfiltShape *a, const CnnfiltShape *b, CnnfiltShape *out,
+                                GError **error);
+
+/* infer for global pools: n×c×1×1 */
+gboolean layer_infer_global_pool (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
+                                  CnnfiltShape *output, GError **error);
+
+/* run for ops that copy their input: the output differs only in shape */
+gboolean layer_run_copy (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs,
+                         CnnfiltTensor *output, GError **error);
+
+/* Two-input elementwise ops with broadcasting: infer, and the loop, which
+ * calls row() once per output row with each input's row and its step (0
+ * where that input broadcasts along w). */
+typedef void (*LayerRowFunc) (const gfloat *a, gsize step_a, const gfloat *b, gsize step_b,
+                              gfloat *out, gsize count);
+gboolean layer_infer_broadcast (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
+                                CnnfiltShape *output, GError **error);
+void     layer_broadcast_apply (CnnfiltTensor *a, CnnfiltTensor *b, CnnfiltTensor *out,
+                                LayerRowFunc row);
+
+/* A tensor property that must be set: an error naming it otherwise. */
+gboolean layer_require_tensor (CnnfiltOp *op, CnnfiltTensor *tensor, const gchar *property,
+                               GError **error);
+
+G_END_DECLS

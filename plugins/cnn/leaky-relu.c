@@ -1,0 +1,54 @@
+/* leaky-relu.c: Leaky ReLU: x where x >= 0, alpha·x below
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Example: cnnfilt run 'conv2d weights=w.npy ! leaky-relu alpha=0.1' -o out/ in/
+ */
+#include "layer.h"
+
+#include <math.h>
+
+typedef struct {
+  CnnfiltLayer parent_instance;
+  gfloat alpha;
+} CnnfiltLeakyRelu;
+
+typedef CnnfiltLayerClass CnnfiltLeakyReluClass;
+
+CNNFILT_DEFINE_OP_TYPE (CnnfiltLeakyRelu, cnnfilt_leaky_relu, CNNFILT_TYPE_LAYER)
+
+static const LayerProp leaky_relu_props[] = {
+  { "alpha", "Slope for negative inputs", LAYER_FLOAT, LAYER_FIELD (CnnfiltLeakyRelu, alpha),
+    -G_MAXFLOAT, G_MAXFLOAT, 0.01, NULL, { 0 } },
+};
+
+static gboolean
+cnnfilt_leaky_relu_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
+                        GError **error)
+{
+  CnnfiltLeakyRelu *self = (CnnfiltLeakyRelu *) op;
+  gsize count = 0;
+  const gfloat *restrict in = cnnfilt_tensor_get_data (inputs[0], &count);
+  gfloat *restrict out = cnnfilt_tensor_get_data (output, NULL);
+  for (gsize i = 0; i < count; i++)
+    {
+      const gfloat x = in[i];
+      out[i] = x >= 0.0f ? x : self->alpha * x;
+    }
+  return TRUE;
+}
+
+static void
+cnnfilt_leaky_relu_class_init (CnnfiltLeakyReluClass *klass)
+{
+  CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
+  op_class->name = "leaky-relu";
+  op_class->description = "Leaky ReLU: x where x >= 0, alpha·x below";
+  op_class->onnx_op_type = "LeakyRelu";
+  op_class->onnx_attributes = "alpha:alpha";
+  op_class->n_inputs = 1;
+  op_class->infer = layer_infer_same_shape;
+  op_class->run = cnnfilt_leaky_relu_run;
+  layer_class_install (klass, leaky_relu_props, G_N_ELEMENTS (leaky_relu_props));
+}
+
+LAYER_NO_INIT (CnnfiltLeakyRelu, cnnfilt_leaky_relu)

@@ -1,0 +1,157 @@
+/* linear.c: fully connected layer, ONNX Gemm
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Example: cnnfilt run 'global-avg-pool ! linear weights=fc.npy bias=b.npy ! softmax' -o out/ in/
+ *
+ * Y = alpha · A·B + beta · C. The input n×c×h×w is the matrix A of n rows
+ * of c·h·w values (its transpose with trans-a). weights is B, stored as
+ * PyTorch's Linear stores it, N×K (out × in), with trans-b, the default, or
+ * K×N without. bias C is added to every row: N values, or one value, or a
+ * full M×N matrix, or M×1 (one per row). The output is M×N×1×1.
+ */
+#include "layer.h"
+
+#include <cblas.h>
+
+typedef struct {
+  CnnfiltLayer parent_instance;
+  CnnfiltTensor *weights, *bias;
+  gfloat alpha, beta;
+  gboolean trans_a, trans_b;
+} CnnfiltLinear;
+
+typedef CnnfiltLayerClass CnnfiltLinearClass;
+
+CNNFILT_DEFINE_OP_TYPE (CnnfiltLinear, cnnfilt_linear, CNNFILT_TYPE_LAYER)
+
+static const LayerProp linear_props[] = {
+  { "weights", "The matrix B: out×in with trans-b, else in×out (.npy)", LAYER_TENSOR,
+    LAYER_FIELD (CnnfiltLinear, weights), 0, 0, 0, NULL, { 0 } },
+  { "bias", "C: out values (or 1, or M×out, or M×1) added to each row (.npy); optional",
+    LAYER_TENSOR, LAYER_FIELD (CnnfiltLinear, bias), 0, 0, 0, NULL, { 0 } },
+  { "alpha", "Scale of the product", LAYER_FLOAT, LAYER_FIELD (CnnfiltLinear, alpha),
+    -G_MAXFLOAT, G_MAXFLOAT, 1.0, NULL, { 0 } },
+  { "beta", "Scale of the bias", LAYER_FLOAT, LAYER_FIELD (CnnfiltLinear, beta), -G_MAXFLOAT,
+    G_MAXFLOAT, 1.0, NULL, { 0 } },
+  { "trans-a", "Read the input transposed: columns are the samples", LAYER_BOOL,
+    LAYER_FIELD (CnnfiltLinear, trans_a), 0, 1, 0, NULL, { 0 } },
+  { "trans-b", "The weights are out×in, as PyTorch's Linear keeps them", LAYER_BOOL,
+    LAYER_FIELD (CnnfiltLinear, trans_b), 0, 1, 1, NULL, { 0 } },
+};
+
+typedef struct {
+  guint m, k, n;
+  enum { BIAS_NONE, BIAS_SCALAR, BIAS_COLUMN, BIAS_ROW, BIAS_FULL } bias;
+} Gemm;
+
+static gboolean
+linear_plan (CnnfiltLinear *self, const CnnfiltShape *in, Gemm *g, GError **error)
+{
+  guint64 rows = in->n, cols = (guint64) in->c * in->h * in->w;
+  g->m = self->trans_a ? cols : rows;
+  g->k = self->trans_a ? rows : cols;
+  guint w0 = cnnfilt_tensor_get_n (self->weights);
+  guint64 w1 = cnnfilt_tensor_get_size (self->weights) / w0;
+  guint64 wk = self->trans_b ? w1 : w0;
+  g->n = self->trans_b ? w0 : w1;
+  if (wk != g->k)
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_SHAPE,
+                   "linear: the input has %u features per sample, the weights (%u×%" G_GUINT64_FORMAT
+                   "%s) expect %" G_GUINT64_FORMAT, g->k, w0, w1,
+                   self->trans_b ? ", out×in" : ", in×out", wk);
+      return FALSE;
+    }
+  g->bias = BIAS_NONE;
+  if (self->bias != NULL)
+    {
+      CnnfiltShape b;
+      cnnfilt_tensor_get_shape (self->bias, &b);
+      gsize size = cnnfilt_tensor_get_size (self->bias);
+      if (size == 1)
+        g->bias = BIAS_SCALAR;
+      else if (size == g->n && (b.n == 1 || b.c == 1))
+        g->bias = BIAS_COLUMN;
+      else if (size == (gsize) g->m * g->n && b.n == g->m)
+        g->bias = BIAS_FULL;
+      else if (size == g->m && b.c == 1)
+        g->bias = BIAS_ROW;
+      else
+        {
+          g_autofree gchar *s = cnnfilt_shape_to_string (&b);
+          g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_SHAPE,
+                       "linear: the bias (%s) fits neither %u outputs nor %u×%u", s, g->n, g->m,
+                       g->n);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static gboolean
+cnnfilt_linear_validate (CnnfiltOp *op, GError **error)
+{
+  return layer_require_tensor (op, ((CnnfiltLinear *) op)->weights, "weights", error);
+}
+
+static gboolean
+cnnfilt_linear_infer (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
+                      CnnfiltShape *output, GError **error)
+{
+  Gemm g;
+  if (!linear_plan ((CnnfiltLinear *) op, &inputs[0], &g, error))
+    return FALSE;
+  output->n = g.m;
+  output->c = g.n;
+  output->h = output->w = 1;
+  return TRUE;
+}
+
+static gboolean
+cnnfilt_linear_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
+                    GError **error)
+{
+  CnnfiltLinear *self = (CnnfiltLinear *) op;
+  CnnfiltShape in;
+  cnnfilt_tensor_get_shape (inputs[0], &in);
+  Gemm g;
+  if (!linear_plan (self, &in, &g, error))
+    return FALSE;
+  const gfloat *a = cnnfilt_tensor_get_data (inputs[0], NULL);
+  const gfloat *b = cnnfilt_tensor_get_data (self->weights, NULL);
+  gfloat *y = cnnfilt_tensor_get_data (output, NULL);
+  cblas_sgemm (CblasRowMajor, self->trans_a ? CblasTrans : CblasNoTrans,
+               self->trans_b ? CblasTrans : CblasNoTrans, g.m, g.n, g.k, self->alpha, a,
+               self->trans_a ? g.m : g.k, b, self->trans_b ? g.k : g.n, 0.0f, y, g.n);
+  if (g.bias == BIAS_NONE)
+    return TRUE;
+  const gfloat *c = cnnfilt_tensor_get_data (self->bias, NULL);
+  for (guint i = 0; i < g.m; i++)
+    for (guint j = 0; j < g.n; j++)
+      {
+        gfloat v = g.bias == BIAS_SCALAR ? c[0]
+                 : g.bias == BIAS_COLUMN ? c[j]
+                 : g.bias == BIAS_ROW    ? c[i]
+                                         : c[(gsize) i * g.n + j];
+        y[(gsize) i * g.n + j] += self->beta * v;
+      }
+  return TRUE;
+}
+
+static void
+cnnfilt_linear_class_init (CnnfiltLinearClass *klass)
+{
+  CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
+  op_class->name = "linear";
+  op_class->description = "Fully connected layer: alpha·x·Wᵀ + beta·bias (ONNX Gemm)";
+  op_class->onnx_op_type = "Gemm";
+  op_class->onnx_inputs = "- weights bias^";
+  op_class->onnx_attributes = "alpha:alpha beta:beta transA:trans-a transB=0:trans-b";
+  op_class->n_inputs = 1;
+  op_class->validate = cnnfilt_linear_validate;
+  op_class->infer = cnnfilt_linear_infer;
+  op_class->run = cnnfilt_linear_run;
+  layer_class_install (klass, linear_props, G_N_ELEMENTS (linear_props));
+}
+
+LAYER_NO_INIT (CnnfiltLinear, cnnfilt_linear)

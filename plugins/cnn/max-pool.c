@@ -1,0 +1,105 @@
+/* max-pool.c: the largest value of each window
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Example: cnnfilt run 'conv2d weights=w.npy ! relu ! max-pool kernel=2' -o out/ in/
+ *
+ * Padding never wins: padded positions are skipped, as in PyTorch and ONNX.
+ */
+#include "layer.h"
+
+#include <math.h>
+
+typedef struct {
+  CnnfiltLayer parent_instance;
+  Window window;
+} CnnfiltMaxPool;
+
+typedef CnnfiltLayerClass CnnfiltMaxPoolClass;
+
+CNNFILT_DEFINE_OP_TYPE (CnnfiltMaxPool, cnnfilt_max_pool, CNNFILT_TYPE_LAYER)
+
+static const LayerProp max_pool_props[] = {
+  WINDOW_KERNEL_PROPS (CnnfiltMaxPool),
+  WINDOW_PROPS (CnnfiltMaxPool, " (0: the kernel size)", 0),
+  WINDOW_DILATION_PROPS (CnnfiltMaxPool),
+};
+
+static gboolean
+cnnfilt_max_pool_infer (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
+                        CnnfiltShape *output, GError **error)
+{
+  WindowPlan plan;
+  if (!window_plan (&((CnnfiltMaxPool *) op)->window, inputs[0].h, inputs[0].w, &plan, error))
+    {
+      g_prefix_error (error, "max-pool: ");
+      return FALSE;
+    }
+  *output = inputs[0];
+  output->h = plan.out_h;
+  output->w = plan.out_w;
+  return TRUE;
+}
+
+static gboolean
+cnnfilt_max_pool_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs,
+                      CnnfiltTensor *output, GError **error)
+{
+  CnnfiltShape in;
+  cnnfilt_tensor_get_shape (inputs[0], &in);
+  WindowPlan p;
+  if (!window_plan (&((CnnfiltMaxPool *) op)->window, in.h, in.w, &p, error))
+    return FALSE;
+  const gfloat *src = cnnfilt_tensor_get_data (inputs[0], NULL);
+  gfloat *dst = cnnfilt_tensor_get_data (output, NULL);
+  gsize planes = (gsize) in.n * in.c;
+  for (gsize pl = 0; pl < planes; pl++)
+    {
+      const gfloat *plane = src + pl * in.h * in.w;
+      gfloat *out = dst + pl * p.out_h * p.out_w;
+      for (guint y = 0; y < p.out_h; y++)
+        for (guint x = 0; x < p.out_w; x++)
+          {
+            gfloat best = -INFINITY;
+            for (gint i = 0; i < p.kh; i++)
+              {
+                gint iy = (gint) y * p.sh - p.pad_top + i * p.dh;
+                if (iy < 0 || iy >= (gint) in.h)
+                  continue;
+                for (gint j = 0; j < p.kw; j++)
+                  {
+                    gint ix = (gint) x * p.sw - p.pad_left + j * p.dw;
+                    if (ix >= 0 && ix < (gint) in.w && plane[iy * in.w + ix] > best)
+                      best = plane[iy * in.w + ix];
+                  }
+              }
+            out[y * p.out_w + x] = best;
+          }
+    }
+  return TRUE;
+}
+
+static void
+cnnfilt_max_pool_class_init (CnnfiltMaxPoolClass *klass)
+{
+  CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
+  op_class->name = "max-pool";
+  op_class->description = "Max pooling: the largest value of each kernel-h×kernel-w window";
+  op_class->onnx_op_type = "MaxPool";
+  op_class->onnx_attributes = WINDOW_ONNX_ATTRIBUTES
+      " kernel_shape:kernel-h,kernel-w dilations:dilation-h,dilation-w ceil_mode:ceil-mode"
+      " storage_order:0";
+  op_class->n_inputs = 1;
+  op_class->infer = cnnfilt_max_pool_infer;
+  op_class->run = cnnfilt_max_pool_run;
+  layer_class_install (klass, max_pool_props, G_N_ELEMENTS (max_pool_props));
+}
+
+static void
+cnnfilt_max_pool_class_finalize (CnnfiltMaxPoolClass *klass)
+{
+}
+
+static void
+cnnfilt_max_pool_init (CnnfiltMaxPool *self)
+{
+}

@@ -1,0 +1,46 @@
+/* mul.c: elementwise product of two tensors, broadcasting per-channel vectors and scalars
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Used for attention and gating: features × per-channel weights. Each dim of the two inputs must be
+ * equal or 1 (numpy broadcasting over n, c, h, w). Graphs build it with
+ * cnnfilt_graph_add_node() and two input names.
+ */
+#include "layer.h"
+
+typedef CnnfiltLayer CnnfiltMul;
+typedef CnnfiltLayerClass CnnfiltMulClass;
+
+CNNFILT_DEFINE_OP_TYPE (CnnfiltMul, cnnfilt_mul, CNNFILT_TYPE_LAYER)
+
+static void
+mul_row (const gfloat *a, gsize step_a, const gfloat *b, gsize step_b, gfloat *out, gsize count)
+{
+  if (step_a == 1 && step_b == 1)
+    for (gsize x = 0; x < count; x++)
+      out[x] = a[x] * b[x];
+  else
+    for (gsize x = 0; x < count; x++)
+      out[x] = a[x * step_a] * b[x * step_b];
+}
+
+static gboolean
+cnnfilt_mul_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
+                  GError **error)
+{
+  layer_broadcast_apply (inputs[0], inputs[1], output, mul_row);
+  return TRUE;
+}
+
+static void
+cnnfilt_mul_class_init (CnnfiltMulClass *klass)
+{
+  CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
+  op_class->name = "mul";
+  op_class->description = "Elementwise product of two tensors, broadcasting per-channel vectors and scalars";
+  op_class->onnx_op_type = "Mul";
+  op_class->n_inputs = 2;
+  op_class->infer = layer_infer_broadcast;
+  op_class->run = cnnfilt_mul_run;
+}
+
+LAYER_NO_INIT (CnnfiltMul, cnnfilt_mul)

@@ -1,0 +1,45 @@
+/* relu.c: Rectified linear unit: max(x, 0)
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Example: cnnfilt run 'conv2d weights=w.npy ! relu' -o out/ in/
+ */
+#include "layer.h"
+
+#include <math.h>
+
+typedef struct {
+  CnnfiltLayer parent_instance;
+} CnnfiltRelu;
+
+typedef CnnfiltLayerClass CnnfiltReluClass;
+
+CNNFILT_DEFINE_OP_TYPE (CnnfiltRelu, cnnfilt_relu, CNNFILT_TYPE_LAYER)
+
+static gboolean
+cnnfilt_relu_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
+                  GError **error)
+{
+  gsize count = 0;
+  const gfloat *restrict in = cnnfilt_tensor_get_data (inputs[0], &count);
+  gfloat *restrict out = cnnfilt_tensor_get_data (output, NULL);
+  for (gsize i = 0; i < count; i++)
+    {
+      const gfloat x = in[i];
+      out[i] = x > 0.0f ? x : 0.0f;
+    }
+  return TRUE;
+}
+
+static void
+cnnfilt_relu_class_init (CnnfiltReluClass *klass)
+{
+  CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
+  op_class->name = "relu";
+  op_class->description = "Rectified linear unit: max(x, 0)";
+  op_class->onnx_op_type = "Relu";
+  op_class->n_inputs = 1;
+  op_class->infer = layer_infer_same_shape;
+  op_class->run = cnnfilt_relu_run;
+}
+
+LAYER_NO_INIT (CnnfiltRelu, cnnfilt_relu)

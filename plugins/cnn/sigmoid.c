@@ -1,0 +1,45 @@
+/* sigmoid.c: Logistic sigmoid: 1 / (1 + exp(-x))
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Example: cnnfilt run 'linear weights=w.npy ! sigmoid' -o out/ in/
+ */
+#include "layer.h"
+
+#include <math.h>
+
+typedef struct {
+  CnnfiltLayer parent_instance;
+} CnnfiltSigmoid;
+
+typedef CnnfiltLayerClass CnnfiltSigmoidClass;
+
+CNNFILT_DEFINE_OP_TYPE (CnnfiltSigmoid, cnnfilt_sigmoid, CNNFILT_TYPE_LAYER)
+
+static gboolean
+cnnfilt_sigmoid_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
+                     GError **error)
+{
+  gsize count = 0;
+  const gfloat *restrict in = cnnfilt_tensor_get_data (inputs[0], &count);
+  gfloat *restrict out = cnnfilt_tensor_get_data (output, NULL);
+  for (gsize i = 0; i < count; i++)
+    {
+      const gfloat x = in[i];
+      out[i] = 1.0f / (1.0f + expf (-x));
+    }
+  return TRUE;
+}
+
+static void
+cnnfilt_sigmoid_class_init (CnnfiltSigmoidClass *klass)
+{
+  CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
+  op_class->name = "sigmoid";
+  op_class->description = "Logistic sigmoid: 1 / (1 + exp(-x))";
+  op_class->onnx_op_type = "Sigmoid";
+  op_class->n_inputs = 1;
+  op_class->infer = layer_infer_same_shape;
+  op_class->run = cnnfilt_sigmoid_run;
+}
+
+LAYER_NO_INIT (CnnfiltSigmoid, cnnfilt_sigmoid)

@@ -1,0 +1,80 @@
+/* softmax.c: exponentials normalized to sum to one along an axis
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Example: cnnfilt run 'global-avg-pool ! linear weights=fc.npy ! softmax' -o out/ in/
+ *
+ * exp(x − max) / Σ exp(x − max) along one dim; the largest value is taken
+ * off first so that large logits do not overflow.
+ */
+#include "layer.h"
+
+#include <math.h>
+
+typedef struct {
+  CnnfiltLayer parent_instance;
+  gint axis;
+} CnnfiltSoftmax;
+
+typedef CnnfiltLayerClass CnnfiltSoftmaxClass;
+
+CNNFILT_DEFINE_OP_TYPE (CnnfiltSoftmax, cnnfilt_softmax, CNNFILT_TYPE_LAYER)
+
+static const LayerProp softmax_props[] = {
+  { "axis", "The dim normalized over (0 n, 1 c: the classes, 2 h, 3 w)", LAYER_INT,
+    LAYER_FIELD (CnnfiltSoftmax, axis), 0, 3, 1, NULL, { 0 } },
+};
+
+static gboolean
+cnnfilt_softmax_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
+                     GError **error)
+{
+  CnnfiltShape in;
+  cnnfilt_tensor_get_shape (inputs[0], &in);
+  const guint d[4] = { in.n, in.c, in.h, in.w };
+  gint axis = ((CnnfiltSoftmax *) op)->axis;
+  gsize outer = 1, inner = 1, len = d[axis];
+  for (gint i = 0; i < 4; i++)
+    {
+      if (i < axis)
+        outer *= d[i];
+      else if (i > axis)
+        inner *= d[i];
+    }
+  const gfloat *src = cnnfilt_tensor_get_data (inputs[0], NULL);
+  gfloat *dst = cnnfilt_tensor_get_data (output, NULL);
+  for (gsize o = 0; o < outer; o++)
+    for (gsize i = 0; i < inner; i++)
+      {
+        const gfloat *x = src + o * len * inner + i;
+        gfloat *y = dst + o * len * inner + i;
+        gfloat top = -INFINITY;
+        for (gsize k = 0; k < len; k++)
+          top = MAX (top, x[k * inner]);
+        gdouble sum = 0;
+        for (gsize k = 0; k < len; k++)
+          {
+            y[k * inner] = expf (x[k * inner] - top);
+            sum += y[k * inner];
+          }
+        const gfloat scale = (gfloat) (1.0 / sum);
+        for (gsize k = 0; k < len; k++)
+          y[k * inner] *= scale;
+      }
+  return TRUE;
+}
+
+static void
+cnnfilt_softmax_class_init (CnnfiltSoftmaxClass *klass)
+{
+  CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
+  op_class->name = "softmax";
+  op_class->description = "Softmax along one axis: probabilities from logits";
+  op_class->onnx_op_type = "Softmax";
+  op_class->onnx_attributes = "axis=-1:axis";
+  op_class->n_inputs = 1;
+  op_class->infer = layer_infer_same_shape;
+  op_class->run = cnnfilt_softmax_run;
+  layer_class_install (klass, softmax_props, G_N_ELEMENTS (softmax_props));
+}
+
+LAYER_NO_INIT (CnnfiltSoftmax, cnnfilt_softmax)

@@ -1,0 +1,45 @@
+/* tanh.c: Hyperbolic tangent
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Example: cnnfilt run 'conv2d weights=w.npy ! tanh' -o out/ in/
+ */
+#include "layer.h"
+
+#include <math.h>
+
+typedef struct {
+  CnnfiltLayer parent_instance;
+} CnnfiltTanh;
+
+typedef CnnfiltLayerClass CnnfiltTanhClass;
+
+CNNFILT_DEFINE_OP_TYPE (CnnfiltTanh, cnnfilt_tanh, CNNFILT_TYPE_LAYER)
+
+static gboolean
+cnnfilt_tanh_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
+                  GError **error)
+{
+  gsize count = 0;
+  const gfloat *restrict in = cnnfilt_tensor_get_data (inputs[0], &count);
+  gfloat *restrict out = cnnfilt_tensor_get_data (output, NULL);
+  for (gsize i = 0; i < count; i++)
+    {
+      const gfloat x = in[i];
+      out[i] = tanhf (x);
+    }
+  return TRUE;
+}
+
+static void
+cnnfilt_tanh_class_init (CnnfiltTanhClass *klass)
+{
+  CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
+  op_class->name = "tanh";
+  op_class->description = "Hyperbolic tangent";
+  op_class->onnx_op_type = "Tanh";
+  op_class->n_inputs = 1;
+  op_class->infer = layer_infer_same_shape;
+  op_class->run = cnnfilt_tanh_run;
+}
+
+LAYER_NO_INIT (CnnfiltTanh, cnnfilt_tanh)

@@ -1,0 +1,580 @@
+/* test-cnn.c: the cnn plugin's ops, graphs with branches, fusion, .npy
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Worked examples by hand (the pooling seeds of the issue), the fast paths
+ * against the plain reference loops, fused against unfused graphs, and the
+ * errors. PyTorch parity is test-cnn-parity.c; ONNX conformance is
+ * tests/onnx. */
+#include "test-util.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <string.h>
+
+/* Deterministic values in [-1, 1). */
+static CnnfiltTensor *
+random_tensor (guint n, guint c, guint h, guint w, guint32 seed)
+{
+  CnnfiltTensor *t = cnnfilt_tensor_new (n, c, h, w, NULL);
+  ck_assert_ptr_nonnull (t);
+  gsize count = 0;
+  gfloat *v = cnnfilt_tensor_get_data (t, &count);
+  guint32 state = seed * 2654435761u + 1;
+  for (gsize i = 0; i < count; i++)
+    {
+      state = state * 1664525u + 1013904223u;
+      v[i] = (gfloat) ((state >> 8) / 8388608.0 - 1.0);
+    }
+  return t;
+}
+
+static CnnfiltOp *
+new_op (const gchar *name)
+{
+  g_autoptr (GError) error = NULL;
+  CnnfiltOp *op = cnnfilt_op_new (name, &error);
+  ck_assert_msg (op != NULL, "%s", error ? error->message : "");
+  return op;
+}
+
+static void
+set (CnnfiltOp *op, const gchar *property, const gchar *value)
+{
+  g_autoptr (GError) error = NULL;
+  ck_assert_msg (cnnfilt_op_set_property_from_string (op, property, value, &error), "%s",
+                 error ? error->message : "");
+}
+
+/* A chain graph of ops (NULL-terminated), each node named after its op. */
+static CnnfiltGraph *
+chain (CnnfiltOp *first, ...)
+{
+  g_autoptr (GError) error = NULL;
+  CnnfiltGraph *graph = cnnfilt_graph_new ();
+  ck_assert (cnnfilt_graph_add_input (graph, "input", &error));
+  const gchar *previous = "input";
+  va_list args;
+  va_start (args, first);
+  for (CnnfiltOp *op = first; op != NULL; op = va_arg (args, CnnfiltOp *))
+    {
+      const gchar *inputs[] = { previous, NULL };
+      ck_assert_msg (cnnfilt_graph_add_node (graph, cnnfilt_op_get_name (op), op, inputs, &error),
+                     "%s", error ? error->message : "");
+      previous = cnnfilt_op_get_name (op);
+    }
+  va_end (args);
+  return graph;
+}
+
+/* An op from pipeline-style text "conv2d stride=2 padding=1". */
+static CnnfiltOp *
+op_from_text (const gchar *text)
+{
+  g_auto (GStrv) words = g_strsplit_set (text, " ", -1);
+  CnnfiltOp *op = new_op (words[0]);
+  for (guint i = 1; words[i] != NULL; i++)
+    {
+      if (*words[i] == '\0')
+        continue;
+      g_auto (GStrv) kv = g_strsplit (words[i], "=", 2);
+      set (op, kv[0], kv[1]);
+    }
+  return op;
+}
+
+/* |a − b| <= 1e-4 · max(|b|, 1): relative, with a floor near zero. */
+static void
+assert_close (CnnfiltTensor *want, CnnfiltTensor *got)
+{
+  CnnfiltShape a, b;
+  cnnfilt_tensor_get_shape (want, &a);
+  cnnfilt_tensor_get_shape (got, &b);
+  ck_assert_msg (cnnfilt_shape_equal (&a, &b), "shape %ux%ux%ux%u, want %ux%ux%ux%u", b.n, b.c,
+                 b.h, b.w, a.n, a.c, a.h, a.w);
+  gsize count = 0;
+  const gfloat *x = cnnfilt_tensor_get_data (want, &count);
+  const gfloat *y = cnnfilt_tensor_get_data (got, NULL);
+  for (gsize i = 0; i < count; i++)
+    ck_assert_msg (fabs (x[i] - y[i]) <= 1e-4 * MAX (fabs (x[i]), 1.0),
+                   "value %" G_GSIZE_FORMAT ": got %.9g, want %.9g", i, y[i], x[i]);
+}
+
+START_TEST (test_max_pool_seed_2x2)
+{
+  const gfloat in[] = { 1, 1, 2, 4, 5, 6, 7, 8, 3, 2, 1, 0, 1, 2, 3, 4 };
+  const gfloat want[] = { 6, 8, 3, 4 };
+  g_autoptr (CnnfiltTensor) out = tu_run_values ("max-pool kernel=2 stride=2", in, 1, 1, 4, 4);
+  tu_assert_tensor (out, 1, 1, 2, 2, want, 0);
+  /* stride defaults to the kernel size */
+  g_autoptr (CnnfiltTensor) again = tu_run_values ("max-pool kernel=2", in, 1, 1, 4, 4);
+  tu_assert_tensor (again, 1, 1, 2, 2, want, 0);
+}
+END_TEST
+
+static const gfloat seed5[] = { 3, 3, 2, 1, 0, 0, 0, 1, 3, 1, 3, 1, 2, 2, 3,
+                                2, 0, 0, 2, 2, 2, 0, 0, 0, 1 };
+
+START_TEST (test_max_pool_seed_3x3)
+{
+  const gfloat want[] = { 3, 3, 3, 3, 3, 3, 3, 2, 3 };
+  g_autoptr (CnnfiltTensor) out = tu_run_values ("max-pool kernel=3 stride=1", seed5, 1, 1, 5, 5);
+  tu_assert_tensor (out, 1, 1, 3, 3, want, 0);
+}
+END_TEST
+
+START_TEST (test_avg_pool_seed_3x3)
+{
+  const gfloat want[] = { 1.67f, 1.67f, 1.67f, 1.00f, 1.22f, 1.78f, 1.11f, 0.78f, 1.33f };
+  g_autoptr (CnnfiltTensor) out = tu_run_values ("avg-pool kernel=3 stride=1", seed5, 1, 1, 5, 5);
+  tu_assert_tensor (out, 1, 1, 3, 3, want, 0.01);
+}
+END_TEST
+
+START_TEST (test_avg_pool_padding)
+{
+  /* 2×2 of ones, 3×3 windows with padding 1: corners see 4 input cells */
+  const gfloat in[] = { 1, 1, 1, 1 };
+  const gfloat exclude[] = { 1, 1, 1, 1 };
+  const gfloat include[] = { 4 / 9.0f, 4 / 9.0f, 4 / 9.0f, 4 / 9.0f };
+  g_autoptr (CnnfiltTensor) a = tu_run_values ("avg-pool kernel=3 stride=1 padding=1", in, 1, 1, 2, 2);
+  tu_assert_tensor (a, 1, 1, 2, 2, exclude, 1e-6);
+  g_autoptr (CnnfiltTensor) b =
+      tu_run_values ("avg-pool kernel=3 stride=1 padding=1 count-include-pad=true", in, 1, 1, 2, 2);
+  tu_assert_tensor (b, 1, 1, 2, 2, include, 1e-6);
+}
+END_TEST
+
+START_TEST (test_pool_ceil_mode)
+{
+  /* 5 wide, kernel 2 stride 2: floor gives 2 columns, ceil 3 (the last
+   * window holds only the last column) */
+  const gfloat in[] = { 1, 2, 3, 4, 5 };
+  const gfloat floor_want[] = { 2, 4 }, ceil_want[] = { 2, 4, 5 };
+  g_autoptr (CnnfiltTensor) a = tu_run_values ("max-pool kernel-h=1 kernel-w=2", in, 1, 1, 1, 5);
+  tu_assert_tensor (a, 1, 1, 1, 2, floor_want, 0);
+  g_autoptr (CnnfiltTensor) b =
+      tu_run_values ("max-pool kernel-h=1 kernel-w=2 ceil-mode=true", in, 1, 1, 1, 5);
+  tu_assert_tensor (b, 1, 1, 1, 3, ceil_want, 0);
+}
+END_TEST
+
+START_TEST (test_conv_hand)
+{
+  /* 1×1×3×3 input, one 2×2 kernel, bias 0.5, stride 1, no padding */
+  const gfloat in[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+  const gfloat k[] = { 1, 0, 0, -1 };
+  const gfloat b[] = { 0.5f };
+  g_autoptr (CnnfiltTensor) input = tu_tensor (in, 1, 1, 3, 3);
+  g_autoptr (CnnfiltTensor) weights = tu_tensor (k, 1, 1, 2, 2);
+  g_autoptr (CnnfiltTensor) bias = tu_tensor (b, 1, 1, 1, 1);
+  for (gint algorithm = 0; algorithm < 2; algorithm++)
+    {
+      g_autoptr (CnnfiltOp) conv = new_op ("conv2d");
+      g_object_set (conv, "weights", weights, "bias", bias, NULL);
+      set (conv, "algorithm", algorithm ? "reference" : "auto");
+      g_autoptr (GError) error = NULL;
+      g_autoptr (CnnfiltTensor) out = cnnfilt_op_process (conv, input, &error);
+      ck_assert_msg (out != NULL, "%s", error ? error->message : "");
+      const gfloat want[] = { 1 - 5 + 0.5f, 2 - 6 + 0.5f, 4 - 8 + 0.5f, 5 - 9 + 0.5f };
+      tu_assert_tensor (out, 1, 1, 2, 2, want, 1e-6);
+    }
+}
+END_TEST
+
+/* The fast paths (gemm, 1×1, depthwise) against the reference loops. */
+START_TEST (test_conv_fast_matches_reference)
+{
+  static const struct {
+    guint n, c, h, w, o, k, groups;
+    const gchar *props;
+  } cases[] = {
+    { 1, 3, 17, 19, 8, 3, 1, "padding=1" },
+    { 2, 4, 12, 12, 6, 3, 2, "stride=2 padding=1" },
+    { 1, 8, 9, 11, 8, 3, 8, "padding=1" },              /* depthwise */
+    { 1, 8, 10, 10, 8, 3, 8, "stride=2 pad-top=1 pad-left=0 pad-bottom=1 pad-right=2" },
+    { 3, 16, 7, 7, 32, 1, 1, "" },                      /* 1×1, direct gemm */
+    { 1, 16, 8, 8, 8, 1, 1, "stride=2" },               /* 1×1 stride 2 */
+    { 1, 3, 30, 30, 4, 7, 1, "stride=2 padding=3" },    /* the ResNet stem */
+    { 1, 4, 15, 15, 4, 3, 1, "dilation=2 padding=2" },
+    { 1, 6, 9, 9, 6, 5, 3, "stride-h=2 stride-w=1 padding=2 dilation-w=2" },
+    { 2, 4, 6, 6, 4, 3, 1, "auto-pad=same-upper stride=2" },
+    { 1, 2, 5, 5, 3, 3, 1, "auto-pad=valid clamp-min=0 clamp-max=0.5" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (CnnfiltTensor) input = random_tensor (cases[i].n, cases[i].c, cases[i].h,
+                                                       cases[i].w, i);
+      g_autoptr (CnnfiltTensor) weights = random_tensor (cases[i].o, cases[i].c / cases[i].groups,
+                                                         cases[i].k, cases[i].k, 100 + i);
+      g_autoptr (CnnfiltTensor) bias = random_tensor (cases[i].o, 1, 1, 1, 200 + i);
+      g_autofree gchar *text = g_strdup_printf ("conv2d groups=%u %s", cases[i].groups,
+                                                cases[i].props);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (CnnfiltOp) fast_op = op_from_text (text);
+      g_autoptr (CnnfiltOp) ref_op = op_from_text (text);
+      set (ref_op, "algorithm", "reference");
+      g_object_set (fast_op, "weights", weights, "bias", bias, NULL);
+      g_object_set (ref_op, "weights", weights, "bias", bias, NULL);
+      g_autoptr (CnnfiltGraph) fast = chain (fast_op, NULL);
+      g_autoptr (CnnfiltGraph) ref = chain (ref_op, NULL);
+      g_autoptr (CnnfiltTensor) want = cnnfilt_graph_process (ref, input, &error);
+      ck_assert_msg (want != NULL, "%s: %s", text, error ? error->message : "");
+      g_autoptr (CnnfiltTensor) got = cnnfilt_graph_process (fast, input, &error);
+      ck_assert_msg (got != NULL, "%s: %s", text, error ? error->message : "");
+      assert_close (want, got);
+      /* run twice: the scratch buffers are reused */
+      g_autoptr (CnnfiltTensor) again = cnnfilt_graph_process (fast, input, &error);
+      assert_close (want, again);
+    }
+}
+END_TEST
+
+static CnnfiltGraph *
+conv_bn_relu_graph (gboolean fuse)
+{
+  g_autoptr (CnnfiltOp) conv = op_from_text ("conv2d padding=1");
+  g_autoptr (CnnfiltOp) bn = op_from_text ("batchnorm epsilon=0.001");
+  g_autoptr (CnnfiltOp) relu = new_op ("relu");
+  CnnfiltGraph *graph = chain (conv, bn, relu, NULL);
+  g_object_set (graph, "fuse", fuse, NULL);
+  g_autoptr (CnnfiltTensor) w = random_tensor (5, 3, 3, 3, 1);
+  g_autoptr (CnnfiltTensor) b = random_tensor (5, 1, 1, 1, 2);
+  g_autoptr (CnnfiltTensor) scale = random_tensor (5, 1, 1, 1, 3);
+  g_autoptr (CnnfiltTensor) shift = random_tensor (5, 1, 1, 1, 4);
+  g_autoptr (CnnfiltTensor) mean = random_tensor (5, 1, 1, 1, 5);
+  g_autoptr (CnnfiltTensor) var = random_tensor (5, 1, 1, 1, 6);
+  gsize count;
+  gfloat *v = cnnfilt_tensor_get_data (var, &count);
+  for (gsize i = 0; i < count; i++)
+    v[i] = fabsf (v[i]) + 0.1f;
+  g_object_set (cnnfilt_graph_get_op (graph, "conv2d"), "weights", w, "bias", b, NULL);
+  g_object_set (cnnfilt_graph_get_op (graph, "batchnorm"), "scale", scale, "bias", shift, "mean",
+                mean, "var", var, NULL);
+  return graph;
+}
+
+START_TEST (test_fuse_conv_batchnorm_relu)
+{
+  g_autoptr (CnnfiltGraph) plain = conv_bn_relu_graph (FALSE);
+  g_autoptr (CnnfiltGraph) fused = conv_bn_relu_graph (TRUE);
+  g_autoptr (CnnfiltTensor) input = random_tensor (2, 3, 8, 9, 7);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CnnfiltTensor) want = cnnfilt_graph_process (plain, input, &error);
+  ck_assert_msg (want != NULL, "%s", error ? error->message : "");
+  g_autoptr (CnnfiltTensor) got = cnnfilt_graph_process (fused, input, &error);
+  ck_assert_msg (got != NULL, "%s", error ? error->message : "");
+  assert_close (want, got);
+  /* fused, the chain needs only its output: no intermediate buffers */
+  ck_assert_uint_eq (cnnfilt_graph_get_buffer_size (fused),
+                     cnnfilt_tensor_get_size (got) * sizeof (gfloat));
+  ck_assert_uint_gt (cnnfilt_graph_get_buffer_size (plain),
+                     cnnfilt_graph_get_buffer_size (fused));
+  /* the user's ops are left alone: preparing again folds again, once */
+  CnnfiltShape other = { 1, 3, 5, 5 };
+  ck_assert (cnnfilt_graph_prepare (fused, &other, 1, &error));
+  g_autoptr (CnnfiltTensor) again = cnnfilt_graph_process (fused, input, &error);
+  assert_close (want, again);
+  /* a relu that is also an output stops the fusion there, not the result */
+  ck_assert (cnnfilt_graph_add_output (fused, "batchnorm", &error));
+  ck_assert (cnnfilt_graph_add_output (fused, "relu", &error));
+  ck_assert (cnnfilt_graph_run (fused, &input, 1, &error));
+  g_autoptr (CnnfiltTensor) last = cnnfilt_graph_get_output (fused, 1);
+  assert_close (want, last);
+}
+END_TEST
+
+/* A residual block: relu(conv(relu(conv(x))) + x), the two branches of x. */
+START_TEST (test_residual_dag)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CnnfiltTensor) w1 = random_tensor (4, 4, 3, 3, 11);
+  g_autoptr (CnnfiltTensor) w2 = random_tensor (4, 4, 3, 3, 12);
+  g_autoptr (CnnfiltOp) conv1 = new_op ("conv2d");
+  g_autoptr (CnnfiltOp) relu1 = new_op ("relu");
+  g_autoptr (CnnfiltOp) conv2 = new_op ("conv2d");
+  g_autoptr (CnnfiltOp) add = new_op ("add");
+  g_autoptr (CnnfiltOp) relu2 = new_op ("relu");
+  g_object_set (conv1, "weights", w1, "padding", 1, NULL);
+  g_object_set (conv2, "weights", w2, "padding", 1, NULL);
+  g_autoptr (CnnfiltGraph) graph = cnnfilt_graph_new ();
+  ck_assert (cnnfilt_graph_add_input (graph, "x", &error));
+  const gchar *x[] = { "x", NULL }, *a[] = { "a", NULL }, *b[] = { "b", NULL };
+  const gchar *sum[] = { "c", "x", NULL }, *s[] = { "s", NULL };
+  ck_assert (cnnfilt_graph_add_node (graph, "a", conv1, x, &error));
+  ck_assert (cnnfilt_graph_add_node (graph, "b", relu1, a, &error));
+  ck_assert (cnnfilt_graph_add_node (graph, "c", conv2, b, &error));
+  ck_assert (cnnfilt_graph_add_node (graph, "s", add, sum, &error));
+  ck_assert (cnnfilt_graph_add_node (graph, "y", relu2, s, &error));
+  g_autoptr (CnnfiltTensor) input = random_tensor (2, 4, 6, 7, 13);
+  g_autoptr (CnnfiltTensor) got = cnnfilt_graph_process (graph, input, &error);
+  ck_assert_msg (got != NULL, "%s", error ? error->message : "");
+
+  /* the same, op by op */
+  g_autoptr (CnnfiltTensor) t1 = cnnfilt_op_process (conv1, input, &error);
+  g_autoptr (CnnfiltTensor) t2 = cnnfilt_op_process (relu1, t1, &error);
+  g_autoptr (CnnfiltTensor) t3 = cnnfilt_op_process (conv2, t2, &error);
+  gsize count;
+  gfloat *v = cnnfilt_tensor_get_data (t3, &count);
+  const gfloat *in = cnnfilt_tensor_get_data (input, NULL);
+  for (gsize i = 0; i < count; i++)
+    v[i] = MAX (v[i] + in[i], 0.0f);
+  assert_close (t3, got);
+}
+END_TEST
+
+START_TEST (test_broadcast_and_concat)
+{
+  g_autoptr (GError) error = NULL;
+  const gfloat av[] = { 1, 2, 3, 4, 5, 6, 7, 8 };  /* 1×2×2×2 */
+  const gfloat cv[] = { 10, 100 };                  /* per channel 1×2×1×1 */
+  g_autoptr (CnnfiltTensor) a = tu_tensor (av, 1, 2, 2, 2);
+  g_autoptr (CnnfiltTensor) c = tu_tensor (cv, 1, 2, 1, 1);
+  g_autoptr (CnnfiltGraph) graph = cnnfilt_graph_new ();
+  ck_assert (cnnfilt_graph_add_input (graph, "a", &error));
+  ck_assert (cnnfilt_graph_add_constant (graph, "k", c, &error));
+  g_autoptr (CnnfiltOp) mul = new_op ("mul");
+  g_autoptr (CnnfiltOp) add = new_op ("add");
+  g_autoptr (CnnfiltOp) concat = new_op ("concat");
+  const gchar *ak[] = { "a", "k", NULL }, *ka[] = { "k", "m", NULL };
+  const gchar *all[] = { "a", "m", "s", NULL };
+  ck_assert (cnnfilt_graph_add_node (graph, "m", mul, ak, &error));
+  ck_assert (cnnfilt_graph_add_node (graph, "s", add, ka, &error));
+  ck_assert (cnnfilt_graph_add_node (graph, "j", concat, all, &error));
+  ck_assert (cnnfilt_graph_add_output (graph, "j", &error));
+  g_autoptr (CnnfiltTensor) out = cnnfilt_graph_process (graph, a, &error);
+  ck_assert_msg (out != NULL, "%s", error ? error->message : "");
+  const gfloat want[] = { 1, 2, 3, 4, 5, 6, 7, 8,                        /* a */
+                          10, 20, 30, 40, 500, 600, 700, 800,            /* a·k */
+                          20, 30, 40, 50, 600, 700, 800, 900 };          /* k + a·k */
+  tu_assert_tensor (out, 1, 6, 2, 2, want, 1e-6);
+
+  /* concat of mismatched shapes names the node */
+  g_autoptr (CnnfiltGraph) bad = cnnfilt_graph_new ();
+  const gchar *pair[] = { "a", "b", NULL };
+  ck_assert (cnnfilt_graph_add_input (bad, "a", &error));
+  ck_assert (cnnfilt_graph_add_input (bad, "b", &error));
+  ck_assert (cnnfilt_graph_add_node (bad, "join", concat, pair, &error));
+  CnnfiltShape shapes[] = { { 1, 2, 4, 4 }, { 1, 3, 4, 5 } };
+  ck_assert (!cnnfilt_graph_prepare (bad, shapes, 2, &error));
+  tu_assert_error (error, CNNFILT_ERROR_SHAPE, "join", "concat", "1x3x4x5");
+}
+END_TEST
+
+START_TEST (test_activations)
+{
+  const gfloat in[] = { -2, -0.5f, 0, 0.5f, 3, 7 };
+  const gfloat relu[] = { 0, 0, 0, 0.5f, 3, 7 };
+  const gfloat leaky[] = { -0.2f, -0.05f, 0, 0.5f, 3, 7 };
+  const gfloat clip[] = { 0, 0, 0, 0.5f, 3, 6 };
+  g_autoptr (CnnfiltTensor) a = tu_run_values ("relu", in, 1, 1, 1, 6);
+  tu_assert_tensor (a, 1, 1, 1, 6, relu, 0);
+  g_autoptr (CnnfiltTensor) b = tu_run_values ("leaky-relu alpha=0.1", in, 1, 1, 1, 6);
+  tu_assert_tensor (b, 1, 1, 1, 6, leaky, 1e-7);
+  g_autoptr (CnnfiltTensor) c = tu_run_values ("clip min=0 max=6", in, 1, 1, 1, 6);
+  tu_assert_tensor (c, 1, 1, 1, 6, clip, 0);
+  g_autoptr (CnnfiltTensor) d = tu_run_values ("sigmoid", in, 1, 1, 1, 6);
+  ck_assert_float_eq_tol (cnnfilt_tensor_get_value (d, 0, 0, 0, 2), 0.5f, 1e-7);
+  ck_assert_float_eq_tol (cnnfilt_tensor_get_value (d, 0, 0, 0, 0), 1 / (1 + exp (2)), 1e-7);
+  g_autoptr (CnnfiltTensor) e = tu_run_values ("tanh", in, 1, 1, 1, 6);
+  ck_assert_float_eq_tol (cnnfilt_tensor_get_value (e, 0, 0, 0, 4), tanh (3), 1e-7);
+  g_autoptr (CnnfiltTensor) f = tu_run_values ("dropout ! identity", in, 1, 1, 1, 6);
+  tu_assert_tensor (f, 1, 1, 1, 6, in, 0);
+}
+END_TEST
+
+START_TEST (test_softmax_linear_flatten)
+{
+  const gfloat in[] = { 1, 2, 3, 4, 5, 6 };  /* 2 samples × 3 features */
+  g_autoptr (CnnfiltTensor) s = tu_run_values ("softmax", in, 2, 3, 1, 1);
+  gdouble e1 = exp (1), e2 = exp (2), e3 = exp (3), z = e1 + e2 + e3;
+  const gfloat want[] = { e1 / z, e2 / z, e3 / z, e1 / z, e2 / z, e3 / z };
+  tu_assert_tensor (s, 2, 3, 1, 1, want, 1e-7);
+
+  /* linear: W (2 out × 3 in, PyTorch's layout), bias (2) */
+  const gfloat w[] = { 1, 0, -1, 0.5f, 0.5f, 0.5f }, b[] = { 10, 20 };
+  g_autoptr (CnnfiltTensor) wt = tu_tensor (w, 2, 3, 1, 1);
+  g_autoptr (CnnfiltTensor) bt = tu_tensor (b, 2, 1, 1, 1);
+  g_autoptr (CnnfiltTensor) x = tu_tensor (in, 2, 3, 1, 1);
+  g_autoptr (CnnfiltOp) fc = new_op ("linear");
+  g_object_set (fc, "weights", wt, "bias", bt, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CnnfiltTensor) y = cnnfilt_op_process (fc, x, &error);
+  ck_assert_msg (y != NULL, "%s", error ? error->message : "");
+  const gfloat fc_want[] = { 1 - 3 + 10, 3 + 20, 4 - 6 + 10, 7.5f + 20 };
+  tu_assert_tensor (y, 2, 2, 1, 1, fc_want, 1e-6);
+
+  /* flatten: 2×3×2×2 → 2×12, values unchanged */
+  g_autoptr (CnnfiltTensor) big = random_tensor (2, 3, 2, 2, 5);
+  g_autoptr (CnnfiltTensor) flat = tu_run ("flatten", big);
+  ck_assert_uint_eq (cnnfilt_tensor_get_n (flat), 2);
+  ck_assert_uint_eq (cnnfilt_tensor_get_c (flat), 12);
+  ck_assert (memcmp (cnnfilt_tensor_get_data (flat, NULL), cnnfilt_tensor_get_data (big, NULL),
+                     24 * sizeof (gfloat)) == 0);
+  g_autoptr (CnnfiltTensor) back = tu_run ("reshape n=0 c=3 h=2 w=-1", flat);
+  ck_assert_uint_eq (cnnfilt_tensor_get_w (back), 2);
+}
+END_TEST
+
+START_TEST (test_pad_modes)
+{
+  const gfloat in[] = { 1, 2, 3 };
+  const gfloat constant[] = { 9, 9, 1, 2, 3, 9 };
+  const gfloat reflect[] = { 3, 2, 1, 2, 3, 2 };
+  const gfloat edge[] = { 1, 1, 1, 2, 3, 3 };
+  g_autoptr (CnnfiltTensor) a = tu_run_values ("pad pad-left=2 pad-right=1 value=9", in, 1, 1, 1, 3);
+  tu_assert_tensor (a, 1, 1, 1, 6, constant, 0);
+  g_autoptr (CnnfiltTensor) b =
+      tu_run_values ("pad pad-left=2 pad-right=1 mode=reflect", in, 1, 1, 1, 3);
+  tu_assert_tensor (b, 1, 1, 1, 6, reflect, 0);
+  g_autoptr (CnnfiltTensor) c = tu_run_values ("pad pad-left=2 pad-right=1 mode=edge", in, 1, 1, 1, 3);
+  tu_assert_tensor (c, 1, 1, 1, 6, edge, 0);
+}
+END_TEST
+
+START_TEST (test_lrn_hand)
+{
+  /* 3 channels of one pixel, size 3: channel 1 sums all three squares */
+  const gfloat in[] = { 1, 2, 3 };
+  g_autoptr (CnnfiltTensor) out = tu_run_values ("lrn size=3 alpha=0.3 beta=0.5 bias=1", in, 1, 3, 1, 1);
+  const gfloat want[] = { 1 / sqrt (1 + 0.1 * 5), 2 / sqrt (1 + 0.1 * 14), 3 / sqrt (1 + 0.1 * 13) };
+  tu_assert_tensor (out, 1, 3, 1, 1, want, 1e-6);
+}
+END_TEST
+
+START_TEST (test_shape_errors_name_the_node)
+{
+  g_autoptr (CnnfiltTensor) rgb = random_tensor (1, 3, 8, 8, 1);
+  g_autoptr (CnnfiltTensor) w = random_tensor (4, 2, 3, 3, 2);  /* expects 2 channels */
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CnnfiltOp) first = new_op ("identity");
+  g_autoptr (CnnfiltOp) conv = new_op ("conv2d");
+  g_autoptr (CnnfiltOp) last = new_op ("relu");
+  g_object_set (conv, "weights", w, NULL);
+  g_autoptr (CnnfiltGraph) graph = chain (first, conv, last, NULL);
+  g_autoptr (CnnfiltTensor) out = cnnfilt_graph_process (graph, rgb, &error);
+  ck_assert (out == NULL);
+  tu_assert_error (error, CNNFILT_ERROR_SHAPE, "conv2d (input 1x3x8x8)", "3 channels", "expect 2");
+  g_clear_error (&error);
+
+  /* a kernel larger than the input: no negative or empty output */
+  g_autoptr (CnnfiltTensor) small = random_tensor (1, 2, 2, 2, 3);
+  out = cnnfilt_graph_process (graph, small, &error);
+  ck_assert (out == NULL);
+  tu_assert_error (error, CNNFILT_ERROR_SHAPE, "conv2d", "empty");
+  g_clear_error (&error);
+
+  /* zero stride */
+  g_autoptr (CnnfiltTensor) two = random_tensor (1, 2, 8, 8, 3);
+  g_object_set (cnnfilt_graph_get_op (graph, "conv2d"), "stride", 0, NULL);
+  out = cnnfilt_graph_process (graph, two, &error);
+  ck_assert (out == NULL);
+  tu_assert_error (error, CNNFILT_ERROR_INVALID_ARGUMENT, "conv2d", "stride");
+  g_clear_error (&error);
+
+  /* weights missing */
+  GError *e = tu_run_error ("conv2d", rgb);
+  tu_assert_error (e, CNNFILT_ERROR_INVALID_ARGUMENT, "conv2d", "weights is not set");
+  g_error_free (e);
+
+  /* pools: window larger than the input */
+  e = tu_run_error ("max-pool kernel=9", rgb);
+  tu_assert_error (e, CNNFILT_ERROR_SHAPE, "max-pool");
+  g_error_free (e);
+}
+END_TEST
+
+START_TEST (test_npy_round_trip_and_errors)
+{
+  g_autofree gchar *dir = tu_make_temp_dir ();
+  g_autofree gchar *path = g_build_filename (dir, "w.npy", NULL);
+  g_autoptr (CnnfiltTensor) t = random_tensor (4, 3, 2, 5, 9);
+  g_autoptr (GError) error = NULL;
+  ck_assert_msg (cnnfilt_tensor_save_npy (t, path, &error), "%s", error ? error->message : "");
+  g_autoptr (CnnfiltTensor) back = cnnfilt_tensor_new_from_npy_file (path, &error);
+  ck_assert_msg (back != NULL, "%s", error ? error->message : "");
+  tu_assert_tensors_equal (t, back, 0);
+
+  /* a weights file set from pipeline text */
+  g_autofree gchar *text = g_strdup_printf ("conv2d weights=%s padding=1", path);
+  g_autoptr (CnnfiltTensor) input = random_tensor (1, 3, 6, 6, 10);
+  g_autoptr (CnnfiltTensor) out = tu_run (text, input);
+  ck_assert_uint_eq (cnnfilt_tensor_get_c (out), 4);
+
+  /* rank 1 (64,) becomes 64×1×1×1; float64 is converted */
+  static const char vec[] = "\x93NUMPY\x01\x00\x76\x00{'descr': '<f8', 'fortran_order': False, "
+                            "'shape': (2,), }";
+  GString *file = g_string_new_len (vec, sizeof vec - 1);
+  while ((file->len + 1) % 64 != 0)
+    g_string_append_c (file, ' ');
+  g_string_append_c (file, '\n');
+  file->str[8] = file->len - 10;
+  gdouble values[] = { 1.5, -2.25 };
+  g_string_append_len (file, (const gchar *) values, sizeof values);
+  g_autoptr (GBytes) bytes = g_bytes_new (file->str, file->len);
+  g_autoptr (CnnfiltTensor) v = cnnfilt_tensor_new_from_npy_bytes (bytes, "vec", &error);
+  ck_assert_msg (v != NULL, "%s", error ? error->message : "");
+  const gfloat want[] = { 1.5f, -2.25f };
+  tu_assert_tensor (v, 2, 1, 1, 1, want, 0);
+
+  /* truncated data, int dtype, Fortran order, garbage: errors naming the file */
+  g_autoptr (GBytes) cut = g_bytes_new (file->str, file->len - 3);
+  g_assert_null (cnnfilt_tensor_new_from_npy_bytes (cut, "cut.npy", &error));
+  tu_assert_error (error, CNNFILT_ERROR_FORMAT, "cut.npy", "bytes of data");
+  g_clear_error (&error);
+  g_autofree gchar *ints = g_memdup2 (file->str, file->len + 1);
+  memcpy (strstr (ints + 10, "<f8"), "<i8", 3); /* past the NUL of the version */
+  g_autoptr (GBytes) ib = g_bytes_new (ints, file->len);
+  g_assert_null (cnnfilt_tensor_new_from_npy_bytes (ib, "i.npy", &error));
+  tu_assert_error (error, CNNFILT_ERROR_FORMAT, "i.npy", "'<i8'");
+  g_clear_error (&error);
+  g_autofree gchar *fortran = g_memdup2 (file->str, file->len + 1);
+  memcpy (strstr (fortran + 10, "False"), "True ", 5);
+  g_autoptr (GBytes) fb = g_bytes_new (fortran, file->len);
+  g_assert_null (cnnfilt_tensor_new_from_npy_bytes (fb, "f.npy", &error));
+  tu_assert_error (error, CNNFILT_ERROR_FORMAT, "Fortran");
+  g_clear_error (&error);
+  g_autoptr (GBytes) junk = g_bytes_new_static ("hello", 5);
+  g_assert_null (cnnfilt_tensor_new_from_npy_bytes (junk, "junk", &error));
+  tu_assert_error (error, CNNFILT_ERROR_FORMAT, "junk", "magic");
+  g_clear_error (&error);
+  g_string_free (file, TRUE);
+
+  /* a missing file from pipeline text names op, property and file */
+  GError *e = tu_run_error ("conv2d weights=/nonexistent/w.npy", input);
+  tu_assert_error (e, CNNFILT_ERROR_IO, "conv2d", "weights", "/nonexistent/w.npy");
+  g_error_free (e);
+  tu_remove_tree (dir);
+}
+END_TEST
+
+int
+main (void)
+{
+  g_assert (cnnfilt_init (NULL));
+  Suite *suite = suite_create ("cnn");
+  TCase *pools = tu_tcase ("pools");
+  tcase_add_test (pools, test_max_pool_seed_2x2);
+  tcase_add_test (pools, test_max_pool_seed_3x3);
+  tcase_add_test (pools, test_avg_pool_seed_3x3);
+  tcase_add_test (pools, test_avg_pool_padding);
+  tcase_add_test (pools, test_pool_ceil_mode);
+  suite_add_tcase (suite, pools);
+  TCase *conv = tu_tcase ("conv");
+  tcase_add_test (conv, test_conv_hand);
+  tcase_add_test (conv, test_conv_fast_matches_reference);
+  tcase_add_test (conv, test_fuse_conv_batchnorm_relu);
+  suite_add_tcase (suite, conv);
+  TCase *graphs = tu_tcase ("graphs");
+  tcase_add_test (graphs, test_residual_dag);
+  tcase_add_test (graphs, test_broadcast_and_concat);
+  tcase_add_test (graphs, test_shape_errors_name_the_node);
+  suite_add_tcase (suite, graphs);
+  TCase *layers = tu_tcase ("layers");
+  tcase_add_test (layers, test_activations);
+  tcase_add_test (layers, test_softmax_linear_flatten);
+  tcase_add_test (layers, test_pad_modes);
+  tcase_add_test (layers, test_lrn_hand);
+  tcase_add_test (layers, test_npy_round_trip_and_errors);
+  suite_add_tcase (suite, layers);
+  return tu_run_suite (suite);
+}
