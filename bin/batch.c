@@ -65,7 +65,7 @@ batch_option_entries (BatchOptions *o)
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &o->output_dir,
       "Folder for the results (created if missing); relative paths under input folders are kept", "DIR" },
     { "format", 'f', 0, G_OPTION_ARG_STRING, &o->format,
-      "Output format by suffix: png, jpg, tif, webp, v, pfm, csv, mat … (float formats keep float32 values)", "EXT" },
+      "Output format by suffix: png, jpg, tif, webp, v, pfm, csv, mat, npy … (float formats keep float32 values)", "EXT" },
     { "jobs", 'j', 0, G_OPTION_ARG_INT, &o->jobs, "Images processed at once (default: one per core)", "N" },
     { "skip-existing", 0, 0, G_OPTION_ARG_NONE, &o->skip_existing,
       "Leave inputs whose output exists alone, to resume an interrupted batch", NULL },
@@ -397,6 +397,8 @@ batch_run (const gchar *pipeline, BatchOptions *options, gchar **inputs)
 
   guint n_workers = options->jobs > 0 ? (guint) options->jobs : g_get_num_processors ();
   n_workers = MAX (1, MIN (n_workers, jobs->len));
+  /* threads across images or inside the ops, never both */
+  cnnfilt_set_threads (n_workers > 1 ? 1 : 0);
   if (jobs->len > 0)
     {
       g_autoptr (GPtrArray) threads = g_ptr_array_new ();

@@ -17,14 +17,15 @@
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VipsImage, g_object_unref)
 
 /* Formats that keep float32 values exactly; all others are 8-bit. */
-static const gchar *const float_suffixes[] = { "tif", "tiff", "v", "vips", "pfm", "csv", "mat", NULL };
+static const gchar *const float_suffixes[] = { "tif", "tiff", "v", "vips", "pfm", "csv", "mat", "npy",
+                                               NULL };
 
 /* What `cnnfilt` picks out of folders; an explicitly named file of any
  * suffix is still tried. */
 static const gchar *const image_suffixes[] = {
   "jpg", "jpeg", "jpe", "png", "tif", "tiff", "webp", "gif", "bmp", "pnm", "ppm", "pgm", "pbm",
   "pfm", "v", "vips", "heic", "heif", "avif", "jxl", "jp2", "exr", "fits", "svg", "pdf", "hdr",
-  "csv", "mat", NULL
+  "csv", "mat", "npy", NULL
 };
 
 static void
@@ -64,7 +65,7 @@ suffix_in (const gchar *path, const gchar *const *list)
  * @path: a file name
  *
  * Returns: whether the format chosen by @path's suffix keeps float32 values
- *   exactly (`.tif`, `.v`, `.pfm`, `.csv`, `.mat`); other formats are
+ *   exactly (`.tif`, `.v`, `.pfm`, `.csv`, `.mat`, `.npy`); other formats are
  *   saved as 8-bit
  */
 gboolean
@@ -247,6 +248,20 @@ cnnfilt_image_load_into (const gchar *path, CnnfiltTensor *tensor, GError **erro
   g_return_val_if_fail (CNNFILT_IS_TENSOR (tensor), FALSE);
   ensure_vips ();
 
+  g_autofree gchar *suffix = suffix_of (path);
+  if (g_str_equal (suffix, "npy"))
+    {
+      g_autoptr (CnnfiltTensor) array = cnnfilt_tensor_new_from_npy_file (path, error);
+      if (array == NULL)
+        return FALSE;
+      CnnfiltShape shape;
+      cnnfilt_tensor_get_shape (array, &shape);
+      if (!cnnfilt_tensor_set_shape (tensor, &shape, error))
+        return FALSE;
+      memcpy (cnnfilt_tensor_get_data (tensor, NULL), cnnfilt_tensor_get_data (array, NULL),
+              cnnfilt_shape_get_size (&shape) * sizeof (gfloat));
+      return TRUE;
+    }
   g_autoptr (VipsImage) opened = open_image (path, error);
   if (opened == NULL)
     return FALSE;
@@ -485,7 +500,8 @@ write_file (CnnfiltTensor *tensor, const gchar *path, const gchar *suffix, gint 
  * @quality: JPEG and WebP quality 1 to 100, or -1 for the default (90)
  * @error: return location for a #GError
  *
- * Saves a tensor as an image. Float formats (`.tif`, `.v`, `.pfm`, `.csv`,
+ * Saves a tensor as an image. `.npy` writes the NumPy array, any batch size
+ * (cnnfilt_tensor_save_npy()). Float formats (`.tif`, `.v`, `.pfm`, `.csv`,
  * `.mat`) keep the float32 values exactly; other formats clamp to [0, 1]
  * and round to 0..255. One or two channels are saved as grey, three or
  * four as sRGB (the fourth is alpha).
@@ -504,6 +520,9 @@ cnnfilt_image_save_with_options (CnnfiltTensor *tensor, const gchar *path, gint 
   g_return_val_if_fail (path != NULL, FALSE);
   ensure_vips ();
 
+  g_autofree gchar *suffix = suffix_of (path);
+  if (g_str_equal (suffix, "npy"))
+    return cnnfilt_tensor_save_npy (tensor, path, error);
   if (cnnfilt_tensor_get_n (tensor) != 1)
     {
       g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_SHAPE,
@@ -517,7 +536,6 @@ cnnfilt_image_save_with_options (CnnfiltTensor *tensor, const gchar *path, gint 
                    "%s: compression must be 0 to 9 and quality 1 to 100", path);
       return FALSE;
     }
-  g_autofree gchar *suffix = suffix_of (path);
   if (vips_foreign_find_save (path) == NULL && !g_str_equal (suffix, "csv") &&
       !g_str_equal (suffix, "mat"))
     {

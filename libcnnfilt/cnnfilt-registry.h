@@ -59,4 +59,7 @@ GType       cnnfilt_registry_lookup_onnx (const gchar *op_type);
 gchar     **cnnfilt_registry_list_ops   (void);
 CnnfiltOp  *cnnfilt_op_new              (const gchar *name, GError **error);
 
+void        cnnfilt_set_threads         (guint n_threads);
+guint       cnnfilt_get_threads         (void);
+
 G_END_DECLS

@@ -547,6 +547,24 @@ START_TEST (test_npy_round_trip_and_errors)
 }
 END_TEST
 
+START_TEST (test_threads_setting)
+{
+  cnnfilt_set_threads (1);
+  ck_assert_uint_eq (cnnfilt_get_threads (), 1);
+  /* a graph still computes the same with one thread inside the ops */
+  g_autoptr (CnnfiltTensor) input = random_tensor (1, 8, 20, 20, 3);
+  g_autoptr (CnnfiltTensor) w = random_tensor (16, 8, 3, 3, 4);
+  g_autoptr (CnnfiltOp) conv = new_op ("conv2d");
+  g_object_set (conv, "weights", w, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CnnfiltTensor) one = cnnfilt_op_process (conv, input, &error);
+  cnnfilt_set_threads (0);
+  ck_assert_uint_eq (cnnfilt_get_threads (), g_get_num_processors ());
+  g_autoptr (CnnfiltTensor) all = cnnfilt_op_process (conv, input, &error);
+  assert_close (one, all);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -563,6 +581,7 @@ main (void)
   tcase_add_test (conv, test_conv_hand);
   tcase_add_test (conv, test_conv_fast_matches_reference);
   tcase_add_test (conv, test_fuse_conv_batchnorm_relu);
+  tcase_add_test (conv, test_threads_setting);
   suite_add_tcase (suite, conv);
   TCase *graphs = tu_tcase ("graphs");
   tcase_add_test (graphs, test_residual_dag);

@@ -376,6 +376,7 @@ cnnfilt_conv2d_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs, Cnnfi
   guint band_rows = CLAMP ((65536 / MAX (k * p.out_w, 1)), 1, p.out_h);
   if (!ensure_scratch (self, k * band_rows * p.out_w, error))
     return FALSE;
+  layer_blas_prepare ();
   conv_gemm (self, &p, src, in.n, in.c, dst, o, band_rows);
   return TRUE;
 }

@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "layer.h"
 
+#include <cblas.h>
 #include <math.h>
 #include <string.h>
 
@@ -331,4 +332,12 @@ layer_broadcast_apply (CnnfiltTensor *a, CnnfiltTensor *b, CnnfiltTensor *out, L
       for (guint y = 0; y < so.h; y++, i += so.w)
         row (pa + n * stra[0] + c * stra[1] + y * stra[2], stra[3],
              pb + n * strb[0] + c * strb[1] + y * strb[2], strb[3], po + i, so.w);
+}
+
+void
+layer_blas_prepare (void)
+{
+#ifdef OPENBLAS_VERSION
+  openblas_set_num_threads ((int) cnnfilt_get_threads ());
+#endif
 }

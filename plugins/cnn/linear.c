@@ -120,6 +120,7 @@ cnnfilt_linear_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs, Cnnfi
   const gfloat *a = cnnfilt_tensor_get_data (inputs[0], NULL);
   const gfloat *b = cnnfilt_tensor_get_data (self->weights, NULL);
   gfloat *y = cnnfilt_tensor_get_data (output, NULL);
+  layer_blas_prepare ();
   cblas_sgemm (CblasRowMajor, self->trans_a ? CblasTrans : CblasNoTrans,
                self->trans_b ? CblasTrans : CblasNoTrans, g.m, g.n, g.k, self->alpha, a,
                self->trans_a ? g.m : g.k, b, self->trans_b ? g.k : g.n, 0.0f, y, g.n);

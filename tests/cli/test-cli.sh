@@ -94,6 +94,29 @@ check "float TIFF written" test $status -eq 0
 check "float TIFF is float32" sh -c "vipsheader '$work/float/camera.tif' | grep -q 'float, 1 band'"
 check "float TIFF keeps negative values" sh -c "test \"\$(vips min '$work/float/camera.tif')\" != 0"
 
+# CNN layers with weights from .npy files; .npy output keeps the values and the batch dims.
+/usr/bin/python3 - "$work" <<'PY'
+import sys, numpy as np
+rng = np.random.default_rng(1)
+np.save(sys.argv[1] + "/w.npy", rng.standard_normal((4, 1, 3, 3)).astype(np.float32))
+np.save(sys.argv[1] + "/b.npy", rng.standard_normal(4).astype(np.float32))
+np.save(sys.argv[1] + "/w64.npy", rng.standard_normal((4, 1, 3, 3)))  # float64: converted
+np.save(sys.argv[1] + "/wint.npy", np.ones((4, 1, 3, 3), dtype=np.int32))
+PY
+run "$work/o" "$work/e" run "grayscale ! conv2d weights=$work/w.npy bias=$work/b.npy padding=1 stride=2 ! relu ! global-avg-pool" -o "$work/cnn" --format npy "$samples/camera.png"; status=$?
+check "conv2d with .npy weights runs" test $status -eq 0
+check ".npy output holds the pooled features" /usr/bin/python3 -c "import numpy as np; a=np.load('$work/cnn/camera.npy'); assert a.shape == (1, 4, 1, 1) and a.dtype == np.float32 and (a >= 0).all(), a"
+run "$work/o" "$work/e" run "grayscale ! conv2d weights=$work/w64.npy" -o "$work/cnn64" --format npy "$samples/camera.png"; status=$?
+check "float64 .npy weights are accepted" test $status -eq 0
+run "$work/o" "$work/e" run "grayscale ! conv2d weights=$work/wint.npy" -o "$work/cnnint" "$samples/camera.png"; status=$?
+check "int .npy weights exit 2 naming op, property and dtype" sh -c "test $status -eq 2 && grep -q \"conv2d: weights: .*wint.npy: the array holds '<i4' values\" '$work/e'"
+run "$work/o" "$work/e" run "conv2d weights=$work/w.npy" -o "$work/cnnrgb" "$samples/coffee.jpg"; status=$?
+check "a channel mismatch fails the file naming the node" sh -c "test $status -eq 1 && grep -q 'conv2d (input 1x3x.*): conv2d: the input has 3 channels, the weights expect 1' '$work/e'"
+run "$work/o" "$work/e" run "conv2d" -o "$work/cnnnone" "$samples/coffee.jpg"; status=$?
+check "conv2d without weights exits 2" sh -c "test $status -eq 2 && grep -q 'property weights is not set' '$work/e'"
+run "$work/o" "$work/e" inspect conv2d; status=$?
+check "inspect conv2d documents tensor properties" grep -q 'weights      tensor (.npy file)' "$work/o"
+
 # Discovery.
 run "$work/o" "$work/e" ops; status=$?
 check "ops lists sobel with its description" grep -q '^sobel  *Sobel edge filter' "$work/o"
