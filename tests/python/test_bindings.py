@@ -161,6 +161,49 @@ class TestBindings(unittest.TestCase):
         np.testing.assert_allclose(blur, np.full((1, 1, 4, 4), 0.25), atol=1e-6)
         self.assertEqual(graph.get_node_names(), ["in", "gray", "neg", "blur"])
 
+    def test_conv2d_tensor_properties(self):
+        # a residual conv block built from Python, against numpy
+        rng = np.random.default_rng(0)
+        x = rng.standard_normal((2, 3, 6, 5)).astype(np.float32)
+        w = rng.standard_normal((3, 3, 3, 3)).astype(np.float32)
+        b = rng.standard_normal(3).astype(np.float32)
+        conv = Cnnfilt.Op.new("conv2d")
+        conv.props.weights = tensor_from_array(w)
+        conv.props.bias = tensor_from_array(b.reshape(3, 1, 1, 1))
+        conv.set_property_from_string("padding", "1")
+        self.assertEqual(conv.get_property_as_string("weights"), "<3x3x3x3 tensor>")
+        self.assertIsNone(conv.get_property_as_string("padding"))  # write-only shorthand
+        graph = Cnnfilt.Graph.new()
+        graph.add_input("x")
+        graph.add_node("conv", conv, ["x"])
+        graph.add_constant("shift", tensor_from_array(np.full((1, 3, 1, 1), 0.5)))
+        graph.add_node("sum", Cnnfilt.Op.new("add"), ["conv", "shift"])
+        graph.add_node("cat", Cnnfilt.Op.new("concat"), ["x", "sum"])
+        graph.run([tensor_from_array(x)])
+        got = array_from_tensor(graph.get_output(0))
+        padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+        want = np.zeros((2, 3, 6, 5), dtype=np.float64)
+        for i in range(3):
+            for j in range(3):
+                want += np.einsum("nchw,oc->nohw", padded[:, :, i:i + 6, j:j + 5], w[:, :, i, j])
+        want += b.reshape(1, 3, 1, 1) + 0.5
+        np.testing.assert_allclose(got, np.concatenate([x, want], axis=1), rtol=1e-5, atol=1e-5)
+
+    def test_npy_round_trip(self):
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "a.npy")
+            values = np.arange(24, dtype=np.float32).reshape(2, 3, 4) / 7
+            np.save(path, values)
+            tensor = Cnnfilt.Tensor.new_from_npy_file(path)
+            self.assertEqual((tensor.get_n(), tensor.get_c(), tensor.get_h(), tensor.get_w()),
+                             (2, 3, 4, 1))
+            out = os.path.join(folder, "b.npy")
+            tensor.save_npy(out)
+            np.testing.assert_array_equal(np.load(out), values.reshape(2, 3, 4, 1))
+            Cnnfilt.set_threads(1)
+            self.assertEqual(Cnnfilt.get_threads(), 1)
+            Cnnfilt.set_threads(0)
+
     def test_image_round_trip(self):
         with tempfile.TemporaryDirectory() as folder:
             path = os.path.join(folder, "x.tif")
