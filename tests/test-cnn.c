@@ -207,24 +207,29 @@ START_TEST (test_conv_fast_matches_reference)
       g_autoptr (CnnfiltTensor) weights = random_tensor (cases[i].o, cases[i].c / cases[i].groups,
                                                          cases[i].k, cases[i].k, 100 + i);
       g_autoptr (CnnfiltTensor) bias = random_tensor (cases[i].o, 1, 1, 1, 200 + i);
-      g_autofree gchar *text = g_strdup_printf ("conv2d groups=%u %s", cases[i].groups,
-                                                cases[i].props);
-      g_autoptr (GError) error = NULL;
-      g_autoptr (CnnfiltOp) fast_op = op_from_text (text);
-      g_autoptr (CnnfiltOp) ref_op = op_from_text (text);
-      set (ref_op, "algorithm", "reference");
-      g_object_set (fast_op, "weights", weights, "bias", bias, NULL);
-      g_object_set (ref_op, "weights", weights, "bias", bias, NULL);
-      g_autoptr (CnnfiltGraph) fast = chain (fast_op, NULL);
-      g_autoptr (CnnfiltGraph) ref = chain (ref_op, NULL);
-      g_autoptr (CnnfiltTensor) want = cnnfilt_graph_process (ref, input, &error);
-      ck_assert_msg (want != NULL, "%s: %s", text, error ? error->message : "");
-      g_autoptr (CnnfiltTensor) got = cnnfilt_graph_process (fast, input, &error);
-      ck_assert_msg (got != NULL, "%s: %s", text, error ? error->message : "");
-      assert_close (want, got);
-      /* run twice: the scratch buffers are reused */
-      g_autoptr (CnnfiltTensor) again = cnnfilt_graph_process (fast, input, &error);
-      assert_close (want, again);
+      for (guint a = 0; a < 2; a++)
+        {
+          const gchar *algorithm = a ? "gemm" : "auto";
+          g_autofree gchar *text = g_strdup_printf ("conv2d groups=%u %s", cases[i].groups,
+                                                    cases[i].props);
+          g_autoptr (GError) error = NULL;
+          g_autoptr (CnnfiltOp) fast_op = op_from_text (text);
+          g_autoptr (CnnfiltOp) ref_op = op_from_text (text);
+          set (fast_op, "algorithm", algorithm);
+          set (ref_op, "algorithm", "reference");
+          g_object_set (fast_op, "weights", weights, "bias", bias, NULL);
+          g_object_set (ref_op, "weights", weights, "bias", bias, NULL);
+          g_autoptr (CnnfiltGraph) fast = chain (fast_op, NULL);
+          g_autoptr (CnnfiltGraph) ref = chain (ref_op, NULL);
+          g_autoptr (CnnfiltTensor) want = cnnfilt_graph_process (ref, input, &error);
+          ck_assert_msg (want != NULL, "%s: %s", text, error ? error->message : "");
+          g_autoptr (CnnfiltTensor) got = cnnfilt_graph_process (fast, input, &error);
+          ck_assert_msg (got != NULL, "%s %s: %s", text, algorithm, error ? error->message : "");
+          assert_close (want, got);
+          /* run twice: the scratch buffers and primitives are reused */
+          g_autoptr (CnnfiltTensor) again = cnnfilt_graph_process (fast, input, &error);
+          assert_close (want, again);
+        }
     }
 }
 END_TEST

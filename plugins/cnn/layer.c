@@ -2,7 +2,6 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "layer.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <string.h>
 
@@ -334,10 +333,3 @@ layer_broadcast_apply (CnnfiltTensor *a, CnnfiltTensor *b, CnnfiltTensor *out, L
              pb + n * strb[0] + c * strb[1] + y * strb[2], strb[3], po + i, so.w);
 }
 
-void
-layer_blas_prepare (void)
-{
-#ifdef OPENBLAS_VERSION
-  openblas_set_num_threads ((int) cnnfilt_get_threads ());
-#endif
-}

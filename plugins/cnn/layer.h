@@ -157,9 +157,6 @@ gboolean layer_infer_broadcast (CnnfiltOp *op, const CnnfiltShape *inputs, guint
 void     layer_broadcast_apply (CnnfiltTensor *a, CnnfiltTensor *b, CnnfiltTensor *out,
                                 LayerRowFunc row);
 
-/* Call before BLAS: gives it the threads cnnfilt_get_threads() allows. */
-void layer_blas_prepare (void);
-
 /* A tensor property that must be set: an error naming it otherwise. */
 gboolean layer_require_tensor (CnnfiltOp *op, CnnfiltTensor *tensor, const gchar *property,
                                GError **error);

@@ -11,7 +11,7 @@
  */
 #include "layer.h"
 
-#include <cblas.h>
+#include "onednn.h"
 
 typedef struct {
   CnnfiltLayer parent_instance;
@@ -120,10 +120,8 @@ cnnfilt_linear_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs, Cnnfi
   const gfloat *a = cnnfilt_tensor_get_data (inputs[0], NULL);
   const gfloat *b = cnnfilt_tensor_get_data (self->weights, NULL);
   gfloat *y = cnnfilt_tensor_get_data (output, NULL);
-  layer_blas_prepare ();
-  cblas_sgemm (CblasRowMajor, self->trans_a ? CblasTrans : CblasNoTrans,
-               self->trans_b ? CblasTrans : CblasNoTrans, g.m, g.n, g.k, self->alpha, a,
-               self->trans_a ? g.m : g.k, b, self->trans_b ? g.k : g.n, 0.0f, y, g.n);
+  onednn_sgemm (self->trans_a, self->trans_b, g.m, g.n, g.k, self->alpha, a,
+                self->trans_a ? g.m : g.k, b, self->trans_b ? g.k : g.n, 0.0f, y, g.n);
   if (g.bias == BIAS_NONE)
     return TRUE;
   const gfloat *c = cnnfilt_tensor_get_data (self->bias, NULL);
