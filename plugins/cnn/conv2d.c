@@ -60,9 +60,8 @@ typedef struct {
   CnnfiltTensor *bias;
   gfloat clamp_min, clamp_max;
   gint algorithm;
-  /* scratch for the column bands, kept between runs */
+  /* the thread's scratch (layer_scratch) while running: column bands */
   gfloat *cols;
-  gsize cols_size;
   /* oneDNN primitives for the input shape last seen */
   struct OnednnConv *onednn;
 } CnnfiltConv2d;
@@ -344,6 +343,7 @@ conv_gemm (CnnfiltConv2d *self, const WindowPlan *p, const gfloat *in, guint n_i
  * from and to our NCHW tensors. */
 typedef struct OnednnConv {
   CnnfiltShape shape;
+  gsize src_bytes, dst_bytes;
   dnnl_stream_t stream;
   dnnl_primitive_t to_nhwc, conv, to_nchw;
   dnnl_memory_t user_src, src, weights, bias, dst, user_dst;
@@ -405,6 +405,9 @@ onednn_conv_new (CnnfiltConv2d *self, const CnnfiltShape *in, const WindowPlan *
   dnnl_status_t status;
   OnednnConv *plan = g_new0 (OnednnConv, 1);
   plan->shape = *in;
+  plan->src_bytes = cnnfilt_shape_get_size (in) * sizeof (gfloat);
+  plan->dst_bytes = (gsize) in->n * cnnfilt_tensor_get_n (self->weights) * p->out_h * p->out_w *
+                    sizeof (gfloat);
   dnnl_primitive_desc_t pd = NULL;
   dnnl_primitive_attr_t attr = NULL;
   dnnl_post_ops_t post_ops = NULL;
@@ -454,8 +457,9 @@ onednn_conv_new (CnnfiltConv2d *self, const CnnfiltShape *in, const WindowPlan *
 
   TRY (dnnl_stream_create (&plan->stream, engine, dnnl_stream_default_flags));
   TRY (dnnl_memory_create (&plan->user_src, &user_src_md, engine, DNNL_MEMORY_NONE));
-  TRY (dnnl_memory_create (&plan->src, &src_md, engine, DNNL_MEMORY_ALLOCATE));
-  TRY (dnnl_memory_create (&plan->dst, &dst_md, engine, DNNL_MEMORY_ALLOCATE));
+  /* the channels-last copies live in the thread's scratch, set per run */
+  TRY (dnnl_memory_create (&plan->src, &src_md, engine, DNNL_MEMORY_NONE));
+  TRY (dnnl_memory_create (&plan->dst, &dst_md, engine, DNNL_MEMORY_NONE));
   TRY (dnnl_memory_create (&plan->user_dst, &user_dst_md, engine, DNNL_MEMORY_NONE));
   TRY (make_reorder (engine, plan->user_src, plan->src, &plan->to_nhwc));
   TRY (make_reorder (engine, plan->dst, plan->user_dst, &plan->to_nchw));
@@ -503,6 +507,17 @@ onednn_conv_run (OnednnConv *plan, const gfloat *src, gfloat *dst, GError **erro
 {
   dnnl_status_t status;
   onednn_set_threads ();
+  gpointer src_nhwc = layer_scratch (0, plan->src_bytes);
+  gpointer dst_nhwc = layer_scratch (1, plan->dst_bytes);
+  if (src_nhwc == NULL || dst_nhwc == NULL)
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_FAILED,
+                   "conv2d: out of memory for %" G_GSIZE_FORMAT " bytes of scratch",
+                   plan->src_bytes + plan->dst_bytes);
+      return FALSE;
+    }
+  TRY (dnnl_memory_set_data_handle (plan->src, src_nhwc));
+  TRY (dnnl_memory_set_data_handle (plan->dst, dst_nhwc));
   TRY (dnnl_memory_set_data_handle (plan->user_src, (void *) src));
   TRY (dnnl_memory_set_data_handle (plan->user_dst, dst));
   TRY (run_reorder (plan->to_nhwc, plan->stream, plan->user_src, plan->src));
@@ -523,11 +538,7 @@ fail:
 static gboolean
 ensure_scratch (CnnfiltConv2d *self, gsize values, GError **error)
 {
-  if (values <= self->cols_size)
-    return TRUE;
-  g_free (self->cols);
-  self->cols = g_try_malloc (values * sizeof (gfloat));
-  self->cols_size = self->cols ? values : 0;
+  self->cols = layer_scratch (0, values * sizeof (gfloat));
   if (self->cols == NULL)
     {
       g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_FAILED,
@@ -647,7 +658,6 @@ cnnfilt_conv2d_fuse (CnnfiltOp *op, CnnfiltOp *next)
 static void
 cnnfilt_conv2d_finalize (GObject *object)
 {
-  g_free (((CnnfiltConv2d *) object)->cols);
   g_clear_pointer (&((CnnfiltConv2d *) object)->onednn, onednn_conv_free);
   G_OBJECT_CLASS (cnnfilt_conv2d_parent_class)->finalize (object);
 }

@@ -157,6 +157,13 @@ gboolean layer_infer_broadcast (CnnfiltOp *op, const CnnfiltShape *inputs, guint
 void     layer_broadcast_apply (CnnfiltTensor *a, CnnfiltTensor *b, CnnfiltTensor *out,
                                 LayerRowFunc row);
 
+/* Scratch memory shared by every op that runs in the calling thread,
+ * grown to @bytes and kept: ops of a graph run one after another, so they
+ * can share it, which keeps a graph's peak memory to its own buffers.
+ * Slots 0 and 1 are two independent areas (an op's input and output
+ * copies). NULL if the memory cannot be had. */
+gpointer layer_scratch (guint slot, gsize bytes);
+
 /* A tensor property that must be set: an error naming it otherwise. */
 gboolean layer_require_tensor (CnnfiltOp *op, CnnfiltTensor *tensor, const gchar *property,
                                GError **error);
