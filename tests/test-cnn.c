@@ -570,6 +570,117 @@ START_TEST (test_threads_setting)
 }
 END_TEST
 
+/* ResNet-18's topology (weights random) built with the graph API. */
+static void
+add_conv_bn (CnnfiltGraph *graph, const gchar *name, const gchar *input, guint c, guint o,
+             guint k, guint stride, gboolean relu, guint32 seed)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CnnfiltOp) conv = new_op ("conv2d");
+  g_autoptr (CnnfiltOp) bn = new_op ("batchnorm");
+  g_autoptr (CnnfiltTensor) w = random_tensor (o, c, k, k, seed);
+  g_autoptr (CnnfiltTensor) ones = cnnfilt_tensor_new (o, 1, 1, 1, NULL);
+  g_autoptr (CnnfiltTensor) zeros = cnnfilt_tensor_new (o, 1, 1, 1, NULL);
+  cnnfilt_tensor_fill (ones, 1.0f);
+  g_object_set (conv, "weights", w, "stride", stride, "padding", k / 2, NULL);
+  g_object_set (bn, "scale", ones, "bias", zeros, "mean", zeros, "var", ones, NULL);
+  g_autofree gchar *conv_name = g_strconcat (name, ".conv", NULL);
+  g_autofree gchar *bn_name = g_strconcat (name, relu ? ".bn" : "", NULL);
+  const gchar *in[] = { input, NULL }, *cv[] = { conv_name, NULL }, *b[] = { bn_name, NULL };
+  ck_assert (cnnfilt_graph_add_node (graph, conv_name, conv, in, &error));
+  ck_assert (cnnfilt_graph_add_node (graph, bn_name, bn, cv, &error));
+  if (relu)
+    {
+      g_autoptr (CnnfiltOp) r = new_op ("relu");
+      ck_assert (cnnfilt_graph_add_node (graph, name, r, b, &error));
+    }
+}
+
+static CnnfiltGraph *
+resnet18 (void)
+{
+  g_autoptr (GError) error = NULL;
+  CnnfiltGraph *graph = cnnfilt_graph_new ();
+  ck_assert (cnnfilt_graph_add_input (graph, "input", &error));
+  add_conv_bn (graph, "stem", "input", 3, 64, 7, 2, TRUE, 1);
+  g_autoptr (CnnfiltOp) pool = new_op ("max-pool");
+  g_object_set (pool, "kernel", 3, "stride", 2, "padding", 1, NULL);
+  const gchar *stem[] = { "stem", NULL };
+  ck_assert (cnnfilt_graph_add_node (graph, "pool", pool, stem, &error));
+  gchar *previous = g_strdup ("pool");
+  guint c = 64, seed = 10;
+  for (guint stage = 0; stage < 4; stage++)
+    for (guint block = 0; block < 2; block++)
+      {
+        guint o = 64u << stage, stride = stage > 0 && block == 0 ? 2 : 1;
+        g_autofree gchar *a = g_strdup_printf ("l%u.%u.a", stage + 1, block);
+        g_autofree gchar *b = g_strdup_printf ("l%u.%u.b", stage + 1, block);
+        g_autofree gchar *shortcut = g_strdup (previous);
+        add_conv_bn (graph, a, previous, c, o, 3, stride, TRUE, seed++);
+        add_conv_bn (graph, b, a, o, o, 3, 1, FALSE, seed++);
+        if (stride != 1 || c != o)
+          {
+            g_free (shortcut);
+            shortcut = g_strdup_printf ("l%u.%u.down", stage + 1, block);
+            add_conv_bn (graph, shortcut, previous, c, o, 1, stride, FALSE, seed++);
+          }
+        g_autofree gchar *sum = g_strdup_printf ("l%u.%u.add", stage + 1, block);
+        g_free (previous);
+        previous = g_strdup_printf ("l%u.%u", stage + 1, block);
+        const gchar *pair[] = { b, shortcut, NULL }, *s[] = { sum, NULL };
+        g_autoptr (CnnfiltOp) add = new_op ("add");
+        g_autoptr (CnnfiltOp) relu = new_op ("relu");
+        ck_assert (cnnfilt_graph_add_node (graph, sum, add, pair, &error));
+        ck_assert (cnnfilt_graph_add_node (graph, previous, relu, s, &error));
+        c = o;
+      }
+  g_autoptr (CnnfiltOp) gap = new_op ("global-avg-pool");
+  g_autoptr (CnnfiltOp) fc = new_op ("linear");
+  g_autoptr (CnnfiltTensor) w = random_tensor (1000, 512, 1, 1, 99);
+  g_object_set (fc, "weights", w, NULL);
+  const gchar *last[] = { previous, NULL }, *g[] = { "gap", NULL };
+  ck_assert (cnnfilt_graph_add_node (graph, "gap", gap, last, &error));
+  ck_assert (cnnfilt_graph_add_node (graph, "fc", fc, g, &error));
+  g_free (previous);
+  return graph;
+}
+
+/* Peak memory of ResNet-18 at batch 1 within twice its two largest live
+ * activations: the stem's output (64×112×112) and the pool's (64×56×56). */
+START_TEST (test_resnet18_memory)
+{
+  g_autoptr (CnnfiltGraph) graph = resnet18 ();
+  g_autoptr (GError) error = NULL;
+  CnnfiltShape shape = { 1, 3, 224, 224 };
+  ck_assert_msg (cnnfilt_graph_prepare (graph, &shape, 1, &error), "%s",
+                 error ? error->message : "");
+  CnnfiltShape out;
+  ck_assert (cnnfilt_graph_get_output_shape (graph, 0, &out));
+  ck_assert_uint_eq (out.c, 1000);
+  gsize bound = 2 * (64 * 112 * 112 + 64 * 56 * 56) * sizeof (gfloat);
+  gsize used = cnnfilt_graph_get_buffer_size (graph);
+  ck_assert_msg (used <= bound, "ResNet-18 holds %" G_GSIZE_FORMAT " bytes, bound %" G_GSIZE_FORMAT,
+                 used, bound);
+  /* and it runs, at a small size, the same fused or not */
+  g_autoptr (CnnfiltTensor) input = random_tensor (2, 3, 64, 64, 5);
+  g_autoptr (CnnfiltTensor) fused = cnnfilt_graph_process (graph, input, &error);
+  ck_assert_msg (fused != NULL, "%s", error ? error->message : "");
+  g_object_set (graph, "fuse", FALSE, NULL);
+  g_autoptr (CnnfiltTensor) plain = cnnfilt_graph_process (graph, input, &error);
+  ck_assert_msg (plain != NULL, "%s", error ? error->message : "");
+  ck_assert_uint_eq (cnnfilt_tensor_get_n (plain), 2);
+  ck_assert_uint_eq (cnnfilt_tensor_get_c (plain), 1000);
+  gsize count;
+  const gfloat *a = cnnfilt_tensor_get_data (plain, &count), *b = cnnfilt_tensor_get_data (fused, NULL);
+  gdouble scale = 0;
+  for (gsize i = 0; i < count; i++)
+    scale = MAX (scale, fabs (a[i]));
+  for (gsize i = 0; i < count; i++)
+    ck_assert_msg (fabs (a[i] - b[i]) <= 1e-4 * scale, "logit %" G_GSIZE_FORMAT ": %g vs %g", i,
+                   b[i], a[i]);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -592,6 +703,7 @@ main (void)
   tcase_add_test (graphs, test_residual_dag);
   tcase_add_test (graphs, test_broadcast_and_concat);
   tcase_add_test (graphs, test_shape_errors_name_the_node);
+  tcase_add_test (graphs, test_resnet18_memory);
   suite_add_tcase (suite, graphs);
   TCase *layers = tu_tcase ("layers");
   tcase_add_test (layers, test_activations);
