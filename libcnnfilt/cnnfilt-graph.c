@@ -503,10 +503,10 @@ take_slot (CnnfiltGraph *self, GPtrArray *free_slots, const CnnfiltShape *shape,
   gint fit = -1, largest = -1;
   for (guint i = 0; i < free_slots->len; i++)
     {
-      gsize have = cnnfilt_tensor_get_size (free_slots->pdata[i]);
-      if (have >= need && (fit < 0 || have < cnnfilt_tensor_get_size (free_slots->pdata[fit])))
+      gsize have = cnnfilt_tensor_get_capacity (free_slots->pdata[i]);
+      if (have >= need && (fit < 0 || have < cnnfilt_tensor_get_capacity (free_slots->pdata[fit])))
         fit = i;
-      if (largest < 0 || have > cnnfilt_tensor_get_size (free_slots->pdata[largest]))
+      if (largest < 0 || have > cnnfilt_tensor_get_capacity (free_slots->pdata[largest]))
         largest = i;
     }
   gint best = fit >= 0 ? fit : largest;
@@ -726,9 +726,9 @@ cnnfilt_graph_get_buffer_size (CnnfiltGraph *graph)
     return 0;
   gsize values = 0;
   for (guint i = 0; i < graph->slots->len; i++)
-    values += cnnfilt_tensor_get_size (graph->slots->pdata[i]);
+    values += cnnfilt_tensor_get_capacity (graph->slots->pdata[i]);
   for (guint i = 0; i < graph->results->len; i++)
-    values += cnnfilt_tensor_get_size (graph->results->pdata[i]);
+    values += cnnfilt_tensor_get_capacity (graph->results->pdata[i]);
   return values * sizeof (gfloat);
 }
 

@@ -517,3 +517,20 @@ cnnfilt_tensor_get_plane (CnnfiltTensor *tensor, guint n, guint c)
   g_return_val_if_fail (n < tensor->shape.n && c < tensor->shape.c, NULL);
   return tensor->data + tensor_offset (tensor, n, c, 0, 0);
 }
+
+/**
+ * cnnfilt_tensor_get_capacity:
+ * @tensor: a tensor
+ *
+ * The values the tensor's memory holds: at least its size, more after
+ * cnnfilt_tensor_set_shape() shrank it, since a smaller shape keeps the
+ * memory for a later larger one.
+ *
+ * Returns: the capacity, in values
+ */
+gsize
+cnnfilt_tensor_get_capacity (CnnfiltTensor *tensor)
+{
+  g_return_val_if_fail (CNNFILT_IS_TENSOR (tensor), 0);
+  return tensor->capacity;
+}

@@ -51,6 +51,7 @@ guint          cnnfilt_tensor_get_c          (CnnfiltTensor *tensor);
 guint          cnnfilt_tensor_get_h          (CnnfiltTensor *tensor);
 guint          cnnfilt_tensor_get_w          (CnnfiltTensor *tensor);
 gsize          cnnfilt_tensor_get_size       (CnnfiltTensor *tensor);
+gsize          cnnfilt_tensor_get_capacity   (CnnfiltTensor *tensor);
 gboolean       cnnfilt_tensor_set_shape      (CnnfiltTensor *tensor, const CnnfiltShape *shape,
                                               GError **error);
 
