@@ -32,6 +32,8 @@ typedef struct {
   guint *run_inputs;
   guint n_run_inputs;
   gboolean skipped;      /* fused into the node that reads it */
+  gint64 busy_us;        /* time spent running, with CNNFILT_PROFILE */
+  guint runs;
   CnnfiltShape shape;    /* inferred by prepare */
   CnnfiltTensor *tensor; /* buffer while running; borrowed from slots or outputs */
   guint last_use;        /* index of the last node reading it */
@@ -50,6 +52,7 @@ struct _CnnfiltGraph {
   CnnfiltDevice *device;
   gboolean fuse;
   gboolean default_output; /* outputs holds only the implicit last node */
+  gboolean profile;        /* CNNFILT_PROFILE is set: time each node */
 };
 
 G_DEFINE_TYPE (CnnfiltGraph, cnnfilt_graph, G_TYPE_OBJECT)
@@ -69,10 +72,49 @@ node_free (gpointer data)
   g_free (node);
 }
 
+static gint
+by_busy (gconstpointer a, gconstpointer b)
+{
+  gint64 x = (*(Node **) a)->busy_us, y = (*(Node **) b)->busy_us;
+  return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* With CNNFILT_PROFILE set, a table of where the time went, on stderr. */
+static void
+print_profile (CnnfiltGraph *self)
+{
+  g_autoptr (GPtrArray) nodes = g_ptr_array_new ();
+  gint64 total = 0;
+  for (guint i = 0; i < self->nodes->len; i++)
+    {
+      Node *node = self->nodes->pdata[i];
+      if (node->runs > 0)
+        {
+          g_ptr_array_add (nodes, node);
+          total += node->busy_us;
+        }
+    }
+  if (nodes->len == 0)
+    return;
+  g_ptr_array_sort (nodes, by_busy);
+  g_printerr ("cnnfilt profile: %.3f ms per run over %u runs\n", total / 1e3 / ((Node *) nodes->pdata[0])->runs,
+              ((Node *) nodes->pdata[0])->runs);
+  for (guint i = 0; i < nodes->len; i++)
+    {
+      Node *node = nodes->pdata[i];
+      g_autofree gchar *shape = cnnfilt_shape_to_string (&node->shape);
+      g_printerr ("%9.3f ms %5.1f%%  %-24s %-16s %s\n", node->busy_us / 1e3 / node->runs,
+                  100.0 * node->busy_us / MAX (total, 1), node->name,
+                  cnnfilt_op_get_name (node->exec), shape);
+    }
+}
+
 static void
 cnnfilt_graph_finalize (GObject *object)
 {
   CnnfiltGraph *self = CNNFILT_GRAPH (object);
+  if (self->profile)
+    print_profile (self);
   g_ptr_array_unref (self->nodes);
   g_hash_table_unref (self->by_name);
   g_array_unref (self->inputs);
@@ -144,6 +186,7 @@ cnnfilt_graph_init (CnnfiltGraph *self)
   self->outputs = g_array_new (FALSE, FALSE, sizeof (guint));
   self->slots = g_ptr_array_new_with_free_func (g_object_unref);
   self->results = g_ptr_array_new_with_free_func (g_object_unref);
+  self->profile = g_getenv ("CNNFILT_PROFILE") != NULL;
 }
 
 /**
@@ -818,12 +861,18 @@ cnnfilt_graph_run (CnnfiltGraph *graph, CnnfiltTensor **inputs, guint n_inputs, 
         in_tensors[j] = ((Node *) graph->nodes->pdata[node->run_inputs[j]])->tensor;
       /* Slots are shared, so each node sets its own shape; the capacity was
        * reserved by prepare and nothing is allocated here. */
+      gint64 start = graph->profile ? g_get_monotonic_time () : 0;
       if (!cnnfilt_tensor_set_shape (node->tensor, &node->shape, error) ||
           !CNNFILT_OP_GET_CLASS (node->exec)->run (node->exec, in_tensors, node->n_run_inputs,
                                                    node->tensor, error))
         {
           g_prefix_error (error, "%s: ", node->name);
           return FALSE;
+        }
+      if (graph->profile)
+        {
+          node->busy_us += g_get_monotonic_time () - start;
+          node->runs++;
         }
     }
   return TRUE;

@@ -199,6 +199,8 @@ START_TEST (test_conv_fast_matches_reference)
     { 1, 6, 9, 9, 6, 5, 3, "stride-h=2 stride-w=1 padding=2 dilation-w=2" },
     { 2, 4, 6, 6, 4, 3, 1, "auto-pad=same-upper stride=2" },
     { 1, 2, 5, 5, 3, 3, 1, "auto-pad=valid clamp-min=0 clamp-max=0.5" },
+    { 1, 64, 14, 14, 64, 3, 1, "padding=1" },           /* Winograd in auto */
+    { 2, 32, 9, 11, 48, 3, 1, "padding=1 clamp-min=0" },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
