@@ -158,6 +158,37 @@ START_TEST (test_pool_ceil_mode)
 }
 END_TEST
 
+/* oneDNN's pooling against the ops' own loops. */
+START_TEST (test_pool_fast_matches_reference)
+{
+  static const gchar *cases[] = {
+    "max-pool kernel=3 stride=2 padding=1",
+    "max-pool kernel=2",
+    "max-pool kernel=3 stride=2 ceil-mode=true",
+    "max-pool kernel=3 stride=1 dilation=2 padding=2",
+    "max-pool kernel-h=2 kernel-w=3 stride-h=1 stride-w=2 pad-top=1 pad-left=0 pad-bottom=0 pad-right=1",
+    "avg-pool kernel=3 stride=2 padding=1",
+    "avg-pool kernel=3 stride=2 padding=1 count-include-pad=true",
+    "avg-pool kernel=3 stride=2 ceil-mode=true",
+    "avg-pool kernel=3 stride=2 padding=1 ceil-mode=true count-include-pad=true",
+    "avg-pool kernel=2 auto-pad=same-upper stride=1",
+  };
+  g_autoptr (CnnfiltTensor) input = random_tensor (2, 5, 13, 16, 21);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (CnnfiltOp) fast = op_from_text (cases[i]);
+      g_autoptr (CnnfiltOp) ref = op_from_text (cases[i]);
+      set (ref, "algorithm", "reference");
+      g_autoptr (GError) error = NULL;
+      g_autoptr (CnnfiltTensor) want = cnnfilt_op_process (ref, input, &error);
+      ck_assert_msg (want != NULL, "%s: %s", cases[i], error ? error->message : "");
+      g_autoptr (CnnfiltTensor) got = cnnfilt_op_process (fast, input, &error);
+      ck_assert_msg (got != NULL, "%s: %s", cases[i], error ? error->message : "");
+      assert_close (want, got);
+    }
+}
+END_TEST
+
 START_TEST (test_conv_hand)
 {
   /* 1×1×3×3 input, one 2×2 kernel, bias 0.5, stride 1, no padding */
@@ -694,6 +725,7 @@ main (void)
   tcase_add_test (pools, test_avg_pool_seed_3x3);
   tcase_add_test (pools, test_avg_pool_padding);
   tcase_add_test (pools, test_pool_ceil_mode);
+  tcase_add_test (pools, test_pool_fast_matches_reference);
   suite_add_tcase (suite, pools);
   TCase *conv = tu_tcase ("conv");
   tcase_add_test (conv, test_conv_hand);

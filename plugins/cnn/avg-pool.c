@@ -9,10 +9,13 @@
  * are neither input nor padding), as in PyTorch and ONNX.
  */
 #include "layer.h"
+#include "onednn.h"
 
 typedef struct {
   CnnfiltLayer parent_instance;
   Window window;
+  gint algorithm;
+  OnednnPool *onednn; /* for the input shape last seen */
   gboolean count_include_pad;
 } CnnfiltAvgPool;
 
@@ -23,6 +26,7 @@ CNNFILT_DEFINE_OP_TYPE (CnnfiltAvgPool, cnnfilt_avg_pool, CNNFILT_TYPE_LAYER)
 static const LayerProp avg_pool_props[] = {
   WINDOW_KERNEL_PROPS (CnnfiltAvgPool),
   WINDOW_PROPS (CnnfiltAvgPool, " (0: the kernel size)", 0),
+  LAYER_ALGORITHM_PROP (CnnfiltAvgPool),
   { "count-include-pad", "Divide by the window size including padded cells, not only the "
     "input cells", LAYER_BOOL, LAYER_FIELD (CnnfiltAvgPool, count_include_pad), 0, 1, 0, NULL,
     { 0 } },
@@ -56,6 +60,20 @@ cnnfilt_avg_pool_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs,
     return FALSE;
   const gfloat *src = cnnfilt_tensor_get_data (inputs[0], NULL);
   gfloat *dst = cnnfilt_tensor_get_data (output, NULL);
+  /* oneDNN's kernel where it computes the same (its include-padding count spans the ceil-mode overhang, PyTorch's stops at the padding) */
+  if (self->algorithm == LAYER_ALGORITHM_AUTO && (!self->count_include_pad || !self->window.ceil_mode))
+    {
+      if (!onednn_pool_matches (self->onednn, &in))
+        {
+          g_clear_pointer (&self->onednn, onednn_pool_free);
+          const gint kernel[2] = { p.kh, p.kw }, stride[2] = { p.sh, p.sw };
+          const gint dilation[2] = { p.dh, p.dw }, pad[2] = { p.pad_top, p.pad_left };
+          self->onednn = onednn_pool_new (self->count_include_pad ? dnnl_pooling_avg_include_padding : dnnl_pooling_avg_exclude_padding, &in, p.out_h, p.out_w, kernel, stride, dilation,
+                                          pad);
+        }
+      if (self->onednn != NULL)
+        return onednn_pool_run (self->onednn, src, dst, error);
+    }
   gsize planes = (gsize) in.n * in.c;
   gint padded_h = in.h + p.pad_bottom, padded_w = in.w + p.pad_right;
   for (gsize pl = 0; pl < planes; pl++)
@@ -84,9 +102,17 @@ cnnfilt_avg_pool_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs,
 }
 
 static void
+cnnfilt_avg_pool_finalize (GObject *object)
+{
+  g_clear_pointer (&((CnnfiltAvgPool *) object)->onednn, onednn_pool_free);
+  G_OBJECT_CLASS (cnnfilt_avg_pool_parent_class)->finalize (object);
+}
+
+static void
 cnnfilt_avg_pool_class_init (CnnfiltAvgPoolClass *klass)
 {
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
+  G_OBJECT_CLASS (klass)->finalize = cnnfilt_avg_pool_finalize;
   op_class->name = "avg-pool";
   op_class->description = "Average pooling: the mean of each kernel-h×kernel-w window";
   op_class->onnx_op_type = "AveragePool";

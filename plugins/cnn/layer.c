@@ -32,6 +32,22 @@ cnnfilt_auto_pad_get_type (void)
   return type;
 }
 
+GType
+cnnfilt_layer_algorithm_get_type (void)
+{
+  static gsize type = 0;
+  if (g_once_init_enter (&type))
+    {
+      static const GEnumValue values[] = {
+        { LAYER_ALGORITHM_AUTO, "CNNFILT_LAYER_ALGORITHM_AUTO", "auto" },
+        { LAYER_ALGORITHM_REFERENCE, "CNNFILT_LAYER_ALGORITHM_REFERENCE", "reference" },
+        { 0, NULL, NULL },
+      };
+      g_once_init_leave (&type, g_enum_register_static ("CnnfiltLayerAlgorithm", values));
+    }
+  return type;
+}
+
 static const LayerProp *
 find_prop (GObject *object, guint id)
 {

@@ -70,6 +70,18 @@ typedef enum {
 } CnnfiltAutoPad;
 GType cnnfilt_auto_pad_get_type (void);
 
+/* auto: the library kernels (oneDNN); reference: the op's own plain loops */
+typedef enum {
+  LAYER_ALGORITHM_AUTO,
+  LAYER_ALGORITHM_REFERENCE,
+} LayerAlgorithm;
+GType cnnfilt_layer_algorithm_get_type (void);
+
+#define LAYER_ALGORITHM_PROP(Type)                                                        \
+  { "algorithm", "auto: oneDNN's kernels; reference: the plain loops", LAYER_ENUM,          \
+    LAYER_FIELD (Type, algorithm), 0, 0, LAYER_ALGORITHM_AUTO,                               \
+    cnnfilt_layer_algorithm_get_type, { 0 } }
+
 /* Sliding-window geometry of convolutions and pools. */
 typedef struct {
   gint kernel_h, kernel_w;

@@ -6,12 +6,15 @@
  * Padding never wins: padded positions are skipped, as in PyTorch and ONNX.
  */
 #include "layer.h"
+#include "onednn.h"
 
 #include <math.h>
 
 typedef struct {
   CnnfiltLayer parent_instance;
   Window window;
+  gint algorithm;
+  OnednnPool *onednn; /* for the input shape last seen */
 } CnnfiltMaxPool;
 
 typedef CnnfiltLayerClass CnnfiltMaxPoolClass;
@@ -21,6 +24,7 @@ CNNFILT_DEFINE_OP_TYPE (CnnfiltMaxPool, cnnfilt_max_pool, CNNFILT_TYPE_LAYER)
 static const LayerProp max_pool_props[] = {
   WINDOW_KERNEL_PROPS (CnnfiltMaxPool),
   WINDOW_PROPS (CnnfiltMaxPool, " (0: the kernel size)", 0),
+  LAYER_ALGORITHM_PROP (CnnfiltMaxPool),
   WINDOW_DILATION_PROPS (CnnfiltMaxPool),
 };
 
@@ -44,13 +48,28 @@ static gboolean
 cnnfilt_max_pool_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs,
                       CnnfiltTensor *output, GError **error)
 {
+  CnnfiltMaxPool *self = (CnnfiltMaxPool *) op;
   CnnfiltShape in;
   cnnfilt_tensor_get_shape (inputs[0], &in);
   WindowPlan p;
-  if (!window_plan (&((CnnfiltMaxPool *) op)->window, in.h, in.w, &p, error))
+  if (!window_plan (&self->window, in.h, in.w, &p, error))
     return FALSE;
   const gfloat *src = cnnfilt_tensor_get_data (inputs[0], NULL);
   gfloat *dst = cnnfilt_tensor_get_data (output, NULL);
+  /* oneDNN's kernel where it computes the same */
+  if (self->algorithm == LAYER_ALGORITHM_AUTO && (TRUE))
+    {
+      if (!onednn_pool_matches (self->onednn, &in))
+        {
+          g_clear_pointer (&self->onednn, onednn_pool_free);
+          const gint kernel[2] = { p.kh, p.kw }, stride[2] = { p.sh, p.sw };
+          const gint dilation[2] = { p.dh, p.dw }, pad[2] = { p.pad_top, p.pad_left };
+          self->onednn = onednn_pool_new (dnnl_pooling_max, &in, p.out_h, p.out_w, kernel, stride, dilation,
+                                          pad);
+        }
+      if (self->onednn != NULL)
+        return onednn_pool_run (self->onednn, src, dst, error);
+    }
   gsize planes = (gsize) in.n * in.c;
   for (gsize pl = 0; pl < planes; pl++)
     {
@@ -79,9 +98,17 @@ cnnfilt_max_pool_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs,
 }
 
 static void
+cnnfilt_max_pool_finalize (GObject *object)
+{
+  g_clear_pointer (&((CnnfiltMaxPool *) object)->onednn, onednn_pool_free);
+  G_OBJECT_CLASS (cnnfilt_max_pool_parent_class)->finalize (object);
+}
+
+static void
 cnnfilt_max_pool_class_init (CnnfiltMaxPoolClass *klass)
 {
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
+  G_OBJECT_CLASS (klass)->finalize = cnnfilt_max_pool_finalize;
   op_class->name = "max-pool";
   op_class->description = "Max pooling: the largest value of each kernel-h×kernel-w window";
   op_class->onnx_op_type = "MaxPool";

@@ -46,3 +46,97 @@ onednn_sgemm (gboolean trans_a, gboolean trans_b, gsize m, gsize n, gsize k, gfl
   /* Only invalid arguments fail, which the callers' shape checks rule out. */
   g_assert (status == dnnl_success);
 }
+
+struct OnednnPool {
+  CnnfiltShape shape;
+  dnnl_stream_t stream;
+  dnnl_primitive_t pool;
+  dnnl_memory_t src, dst;
+};
+
+void
+onednn_pool_free (OnednnPool *pool)
+{
+  if (pool == NULL)
+    return;
+  if (pool->pool)
+    dnnl_primitive_destroy (pool->pool);
+  if (pool->src)
+    dnnl_memory_destroy (pool->src);
+  if (pool->dst)
+    dnnl_memory_destroy (pool->dst);
+  if (pool->stream)
+    dnnl_stream_destroy (pool->stream);
+  g_free (pool);
+}
+
+#define TRY(call) do { if ((status = (call)) != dnnl_success) goto fail; } while (0)
+
+OnednnPool *
+onednn_pool_new (dnnl_alg_kind_t algorithm, const CnnfiltShape *in, guint out_h, guint out_w,
+                 const gint kernel[2], const gint stride[2], const gint dilation[2],
+                 const gint pad_begin[2])
+{
+  dnnl_engine_t engine = onednn_engine ();
+  if (engine == NULL)
+    return NULL;
+  dnnl_status_t status;
+  dnnl_primitive_desc_t pd = NULL;
+  OnednnPool *pool = g_new0 (OnednnPool, 1);
+  pool->shape = *in;
+  dnnl_dims_t src_dims = { in->n, in->c, in->h, in->w }, dst_dims = { in->n, in->c, out_h, out_w };
+  dnnl_dims_t k = { kernel[0], kernel[1] }, s = { stride[0], stride[1] };
+  dnnl_dims_t d = { dilation[0] - 1, dilation[1] - 1 };
+  dnnl_dims_t pl = { pad_begin[0], pad_begin[1] };
+  /* the end padding that gives exactly the caller's output size */
+  dnnl_dims_t pr = {
+    ((gint64) out_h - 1) * s[0] + (k[0] - 1) * dilation[0] + 1 - in->h - pl[0],
+    ((gint64) out_w - 1) * s[1] + (k[1] - 1) * dilation[1] + 1 - in->w - pl[1],
+  };
+  if (pr[0] < 0 || pr[1] < 0)
+    goto fail_quiet;
+  dnnl_memory_desc_t src_md, dst_md;
+  TRY (dnnl_memory_desc_init_by_tag (&src_md, 4, src_dims, dnnl_f32, dnnl_nchw));
+  TRY (dnnl_memory_desc_init_by_tag (&dst_md, 4, dst_dims, dnnl_f32, dnnl_nchw));
+  dnnl_pooling_v2_desc_t desc;
+  TRY (dnnl_pooling_v2_forward_desc_init (&desc, dnnl_forward_inference, algorithm, &src_md,
+                                          &dst_md, s, k, d, pl, pr));
+  TRY (dnnl_primitive_desc_create (&pd, &desc, NULL, engine, NULL));
+  TRY (dnnl_primitive_create (&pool->pool, pd));
+  TRY (dnnl_stream_create (&pool->stream, engine, dnnl_stream_default_flags));
+  TRY (dnnl_memory_create (&pool->src, &src_md, engine, DNNL_MEMORY_NONE));
+  TRY (dnnl_memory_create (&pool->dst, &dst_md, engine, DNNL_MEMORY_NONE));
+  dnnl_primitive_desc_destroy (pd);
+  return pool;
+
+fail:
+  g_debug ("pool: no oneDNN kernel for this shape (status %d)", (int) status);
+fail_quiet:
+  if (pd)
+    dnnl_primitive_desc_destroy (pd);
+  onednn_pool_free (pool);
+  return NULL;
+}
+
+gboolean
+onednn_pool_matches (OnednnPool *pool, const CnnfiltShape *in)
+{
+  return pool != NULL && cnnfilt_shape_equal (&pool->shape, in);
+}
+
+gboolean
+onednn_pool_run (OnednnPool *pool, const gfloat *src, gfloat *dst, GError **error)
+{
+  dnnl_status_t status;
+  onednn_set_threads ();
+  TRY (dnnl_memory_set_data_handle (pool->src, (void *) src));
+  TRY (dnnl_memory_set_data_handle (pool->dst, dst));
+  dnnl_exec_arg_t args[] = { { DNNL_ARG_SRC, pool->src }, { DNNL_ARG_DST, pool->dst } };
+  TRY (dnnl_primitive_execute (pool->pool, pool->stream, 2, args));
+  TRY (dnnl_stream_wait (pool->stream));
+  return TRUE;
+fail:
+  return onednn_error (error, "pool", "run the pooling", status);
+}
+
+#undef TRY

@@ -22,4 +22,17 @@ void onednn_sgemm (gboolean trans_a, gboolean trans_b, gsize m, gsize n, gsize k
                    const gfloat *a, gsize lda, const gfloat *b, gsize ldb, gfloat beta, gfloat *c,
                    gsize ldc);
 
+/* A oneDNN pooling on NCHW tensors, made for one input shape and kept. */
+typedef struct OnednnPool OnednnPool;
+
+/* NULL where oneDNN has no kernel (the caller runs its own loops);
+ * @out_h/@out_w are the caller's output size, which the right and bottom
+ * padding is stretched to reach (ceil mode). */
+OnednnPool *onednn_pool_new  (dnnl_alg_kind_t algorithm, const CnnfiltShape *in, guint out_h,
+                              guint out_w, const gint kernel[2], const gint stride[2],
+                              const gint dilation[2], const gint pad_begin[2]);
+gboolean    onednn_pool_matches (OnednnPool *pool, const CnnfiltShape *in);
+gboolean    onednn_pool_run  (OnednnPool *pool, const gfloat *src, gfloat *dst, GError **error);
+void        onednn_pool_free (OnednnPool *pool);
+
 G_END_DECLS
