@@ -3,14 +3,24 @@
  *
  * Used for residual blocks: block output + shortcut. Each dim of the two inputs must be
  * equal or 1 (numpy broadcasting over n, c, h, w). Graphs build it with
- * cnnfilt_graph_add_node() and two input names.
+ * cnnfilt_graph_add_node() and two input names. A relu or clip after it is
+ * applied as it writes (clamp-min, clamp-max) when a graph is prepared.
  */
 #include "layer.h"
 
-typedef CnnfiltLayer CnnfiltAdd;
+#include <math.h>
+
+typedef struct {
+  CnnfiltLayer parent_instance;
+  gfloat clamp_min, clamp_max;
+} CnnfiltAdd;
 typedef CnnfiltLayerClass CnnfiltAddClass;
 
 CNNFILT_DEFINE_OP_TYPE (CnnfiltAdd, cnnfilt_add, CNNFILT_TYPE_LAYER)
+
+static const LayerProp add_props[] = {
+  LAYER_CLAMP_PROPS (CnnfiltAdd),
+};
 
 static void
 add_row (const gfloat *a, gsize step_a, const gfloat *b, gsize step_b, gfloat *out, gsize count)
@@ -27,8 +37,16 @@ static gboolean
 cnnfilt_add_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
                   GError **error)
 {
-  layer_broadcast_apply (inputs[0], inputs[1], output, add_row);
+  CnnfiltAdd *self = (CnnfiltAdd *) op;
+  layer_broadcast_apply (inputs[0], inputs[1], output, add_row, self->clamp_min, self->clamp_max);
   return TRUE;
+}
+
+static CnnfiltOp *
+cnnfilt_add_fuse (CnnfiltOp *op, CnnfiltOp *next)
+{
+  CnnfiltAdd *self = (CnnfiltAdd *) op;
+  return layer_fuse_clamp (op, self->clamp_min, self->clamp_max, next);
 }
 
 static void
@@ -41,6 +59,8 @@ cnnfilt_add_class_init (CnnfiltAddClass *klass)
   op_class->n_inputs = 2;
   op_class->infer = layer_infer_broadcast;
   op_class->run = cnnfilt_add_run;
+  op_class->fuse = cnnfilt_add_fuse;
+  layer_class_install (klass, add_props, G_N_ELEMENTS (add_props));
 }
 
 LAYER_NO_INIT (CnnfiltAdd, cnnfilt_add)

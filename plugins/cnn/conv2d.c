@@ -81,10 +81,7 @@ static const LayerProp conv2d_props[] = {
   { "groups", "Channel groups: input and output channels split in this many independent "
     "convolutions (groups = channels: depthwise)", LAYER_INT,
     LAYER_FIELD (CnnfiltConv2d, groups), 1, 1 << 20, 1, NULL, { 0 } },
-  { "clamp-min", "Outputs below are raised to it: 0 is a fused ReLU", LAYER_FLOAT,
-    LAYER_FIELD (CnnfiltConv2d, clamp_min), -INFINITY, INFINITY, -INFINITY, NULL, { 0 } },
-  { "clamp-max", "Outputs above are lowered to it: 6 with clamp-min=0 is ReLU6", LAYER_FLOAT,
-    LAYER_FIELD (CnnfiltConv2d, clamp_max), -INFINITY, INFINITY, INFINITY, NULL, { 0 } },
+  LAYER_CLAMP_PROPS (CnnfiltConv2d),
   { "winograd", "Let auto use Winograd F(4x4,3x3) for 3×3 stride-1 layers: about twice as fast, "
     "rounding errors about ten times larger (still ~1e-6 relative)", LAYER_BOOL,
     LAYER_FIELD (CnnfiltConv2d, winograd), 0, 1, 1, NULL, { 0 } },
@@ -663,20 +660,7 @@ cnnfilt_conv2d_fuse (CnnfiltOp *op, CnnfiltOp *next)
     return NULL;
   if (g_str_equal (name, "batchnorm"))
     return clamped ? NULL : fold_batchnorm (self, next);
-  gfloat lo, hi;
-  if (g_str_equal (name, "relu"))
-    lo = 0.0f, hi = INFINITY;
-  else if (g_str_equal (name, "clip"))
-    g_object_get (next, "min", &lo, "max", &hi, NULL);
-  else
-    return NULL;
-  lo = MAX (lo, self->clamp_min);
-  hi = MIN (hi, self->clamp_max);
-  if (lo > hi)
-    return NULL;
-  CnnfiltOp *fused = cnnfilt_op_copy (op);
-  g_object_set (fused, "clamp-min", lo, "clamp-max", hi, NULL);
-  return fused;
+  return layer_fuse_clamp (op, self->clamp_min, self->clamp_max, next);
 }
 
 static void

@@ -323,8 +323,10 @@ layer_infer_broadcast (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs
 }
 
 void
-layer_broadcast_apply (CnnfiltTensor *a, CnnfiltTensor *b, CnnfiltTensor *out, LayerRowFunc row)
+layer_broadcast_apply (CnnfiltTensor *a, CnnfiltTensor *b, CnnfiltTensor *out, LayerRowFunc row,
+                       gfloat clamp_min, gfloat clamp_max)
 {
+  gboolean clamp = clamp_min != -INFINITY || clamp_max != INFINITY;
   CnnfiltShape sa, sb, so;
   cnnfilt_tensor_get_shape (a, &sa);
   cnnfilt_tensor_get_shape (b, &sb);
@@ -345,8 +347,33 @@ layer_broadcast_apply (CnnfiltTensor *a, CnnfiltTensor *b, CnnfiltTensor *out, L
   for (guint n = 0; n < so.n; n++)
     for (guint c = 0; c < so.c; c++)
       for (guint y = 0; y < so.h; y++, i += so.w)
-        row (pa + n * stra[0] + c * stra[1] + y * stra[2], stra[3],
-             pb + n * strb[0] + c * strb[1] + y * strb[2], strb[3], po + i, so.w);
+        {
+          row (pa + n * stra[0] + c * stra[1] + y * stra[2], stra[3],
+               pb + n * strb[0] + c * strb[1] + y * strb[2], strb[3], po + i, so.w);
+          if (clamp)
+            for (guint x = 0; x < so.w; x++)
+              po[i + x] = po[i + x] < clamp_min ? clamp_min : po[i + x] > clamp_max ? clamp_max : po[i + x];
+        }
+}
+
+CnnfiltOp *
+layer_fuse_clamp (CnnfiltOp *op, gfloat lo, gfloat hi, CnnfiltOp *next)
+{
+  const gchar *name = cnnfilt_op_get_name (next);
+  gfloat next_lo, next_hi;
+  if (g_str_equal (name, "relu"))
+    next_lo = 0.0f, next_hi = INFINITY;
+  else if (g_str_equal (name, "clip"))
+    g_object_get (next, "min", &next_lo, "max", &next_hi, NULL);
+  else
+    return NULL;
+  lo = MAX (lo, next_lo);
+  hi = MIN (hi, next_hi);
+  if (lo > hi)
+    return NULL;
+  CnnfiltOp *fused = cnnfilt_op_copy (op);
+  g_object_set (fused, "clamp-min", lo, "clamp-max", hi, NULL);
+  return fused;
 }
 
 

@@ -167,7 +167,19 @@ typedef void (*LayerRowFunc) (const gfloat *a, gsize step_a, const gfloat *b, gs
 gboolean layer_infer_broadcast (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
                                 CnnfiltShape *output, GError **error);
 void     layer_broadcast_apply (CnnfiltTensor *a, CnnfiltTensor *b, CnnfiltTensor *out,
-                                LayerRowFunc row);
+                                LayerRowFunc row, gfloat clamp_min, gfloat clamp_max);
+
+/* The clamp properties of ops that take a following relu or clip into
+ * their output (fused when a graph is prepared), and that fuse. */
+#define LAYER_CLAMP_PROPS(Type)                                                           \
+  { "clamp-min", "Outputs below are raised to it: 0 is a fused ReLU", LAYER_FLOAT,         \
+    LAYER_FIELD (Type, clamp_min), -INFINITY, INFINITY, -INFINITY, NULL, { 0 } },          \
+  { "clamp-max", "Outputs above are lowered to it: 6 with clamp-min=0 is ReLU6",           \
+    LAYER_FLOAT, LAYER_FIELD (Type, clamp_max), -INFINITY, INFINITY, INFINITY, NULL, { 0 } }
+
+/* A copy of @op, whose clamp is [@lo, @hi], with a following relu or clip
+ * @next folded in; NULL for any other @next. */
+CnnfiltOp *layer_fuse_clamp (CnnfiltOp *op, gfloat lo, gfloat hi, CnnfiltOp *next);
 
 /* Scratch memory shared by every op that runs in the calling thread,
  * grown to @bytes and kept: ops of a graph run one after another, so they

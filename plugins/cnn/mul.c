@@ -3,14 +3,24 @@
  *
  * Used for attention and gating: features × per-channel weights. Each dim of the two inputs must be
  * equal or 1 (numpy broadcasting over n, c, h, w). Graphs build it with
- * cnnfilt_graph_add_node() and two input names.
+ * cnnfilt_graph_add_node() and two input names. A relu or clip after it is
+ * applied as it writes (clamp-min, clamp-max) when a graph is prepared.
  */
 #include "layer.h"
 
-typedef CnnfiltLayer CnnfiltMul;
+#include <math.h>
+
+typedef struct {
+  CnnfiltLayer parent_instance;
+  gfloat clamp_min, clamp_max;
+} CnnfiltMul;
 typedef CnnfiltLayerClass CnnfiltMulClass;
 
 CNNFILT_DEFINE_OP_TYPE (CnnfiltMul, cnnfilt_mul, CNNFILT_TYPE_LAYER)
+
+static const LayerProp mul_props[] = {
+  LAYER_CLAMP_PROPS (CnnfiltMul),
+};
 
 static void
 mul_row (const gfloat *a, gsize step_a, const gfloat *b, gsize step_b, gfloat *out, gsize count)
@@ -27,8 +37,16 @@ static gboolean
 cnnfilt_mul_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
                   GError **error)
 {
-  layer_broadcast_apply (inputs[0], inputs[1], output, mul_row);
+  CnnfiltMul *self = (CnnfiltMul *) op;
+  layer_broadcast_apply (inputs[0], inputs[1], output, mul_row, self->clamp_min, self->clamp_max);
   return TRUE;
+}
+
+static CnnfiltOp *
+cnnfilt_mul_fuse (CnnfiltOp *op, CnnfiltOp *next)
+{
+  CnnfiltMul *self = (CnnfiltMul *) op;
+  return layer_fuse_clamp (op, self->clamp_min, self->clamp_max, next);
 }
 
 static void
@@ -41,6 +59,8 @@ cnnfilt_mul_class_init (CnnfiltMulClass *klass)
   op_class->n_inputs = 2;
   op_class->infer = layer_infer_broadcast;
   op_class->run = cnnfilt_mul_run;
+  op_class->fuse = cnnfilt_mul_fuse;
+  layer_class_install (klass, mul_props, G_N_ELEMENTS (mul_props));
 }
 
 LAYER_NO_INIT (CnnfiltMul, cnnfilt_mul)
