@@ -32,6 +32,7 @@ typedef struct {
   guint *run_inputs;
   guint n_run_inputs;
   gboolean skipped;      /* fused into the node that reads it */
+  CnnfiltLayout layout;  /* of the tensor it writes */
   gint64 busy_us;        /* time spent running, with CNNFILT_PROFILE */
   guint runs;
   CnnfiltShape shape;    /* inferred by prepare */
@@ -169,8 +170,9 @@ cnnfilt_graph_class_init (CnnfiltGraphClass *klass)
    * Whether cnnfilt_graph_prepare() fuses a node with the single node that
    * reads it where the ops allow (cnnfilt_op_fuse()): batch normalization
    * folded into the convolution before it, an activation applied by the
-   * convolution as it writes. The results are the same up to rounding;
-   * turn it off to compare the two.
+   * convolution as it writes; and tensors are kept channels-last (NHWC)
+   * between ops that support it, so convolutions need not reorder them.
+   * The results are the same up to rounding; turn it off to compare.
    */
   g_object_class_install_property (object_class, PROP_FUSE,
     g_param_spec_boolean ("fuse", "Fuse", "Fuse ops with the op that reads them when preparing",
@@ -566,6 +568,62 @@ take_slot (CnnfiltGraph *self, GPtrArray *free_slots, const CnnfiltShape *shape,
   return slot;
 }
 
+/* Channels-last between ops that support it: a node writes NHWC when it
+ * is not an output, can write it (or is elementwise and all its inputs
+ * are NHWC), and every reader reads NHWC (or is elementwise and NHWC
+ * itself). Start from every node that could, drop the ones that break a
+ * rule until none does. Graph inputs, constants and outputs stay NCHW. */
+static void
+plan_layouts (CnnfiltGraph *self)
+{
+  guint n = self->nodes->len;
+  g_autofree guint *support = g_new0 (guint, n);
+  g_autofree gboolean *nhwc = g_new0 (gboolean, n);
+  for (guint i = 0; i < n; i++)
+    {
+      Node *node = self->nodes->pdata[i];
+      node->layout = CNNFILT_LAYOUT_NCHW;
+      if (!self->fuse || node->exec == NULL || node->skipped)
+        continue;
+      CnnfiltShape in_shapes[MAX (node->n_run_inputs, 1)];
+      for (guint j = 0; j < node->n_run_inputs; j++)
+        in_shapes[j] = ((Node *) self->nodes->pdata[node->run_inputs[j]])->shape;
+      support[i] = cnnfilt_op_get_layout_support (node->exec, in_shapes, node->n_run_inputs);
+      nhwc[i] = !node->is_output &&
+                (support[i] & (CNNFILT_LAYOUT_SUPPORT_OUTPUT | CNNFILT_LAYOUT_SUPPORT_ELEMENTWISE));
+    }
+  gboolean changed = TRUE;
+  while (changed)
+    {
+      changed = FALSE;
+      for (guint i = 0; i < n; i++)
+        {
+          Node *node = self->nodes->pdata[i];
+          if (!nhwc[i])
+            continue;
+          gboolean ok = TRUE;
+          if (!(support[i] & CNNFILT_LAYOUT_SUPPORT_OUTPUT))
+            for (guint j = 0; j < node->n_run_inputs && ok; j++)
+              ok = nhwc[node->run_inputs[j]];
+          for (guint r = i + 1; r < n && ok; r++)
+            {
+              Node *reader = self->nodes->pdata[r];
+              if (reader->exec == NULL || reader->skipped)
+                continue;
+              for (guint j = 0; j < reader->n_run_inputs && ok; j++)
+                if (reader->run_inputs[j] == i)
+                  ok = (support[r] & CNNFILT_LAYOUT_SUPPORT_INPUT) ||
+                       ((support[r] & CNNFILT_LAYOUT_SUPPORT_ELEMENTWISE) && nhwc[r]);
+            }
+          if (!ok)
+            nhwc[i] = FALSE, changed = TRUE;
+        }
+    }
+  for (guint i = 0; i < n; i++)
+    if (nhwc[i])
+      ((Node *) self->nodes->pdata[i])->layout = CNNFILT_LAYOUT_NHWC;
+}
+
 /**
  * cnnfilt_graph_prepare:
  * @graph: a graph
@@ -694,6 +752,8 @@ cnnfilt_graph_prepare (CnnfiltGraph *graph, const CnnfiltShape *inputs, guint n_
         }
     }
 
+  plan_layouts (graph);
+
   /* Buffers: outputs get tensors of their own, handed to callers; other
    * nodes share slots, each returned when its last reader has run. */
   g_ptr_array_set_size (graph->results, 0);
@@ -815,7 +875,15 @@ cnnfilt_graph_run (CnnfiltGraph *graph, CnnfiltTensor **inputs, guint n_inputs, 
       return FALSE;
     }
   for (guint i = 0; i < n_inputs; i++)
-    g_return_val_if_fail (CNNFILT_IS_TENSOR (inputs[i]), FALSE);
+    {
+      g_return_val_if_fail (CNNFILT_IS_TENSOR (inputs[i]), FALSE);
+      if (cnnfilt_tensor_get_layout (inputs[i]) != CNNFILT_LAYOUT_NCHW)
+        {
+          g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_INVALID_ARGUMENT,
+                       "input %u is channels-last; graphs take NCHW tensors", i + 1);
+          return FALSE;
+        }
+    }
 
   if (!shapes_prepared (graph, inputs, n_inputs))
     {
@@ -862,6 +930,7 @@ cnnfilt_graph_run (CnnfiltGraph *graph, CnnfiltTensor **inputs, guint n_inputs, 
       /* Slots are shared, so each node sets its own shape; the capacity was
        * reserved by prepare and nothing is allocated here. */
       gint64 start = graph->profile ? g_get_monotonic_time () : 0;
+      cnnfilt_tensor_set_layout (node->tensor, node->layout);
       if (!cnnfilt_tensor_set_shape (node->tensor, &node->shape, error) ||
           !CNNFILT_OP_GET_CLASS (node->exec)->run (node->exec, in_tensors, node->n_run_inputs,
                                                    node->tensor, error))

@@ -520,3 +520,19 @@ cnnfilt_op_fuse (CnnfiltOp *op, CnnfiltOp *next)
   CnnfiltOpClass *klass = CNNFILT_OP_GET_CLASS (op);
   return klass->fuse ? klass->fuse (op, next) : NULL;
 }
+
+/**
+ * cnnfilt_op_get_layout_support:
+ * @op: an op
+ * @inputs: (array length=n_inputs): the input shapes
+ * @n_inputs: the number of inputs
+ *
+ * Returns: the layouts @op handles for inputs of these shapes
+ */
+CnnfiltLayoutSupport
+cnnfilt_op_get_layout_support (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs)
+{
+  g_return_val_if_fail (CNNFILT_IS_OP (op), CNNFILT_LAYOUT_SUPPORT_NCHW);
+  CnnfiltOpClass *klass = CNNFILT_OP_GET_CLASS (op);
+  return klass->layouts ? klass->layouts (op, inputs, n_inputs) : CNNFILT_LAYOUT_SUPPORT_NCHW;
+}

@@ -7,6 +7,27 @@
 
 G_BEGIN_DECLS
 
+/**
+ * CnnfiltLayoutSupport:
+ * @CNNFILT_LAYOUT_SUPPORT_NCHW: the op reads and writes NCHW only
+ * @CNNFILT_LAYOUT_SUPPORT_INPUT: it reads inputs in either layout (each
+ *   tensor says its own)
+ * @CNNFILT_LAYOUT_SUPPORT_OUTPUT: it writes either layout, as its output
+ *   tensor says
+ * @CNNFILT_LAYOUT_SUPPORT_ELEMENTWISE: it computes value by value, so it
+ *   runs in whichever layout its inputs share and writes that layout
+ *
+ * What a graph may give an op and ask of it, for input shapes; see
+ * #CnnfiltLayout. Graphs keep tensors channels-last between ops that all
+ * support it, which spares the convolutions their reorders.
+ */
+typedef enum /*< flags >*/ {
+  CNNFILT_LAYOUT_SUPPORT_NCHW = 0,
+  CNNFILT_LAYOUT_SUPPORT_INPUT = 1 << 0,
+  CNNFILT_LAYOUT_SUPPORT_OUTPUT = 1 << 1,
+  CNNFILT_LAYOUT_SUPPORT_ELEMENTWISE = 1 << 2,
+} CnnfiltLayoutSupport;
+
 #define CNNFILT_TYPE_OP (cnnfilt_op_get_type ())
 G_DECLARE_DERIVABLE_TYPE (CnnfiltOp, cnnfilt_op, CNNFILT, OP, GObject)
 
@@ -27,6 +48,8 @@ G_DECLARE_DERIVABLE_TYPE (CnnfiltOp, cnnfilt_op, CNNFILT, OP, GObject)
  *   only input is this op's output), or %NULL where the two do not fuse;
  *   optional. Graphs call it when they are prepared: conv2d absorbs
  *   batchnorm and clamping activations this way. Neither op may change.
+ * @layouts: which tensor layouts the op handles for these input shapes;
+ *   optional (%NULL: NCHW only)
  * @onnx_inputs: how the ONNX node's inputs map onto the op, one
  *   space-separated entry per input position: `-` for a data input (an edge
  *   of the graph); otherwise the input is a constant, named either by a key
@@ -63,6 +86,7 @@ struct _CnnfiltOpClass {
   gboolean (*run)      (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs,
                         CnnfiltTensor *output, GError **error);
   CnnfiltOp *(*fuse)   (CnnfiltOp *op, CnnfiltOp *next);
+  CnnfiltLayoutSupport (*layouts) (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs);
 
   const gchar *onnx_inputs;
   const gchar *onnx_attributes;
@@ -87,6 +111,8 @@ gboolean       cnnfilt_op_run      (CnnfiltOp *op, CnnfiltTensor **inputs, guint
 CnnfiltTensor *cnnfilt_op_process  (CnnfiltOp *op, CnnfiltTensor *input, GError **error);
 CnnfiltOp     *cnnfilt_op_fuse     (CnnfiltOp *op, CnnfiltOp *next);
 CnnfiltOp     *cnnfilt_op_copy     (CnnfiltOp *op);
+CnnfiltLayoutSupport cnnfilt_op_get_layout_support (CnnfiltOp *op, const CnnfiltShape *inputs,
+                                                    guint n_inputs);
 
 gchar         *cnnfilt_value_to_string (const GValue *value);
 

@@ -25,6 +25,7 @@ struct _CnnfiltTensor {
   CnnfiltShape shape;
   gfloat *data;
   gsize capacity; /* in values */
+  CnnfiltLayout layout;
 };
 
 G_DEFINE_TYPE (CnnfiltTensor, cnnfilt_tensor, G_TYPE_OBJECT)
@@ -291,6 +292,7 @@ cnnfilt_tensor_copy (CnnfiltTensor *tensor)
   if (!tensor_reserve (copy, &tensor->shape, NULL))
     g_error ("out of memory copying a tensor");
   memcpy (copy->data, tensor->data, cnnfilt_shape_get_size (&tensor->shape) * sizeof (gfloat));
+  copy->layout = tensor->layout;
   return copy;
 }
 
@@ -441,6 +443,8 @@ cnnfilt_tensor_get_bytes (CnnfiltTensor *tensor)
 static gsize
 tensor_offset (CnnfiltTensor *t, guint n, guint c, guint h, guint w)
 {
+  if (t->layout == CNNFILT_LAYOUT_NHWC)
+    return (((gsize) n * t->shape.h + h) * t->shape.w + w) * t->shape.c + c;
   return (((gsize) n * t->shape.c + c) * t->shape.h + h) * t->shape.w + w;
 }
 
@@ -508,13 +512,14 @@ cnnfilt_tensor_fill (CnnfiltTensor *tensor, gfloat value)
  * @c: channel
  *
  * Returns: (transfer none): the first value of the `h × w` plane of image
- *   @n, channel @c
+ *   @n, channel @c; %NULL for an NHWC tensor, which has no planes
  */
 gfloat *
 cnnfilt_tensor_get_plane (CnnfiltTensor *tensor, guint n, guint c)
 {
   g_return_val_if_fail (CNNFILT_IS_TENSOR (tensor), NULL);
   g_return_val_if_fail (n < tensor->shape.n && c < tensor->shape.c, NULL);
+  g_return_val_if_fail (tensor->layout == CNNFILT_LAYOUT_NCHW, NULL);
   return tensor->data + tensor_offset (tensor, n, c, 0, 0);
 }
 
@@ -533,4 +538,33 @@ cnnfilt_tensor_get_capacity (CnnfiltTensor *tensor)
 {
   g_return_val_if_fail (CNNFILT_IS_TENSOR (tensor), 0);
   return tensor->capacity;
+}
+
+/**
+ * cnnfilt_tensor_get_layout:
+ * @tensor: a tensor
+ *
+ * Returns: the order of the values in memory: %CNNFILT_LAYOUT_NCHW for
+ *   every tensor made by the caller or handed out by the library
+ */
+CnnfiltLayout
+cnnfilt_tensor_get_layout (CnnfiltTensor *tensor)
+{
+  g_return_val_if_fail (CNNFILT_IS_TENSOR (tensor), CNNFILT_LAYOUT_NCHW);
+  return tensor->layout;
+}
+
+/**
+ * cnnfilt_tensor_set_layout:
+ * @tensor: a tensor
+ * @layout: the order its values are in
+ *
+ * Declares the order of the values; the values themselves do not move.
+ * Graphs use it for the buffers between ops that keep channels last.
+ */
+void
+cnnfilt_tensor_set_layout (CnnfiltTensor *tensor, CnnfiltLayout layout)
+{
+  g_return_if_fail (CNNFILT_IS_TENSOR (tensor));
+  tensor->layout = layout;
 }

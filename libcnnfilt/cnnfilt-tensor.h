@@ -23,6 +23,21 @@ typedef struct {
   guint w;
 } CnnfiltShape;
 
+/**
+ * CnnfiltLayout:
+ * @CNNFILT_LAYOUT_NCHW: planes: every value of a channel together, the
+ *   layout of every tensor a caller gives or gets
+ * @CNNFILT_LAYOUT_NHWC: channels last: the channels of a pixel together,
+ *   the layout convolution kernels read and write fastest. Graphs keep it
+ *   between ops that support it and never hand it out.
+ *
+ * The order of a tensor's values in memory; the shape is always n, c, h, w.
+ */
+typedef enum {
+  CNNFILT_LAYOUT_NCHW,
+  CNNFILT_LAYOUT_NHWC,
+} CnnfiltLayout;
+
 #define CNNFILT_TYPE_SHAPE (cnnfilt_shape_get_type ())
 GType          cnnfilt_shape_get_type  (void) G_GNUC_CONST;
 CnnfiltShape  *cnnfilt_shape_new       (guint n, guint c, guint h, guint w);
@@ -52,6 +67,8 @@ guint          cnnfilt_tensor_get_h          (CnnfiltTensor *tensor);
 guint          cnnfilt_tensor_get_w          (CnnfiltTensor *tensor);
 gsize          cnnfilt_tensor_get_size       (CnnfiltTensor *tensor);
 gsize          cnnfilt_tensor_get_capacity   (CnnfiltTensor *tensor);
+CnnfiltLayout  cnnfilt_tensor_get_layout     (CnnfiltTensor *tensor);
+void           cnnfilt_tensor_set_layout     (CnnfiltTensor *tensor, CnnfiltLayout layout);
 gboolean       cnnfilt_tensor_set_shape      (CnnfiltTensor *tensor, const CnnfiltShape *shape,
                                               GError **error);
 

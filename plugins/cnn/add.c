@@ -59,6 +59,7 @@ cnnfilt_add_class_init (CnnfiltAddClass *klass)
   op_class->n_inputs = 2;
   op_class->infer = layer_infer_broadcast;
   op_class->run = cnnfilt_add_run;
+  op_class->layouts = layer_layouts_elementwise;
   op_class->fuse = cnnfilt_add_fuse;
   layer_class_install (klass, add_props, G_N_ELEMENTS (add_props));
 }

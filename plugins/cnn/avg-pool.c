@@ -48,6 +48,37 @@ cnnfilt_avg_pool_infer (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_input
   return TRUE;
 }
 
+/* oneDNN's kernel where it computes the same (its include-padding count spans the ceil-mode
+ * overhang, PyTorch's stops at the padding); FALSE where it
+ * has none (the loops below run). */
+static gboolean
+cnnfilt_avg_pool_ensure_onednn (CnnfiltAvgPool *self, const CnnfiltShape *in, const WindowPlan *p,
+                                 CnnfiltLayout in_layout, CnnfiltLayout out_layout)
+{
+  if (self->algorithm != LAYER_ALGORITHM_AUTO || !(!self->count_include_pad || !self->window.ceil_mode))
+    return FALSE;
+  if (!onednn_pool_matches (self->onednn, in, in_layout, out_layout))
+    {
+      g_clear_pointer (&self->onednn, onednn_pool_free);
+      const gint kernel[2] = { p->kh, p->kw }, stride[2] = { p->sh, p->sw };
+      const gint dilation[2] = { p->dh, p->dw }, pad[2] = { p->pad_top, p->pad_left };
+      self->onednn = onednn_pool_new (self->count_include_pad ? dnnl_pooling_avg_include_padding : dnnl_pooling_avg_exclude_padding, in, p->out_h, p->out_w, kernel, stride, dilation, pad,
+                                      in_layout, out_layout);
+    }
+  return self->onednn != NULL;
+}
+
+static CnnfiltLayoutSupport
+cnnfilt_avg_pool_layouts (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs)
+{
+  CnnfiltAvgPool *self = (CnnfiltAvgPool *) op;
+  WindowPlan p;
+  if (window_plan (&self->window, inputs[0].h, inputs[0].w, &p, NULL) &&
+      cnnfilt_avg_pool_ensure_onednn (self, &inputs[0], &p, CNNFILT_LAYOUT_NHWC, CNNFILT_LAYOUT_NHWC))
+    return CNNFILT_LAYOUT_SUPPORT_INPUT | CNNFILT_LAYOUT_SUPPORT_OUTPUT;
+  return CNNFILT_LAYOUT_SUPPORT_NCHW;
+}
+
 static gboolean
 cnnfilt_avg_pool_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs,
                       CnnfiltTensor *output, GError **error)
@@ -60,19 +91,15 @@ cnnfilt_avg_pool_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs,
     return FALSE;
   const gfloat *src = cnnfilt_tensor_get_data (inputs[0], NULL);
   gfloat *dst = cnnfilt_tensor_get_data (output, NULL);
-  /* oneDNN's kernel where it computes the same (its include-padding count spans the ceil-mode overhang, PyTorch's stops at the padding) */
-  if (self->algorithm == LAYER_ALGORITHM_AUTO && (!self->count_include_pad || !self->window.ceil_mode))
+  CnnfiltLayout in_layout = cnnfilt_tensor_get_layout (inputs[0]);
+  CnnfiltLayout out_layout = cnnfilt_tensor_get_layout (output);
+  if (cnnfilt_avg_pool_ensure_onednn (self, &in, &p, in_layout, out_layout))
+    return onednn_pool_run (self->onednn, src, dst, error);
+  if (in_layout != CNNFILT_LAYOUT_NCHW || out_layout != CNNFILT_LAYOUT_NCHW)
     {
-      if (!onednn_pool_matches (self->onednn, &in))
-        {
-          g_clear_pointer (&self->onednn, onednn_pool_free);
-          const gint kernel[2] = { p.kh, p.kw }, stride[2] = { p.sh, p.sw };
-          const gint dilation[2] = { p.dh, p.dw }, pad[2] = { p.pad_top, p.pad_left };
-          self->onednn = onednn_pool_new (self->count_include_pad ? dnnl_pooling_avg_include_padding : dnnl_pooling_avg_exclude_padding, &in, p.out_h, p.out_w, kernel, stride, dilation,
-                                          pad);
-        }
-      if (self->onednn != NULL)
-        return onednn_pool_run (self->onednn, src, dst, error);
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_FAILED,
+                   "avg-pool: this path takes NCHW tensors only");
+      return FALSE;
     }
   gsize planes = (gsize) in.n * in.c;
   gint padded_h = in.h + p.pad_bottom, padded_w = in.w + p.pad_right;
@@ -121,6 +148,7 @@ cnnfilt_avg_pool_class_init (CnnfiltAvgPoolClass *klass)
   op_class->n_inputs = 1;
   op_class->infer = cnnfilt_avg_pool_infer;
   op_class->run = cnnfilt_avg_pool_run;
+  op_class->layouts = cnnfilt_avg_pool_layouts;
   layer_class_install (klass, avg_pool_props, G_N_ELEMENTS (avg_pool_props));
 }
 

@@ -51,6 +51,7 @@ cnnfilt_clip_class_init (CnnfiltClipClass *klass)
   op_class->n_inputs = 1;
   op_class->infer = layer_infer_same_shape;
   op_class->run = cnnfilt_clip_run;
+  op_class->layouts = layer_layouts_elementwise;
   layer_class_install (klass, clip_props, G_N_ELEMENTS (clip_props));
 }
 

@@ -344,9 +344,11 @@ conv_gemm (CnnfiltConv2d *self, const WindowPlan *p, const gfloat *in, guint n_i
  * from and to our NCHW tensors. */
 typedef struct OnednnConv {
   CnnfiltShape shape;
+  CnnfiltLayout in_layout, out_layout;
+  gboolean reorder_src, reorder_dst; /* the tensors are not in the kernel's layout */
   gsize src_bytes, dst_bytes;
   dnnl_stream_t stream;
-  dnnl_primitive_t to_nhwc, conv, to_nchw;
+  dnnl_primitive_t src_reorder, conv, dst_reorder;
   dnnl_memory_t user_src, src, weights, bias, dst, user_dst;
 } OnednnConv;
 
@@ -355,7 +357,7 @@ onednn_conv_free (OnednnConv *plan)
 {
   if (plan == NULL)
     return;
-  dnnl_primitive_t prims[] = { plan->to_nhwc, plan->conv, plan->to_nchw };
+  dnnl_primitive_t prims[] = { plan->src_reorder, plan->conv, plan->dst_reorder };
   for (guint i = 0; i < G_N_ELEMENTS (prims); i++)
     if (prims[i])
       dnnl_primitive_destroy (prims[i]);
@@ -398,7 +400,8 @@ run_reorder (dnnl_primitive_t reorder, dnnl_stream_t stream, dnnl_memory_t from,
 /* The plan for one input shape; NULL where oneDNN has no kernel for it
  * (the caller falls back to gemm). */
 static OnednnConv *
-onednn_conv_new (CnnfiltConv2d *self, const CnnfiltShape *in, const WindowPlan *p)
+onednn_conv_new (CnnfiltConv2d *self, const CnnfiltShape *in, const WindowPlan *p,
+                 CnnfiltLayout in_layout, CnnfiltLayout out_layout)
 {
   dnnl_engine_t engine = onednn_engine ();
   if (engine == NULL)
@@ -406,6 +409,8 @@ onednn_conv_new (CnnfiltConv2d *self, const CnnfiltShape *in, const WindowPlan *
   dnnl_status_t status;
   OnednnConv *plan = g_new0 (OnednnConv, 1);
   plan->shape = *in;
+  plan->in_layout = in_layout;
+  plan->out_layout = out_layout;
   dnnl_primitive_desc_t pd = NULL;
   dnnl_primitive_attr_t attr = NULL;
   dnnl_post_ops_t post_ops = NULL;
@@ -415,10 +420,12 @@ onednn_conv_new (CnnfiltConv2d *self, const CnnfiltShape *in, const WindowPlan *
   dnnl_dims_t strides = { p->sh, p->sw }, dilates = { p->dh - 1, p->dw - 1 };
   dnnl_dims_t pad_l = { p->pad_top, p->pad_left }, pad_r = { p->pad_bottom, p->pad_right };
   dnnl_memory_desc_t user_src_md, src_md, dst_md, user_dst_md, wei_any, user_wei_md, bias_md;
-  TRY (dnnl_memory_desc_init_by_tag (&user_src_md, 4, src_dims, dnnl_f32, dnnl_nchw));
+  TRY (dnnl_memory_desc_init_by_tag (&user_src_md, 4, src_dims, dnnl_f32,
+                                     in_layout == CNNFILT_LAYOUT_NHWC ? dnnl_nhwc : dnnl_nchw));
   TRY (dnnl_memory_desc_init_by_tag (&src_md, 4, src_dims, dnnl_f32, dnnl_nhwc));
   TRY (dnnl_memory_desc_init_by_tag (&dst_md, 4, dst_dims, dnnl_f32, dnnl_nhwc));
-  TRY (dnnl_memory_desc_init_by_tag (&user_dst_md, 4, dst_dims, dnnl_f32, dnnl_nchw));
+  TRY (dnnl_memory_desc_init_by_tag (&user_dst_md, 4, dst_dims, dnnl_f32,
+                                     out_layout == CNNFILT_LAYOUT_NHWC ? dnnl_nhwc : dnnl_nchw));
   if (g == 1)
     {
       dnnl_dims_t wd = { o, in->c, p->kh, p->kw };
@@ -482,8 +489,12 @@ onednn_conv_new (CnnfiltConv2d *self, const CnnfiltShape *in, const WindowPlan *
   TRY (dnnl_memory_create (&plan->src, &src_md, engine, DNNL_MEMORY_NONE));
   TRY (dnnl_memory_create (&plan->dst, &dst_md, engine, DNNL_MEMORY_NONE));
   TRY (dnnl_memory_create (&plan->user_dst, &user_dst_md, engine, DNNL_MEMORY_NONE));
-  TRY (make_reorder (engine, plan->user_src, plan->src, &plan->to_nhwc));
-  TRY (make_reorder (engine, plan->dst, plan->user_dst, &plan->to_nchw));
+  plan->reorder_src = !dnnl_memory_desc_equal (&user_src_md, &src_md);
+  plan->reorder_dst = !dnnl_memory_desc_equal (&user_dst_md, &dst_md);
+  if (plan->reorder_src)
+    TRY (make_reorder (engine, plan->user_src, plan->src, &plan->src_reorder));
+  if (plan->reorder_dst)
+    TRY (make_reorder (engine, plan->dst, plan->user_dst, &plan->dst_reorder));
 
   /* The weights, reordered once into the layout the kernel wants. */
   const dnnl_memory_desc_t *wei_md = dnnl_primitive_desc_query_md (pd, dnnl_query_weights_md, 0);
@@ -524,30 +535,41 @@ fail:
 }
 
 static gboolean
+onednn_conv_matches (OnednnConv *plan, const CnnfiltShape *in, CnnfiltLayout in_layout,
+                     CnnfiltLayout out_layout)
+{
+  return plan != NULL && cnnfilt_shape_equal (&plan->shape, in) && plan->in_layout == in_layout &&
+         plan->out_layout == out_layout;
+}
+
+static gboolean
 onednn_conv_run (OnednnConv *plan, const gfloat *src, gfloat *dst, GError **error)
 {
   dnnl_status_t status;
   onednn_set_threads ();
-  gpointer src_nhwc = layer_scratch (0, plan->src_bytes);
-  gpointer dst_nhwc = layer_scratch (1, plan->dst_bytes);
-  if (src_nhwc == NULL || dst_nhwc == NULL)
+  /* the copies in the kernel's layout, where the tensors are not in it */
+  gpointer src_copy = plan->reorder_src ? layer_scratch (0, plan->src_bytes) : (gpointer) src;
+  gpointer dst_copy = plan->reorder_dst ? layer_scratch (1, plan->dst_bytes) : dst;
+  if (src_copy == NULL || dst_copy == NULL)
     {
       g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_FAILED,
                    "conv2d: out of memory for %" G_GSIZE_FORMAT " bytes of scratch",
                    plan->src_bytes + plan->dst_bytes);
       return FALSE;
     }
-  TRY (dnnl_memory_set_data_handle (plan->src, src_nhwc));
-  TRY (dnnl_memory_set_data_handle (plan->dst, dst_nhwc));
+  TRY (dnnl_memory_set_data_handle (plan->src, src_copy));
+  TRY (dnnl_memory_set_data_handle (plan->dst, dst_copy));
   TRY (dnnl_memory_set_data_handle (plan->user_src, (void *) src));
   TRY (dnnl_memory_set_data_handle (plan->user_dst, dst));
-  TRY (run_reorder (plan->to_nhwc, plan->stream, plan->user_src, plan->src));
+  if (plan->reorder_src)
+    TRY (run_reorder (plan->src_reorder, plan->stream, plan->user_src, plan->src));
   dnnl_exec_arg_t args[] = {
     { DNNL_ARG_SRC, plan->src }, { DNNL_ARG_WEIGHTS, plan->weights },
     { DNNL_ARG_DST, plan->dst }, { DNNL_ARG_BIAS, plan->bias },
   };
   TRY (dnnl_primitive_execute (plan->conv, plan->stream, plan->bias ? 4 : 3, args));
-  TRY (run_reorder (plan->to_nchw, plan->stream, plan->dst, plan->user_dst));
+  if (plan->reorder_dst)
+    TRY (run_reorder (plan->dst_reorder, plan->stream, plan->dst, plan->user_dst));
   TRY (dnnl_stream_wait (plan->stream));
   return TRUE;
 fail:
@@ -587,15 +609,24 @@ cnnfilt_conv2d_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs, Cnnfi
       conv_reference (self, &p, src, in.n, in.c, dst, o);
       return TRUE;
     }
+  CnnfiltLayout in_layout = cnnfilt_tensor_get_layout (inputs[0]);
+  CnnfiltLayout out_layout = cnnfilt_tensor_get_layout (output);
   if (self->algorithm == CONV_ALGORITHM_AUTO)
     {
-      if (self->onednn == NULL || !cnnfilt_shape_equal (&self->onednn->shape, &in))
+      if (!onednn_conv_matches (self->onednn, &in, in_layout, out_layout))
         {
           g_clear_pointer (&self->onednn, onednn_conv_free);
-          self->onednn = onednn_conv_new (self, &in, &p);
+          self->onednn = onednn_conv_new (self, &in, &p, in_layout, out_layout);
         }
       if (self->onednn != NULL)
         return onednn_conv_run (self->onednn, src, dst, error);
+    }
+  if (in_layout != CNNFILT_LAYOUT_NCHW || out_layout != CNNFILT_LAYOUT_NCHW)
+    {
+      /* only the oneDNN path reads and writes channels-last (see layouts) */
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_FAILED,
+                   "conv2d: this path takes NCHW tensors only");
+      return FALSE;
     }
   if (self->groups == (gint) in.c && o == in.c)
     {
@@ -663,6 +694,26 @@ cnnfilt_conv2d_fuse (CnnfiltOp *op, CnnfiltOp *next)
   return layer_fuse_clamp (op, self->clamp_min, self->clamp_max, next);
 }
 
+/* oneDNN's path reads and writes either layout; the graph may keep
+ * tensors channels-last when it has a kernel for this shape. */
+static CnnfiltLayoutSupport
+cnnfilt_conv2d_layouts (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs)
+{
+  CnnfiltConv2d *self = (CnnfiltConv2d *) op;
+  WindowPlan p;
+  if (self->algorithm != CONV_ALGORITHM_AUTO || self->weights == NULL ||
+      !conv_plan (self, &inputs[0], &p, NULL))
+    return CNNFILT_LAYOUT_SUPPORT_NCHW;
+  if (!onednn_conv_matches (self->onednn, &inputs[0], CNNFILT_LAYOUT_NHWC, CNNFILT_LAYOUT_NHWC))
+    {
+      g_clear_pointer (&self->onednn, onednn_conv_free);
+      self->onednn = onednn_conv_new (self, &inputs[0], &p, CNNFILT_LAYOUT_NHWC,
+                                      CNNFILT_LAYOUT_NHWC);
+    }
+  return self->onednn ? CNNFILT_LAYOUT_SUPPORT_INPUT | CNNFILT_LAYOUT_SUPPORT_OUTPUT
+                      : CNNFILT_LAYOUT_SUPPORT_NCHW;
+}
+
 static void
 cnnfilt_conv2d_finalize (GObject *object)
 {
@@ -687,6 +738,7 @@ cnnfilt_conv2d_class_init (CnnfiltConv2dClass *klass)
   op_class->infer = cnnfilt_conv2d_infer;
   op_class->run = cnnfilt_conv2d_run;
   op_class->fuse = cnnfilt_conv2d_fuse;
+  op_class->layouts = cnnfilt_conv2d_layouts;
   layer_class_install (klass, conv2d_props, G_N_ELEMENTS (conv2d_props));
 }
 

@@ -48,6 +48,7 @@ cnnfilt_dropout_class_init (CnnfiltDropoutClass *klass)
   op_class->n_inputs = 1;
   op_class->infer = layer_infer_same_shape;
   op_class->run = cnnfilt_dropout_run;
+  op_class->layouts = layer_layouts_elementwise;
   layer_class_install (klass, dropout_props, G_N_ELEMENTS (dropout_props));
 }
 

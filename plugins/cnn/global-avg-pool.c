@@ -19,6 +19,21 @@ cnnfilt_global_avg_pool_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inpu
   const gfloat *src = cnnfilt_tensor_get_data (inputs[0], NULL);
   gfloat *dst = cnnfilt_tensor_get_data (output, NULL);
   gsize plane = (gsize) in.h * in.w;
+  if (cnnfilt_tensor_get_layout (inputs[0]) == CNNFILT_LAYOUT_NHWC)
+    {
+      /* channels last: sum each image's pixels as rows of c values */
+      for (guint n = 0; n < in.n; n++)
+        {
+          g_autofree gdouble *sums = g_new0 (gdouble, in.c);
+          const gfloat *x = src + (gsize) n * plane * in.c;
+          for (gsize i = 0; i < plane; i++)
+            for (guint c = 0; c < in.c; c++)
+              sums[c] += x[i * in.c + c];
+          for (guint c = 0; c < in.c; c++)
+            dst[(gsize) n * in.c + c] = (gfloat) (sums[c] / plane);
+        }
+      return TRUE;
+    }
   for (gsize p = 0; p < (gsize) in.n * in.c; p++)
     {
       /* in double: a 1000×1000 plane summed in float loses digits */
@@ -40,6 +55,7 @@ cnnfilt_global_avg_pool_class_init (CnnfiltGlobalAvgPoolClass *klass)
   op_class->n_inputs = 1;
   op_class->infer = layer_infer_global_pool;
   op_class->run = cnnfilt_global_avg_pool_run;
+  op_class->layouts = layer_layouts_reads_any;
 }
 
 LAYER_NO_INIT (CnnfiltGlobalAvgPool, cnnfilt_global_avg_pool)

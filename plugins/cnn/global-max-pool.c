@@ -19,6 +19,20 @@ cnnfilt_global_max_pool_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inpu
   const gfloat *src = cnnfilt_tensor_get_data (inputs[0], NULL);
   gfloat *dst = cnnfilt_tensor_get_data (output, NULL);
   gsize plane = (gsize) in.h * in.w;
+  if (cnnfilt_tensor_get_layout (inputs[0]) == CNNFILT_LAYOUT_NHWC)
+    {
+      for (guint n = 0; n < in.n; n++)
+        {
+          const gfloat *x = src + (gsize) n * plane * in.c;
+          gfloat *y = dst + (gsize) n * in.c;
+          for (guint c = 0; c < in.c; c++)
+            y[c] = x[c];
+          for (gsize i = 1; i < plane; i++)
+            for (guint c = 0; c < in.c; c++)
+              y[c] = MAX (y[c], x[i * in.c + c]);
+        }
+      return TRUE;
+    }
   for (gsize p = 0; p < (gsize) in.n * in.c; p++)
     {
       gfloat best = src[p * plane];
@@ -39,6 +53,7 @@ cnnfilt_global_max_pool_class_init (CnnfiltGlobalMaxPoolClass *klass)
   op_class->n_inputs = 1;
   op_class->infer = layer_infer_global_pool;
   op_class->run = cnnfilt_global_max_pool_run;
+  op_class->layouts = layer_layouts_reads_any;
 }
 
 LAYER_NO_INIT (CnnfiltGlobalMaxPool, cnnfilt_global_max_pool)

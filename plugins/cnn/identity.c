@@ -40,6 +40,7 @@ cnnfilt_identity_class_init (CnnfiltIdentityClass *klass)
   op_class->n_inputs = 1;
   op_class->infer = layer_infer_same_shape;
   op_class->run = cnnfilt_identity_run;
+  op_class->layouts = layer_layouts_elementwise;
 }
 
 LAYER_NO_INIT (CnnfiltIdentity, cnnfilt_identity)

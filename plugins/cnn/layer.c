@@ -343,9 +343,14 @@ layer_broadcast_apply (CnnfiltTensor *a, CnnfiltTensor *b, CnnfiltTensor *out, L
       ea *= da[i];
       eb *= db[i];
     }
-  gsize i = 0;
-  for (guint n = 0; n < so.n; n++)
-    for (guint c = 0; c < so.c; c++)
+  /* planes in parallel: the op is memory-bound, two cores stream faster */
+  const gint64 planes = (gint64) so.n * so.c;
+  const gsize plane = (gsize) so.h * so.w;
+#pragma omp parallel for schedule(static) num_threads (layer_threads_for (planes * plane))
+  for (gint64 p = 0; p < planes; p++)
+    {
+      guint n = p / so.c, c = p % so.c;
+      gsize i = p * plane;
       for (guint y = 0; y < so.h; y++, i += so.w)
         {
           row (pa + n * stra[0] + c * stra[1] + y * stra[2], stra[3],
@@ -354,6 +359,14 @@ layer_broadcast_apply (CnnfiltTensor *a, CnnfiltTensor *b, CnnfiltTensor *out, L
             for (guint x = 0; x < so.w; x++)
               po[i + x] = po[i + x] < clamp_min ? clamp_min : po[i + x] > clamp_max ? clamp_max : po[i + x];
         }
+    }
+}
+
+guint
+layer_threads_for (gsize values)
+{
+  /* below ~64k values a thread costs more than it saves */
+  return values < 65536 ? 1 : cnnfilt_get_threads ();
 }
 
 CnnfiltOp *
@@ -411,4 +424,20 @@ layer_scratch (guint slot, gsize bytes)
       scratch->size[slot] = scratch->data[slot] ? bytes : 0;
     }
   return scratch->data[slot];
+}
+
+CnnfiltLayoutSupport
+layer_layouts_elementwise (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs)
+{
+  /* several inputs only where nothing broadcasts: then positions match */
+  for (guint i = 1; i < n_inputs; i++)
+    if (!cnnfilt_shape_equal (&inputs[i], &inputs[0]))
+      return CNNFILT_LAYOUT_SUPPORT_NCHW;
+  return CNNFILT_LAYOUT_SUPPORT_ELEMENTWISE;
+}
+
+CnnfiltLayoutSupport
+layer_layouts_reads_any (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs)
+{
+  return CNNFILT_LAYOUT_SUPPORT_INPUT | CNNFILT_LAYOUT_SUPPORT_OUTPUT;
 }

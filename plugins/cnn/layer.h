@@ -188,6 +188,19 @@ CnnfiltOp *layer_fuse_clamp (CnnfiltOp *op, gfloat lo, gfloat hi, CnnfiltOp *nex
  * copies). NULL if the memory cannot be had. */
 gpointer layer_scratch (guint slot, gsize bytes);
 
+/* Threads for a memory-bound loop over @values values: cnnfilt_get_threads(),
+ * or 1 where the loop is too short to share. */
+guint layer_threads_for (gsize values);
+
+/* layouts for ops that compute value by value */
+CnnfiltLayoutSupport layer_layouts_elementwise (CnnfiltOp *op, const CnnfiltShape *inputs,
+                                                guint n_inputs);
+
+/* layouts for ops that read either layout and write n×c×1×1, the same in
+ * both (global pools) */
+CnnfiltLayoutSupport layer_layouts_reads_any (CnnfiltOp *op, const CnnfiltShape *inputs,
+                                              guint n_inputs);
+
 /* A tensor property that must be set: an error naming it otherwise. */
 gboolean layer_require_tensor (CnnfiltOp *op, CnnfiltTensor *tensor, const gchar *property,
                                GError **error);

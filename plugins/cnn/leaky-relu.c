@@ -48,6 +48,7 @@ cnnfilt_leaky_relu_class_init (CnnfiltLeakyReluClass *klass)
   op_class->n_inputs = 1;
   op_class->infer = layer_infer_same_shape;
   op_class->run = cnnfilt_leaky_relu_run;
+  op_class->layouts = layer_layouts_elementwise;
   layer_class_install (klass, leaky_relu_props, G_N_ELEMENTS (leaky_relu_props));
 }
 

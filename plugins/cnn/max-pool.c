@@ -44,6 +44,36 @@ cnnfilt_max_pool_infer (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_input
   return TRUE;
 }
 
+/* oneDNN's kernel where it computes the same; FALSE where it
+ * has none (the loops below run). */
+static gboolean
+cnnfilt_max_pool_ensure_onednn (CnnfiltMaxPool *self, const CnnfiltShape *in, const WindowPlan *p,
+                                 CnnfiltLayout in_layout, CnnfiltLayout out_layout)
+{
+  if (self->algorithm != LAYER_ALGORITHM_AUTO || !(TRUE))
+    return FALSE;
+  if (!onednn_pool_matches (self->onednn, in, in_layout, out_layout))
+    {
+      g_clear_pointer (&self->onednn, onednn_pool_free);
+      const gint kernel[2] = { p->kh, p->kw }, stride[2] = { p->sh, p->sw };
+      const gint dilation[2] = { p->dh, p->dw }, pad[2] = { p->pad_top, p->pad_left };
+      self->onednn = onednn_pool_new (dnnl_pooling_max, in, p->out_h, p->out_w, kernel, stride, dilation, pad,
+                                      in_layout, out_layout);
+    }
+  return self->onednn != NULL;
+}
+
+static CnnfiltLayoutSupport
+cnnfilt_max_pool_layouts (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs)
+{
+  CnnfiltMaxPool *self = (CnnfiltMaxPool *) op;
+  WindowPlan p;
+  if (window_plan (&self->window, inputs[0].h, inputs[0].w, &p, NULL) &&
+      cnnfilt_max_pool_ensure_onednn (self, &inputs[0], &p, CNNFILT_LAYOUT_NHWC, CNNFILT_LAYOUT_NHWC))
+    return CNNFILT_LAYOUT_SUPPORT_INPUT | CNNFILT_LAYOUT_SUPPORT_OUTPUT;
+  return CNNFILT_LAYOUT_SUPPORT_NCHW;
+}
+
 static gboolean
 cnnfilt_max_pool_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs,
                       CnnfiltTensor *output, GError **error)
@@ -56,19 +86,15 @@ cnnfilt_max_pool_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs,
     return FALSE;
   const gfloat *src = cnnfilt_tensor_get_data (inputs[0], NULL);
   gfloat *dst = cnnfilt_tensor_get_data (output, NULL);
-  /* oneDNN's kernel where it computes the same */
-  if (self->algorithm == LAYER_ALGORITHM_AUTO && (TRUE))
+  CnnfiltLayout in_layout = cnnfilt_tensor_get_layout (inputs[0]);
+  CnnfiltLayout out_layout = cnnfilt_tensor_get_layout (output);
+  if (cnnfilt_max_pool_ensure_onednn (self, &in, &p, in_layout, out_layout))
+    return onednn_pool_run (self->onednn, src, dst, error);
+  if (in_layout != CNNFILT_LAYOUT_NCHW || out_layout != CNNFILT_LAYOUT_NCHW)
     {
-      if (!onednn_pool_matches (self->onednn, &in))
-        {
-          g_clear_pointer (&self->onednn, onednn_pool_free);
-          const gint kernel[2] = { p.kh, p.kw }, stride[2] = { p.sh, p.sw };
-          const gint dilation[2] = { p.dh, p.dw }, pad[2] = { p.pad_top, p.pad_left };
-          self->onednn = onednn_pool_new (dnnl_pooling_max, &in, p.out_h, p.out_w, kernel, stride, dilation,
-                                          pad);
-        }
-      if (self->onednn != NULL)
-        return onednn_pool_run (self->onednn, src, dst, error);
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_FAILED,
+                   "max-pool: this path takes NCHW tensors only");
+      return FALSE;
     }
   gsize planes = (gsize) in.n * in.c;
   for (gsize pl = 0; pl < planes; pl++)
@@ -118,6 +144,7 @@ cnnfilt_max_pool_class_init (CnnfiltMaxPoolClass *klass)
   op_class->n_inputs = 1;
   op_class->infer = cnnfilt_max_pool_infer;
   op_class->run = cnnfilt_max_pool_run;
+  op_class->layouts = cnnfilt_max_pool_layouts;
   layer_class_install (klass, max_pool_props, G_N_ELEMENTS (max_pool_props));
 }
 

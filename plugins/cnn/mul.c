@@ -59,6 +59,7 @@ cnnfilt_mul_class_init (CnnfiltMulClass *klass)
   op_class->n_inputs = 2;
   op_class->infer = layer_infer_broadcast;
   op_class->run = cnnfilt_mul_run;
+  op_class->layouts = layer_layouts_elementwise;
   op_class->fuse = cnnfilt_mul_fuse;
   layer_class_install (klass, mul_props, G_N_ELEMENTS (mul_props));
 }

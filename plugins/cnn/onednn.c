@@ -49,6 +49,7 @@ onednn_sgemm (gboolean trans_a, gboolean trans_b, gsize m, gsize n, gsize k, gfl
 
 struct OnednnPool {
   CnnfiltShape shape;
+  CnnfiltLayout in_layout, out_layout;
   dnnl_stream_t stream;
   dnnl_primitive_t pool;
   dnnl_memory_t src, dst;
@@ -75,7 +76,7 @@ onednn_pool_free (OnednnPool *pool)
 OnednnPool *
 onednn_pool_new (dnnl_alg_kind_t algorithm, const CnnfiltShape *in, guint out_h, guint out_w,
                  const gint kernel[2], const gint stride[2], const gint dilation[2],
-                 const gint pad_begin[2])
+                 const gint pad_begin[2], CnnfiltLayout in_layout, CnnfiltLayout out_layout)
 {
   dnnl_engine_t engine = onednn_engine ();
   if (engine == NULL)
@@ -84,6 +85,8 @@ onednn_pool_new (dnnl_alg_kind_t algorithm, const CnnfiltShape *in, guint out_h,
   dnnl_primitive_desc_t pd = NULL;
   OnednnPool *pool = g_new0 (OnednnPool, 1);
   pool->shape = *in;
+  pool->in_layout = in_layout;
+  pool->out_layout = out_layout;
   dnnl_dims_t src_dims = { in->n, in->c, in->h, in->w }, dst_dims = { in->n, in->c, out_h, out_w };
   dnnl_dims_t k = { kernel[0], kernel[1] }, s = { stride[0], stride[1] };
   dnnl_dims_t d = { dilation[0] - 1, dilation[1] - 1 };
@@ -96,8 +99,10 @@ onednn_pool_new (dnnl_alg_kind_t algorithm, const CnnfiltShape *in, guint out_h,
   if (pr[0] < 0 || pr[1] < 0)
     goto fail_quiet;
   dnnl_memory_desc_t src_md, dst_md;
-  TRY (dnnl_memory_desc_init_by_tag (&src_md, 4, src_dims, dnnl_f32, dnnl_nchw));
-  TRY (dnnl_memory_desc_init_by_tag (&dst_md, 4, dst_dims, dnnl_f32, dnnl_nchw));
+  TRY (dnnl_memory_desc_init_by_tag (&src_md, 4, src_dims, dnnl_f32,
+                                     in_layout == CNNFILT_LAYOUT_NHWC ? dnnl_nhwc : dnnl_nchw));
+  TRY (dnnl_memory_desc_init_by_tag (&dst_md, 4, dst_dims, dnnl_f32,
+                                     out_layout == CNNFILT_LAYOUT_NHWC ? dnnl_nhwc : dnnl_nchw));
   dnnl_pooling_v2_desc_t desc;
   TRY (dnnl_pooling_v2_forward_desc_init (&desc, dnnl_forward_inference, algorithm, &src_md,
                                           &dst_md, s, k, d, pl, pr));
@@ -119,9 +124,11 @@ fail_quiet:
 }
 
 gboolean
-onednn_pool_matches (OnednnPool *pool, const CnnfiltShape *in)
+onednn_pool_matches (OnednnPool *pool, const CnnfiltShape *in, CnnfiltLayout in_layout,
+                     CnnfiltLayout out_layout)
 {
-  return pool != NULL && cnnfilt_shape_equal (&pool->shape, in);
+  return pool != NULL && cnnfilt_shape_equal (&pool->shape, in) && pool->in_layout == in_layout &&
+         pool->out_layout == out_layout;
 }
 
 gboolean

@@ -30,8 +30,10 @@ typedef struct OnednnPool OnednnPool;
  * padding is stretched to reach (ceil mode). */
 OnednnPool *onednn_pool_new  (dnnl_alg_kind_t algorithm, const CnnfiltShape *in, guint out_h,
                               guint out_w, const gint kernel[2], const gint stride[2],
-                              const gint dilation[2], const gint pad_begin[2]);
-gboolean    onednn_pool_matches (OnednnPool *pool, const CnnfiltShape *in);
+                              const gint dilation[2], const gint pad_begin[2],
+                              CnnfiltLayout in_layout, CnnfiltLayout out_layout);
+gboolean    onednn_pool_matches (OnednnPool *pool, const CnnfiltShape *in,
+                                 CnnfiltLayout in_layout, CnnfiltLayout out_layout);
 gboolean    onednn_pool_run  (OnednnPool *pool, const gfloat *src, gfloat *dst, GError **error);
 void        onednn_pool_free (OnednnPool *pool);
 

@@ -40,6 +40,7 @@ cnnfilt_relu_class_init (CnnfiltReluClass *klass)
   op_class->n_inputs = 1;
   op_class->infer = layer_infer_same_shape;
   op_class->run = cnnfilt_relu_run;
+  op_class->layouts = layer_layouts_elementwise;
 }
 
 LAYER_NO_INIT (CnnfiltRelu, cnnfilt_relu)

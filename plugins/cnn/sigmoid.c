@@ -40,6 +40,7 @@ cnnfilt_sigmoid_class_init (CnnfiltSigmoidClass *klass)
   op_class->n_inputs = 1;
   op_class->infer = layer_infer_same_shape;
   op_class->run = cnnfilt_sigmoid_run;
+  op_class->layouts = layer_layouts_elementwise;
 }
 
 LAYER_NO_INIT (CnnfiltSigmoid, cnnfilt_sigmoid)
