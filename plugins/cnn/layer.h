@@ -188,10 +188,6 @@ CnnfiltOp *layer_fuse_clamp (CnnfiltOp *op, gfloat lo, gfloat hi, CnnfiltOp *nex
  * copies). NULL if the memory cannot be had. */
 gpointer layer_scratch (guint slot, gsize bytes);
 
-/* Threads for a memory-bound loop over @values values: cnnfilt_get_threads(),
- * or 1 where the loop is too short to share. */
-guint layer_threads_for (gsize values);
-
 /* layouts for ops that compute value by value */
 CnnfiltLayoutSupport layer_layouts_elementwise (CnnfiltOp *op, const CnnfiltShape *inputs,
                                                 guint n_inputs);
