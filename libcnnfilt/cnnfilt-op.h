@@ -65,7 +65,7 @@ G_DECLARE_DERIVABLE_TYPE (CnnfiltOp, cnnfilt_op, CNNFILT, OP, GObject)
  *   values as targets unless TARGETS end in `...`. DEFAULT (comma-separated)
  *   is applied when the node lacks the attribute, where ONNX's default
  *   differs from the property's. Strings set enum nicks (lower case, `_` as
- *   `-`); an `axis` is taken modulo the first input's rank. Attributes not
+ *   `-`); a negative `axis` has the first input's rank added. Attributes not
  *   listed are unsupported.
  *
  * The class of every operator. Parameters are GObject properties, each with

@@ -1,0 +1,13 @@
+/* cnnfilt-onnx.h: graphs from ONNX models
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib-object.h>
+#include "cnnfilt-graph.h"
+
+G_BEGIN_DECLS
+
+CnnfiltGraph *cnnfilt_graph_new_from_onnx_file  (const gchar *path, GError **error);
+CnnfiltGraph *cnnfilt_graph_new_from_onnx_bytes (GBytes *bytes, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,1102 @@
+/* test-onnx-import.c: the ONNX importer on models built here with
+ * protobuf-c: how nodes, attributes, initializers and ranks map onto the
+ * graph, and every way a model can be refused
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "test-util.h"
+#include "onnx.pb-c.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+#define EXACT 1e-6
+
+/* ---- Building models ---------------------------------------------------- */
+
+/* A model under construction; everything it points to is owned by arena. */
+typedef struct {
+  GPtrArray *arena;
+  Onnx__ModelProto *model;
+  Onnx__GraphProto *graph;
+} Model;
+
+static gpointer
+arena_alloc (Model *m, gsize size)
+{
+  gpointer memory = g_malloc0 (MAX (size, 1));
+  g_ptr_array_add (m->arena, memory);
+  return memory;
+}
+
+static gchar *
+arena_strdup (Model *m, const gchar *text)
+{
+  gchar *copy = g_strdup (text);
+  g_ptr_array_add (m->arena, copy);
+  return copy;
+}
+
+/* Appends @item to a protobuf-c repeated field (@array, @count). */
+#define APPEND(m, array, count, item)                                              \
+  G_STMT_START {                                                                   \
+    gpointer *fresh_ = arena_alloc ((m), sizeof (gpointer) * ((count) + 1));       \
+    if ((count) > 0)                                                               \
+      memcpy (fresh_, (array), sizeof (gpointer) * (count));                       \
+    fresh_[(count)++] = (item);                                                    \
+    (array) = (gpointer) fresh_;                                                   \
+  } G_STMT_END
+
+#define DIMS(...) G_N_ELEMENTS (((gint64[]) { __VA_ARGS__ })), ((gint64[]) { __VA_ARGS__ })
+#define VALUES(...) G_N_ELEMENTS (((gfloat[]) { __VA_ARGS__ })), ((gfloat[]) { __VA_ARGS__ })
+
+static Model *
+model_new (gint64 opset)
+{
+  Model *m = g_new0 (Model, 1);
+  m->arena = g_ptr_array_new_with_free_func (g_free);
+  m->model = arena_alloc (m, sizeof (Onnx__ModelProto));
+  onnx__model_proto__init (m->model);
+  m->model->has_ir_version = TRUE;
+  m->model->ir_version = 8;
+  m->model->producer_name = arena_strdup (m, "test-onnx-import");
+  m->graph = arena_alloc (m, sizeof (Onnx__GraphProto));
+  onnx__graph_proto__init (m->graph);
+  m->graph->name = arena_strdup (m, "test");
+  m->model->graph = m->graph;
+  Onnx__OperatorSetIdProto *set = arena_alloc (m, sizeof (Onnx__OperatorSetIdProto));
+  onnx__operator_set_id_proto__init (set);
+  set->domain = arena_strdup (m, "");
+  set->has_version = TRUE;
+  set->version = opset;
+  APPEND (m, m->model->opset_import, m->model->n_opset_import, set);
+  return m;
+}
+
+static void
+model_free (Model *m)
+{
+  g_ptr_array_unref (m->arena);
+  g_free (m);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Model, model_free)
+
+static GBytes *
+model_bytes (Model *m)
+{
+  gsize size = onnx__model_proto__get_packed_size (m->model);
+  guint8 *data = g_malloc (MAX (size, 1));
+  onnx__model_proto__pack (m->model, data);
+  return g_bytes_new_take (data, size);
+}
+
+/* A ValueInfoProto for a tensor of @elem_type; no shape when @rank < 0. */
+static Onnx__ValueInfoProto *
+value_info (Model *m, const gchar *name, gint elem_type, gssize rank, const gint64 *dims)
+{
+  Onnx__ValueInfoProto *info = arena_alloc (m, sizeof (Onnx__ValueInfoProto));
+  onnx__value_info_proto__init (info);
+  info->name = arena_strdup (m, name);
+  Onnx__TypeProto *type = arena_alloc (m, sizeof (Onnx__TypeProto));
+  onnx__type_proto__init (type);
+  Onnx__TypeProto__Tensor *tensor = arena_alloc (m, sizeof (Onnx__TypeProto__Tensor));
+  onnx__type_proto__tensor__init (tensor);
+  tensor->has_elem_type = TRUE;
+  tensor->elem_type = elem_type;
+  if (rank >= 0)
+    {
+      tensor->shape = arena_alloc (m, sizeof (Onnx__TensorShapeProto));
+      onnx__tensor_shape_proto__init (tensor->shape);
+      for (gssize i = 0; i < rank; i++)
+        {
+          Onnx__TensorShapeProto__Dimension *dim =
+            arena_alloc (m, sizeof (Onnx__TensorShapeProto__Dimension));
+          onnx__tensor_shape_proto__dimension__init (dim);
+          dim->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
+          dim->dim_value = dims[i];
+          APPEND (m, tensor->shape->dim, tensor->shape->n_dim, dim);
+        }
+    }
+  type->value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE;
+  type->tensor_type = tensor;
+  info->type = type;
+  return info;
+}
+
+static void
+model_input (Model *m, const gchar *name, gsize rank, const gint64 *dims)
+{
+  Onnx__ValueInfoProto *info = value_info (m, name, ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, rank, dims);
+  APPEND (m, m->graph->input, m->graph->n_input, info);
+}
+
+static void
+model_output (Model *m, const gchar *name)
+{
+  Onnx__ValueInfoProto *info = value_info (m, name, ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, -1, NULL);
+  APPEND (m, m->graph->output, m->graph->n_output, info);
+}
+
+static void
+split_names (Model *m, const gchar *list, gchar ***names, gsize *count)
+{
+  g_auto (GStrv) parts = g_strsplit (list, ",", -1);
+  for (guint i = 0; parts[i] != NULL; i++)
+    APPEND (m, *names, *count, arena_strdup (m, parts[i]));
+}
+
+/* A node reading the comma-separated @inputs ("" for a left-out optional
+ * one) and writing @outputs. */
+static Onnx__NodeProto *
+model_node (Model *m, const gchar *op_type, const gchar *name, const gchar *inputs,
+            const gchar *outputs)
+{
+  Onnx__NodeProto *node = arena_alloc (m, sizeof (Onnx__NodeProto));
+  onnx__node_proto__init (node);
+  node->op_type = arena_strdup (m, op_type);
+  node->name = arena_strdup (m, name);
+  if (*inputs)
+    split_names (m, inputs, &node->input, &node->n_input);
+  split_names (m, outputs, &node->output, &node->n_output);
+  APPEND (m, m->graph->node, m->graph->n_node, node);
+  return node;
+}
+
+static Onnx__AttributeProto *
+attribute (Model *m, Onnx__NodeProto *node, const gchar *name, Onnx__AttributeProto__AttributeType type)
+{
+  Onnx__AttributeProto *attr = arena_alloc (m, sizeof (Onnx__AttributeProto));
+  onnx__attribute_proto__init (attr);
+  attr->name = arena_strdup (m, name);
+  attr->has_type = TRUE;
+  attr->type = type;
+  APPEND (m, node->attribute, node->n_attribute, attr);
+  return attr;
+}
+
+static void
+attr_int (Model *m, Onnx__NodeProto *node, const gchar *name, gint64 value)
+{
+  Onnx__AttributeProto *attr = attribute (m, node, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT);
+  attr->has_i = TRUE;
+  attr->i = value;
+}
+
+static void
+attr_ints (Model *m, Onnx__NodeProto *node, const gchar *name, gsize n, const gint64 *values)
+{
+  Onnx__AttributeProto *attr = attribute (m, node, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS);
+  attr->n_ints = n;
+  attr->ints = arena_alloc (m, n * sizeof (gint64));
+  memcpy (attr->ints, values, n * sizeof (gint64));
+}
+
+static void
+attr_float (Model *m, Onnx__NodeProto *node, const gchar *name, gfloat value)
+{
+  Onnx__AttributeProto *attr = attribute (m, node, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT);
+  attr->has_f = TRUE;
+  attr->f = value;
+}
+
+static void
+attr_string (Model *m, Onnx__NodeProto *node, const gchar *name, const gchar *value)
+{
+  Onnx__AttributeProto *attr = attribute (m, node, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING);
+  attr->has_s = TRUE;
+  attr->s.data = (guint8 *) arena_strdup (m, value);
+  attr->s.len = strlen (value);
+}
+
+static Onnx__TensorProto *
+tensor_proto (Model *m, const gchar *name, gint type, gsize n_dims, const gint64 *dims)
+{
+  Onnx__TensorProto *tensor = arena_alloc (m, sizeof (Onnx__TensorProto));
+  onnx__tensor_proto__init (tensor);
+  tensor->name = arena_strdup (m, name);
+  tensor->has_data_type = TRUE;
+  tensor->data_type = type;
+  tensor->n_dims = n_dims;
+  tensor->dims = arena_alloc (m, n_dims * sizeof (gint64));
+  memcpy (tensor->dims, dims, n_dims * sizeof (gint64));
+  return tensor;
+}
+
+/* A float32 tensor, its values in float_data. */
+static Onnx__TensorProto *
+float_tensor (Model *m, const gchar *name, gsize n_dims, const gint64 *dims, gsize n,
+              const gfloat *values)
+{
+  Onnx__TensorProto *tensor = tensor_proto (m, name, ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, n_dims, dims);
+  tensor->n_float_data = n;
+  tensor->float_data = arena_alloc (m, n * sizeof (gfloat));
+  memcpy (tensor->float_data, values, n * sizeof (gfloat));
+  return tensor;
+}
+
+/* A float32 tensor, its values little-endian in raw_data, as exporters write. */
+static Onnx__TensorProto *
+raw_float_tensor (Model *m, const gchar *name, gsize n_dims, const gint64 *dims, gsize n,
+                  const gfloat *values)
+{
+  Onnx__TensorProto *tensor = tensor_proto (m, name, ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, n_dims, dims);
+  tensor->has_raw_data = TRUE;
+  tensor->raw_data.len = n * sizeof (gfloat);
+  tensor->raw_data.data = arena_alloc (m, n * sizeof (gfloat));
+  for (gsize i = 0; i < n; i++)
+    {
+      guint32 bits;
+      memcpy (&bits, values + i, 4);
+      bits = GUINT32_TO_LE (bits);
+      memcpy (tensor->raw_data.data + 4 * i, &bits, 4);
+    }
+  return tensor;
+}
+
+static Onnx__TensorProto *
+int64_tensor (Model *m, const gchar *name, gsize n, const gint64 *values)
+{
+  gint64 dims[1] = { n };
+  Onnx__TensorProto *tensor = tensor_proto (m, name, ONNX__TENSOR_PROTO__DATA_TYPE__INT64, 1, dims);
+  tensor->n_int64_data = n;
+  tensor->int64_data = arena_alloc (m, n * sizeof (gint64));
+  memcpy (tensor->int64_data, values, n * sizeof (gint64));
+  return tensor;
+}
+
+static void
+model_initializer (Model *m, Onnx__TensorProto *tensor)
+{
+  APPEND (m, m->graph->initializer, m->graph->n_initializer, tensor);
+}
+
+static void
+attr_tensor (Model *m, Onnx__NodeProto *node, const gchar *name, Onnx__TensorProto *tensor)
+{
+  Onnx__AttributeProto *attr = attribute (m, node, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR);
+  attr->t = tensor;
+}
+
+/* ---- Importing and running ---------------------------------------------- */
+
+static CnnfiltGraph *
+import_ok_at (const char *file, int line, Model *m)
+{
+  g_autoptr (GBytes) bytes = model_bytes (m);
+  g_autoptr (GError) error = NULL;
+  CnnfiltGraph *graph = cnnfilt_graph_new_from_onnx_bytes (bytes, &error);
+  ck_assert_msg (graph != NULL, "%s:%d: import failed: %s", file, line,
+                 error ? error->message : "(no error)");
+  return graph;
+}
+#define import_ok(m) import_ok_at (__FILE__, __LINE__, (m))
+
+static GError *
+import_error_at (const char *file, int line, GBytes *bytes)
+{
+  GError *error = NULL;
+  g_autoptr (CnnfiltGraph) graph = cnnfilt_graph_new_from_onnx_bytes (bytes, &error);
+  ck_assert_msg (graph == NULL, "%s:%d: the model imported, an error was expected", file, line);
+  ck_assert_msg (error != NULL, "%s:%d: no error set", file, line);
+  return error;
+}
+#define import_error_bytes(bytes) import_error_at (__FILE__, __LINE__, (bytes))
+
+static GError *
+import_model_error_at (const char *file, int line, Model *m)
+{
+  g_autoptr (GBytes) bytes = model_bytes (m);
+  return import_error_at (file, line, bytes);
+}
+#define import_error(m) import_model_error_at (__FILE__, __LINE__, (m))
+
+/* Runs a one-input graph on @values of the given shape. */
+static CnnfiltTensor *
+run_at (const char *file, int line, CnnfiltGraph *graph, CnnfiltTensor *input)
+{
+  g_autoptr (GError) error = NULL;
+  CnnfiltTensor *output = cnnfilt_graph_process (graph, input, &error);
+  ck_assert_msg (output != NULL, "%s:%d: run failed: %s", file, line,
+                 error ? error->message : "(no error)");
+  return output;
+}
+#define run(graph, input) run_at (__FILE__, __LINE__, (graph), (input))
+
+static void
+assert_property (CnnfiltGraph *graph, const gchar *node, const gchar *property,
+                 const gchar *expected)
+{
+  CnnfiltOp *op = cnnfilt_graph_get_op (graph, node);
+  ck_assert_msg (op != NULL, "no op node '%s'", node);
+  g_autofree gchar *value = cnnfilt_op_get_property_as_string (op, property);
+  ck_assert_msg (g_strcmp0 (value, expected) == 0, "%s: %s is '%s', expected '%s'", node,
+                 property, value ? value : "(none)", expected);
+}
+
+static gchar *
+node_names (CnnfiltGraph *graph)
+{
+  g_auto (GStrv) names = cnnfilt_graph_get_node_names (graph);
+  return g_strjoinv (",", names);
+}
+
+/* ---- Mapping ------------------------------------------------------------ */
+
+/* Conv: weights and bias from raw_data initializers, strides, pads
+ * (ONNX order: begins then ends), dilations and group to the op's
+ * properties; kernel_shape accepted. The node keeps its own name. */
+START_TEST (test_conv_attributes)
+{
+  g_autoptr (Model) m = model_new (13);
+  model_input (m, "x", DIMS (1, 2, 5, 5));
+  gfloat w[2 * 1 * 3 * 3];
+  for (guint i = 0; i < G_N_ELEMENTS (w); i++)
+    w[i] = i < 9 ? 1.0f : 0.0f;
+  model_initializer (m, raw_float_tensor (m, "W", DIMS (2, 1, 3, 3), G_N_ELEMENTS (w), w));
+  model_initializer (m, raw_float_tensor (m, "B", DIMS (2), VALUES (0.5f, -1.0f)));
+  Onnx__NodeProto *conv = model_node (m, "Conv", "conv1", "x,W,B", "y");
+  attr_ints (m, conv, "strides", DIMS (2, 1));
+  attr_ints (m, conv, "pads", DIMS (1, 0, 1, 2));
+  attr_ints (m, conv, "dilations", DIMS (1, 1));
+  attr_ints (m, conv, "kernel_shape", DIMS (3, 3));
+  attr_int (m, conv, "group", 2);
+  model_output (m, "y");
+
+  g_autoptr (CnnfiltGraph) graph = import_ok (m);
+  g_autofree gchar *names = node_names (graph);
+  ck_assert_str_eq (names, "x,conv1");
+  ck_assert_uint_eq (cnnfilt_graph_get_n_inputs (graph), 1);
+  assert_property (graph, "conv1", "stride-h", "2");
+  assert_property (graph, "conv1", "stride-w", "1");
+  assert_property (graph, "conv1", "pad-top", "1");
+  assert_property (graph, "conv1", "pad-left", "0");
+  assert_property (graph, "conv1", "pad-bottom", "1");
+  assert_property (graph, "conv1", "pad-right", "2");
+  assert_property (graph, "conv1", "groups", "2");
+  assert_property (graph, "conv1", "weights", "<2x1x3x3 tensor>");
+  assert_property (graph, "conv1", "bias", "<2x1x1x1 tensor>");
+
+  /* channel 0: 3×3 box sum + 0.5; channel 1: zero kernel - 1 */
+  g_autoptr (CnnfiltTensor) x = cnnfilt_tensor_new (1, 2, 5, 5, NULL);
+  cnnfilt_tensor_fill (x, 1.0f);
+  g_autoptr (CnnfiltTensor) y = run (graph, x);
+  CnnfiltShape shape;
+  cnnfilt_tensor_get_shape (y, &shape);
+  ck_assert_uint_eq (shape.h, 3); /* (5 + 2 - 3) / 2 + 1 */
+  ck_assert_uint_eq (shape.w, 5); /* (5 + 2 - 3) / 1 + 1 */
+  tu_assert_near (6.5, cnnfilt_tensor_get_value (y, 0, 0, 0, 0), EXACT); /* 2 rows × 3 */
+  tu_assert_near (9.5, cnnfilt_tensor_get_value (y, 0, 0, 1, 1), EXACT);
+  tu_assert_near (-1.0, cnnfilt_tensor_get_value (y, 0, 1, 1, 1), EXACT);
+}
+END_TEST
+
+/* String attributes set enum nicks: SAME_UPPER -> same-upper. */
+START_TEST (test_enum_attribute)
+{
+  g_autoptr (Model) m = model_new (12);
+  model_input (m, "x", DIMS (1, 1, 4, 4));
+  Onnx__NodeProto *pool = model_node (m, "MaxPool", "", "x", "y");
+  attr_string (m, pool, "auto_pad", "SAME_UPPER");
+  attr_ints (m, pool, "kernel_shape", DIMS (3, 3));
+  attr_ints (m, pool, "strides", DIMS (2, 2));
+  model_output (m, "y");
+  g_autoptr (CnnfiltGraph) graph = import_ok (m);
+  /* no node name: the node is named after its output */
+  assert_property (graph, "y", "auto-pad", "same-upper");
+  assert_property (graph, "y", "kernel-h", "3");
+  assert_property (graph, "y", "stride-w", "2");
+}
+END_TEST
+
+/* Gemm's transB defaults to 0 in ONNX and to true on linear: the mapping's
+ * DEFAULT applies when the node leaves it out. */
+START_TEST (test_attribute_default)
+{
+  g_autoptr (Model) m = model_new (13);
+  model_input (m, "a", DIMS (2, 3));
+  model_initializer (m, float_tensor (m, "b", DIMS (3, 2), VALUES (1, 2, 3, 4, 5, 6)));
+  model_node (m, "Gemm", "fc", "a,b", "y");
+  model_output (m, "y");
+  g_autoptr (CnnfiltGraph) graph = import_ok (m);
+  assert_property (graph, "fc", "trans-b", "false");
+  assert_property (graph, "fc", "weights", "<3x2x1x1 tensor>");
+
+  /* a (2,3) · b (3,2): rows [1 0 0] and [0 1 1] */
+  const gfloat a[] = { 1, 0, 0, 0, 1, 1 };
+  g_autoptr (CnnfiltTensor) x = tu_tensor (a, 2, 3, 1, 1);
+  g_autoptr (CnnfiltTensor) y = run (graph, x);
+  const gfloat expected[] = { 1, 2, 8, 10 };
+  tu_assert_tensor (y, 2, 2, 1, 1, expected, EXACT);
+}
+END_TEST
+
+/* Negative axes count from the end of the ONNX rank, not of the four
+ * stored dims: Softmax axis -1 on (3,4,5) is axis 2. */
+START_TEST (test_negative_axis)
+{
+  g_autoptr (Model) m = model_new (13);
+  model_input (m, "x", DIMS (3, 4, 5));
+  attr_int (m, model_node (m, "Softmax", "sm", "x", "y"), "axis", -1);
+  model_input (m, "z", DIMS (3, 4, 5));
+  model_node (m, "Softmax", "sm_default", "z", "w"); /* ONNX default: -1 */
+  model_output (m, "y");
+  model_output (m, "w");
+  g_autoptr (CnnfiltGraph) graph = import_ok (m);
+  assert_property (graph, "sm", "axis", "2");
+  assert_property (graph, "sm_default", "axis", "2");
+}
+END_TEST
+
+/* x (3,4,5) + y (5), both graph inputs: y is re-aligned by a reshape to
+ * (1,1,5), stored (1,1,5,1), so that its values run along x's last dim. */
+START_TEST (test_broadcast_data_input)
+{
+  g_autoptr (Model) m = model_new (14);
+  model_input (m, "x", DIMS (3, 4, 5));
+  model_input (m, "y", DIMS (5));
+  model_node (m, "Add", "add", "x,y", "sum");
+  model_output (m, "sum");
+  g_autoptr (CnnfiltGraph) graph = import_ok (m);
+  g_autofree gchar *names = node_names (graph);
+  ck_assert_str_eq (names, "x,y,y:rank3,add");
+  assert_property (graph, "y:rank3", "h", "5");
+
+  g_autoptr (CnnfiltTensor) x = cnnfilt_tensor_new (3, 4, 5, 1, NULL);
+  const gfloat yv[] = { 1, 2, 3, 4, 5 };
+  g_autoptr (CnnfiltTensor) y = tu_tensor (yv, 5, 1, 1, 1);
+  CnnfiltTensor *inputs[] = { x, y };
+  g_autoptr (GError) error = NULL;
+  ck_assert_msg (cnnfilt_graph_run (graph, inputs, 2, &error), "%s", error ? error->message : "");
+  g_autoptr (CnnfiltTensor) sum = cnnfilt_graph_get_output (graph, 0);
+  CnnfiltShape shape;
+  cnnfilt_tensor_get_shape (sum, &shape);
+  ck_assert_msg (shape.n == 3 && shape.c == 4 && shape.h == 5 && shape.w == 1, "shape %ux%ux%ux%u",
+                 shape.n, shape.c, shape.h, shape.w);
+  tu_assert_near (3.0, cnnfilt_tensor_get_value (sum, 2, 3, 2, 0), EXACT);
+  tu_assert_near (5.0, cnnfilt_tensor_get_value (sum, 1, 0, 4, 0), EXACT);
+}
+END_TEST
+
+/* The same with y a constant: the tensor itself is reshaped, no node. A
+ * constant read as data is a graph constant named after it. */
+START_TEST (test_broadcast_constant)
+{
+  g_autoptr (Model) m = model_new (14);
+  model_input (m, "x", DIMS (2, 3));
+  model_initializer (m, float_tensor (m, "k", DIMS (3), VALUES (10, 20, 30)));
+  model_node (m, "Mul", "mul", "x,k", "p");
+  model_node (m, "Add", "add", "p,k", "s");
+  model_output (m, "s");
+  g_autoptr (CnnfiltGraph) graph = import_ok (m);
+  const gfloat xv[] = { 1, 2, 3, 4, 5, 6 };
+  g_autoptr (CnnfiltTensor) x = tu_tensor (xv, 2, 3, 1, 1);
+  g_autoptr (CnnfiltTensor) s = run (graph, x);
+  const gfloat expected[] = { 20, 60, 120, 50, 120, 210 };
+  tu_assert_tensor (s, 2, 3, 1, 1, expected, EXACT);
+}
+END_TEST
+
+/* PRelu's slope (5) is aligned to the input's rank 3 (onnx_inputs `slope^`). */
+START_TEST (test_aligned_property)
+{
+  g_autoptr (Model) m = model_new (16);
+  model_input (m, "x", DIMS (2, 2, 5));
+  model_initializer (m, float_tensor (m, "slope", DIMS (5), VALUES (0, 0.5f, 1, 2, 3)));
+  model_node (m, "PRelu", "prelu", "x,slope", "y");
+  model_output (m, "y");
+  g_autoptr (CnnfiltGraph) graph = import_ok (m);
+  assert_property (graph, "prelu", "slope", "<1x1x5x1 tensor>");
+  g_autoptr (CnnfiltTensor) x = cnnfilt_tensor_new (2, 2, 5, 1, NULL);
+  cnnfilt_tensor_fill (x, -2.0f);
+  g_autoptr (CnnfiltTensor) y = run (graph, x);
+  tu_assert_near (-1.0, cnnfilt_tensor_get_value (y, 1, 1, 1, 0), EXACT);
+  tu_assert_near (-6.0, cnnfilt_tensor_get_value (y, 0, 1, 4, 0), EXACT);
+}
+END_TEST
+
+/* Inputs mapped to attributes: Pad's pads (int64) and constant_value, and
+ * Reshape's shape from a Constant node; the Reshape's output rank (2) is
+ * what a later broadcast aligns to. */
+START_TEST (test_inputs_as_attributes)
+{
+  g_autoptr (Model) m = model_new (13);
+  model_input (m, "x", DIMS (1, 1, 2, 2));
+  model_initializer (m, int64_tensor (m, "pads", DIMS (0, 0, 1, 0, 0, 0, 0, 2)));
+  model_initializer (m, float_tensor (m, "value", 0, NULL, VALUES (7)));
+  Onnx__NodeProto *pad = model_node (m, "Pad", "pad", "x,pads,value", "p");
+  attr_string (m, pad, "mode", "constant");
+  Onnx__NodeProto *shape = model_node (m, "Constant", "shape_const", "", "shape");
+  attr_tensor (m, shape, "value", int64_tensor (m, "", DIMS (3, 4)));
+  model_node (m, "Reshape", "reshape", "p,shape", "r");
+  model_initializer (m, float_tensor (m, "row", DIMS (4), VALUES (0, 100, 200, 300)));
+  model_node (m, "Add", "add", "r,row", "y");
+  model_output (m, "y");
+  g_autoptr (CnnfiltGraph) graph = import_ok (m);
+  assert_property (graph, "pad", "pad-top", "1");
+  assert_property (graph, "pad", "pad-right", "2");
+  assert_property (graph, "pad", "value", "7");
+  assert_property (graph, "reshape", "n", "3");
+  assert_property (graph, "reshape", "c", "4");
+  g_autofree gchar *names = node_names (graph);
+  ck_assert_str_eq (names, "x,pad,reshape,row:rank2,add");
+
+  const gfloat xv[] = { 1, 2, 3, 4 };
+  g_autoptr (CnnfiltTensor) x = tu_tensor (xv, 1, 1, 2, 2);
+  g_autoptr (CnnfiltTensor) y = run (graph, x);
+  /* padded: 7 7 7 7 / 1 2 7 7 / 3 4 7 7, plus 0 100 200 300 per row */
+  const gfloat expected[] = { 7, 107, 207, 307, 1, 102, 207, 307, 3, 104, 207, 307 };
+  tu_assert_tensor (y, 3, 4, 1, 1, expected, EXACT);
+}
+END_TEST
+
+/* Clip's bounds as scalar inputs (opset 11+), one left out. */
+START_TEST (test_optional_inputs)
+{
+  g_autoptr (Model) m = model_new (13);
+  model_input (m, "x", DIMS (4));
+  model_initializer (m, float_tensor (m, "hi", 0, NULL, VALUES (2.5f)));
+  model_node (m, "Clip", "clip", "x,,hi", "y");
+  model_output (m, "y");
+  g_autoptr (CnnfiltGraph) graph = import_ok (m);
+  assert_property (graph, "clip", "max", "2.5");
+  const gfloat xv[] = { -10, 0, 2, 3 };
+  g_autoptr (CnnfiltTensor) x = tu_tensor (xv, 4, 1, 1, 1);
+  g_autoptr (CnnfiltTensor) y = run (graph, x);
+  const gfloat expected[] = { -10, 0, 2, 2.5f };
+  tu_assert_tensor (y, 4, 1, 1, 1, expected, EXACT);
+}
+END_TEST
+
+/* Old exporters list initializers among the graph inputs: those are
+ * constants, not inputs of the graph. */
+START_TEST (test_initializer_listed_as_input)
+{
+  g_autoptr (Model) m = model_new (9);
+  model_input (m, "x", DIMS (1, 2, 1, 1));
+  model_input (m, "scale", DIMS (2));
+  model_initializer (m, float_tensor (m, "scale", DIMS (2), VALUES (3, 4)));
+  model_node (m, "Mul", "mul", "x,scale", "y");
+  model_output (m, "y");
+  g_autoptr (CnnfiltGraph) graph = import_ok (m);
+  ck_assert_uint_eq (cnnfilt_graph_get_n_inputs (graph), 1);
+}
+END_TEST
+
+/* Node names: a name two nodes share, or that names another value, is not
+ * used; the node is named after its output. */
+START_TEST (test_node_names)
+{
+  g_autoptr (Model) m = model_new (13);
+  model_input (m, "x", DIMS (1, 1, 2, 2));
+  model_node (m, "Relu", "act", "x", "a");
+  model_node (m, "Relu", "act", "a", "b");
+  model_node (m, "Sigmoid", "x", "b", "c");      /* "x" is the graph input */
+  model_node (m, "Tanh", "tanh", "c", "tanh");   /* its own output: fine */
+  model_node (m, "Identity", "last", "tanh", "d");
+  model_output (m, "d");
+  model_output (m, "b");
+  g_autoptr (CnnfiltGraph) graph = import_ok (m);
+  g_autofree gchar *names = node_names (graph);
+  ck_assert_str_eq (names, "x,a,b,c,tanh,last");
+  ck_assert_uint_eq (cnnfilt_graph_get_n_outputs (graph), 2);
+}
+END_TEST
+
+/* Constant nodes with value_floats read as data; Dropout's unused mask. */
+START_TEST (test_constant_node_as_data)
+{
+  g_autoptr (Model) m = model_new (13);
+  model_input (m, "x", DIMS (3));
+  Onnx__NodeProto *constant = model_node (m, "Constant", "c", "", "k");
+  Onnx__AttributeProto *attr = attribute (m, constant, "value_floats",
+                                          ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS);
+  gfloat values[] = { 1, 2, 3 };
+  attr->n_floats = 3;
+  attr->floats = values;
+  model_node (m, "Add", "add", "x,k", "s");
+  model_node (m, "Dropout", "drop", "s", "y,mask");
+  model_output (m, "y");
+  g_autoptr (CnnfiltGraph) graph = import_ok (m);
+  const gfloat xv[] = { 10, 20, 30 };
+  g_autoptr (CnnfiltTensor) x = tu_tensor (xv, 3, 1, 1, 1);
+  g_autoptr (CnnfiltTensor) y = run (graph, x);
+  const gfloat expected[] = { 11, 22, 33 };
+  tu_assert_tensor (y, 3, 1, 1, 1, expected, EXACT);
+}
+END_TEST
+
+/* PyTorch writes equal initializers once and renames the copies with
+ * Identity nodes: the copy is a constant too, and no node is added. */
+START_TEST (test_identity_of_constant)
+{
+  g_autoptr (Model) m = model_new (13);
+  model_input (m, "x", DIMS (1, 1, 2, 2));
+  model_initializer (m, float_tensor (m, "w", DIMS (1, 1, 1, 1), VALUES (2)));
+  model_initializer (m, float_tensor (m, "b", DIMS (1), VALUES (0.5f)));
+  model_node (m, "Identity", "Identity_0", "b", "b2");
+  model_node (m, "Conv", "conv", "x,w,b2", "y");
+  model_output (m, "y");
+  g_autoptr (CnnfiltGraph) graph = import_ok (m);
+  g_autofree gchar *names = node_names (graph);
+  ck_assert_str_eq (names, "x,conv");
+  assert_property (graph, "conv", "bias", "<1x1x1x1 tensor>");
+}
+END_TEST
+
+/* Tensors in a file beside the model (data_location EXTERNAL). */
+START_TEST (test_external_data)
+{
+  g_autofree gchar *dir = tu_make_temp_dir ();
+  g_autofree gchar *model_path = g_build_filename (dir, "model.onnx", NULL);
+  g_autofree gchar *data_path = g_build_filename (dir, "weights.bin", NULL);
+  const gfloat slope[] = { 0, 0, 0.25f, 0.5f }; /* 8 bytes of padding, then the slope */
+  ck_assert (g_file_set_contents (data_path, (const gchar *) slope, sizeof slope, NULL));
+
+  g_autoptr (Model) m = model_new (16);
+  model_input (m, "x", DIMS (1, 2, 1, 1));
+  Onnx__TensorProto *t = tensor_proto (m, "slope", ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, DIMS (1, 2, 1, 1));
+  t->has_data_location = TRUE;
+  t->data_location = ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
+  const gchar *entries[][2] = { { "location", "weights.bin" }, { "offset", "8" }, { "length", "8" } };
+  for (guint i = 0; i < G_N_ELEMENTS (entries); i++)
+    {
+      Onnx__StringStringEntryProto *entry = arena_alloc (m, sizeof (Onnx__StringStringEntryProto));
+      onnx__string_string_entry_proto__init (entry);
+      entry->key = arena_strdup (m, entries[i][0]);
+      entry->value = arena_strdup (m, entries[i][1]);
+      APPEND (m, t->external_data, t->n_external_data, entry);
+    }
+  model_initializer (m, t);
+  model_node (m, "PRelu", "prelu", "x,slope", "y");
+  model_output (m, "y");
+  g_autoptr (GBytes) bytes = model_bytes (m);
+  ck_assert (g_file_set_contents (model_path, g_bytes_get_data (bytes, NULL),
+                                  g_bytes_get_size (bytes), NULL));
+
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CnnfiltGraph) graph = cnnfilt_graph_new_from_onnx_file (model_path, &error);
+  ck_assert_msg (graph != NULL, "%s", error ? error->message : "");
+  const gfloat xv[] = { -4, -4 };
+  g_autoptr (CnnfiltTensor) x = tu_tensor (xv, 1, 2, 1, 1);
+  g_autoptr (CnnfiltTensor) y = run (graph, x);
+  const gfloat expected[] = { -1, -2 };
+  tu_assert_tensor (y, 1, 2, 1, 1, expected, EXACT);
+
+  /* the same bytes cannot refer to a file */
+  g_autoptr (GError) bytes_error = import_error_bytes (bytes);
+  tu_assert_error (bytes_error, CNNFILT_ERROR_UNSUPPORTED, "initializer 'slope'", "external",
+                   "weights.bin");
+
+  /* and a missing file is named */
+  g_unlink (data_path);
+  g_clear_error (&error);
+  g_autoptr (CnnfiltGraph) none = cnnfilt_graph_new_from_onnx_file (model_path, &error);
+  ck_assert (none == NULL);
+  tu_assert_error (error, CNNFILT_ERROR_IO, "initializer 'slope'", "weights.bin");
+  tu_remove_tree (dir);
+}
+END_TEST
+
+/* ---- Refusals ----------------------------------------------------------- */
+
+static Model *
+relu_model (gint64 opset)
+{
+  Model *m = model_new (opset);
+  model_input (m, "x", DIMS (1, 3, 4, 4));
+  model_node (m, "Relu", "relu1", "x", "y");
+  model_output (m, "y");
+  return m;
+}
+
+/* Every prefix of a valid model: an error or (cut at a field boundary) a
+ * graph, never a crash; cut inside a field, an error naming the encoding. */
+START_TEST (test_truncated)
+{
+  g_autoptr (Model) m = relu_model (13);
+  model_initializer (m, raw_float_tensor (m, "unused", DIMS (4), VALUES (1, 2, 3, 4)));
+  g_autoptr (GBytes) bytes = model_bytes (m);
+  gsize size = g_bytes_get_size (bytes);
+  for (gsize cut = 0; cut < size; cut++)
+    {
+      g_autoptr (GBytes) part = g_bytes_new_from_bytes (bytes, 0, cut);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (CnnfiltGraph) graph = cnnfilt_graph_new_from_onnx_bytes (part, &error);
+      ck_assert_msg ((graph == NULL) == (error != NULL), "cut at %" G_GSIZE_FORMAT, cut);
+      ck_assert (error == NULL || error->domain == CNNFILT_ERROR);
+    }
+  g_autoptr (GBytes) part = g_bytes_new_from_bytes (bytes, 0, size - 3);
+  g_autoptr (GError) error = import_error_bytes (part);
+  tu_assert_error (error, CNNFILT_ERROR_FORMAT, "truncated or malformed");
+}
+END_TEST
+
+START_TEST (test_garbage)
+{
+  GRand *rand = g_rand_new_with_seed (42);
+  guint8 noise[512];
+  for (guint i = 0; i < sizeof noise; i++)
+    noise[i] = g_rand_int_range (rand, 0, 256);
+  g_rand_free (rand);
+  g_autoptr (GBytes) bytes = g_bytes_new (noise, sizeof noise);
+  g_autoptr (GError) error = import_error_bytes (bytes);
+  tu_assert_error (error, CNNFILT_ERROR_FORMAT, "not an ONNX model");
+
+  g_autoptr (GBytes) text = g_bytes_new_static ("hello, world\n", 13);
+  g_autoptr (GError) text_error = import_error_bytes (text);
+  tu_assert_error (text_error, CNNFILT_ERROR_FORMAT, "not an ONNX model");
+
+  g_autoptr (GBytes) empty = g_bytes_new_static ("", 0);
+  g_autoptr (GError) empty_error = import_error_bytes (empty);
+  tu_assert_error (empty_error, CNNFILT_ERROR_FORMAT, "no graph");
+}
+END_TEST
+
+/* Graphs nested in attributes, 10000 deep in 40 kB: refused before
+ * protobuf-c would recurse into them. */
+START_TEST (test_deep_nesting)
+{
+  /* NodeProto.attribute (5) -> AttributeProto.g (6) -> GraphProto.node (1) ... */
+  GByteArray *data = g_byte_array_new ();
+  const guint8 tags[] = { (6 << 3) | 2, (5 << 3) | 2, (1 << 3) | 2 }; /* innermost first */
+  guint depth = 10000;
+  /* built inside out: each level wraps the previous bytes */
+  for (guint i = 0; i < 3 * depth; i++)
+    {
+      guint8 header[12];
+      gsize n = 0, length = data->len;
+      header[n++] = tags[i % 3];
+      do
+        {
+          header[n++] = (length & 0x7f) | (length > 0x7f ? 0x80 : 0);
+          length >>= 7;
+        }
+      while (length);
+      g_byte_array_prepend (data, header, n);
+    }
+  /* ModelProto.graph (7) around it all */
+  guint8 header[12];
+  gsize n = 0, length = data->len;
+  header[n++] = (7 << 3) | 2;
+  do
+    {
+      header[n++] = (length & 0x7f) | (length > 0x7f ? 0x80 : 0);
+      length >>= 7;
+    }
+  while (length);
+  g_byte_array_prepend (data, header, n);
+  g_autoptr (GBytes) bytes = g_byte_array_free_to_bytes (data);
+  g_autoptr (GError) error = import_error_bytes (bytes);
+  tu_assert_error (error, CNNFILT_ERROR_FORMAT, "nested");
+}
+END_TEST
+
+START_TEST (test_unknown_op)
+{
+  g_autoptr (Model) m = model_new (13);
+  model_input (m, "x", DIMS (1, 3, 4, 4));
+  model_node (m, "Relu", "relu1", "x", "a");
+  model_node (m, "FancyOp", "fancy", "a", "b");
+  model_node (m, "OtherOp", "", "b", "c");
+  model_node (m, "FancyOp", "fancy2", "c", "y");
+  model_output (m, "y");
+  g_autoptr (GError) error = import_error (m);
+  /* the first node named, every missing op listed once */
+  tu_assert_error (error, CNNFILT_ERROR_UNSUPPORTED, "node 'fancy'", "(FancyOp, opset 13)",
+                   "no op implements FancyOp", "also uses OtherOp");
+  ck_assert_ptr_null (strstr (strstr (error->message, "also uses"), "FancyOp"));
+}
+END_TEST
+
+START_TEST (test_unsupported_attribute)
+{
+  g_autoptr (Model) m = relu_model (13);
+  attr_float (m, m->graph->node[0], "alpha", 0.1f);
+  g_autoptr (GError) error = import_error (m);
+  tu_assert_error (error, CNNFILT_ERROR_UNSUPPORTED, "node 'relu1' (Relu, opset 13)",
+                   "attribute 'alpha' is not supported");
+}
+END_TEST
+
+/* A value a mapping requires: MaxPool's storage_order must be 0, and
+ * BatchNormalization in training mode is not inference. */
+START_TEST (test_required_attribute_value)
+{
+  g_autoptr (Model) m = model_new (12);
+  model_input (m, "x", DIMS (1, 1, 4, 4));
+  Onnx__NodeProto *pool = model_node (m, "MaxPool", "pool", "x", "y");
+  attr_ints (m, pool, "kernel_shape", DIMS (2, 2));
+  attr_int (m, pool, "storage_order", 1);
+  model_output (m, "y");
+  g_autoptr (GError) error = import_error (m);
+  tu_assert_error (error, CNNFILT_ERROR_UNSUPPORTED, "node 'pool' (MaxPool, opset 12)",
+                   "attribute 'storage_order' is 1; only 0 is supported");
+
+  /* a list of the wrong length: 1-D pooling */
+  g_autoptr (Model) m1 = model_new (12);
+  model_input (m1, "x", DIMS (1, 1, 4));
+  attr_ints (m1, model_node (m1, "MaxPool", "pool1d", "x", "y"), "kernel_shape", DIMS (2));
+  model_output (m1, "y");
+  g_autoptr (GError) error1 = import_error (m1);
+  tu_assert_error (error1, CNNFILT_ERROR_UNSUPPORTED, "node 'pool1d'",
+                   "attribute 'kernel_shape' has 1 value; 2 supported");
+}
+END_TEST
+
+START_TEST (test_opset_range)
+{
+  g_autoptr (Model) none = relu_model (0);
+  g_autoptr (GError) error = import_error (none);
+  tu_assert_error (error, CNNFILT_ERROR_UNSUPPORTED, "opset 0 is not supported", "1 to 17");
+
+  /* an old opset whose attributes meant something else: refused by name */
+  g_autoptr (Model) old = model_new (6);
+  model_input (old, "a", DIMS (2, 3));
+  model_input (old, "b", DIMS (3));
+  Onnx__NodeProto *add = model_node (old, "Add", "add6", "a,b", "y");
+  attr_int (old, add, "broadcast", 1);
+  model_output (old, "y");
+  g_autoptr (GError) old_error = import_error (old);
+  tu_assert_error (old_error, CNNFILT_ERROR_UNSUPPORTED, "node 'add6'", "opset 6", "broadcast");
+
+  g_autoptr (Model) new = relu_model (18);
+  g_autoptr (GError) new_error = import_error (new);
+  tu_assert_error (new_error, CNNFILT_ERROR_UNSUPPORTED, "opset 18 is not supported");
+
+  /* another domain: named */
+  g_autoptr (Model) ml = relu_model (13);
+  ml->graph->node[0]->domain = arena_strdup (ml, "ai.onnx.ml");
+  g_autoptr (GError) ml_error = import_error (ml);
+  tu_assert_error (ml_error, CNNFILT_ERROR_UNSUPPORTED, "node 'relu1'", "domain 'ai.onnx.ml'");
+}
+END_TEST
+
+START_TEST (test_rank_5)
+{
+  g_autoptr (Model) m = model_new (13);
+  model_input (m, "x", DIMS (1, 3, 4, 4, 4));
+  model_node (m, "Relu", "relu1", "x", "y");
+  model_output (m, "y");
+  g_autoptr (GError) error = import_error (m);
+  tu_assert_error (error, CNNFILT_ERROR_UNSUPPORTED, "graph input 'x' has rank 5");
+
+  g_autoptr (Model) w = relu_model (13);
+  gfloat values[32] = { 0 };
+  model_initializer (w, float_tensor (w, "w5", DIMS (2, 2, 2, 2, 2), 32, values));
+  g_autoptr (GError) w_error = import_error (w);
+  tu_assert_error (w_error, CNNFILT_ERROR_UNSUPPORTED, "initializer 'w5'", "rank 5");
+}
+END_TEST
+
+START_TEST (test_raw_data_mismatch)
+{
+  g_autoptr (Model) m = relu_model (13);
+  Onnx__TensorProto *t = raw_float_tensor (m, "w", DIMS (2, 3), VALUES (1, 2, 3, 4, 5));
+  model_initializer (m, t);
+  g_autoptr (GError) error = import_error (m);
+  tu_assert_error (error, CNNFILT_ERROR_FORMAT, "initializer 'w'", "raw_data holds 20 bytes",
+                   "need 24");
+
+  g_autoptr (Model) typed = relu_model (13);
+  model_initializer (typed, float_tensor (typed, "v", DIMS (2, 2), VALUES (1, 2, 3)));
+  g_autoptr (GError) typed_error = import_error (typed);
+  tu_assert_error (typed_error, CNNFILT_ERROR_FORMAT, "initializer 'v'", "3 values",
+                   "hold 4");
+}
+END_TEST
+
+START_TEST (test_absurd_dims)
+{
+  g_autoptr (Model) m = relu_model (13);
+  model_initializer (m, float_tensor (m, "huge", DIMS (G_GINT64_CONSTANT (1) << 40,
+                                                         G_GINT64_CONSTANT (1) << 40),
+                                      VALUES (1)));
+  g_autoptr (GError) error = import_error (m);
+  tu_assert_error (error, CNNFILT_ERROR_FORMAT, "initializer 'huge'", "too large");
+
+  /* a product that overflows 64 bits */
+  g_autoptr (Model) wrap = relu_model (13);
+  model_initializer (wrap, float_tensor (wrap, "wrap", DIMS (1 << 30, 1 << 30, 1 << 30, 1 << 30),
+                                         VALUES (1)));
+  g_autoptr (GError) wrap_error = import_error (wrap);
+  tu_assert_error (wrap_error, CNNFILT_ERROR_FORMAT, "initializer 'wrap'", "too large");
+
+  g_autoptr (Model) negative = relu_model (13);
+  model_initializer (negative, float_tensor (negative, "neg", DIMS (-1), VALUES (1)));
+  g_autoptr (GError) negative_error = import_error (negative);
+  tu_assert_error (negative_error, CNNFILT_ERROR_FORMAT, "initializer 'neg'", "(-1) is invalid");
+
+  g_autoptr (Model) empty = relu_model (13);
+  model_initializer (empty, float_tensor (empty, "empty", DIMS (3, 0), 0, NULL));
+  g_autoptr (GError) empty_error = import_error (empty);
+  tu_assert_error (empty_error, CNNFILT_ERROR_UNSUPPORTED, "initializer 'empty'", "empty tensors");
+}
+END_TEST
+
+/* Weights must be float32; a uint8 graph input is refused. */
+START_TEST (test_data_types)
+{
+  g_autoptr (Model) m = model_new (13);
+  model_input (m, "x", DIMS (1, 1, 3, 3));
+  Onnx__TensorProto *w = tensor_proto (m, "W", ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE, DIMS (1, 1, 1, 1));
+  w->n_double_data = 1;
+  w->double_data = arena_alloc (m, sizeof (gdouble));
+  model_initializer (m, w);
+  model_node (m, "Conv", "conv", "x,W", "y");
+  model_output (m, "y");
+  g_autoptr (GError) error = import_error (m);
+  tu_assert_error (error, CNNFILT_ERROR_UNSUPPORTED, "node 'conv' (Conv, opset 13)", "input 1 ('W')",
+                   "DOUBLE", "only FLOAT");
+
+  g_autoptr (Model) u8 = model_new (13);
+  Onnx__ValueInfoProto *info = value_info (u8, "x", ONNX__TENSOR_PROTO__DATA_TYPE__UINT8, DIMS (2, 2));
+  APPEND (u8, u8->graph->input, u8->graph->n_input, info);
+  model_node (u8, "Relu", "relu", "x", "y");
+  model_output (u8, "y");
+  g_autoptr (GError) u8_error = import_error (u8);
+  tu_assert_error (u8_error, CNNFILT_ERROR_UNSUPPORTED, "graph input 'x'", "UINT8");
+}
+END_TEST
+
+/* Weights computed by the graph: only constants can set properties. */
+START_TEST (test_computed_weights)
+{
+  g_autoptr (Model) m = model_new (13);
+  model_input (m, "x", DIMS (1, 1, 3, 3));
+  model_input (m, "W", DIMS (1, 1, 1, 1));
+  model_node (m, "Conv", "conv", "x,W", "y");
+  model_output (m, "y");
+  g_autoptr (GError) error = import_error (m);
+  tu_assert_error (error, CNNFILT_ERROR_UNSUPPORTED, "node 'conv'", "input 1 ('W') must be a constant");
+}
+END_TEST
+
+/* Extra outputs: ignored when unused, refused when read. */
+START_TEST (test_used_extra_output)
+{
+  g_autoptr (Model) m = model_new (13);
+  model_input (m, "x", DIMS (1, 1, 3, 3));
+  model_node (m, "Dropout", "drop", "x", "y,mask");
+  model_output (m, "y");
+  model_output (m, "mask");
+  g_autoptr (GError) error = import_error (m);
+  tu_assert_error (error, CNNFILT_ERROR_UNSUPPORTED, "node 'drop' (Dropout, opset 13)",
+                   "output 1 ('mask') is used");
+}
+END_TEST
+
+START_TEST (test_topological_order)
+{
+  g_autoptr (Model) m = model_new (13);
+  model_input (m, "x", DIMS (1, 1, 3, 3));
+  model_node (m, "Relu", "second", "a", "y");
+  model_node (m, "Relu", "first", "x", "a");
+  model_output (m, "y");
+  g_autoptr (GError) error = import_error (m);
+  tu_assert_error (error, CNNFILT_ERROR_FORMAT, "node 'second'", "input 'a'", "topological");
+
+  g_autoptr (Model) twice = model_new (13);
+  model_input (twice, "x", DIMS (1, 1, 3, 3));
+  model_node (twice, "Relu", "one", "x", "y");
+  model_node (twice, "Relu", "two", "x", "y");
+  model_output (twice, "y");
+  g_autoptr (GError) twice_error = import_error (twice);
+  tu_assert_error (twice_error, CNNFILT_ERROR_FORMAT, "node 'two'", "'y' is already produced");
+
+  g_autoptr (Model) missing = relu_model (13);
+  model_output (missing, "nowhere");
+  g_autoptr (GError) missing_error = import_error (missing);
+  tu_assert_error (missing_error, CNNFILT_ERROR_FORMAT, "graph output 'nowhere'");
+}
+END_TEST
+
+/* Softmax before opset 13 normalizes over every dim from axis (default 1)
+ * on: the same as the op only when axis is the last dim. */
+START_TEST (test_legacy_softmax)
+{
+  g_autoptr (Model) m = model_new (11);
+  model_input (m, "x", DIMS (2, 3, 4));
+  model_node (m, "Softmax", "sm", "x", "y");
+  model_output (m, "y");
+  g_autoptr (GError) error = import_error (m);
+  tu_assert_error (error, CNNFILT_ERROR_UNSUPPORTED, "node 'sm' (Softmax, opset 11)",
+                   "before opset 13, axis 1", "rank-3");
+
+  g_autoptr (Model) last = model_new (11);
+  model_input (last, "x", DIMS (2, 3, 4));
+  attr_int (last, model_node (last, "Softmax", "sm", "x", "y"), "axis", 2);
+  model_output (last, "y");
+  g_autoptr (CnnfiltGraph) graph = import_ok (last);
+  assert_property (graph, "sm", "axis", "2");
+
+  g_autoptr (Model) matrix = model_new (9); /* rank 2, default axis 1: the last */
+  model_input (matrix, "x", DIMS (2, 3));
+  model_node (matrix, "Softmax", "sm", "x", "y");
+  model_output (matrix, "y");
+  g_autoptr (CnnfiltGraph) matrix_graph = import_ok (matrix);
+  assert_property (matrix_graph, "sm", "axis", "1");
+}
+END_TEST
+
+/* A broadcast whose dims are unknown cannot be re-aligned. */
+START_TEST (test_broadcast_unknown_dims)
+{
+  g_autoptr (Model) m = model_new (14);
+  model_input (m, "x", DIMS (2, 3, 4));
+  model_input (m, "y", DIMS (1, 1));
+  model_node (m, "Relu", "r", "y", "ry"); /* rank 2, dims unknown */
+  model_node (m, "Add", "add", "x,ry", "s");
+  model_output (m, "s");
+  g_autoptr (GError) error = import_error (m);
+  tu_assert_error (error, CNNFILT_ERROR_UNSUPPORTED, "node 'add' (Add, opset 14)",
+                   "rank 2 broadcasts against rank 3");
+}
+END_TEST
+
+static Suite *
+onnx_import_suite (void)
+{
+  Suite *suite = suite_create ("onnx-import");
+  TCase *mapping = tu_tcase ("mapping");
+  tcase_add_test (mapping, test_conv_attributes);
+  tcase_add_test (mapping, test_enum_attribute);
+  tcase_add_test (mapping, test_attribute_default);
+  tcase_add_test (mapping, test_negative_axis);
+  tcase_add_test (mapping, test_broadcast_data_input);
+  tcase_add_test (mapping, test_broadcast_constant);
+  tcase_add_test (mapping, test_aligned_property);
+  tcase_add_test (mapping, test_inputs_as_attributes);
+  tcase_add_test (mapping, test_optional_inputs);
+  tcase_add_test (mapping, test_initializer_listed_as_input);
+  tcase_add_test (mapping, test_node_names);
+  tcase_add_test (mapping, test_constant_node_as_data);
+  tcase_add_test (mapping, test_identity_of_constant);
+  tcase_add_test (mapping, test_external_data);
+  suite_add_tcase (suite, mapping);
+
+  TCase *errors = tu_tcase ("errors");
+  tcase_add_test (errors, test_truncated);
+  tcase_add_test (errors, test_garbage);
+  tcase_add_test (errors, test_deep_nesting);
+  tcase_add_test (errors, test_unknown_op);
+  tcase_add_test (errors, test_unsupported_attribute);
+  tcase_add_test (errors, test_required_attribute_value);
+  tcase_add_test (errors, test_opset_range);
+  tcase_add_test (errors, test_rank_5);
+  tcase_add_test (errors, test_raw_data_mismatch);
+  tcase_add_test (errors, test_absurd_dims);
+  tcase_add_test (errors, test_data_types);
+  tcase_add_test (errors, test_computed_weights);
+  tcase_add_test (errors, test_used_extra_output);
+  tcase_add_test (errors, test_topological_order);
+  tcase_add_test (errors, test_broadcast_unknown_dims);
+  tcase_add_test (errors, test_legacy_softmax);
+  suite_add_tcase (suite, errors);
+  return suite;
+}
+
+int
+main (void)
+{
+  return tu_run_suite (onnx_import_suite ());
+}
