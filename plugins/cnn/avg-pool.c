@@ -55,17 +55,11 @@ static gboolean
 cnnfilt_avg_pool_ensure_onednn (CnnfiltAvgPool *self, const CnnfiltShape *in, const WindowPlan *p,
                                  CnnfiltLayout in_layout, CnnfiltLayout out_layout)
 {
-  if (self->algorithm != LAYER_ALGORITHM_AUTO || !(!self->count_include_pad || !self->window.ceil_mode))
-    return FALSE;
-  if (!onednn_pool_matches (self->onednn, in, in_layout, out_layout))
-    {
-      g_clear_pointer (&self->onednn, onednn_pool_free);
-      const gint kernel[2] = { p->kh, p->kw }, stride[2] = { p->sh, p->sw };
-      const gint dilation[2] = { p->dh, p->dw }, pad[2] = { p->pad_top, p->pad_left };
-      self->onednn = onednn_pool_new (self->count_include_pad ? dnnl_pooling_avg_include_padding : dnnl_pooling_avg_exclude_padding, in, p->out_h, p->out_w, kernel, stride, dilation, pad,
-                                      in_layout, out_layout);
-    }
-  return self->onednn != NULL;
+  dnnl_alg_kind_t algorithm = self->count_include_pad ? dnnl_pooling_avg_include_padding
+                                                      : dnnl_pooling_avg_exclude_padding;
+  return self->algorithm == LAYER_ALGORITHM_AUTO &&
+         (!self->count_include_pad || !self->window.ceil_mode) &&
+         onednn_pool_ensure (&self->onednn, algorithm, in, p, in_layout, out_layout);
 }
 
 static CnnfiltLayoutSupport

@@ -50,17 +50,8 @@ static gboolean
 cnnfilt_max_pool_ensure_onednn (CnnfiltMaxPool *self, const CnnfiltShape *in, const WindowPlan *p,
                                  CnnfiltLayout in_layout, CnnfiltLayout out_layout)
 {
-  if (self->algorithm != LAYER_ALGORITHM_AUTO || !(TRUE))
-    return FALSE;
-  if (!onednn_pool_matches (self->onednn, in, in_layout, out_layout))
-    {
-      g_clear_pointer (&self->onednn, onednn_pool_free);
-      const gint kernel[2] = { p->kh, p->kw }, stride[2] = { p->sh, p->sw };
-      const gint dilation[2] = { p->dh, p->dw }, pad[2] = { p->pad_top, p->pad_left };
-      self->onednn = onednn_pool_new (dnnl_pooling_max, in, p->out_h, p->out_w, kernel, stride, dilation, pad,
-                                      in_layout, out_layout);
-    }
-  return self->onednn != NULL;
+  return self->algorithm == LAYER_ALGORITHM_AUTO &&
+         onednn_pool_ensure (&self->onednn, dnnl_pooling_max, in, p, in_layout, out_layout);
 }
 
 static CnnfiltLayoutSupport

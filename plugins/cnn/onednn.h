@@ -2,7 +2,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include <cnnfilt.h>
+#include "layer.h"
 #include <oneapi/dnnl/dnnl.h>
 
 G_BEGIN_DECLS
@@ -36,5 +36,11 @@ gboolean    onednn_pool_matches (OnednnPool *pool, const CnnfiltShape *in,
                                  CnnfiltLayout in_layout, CnnfiltLayout out_layout);
 gboolean    onednn_pool_run  (OnednnPool *pool, const gfloat *src, gfloat *dst, GError **error);
 void        onednn_pool_free (OnednnPool *pool);
+
+/* Makes *@pool fit @in, the window @plan and the layouts, unless it already
+ * does; FALSE where oneDNN has no kernel. */
+gboolean    onednn_pool_ensure (OnednnPool **pool, dnnl_alg_kind_t algorithm,
+                                const CnnfiltShape *in, const WindowPlan *plan,
+                                CnnfiltLayout in_layout, CnnfiltLayout out_layout);
 
 G_END_DECLS
