@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "cnnfilt-graph.h"
 #include "cnnfilt-error.h"
+#include "cnnfilt-tensor-private.h"
 
 #include <string.h>
 
@@ -789,6 +790,18 @@ cnnfilt_graph_prepare (CnnfiltGraph *graph, const CnnfiltShape *inputs, guint n_
         }
     }
   graph->prepared = g_memdup2 (inputs, sizeof (CnnfiltShape) * MAX (n_inputs, 1));
+  /* Each buffer fits the machine's memory; all of them must too, or the
+   * first run would be killed touching pages it was promised. */
+  gsize needed = cnnfilt_graph_get_buffer_size (graph);
+  if (needed > _cnnfilt_physical_memory ())
+    {
+      invalidate (graph);
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_SHAPE,
+                   "the graph's buffers need %" G_GSIZE_FORMAT " MiB for these inputs, more than "
+                   "this machine's %" G_GSIZE_FORMAT " MiB of memory", needed >> 20,
+                   _cnnfilt_physical_memory () >> 20);
+      return FALSE;
+    }
   return TRUE;
 }
 

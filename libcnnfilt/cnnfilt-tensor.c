@@ -2,8 +2,10 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "cnnfilt-tensor.h"
 #include "cnnfilt-error.h"
+#include "cnnfilt-tensor-private.h"
 
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 /* Host buffers are aligned for AVX-512 loads and sized to whole cache lines. */
@@ -141,6 +143,22 @@ cnnfilt_tensor_init (CnnfiltTensor *self)
 }
 
 /* Grows the buffer when needed; the values are unspecified afterwards. */
+/* The machine's memory in bytes: no tensor may ask for more, so an absurd
+ * shape fails here instead of being granted on paper by overcommit and
+ * killing the process when it is written. */
+gsize
+_cnnfilt_physical_memory (void)
+{
+  static gsize bytes = 0;
+  if (g_once_init_enter (&bytes))
+    {
+      long pages = sysconf (_SC_PHYS_PAGES), page = sysconf (_SC_PAGESIZE);
+      gsize total = pages > 0 && page > 0 ? (gsize) pages * (gsize) page : G_MAXSIZE;
+      g_once_init_leave (&bytes, total);
+    }
+  return bytes;
+}
+
 static gboolean
 tensor_reserve (CnnfiltTensor *self, const CnnfiltShape *shape, GError **error)
 {
@@ -157,6 +175,15 @@ tensor_reserve (CnnfiltTensor *self, const CnnfiltShape *shape, GError **error)
     {
       gsize bytes = (size * sizeof (gfloat) + TENSOR_ALIGN - 1) / TENSOR_ALIGN * TENSOR_ALIGN;
       gpointer data = NULL;
+      if (bytes > _cnnfilt_physical_memory ())
+        {
+          g_autofree gchar *text = cnnfilt_shape_to_string (shape);
+          g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_SHAPE,
+                       "a tensor of shape %s needs %" G_GSIZE_FORMAT " MiB, more than this "
+                       "machine's %" G_GSIZE_FORMAT " MiB of memory", text, bytes >> 20,
+                       _cnnfilt_physical_memory () >> 20);
+          return FALSE;
+        }
       if (posix_memalign (&data, TENSOR_ALIGN, bytes) != 0)
         {
           g_autofree gchar *text = cnnfilt_shape_to_string (shape);

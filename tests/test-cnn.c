@@ -514,6 +514,13 @@ START_TEST (test_shape_errors_name_the_node)
   tu_assert_error (e, CNNFILT_ERROR_INVALID_ARGUMENT, "conv2d", "weights is not set");
   g_error_free (e);
 
+  /* an absurd size (1.1 TB here) fails at prepare, naming what it needs,
+   * instead of being promised by overcommit and killed when written */
+  g_autoptr (CnnfiltTensor) sixteen = random_tensor (1, 16, 8, 8, 4);
+  e = tu_run_error ("pad padding=65536", sixteen);
+  tu_assert_error (e, CNNFILT_ERROR_SHAPE, "MiB", "more than this machine's");
+  g_error_free (e);
+
   /* pools: window larger than the input */
   e = tu_run_error ("max-pool kernel=9", rgb);
   tu_assert_error (e, CNNFILT_ERROR_SHAPE, "max-pool");
