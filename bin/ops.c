@@ -179,7 +179,10 @@ command_inspect (int argc, char **argv)
 
   CnnfiltOpClass *klass = CNNFILT_OP_GET_CLASS (op);
   printf ("%s — %s\n\n", klass->name, klass->description);
-  printf ("Inputs: %u\n", klass->n_inputs);
+  if (klass->n_inputs == 0)
+    printf ("Inputs: one or more\n");
+  else
+    printf ("Inputs: %u\n", klass->n_inputs);
   if (klass->onnx_op_type)
     printf ("ONNX op_type: %s\n", klass->onnx_op_type);
   printf ("Type: %s\n\nProperties:\n", G_OBJECT_TYPE_NAME (op));
@@ -195,6 +198,14 @@ command_inspect (int argc, char **argv)
               range ? " (" : "", range ? range : "", range ? ")" : "", def);
       printf ("  %-12s %s\n\n", "", g_param_spec_get_blurb (specs[i]));
     }
-  printf ("Example:\n  cnnfilt run '%s%s' -o out/ photos/\n", g_str_equal (klass->name, "grayscale") ? "" : "grayscale ! ", klass->name);
+  if (klass->example != NULL)
+    printf ("Example:\n  cnnfilt run '%s' -o out/ photos/\n", klass->example);
+  else if (klass->n_inputs != 1)
+    printf ("Takes %s inputs, so it is not a pipeline stage: graphs built with\n"
+            "cnnfilt_graph_add_node() (C, Python) and ONNX models use it.\n",
+            klass->n_inputs == 0 ? "one or more" : "several");
+  else
+    printf ("Example:\n  cnnfilt run '%s%s' -o out/ photos/\n",
+            g_str_equal (klass->name, "grayscale") ? "" : "grayscale ! ", klass->name);
   return EXIT_OK;
 }

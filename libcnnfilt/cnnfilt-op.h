@@ -48,6 +48,8 @@ G_DECLARE_DERIVABLE_TYPE (CnnfiltOp, cnnfilt_op, CNNFILT, OP, GObject)
  *   only input is this op's output), or %NULL where the two do not fuse;
  *   optional. Graphs call it when they are prepared: conv2d absorbs
  *   batchnorm and clamping activations this way. Neither op may change.
+ * @example: a pipeline that shows the op in use, for `cnnfilt inspect`
+ *   ("conv2d weights=w.npy ! relu"); optional
  * @layouts: which tensor layouts the op handles for these input shapes;
  *   optional (%NULL: NCHW only)
  * @onnx_inputs: how the ONNX node's inputs map onto the op, one
@@ -90,6 +92,7 @@ struct _CnnfiltOpClass {
 
   const gchar *onnx_inputs;
   const gchar *onnx_attributes;
+  const gchar *example;
 
   /*< private >*/
   gpointer padding[8];

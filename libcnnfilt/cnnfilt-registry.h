@@ -13,7 +13,7 @@ G_BEGIN_DECLS
  * Bumped whenever #CnnfiltOpClass or another structure a plugin compiles
  * against changes layout. Plugins built for another version are skipped.
  */
-#define CNNFILT_PLUGIN_ABI_VERSION 3
+#define CNNFILT_PLUGIN_ABI_VERSION 4
 
 /**
  * CNNFILT_PLUGIN_DEFINE:

@@ -135,6 +135,7 @@ cnnfilt_avg_pool_class_init (CnnfiltAvgPoolClass *klass)
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
   G_OBJECT_CLASS (klass)->finalize = cnnfilt_avg_pool_finalize;
   op_class->name = "avg-pool";
+  op_class->example = "avg-pool kernel=3 stride=1 padding=1";
   op_class->description = "Average pooling: the mean of each kernel-h×kernel-w window";
   op_class->onnx_op_type = "AveragePool";
   op_class->onnx_attributes = WINDOW_ONNX_ATTRIBUTES

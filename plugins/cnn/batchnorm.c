@@ -95,6 +95,7 @@ cnnfilt_batchnorm_class_init (CnnfiltBatchnormClass *klass)
 {
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
   op_class->name = "batchnorm";
+  op_class->example = "conv2d weights=w.npy ! batchnorm scale=g.npy bias=b.npy mean=m.npy var=v.npy";
   op_class->description = "Batch normalization with running statistics (inference); folded "
                           "into a preceding conv2d";
   op_class->onnx_op_type = "BatchNormalization";

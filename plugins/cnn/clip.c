@@ -44,6 +44,7 @@ cnnfilt_clip_class_init (CnnfiltClipClass *klass)
 {
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
   op_class->name = "clip";
+  op_class->example = "conv2d weights=w.npy ! clip min=0 max=6";
   op_class->description = "Clamps to [min, max]: min=0 max=6 is ReLU6";
   op_class->onnx_op_type = "Clip";
   op_class->onnx_inputs = "- min max";

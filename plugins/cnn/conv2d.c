@@ -727,6 +727,7 @@ cnnfilt_conv2d_class_init (CnnfiltConv2dClass *klass)
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
   G_OBJECT_CLASS (klass)->finalize = cnnfilt_conv2d_finalize;
   op_class->name = "conv2d";
+  op_class->example = "conv2d weights=w.npy bias=b.npy stride=2 padding=3 ! relu";
   op_class->description = "2-D convolution with learned kernels: stride, padding, dilation, "
                           "groups (depthwise), bias, fused ReLU/ReLU6";
   op_class->onnx_op_type = "Conv";

@@ -41,6 +41,7 @@ cnnfilt_dropout_class_init (CnnfiltDropoutClass *klass)
 {
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
   op_class->name = "dropout";
+  op_class->example = "linear weights=w.npy ! dropout ! relu";
   op_class->description = "Dropout at inference: copies its input (training is not done here)";
   op_class->onnx_op_type = "Dropout";
   op_class->onnx_inputs = "- ratio training_mode";

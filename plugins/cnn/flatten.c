@@ -42,6 +42,7 @@ cnnfilt_flatten_class_init (CnnfiltFlattenClass *klass)
 {
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
   op_class->name = "flatten";
+  op_class->example = "conv2d weights=w.npy ! flatten ! linear weights=fc.npy";
   op_class->description = "Reshapes to a matrix: the dims before axis as rows, the rest as columns";
   op_class->onnx_op_type = "Flatten";
   op_class->onnx_attributes = "axis=1:axis";

@@ -50,6 +50,7 @@ cnnfilt_global_avg_pool_class_init (CnnfiltGlobalAvgPoolClass *klass)
 {
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
   op_class->name = "global-avg-pool";
+  op_class->example = "conv2d weights=w.npy ! global-avg-pool";
   op_class->description = "The mean of each channel: n×c×h×w to n×c×1×1";
   op_class->onnx_op_type = "GlobalAveragePool";
   op_class->n_inputs = 1;

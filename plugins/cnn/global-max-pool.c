@@ -48,6 +48,7 @@ cnnfilt_global_max_pool_class_init (CnnfiltGlobalMaxPoolClass *klass)
 {
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
   op_class->name = "global-max-pool";
+  op_class->example = "conv2d weights=w.npy ! global-max-pool";
   op_class->description = "The largest value of each channel: n×c×h×w to n×c×1×1";
   op_class->onnx_op_type = "GlobalMaxPool";
   op_class->n_inputs = 1;

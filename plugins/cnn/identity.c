@@ -35,6 +35,7 @@ cnnfilt_identity_class_init (CnnfiltIdentityClass *klass)
 {
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
   op_class->name = "identity";
+  op_class->example = "identity";
   op_class->description = "Copies its input unchanged";
   op_class->onnx_op_type = "Identity";
   op_class->n_inputs = 1;

@@ -42,6 +42,7 @@ cnnfilt_leaky_relu_class_init (CnnfiltLeakyReluClass *klass)
 {
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
   op_class->name = "leaky-relu";
+  op_class->example = "conv2d weights=w.npy ! leaky-relu alpha=0.1";
   op_class->description = "Leaky ReLU: x where x >= 0, alpha·x below";
   op_class->onnx_op_type = "LeakyRelu";
   op_class->onnx_attributes = "alpha:alpha";

@@ -142,6 +142,7 @@ cnnfilt_linear_class_init (CnnfiltLinearClass *klass)
 {
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
   op_class->name = "linear";
+  op_class->example = "global-avg-pool ! linear weights=fc.npy bias=b.npy ! softmax";
   op_class->description = "Fully connected layer: alpha·x·Wᵀ + beta·bias (ONNX Gemm)";
   op_class->onnx_op_type = "Gemm";
   op_class->onnx_inputs = "- weights bias^";

@@ -69,6 +69,7 @@ cnnfilt_lrn_class_init (CnnfiltLrnClass *klass)
 {
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
   op_class->name = "lrn";
+  op_class->example = "conv2d weights=w.npy ! relu ! lrn size=5 bias=2";
   op_class->description = "Local response normalization across neighbouring channels (AlexNet)";
   op_class->onnx_op_type = "LRN";
   op_class->onnx_attributes = "size:size alpha:alpha beta:beta bias:bias";

@@ -127,6 +127,7 @@ cnnfilt_max_pool_class_init (CnnfiltMaxPoolClass *klass)
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
   G_OBJECT_CLASS (klass)->finalize = cnnfilt_max_pool_finalize;
   op_class->name = "max-pool";
+  op_class->example = "conv2d weights=w.npy ! relu ! max-pool kernel=2";
   op_class->description = "Max pooling: the largest value of each kernel-h×kernel-w window";
   op_class->onnx_op_type = "MaxPool";
   op_class->onnx_attributes = WINDOW_ONNX_ATTRIBUTES

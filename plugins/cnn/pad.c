@@ -124,6 +124,7 @@ cnnfilt_pad_class_init (CnnfiltPadClass *klass)
 {
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
   op_class->name = "pad";
+  op_class->example = "pad padding=2 mode=reflect ! conv2d weights=w.npy";
   op_class->description = "Adds rows and columns around each plane: constant, reflect or edge";
   op_class->onnx_op_type = "Pad";
   op_class->onnx_inputs = "- pads constant_value";

@@ -89,6 +89,7 @@ cnnfilt_prelu_class_init (CnnfiltPreluClass *klass)
 {
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
   op_class->name = "prelu";
+  op_class->example = "conv2d weights=w.npy ! prelu slope=a.npy";
   op_class->description = "Parametric ReLU: x where x >= 0, slope·x below, slopes learned";
   op_class->onnx_op_type = "PRelu";
   op_class->onnx_inputs = "- slope^";

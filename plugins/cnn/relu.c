@@ -35,6 +35,7 @@ cnnfilt_relu_class_init (CnnfiltReluClass *klass)
 {
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
   op_class->name = "relu";
+  op_class->example = "conv2d weights=w.npy ! relu";
   op_class->description = "Rectified linear unit: max(x, 0)";
   op_class->onnx_op_type = "Relu";
   op_class->n_inputs = 1;

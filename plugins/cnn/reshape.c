@@ -69,6 +69,7 @@ cnnfilt_reshape_class_init (CnnfiltReshapeClass *klass)
 {
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
   op_class->name = "reshape";
+  op_class->example = "reshape n=0 c=-1 h=1 w=1";
   op_class->description = "Gives the values new dims (0 keeps a dim, -1 infers one)";
   op_class->onnx_op_type = "Reshape";
   op_class->onnx_inputs = "- shape";

@@ -35,6 +35,7 @@ cnnfilt_sigmoid_class_init (CnnfiltSigmoidClass *klass)
 {
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
   op_class->name = "sigmoid";
+  op_class->example = "linear weights=w.npy ! sigmoid";
   op_class->description = "Logistic sigmoid: 1 / (1 + exp(-x))";
   op_class->onnx_op_type = "Sigmoid";
   op_class->n_inputs = 1;

@@ -68,6 +68,7 @@ cnnfilt_softmax_class_init (CnnfiltSoftmaxClass *klass)
 {
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
   op_class->name = "softmax";
+  op_class->example = "global-avg-pool ! linear weights=fc.npy ! softmax";
   op_class->description = "Softmax along one axis: probabilities from logits";
   op_class->onnx_op_type = "Softmax";
   op_class->onnx_attributes = "axis=-1:axis";

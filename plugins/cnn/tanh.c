@@ -35,6 +35,7 @@ cnnfilt_tanh_class_init (CnnfiltTanhClass *klass)
 {
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
   op_class->name = "tanh";
+  op_class->example = "conv2d weights=w.npy ! tanh";
   op_class->description = "Hyperbolic tangent";
   op_class->onnx_op_type = "Tanh";
   op_class->n_inputs = 1;
