@@ -441,6 +441,28 @@ START_TEST (test_softmax_linear_flatten)
   const gfloat fc_want[] = { 1 - 3 + 10, 3 + 20, 4 - 6 + 10, 7.5f + 20 };
   tu_assert_tensor (y, 2, 2, 1, 1, fc_want, 1e-6);
 
+  /* the sgemm path against the reference loops, every transposition */
+  g_autoptr (CnnfiltTensor) x3 = random_tensor (5, 4, 3, 2, 30);        /* 5 × 24 */
+  g_autoptr (CnnfiltTensor) full_bias = random_tensor (5, 7, 1, 1, 31);
+  for (guint t = 0; t < 4; t++)
+    {
+      gboolean ta = (t & 1) != 0, tb = (t & 2) != 0;
+      g_autoptr (CnnfiltTensor) wx = tb ? random_tensor (7, 24, 1, 1, 32) : random_tensor (24, 7, 1, 1, 32);
+      g_autoptr (CnnfiltTensor) xa = ta ? random_tensor (24, 5, 1, 1, 33) : g_object_ref (x3);
+      g_autoptr (CnnfiltOp) fast = new_op ("linear");
+      g_autoptr (CnnfiltOp) ref = new_op ("linear");
+      g_object_set (fast, "weights", wx, "bias", full_bias, "trans-a", ta, "trans-b", tb,
+                    "alpha", 0.5f, "beta", 2.0f, NULL);
+      g_object_set (ref, "weights", wx, "bias", full_bias, "trans-a", ta, "trans-b", tb,
+                    "alpha", 0.5f, "beta", 2.0f, NULL);
+      set (ref, "algorithm", "reference");
+      g_autoptr (CnnfiltTensor) slow_out = cnnfilt_op_process (ref, xa, &error);
+      ck_assert_msg (slow_out != NULL, "%s", error ? error->message : "");
+      g_autoptr (CnnfiltTensor) fast_out = cnnfilt_op_process (fast, xa, &error);
+      ck_assert_msg (fast_out != NULL, "%s", error ? error->message : "");
+      assert_close (slow_out, fast_out);
+    }
+
   /* flatten: 2×3×2×2 → 2×12, values unchanged */
   g_autoptr (CnnfiltTensor) big = random_tensor (2, 3, 2, 2, 5);
   g_autoptr (CnnfiltTensor) flat = tu_run ("flatten", big);

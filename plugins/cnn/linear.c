@@ -18,6 +18,7 @@ typedef struct {
   CnnfiltTensor *weights, *bias;
   gfloat alpha, beta;
   gboolean trans_a, trans_b;
+  gint algorithm;
 } CnnfiltLinear;
 
 typedef CnnfiltLayerClass CnnfiltLinearClass;
@@ -37,6 +38,7 @@ static const LayerProp linear_props[] = {
     LAYER_FIELD (CnnfiltLinear, trans_a), 0, 1, 0, NULL, { 0 } },
   { "trans-b", "The weights are out×in, as PyTorch's Linear keeps them", LAYER_BOOL,
     LAYER_FIELD (CnnfiltLinear, trans_b), 0, 1, 1, NULL, { 0 } },
+  LAYER_ALGORITHM_PROP (CnnfiltLinear),
 };
 
 typedef struct {
@@ -120,8 +122,19 @@ cnnfilt_linear_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs, Cnnfi
   const gfloat *a = cnnfilt_tensor_get_data (inputs[0], NULL);
   const gfloat *b = cnnfilt_tensor_get_data (self->weights, NULL);
   gfloat *y = cnnfilt_tensor_get_data (output, NULL);
-  onednn_sgemm (self->trans_a, self->trans_b, g.m, g.n, g.k, self->alpha, a,
-                self->trans_a ? g.m : g.k, b, self->trans_b ? g.k : g.n, 0.0f, y, g.n);
+  if (self->algorithm == LAYER_ALGORITHM_REFERENCE)
+    for (guint i = 0; i < g.m; i++)
+      for (guint j = 0; j < g.n; j++)
+        {
+          gdouble sum = 0;
+          for (guint k = 0; k < g.k; k++)
+            sum += (gdouble) a[self->trans_a ? (gsize) k * g.m + i : (gsize) i * g.k + k] *
+                   b[self->trans_b ? (gsize) j * g.k + k : (gsize) k * g.n + j];
+          y[(gsize) i * g.n + j] = (gfloat) (self->alpha * sum);
+        }
+  else
+    onednn_sgemm (self->trans_a, self->trans_b, g.m, g.n, g.k, self->alpha, a,
+                  self->trans_a ? g.m : g.k, b, self->trans_b ? g.k : g.n, 0.0f, y, g.n);
   if (g.bias == BIAS_NONE)
     return TRUE;
   const gfloat *c = cnnfilt_tensor_get_data (self->bias, NULL);
