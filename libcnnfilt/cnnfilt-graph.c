@@ -726,20 +726,35 @@ cnnfilt_graph_prepare (CnnfiltGraph *graph, const CnnfiltShape *inputs, guint n_
       node->exec = g_object_ref (node->op);
       node->run_inputs = g_memdup2 (node->inputs, sizeof (guint) * MAX (node->n_inputs, 1));
       node->n_run_inputs = node->n_inputs;
-      if (!graph->fuse || node->n_inputs != 1)
+      if (!graph->fuse || node->n_inputs == 0 || node->n_inputs > 2)
         continue;
-      Node *source = graph->nodes->pdata[node->inputs[0]];
-      if (source->exec == NULL || source->is_output || readers[node->inputs[0]] != 1)
-        continue;
-      CnnfiltOp *fused = cnnfilt_op_fuse (source->exec, node->op);
-      if (fused == NULL)
-        continue;
-      g_object_unref (node->exec);
-      node->exec = fused;
-      g_free (node->run_inputs);
-      node->run_inputs = g_memdup2 (source->run_inputs, sizeof (guint) * MAX (source->n_run_inputs, 1));
-      node->n_run_inputs = source->n_run_inputs;
-      source->skipped = TRUE;
+      /* The source: the input fused into this node. With two inputs (a
+       * residual add) the other one, of the output's shape, is appended to
+       * the source's inputs. */
+      for (guint k = 0; k < node->n_inputs; k++)
+        {
+          guint src = node->inputs[k], other = node->inputs[1 - k];
+          Node *source = graph->nodes->pdata[src];
+          if (source->exec == NULL || source->skipped || source->is_output || readers[src] != 1)
+            continue;
+          if (node->n_inputs == 2 &&
+              (other == src || !cnnfilt_shape_equal (&((Node *) graph->nodes->pdata[other])->shape,
+                                                     &node->shape)))
+            continue;
+          CnnfiltOp *fused = cnnfilt_op_fuse (source->exec, node->op);
+          if (fused == NULL)
+            continue;
+          g_object_unref (node->exec);
+          node->exec = fused;
+          g_free (node->run_inputs);
+          node->n_run_inputs = source->n_run_inputs + node->n_inputs - 1;
+          node->run_inputs = g_new (guint, node->n_run_inputs);
+          memcpy (node->run_inputs, source->run_inputs, sizeof (guint) * source->n_run_inputs);
+          if (node->n_inputs == 2)
+            node->run_inputs[source->n_run_inputs] = other;
+          source->skipped = TRUE;
+          break;
+        }
     }
   for (guint i = 0; i < n_nodes; i++)
     {

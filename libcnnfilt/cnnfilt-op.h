@@ -44,10 +44,12 @@ G_DECLARE_DERIVABLE_TYPE (CnnfiltOp, cnnfilt_op, CNNFILT, OP, GObject)
  * @infer: computes the output shape for the given input shapes, or fails
  *   with an error naming the property or shape at fault
  * @run: computes @output, already shaped by @infer, on the CPU
- * @fuse: returns a new op that computes this op followed by @next (whose
- *   only input is this op's output), or %NULL where the two do not fuse;
- *   optional. Graphs call it when they are prepared: conv2d absorbs
- *   batchnorm and clamping activations this way. Neither op may change.
+ * @fuse: returns a new op that computes this op followed by @next (which
+ *   reads this op's output, and nothing else does), or %NULL where the two
+ *   do not fuse; optional. Where @next takes a second input, of the output's
+ *   shape, the fused op takes this op's inputs followed by that one. Graphs
+ *   call it when they are prepared: conv2d absorbs batchnorm, clamping
+ *   activations and a residual add this way. Neither op may change.
  * @example: a pipeline that shows the op in use, for `cnnfilt inspect`
  *   ("conv2d weights=w.npy ! relu"); optional
  * @layouts: which tensor layouts the op handles for these input shapes;

@@ -61,6 +61,7 @@ typedef struct {
   gfloat clamp_min, clamp_max;
   gint algorithm;
   gboolean winograd;
+  gboolean residual;
   /* the thread's scratch (layer_scratch) while running: column bands */
   gfloat *cols;
   /* oneDNN primitives for the input shape last seen */
@@ -82,6 +83,9 @@ static const LayerProp conv2d_props[] = {
     "convolutions (groups = channels: depthwise)", LAYER_INT,
     LAYER_FIELD (CnnfiltConv2d, groups), 1, 1 << 20, 1, NULL, { 0 } },
   LAYER_CLAMP_PROPS (CnnfiltConv2d),
+  { "residual", "Take a second input of the output's shape and add it before the clamp: a "
+    "residual add fused by graphs (oneDNN's path only)", LAYER_BOOL,
+    LAYER_FIELD (CnnfiltConv2d, residual), 0, 1, 0, NULL, { 0 } },
   { "winograd", "Let auto use Winograd F(4x4,3x3) for 3×3 stride-1 layers: about twice as fast, "
     "rounding errors about ten times larger (still ~1e-6 relative)", LAYER_BOOL,
     LAYER_FIELD (CnnfiltConv2d, winograd), 0, 1, 1, NULL, { 0 } },
@@ -344,12 +348,12 @@ conv_gemm (CnnfiltConv2d *self, const WindowPlan *p, const gfloat *in, guint n_i
  * from and to our NCHW tensors. */
 typedef struct OnednnConv {
   CnnfiltShape shape;
-  CnnfiltLayout in_layout, out_layout;
+  CnnfiltLayout in_layout, out_layout, res_layout;
   gboolean reorder_src, reorder_dst; /* the tensors are not in the kernel's layout */
   gsize src_bytes, dst_bytes;
   dnnl_stream_t stream;
-  dnnl_primitive_t src_reorder, conv, dst_reorder;
-  dnnl_memory_t user_src, src, weights, bias, dst, user_dst;
+  dnnl_primitive_t src_reorder, conv, dst_reorder, res_reorder;
+  dnnl_memory_t user_src, src, weights, bias, dst, user_dst, user_res;
 } OnednnConv;
 
 static void
@@ -357,12 +361,12 @@ onednn_conv_free (OnednnConv *plan)
 {
   if (plan == NULL)
     return;
-  dnnl_primitive_t prims[] = { plan->src_reorder, plan->conv, plan->dst_reorder };
+  dnnl_primitive_t prims[] = { plan->src_reorder, plan->conv, plan->dst_reorder, plan->res_reorder };
   for (guint i = 0; i < G_N_ELEMENTS (prims); i++)
     if (prims[i])
       dnnl_primitive_destroy (prims[i]);
   dnnl_memory_t mems[] = { plan->user_src, plan->src, plan->weights, plan->bias, plan->dst,
-                           plan->user_dst };
+                           plan->user_dst, plan->user_res };
   for (guint i = 0; i < G_N_ELEMENTS (mems); i++)
     if (mems[i])
       dnnl_memory_destroy (mems[i]);
@@ -401,7 +405,7 @@ run_reorder (dnnl_primitive_t reorder, dnnl_stream_t stream, dnnl_memory_t from,
  * (the caller falls back to gemm). */
 static OnednnConv *
 onednn_conv_new (CnnfiltConv2d *self, const CnnfiltShape *in, const WindowPlan *p,
-                 CnnfiltLayout in_layout, CnnfiltLayout out_layout)
+                 CnnfiltLayout in_layout, CnnfiltLayout out_layout, CnnfiltLayout res_layout)
 {
   dnnl_engine_t engine = onednn_engine ();
   if (engine == NULL)
@@ -411,6 +415,7 @@ onednn_conv_new (CnnfiltConv2d *self, const CnnfiltShape *in, const WindowPlan *
   plan->shape = *in;
   plan->in_layout = in_layout;
   plan->out_layout = out_layout;
+  plan->res_layout = res_layout;
   dnnl_primitive_desc_t pd = NULL;
   dnnl_primitive_attr_t attr = NULL;
   dnnl_post_ops_t post_ops = NULL;
@@ -442,17 +447,22 @@ onednn_conv_new (CnnfiltConv2d *self, const CnnfiltShape *in, const WindowPlan *
   TRY (dnnl_memory_desc_init_by_tag (&bias_md, 1, bias_dims, dnnl_f32, dnnl_a));
 
   TRY (dnnl_primitive_attr_create (&attr));
+  if (self->residual || self->clamp_min != -INFINITY || self->clamp_max != INFINITY)
+    TRY (dnnl_post_ops_create (&post_ops));
+  /* the residual is added first (it waits in dst), then the clamp */
+  if (self->residual)
+    TRY (dnnl_post_ops_append_sum (post_ops, 1.0f));
   if (self->clamp_min != -INFINITY || self->clamp_max != INFINITY)
     {
-      TRY (dnnl_post_ops_create (&post_ops));
       if (self->clamp_min == 0.0f && self->clamp_max == INFINITY)
         TRY (dnnl_post_ops_append_eltwise (post_ops, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f));
       else
         TRY (dnnl_post_ops_append_eltwise (post_ops, 1.0f, dnnl_eltwise_clip,
                                            MAX (self->clamp_min, -G_MAXFLOAT),
                                            MIN (self->clamp_max, G_MAXFLOAT)));
-      TRY (dnnl_primitive_attr_set_post_ops (attr, post_ops));
     }
+  if (post_ops)
+    TRY (dnnl_primitive_attr_set_post_ops (attr, post_ops));
   /* Winograd F(4×4, 3×3) for 3×3 stride-1 layers where oneDNN has it (in
    * its blocked layout), else direct convolution on channels-last. */
   dnnl_convolution_desc_t desc;
@@ -495,6 +505,15 @@ onednn_conv_new (CnnfiltConv2d *self, const CnnfiltShape *in, const WindowPlan *
     TRY (make_reorder (engine, plan->user_src, plan->src, &plan->src_reorder));
   if (plan->reorder_dst)
     TRY (make_reorder (engine, plan->dst, plan->user_dst, &plan->dst_reorder));
+  if (self->residual)
+    {
+      /* the residual is copied into dst, in the kernel's layout */
+      dnnl_memory_desc_t res_md;
+      TRY (dnnl_memory_desc_init_by_tag (&res_md, 4, dst_dims, dnnl_f32,
+                                         res_layout == CNNFILT_LAYOUT_NHWC ? dnnl_nhwc : dnnl_nchw));
+      TRY (dnnl_memory_create (&plan->user_res, &res_md, engine, DNNL_MEMORY_NONE));
+      TRY (make_reorder (engine, plan->user_res, plan->dst, &plan->res_reorder));
+    }
 
   /* The weights, reordered once into the layout the kernel wants. */
   const dnnl_memory_desc_t *wei_md = dnnl_primitive_desc_query_md (pd, dnnl_query_weights_md, 0);
@@ -536,14 +555,15 @@ fail:
 
 static gboolean
 onednn_conv_matches (OnednnConv *plan, const CnnfiltShape *in, CnnfiltLayout in_layout,
-                     CnnfiltLayout out_layout)
+                     CnnfiltLayout out_layout, CnnfiltLayout res_layout)
 {
   return plan != NULL && cnnfilt_shape_equal (&plan->shape, in) && plan->in_layout == in_layout &&
-         plan->out_layout == out_layout;
+         plan->out_layout == out_layout && plan->res_layout == res_layout;
 }
 
 static gboolean
-onednn_conv_run (OnednnConv *plan, const gfloat *src, gfloat *dst, GError **error)
+onednn_conv_run (OnednnConv *plan, const gfloat *src, const gfloat *residual, gfloat *dst,
+                 GError **error)
 {
   dnnl_status_t status;
   onednn_set_threads ();
@@ -563,6 +583,11 @@ onednn_conv_run (OnednnConv *plan, const gfloat *src, gfloat *dst, GError **erro
   TRY (dnnl_memory_set_data_handle (plan->user_dst, dst));
   if (plan->reorder_src)
     TRY (run_reorder (plan->src_reorder, plan->stream, plan->user_src, plan->src));
+  if (plan->res_reorder)
+    {
+      TRY (dnnl_memory_set_data_handle (plan->user_res, (void *) residual));
+      TRY (run_reorder (plan->res_reorder, plan->stream, plan->user_res, plan->dst));
+    }
   dnnl_exec_arg_t args[] = {
     { DNNL_ARG_SRC, plan->src }, { DNNL_ARG_WEIGHTS, plan->weights },
     { DNNL_ARG_DST, plan->dst }, { DNNL_ARG_BIAS, plan->bias },
@@ -611,15 +636,36 @@ cnnfilt_conv2d_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs, Cnnfi
     }
   CnnfiltLayout in_layout = cnnfilt_tensor_get_layout (inputs[0]);
   CnnfiltLayout out_layout = cnnfilt_tensor_get_layout (output);
+  CnnfiltLayout res_layout = CNNFILT_LAYOUT_NCHW;
+  const gfloat *residual = NULL;
+  if (self->residual)
+    {
+      CnnfiltShape res, out;
+      cnnfilt_tensor_get_shape (output, &out);
+      if (n_inputs != 2 || (cnnfilt_tensor_get_shape (inputs[1], &res), !cnnfilt_shape_equal (&res, &out)))
+        {
+          g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_SHAPE,
+                       "conv2d: residual=true takes a second input of the output's shape");
+          return FALSE;
+        }
+      residual = cnnfilt_tensor_get_data (inputs[1], NULL);
+      res_layout = cnnfilt_tensor_get_layout (inputs[1]);
+    }
   if (self->algorithm == CONV_ALGORITHM_AUTO)
     {
-      if (!onednn_conv_matches (self->onednn, &in, in_layout, out_layout))
+      if (!onednn_conv_matches (self->onednn, &in, in_layout, out_layout, res_layout))
         {
           g_clear_pointer (&self->onednn, onednn_conv_free);
-          self->onednn = onednn_conv_new (self, &in, &p, in_layout, out_layout);
+          self->onednn = onednn_conv_new (self, &in, &p, in_layout, out_layout, res_layout);
         }
       if (self->onednn != NULL)
-        return onednn_conv_run (self->onednn, src, dst, error);
+        return onednn_conv_run (self->onednn, src, residual, dst, error);
+    }
+  if (self->residual)
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_FAILED,
+                   "conv2d: residual=true needs oneDNN's kernel, which this shape lacks");
+      return FALSE;
     }
   if (in_layout != CNNFILT_LAYOUT_NCHW || out_layout != CNNFILT_LAYOUT_NCHW)
     {
@@ -690,7 +736,19 @@ cnnfilt_conv2d_fuse (CnnfiltOp *op, CnnfiltOp *next)
   if (self->weights == NULL || self->algorithm == CONV_ALGORITHM_REFERENCE)
     return NULL;
   if (g_str_equal (name, "batchnorm"))
-    return clamped ? NULL : fold_batchnorm (self, next);
+    return clamped || self->residual ? NULL : fold_batchnorm (self, next);
+  if (g_str_equal (name, "add"))
+    {
+      /* a residual add: oneDNN adds it as it writes; any clamp of the add's
+       * own (a relu fused into it) comes after */
+      if (clamped || self->residual || self->algorithm != CONV_ALGORITHM_AUTO)
+        return NULL;
+      gfloat lo, hi;
+      g_object_get (next, "clamp-min", &lo, "clamp-max", &hi, NULL);
+      CnnfiltOp *fused = cnnfilt_op_copy (op);
+      g_object_set (fused, "residual", TRUE, "clamp-min", lo, "clamp-max", hi, NULL);
+      return fused;
+    }
   return layer_fuse_clamp (op, self->clamp_min, self->clamp_max, next);
 }
 
@@ -704,11 +762,12 @@ cnnfilt_conv2d_layouts (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_input
   if (self->algorithm != CONV_ALGORITHM_AUTO || self->weights == NULL ||
       !conv_plan (self, &inputs[0], &p, NULL))
     return CNNFILT_LAYOUT_SUPPORT_NCHW;
-  if (!onednn_conv_matches (self->onednn, &inputs[0], CNNFILT_LAYOUT_NHWC, CNNFILT_LAYOUT_NHWC))
+  if (!onednn_conv_matches (self->onednn, &inputs[0], CNNFILT_LAYOUT_NHWC, CNNFILT_LAYOUT_NHWC,
+                            CNNFILT_LAYOUT_NHWC))
     {
       g_clear_pointer (&self->onednn, onednn_conv_free);
       self->onednn = onednn_conv_new (self, &inputs[0], &p, CNNFILT_LAYOUT_NHWC,
-                                      CNNFILT_LAYOUT_NHWC);
+                                      CNNFILT_LAYOUT_NHWC, CNNFILT_LAYOUT_NHWC);
     }
   return self->onednn ? CNNFILT_LAYOUT_SUPPORT_INPUT | CNNFILT_LAYOUT_SUPPORT_OUTPUT
                       : CNNFILT_LAYOUT_SUPPORT_NCHW;
