@@ -5,8 +5,6 @@
  */
 #include "layer.h"
 
-#include <math.h>
-
 typedef struct {
   CnnfiltLayer parent_instance;
   gfloat ratio;
@@ -21,21 +19,6 @@ static const LayerProp dropout_props[] = {
     LAYER_FIELD (CnnfiltDropout, ratio), 0, 1, 0.5, NULL, { 0 } },
 };
 
-static gboolean
-cnnfilt_dropout_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
-                     GError **error)
-{
-  gsize count = 0;
-  const gfloat *restrict in = cnnfilt_tensor_get_data (inputs[0], &count);
-  gfloat *restrict out = cnnfilt_tensor_get_data (output, NULL);
-  for (gsize i = 0; i < count; i++)
-    {
-      const gfloat x = in[i];
-      out[i] = x;
-    }
-  return TRUE;
-}
-
 static void
 cnnfilt_dropout_class_init (CnnfiltDropoutClass *klass)
 {
@@ -48,7 +31,7 @@ cnnfilt_dropout_class_init (CnnfiltDropoutClass *klass)
   op_class->onnx_attributes = "ratio:ratio seed: training_mode:0";
   op_class->n_inputs = 1;
   op_class->infer = layer_infer_same_shape;
-  op_class->run = cnnfilt_dropout_run;
+  op_class->run = layer_run_copy;
   op_class->layouts = layer_layouts_elementwise;
   layer_class_install (klass, dropout_props, G_N_ELEMENTS (dropout_props));
 }

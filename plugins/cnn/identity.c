@@ -1,11 +1,9 @@
-/* identity.c: Copies its input unchanged
+/* identity.c: copies its input unchanged
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * Example: cnnfilt run 'identity' -o out/ in/
  */
 #include "layer.h"
-
-#include <math.h>
 
 typedef struct {
   CnnfiltLayer parent_instance;
@@ -14,21 +12,6 @@ typedef struct {
 typedef CnnfiltLayerClass CnnfiltIdentityClass;
 
 CNNFILT_DEFINE_OP_TYPE (CnnfiltIdentity, cnnfilt_identity, CNNFILT_TYPE_LAYER)
-
-static gboolean
-cnnfilt_identity_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
-                      GError **error)
-{
-  gsize count = 0;
-  const gfloat *restrict in = cnnfilt_tensor_get_data (inputs[0], &count);
-  gfloat *restrict out = cnnfilt_tensor_get_data (output, NULL);
-  for (gsize i = 0; i < count; i++)
-    {
-      const gfloat x = in[i];
-      out[i] = x;
-    }
-  return TRUE;
-}
 
 static void
 cnnfilt_identity_class_init (CnnfiltIdentityClass *klass)
@@ -40,7 +23,7 @@ cnnfilt_identity_class_init (CnnfiltIdentityClass *klass)
   op_class->onnx_op_type = "Identity";
   op_class->n_inputs = 1;
   op_class->infer = layer_infer_same_shape;
-  op_class->run = cnnfilt_identity_run;
+  op_class->run = layer_run_copy;
   op_class->layouts = layer_layouts_elementwise;
 }
 
