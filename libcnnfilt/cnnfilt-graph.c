@@ -431,6 +431,68 @@ cnnfilt_graph_get_node_names (CnnfiltGraph *graph)
 }
 
 /**
+ * cnnfilt_graph_get_node_inputs:
+ * @graph: a graph
+ * @name: a node name
+ *
+ * Returns: (transfer full) (array zero-terminated=1) (nullable): the names
+ *   of the node's inputs, in order (empty for graph inputs and constants),
+ *   or %NULL if there is no such node
+ */
+gchar **
+cnnfilt_graph_get_node_inputs (CnnfiltGraph *graph, const gchar *name)
+{
+  g_return_val_if_fail (CNNFILT_IS_GRAPH (graph), NULL);
+  gint index = find_node (graph, name);
+  if (index < 0)
+    return NULL;
+  Node *node = graph->nodes->pdata[index];
+  GStrv names = g_new0 (gchar *, node->n_inputs + 1);
+  for (guint i = 0; i < node->n_inputs; i++)
+    names[i] = g_strdup (((Node *) graph->nodes->pdata[node->inputs[i]])->name);
+  return names;
+}
+
+/**
+ * cnnfilt_graph_get_node_shape:
+ * @graph: a prepared graph
+ * @name: a node name
+ * @shape: (out caller-allocates): the shape of the tensor the node makes
+ *
+ * The shapes are those of the last cnnfilt_graph_prepare() (or run); a
+ * node fused into another keeps the shape it would have had.
+ *
+ * Returns: %TRUE if the graph is prepared and has that node
+ */
+gboolean
+cnnfilt_graph_get_node_shape (CnnfiltGraph *graph, const gchar *name, CnnfiltShape *shape)
+{
+  g_return_val_if_fail (CNNFILT_IS_GRAPH (graph), FALSE);
+  g_return_val_if_fail (shape != NULL, FALSE);
+  gint index = find_node (graph, name);
+  if (graph->prepared == NULL || index < 0)
+    return FALSE;
+  *shape = ((Node *) graph->nodes->pdata[index])->shape;
+  return TRUE;
+}
+
+/**
+ * cnnfilt_graph_get_constant:
+ * @graph: a graph
+ * @name: a node name
+ *
+ * Returns: (transfer none) (nullable): the value of a constant node, or
+ *   %NULL if @name is not a constant
+ */
+CnnfiltTensor *
+cnnfilt_graph_get_constant (CnnfiltGraph *graph, const gchar *name)
+{
+  g_return_val_if_fail (CNNFILT_IS_GRAPH (graph), NULL);
+  gint index = find_node (graph, name);
+  return index < 0 ? NULL : ((Node *) graph->nodes->pdata[index])->constant;
+}
+
+/**
  * cnnfilt_graph_get_op:
  * @graph: a graph
  * @name: a node name

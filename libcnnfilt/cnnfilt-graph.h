@@ -27,6 +27,10 @@ guint          cnnfilt_graph_get_n_inputs   (CnnfiltGraph *graph);
 guint          cnnfilt_graph_get_n_outputs  (CnnfiltGraph *graph);
 gchar        **cnnfilt_graph_get_node_names (CnnfiltGraph *graph);
 CnnfiltOp     *cnnfilt_graph_get_op         (CnnfiltGraph *graph, const gchar *name);
+gchar        **cnnfilt_graph_get_node_inputs (CnnfiltGraph *graph, const gchar *name);
+gboolean       cnnfilt_graph_get_node_shape (CnnfiltGraph *graph, const gchar *name,
+                                             CnnfiltShape *shape);
+CnnfiltTensor *cnnfilt_graph_get_constant   (CnnfiltGraph *graph, const gchar *name);
 gchar         *cnnfilt_graph_to_string      (CnnfiltGraph *graph);
 
 void           cnnfilt_graph_set_device     (CnnfiltGraph *graph, CnnfiltDevice *device);

@@ -161,6 +161,12 @@ class TestBindings(unittest.TestCase):
         np.testing.assert_allclose(neg, np.full((1, 1, 4, 4), 0.75), atol=1e-6)
         np.testing.assert_allclose(blur, np.full((1, 1, 4, 4), 0.25), atol=1e-6)
         self.assertEqual(graph.get_node_names(), ["in", "gray", "neg", "blur"])
+        self.assertEqual(graph.get_node_inputs("blur"), ["gray"])
+        self.assertEqual(graph.get_node_inputs("in"), [])
+        self.assertEqual(graph.get_node_inputs("nope"), [])  # NULL reads as [] in Python
+        ok, shape = graph.get_node_shape("gray")
+        self.assertTrue(ok)
+        self.assertEqual((shape.n, shape.c, shape.h, shape.w), (1, 1, 4, 4))
 
     def test_conv2d_tensor_properties(self):
         # a residual conv block built from Python, against numpy
@@ -178,6 +184,8 @@ class TestBindings(unittest.TestCase):
         graph.add_input("x")
         graph.add_node("conv", conv, ["x"])
         graph.add_constant("shift", tensor_from_array(np.full((1, 3, 1, 1), 0.5)))
+        self.assertEqual(graph.get_constant("shift").get_c(), 3)
+        self.assertIsNone(graph.get_constant("x"))
         graph.add_node("sum", Cnnfilt.Op.new("add"), ["conv", "shift"])
         graph.add_node("cat", Cnnfilt.Op.new("concat"), ["x", "sum"])
         graph.run([tensor_from_array(x)])
