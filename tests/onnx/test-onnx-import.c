@@ -602,6 +602,44 @@ START_TEST (test_node_names)
 }
 END_TEST
 
+/* The `model` op: a model file as one pipeline stage, cut at any node. */
+START_TEST (test_model_op)
+{
+  g_autoptr (Model) m = model_new (13);
+  model_input (m, "x", DIMS (1, 1, 2, 2));
+  model_node (m, "Relu", "act", "x", "a");
+  model_node (m, "Sigmoid", "sig", "a", "y");
+  model_output (m, "y");
+  g_autoptr (GBytes) bytes = model_bytes (m);
+  g_autofree gchar *dir = tu_make_temp_dir ();
+  g_autofree gchar *path = g_build_filename (dir, "tiny.onnx", NULL);
+  ck_assert (g_file_set_contents (path, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes),
+                                  NULL));
+  const gfloat in[] = { -1, 2, 0, -3 };
+  g_autofree gchar *whole = g_strdup_printf ("model file=%s", path);
+  g_autoptr (CnnfiltTensor) y = tu_run_values (whole, in, 1, 1, 2, 2);
+  const gfloat sig[] = { 0.5f, 1 / (1 + exp (-2.0)), 0.5f, 0.5f };
+  tu_assert_tensor (y, 1, 1, 2, 2, sig, 1e-6);
+  g_autofree gchar *cut = g_strdup_printf ("model file=%s output=act ! abs", path);
+  g_autoptr (CnnfiltTensor) a = tu_run_values (cut, in, 1, 1, 2, 2);
+  const gfloat relu[] = { 0, 2, 0, 0 };
+  tu_assert_tensor (a, 1, 1, 2, 2, relu, 0);
+
+  g_autoptr (CnnfiltTensor) input = tu_tensor (in, 1, 1, 2, 2);
+  g_autofree gchar *nope = g_strdup_printf ("model file=%s output=nope", path);
+  GError *e = tu_run_error (nope, input);
+  tu_assert_error (e, CNNFILT_ERROR_INVALID_ARGUMENT, "tiny.onnx", "output 'nope'");
+  g_error_free (e);
+  e = tu_run_error ("model file=/nonexistent/m.onnx", input);
+  tu_assert_error (e, CNNFILT_ERROR_IO, "/nonexistent/m.onnx");
+  g_error_free (e);
+  e = tu_run_error ("model", input);
+  tu_assert_error (e, CNNFILT_ERROR_INVALID_ARGUMENT, "model", "file");
+  g_error_free (e);
+  tu_remove_tree (dir);
+}
+END_TEST
+
 /* Constant nodes with value_floats read as data; Dropout's unused mask. */
 START_TEST (test_constant_node_as_data)
 {
@@ -1059,6 +1097,7 @@ onnx_import_suite (void)
   Suite *suite = suite_create ("onnx-import");
   TCase *mapping = tu_tcase ("mapping");
   tcase_add_test (mapping, test_conv_attributes);
+  tcase_add_test (mapping, test_model_op);
   tcase_add_test (mapping, test_enum_attribute);
   tcase_add_test (mapping, test_attribute_default);
   tcase_add_test (mapping, test_negative_axis);
