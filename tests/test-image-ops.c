@@ -269,6 +269,45 @@ START_TEST (test_resize_channels_and_errors)
 }
 END_TEST
 
+START_TEST (test_crop_standardize_shorter)
+{
+  /* 1×1×4×6: the middle 2×2 (offsets rounded half to even: (4−2)/2 = 1,
+   * (6−3)/2 = 1.5 → 2) */
+  const gfloat in[] = { 0, 1, 2, 3, 4, 5,   10, 11, 12, 13, 14, 15,
+                        20, 21, 22, 23, 24, 25,   30, 31, 32, 33, 34, 35 };
+  g_autoptr (CnnfiltTensor) crop = tu_run_values ("center-crop width=3 height=2", in, 1, 1, 4, 6);
+  const gfloat crop_want[] = { 12, 13, 14, 22, 23, 24 };
+  tu_assert_tensor (crop, 1, 1, 2, 3, crop_want, 0);
+  GError *e = tu_run_error ("center-crop width=7 height=2", crop);
+  tu_assert_error (e, CNNFILT_ERROR_SHAPE, "center-crop", "7x2", "3x2");
+  g_error_free (e);
+
+  /* per channel, and one value for all */
+  const gfloat rgb[] = { 0.5f, 1, 0, 0.25f };
+  g_autoptr (CnnfiltTensor) s = tu_run_values ("standardize mean=0.5,0 std=0.25,0.5", rgb, 1, 2, 1, 2);
+  const gfloat s_want[] = { 0, 2, 0, 0.5f };
+  tu_assert_tensor (s, 1, 2, 1, 2, s_want, 1e-6);
+  g_autoptr (CnnfiltTensor) one = tu_run_values ("standardize mean=1 std=2", rgb, 1, 2, 1, 2);
+  const gfloat one_want[] = { -0.25f, 0, -0.5f, -0.375f };
+  tu_assert_tensor (one, 1, 2, 1, 2, one_want, 1e-6);
+  g_autoptr (CnnfiltTensor) two = tu_tensor (rgb, 1, 2, 1, 2);
+  e = tu_run_error ("standardize", two); /* ImageNet's three values, two channels */
+  tu_assert_error (e, CNNFILT_ERROR_SHAPE, "standardize", "3 values for 2 channels");
+  g_error_free (e);
+  e = tu_run_error ("standardize std=1,0,x", two);
+  tu_assert_error (e, CNNFILT_ERROR_INVALID_ARGUMENT, "standardize", "std");
+  g_error_free (e);
+
+  /* resize shorter=2 on 4×6: the shorter side (height) to 2, width 3 */
+  g_autoptr (CnnfiltTensor) r = tu_run_values ("resize shorter=2", in, 1, 1, 4, 6);
+  ck_assert_uint_eq (cnnfilt_tensor_get_h (r), 2);
+  ck_assert_uint_eq (cnnfilt_tensor_get_w (r), 3);
+  e = tu_run_error ("resize shorter=2 scale=0.5", r);
+  tu_assert_error (e, CNNFILT_ERROR_INVALID_ARGUMENT, "resize", "exclude");
+  g_error_free (e);
+}
+END_TEST
+
 static Suite *
 image_ops_suite (void)
 {
@@ -289,6 +328,7 @@ image_ops_suite (void)
   tcase_add_test (resize, test_resize_area_down);
   tcase_add_test (resize, test_resize_nearest);
   tcase_add_test (resize, test_resize_channels_and_errors);
+  tcase_add_test (resize, test_crop_standardize_shorter);
   suite_add_tcase (suite, resize);
   return suite;
 }

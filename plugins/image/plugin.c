@@ -2,7 +2,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "image-op.h"
 
-#define OPS(X) X (abs) X (grayscale) X (normalize) X (threshold) X (invert) X (resize)
+#define OPS(X) X (abs) X (grayscale) X (normalize) X (threshold) X (invert) X (resize) \
+               X (center_crop) X (standardize)
 #define DECLARE(name) void cnnfilt_##name##_register (GTypeModule *module);
 #define REGISTER(name) cnnfilt_##name##_register (module);
 OPS (DECLARE)

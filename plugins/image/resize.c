@@ -43,6 +43,7 @@ typedef struct {
   guint width;
   guint height;
   gdouble scale;
+  guint shorter;
   CnnfiltResizeMethod method;
   gfloat *pass; /* scratch: rows resampled, columns not yet */
   gsize pass_size;
@@ -54,7 +55,7 @@ typedef struct {
 
 CNNFILT_DEFINE_OP_TYPE (CnnfiltResize, cnnfilt_resize, CNNFILT_TYPE_OP)
 
-enum { PROP_0, PROP_WIDTH, PROP_HEIGHT, PROP_SCALE, PROP_METHOD };
+enum { PROP_0, PROP_WIDTH, PROP_HEIGHT, PROP_SCALE, PROP_SHORTER, PROP_METHOD };
 
 #define MAX_SIDE 65536u
 
@@ -62,16 +63,19 @@ static gboolean
 cnnfilt_resize_validate (CnnfiltOp *op, GError **error)
 {
   CnnfiltResize *self = (CnnfiltResize *) op;
-  if (self->width == 0 && self->height == 0 && self->scale == 0.0)
+  guint given = (self->width != 0 || self->height != 0) + (self->scale != 0.0) +
+                (self->shorter != 0);
+  if (given == 0)
     {
       g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_INVALID_ARGUMENT,
-                   "resize: give width, height (the other follows the aspect ratio) or scale");
+                   "resize: give width, height (the other follows the aspect ratio), scale or "
+                   "shorter");
       return FALSE;
     }
-  if (self->scale != 0.0 && (self->width != 0 || self->height != 0))
+  if (given > 1)
     {
       g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_INVALID_ARGUMENT,
-                   "resize: scale cannot be combined with width or height");
+                   "resize: width/height, scale and shorter exclude each other");
       return FALSE;
     }
   return TRUE;
@@ -85,6 +89,15 @@ cnnfilt_resize_infer (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
   gdouble h = inputs[0].h, w = inputs[0].w, oh, ow;
   if (self->scale != 0.0)
     oh = round (h * self->scale), ow = round (w * self->scale);
+  else if (self->shorter != 0)
+    {
+      /* as torchvision's Resize(int): the shorter side to the size, the
+       * longer one scaled and truncated */
+      if (h <= w)
+        oh = self->shorter, ow = floor (w * self->shorter / h);
+      else
+        ow = self->shorter, oh = floor (h * self->shorter / w);
+    }
   else if (self->width != 0 && self->height != 0)
     oh = self->height, ow = self->width;
   else if (self->width != 0)
@@ -241,6 +254,9 @@ cnnfilt_resize_set_property (GObject *object, guint prop_id, const GValue *value
     case PROP_SCALE:
       self->scale = g_value_get_double (value);
       break;
+    case PROP_SHORTER:
+      self->shorter = g_value_get_uint (value);
+      break;
     case PROP_METHOD:
       self->method = g_value_get_enum (value);
       break;
@@ -263,6 +279,9 @@ cnnfilt_resize_get_property (GObject *object, guint prop_id, GValue *value, GPar
       break;
     case PROP_SCALE:
       g_value_set_double (value, self->scale);
+      break;
+    case PROP_SHORTER:
+      g_value_set_uint (value, self->shorter);
       break;
     case PROP_METHOD:
       g_value_set_enum (value, self->method);
@@ -306,6 +325,11 @@ cnnfilt_resize_class_init (CnnfiltResizeClass *klass)
       object_class, PROP_SCALE,
       g_param_spec_double ("scale", "Scale", "Factor for both sides (0.5 halves them); 0 when "
                            "width or height is given", 0.0, 1000.0, 0.0, IMAGE_OP_PARAM_FLAGS));
+  g_object_class_install_property (
+      object_class, PROP_SHORTER,
+      g_param_spec_uint ("shorter", "Shorter", "Size of the shorter side, the other following "
+                         "the aspect ratio (torchvision's Resize(256)); 0 when unused",
+                         0, MAX_SIDE, 0, IMAGE_OP_PARAM_FLAGS));
   g_object_class_install_property (
       object_class, PROP_METHOD,
       g_param_spec_enum ("method", "Method",

@@ -1,0 +1,127 @@
+/* center-crop.c: the middle of each image
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Example: cnnfilt run 'resize shorter=256 ! center-crop width=224 height=224' -o out/ photos/
+ *
+ * The offsets are rounded half to even, as torchvision's CenterCrop does, so
+ * the pixels match its preprocessing exactly.
+ */
+#include "image-op.h"
+
+#include <math.h>
+#include <string.h>
+
+typedef struct {
+  CnnfiltOp parent_instance;
+  guint width, height;
+} CnnfiltCenterCrop;
+
+typedef struct {
+  CnnfiltOpClass parent_class;
+} CnnfiltCenterCropClass;
+
+CNNFILT_DEFINE_OP_TYPE (CnnfiltCenterCrop, cnnfilt_center_crop, CNNFILT_TYPE_OP)
+
+enum { PROP_0, PROP_WIDTH, PROP_HEIGHT };
+
+static gboolean
+cnnfilt_center_crop_infer (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
+                           CnnfiltShape *output, GError **error)
+{
+  CnnfiltCenterCrop *self = (CnnfiltCenterCrop *) op;
+  if (self->width > inputs[0].w || self->height > inputs[0].h)
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_SHAPE,
+                   "center-crop: %ux%u does not fit in the %ux%u image (resize it first)",
+                   self->width, self->height, inputs[0].w, inputs[0].h);
+      return FALSE;
+    }
+  *output = inputs[0];
+  output->w = self->width;
+  output->h = self->height;
+  return TRUE;
+}
+
+static gboolean
+cnnfilt_center_crop_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs,
+                         CnnfiltTensor *output, GError **error)
+{
+  CnnfiltCenterCrop *self = (CnnfiltCenterCrop *) op;
+  CnnfiltShape in;
+  cnnfilt_tensor_get_shape (inputs[0], &in);
+  guint top = (guint) rint ((in.h - self->height) / 2.0);
+  guint left = (guint) rint ((in.w - self->width) / 2.0);
+  const gfloat *src = cnnfilt_tensor_get_data (inputs[0], NULL);
+  gfloat *dst = cnnfilt_tensor_get_data (output, NULL);
+  for (gsize p = 0; p < (gsize) in.n * in.c; p++)
+    for (guint y = 0; y < self->height; y++)
+      memcpy (dst + (p * self->height + y) * self->width,
+              src + (p * in.h + top + y) * in.w + left, self->width * sizeof (gfloat));
+  return TRUE;
+}
+
+static void
+cnnfilt_center_crop_set_property (GObject *object, guint id, const GValue *value,
+                                  GParamSpec *pspec)
+{
+  CnnfiltCenterCrop *self = (CnnfiltCenterCrop *) object;
+  switch (id)
+    {
+    case PROP_WIDTH:
+      self->width = g_value_get_uint (value);
+      break;
+    case PROP_HEIGHT:
+      self->height = g_value_get_uint (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+    }
+}
+
+static void
+cnnfilt_center_crop_get_property (GObject *object, guint id, GValue *value, GParamSpec *pspec)
+{
+  CnnfiltCenterCrop *self = (CnnfiltCenterCrop *) object;
+  switch (id)
+    {
+    case PROP_WIDTH:
+      g_value_set_uint (value, self->width);
+      break;
+    case PROP_HEIGHT:
+      g_value_set_uint (value, self->height);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+    }
+}
+
+static void
+cnnfilt_center_crop_class_init (CnnfiltCenterCropClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
+  object_class->set_property = cnnfilt_center_crop_set_property;
+  object_class->get_property = cnnfilt_center_crop_get_property;
+  op_class->name = "center-crop";
+  op_class->description = "The middle width×height of each image (torchvision's CenterCrop)";
+  op_class->example = "resize shorter=256 ! center-crop width=224 height=224";
+  op_class->n_inputs = 1;
+  op_class->infer = cnnfilt_center_crop_infer;
+  op_class->run = cnnfilt_center_crop_run;
+  g_object_class_install_property (
+      object_class, PROP_WIDTH,
+      g_param_spec_uint ("width", "Width", "Width kept", 1, 65536, 224, IMAGE_OP_PARAM_FLAGS));
+  g_object_class_install_property (
+      object_class, PROP_HEIGHT,
+      g_param_spec_uint ("height", "Height", "Height kept", 1, 65536, 224, IMAGE_OP_PARAM_FLAGS));
+}
+
+static void
+cnnfilt_center_crop_class_finalize (CnnfiltCenterCropClass *klass)
+{
+}
+
+static void
+cnnfilt_center_crop_init (CnnfiltCenterCrop *self)
+{
+}

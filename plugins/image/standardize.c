@@ -1,0 +1,199 @@
+/* standardize.c: per-channel (x − mean) / std, as networks expect their input
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Example: cnnfilt run 'resize shorter=256 ! center-crop ! standardize ! model file=resnet18.onnx'
+ *
+ * The defaults are ImageNet's statistics, which torchvision's models were
+ * trained with; give one value for every channel, or one for all.
+ */
+#include "image-op.h"
+
+typedef struct {
+  CnnfiltOp parent_instance;
+  gchar *mean, *std;
+} CnnfiltStandardize;
+
+typedef struct {
+  CnnfiltOpClass parent_class;
+} CnnfiltStandardizeClass;
+
+CNNFILT_DEFINE_OP_TYPE (CnnfiltStandardize, cnnfilt_standardize, CNNFILT_TYPE_OP)
+
+enum { PROP_0, PROP_MEAN, PROP_STD };
+
+#define MAX_VALUES 16
+
+/* Parses "0.485,0.456,0.406" into @values; the count, or 0 with @error. */
+static guint
+parse_list (const gchar *property, const gchar *text, gdouble values[MAX_VALUES], GError **error)
+{
+  g_auto (GStrv) parts = g_strsplit (text ? text : "", ",", -1);
+  guint n = 0;
+  for (; parts[n] != NULL; n++)
+    {
+      gchar *end = NULL;
+      gchar *item = g_strstrip (parts[n]);
+      if (n == MAX_VALUES || *item == '\0' ||
+          (values[n] = g_ascii_strtod (item, &end), *end != '\0'))
+        {
+          g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_INVALID_ARGUMENT,
+                       "standardize: %s: '%s' is not a list of up to %d numbers", property,
+                       text ? text : "", MAX_VALUES);
+          return 0;
+        }
+    }
+  if (n == 0)
+    g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_INVALID_ARGUMENT,
+                 "standardize: %s is empty", property);
+  return n;
+}
+
+static gboolean
+cnnfilt_standardize_validate (CnnfiltOp *op, GError **error)
+{
+  CnnfiltStandardize *self = (CnnfiltStandardize *) op;
+  gdouble mean[MAX_VALUES], std[MAX_VALUES];
+  guint n = parse_list ("mean", self->mean, mean, error);
+  if (n == 0 || (n = parse_list ("std", self->std, std, error)) == 0)
+    return FALSE;
+  for (guint i = 0; i < n; i++)
+    if (std[i] == 0)
+      {
+        g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_INVALID_ARGUMENT,
+                     "standardize: std may not be 0");
+        return FALSE;
+      }
+  return TRUE;
+}
+
+static gboolean
+cnnfilt_standardize_infer (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
+                           CnnfiltShape *output, GError **error)
+{
+  CnnfiltStandardize *self = (CnnfiltStandardize *) op;
+  gdouble values[MAX_VALUES];
+  const gchar *names[] = { "mean", "std" }, *texts[] = { self->mean, self->std };
+  for (guint k = 0; k < 2; k++)
+    {
+      guint n = parse_list (names[k], texts[k], values, error);
+      if (n != 1 && n != inputs[0].c)
+        {
+          g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_SHAPE,
+                       "standardize: %s has %u values for %u channels (give %u or 1)", names[k],
+                       n, inputs[0].c, inputs[0].c);
+          return FALSE;
+        }
+    }
+  *output = inputs[0];
+  return TRUE;
+}
+
+static gboolean
+cnnfilt_standardize_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs,
+                         CnnfiltTensor *output, GError **error)
+{
+  CnnfiltStandardize *self = (CnnfiltStandardize *) op;
+  CnnfiltShape in;
+  cnnfilt_tensor_get_shape (inputs[0], &in);
+  gdouble mean[MAX_VALUES], std[MAX_VALUES];
+  guint n_mean = parse_list ("mean", self->mean, mean, error);
+  guint n_std = parse_list ("std", self->std, std, error);
+  if (n_mean == 0 || n_std == 0)
+    return FALSE;
+  const gfloat *src = cnnfilt_tensor_get_data (inputs[0], NULL);
+  gfloat *dst = cnnfilt_tensor_get_data (output, NULL);
+  gsize plane = (gsize) in.h * in.w;
+  for (guint n = 0; n < in.n; n++)
+    for (guint c = 0; c < in.c; c++)
+      {
+        /* in float32, as torchvision's Normalize computes it */
+        const gfloat m = mean[n_mean == 1 ? 0 : c], s = std[n_std == 1 ? 0 : c];
+        const gfloat *x = src + ((gsize) n * in.c + c) * plane;
+        gfloat *y = dst + ((gsize) n * in.c + c) * plane;
+        for (gsize i = 0; i < plane; i++)
+          y[i] = (x[i] - m) / s;
+      }
+  return TRUE;
+}
+
+static void
+cnnfilt_standardize_set_property (GObject *object, guint id, const GValue *value,
+                                  GParamSpec *pspec)
+{
+  CnnfiltStandardize *self = (CnnfiltStandardize *) object;
+  switch (id)
+    {
+    case PROP_MEAN:
+      g_free (self->mean);
+      self->mean = g_value_dup_string (value);
+      break;
+    case PROP_STD:
+      g_free (self->std);
+      self->std = g_value_dup_string (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+    }
+}
+
+static void
+cnnfilt_standardize_get_property (GObject *object, guint id, GValue *value, GParamSpec *pspec)
+{
+  CnnfiltStandardize *self = (CnnfiltStandardize *) object;
+  switch (id)
+    {
+    case PROP_MEAN:
+      g_value_set_string (value, self->mean);
+      break;
+    case PROP_STD:
+      g_value_set_string (value, self->std);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+    }
+}
+
+static void
+cnnfilt_standardize_finalize (GObject *object)
+{
+  CnnfiltStandardize *self = (CnnfiltStandardize *) object;
+  g_free (self->mean);
+  g_free (self->std);
+  G_OBJECT_CLASS (cnnfilt_standardize_parent_class)->finalize (object);
+}
+
+static void
+cnnfilt_standardize_class_init (CnnfiltStandardizeClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
+  object_class->set_property = cnnfilt_standardize_set_property;
+  object_class->get_property = cnnfilt_standardize_get_property;
+  object_class->finalize = cnnfilt_standardize_finalize;
+  op_class->name = "standardize";
+  op_class->description = "Per-channel (x − mean) / std, ImageNet's by default (torchvision's "
+                          "Normalize)";
+  op_class->example = "resize shorter=256 ! center-crop ! standardize";
+  op_class->n_inputs = 1;
+  op_class->validate = cnnfilt_standardize_validate;
+  op_class->infer = cnnfilt_standardize_infer;
+  op_class->run = cnnfilt_standardize_run;
+  g_object_class_install_property (
+      object_class, PROP_MEAN,
+      g_param_spec_string ("mean", "Mean", "Subtracted: one value per channel, or one for all",
+                           "0.485,0.456,0.406", IMAGE_OP_PARAM_FLAGS));
+  g_object_class_install_property (
+      object_class, PROP_STD,
+      g_param_spec_string ("std", "Std", "Divided by: one value per channel, or one for all",
+                           "0.229,0.224,0.225", IMAGE_OP_PARAM_FLAGS));
+}
+
+static void
+cnnfilt_standardize_class_finalize (CnnfiltStandardizeClass *klass)
+{
+}
+
+static void
+cnnfilt_standardize_init (CnnfiltStandardize *self)
+{
+}
