@@ -41,5 +41,6 @@ int command_edges   (int argc, char **argv);
 int command_ops     (int argc, char **argv);
 int command_inspect (int argc, char **argv);
 int command_devices (int argc, char **argv);
+int command_model   (int argc, char **argv);
 
 G_END_DECLS

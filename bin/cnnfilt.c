@@ -19,6 +19,7 @@ static const Command commands[] = {
   { "ops", command_ops, "list the operators" },
   { "inspect", command_inspect, "show an operator's properties, types, ranges and defaults" },
   { "devices", command_devices, "list the devices ops can run on" },
+  { "model", command_model, "model info MODEL.onnx: a model's layers, parameters and FLOPs" },
 };
 
 void
@@ -52,7 +53,8 @@ usage (FILE *out)
   fprintf (out, "\nExamples:\n"
                 "  cnnfilt edges -o edges/ photos/\n"
                 "  cnnfilt run 'grayscale ! gaussian-blur sigma=2 ! laplacian ! abs ! normalize' -o out/ photos/\n"
-                "  cnnfilt inspect sobel\n\n"
+                "  cnnfilt inspect sobel\n"
+                "  cnnfilt model info resnet18.onnx\n\n"
                 "'cnnfilt COMMAND --help' shows a command's options.\n");
 }
 

@@ -1,0 +1,480 @@
+/* model.c: `cnnfilt model info MODEL.onnx`, a layer-by-layer summary of an
+ * ONNX model: output shapes, parameters, receptive fields and FLOPs
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "cnnfilt-cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+/* The receptive field of a tensor along one axis: R input pixels wide, its
+ * neighbouring values J input pixels apart. */
+typedef struct {
+  guint64 size_h, jump_h, size_w, jump_w;
+  gboolean global; /* the whole input: after a global pool or a linear layer */
+} Field;
+
+typedef struct {
+  const gchar *name;
+  const gchar *op;
+  CnnfiltShape shape;
+  guint64 params;
+  guint64 flops;
+  Field field;
+} Layer;
+
+static void
+json_string (GString *out, const gchar *text)
+{
+  g_string_append_c (out, '"');
+  for (const gchar *c = text ? text : ""; *c; c++)
+    {
+      if (*c == '"' || *c == '\\')
+        g_string_append_printf (out, "\\%c", *c);
+      else if ((guchar) *c < 0x20)
+        g_string_append_printf (out, "\\u%04x", (guchar) *c);
+      else
+        g_string_append_c (out, *c);
+    }
+  g_string_append_c (out, '"');
+}
+
+/* 61706 → "61,706", whatever the locale */
+static gchar *
+thousands (guint64 value)
+{
+  g_autofree gchar *digits = g_strdup_printf ("%" G_GUINT64_FORMAT, value);
+  GString *out = g_string_new (NULL);
+  gsize len = strlen (digits);
+  for (gsize i = 0; i < len; i++)
+    {
+      if (i > 0 && (len - i) % 3 == 0)
+        g_string_append_c (out, ',');
+      g_string_append_c (out, digits[i]);
+    }
+  return g_string_free (out, FALSE);
+}
+
+static gint
+int_property (CnnfiltOp *op, const gchar *name, gint fallback)
+{
+  GParamSpec *spec = g_object_class_find_property (G_OBJECT_GET_CLASS (op), name);
+  if (spec == NULL || !(spec->flags & G_PARAM_READABLE) || G_PARAM_SPEC_VALUE_TYPE (spec) != G_TYPE_INT)
+    return fallback;
+  gint value = fallback;
+  g_object_get (op, name, &value, NULL);
+  return value;
+}
+
+static CnnfiltTensor *
+tensor_property (CnnfiltOp *op, const gchar *name)
+{
+  GParamSpec *spec = g_object_class_find_property (G_OBJECT_GET_CLASS (op), name);
+  if (spec == NULL || !(spec->flags & G_PARAM_READABLE) ||
+      !g_type_is_a (G_PARAM_SPEC_VALUE_TYPE (spec), CNNFILT_TYPE_TENSOR))
+    return NULL;
+  CnnfiltTensor *tensor = NULL;
+  g_object_get (op, name, &tensor, NULL);
+  return tensor;
+}
+
+/* The learned values an op holds: its tensor properties, less batchnorm's
+ * running statistics (buffers, not parameters, as PyTorch counts them). */
+static guint64
+op_params (CnnfiltOp *op)
+{
+  gboolean batchnorm = g_str_equal (cnnfilt_op_get_name (op), "batchnorm");
+  guint n = 0;
+  g_autofree GParamSpec **specs = g_object_class_list_properties (G_OBJECT_GET_CLASS (op), &n);
+  guint64 total = 0;
+  for (guint i = 0; i < n; i++)
+    {
+      if (batchnorm && (g_str_equal (specs[i]->name, "mean") || g_str_equal (specs[i]->name, "var")))
+        continue;
+      g_autoptr (CnnfiltTensor) tensor = tensor_property (op, specs[i]->name);
+      if (tensor != NULL)
+        total += cnnfilt_tensor_get_size (tensor);
+    }
+  return total;
+}
+
+static gboolean
+is_elementwise (const gchar *op)
+{
+  static const gchar *const names[] = {
+    "relu", "leaky-relu", "sigmoid", "tanh", "clip", "prelu", "add", "mul", "batchnorm",
+    "softmax", "abs", "invert", "threshold", NULL,
+  };
+  return g_strv_contains (names, op);
+}
+
+/* FLOPs, multiply and add counted apart; see the --help text. */
+static guint64
+op_flops (CnnfiltOp *op, const CnnfiltShape *out, const CnnfiltShape *in)
+{
+  const gchar *name = cnnfilt_op_get_name (op);
+  guint64 outputs = cnnfilt_shape_get_size (out);
+  if (g_str_equal (name, "conv2d") || g_str_equal (name, "linear"))
+    {
+      g_autoptr (CnnfiltTensor) weights = tensor_property (op, "weights");
+      g_autoptr (CnnfiltTensor) bias = tensor_property (op, "bias");
+      if (weights == NULL || out->c == 0)
+        return 0;
+      /* conv2d: weights O×(C/groups)×kh×kw; linear: N×K (or K×N): per
+       * output value, (C/groups)·kh·kw or K multiply-adds. */
+      guint64 per_output = cnnfilt_tensor_get_size (weights) / out->c;
+      guint64 flops = 2 * outputs * per_output;
+      if (bias != NULL && g_str_equal (name, "conv2d"))
+        flops += outputs;
+      return flops;
+    }
+  if (g_str_equal (name, "max-pool") || g_str_equal (name, "avg-pool"))
+    return outputs * (guint64) int_property (op, "kernel-h", 1) * (guint64) int_property (op, "kernel-w", 1);
+  if (g_str_has_prefix (name, "global-") && in != NULL)
+    return outputs * (guint64) in->h * in->w;
+  if (is_elementwise (name))
+    return outputs;
+  return 0;
+}
+
+/* Where a windowed op (conv2d, the pools) moves the field; other ops keep
+ * it, and a linear layer sees its whole input. */
+static void
+op_field (CnnfiltOp *op, Field *field)
+{
+  const gchar *name = cnnfilt_op_get_name (op);
+  gint kh = 0, kw = 0;
+  gint sh = 1, sw = 1;
+  if (g_str_has_prefix (name, "global-") || g_str_equal (name, "linear"))
+    {
+      field->global = TRUE;
+      return;
+    }
+  if (g_str_equal (name, "conv2d"))
+    {
+      g_autoptr (CnnfiltTensor) weights = tensor_property (op, "weights");
+      if (weights == NULL)
+        return;
+      kh = cnnfilt_tensor_get_h (weights);
+      kw = cnnfilt_tensor_get_w (weights);
+      sh = int_property (op, "stride-h", 1);
+      sw = int_property (op, "stride-w", 1);
+    }
+  else if (g_str_equal (name, "max-pool") || g_str_equal (name, "avg-pool"))
+    {
+      kh = int_property (op, "kernel-h", 1);
+      kw = int_property (op, "kernel-w", 1);
+      sh = int_property (op, "stride-h", 0);
+      sw = int_property (op, "stride-w", 0);
+      sh = sh == 0 ? kh : sh; /* stride 0: the kernel's size */
+      sw = sw == 0 ? kw : sw;
+    }
+  else
+    return;
+  guint64 eh = (guint64) int_property (op, "dilation-h", 1) * (kh - 1) + 1;
+  guint64 ew = (guint64) int_property (op, "dilation-w", 1) * (kw - 1) + 1;
+  field->size_h += (eh - 1) * field->jump_h;
+  field->size_w += (ew - 1) * field->jump_w;
+  field->jump_h *= MAX (sh, 1);
+  field->jump_w *= MAX (sw, 1);
+}
+
+static void
+field_merge (Field *into, const Field *from)
+{
+  into->size_h = MAX (into->size_h, from->size_h);
+  into->size_w = MAX (into->size_w, from->size_w);
+  into->jump_h = MAX (into->jump_h, from->jump_h);
+  into->jump_w = MAX (into->jump_w, from->jump_w);
+  into->global |= from->global;
+}
+
+static gchar *
+field_text (const Field *field, gboolean jump)
+{
+  if (field->global)
+    return g_strdup (jump ? "-" : "global");
+  guint64 h = jump ? field->jump_h : field->size_h, w = jump ? field->jump_w : field->size_w;
+  if (h == w)
+    return g_strdup_printf ("%" G_GUINT64_FORMAT, h);
+  return g_strdup_printf ("%" G_GUINT64_FORMAT "x%" G_GUINT64_FORMAT, h, w);
+}
+
+static gchar *
+flops_text (guint64 flops)
+{
+  if (flops >= 1000000000)
+    return g_strdup_printf ("%.2f GFLOPs", flops / 1e9);
+  return g_strdup_printf ("%.2f MFLOPs", flops / 1e6);
+}
+
+static gboolean
+parse_shape (const gchar *text, CnnfiltShape *shape)
+{
+  g_auto (GStrv) parts = g_strsplit (text, "x", -1);
+  if (g_strv_length (parts) != 4)
+    return FALSE;
+  guint64 dims[4];
+  for (guint i = 0; i < 4; i++)
+    if (!g_ascii_string_to_unsigned (parts[i], 10, 1, G_MAXINT, &dims[i], NULL))
+      return FALSE;
+  *shape = (CnnfiltShape) { dims[0], dims[1], dims[2], dims[3] };
+  return TRUE;
+}
+
+static void
+print_table (GArray *layers, const gchar *path, const CnnfiltShape *input, guint64 params, guint64 flops)
+{
+  const gchar *heads[] = { "layer", "op", "output", "params", "rf size", "rf jump", "FLOPs" };
+  enum { N_COLUMNS = G_N_ELEMENTS (heads) };
+  const gboolean right[N_COLUMNS] = { FALSE, FALSE, FALSE, TRUE, TRUE, TRUE, TRUE };
+  g_autoptr (GPtrArray) cells = g_ptr_array_new_with_free_func (g_free);
+  gsize widths[N_COLUMNS];
+  for (guint c = 0; c < N_COLUMNS; c++)
+    widths[c] = g_utf8_strlen (heads[c], -1);
+  for (guint i = 0; i < layers->len; i++)
+    {
+      Layer *layer = &g_array_index (layers, Layer, i);
+      gchar *row[N_COLUMNS] = {
+        g_strdup (layer->name), g_strdup (layer->op), cnnfilt_shape_to_string (&layer->shape),
+        thousands (layer->params), field_text (&layer->field, FALSE),
+        field_text (&layer->field, TRUE), thousands (layer->flops),
+      };
+      for (guint c = 0; c < N_COLUMNS; c++)
+        {
+          widths[c] = MAX (widths[c], (gsize) g_utf8_strlen (row[c], -1));
+          g_ptr_array_add (cells, row[c]);
+        }
+    }
+  g_autofree gchar *in = cnnfilt_shape_to_string (input);
+  printf ("%s, input %s\n\n", path, in);
+  GString *line = g_string_new (NULL);
+  for (guint r = 0; r <= layers->len; r++)
+    {
+      g_string_truncate (line, 0);
+      for (guint c = 0; c < N_COLUMNS; c++)
+        {
+          const gchar *cell = r == 0 ? heads[c] : cells->pdata[(r - 1) * N_COLUMNS + c];
+          gsize pad = widths[c] - g_utf8_strlen (cell, -1);
+          if (c > 0)
+            g_string_append (line, "  ");
+          if (right[c])
+            g_string_append_printf (line, "%*s%s", (int) pad, "", cell);
+          else if (c + 1 < N_COLUMNS)
+            g_string_append_printf (line, "%s%*s", cell, (int) pad, "");
+          else
+            g_string_append (line, cell);
+        }
+      printf ("%s\n", line->str);
+    }
+  g_string_free (line, TRUE);
+  g_autofree gchar *p = thousands (params);
+  g_autofree gchar *f = thousands (flops);
+  g_autofree gchar *scaled = flops_text (flops);
+  printf ("\nTotal: %s params, %s FLOPs (%s), %u layers\n", p, f, scaled, layers->len);
+}
+
+static void
+print_json (GArray *layers, const gchar *path, const CnnfiltShape *input, guint64 params, guint64 flops)
+{
+  g_autoptr (GString) out = g_string_new ("{\"model\": ");
+  json_string (out, path);
+  g_string_append_printf (out, ", \"input\": [%u, %u, %u, %u], \"layers\": [", input->n, input->c,
+                          input->h, input->w);
+  for (guint i = 0; i < layers->len; i++)
+    {
+      Layer *layer = &g_array_index (layers, Layer, i);
+      g_string_append (out, i ? ",\n  {\"name\": " : "\n  {\"name\": ");
+      json_string (out, layer->name);
+      g_string_append (out, ", \"op\": ");
+      json_string (out, layer->op);
+      g_string_append_printf (out, ", \"shape\": [%u, %u, %u, %u], \"params\": %" G_GUINT64_FORMAT
+                              ", \"flops\": %" G_GUINT64_FORMAT ", \"receptive_field\": ",
+                              layer->shape.n, layer->shape.c, layer->shape.h, layer->shape.w,
+                              layer->params, layer->flops);
+      const Field *field = &layer->field;
+      if (field->global)
+        g_string_append (out, "{\"size\": \"global\"}}");
+      else
+        {
+          g_string_append_printf (out, "{\"size\": %" G_GUINT64_FORMAT ", \"jump\": %" G_GUINT64_FORMAT,
+                                  field->size_h, field->jump_h);
+          if (field->size_w != field->size_h || field->jump_w != field->jump_h)
+            g_string_append_printf (out, ", \"size_w\": %" G_GUINT64_FORMAT ", \"jump_w\": %" G_GUINT64_FORMAT,
+                                    field->size_w, field->jump_w);
+          g_string_append (out, "}}");
+        }
+    }
+  g_string_append_printf (out, "\n], \"total_params\": %" G_GUINT64_FORMAT ", \"total_flops\": %" G_GUINT64_FORMAT "}\n",
+                          params, flops);
+  fputs (out->str, stdout);
+}
+
+static int
+model_info (int argc, char **argv)
+{
+  gboolean json = FALSE;
+  g_autofree gchar *input_text = NULL;
+  GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print as JSON, for scripts", NULL },
+    { "input", 'i', 0, G_OPTION_ARG_STRING, &input_text,
+      "The input's shape, batch × channels × height × width (default 1x3x224x224)", "NxCxHxW" },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new ("MODEL.onnx — a model's layers, parameters and FLOPs");
+  g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_set_summary (
+      context,
+      "One row per layer (every op node, in running order): its name, op, output\n"
+      "shape, parameter count, receptive field and FLOPs; totals at the end.\n"
+      "Shapes follow from --input, 1x3x224x224 unless given (the input sizes an ONNX\n"
+      "file declares are not read): a LeNet-5 needs --input 1x1x32x32.");
+  g_option_context_set_description (
+      context,
+      "Parameters: the values of each op's tensor properties (weights, bias, …) and of\n"
+      "the constants it reads, less batchnorm's running mean and variance, which\n"
+      "PyTorch counts as buffers: the totals equal PyTorch's sum of p.numel().\n"
+      "\n"
+      "FLOPs: a multiply and an add count as two. conv2d 2·N·O·(C/groups)·kh·kw·Ho·Wo\n"
+      "(+ N·O·Ho·Wo with a bias); linear 2·M·N·K; max-pool and avg-pool kh·kw per\n"
+      "output value; global pools H·W per output value; elementwise ops (activations,\n"
+      "add, mul, batchnorm, softmax) one per output value; reshapes, concat, pad and\n"
+      "dropout none.\n"
+      "\n"
+      "Receptive field, in input pixels: size R and jump J (the distance in the input\n"
+      "between neighbouring output values), 1 and 1 at the input. A conv2d or pool\n"
+      "with kernel K (dilated: d·(K−1)+1) and stride s gives R = R_in + (K−1)·J_in and\n"
+      "J = J_in·s; other ops keep the largest of their inputs'. Global pools and\n"
+      "linear layers see the whole input: 'global'. Vertical values are shown, as\n"
+      "HxW where the horizontal ones differ.\n"
+      "\n"
+      "A model that cannot be read, or does not fit the input, is reported as\n"
+      "'MODEL: reason' on stderr with exit status 1; a wrong option exits with 2.");
+  if (!cli_parse (context, &argc, &argv, "model info"))
+    return EXIT_USAGE;
+  CnnfiltShape input = { 1, 3, 224, 224 };
+  if (input_text != NULL && !parse_shape (input_text, &input))
+    {
+      cli_error ("model info: --input %s: expected NxCxHxW, four positive numbers such as 1x3x224x224",
+                 input_text);
+      return EXIT_USAGE;
+    }
+  if (argc != 2)
+    {
+      cli_error ("model info: give one ONNX model (see 'cnnfilt model info --help')");
+      return EXIT_USAGE;
+    }
+  const gchar *path = argv[1];
+
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      fprintf (stderr, "%s: %s\n", path, g_strerror (ENOENT));
+      return EXIT_INPUT_FAILED;
+    }
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      fprintf (stderr, "%s: %s\n", path, g_strerror (EISDIR));
+      return EXIT_INPUT_FAILED;
+    }
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CnnfiltGraph) graph = cnnfilt_graph_new_from_onnx_file (path, &error);
+  if (graph == NULL)
+    {
+      /* The importer's messages mostly name the file already. */
+      g_autofree gchar *prefix = g_strconcat (path, ": ", NULL);
+      if (g_str_has_prefix (error->message, prefix))
+        fprintf (stderr, "%s\n", error->message);
+      else
+        fprintf (stderr, "%s%s\n", prefix, error->message);
+      return EXIT_INPUT_FAILED;
+    }
+  guint n_inputs = cnnfilt_graph_get_n_inputs (graph);
+  g_autofree CnnfiltShape *inputs = g_new (CnnfiltShape, MAX (n_inputs, 1));
+  for (guint i = 0; i < n_inputs; i++)
+    inputs[i] = input;
+  if (!cnnfilt_graph_prepare (graph, inputs, n_inputs, &error))
+    {
+      g_autofree gchar *shape = cnnfilt_shape_to_string (&input);
+      fprintf (stderr, "%s: %s (with input %s; give another with --input)\n", path, error->message, shape);
+      return EXIT_INPUT_FAILED;
+    }
+
+  g_auto (GStrv) names = cnnfilt_graph_get_node_names (graph);
+  g_autoptr (GHashTable) fields = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+  g_autoptr (GHashTable) counted = g_hash_table_new (g_str_hash, g_str_equal); /* constants */
+  g_autoptr (GArray) layers = g_array_new (FALSE, TRUE, sizeof (Layer));
+  guint64 total_params = 0, total_flops = 0;
+  for (gchar **name = names; *name != NULL; name++)
+    {
+      CnnfiltOp *op = cnnfilt_graph_get_op (graph, *name);
+      Field *field = g_new0 (Field, 1);
+      g_hash_table_insert (fields, *name, field);
+      if (op == NULL)
+        {
+          /* A graph input, or a constant. */
+          *field = (Field) { 1, 1, 1, 1, FALSE };
+          continue;
+        }
+      Layer layer = { .name = *name, .op = cnnfilt_op_get_name (op) };
+      cnnfilt_graph_get_node_shape (graph, *name, &layer.shape);
+      layer.params = op_params (op);
+      g_auto (GStrv) node_inputs = cnnfilt_graph_get_node_inputs (graph, *name);
+      CnnfiltShape first_shape;
+      gboolean have_first = FALSE;
+      *field = (Field) { 0, 0, 0, 0, FALSE };
+      for (gchar **in = node_inputs; in != NULL && *in != NULL; in++)
+        {
+          CnnfiltTensor *constant = cnnfilt_graph_get_constant (graph, *in);
+          if (constant != NULL)
+            {
+              if (!g_hash_table_contains (counted, *in))
+                {
+                  g_hash_table_add (counted, *in);
+                  layer.params += cnnfilt_tensor_get_size (constant);
+                }
+              continue; /* a constant does not widen the field */
+            }
+          if (!have_first)
+            have_first = cnnfilt_graph_get_node_shape (graph, *in, &first_shape);
+          Field *from = g_hash_table_lookup (fields, *in);
+          if (from != NULL)
+            field_merge (field, from);
+        }
+      if (field->jump_h == 0)
+        *field = (Field) { 1, 1, 1, 1, field->global };
+      op_field (op, field);
+      layer.field = *field;
+      layer.flops = op_flops (op, &layer.shape, have_first ? &first_shape : NULL);
+      total_params += layer.params;
+      total_flops += layer.flops;
+      g_array_append_val (layers, layer);
+    }
+
+  if (json)
+    print_json (layers, path, &input, total_params, total_flops);
+  else
+    print_table (layers, path, &input, total_params, total_flops);
+  return EXIT_OK;
+}
+
+int
+command_model (int argc, char **argv)
+{
+  if (argc >= 2 && g_str_equal (argv[1], "info"))
+    {
+      argv[1] = (char *) "model info"; /* for --help's usage line */
+      return model_info (argc - 1, argv + 1);
+    }
+  if (argc >= 2 && (g_str_equal (argv[1], "--help") || g_str_equal (argv[1], "-h")))
+    {
+      printf ("Usage: cnnfilt model info MODEL.onnx [--json] [--input NxCxHxW]\n\n"
+              "  info   a model's layers: output shapes, parameters, receptive fields, FLOPs\n\n"
+              "'cnnfilt model info --help' shows its options.\n");
+      return EXIT_OK;
+    }
+  if (argc < 2)
+    cli_error ("model: give a subcommand: info (see 'cnnfilt model --help')");
+  else
+    cli_error ("model: unknown subcommand '%s' (see 'cnnfilt model --help')", argv[1]);
+  return EXIT_USAGE;
+}
