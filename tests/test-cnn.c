@@ -632,6 +632,46 @@ START_TEST (test_threads_setting)
 }
 END_TEST
 
+/* An inception-like block: convolutions whose outputs are joined along
+ * channels, read by another convolution; channels-last throughout when
+ * fused, NCHW when not, with a graph input joined in (mixed layouts). */
+START_TEST (test_concat_channels_last)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CnnfiltTensor) input = random_tensor (2, 8, 9, 7, 40);
+  g_autoptr (CnnfiltTensor) wa = random_tensor (4, 8, 1, 1, 41);
+  g_autoptr (CnnfiltTensor) wb = random_tensor (6, 8, 3, 3, 42);
+  g_autoptr (CnnfiltTensor) wc = random_tensor (5, 18, 3, 3, 43);
+  CnnfiltTensor *outputs[2] = { NULL, NULL };
+  for (guint f = 0; f < 2; f++)
+    {
+      g_autoptr (CnnfiltOp) a = new_op ("conv2d");
+      g_autoptr (CnnfiltOp) b = new_op ("conv2d");
+      g_autoptr (CnnfiltOp) c = new_op ("conv2d");
+      g_autoptr (CnnfiltOp) join = new_op ("concat");
+      g_autoptr (CnnfiltOp) relu = new_op ("relu");
+      g_object_set (a, "weights", wa, NULL);
+      g_object_set (b, "weights", wb, "padding", 1, NULL);
+      g_object_set (c, "weights", wc, "padding", 1, NULL);
+      g_autoptr (CnnfiltGraph) graph = cnnfilt_graph_new ();
+      g_object_set (graph, "fuse", f == 1, NULL);
+      const gchar *x[] = { "x", NULL }, *ab[] = { "a", "x", "b", NULL }, *j[] = { "j", NULL };
+      const gchar *r[] = { "r", NULL };
+      ck_assert (cnnfilt_graph_add_input (graph, "x", &error));
+      ck_assert (cnnfilt_graph_add_node (graph, "a", a, x, &error));
+      ck_assert (cnnfilt_graph_add_node (graph, "b", b, x, &error));
+      ck_assert (cnnfilt_graph_add_node (graph, "j", join, ab, &error));
+      ck_assert (cnnfilt_graph_add_node (graph, "r", relu, j, &error));
+      ck_assert (cnnfilt_graph_add_node (graph, "c", c, r, &error));
+      outputs[f] = cnnfilt_graph_process (graph, input, &error);
+      ck_assert_msg (outputs[f] != NULL, "%s", error ? error->message : "");
+    }
+  assert_close (outputs[0], outputs[1]);
+  g_object_unref (outputs[0]);
+  g_object_unref (outputs[1]);
+}
+END_TEST
+
 /* ResNet-18's topology (weights random) built with the graph API. */
 static void
 add_conv_bn (CnnfiltGraph *graph, const gchar *name, const gchar *input, guint c, guint o,
@@ -767,6 +807,7 @@ main (void)
   tcase_add_test (graphs, test_broadcast_and_concat);
   tcase_add_test (graphs, test_shape_errors_name_the_node);
   tcase_add_test (graphs, test_resnet18_memory);
+  tcase_add_test (graphs, test_concat_channels_last);
   suite_add_tcase (suite, graphs);
   TCase *layers = tu_tcase ("layers");
   tcase_add_test (layers, test_activations);

@@ -77,17 +77,42 @@ cnnfilt_batchnorm_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs,
   const gfloat *m = cnnfilt_tensor_get_data (self->mean, NULL);
   const gfloat *v = cnnfilt_tensor_get_data (self->var, NULL);
   gsize plane = (gsize) in.h * in.w;
+  g_autofree gfloat *scale = g_new (gfloat, in.c);
+  g_autofree gfloat *shift = g_new (gfloat, in.c);
+  for (guint c = 0; c < in.c; c++)
+    {
+      scale[c] = (gfloat) (g[c] / sqrt ((gdouble) v[c] + self->epsilon));
+      shift[c] = b[c] - m[c] * scale[c];
+    }
+  CnnfiltLayout in_layout = cnnfilt_tensor_get_layout (inputs[0]);
+  CnnfiltLayout out_layout = cnnfilt_tensor_get_layout (output);
+  if (in_layout == CNNFILT_LAYOUT_NHWC && out_layout == CNNFILT_LAYOUT_NHWC)
+    {
+      /* channels last: the channel cycles along each pixel's run */
+      for (gsize p = 0; p < (gsize) in.n * plane; p++)
+        for (guint c = 0; c < in.c; c++)
+          dst[p * in.c + c] = src[p * in.c + c] * scale[c] + shift[c];
+      return TRUE;
+    }
   for (guint n = 0; n < in.n; n++)
     for (guint c = 0; c < in.c; c++)
-      {
-        const gfloat s = (gfloat) (g[c] / sqrt ((gdouble) v[c] + self->epsilon));
-        const gfloat t = b[c] - m[c] * s;
-        const gfloat *x = src + ((gsize) n * in.c + c) * plane;
-        gfloat *y = dst + ((gsize) n * in.c + c) * plane;
-        for (gsize i = 0; i < plane; i++)
-          y[i] = x[i] * s + t;
-      }
+      for (gsize i = 0; i < plane; i++)
+        {
+          /* NCHW, or one side channels-last (at the edge of a region) */
+          gsize nchw = ((gsize) n * in.c + c) * plane + i;
+          gsize nhwc = ((gsize) n * plane + i) * in.c + c;
+          dst[out_layout == CNNFILT_LAYOUT_NHWC ? nhwc : nchw] =
+              src[in_layout == CNNFILT_LAYOUT_NHWC ? nhwc : nchw] * scale[c] + shift[c];
+        }
   return TRUE;
+}
+
+/* Either layout in and out: DenseNet's pre-activation batchnorms sit
+ * between concats and convolutions. */
+static CnnfiltLayoutSupport
+cnnfilt_batchnorm_layouts (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs)
+{
+  return CNNFILT_LAYOUT_SUPPORT_INPUT | CNNFILT_LAYOUT_SUPPORT_OUTPUT;
 }
 
 static void
@@ -105,6 +130,7 @@ cnnfilt_batchnorm_class_init (CnnfiltBatchnormClass *klass)
   op_class->validate = cnnfilt_batchnorm_validate;
   op_class->infer = cnnfilt_batchnorm_infer;
   op_class->run = cnnfilt_batchnorm_run;
+  op_class->layouts = cnnfilt_batchnorm_layouts;
   layer_class_install (klass, batchnorm_props, G_N_ELEMENTS (batchnorm_props));
 }
 

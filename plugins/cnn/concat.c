@@ -55,6 +55,14 @@ cnnfilt_concat_infer (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
   return TRUE;
 }
 
+/* Index of (n, c, y, x) in a tensor of shape @s and layout @l. */
+static inline gsize
+offset (const CnnfiltShape *s, CnnfiltLayout l, guint n, guint c, guint y, guint x)
+{
+  return l == CNNFILT_LAYOUT_NHWC ? (((gsize) n * s->h + y) * s->w + x) * s->c + c
+                                  : (((gsize) n * s->c + c) * s->h + y) * s->w + x;
+}
+
 static gboolean
 cnnfilt_concat_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
                     GError **error)
@@ -62,6 +70,7 @@ cnnfilt_concat_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs, Cnnfi
   gint axis = ((CnnfiltConcat *) op)->axis;
   CnnfiltShape so;
   cnnfilt_tensor_get_shape (output, &so);
+  CnnfiltLayout out_layout = cnnfilt_tensor_get_layout (output);
   const guint d[4] = { so.n, so.c, so.h, so.w };
   gsize outer = 1, inner = 1;
   for (gint k = 0; k < axis; k++)
@@ -69,19 +78,56 @@ cnnfilt_concat_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs, Cnnfi
   for (gint k = axis + 1; k < 4; k++)
     inner *= d[k];
   gfloat *dst = cnnfilt_tensor_get_data (output, NULL);
-  gsize offset = 0;
+  gsize offset_c = 0, offset_flat = 0;
   for (guint i = 0; i < n_inputs; i++)
     {
       CnnfiltShape s;
       cnnfilt_tensor_get_shape (inputs[i], &s);
-      const guint di[4] = { s.n, s.c, s.h, s.w };
-      gsize chunk = di[axis] * inner;
+      CnnfiltLayout layout = cnnfilt_tensor_get_layout (inputs[i]);
       const gfloat *src = cnnfilt_tensor_get_data (inputs[i], NULL);
-      for (gsize o = 0; o < outer; o++)
-        memcpy (dst + o * d[axis] * inner + offset, src + o * chunk, chunk * sizeof (gfloat));
-      offset += chunk;
+      if (layout == CNNFILT_LAYOUT_NCHW && out_layout == CNNFILT_LAYOUT_NCHW)
+        {
+          /* planes: one block per outer index */
+          const guint di[4] = { s.n, s.c, s.h, s.w };
+          gsize chunk = di[axis] * inner;
+          for (gsize o = 0; o < outer; o++)
+            memcpy (dst + o * d[axis] * inner + offset_flat, src + o * chunk,
+                    chunk * sizeof (gfloat));
+          offset_flat += chunk;
+        }
+      else if (layout == CNNFILT_LAYOUT_NHWC && out_layout == CNNFILT_LAYOUT_NHWC && axis == 1)
+        {
+          /* channels last, joined along channels: a run of s.c per pixel */
+          gsize pixels = (gsize) s.n * s.h * s.w;
+          for (gsize p = 0; p < pixels; p++)
+            memcpy (dst + p * so.c + offset_c, src + p * s.c, s.c * sizeof (gfloat));
+        }
+      else
+        {
+          /* mixed layouts: value by value */
+          guint base[4] = { 0, 0, 0, 0 };
+          base[axis] = offset_c;
+          for (guint n = 0; n < s.n; n++)
+            for (guint c = 0; c < s.c; c++)
+              for (guint y = 0; y < s.h; y++)
+                for (guint x = 0; x < s.w; x++)
+                  dst[offset (&so, out_layout, n + base[0], c + base[1], y + base[2], x + base[3])] =
+                      src[offset (&s, layout, n, c, y, x)];
+        }
+      const guint di[4] = { s.n, s.c, s.h, s.w };
+      offset_c += di[axis];
     }
   return TRUE;
+}
+
+/* Channels last where the join is along channels: each input may come in
+ * either layout and the output go out in either. */
+static CnnfiltLayoutSupport
+cnnfilt_concat_layouts (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs)
+{
+  return ((CnnfiltConcat *) op)->axis == 1
+             ? CNNFILT_LAYOUT_SUPPORT_INPUT | CNNFILT_LAYOUT_SUPPORT_OUTPUT
+             : CNNFILT_LAYOUT_SUPPORT_NCHW;
 }
 
 static void
@@ -95,6 +141,7 @@ cnnfilt_concat_class_init (CnnfiltConcatClass *klass)
   op_class->n_inputs = 0;
   op_class->infer = cnnfilt_concat_infer;
   op_class->run = cnnfilt_concat_run;
+  op_class->layouts = cnnfilt_concat_layouts;
   layer_class_install (klass, concat_props, G_N_ELEMENTS (concat_props));
 }
 
