@@ -36,6 +36,12 @@ void cli_error (const gchar *format, ...) G_GNUC_PRINTF (1, 2);
 /* Parses @argv with @context; on failure prints the error and help hint. */
 gboolean cli_parse (GOptionContext *context, int *argc, char ***argv, const gchar *command);
 
+/* Loads an ONNX model, or prints "PATH: reason" on stderr and returns NULL. */
+CnnfiltGraph *cli_load_model (const gchar *path);
+/* One image's shape as the model's first input declares it (batch 1);
+ * 1x3x224x224 where it declares none. */
+void cli_model_input_shape (CnnfiltGraph *graph, CnnfiltShape *shape);
+
 int command_run     (int argc, char **argv);
 int command_edges   (int argc, char **argv);
 int command_ops     (int argc, char **argv);

@@ -310,6 +310,42 @@ print_json (GArray *layers, const gchar *path, const CnnfiltShape *input, guint6
   fputs (out->str, stdout);
 }
 
+/* Loads an ONNX model, or prints "PATH: reason" on stderr and returns NULL. */
+CnnfiltGraph *
+cli_load_model (const gchar *path)
+{
+  if (!g_file_test (path, G_FILE_TEST_EXISTS) || g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      fprintf (stderr, "%s: %s\n", path, g_strerror (g_file_test (path, G_FILE_TEST_EXISTS) ? EISDIR : ENOENT));
+      return NULL;
+    }
+  g_autoptr (GError) error = NULL;
+  CnnfiltGraph *graph = cnnfilt_graph_new_from_onnx_file (path, &error);
+  if (graph == NULL)
+    {
+      /* The importer's messages mostly name the file already. */
+      g_autofree gchar *prefix = g_strconcat (path, ": ", NULL);
+      if (g_str_has_prefix (error->message, prefix))
+        fprintf (stderr, "%s\n", error->message);
+      else
+        fprintf (stderr, "%s%s\n", prefix, error->message);
+    }
+  return graph;
+}
+
+/* The shape of one image the model's first input declares, with batch 1;
+ * 1x3x224x224 where it declares no channels, height or width. */
+void
+cli_model_input_shape (CnnfiltGraph *graph, CnnfiltShape *shape)
+{
+  CnnfiltShape declared = { 0 };
+  cnnfilt_graph_get_input_shape (graph, 0, &declared);
+  if (declared.c == 0 || declared.h == 0 || declared.w == 0)
+    declared = (CnnfiltShape) { 1, 3, 224, 224 };
+  declared.n = 1;
+  *shape = declared;
+}
+
 static int
 model_info (int argc, char **argv)
 {
@@ -318,7 +354,7 @@ model_info (int argc, char **argv)
   GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print as JSON, for scripts", NULL },
     { "input", 'i', 0, G_OPTION_ARG_STRING, &input_text,
-      "The input's shape, batch × channels × height × width (default 1x3x224x224)", "NxCxHxW" },
+      "The input's shape, batch × channels × height × width (default: the model's)", "NxCxHxW" },
     { NULL },
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("MODEL.onnx — a model's layers, parameters and FLOPs");
@@ -327,8 +363,8 @@ model_info (int argc, char **argv)
       context,
       "One row per layer (every op node, in running order): its name, op, output\n"
       "shape, parameter count, receptive field and FLOPs; totals at the end.\n"
-      "Shapes follow from --input, 1x3x224x224 unless given (the input sizes an ONNX\n"
-      "file declares are not read): a LeNet-5 needs --input 1x1x32x32.");
+      "Shapes follow from the input size the model declares (batch 1 where it is\n"
+      "free), or 1x3x224x224 when it declares none; --input overrides it.");
   g_option_context_set_description (
       context,
       "Parameters: the values of each op's tensor properties (weights, bias, …) and of\n"
@@ -365,29 +401,12 @@ model_info (int argc, char **argv)
       return EXIT_USAGE;
     }
   const gchar *path = argv[1];
-
-  if (!g_file_test (path, G_FILE_TEST_EXISTS))
-    {
-      fprintf (stderr, "%s: %s\n", path, g_strerror (ENOENT));
-      return EXIT_INPUT_FAILED;
-    }
-  if (g_file_test (path, G_FILE_TEST_IS_DIR))
-    {
-      fprintf (stderr, "%s: %s\n", path, g_strerror (EISDIR));
-      return EXIT_INPUT_FAILED;
-    }
   g_autoptr (GError) error = NULL;
-  g_autoptr (CnnfiltGraph) graph = cnnfilt_graph_new_from_onnx_file (path, &error);
+  g_autoptr (CnnfiltGraph) graph = cli_load_model (path);
   if (graph == NULL)
-    {
-      /* The importer's messages mostly name the file already. */
-      g_autofree gchar *prefix = g_strconcat (path, ": ", NULL);
-      if (g_str_has_prefix (error->message, prefix))
-        fprintf (stderr, "%s\n", error->message);
-      else
-        fprintf (stderr, "%s%s\n", prefix, error->message);
-      return EXIT_INPUT_FAILED;
-    }
+    return EXIT_INPUT_FAILED;
+  if (input_text == NULL)
+    cli_model_input_shape (graph, &input);
   guint n_inputs = cnnfilt_graph_get_n_inputs (graph);
   g_autofree CnnfiltShape *inputs = g_new (CnnfiltShape, MAX (n_inputs, 1));
   for (guint i = 0; i < n_inputs; i++)

@@ -37,6 +37,7 @@ typedef struct {
   gint64 busy_us;        /* time spent running, with CNNFILT_PROFILE */
   guint runs;
   CnnfiltShape shape;    /* inferred by prepare */
+  CnnfiltShape declared; /* of a graph input: what it expects, 0 where free */
   CnnfiltTensor *tensor; /* buffer while running; borrowed from slots or outputs */
   guint last_use;        /* index of the last node reading it */
   gboolean is_output;
@@ -386,6 +387,51 @@ cnnfilt_graph_get_n_inputs (CnnfiltGraph *graph)
 {
   g_return_val_if_fail (CNNFILT_IS_GRAPH (graph), 0);
   return graph->inputs->len;
+}
+
+/**
+ * cnnfilt_graph_set_input_shape:
+ * @graph: a graph
+ * @index: an input's index, in the order they were added
+ * @shape: the shape the input expects; 0 leaves a dimension free
+ *
+ * Records the shape an input is meant to have, such as the 1×3×224×224 with
+ * a free batch size that an ONNX model declares. Tools read it to size what
+ * they feed the graph; cnnfilt_graph_prepare() does not enforce it, so that
+ * convolutional models can still run at other sizes.
+ *
+ * Returns: %TRUE, or %FALSE if there is no such input
+ */
+gboolean
+cnnfilt_graph_set_input_shape (CnnfiltGraph *graph, guint index, const CnnfiltShape *shape)
+{
+  g_return_val_if_fail (CNNFILT_IS_GRAPH (graph), FALSE);
+  g_return_val_if_fail (shape != NULL, FALSE);
+  if (index >= graph->inputs->len)
+    return FALSE;
+  Node *node = graph->nodes->pdata[g_array_index (graph->inputs, guint, index)];
+  node->declared = *shape;
+  return TRUE;
+}
+
+/**
+ * cnnfilt_graph_get_input_shape:
+ * @graph: a graph
+ * @index: an input's index, in the order they were added
+ * @shape: (out caller-allocates): the shape the input expects; 0 for
+ *   dimensions left free (all 0 when nothing was declared)
+ *
+ * Returns: %TRUE, or %FALSE if there is no such input
+ */
+gboolean
+cnnfilt_graph_get_input_shape (CnnfiltGraph *graph, guint index, CnnfiltShape *shape)
+{
+  g_return_val_if_fail (CNNFILT_IS_GRAPH (graph), FALSE);
+  g_return_val_if_fail (shape != NULL, FALSE);
+  if (index >= graph->inputs->len)
+    return FALSE;
+  *shape = ((Node *) graph->nodes->pdata[g_array_index (graph->inputs, guint, index)])->declared;
+  return TRUE;
 }
 
 static void

@@ -25,6 +25,10 @@ gboolean       cnnfilt_graph_add_output     (CnnfiltGraph *graph, const gchar *n
 
 guint          cnnfilt_graph_get_n_inputs   (CnnfiltGraph *graph);
 guint          cnnfilt_graph_get_n_outputs  (CnnfiltGraph *graph);
+gboolean       cnnfilt_graph_set_input_shape (CnnfiltGraph *graph, guint index,
+                                              const CnnfiltShape *shape);
+gboolean       cnnfilt_graph_get_input_shape (CnnfiltGraph *graph, guint index,
+                                              CnnfiltShape *shape);
 gchar        **cnnfilt_graph_get_node_names (CnnfiltGraph *graph);
 CnnfiltOp     *cnnfilt_graph_get_op         (CnnfiltGraph *graph, const gchar *name);
 gchar        **cnnfilt_graph_get_node_inputs (CnnfiltGraph *graph, const gchar *name);

@@ -1646,6 +1646,16 @@ import_inputs (Importer *imp, GError **error)
         }
       if (!cnnfilt_graph_add_input (imp->graph, name, error))
         return FALSE;
+      if (rank >= 1)
+        {
+          /* 4-D or fewer, padded with trailing 1s as tensors are; free dims 0 */
+          guint d[4] = { 1, 1, 1, 1 };
+          for (gint k = 0; k < rank && k < 4; k++)
+            d[k] = dims[k] > 0 && dims[k] <= G_MAXUINT ? (guint) dims[k] : 0;
+          CnnfiltShape expected = { d[0], d[1], d[2], d[3] };
+          cnnfilt_graph_set_input_shape (imp->graph, cnnfilt_graph_get_n_inputs (imp->graph) - 1,
+                                         &expected);
+        }
       take_name (imp, name);
       value->node = g_strdup (name);
     }

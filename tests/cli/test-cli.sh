@@ -131,12 +131,13 @@ run "$work/o" "$work/e" devices; status=$?
 check "devices lists the CPU" grep -q '^cpu: ' "$work/o"
 
 # model info: one row per layer, PyTorch's parameter count, JSON for scripts.
-lenet=$(cd "$(dirname "$0")/../models" && pwd)/lenet5.onnx
-run "$work/o" "$work/e" model info --input 1x1x32x32 "$lenet"; status=$?
+lenet=$(cd "$(dirname "$0")/../models/data/lenet5" && pwd)/model.onnx
+run "$work/o" "$work/e" model info "$lenet"; status=$?
 check "model info exits 0 on LeNet-5" test $status -eq 0
+check "model info takes the input size the model declares" grep -q 'model.onnx, input 1x1x32x32$' "$work/o"
 check "model info totals LeNet-5's 61,706 params" grep -q '^Total: 61,706 params' "$work/o"
 check "model info lists conv2d layers with shapes and params" grep -q ' conv2d  *1x6x28x28  *156 ' "$work/o"
-check "model info gives receptive fields" grep -q '^/6/Conv .* 48,120  *32  *4 ' "$work/o"
+check "model info gives receptive fields" grep -q '^/features/features.6/Conv .* 48,120  *32  *4 ' "$work/o"
 run "$work/o" "$work/e" model info --json --input 1x1x32x32 "$lenet"; status=$?
 check "model info --json totals 61706 params" /usr/bin/python3 -c "
 import json; d = json.load(open('$work/o'))
@@ -146,8 +147,8 @@ assert d['layers'][0]['receptive_field'] == {'size': 5, 'jump': 1}, d['layers'][
 assert d['layers'][-1]['shape'] == [1, 10, 1, 1]"
 run "$work/o" "$work/e" model info "$work/missing.onnx"; status=$?
 check "model info of a missing file exits 1 naming it" sh -c "test $status -eq 1 && grep -q '^$work/missing.onnx: No such file' '$work/e'"
-run "$work/o" "$work/e" model info "$lenet"; status=$?
-check "model info with an input that does not fit exits 1" sh -c "test $status -eq 1 && grep -q 'lenet5.onnx: .*3 channels' '$work/e'"
+run "$work/o" "$work/e" model info --input 1x3x32x32 "$lenet"; status=$?
+check "model info with an input that does not fit exits 1" sh -c "test $status -eq 1 && grep -q 'model.onnx: .*3 channels' '$work/e'"
 run "$work/o" "$work/e" model info --input 1x1x32 "$lenet"; status=$?
 check "model info with a bad --input exits 2" sh -c "test $status -eq 2 && grep -q 'input 1x1x32: expected NxCxHxW' '$work/e'"
 run "$work/o" "$work/e" model frobnicate; status=$?

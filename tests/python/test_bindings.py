@@ -227,6 +227,36 @@ class TestBindings(unittest.TestCase):
             self.assertTrue(caught.exception.message.startswith(missing + ": "),
                             caught.exception.message)
 
+    def test_onnx_model(self):
+        # the LeNet-5 of the models suite: PyTorch's logits, imported and cut
+        folder = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "models", "data", "lenet5")
+        path = os.path.join(folder, "model.onnx")
+        graph = Cnnfilt.Graph.new_from_onnx_file(path)
+        ok, declared = graph.get_input_shape(0)
+        self.assertTrue(ok)
+        self.assertEqual((declared.n, declared.c, declared.h, declared.w), (0, 1, 32, 32))
+        self.assertFalse(graph.get_input_shape(1)[0])
+        x = np.load(os.path.join(folder, "input.npy"))
+        want = np.load(os.path.join(folder, "expected.npy"))
+        pool = "/features/features.2/MaxPool"
+        self.assertIn(pool, graph.get_node_names())
+        graph.add_output(pool)
+        graph.run([tensor_from_array(x)])
+        logits = array_from_tensor(graph.get_output(0)).reshape(want.shape)
+        np.testing.assert_allclose(logits, want, rtol=1e-4, atol=1e-5 * np.abs(want).max())
+        ok, shape = graph.get_node_shape(pool)
+        self.assertEqual((shape.n, shape.c, shape.h, shape.w), (4, 6, 14, 14))
+        # the same cut as a pipeline stage
+        stage = Cnnfilt.Graph.new_from_string(f"model file='{path}' output={pool}")
+        cut = array_from_tensor(stage.process(tensor_from_array(x)))
+        np.testing.assert_array_equal(cut, array_from_tensor(graph.get_output(1)))
+        with open(path, "rb") as f:
+            data = f.read()
+        self.assertEqual(Cnnfilt.Graph.new_from_onnx_bytes(GLib.Bytes(data)).get_n_inputs(), 1)
+        with self.assertRaises(GLib.Error) as caught:
+            Cnnfilt.Graph.new_from_onnx_bytes(GLib.Bytes(data[:len(data) // 2]))
+        self.assertEqual(caught.exception.domain, "cnnfilt-error-quark")
+
 
 class TapResult(unittest.TextTestResult):
     """Prints one TAP line per test: ok N - name / not ok N - name."""
