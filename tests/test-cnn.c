@@ -267,6 +267,98 @@ START_TEST (test_conv_fast_matches_reference)
 }
 END_TEST
 
+/* Runs @op alone on @input through cnnfilt_op_run, the way bindings use an op. */
+static CnnfiltTensor *
+run_op (CnnfiltOp *op, CnnfiltTensor *input)
+{
+  g_autoptr (GError) error = NULL;
+  CnnfiltTensor *out = cnnfilt_op_process (op, input, &error);
+  ck_assert_msg (out != NULL, "%s", error ? error->message : "");
+  return out;
+}
+
+START_TEST (test_property_change_after_run)
+{
+  /* An op that ran keeps plans (oneDNN kernels, packed weights); setting a
+   * property must drop them, or the old weights or window would be used. */
+  g_autoptr (CnnfiltTensor) input = random_tensor (1, 16, 10, 10, 1);
+  g_autoptr (CnnfiltTensor) w1 = random_tensor (16, 16, 3, 3, 2);
+  g_autoptr (CnnfiltTensor) w2 = random_tensor (16, 16, 3, 3, 3);
+  g_autoptr (CnnfiltOp) conv = op_from_text ("conv2d padding=1");
+  g_autoptr (CnnfiltOp) ref = op_from_text ("conv2d padding=1 algorithm=reference");
+  g_object_set (conv, "weights", w1, NULL);
+  g_autoptr (CnnfiltTensor) first = run_op (conv, input);
+  g_object_set (conv, "weights", w2, NULL);
+  g_object_set (ref, "weights", w2, NULL);
+  g_autoptr (CnnfiltTensor) second = run_op (conv, input);
+  g_autoptr (CnnfiltTensor) want = run_op (ref, input);
+  assert_close (want, second);
+  set (conv, "clamp-min", "0");
+  set (ref, "clamp-min", "0");
+  g_autoptr (CnnfiltTensor) clamped = run_op (conv, input);
+  g_autoptr (CnnfiltTensor) want_clamped = run_op (ref, input);
+  assert_close (want_clamped, clamped);
+
+  g_autoptr (CnnfiltOp) pool = op_from_text ("max-pool kernel=2");
+  g_autoptr (CnnfiltTensor) p2 = run_op (pool, input);
+  ck_assert_uint_eq (cnnfilt_tensor_get_h (p2), 5);
+  set (pool, "kernel", "3");
+  set (pool, "stride", "3");
+  g_autoptr (CnnfiltTensor) p3 = run_op (pool, input);
+  g_autoptr (CnnfiltOp) pool_ref = op_from_text ("max-pool kernel=3 stride=3");
+  g_autoptr (CnnfiltTensor) want_p3 = run_op (pool_ref, input);
+  ck_assert_uint_eq (cnnfilt_tensor_get_h (p3), 3);
+  assert_close (want_p3, p3);
+}
+END_TEST
+
+typedef struct {
+  CnnfiltGraph *graph;
+  CnnfiltTensor *input;
+  CnnfiltTensor *output;
+} ThreadRun;
+
+static gpointer
+run_in_thread (gpointer data)
+{
+  ThreadRun *run = data;
+  run->output = cnnfilt_graph_process (run->graph, run->input, NULL);
+  return NULL;
+}
+
+START_TEST (test_prepare_and_run_in_other_threads)
+{
+  /* cnnfilt classify prepares its model in the main thread and runs it in
+   * workers: kernels with a scratchpad (Winograd) must not depend on the
+   * thread that made them. */
+  g_autoptr (CnnfiltTensor) input = random_tensor (3, 64, 56, 56, 4);
+  g_autoptr (CnnfiltTensor) weights = random_tensor (64, 64, 3, 3, 5);
+  g_autoptr (CnnfiltOp) conv = op_from_text ("conv2d padding=1");
+  g_autoptr (CnnfiltOp) ref = op_from_text ("conv2d padding=1 algorithm=reference");
+  g_object_set (conv, "weights", weights, NULL);
+  g_object_set (ref, "weights", weights, NULL);
+  g_autoptr (CnnfiltOp) pool = op_from_text ("max-pool kernel=2");
+  g_autoptr (CnnfiltOp) pool_ref = op_from_text ("max-pool kernel=2 algorithm=reference");
+  g_autoptr (CnnfiltGraph) graph = chain (conv, pool, NULL);
+  g_autoptr (CnnfiltGraph) want_graph = chain (ref, pool_ref, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CnnfiltTensor) want = cnnfilt_graph_process (want_graph, input, &error);
+  ck_assert_msg (want != NULL, "%s", error ? error->message : "");
+  CnnfiltShape shape;
+  cnnfilt_tensor_get_shape (input, &shape);
+  ck_assert (cnnfilt_graph_prepare (graph, &shape, 1, &error));
+  for (guint i = 0; i < 3; i++)
+    {
+      ThreadRun run = { graph, input, NULL };
+      GThread *thread = g_thread_new ("other", run_in_thread, &run);
+      g_thread_join (thread);
+      ck_assert_ptr_nonnull (run.output);
+      assert_close (want, run.output);
+      g_object_unref (run.output);
+    }
+}
+END_TEST
+
 static CnnfiltGraph *
 conv_bn_relu_graph (gboolean fuse)
 {
@@ -799,6 +891,8 @@ main (void)
   TCase *conv = tu_tcase ("conv");
   tcase_add_test (conv, test_conv_hand);
   tcase_add_test (conv, test_conv_fast_matches_reference);
+  tcase_add_test (conv, test_property_change_after_run);
+  tcase_add_test (conv, test_prepare_and_run_in_other_threads);
   tcase_add_test (conv, test_fuse_conv_batchnorm_relu);
   tcase_add_test (conv, test_threads_setting);
   suite_add_tcase (suite, conv);

@@ -129,9 +129,17 @@ cnnfilt_avg_pool_finalize (GObject *object)
   G_OBJECT_CLASS (cnnfilt_avg_pool_parent_class)->finalize (object);
 }
 
+/* a new kernel, stride or padding needs a new plan */
+static void
+cnnfilt_avg_pool_changed (CnnfiltLayer *layer)
+{
+  g_clear_pointer (&((CnnfiltAvgPool *) layer)->onednn, onednn_pool_free);
+}
+
 static void
 cnnfilt_avg_pool_class_init (CnnfiltAvgPoolClass *klass)
 {
+  CNNFILT_LAYER_CLASS (klass)->changed = cnnfilt_avg_pool_changed;
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
   G_OBJECT_CLASS (klass)->finalize = cnnfilt_avg_pool_finalize;
   op_class->name = "avg-pool";

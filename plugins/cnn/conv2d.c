@@ -385,12 +385,17 @@ make_reorder (dnnl_engine_t engine, dnnl_memory_t from, dnnl_memory_t to, dnnl_p
   dnnl_memory_get_memory_desc (from, &a);
   dnnl_memory_get_memory_desc (to, &b);
   dnnl_primitive_desc_t pd = NULL;
-  dnnl_status_t status = dnnl_reorder_primitive_desc_create (&pd, a, engine, b, engine, NULL);
+  dnnl_primitive_attr_t attr = NULL;
+  dnnl_status_t status = onednn_attr_new (&attr);
+  if (status == dnnl_success)
+    status = dnnl_reorder_primitive_desc_create (&pd, a, engine, b, engine, attr);
   if (status == dnnl_success)
     {
       status = dnnl_primitive_create (out, pd);
       dnnl_primitive_desc_destroy (pd);
     }
+  if (attr)
+    dnnl_primitive_attr_destroy (attr);
   return status;
 }
 
@@ -398,14 +403,18 @@ static dnnl_status_t
 run_reorder (dnnl_primitive_t reorder, dnnl_stream_t stream, dnnl_memory_t from, dnnl_memory_t to)
 {
   dnnl_exec_arg_t args[] = { { DNNL_ARG_FROM, from }, { DNNL_ARG_TO, to } };
-  return dnnl_primitive_execute (reorder, stream, 2, args);
+  return onednn_execute (reorder, stream, 2, args);
 }
 
 /* The plan for one input shape; NULL where oneDNN has no kernel for it
- * (the caller falls back to gemm). */
+ * (the caller falls back to gemm). The packed weights of @old, the plan
+ * for the same weights at another shape or layout, are taken over when
+ * the new kernel wants the same packing: repacking (Winograd's above all)
+ * costs more than creating the kernel. */
 static OnednnConv *
 onednn_conv_new (CnnfiltConv2d *self, const CnnfiltShape *in, const WindowPlan *p,
-                 CnnfiltLayout in_layout, CnnfiltLayout out_layout, CnnfiltLayout res_layout)
+                 CnnfiltLayout in_layout, CnnfiltLayout out_layout, CnnfiltLayout res_layout,
+                 OnednnConv *old)
 {
   dnnl_engine_t engine = onednn_engine ();
   if (engine == NULL)
@@ -446,7 +455,7 @@ onednn_conv_new (CnnfiltConv2d *self, const CnnfiltShape *in, const WindowPlan *
   dnnl_dims_t bias_dims = { o };
   TRY (dnnl_memory_desc_init_by_tag (&bias_md, 1, bias_dims, dnnl_f32, dnnl_a));
 
-  TRY (dnnl_primitive_attr_create (&attr));
+  TRY (onednn_attr_new (&attr));
   if (self->residual || self->clamp_min != -INFINITY || self->clamp_max != INFINITY)
     TRY (dnnl_post_ops_create (&post_ops));
   /* the residual is added first (it waits in dst), then the clamp */
@@ -517,6 +526,16 @@ onednn_conv_new (CnnfiltConv2d *self, const CnnfiltShape *in, const WindowPlan *
 
   /* The weights, reordered once into the layout the kernel wants. */
   const dnnl_memory_desc_t *wei_md = dnnl_primitive_desc_query_md (pd, dnnl_query_weights_md, 0);
+  if (old != NULL && old->weights != NULL)
+    {
+      const dnnl_memory_desc_t *old_md;
+      if (dnnl_memory_get_memory_desc (old->weights, &old_md) == dnnl_success &&
+          dnnl_memory_desc_equal (old_md, wei_md))
+        {
+          plan->weights = g_steal_pointer (&old->weights);
+          goto packed;
+        }
+    }
   TRY (dnnl_memory_create (&plan->weights, wei_md, engine, DNNL_MEMORY_ALLOCATE));
   dnnl_memory_t user_wei = NULL;
   dnnl_primitive_t wei_reorder = NULL;
@@ -532,6 +551,7 @@ onednn_conv_new (CnnfiltConv2d *self, const CnnfiltShape *in, const WindowPlan *
   dnnl_memory_destroy (user_wei);
   if (status != dnnl_success)
     goto fail;
+packed:
   if (self->bias)
     TRY (dnnl_memory_create (&plan->bias, &bias_md, engine,
                              cnnfilt_tensor_get_data (self->bias, NULL)));
@@ -592,7 +612,7 @@ onednn_conv_run (OnednnConv *plan, const gfloat *src, const gfloat *residual, gf
     { DNNL_ARG_SRC, plan->src }, { DNNL_ARG_WEIGHTS, plan->weights },
     { DNNL_ARG_DST, plan->dst }, { DNNL_ARG_BIAS, plan->bias },
   };
-  TRY (dnnl_primitive_execute (plan->conv, plan->stream, plan->bias ? 4 : 3, args));
+  TRY (onednn_execute (plan->conv, plan->stream, plan->bias ? 4 : 3, args));
   if (plan->reorder_dst)
     TRY (run_reorder (plan->dst_reorder, plan->stream, plan->dst, plan->user_dst));
   TRY (dnnl_stream_wait (plan->stream));
@@ -655,8 +675,9 @@ cnnfilt_conv2d_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs, Cnnfi
     {
       if (!onednn_conv_matches (self->onednn, &in, in_layout, out_layout, res_layout))
         {
-          g_clear_pointer (&self->onednn, onednn_conv_free);
-          self->onednn = onednn_conv_new (self, &in, &p, in_layout, out_layout, res_layout);
+          OnednnConv *old = g_steal_pointer (&self->onednn);
+          self->onednn = onednn_conv_new (self, &in, &p, in_layout, out_layout, res_layout, old);
+          onednn_conv_free (old);
         }
       if (self->onednn != NULL)
         return onednn_conv_run (self->onednn, src, residual, dst, error);
@@ -765,9 +786,10 @@ cnnfilt_conv2d_layouts (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_input
   if (!onednn_conv_matches (self->onednn, &inputs[0], CNNFILT_LAYOUT_NHWC, CNNFILT_LAYOUT_NHWC,
                             CNNFILT_LAYOUT_NHWC))
     {
-      g_clear_pointer (&self->onednn, onednn_conv_free);
+      OnednnConv *old = g_steal_pointer (&self->onednn);
       self->onednn = onednn_conv_new (self, &inputs[0], &p, CNNFILT_LAYOUT_NHWC,
-                                      CNNFILT_LAYOUT_NHWC, CNNFILT_LAYOUT_NHWC);
+                                      CNNFILT_LAYOUT_NHWC, CNNFILT_LAYOUT_NHWC, old);
+      onednn_conv_free (old);
     }
   return self->onednn ? CNNFILT_LAYOUT_SUPPORT_INPUT | CNNFILT_LAYOUT_SUPPORT_OUTPUT
                       : CNNFILT_LAYOUT_SUPPORT_NCHW;
@@ -780,9 +802,17 @@ cnnfilt_conv2d_finalize (GObject *object)
   G_OBJECT_CLASS (cnnfilt_conv2d_parent_class)->finalize (object);
 }
 
+/* new weights, geometry or epilogue: the plan and its packed weights go */
+static void
+cnnfilt_conv2d_changed (CnnfiltLayer *layer)
+{
+  g_clear_pointer (&((CnnfiltConv2d *) layer)->onednn, onednn_conv_free);
+}
+
 static void
 cnnfilt_conv2d_class_init (CnnfiltConv2dClass *klass)
 {
+  CNNFILT_LAYER_CLASS (klass)->changed = cnnfilt_conv2d_changed;
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
   G_OBJECT_CLASS (klass)->finalize = cnnfilt_conv2d_finalize;
   op_class->name = "conv2d";

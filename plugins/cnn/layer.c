@@ -88,6 +88,9 @@ cnnfilt_layer_set_property (GObject *object, guint id, const GValue *value, GPar
         *(gint *) (base + prop->offsets[i]) = g_value_get_int (value);
       break;
     }
+  CnnfiltLayerClass *klass = CNNFILT_LAYER_CLASS (G_OBJECT_GET_CLASS (object));
+  if (klass->changed != NULL)
+    klass->changed ((CnnfiltLayer *) object);
 }
 
 static void
@@ -384,8 +387,8 @@ layer_fuse_clamp (CnnfiltOp *op, gfloat lo, gfloat hi, CnnfiltOp *next)
 
 
 typedef struct {
-  gpointer data[2];
-  gsize size[2];
+  gpointer data[LAYER_SCRATCH_SLOTS];
+  gsize size[LAYER_SCRATCH_SLOTS];
 } Scratch;
 
 static void
@@ -402,7 +405,7 @@ static GPrivate scratch_key = G_PRIVATE_INIT (scratch_free);
 gpointer
 layer_scratch (guint slot, gsize bytes)
 {
-  g_return_val_if_fail (slot < 2, NULL);
+  g_return_val_if_fail (slot < LAYER_SCRATCH_SLOTS, NULL);
   Scratch *scratch = g_private_get (&scratch_key);
   if (scratch == NULL)
     {

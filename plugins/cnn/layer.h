@@ -43,6 +43,8 @@ typedef struct {
   CnnfiltOpClass parent_class;
   const LayerProp *props;
   guint n_props;
+  /* called after any property is set: drop what was planned from the old values */
+  void (*changed) (CnnfiltLayer *layer);
 } CnnfiltLayerClass;
 
 GType cnnfilt_layer_get_type (void);
@@ -185,7 +187,10 @@ CnnfiltOp *layer_fuse_clamp (CnnfiltOp *op, gfloat lo, gfloat hi, CnnfiltOp *nex
  * grown to @bytes and kept: ops of a graph run one after another, so they
  * can share it, which keeps a graph's peak memory to its own buffers.
  * Slots 0 and 1 are two independent areas (an op's input and output
- * copies). NULL if the memory cannot be had. */
+ * copies), slot LAYER_SCRATCH_ONEDNN oneDNN's scratchpad. NULL if the
+ * memory cannot be had. */
+#define LAYER_SCRATCH_ONEDNN 2
+#define LAYER_SCRATCH_SLOTS 3
 gpointer layer_scratch (guint slot, gsize bytes);
 
 /* layouts for ops that compute value by value */

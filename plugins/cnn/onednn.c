@@ -6,6 +6,7 @@
 #include "onednn.h"
 
 #include <omp.h>
+#include <string.h>
 
 dnnl_engine_t
 onednn_engine (void)
@@ -25,6 +26,45 @@ void
 onednn_set_threads (void)
 {
   omp_set_num_threads ((int) cnnfilt_get_threads ());
+}
+
+dnnl_status_t
+onednn_attr_new (dnnl_primitive_attr_t *attr)
+{
+  dnnl_status_t status = dnnl_primitive_attr_create (attr);
+  if (status == dnnl_success)
+    status = dnnl_primitive_attr_set_scratchpad_mode (*attr, dnnl_scratchpad_mode_user);
+  return status;
+}
+
+dnnl_status_t
+onednn_execute (dnnl_primitive_t primitive, dnnl_stream_t stream, int n_args,
+                const dnnl_exec_arg_t *args)
+{
+  const_dnnl_primitive_desc_t pd;
+  dnnl_status_t status = dnnl_primitive_get_primitive_desc (primitive, &pd);
+  if (status != dnnl_success)
+    return status;
+  const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md (pd, dnnl_query_scratchpad_md, 0);
+  gsize bytes = md ? dnnl_memory_desc_get_size (md) : 0;
+  if (bytes == 0)
+    return dnnl_primitive_execute (primitive, stream, n_args, args);
+  gpointer data = layer_scratch (LAYER_SCRATCH_ONEDNN, bytes);
+  if (data == NULL)
+    return dnnl_out_of_memory;
+  dnnl_engine_t engine = onednn_engine ();
+  dnnl_memory_t scratchpad;
+  if ((status = dnnl_memory_create (&scratchpad, md, engine, data)) != dnnl_success)
+    return status;
+  dnnl_exec_arg_t *all = g_newa (dnnl_exec_arg_t, n_args + 1);
+  memcpy (all, args, n_args * sizeof *args);
+  all[n_args] = (dnnl_exec_arg_t) { DNNL_ARG_SCRATCHPAD, scratchpad };
+  status = dnnl_primitive_execute (primitive, stream, n_args + 1, all);
+  /* the scratch must outlive the work: wait before the memory goes */
+  if (status == dnnl_success)
+    status = dnnl_stream_wait (stream);
+  dnnl_memory_destroy (scratchpad);
+  return status;
 }
 
 gboolean
@@ -83,6 +123,7 @@ onednn_pool_new (dnnl_alg_kind_t algorithm, const CnnfiltShape *in, guint out_h,
     return NULL;
   dnnl_status_t status;
   dnnl_primitive_desc_t pd = NULL;
+  dnnl_primitive_attr_t attr = NULL;
   OnednnPool *pool = g_new0 (OnednnPool, 1);
   pool->shape = *in;
   pool->in_layout = in_layout;
@@ -106,12 +147,14 @@ onednn_pool_new (dnnl_alg_kind_t algorithm, const CnnfiltShape *in, guint out_h,
   dnnl_pooling_v2_desc_t desc;
   TRY (dnnl_pooling_v2_forward_desc_init (&desc, dnnl_forward_inference, algorithm, &src_md,
                                           &dst_md, s, k, d, pl, pr));
-  TRY (dnnl_primitive_desc_create (&pd, &desc, NULL, engine, NULL));
+  TRY (onednn_attr_new (&attr));
+  TRY (dnnl_primitive_desc_create (&pd, &desc, attr, engine, NULL));
   TRY (dnnl_primitive_create (&pool->pool, pd));
   TRY (dnnl_stream_create (&pool->stream, engine, dnnl_stream_default_flags));
   TRY (dnnl_memory_create (&pool->src, &src_md, engine, DNNL_MEMORY_NONE));
   TRY (dnnl_memory_create (&pool->dst, &dst_md, engine, DNNL_MEMORY_NONE));
   dnnl_primitive_desc_destroy (pd);
+  dnnl_primitive_attr_destroy (attr);
   return pool;
 
 fail:
@@ -119,6 +162,8 @@ fail:
 fail_quiet:
   if (pd)
     dnnl_primitive_desc_destroy (pd);
+  if (attr)
+    dnnl_primitive_attr_destroy (attr);
   onednn_pool_free (pool);
   return NULL;
 }
@@ -154,7 +199,7 @@ onednn_pool_run (OnednnPool *pool, const gfloat *src, gfloat *dst, GError **erro
   TRY (dnnl_memory_set_data_handle (pool->src, (void *) src));
   TRY (dnnl_memory_set_data_handle (pool->dst, dst));
   dnnl_exec_arg_t args[] = { { DNNL_ARG_SRC, pool->src }, { DNNL_ARG_DST, pool->dst } };
-  TRY (dnnl_primitive_execute (pool->pool, pool->stream, 2, args));
+  TRY (onednn_execute (pool->pool, pool->stream, 2, args));
   TRY (dnnl_stream_wait (pool->stream));
   return TRUE;
 fail:

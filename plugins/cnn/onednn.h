@@ -14,6 +14,18 @@ dnnl_engine_t onednn_engine (void);
  * cnnfilt_get_threads() allows, for the calling thread. */
 void onednn_set_threads (void);
 
+/* Primitive attributes for user-managed scratchpads. oneDNN's own
+ * (library) scratchpad is per thread and set up only in the thread that
+ * made the primitive, while a graph may be prepared in one thread and run
+ * in another: every primitive here is made with these attributes and run
+ * with onednn_execute(). */
+dnnl_status_t onednn_attr_new (dnnl_primitive_attr_t *attr);
+
+/* dnnl_primitive_execute with the scratchpad the primitive asks for, from
+ * the calling thread's scratch (layer_scratch slot LAYER_SCRATCH_ONEDNN). */
+dnnl_status_t onednn_execute (dnnl_primitive_t primitive, dnnl_stream_t stream, int n_args,
+                              const dnnl_exec_arg_t *args);
+
 /* Sets @error from a oneDNN status, naming @op and @what; FALSE. */
 gboolean onednn_error (GError **error, const gchar *op, const gchar *what, dnnl_status_t status);
 
