@@ -1,4 +1,4 @@
-/* test-image-ops.c: the image plugin (grayscale, normalize, threshold,
+/* test-image-ops.c: the image plugin (grayscale, rgb, normalize, threshold,
  * invert, resize)
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "test-util.h"
@@ -50,6 +50,27 @@ START_TEST (test_grayscale_passthrough)
   const gfloat expected[] = { 0.1f, 0.5f, 0.9f, 0.3f };
   g_autoptr (CnnfiltTensor) out2 = tu_run_values ("grayscale weights=rec709", grey_alpha, 1, 2, 2, 2);
   tu_assert_tensor (out2, 1, 1, 2, 2, expected, 0);
+}
+END_TEST
+
+START_TEST (test_rgb)
+{
+  /* grey repeated three times; grey + alpha likewise; RGBA loses alpha */
+  const gfloat grey[] = { 0.1f, 0.9f };
+  const gfloat grey3[] = { 0.1f, 0.9f,  0.1f, 0.9f,  0.1f, 0.9f };
+  g_autoptr (CnnfiltTensor) a = tu_run_values ("rgb", grey, 1, 1, 1, 2);
+  tu_assert_tensor (a, 1, 3, 1, 2, grey3, 0);
+  const gfloat grey_alpha[] = { 0.1f, 0.9f,  0.5f, 0.0f };
+  g_autoptr (CnnfiltTensor) b = tu_run_values ("rgb", grey_alpha, 1, 2, 1, 2);
+  tu_assert_tensor (b, 1, 3, 1, 2, grey3, 0);
+  const gfloat rgba[] = { 0.2f, 1.0f,  0.4f, 0.0f,  0.6f, 0.5f,  0.0f, 0.25f,
+                          0.3f, 0.1f,  0.5f, 0.2f,  0.7f, 0.3f,  1.0f, 1.0f };
+  const gfloat rgb[] = { 0.2f, 1.0f,  0.4f, 0.0f,  0.6f, 0.5f,
+                         0.3f, 0.1f,  0.5f, 0.2f,  0.7f, 0.3f };
+  g_autoptr (CnnfiltTensor) c = tu_run_values ("rgb", rgba, 2, 4, 1, 2);
+  tu_assert_tensor (c, 2, 3, 1, 2, rgb, 0);
+  g_autoptr (CnnfiltTensor) d = tu_run_values ("rgb", rgb, 2, 3, 1, 2);
+  tu_assert_tensor (d, 2, 3, 1, 2, rgb, 0);
 }
 END_TEST
 
@@ -317,6 +338,7 @@ image_ops_suite (void)
   tcase_add_test (colour, test_grayscale_rec709);
   tcase_add_test (colour, test_grayscale_passthrough);
   tcase_add_test (colour, test_grayscale_rgba);
+  tcase_add_test (colour, test_rgb);
   tcase_add_test (colour, test_normalize);
   tcase_add_test (colour, test_normalize_channels);
   tcase_add_test (colour, test_threshold);

@@ -3,7 +3,7 @@
 #include "image-op.h"
 
 #define OPS(X) X (abs) X (grayscale) X (normalize) X (threshold) X (invert) X (resize) \
-               X (center_crop) X (standardize)
+               X (center_crop) X (standardize) X (rgb)
 #define DECLARE(name) void cnnfilt_##name##_register (GTypeModule *module);
 #define REGISTER(name) cnnfilt_##name##_register (module);
 OPS (DECLARE)
