@@ -1,11 +1,14 @@
-/* batch.c: a pipeline over folders of images, one image per worker thread
+/* batch.c: work over folders of images, spread over worker threads
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Each worker owns a graph and an input tensor, so buffers are allocated
- * once per worker and reused for every same-sized image; decoding,
- * filtering and encoding of different images overlap across the cores.
- * Outputs go to a temporary name and are renamed into place by the
- * library; an input is never overwritten.
+ * batch_process() collects the image files of the inputs, hands them in
+ * groups to a command's handler on one worker per core, shows progress and
+ * prints what the jobs print in input order. batch_run() is the handler of
+ * `run` and `edges`: each worker owns a graph and an input tensor, so
+ * buffers are allocated once per worker and reused for every same-sized
+ * image; decoding, filtering and encoding of different images overlap
+ * across the cores. Outputs go to a temporary name and are renamed into
+ * place by the library; an input is never overwritten.
  */
 #include "cnnfilt-cli.h"
 
@@ -15,37 +18,35 @@
 #include <string.h>
 #include <unistd.h>
 
-typedef struct {
-  gchar *input;
-  gchar *output;
-} Job;
-
 static void
 job_clear (gpointer data)
 {
-  Job *job = data;
+  BatchJob *job = data;
   g_free (job->input);
   g_free (job->output);
+  g_free (job->text);
 }
 
-typedef struct {
-  const gchar *pipeline;
+struct _Batch {
+  const BatchHandler *handler;
   BatchOptions *options;
-  CnnfiltDevice *device;
-  GArray *jobs;          /* Job */
+  GArray *jobs;          /* BatchJob */
   gint next;             /* atomic: index of the next job */
-  GMutex lock;           /* guards the counters below and stderr */
+  GMutex lock;           /* guards what follows, stdout and stderr */
   guint done, failed, skipped;
+  guint next_print;      /* the first job whose text is not printed yet */
+  guint group;           /* jobs per process call */
   gint64 started;
   gint64 last_draw;
   gboolean draw;         /* a progress bar is shown */
   gboolean bar_visible;
-} Batch;
+};
 
 void
-batch_options_init (BatchOptions *options, gint default_compression)
+batch_options_init (BatchOptions *options, gboolean writes, gint default_compression)
 {
   memset (options, 0, sizeof *options);
+  options->writes = writes;
   options->compression = default_compression;
   options->quality = 90;
 }
@@ -79,6 +80,16 @@ batch_option_entries (BatchOptions *o)
     { "quality", 0, 0, G_OPTION_ARG_INT, &o->quality, "JPEG and WebP quality, 1 to 100", "1-100" },
     { NULL },
   };
+  if (!o->writes)
+    {
+      /* only the options that do not concern output files */
+      const gchar *const kept[] = { "jobs", "quiet", "progress", "device", NULL };
+      guint n = 0;
+      for (guint i = 0; entries[i].long_name != NULL; i++)
+        if (g_strv_contains (kept, entries[i].long_name))
+          entries[n++] = entries[i];
+      entries[n] = (GOptionEntry) { NULL };
+    }
   return g_memdup2 (entries, sizeof entries);
 }
 
@@ -127,80 +138,98 @@ clear_progress (Batch *batch)
     }
 }
 
+/* Called with the lock held: prints the texts of the finished jobs at the
+ * head of the queue, so that output follows the input order. */
 static void
-report_failure (Batch *batch, const gchar *path, const gchar *message)
+print_finished (Batch *batch)
 {
-  g_mutex_lock (&batch->lock);
-  clear_progress (batch);
-  /* Library messages already start with the path; do not repeat it. */
-  if (g_str_has_prefix (message, path) && message[strlen (path)] == ':')
-    fprintf (stderr, "%s\n", message);
-  else
-    fprintf (stderr, "%s: %s\n", path, message);
-  batch->failed++;
-  draw_progress (batch, TRUE);
-  g_mutex_unlock (&batch->lock);
-}
-
-static void
-count (Batch *batch, guint *counter)
-{
-  g_mutex_lock (&batch->lock);
-  (*counter)++;
-  draw_progress (batch, FALSE);
-  g_mutex_unlock (&batch->lock);
-}
-
-static gboolean
-process_job (Batch *batch, Job *job, CnnfiltGraph *graph, CnnfiltTensor *input, GError **error)
-{
-  g_autofree gchar *dir = g_path_get_dirname (job->output);
-  if (g_mkdir_with_parents (dir, 0755) != 0)
+  gboolean printed = FALSE;
+  while (batch->next_print < batch->jobs->len)
     {
-      int saved = errno;
-      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_IO, "cannot create output folder %s: %s",
-                   dir, g_strerror (saved));
-      return FALSE;
+      BatchJob *job = &g_array_index (batch->jobs, BatchJob, batch->next_print);
+      if (!job->finished)
+        break;
+      if (job->text != NULL)
+        {
+          if (!printed)
+            clear_progress (batch);
+          fputs (job->text, stdout);
+          printed = TRUE;
+        }
+      batch->next_print++;
     }
-  if (!cnnfilt_image_load_into (job->input, input, error) ||
-      !cnnfilt_graph_run (graph, &input, 1, error))
-    return FALSE;
-  g_autoptr (CnnfiltTensor) result = cnnfilt_graph_get_output (graph, 0);
-  return cnnfilt_image_save_with_options (result, job->output, batch->options->compression,
-                                          batch->options->quality, error);
+  if (printed)
+    fflush (stdout);
+}
+
+static void
+finish (Batch *batch, BatchJob *job, guint *counter, const gchar *message)
+{
+  g_mutex_lock (&batch->lock);
+  if (message != NULL)
+    {
+      clear_progress (batch);
+      /* Library messages already start with the path; do not repeat it. */
+      if (g_str_has_prefix (message, job->input) && message[strlen (job->input)] == ':')
+        fprintf (stderr, "%s\n", message);
+      else
+        fprintf (stderr, "%s: %s\n", job->input, message);
+    }
+  (*counter)++;
+  job->finished = TRUE;
+  print_finished (batch);
+  draw_progress (batch, message != NULL);
+  g_mutex_unlock (&batch->lock);
+}
+
+/**
+ * batch_job_done:
+ * Marks @job done; its text, if any, is printed once the jobs before it are.
+ */
+void
+batch_job_done (Batch *batch, BatchJob *job)
+{
+  finish (batch, job, &batch->done, NULL);
+}
+
+/**
+ * batch_job_failed:
+ * Reports "INPUT: message" on stderr and counts @job as failed.
+ */
+void
+batch_job_failed (Batch *batch, BatchJob *job, const gchar *message)
+{
+  finish (batch, job, &batch->failed, message);
 }
 
 static gpointer
 worker (gpointer data)
 {
   Batch *batch = data;
-  g_autoptr (GError) error = NULL;
-  /* Each worker has its own graph: ops keep scratch buffers and are not
-   * shared between threads. The text parsed once already, so this cannot fail. */
-  g_autoptr (CnnfiltGraph) graph = cnnfilt_graph_new_from_string (batch->pipeline, &error);
-  g_assert_no_error (error);
-  cnnfilt_graph_set_device (graph, batch->device);
-  g_autoptr (CnnfiltTensor) input = g_object_new (CNNFILT_TYPE_TENSOR, NULL);
+  const BatchHandler *handler = batch->handler;
+  gpointer state = handler->worker_new (handler->data);
+  guint group = batch->group;
+  g_autofree BatchJob **jobs = g_new (BatchJob *, group);
 
   for (;;)
     {
-      guint index = (guint) g_atomic_int_add (&batch->next, 1);
-      if (index >= batch->jobs->len)
+      guint first = (guint) g_atomic_int_add (&batch->next, (gint) group);
+      if (first >= batch->jobs->len)
         break;
-      Job *job = &g_array_index (batch->jobs, Job, index);
-      if (batch->options->skip_existing && g_file_test (job->output, G_FILE_TEST_EXISTS))
+      guint n = 0;
+      for (guint i = first; i < MIN (first + group, batch->jobs->len); i++)
         {
-          count (batch, &batch->skipped);
-          continue;
+          BatchJob *job = &g_array_index (batch->jobs, BatchJob, i);
+          if (batch->options->skip_existing && job->output != NULL &&
+              g_file_test (job->output, G_FILE_TEST_EXISTS))
+            finish (batch, job, &batch->skipped, NULL);
+          else
+            jobs[n++] = job;
         }
-      if (process_job (batch, job, graph, input, &error))
-        count (batch, &batch->done);
-      else
-        {
-          report_failure (batch, job->input, error->message);
-          g_clear_error (&error);
-        }
+      if (n > 0)
+        handler->process (batch, handler->data, state, jobs, n);
     }
+  handler->worker_free (state);
   return NULL;
 }
 
@@ -244,6 +273,12 @@ typedef struct {
 static void
 add_job (Collector *collector, const gchar *input, const gchar *relative)
 {
+  if (!collector->options->writes)
+    {
+      BatchJob job = { g_strdup (input) };
+      g_array_append_val (collector->jobs, job);
+      return;
+    }
   gchar *output = output_path (collector->options, relative);
   const gchar *other = g_hash_table_lookup (collector->outputs, output);
   if (other != NULL)
@@ -254,7 +289,7 @@ add_job (Collector *collector, const gchar *input, const gchar *relative)
                      "--output or --format\n", input), collector->failed++;
   else
     {
-      Job job = { g_strdup (input), g_strdup (output) };
+      BatchJob job = { g_strdup (input), g_strdup (output) };
       g_array_append_val (collector->jobs, job);
       g_hash_table_insert (collector->outputs, g_strdup (output), g_strdup (input));
     }
@@ -308,9 +343,9 @@ collect_jobs (BatchOptions *options, gchar **inputs, guint *failed)
 {
   Collector collector = {
     options,
-    g_array_new (FALSE, FALSE, sizeof (Job)),
+    g_array_new (FALSE, FALSE, sizeof (BatchJob)),
     g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free),
-    realpath (options->output_dir, NULL),
+    options->output_dir ? realpath (options->output_dir, NULL) : NULL,
     0,
   };
   g_array_set_clear_func (collector.jobs, job_clear);
@@ -336,10 +371,9 @@ collect_jobs (BatchOptions *options, gchar **inputs, guint *failed)
 }
 
 int
-batch_run (const gchar *pipeline, BatchOptions *options, gchar **inputs)
+batch_process (const BatchHandler *handler, BatchOptions *options, gchar **inputs)
 {
-  g_autoptr (GError) error = NULL;
-  if (options->output_dir == NULL)
+  if (options->writes && options->output_dir == NULL)
     {
       cli_error ("give an output folder with -o DIR");
       return EXIT_USAGE;
@@ -349,46 +383,13 @@ batch_run (const gchar *pipeline, BatchOptions *options, gchar **inputs)
       cli_error ("give at least one input image or folder");
       return EXIT_USAGE;
     }
-  if (options->compression < 0 || options->compression > 9 || options->quality < 1 ||
-      options->quality > 100 || options->jobs < 0)
-    {
-      cli_error ("--compression takes 0 to 9, --quality 1 to 100, --jobs 1 or more");
-      return EXIT_USAGE;
-    }
-  if (options->format != NULL)
-    {
-      if (options->format[0] == '.')
-        memmove (options->format, options->format + 1, strlen (options->format));
-      g_autofree gchar *probe = g_strdup_printf ("x.%s", options->format);
-      if (!cnnfilt_image_format_is_known (probe))
-        {
-          cli_error ("--format %s: not an image format cnnfilt writes", options->format);
-          return EXIT_USAGE;
-        }
-    }
-  /* Parse once here, so that a bad pipeline is one usage error, not one per file. */
-  g_autoptr (CnnfiltGraph) check = cnnfilt_graph_new_from_string (pipeline, &error);
-  if (check == NULL)
-    {
-      cli_error ("pipeline '%s': %s", pipeline, error->message);
-      return EXIT_USAGE;
-    }
-  g_autoptr (CnnfiltDevice) device = options->device
-                                         ? cnnfilt_device_new_from_string (options->device, &error)
-                                         : cnnfilt_device_get_default (&error);
-  if (device == NULL)
-    {
-      cli_error ("%s", error->message);
-      return EXIT_USAGE;
-    }
 
   guint collect_failed = 0;
   g_autoptr (GArray) jobs = collect_jobs (options, inputs, &collect_failed);
 
   Batch batch = { 0 };
-  batch.pipeline = pipeline;
+  batch.handler = handler;
   batch.options = options;
-  batch.device = device;
   batch.jobs = jobs;
   batch.failed = collect_failed;
   batch.started = g_get_monotonic_time ();
@@ -396,9 +397,21 @@ batch_run (const gchar *pipeline, BatchOptions *options, gchar **inputs)
   g_mutex_init (&batch.lock);
 
   guint n_workers = options->jobs > 0 ? (guint) options->jobs : g_get_num_processors ();
-  n_workers = MAX (1, MIN (n_workers, jobs->len));
-  /* threads across images or inside the ops, never both */
-  cnnfilt_set_threads (n_workers > 1 ? 1 : 0);
+  guint group = MAX (handler->group, 1);
+  if (handler->start != NULL && jobs->len > 0)
+    {
+      group = handler->start (handler->data, jobs->len, MIN (n_workers, jobs->len));
+      if (group == 0)
+        {
+          g_mutex_clear (&batch.lock);
+          return EXIT_USAGE;
+        }
+    }
+  batch.group = group;
+  n_workers = MAX (1, MIN (n_workers, (jobs->len + group - 1) / group));
+  /* threads across images or inside the ops, never both, unless the
+   * handler runs its ops one worker at a time */
+  cnnfilt_set_threads (n_workers > 1 && !handler->ops_threaded ? 1 : 0);
   if (jobs->len > 0)
     {
       g_autoptr (GPtrArray) threads = g_ptr_array_new ();
@@ -419,8 +432,9 @@ batch_run (const gchar *pipeline, BatchOptions *options, gchar **inputs)
     {
       gdouble elapsed = (g_get_monotonic_time () - batch.started) / 1e6;
       gdouble rate = elapsed > 0 ? batch.done / elapsed : 0;
-      fprintf (stderr, "cnnfilt: %u written, %u failed, %u skipped in %.2f s (%.1f images/s) to %s\n",
-               batch.done, batch.failed, batch.skipped, elapsed, rate, options->output_dir);
+      fprintf (stderr, "cnnfilt: %u %s, %u failed, %u skipped in %.2f s (%.1f images/s)%s%s\n",
+               batch.done, handler->verb, batch.failed, batch.skipped, elapsed, rate,
+               options->writes ? " to " : "", options->writes ? options->output_dir : "");
     }
   if (jobs->len == 0 && batch.failed == 0)
     {
@@ -428,4 +442,138 @@ batch_run (const gchar *pipeline, BatchOptions *options, gchar **inputs)
       return EXIT_INPUT_FAILED;
     }
   return batch.failed > 0 ? EXIT_INPUT_FAILED : EXIT_OK;
+}
+
+/* The pipeline handler of run and edges */
+
+typedef struct {
+  const gchar *pipeline;
+  BatchOptions *options;
+  CnnfiltDevice *device;
+} Pipeline;
+
+typedef struct {
+  CnnfiltGraph *graph;
+  CnnfiltTensor *input;
+} PipelineWorker;
+
+static gpointer
+pipeline_worker_new (gpointer data)
+{
+  Pipeline *pipeline = data;
+  PipelineWorker *w = g_new0 (PipelineWorker, 1);
+  g_autoptr (GError) error = NULL;
+  /* Each worker has its own graph: ops keep scratch buffers and are not
+   * shared between threads. The text parsed once already, so this cannot fail. */
+  w->graph = cnnfilt_graph_new_from_string (pipeline->pipeline, &error);
+  g_assert_no_error (error);
+  cnnfilt_graph_set_device (w->graph, pipeline->device);
+  w->input = g_object_new (CNNFILT_TYPE_TENSOR, NULL);
+  return w;
+}
+
+static void
+pipeline_worker_free (gpointer data)
+{
+  PipelineWorker *w = data;
+  g_object_unref (w->graph);
+  g_object_unref (w->input);
+  g_free (w);
+}
+
+static gboolean
+pipeline_job (Pipeline *pipeline, PipelineWorker *w, BatchJob *job, GError **error)
+{
+  g_autofree gchar *dir = g_path_get_dirname (job->output);
+  if (g_mkdir_with_parents (dir, 0755) != 0)
+    {
+      int saved = errno;
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_IO, "cannot create output folder %s: %s",
+                   dir, g_strerror (saved));
+      return FALSE;
+    }
+  if (!cnnfilt_image_load_into (job->input, w->input, error) ||
+      !cnnfilt_graph_run (w->graph, &w->input, 1, error))
+    return FALSE;
+  g_autoptr (CnnfiltTensor) result = cnnfilt_graph_get_output (w->graph, 0);
+  return cnnfilt_image_save_with_options (result, job->output, pipeline->options->compression,
+                                          pipeline->options->quality, error);
+}
+
+static void
+pipeline_process (Batch *batch, gpointer data, gpointer state, BatchJob **jobs, guint n)
+{
+  Pipeline *pipeline = data;
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      if (pipeline_job (pipeline, state, jobs[i], &error))
+        batch_job_done (batch, jobs[i]);
+      else
+        batch_job_failed (batch, jobs[i], error->message);
+    }
+}
+
+/* Checks the options that concern output files; prints and returns FALSE when wrong. */
+gboolean
+batch_check_options (BatchOptions *options)
+{
+  if (options->compression < 0 || options->compression > 9 || options->quality < 1 ||
+      options->quality > 100 || options->jobs < 0)
+    {
+      cli_error ("--compression takes 0 to 9, --quality 1 to 100, --jobs 1 or more");
+      return FALSE;
+    }
+  if (options->format != NULL)
+    {
+      if (options->format[0] == '.')
+        memmove (options->format, options->format + 1, strlen (options->format));
+      g_autofree gchar *probe = g_strdup_printf ("x.%s", options->format);
+      if (!cnnfilt_image_format_is_known (probe))
+        {
+          cli_error ("--format %s: not an image format cnnfilt writes", options->format);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/* The device of --device or the default one; prints and returns NULL when unknown. */
+CnnfiltDevice *
+batch_device (BatchOptions *options)
+{
+  g_autoptr (GError) error = NULL;
+  CnnfiltDevice *device = options->device ? cnnfilt_device_new_from_string (options->device, &error)
+                                          : cnnfilt_device_get_default (&error);
+  if (device == NULL)
+    cli_error ("%s", error->message);
+  return device;
+}
+
+int
+batch_run (const gchar *text, BatchOptions *options, gchar **inputs)
+{
+  g_autoptr (GError) error = NULL;
+  if (!batch_check_options (options))
+    return EXIT_USAGE;
+  /* Parse once here, so that a bad pipeline is one usage error, not one per file. */
+  g_autoptr (CnnfiltGraph) check = cnnfilt_graph_new_from_string (text, &error);
+  if (check == NULL)
+    {
+      cli_error ("pipeline '%s': %s", text, error->message);
+      return EXIT_USAGE;
+    }
+  g_autoptr (CnnfiltDevice) device = batch_device (options);
+  if (device == NULL)
+    return EXIT_USAGE;
+  Pipeline pipeline = { text, options, device };
+  BatchHandler handler = {
+    .verb = "written",
+    .group = 1,
+    .data = &pipeline,
+    .worker_new = pipeline_worker_new,
+    .worker_free = pipeline_worker_free,
+    .process = pipeline_process,
+  };
+  return batch_process (&handler, options, inputs);
 }

@@ -9,8 +9,9 @@ G_BEGIN_DECLS
 /* Exit statuses: every input done; some input failed; the command line is wrong. */
 enum { EXIT_OK = 0, EXIT_INPUT_FAILED = 1, EXIT_USAGE = 2 };
 
-/* Options of the commands that process files (run, edges). */
+/* Options of the commands that process folders of images (run, edges, classify). */
 typedef struct {
+  gboolean writes;      /* the command writes one file per input under output_dir */
   gchar *output_dir;
   gchar *format;        /* output suffix, or NULL for the input's own */
   gint jobs;            /* worker threads; 0 = one per core */
@@ -22,16 +23,56 @@ typedef struct {
   gint quality;         /* JPEG/WebP quality */
 } BatchOptions;
 
-/* The GOptionEntry list for BatchOptions; default values must be set first. */
+/* The GOptionEntry list for BatchOptions (without the output file options
+ * when the command writes none); init must come first. */
 GOptionEntry *batch_option_entries (BatchOptions *options);
-void          batch_options_init   (BatchOptions *options, gint default_compression);
+void          batch_options_init   (BatchOptions *options, gboolean writes, gint default_compression);
 void          batch_options_clear  (BatchOptions *options);
+gboolean       batch_check_options (BatchOptions *options);
+CnnfiltDevice *batch_device        (BatchOptions *options);
+
+/* One input image; output is NULL for commands that write no files. */
+typedef struct {
+  gchar *input;
+  gchar *output;
+  gchar *text;          /* set by the handler: printed on stdout, in input order */
+  gboolean finished;
+} BatchJob;
+
+typedef struct _Batch Batch;
+
+/* What a command does with the images batch_process() collects. Each
+ * worker thread makes its own state with worker_new, then calls process
+ * with up to group jobs at a time; process ends each job with
+ * batch_job_done() or batch_job_failed(). start, when set, is called once
+ * the jobs are known, before any worker: it returns the group size, or 0
+ * after printing why the command cannot go on. */
+typedef struct {
+  const gchar *verb;    /* for the summary: "written", "classified" */
+  guint group;
+  guint (*start) (gpointer data, guint n_jobs, guint n_workers);
+  gboolean ops_threaded; /* ops use every core: the handler runs them one worker at a time */
+  gpointer data;
+  gpointer (*worker_new) (gpointer data);
+  void (*worker_free) (gpointer state);
+  void (*process) (Batch *batch, gpointer data, gpointer state, BatchJob **jobs, guint n);
+} BatchHandler;
+
+void batch_job_done   (Batch *batch, BatchJob *job);
+void batch_job_failed (Batch *batch, BatchJob *job, const gchar *message);
+
+/* Collects the images in @inputs (files and folders) and runs @handler
+ * over them with progress and a summary. Returns an exit status. */
+int  batch_process (const BatchHandler *handler, BatchOptions *options, gchar **inputs);
 
 /* Runs @pipeline over the files and folders in @inputs. Returns an exit status. */
 int  batch_run (const gchar *pipeline, BatchOptions *options, gchar **inputs);
 
 /* Prints "cnnfilt: message" on stderr. */
 void cli_error (const gchar *format, ...) G_GNUC_PRINTF (1, 2);
+
+/* Appends @text to @out as a JSON string, quoted and escaped. */
+void cli_json_string (GString *out, const gchar *text);
 
 /* Parses @argv with @context; on failure prints the error and help hint. */
 gboolean cli_parse (GOptionContext *context, int *argc, char ***argv, const gchar *command);
@@ -41,6 +82,12 @@ CnnfiltGraph *cli_load_model (const gchar *path);
 /* One image's shape as the model's first input declares it (batch 1);
  * 1x3x224x224 where it declares none. */
 void cli_model_input_shape (CnnfiltGraph *graph, CnnfiltShape *shape);
+/* The pipeline that makes a decoded image what a model of input @image
+ * takes, as torchvision's evaluation transform: rgb (or grayscale) ! resize
+ * shorter=@resize (0: image side × 256/224) ! center-crop ! standardize
+ * (@mean and @std, NULL for ImageNet's; none for a grey model unless given). */
+gchar *cli_default_preprocess (const CnnfiltShape *image, guint resize, const gchar *mean,
+                               const gchar *std);
 
 int command_run     (int argc, char **argv);
 int command_edges   (int argc, char **argv);
@@ -48,5 +95,7 @@ int command_ops     (int argc, char **argv);
 int command_inspect (int argc, char **argv);
 int command_devices (int argc, char **argv);
 int command_model   (int argc, char **argv);
+int command_classify (int argc, char **argv);
+int command_features (int argc, char **argv);
 
 G_END_DECLS

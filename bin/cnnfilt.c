@@ -20,7 +20,26 @@ static const Command commands[] = {
   { "inspect", command_inspect, "show an operator's properties, types, ranges and defaults" },
   { "devices", command_devices, "list the devices ops can run on" },
   { "model", command_model, "model info MODEL.onnx: a model's layers, parameters and FLOPs" },
+  { "classify", command_classify, "classify images with an ONNX model: top-k classes" },
+  { "features", command_features, "a layer's activation maps, or a conv layer's filters, as one picture" },
 };
+
+/* Appends @text as a JSON string. */
+void
+cli_json_string (GString *out, const gchar *text)
+{
+  g_string_append_c (out, '"');
+  for (const gchar *c = text ? text : ""; *c; c++)
+    {
+      if (*c == '"' || *c == '\\')
+        g_string_append_printf (out, "\\%c", *c);
+      else if ((guchar) *c < 0x20)
+        g_string_append_printf (out, "\\u%04x", (guchar) *c);
+      else
+        g_string_append_c (out, *c);
+    }
+  g_string_append_c (out, '"');
+}
 
 void
 cli_error (const gchar *format, ...)

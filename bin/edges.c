@@ -10,7 +10,7 @@ command_edges (int argc, char **argv)
   BatchOptions options;
   /* zlib level 1: edge maps are mostly dark and compress well at any level,
    * and level 6 takes about four times as long to write. */
-  batch_options_init (&options, 1);
+  batch_options_init (&options, TRUE, 1);
   g_autofree gchar *method = NULL;
   gboolean normalize = FALSE, invert = FALSE;
   g_autofree GOptionEntry *entries = batch_option_entries (&options);

@@ -23,22 +23,6 @@ typedef struct {
   Field field;
 } Layer;
 
-static void
-json_string (GString *out, const gchar *text)
-{
-  g_string_append_c (out, '"');
-  for (const gchar *c = text ? text : ""; *c; c++)
-    {
-      if (*c == '"' || *c == '\\')
-        g_string_append_printf (out, "\\%c", *c);
-      else if ((guchar) *c < 0x20)
-        g_string_append_printf (out, "\\u%04x", (guchar) *c);
-      else
-        g_string_append_c (out, *c);
-    }
-  g_string_append_c (out, '"');
-}
-
 /* 61706 → "61,706", whatever the locale */
 static gchar *
 thousands (guint64 value)
@@ -278,16 +262,16 @@ static void
 print_json (GArray *layers, const gchar *path, const CnnfiltShape *input, guint64 params, guint64 flops)
 {
   g_autoptr (GString) out = g_string_new ("{\"model\": ");
-  json_string (out, path);
+  cli_json_string (out, path);
   g_string_append_printf (out, ", \"input\": [%u, %u, %u, %u], \"layers\": [", input->n, input->c,
                           input->h, input->w);
   for (guint i = 0; i < layers->len; i++)
     {
       Layer *layer = &g_array_index (layers, Layer, i);
       g_string_append (out, i ? ",\n  {\"name\": " : "\n  {\"name\": ");
-      json_string (out, layer->name);
+      cli_json_string (out, layer->name);
       g_string_append (out, ", \"op\": ");
-      json_string (out, layer->op);
+      cli_json_string (out, layer->op);
       g_string_append_printf (out, ", \"shape\": [%u, %u, %u, %u], \"params\": %" G_GUINT64_FORMAT
                               ", \"flops\": %" G_GUINT64_FORMAT ", \"receptive_field\": ",
                               layer->shape.n, layer->shape.c, layer->shape.h, layer->shape.w,
@@ -344,6 +328,28 @@ cli_model_input_shape (CnnfiltGraph *graph, CnnfiltShape *shape)
     declared = (CnnfiltShape) { 1, 3, 224, 224 };
   declared.n = 1;
   *shape = declared;
+}
+
+/* The pipeline that turns a decoded image into what the model takes. */
+gchar *
+cli_default_preprocess (const CnnfiltShape *image, guint resize, const gchar *mean, const gchar *std)
+{
+  /* torchvision's evaluation transform: Resize(256), CenterCrop(224) */
+  guint shorter = resize ? resize : (guint) (MIN (image->h, image->w) * 256.0 / 224.0 + 0.5);
+  GString *text = g_string_new (image->c == 1 ? "grayscale" : "rgb");
+  g_string_append_printf (text, " ! resize shorter=%u ! center-crop width=%u height=%u", shorter,
+                          image->w, image->h);
+  /* ImageNet's statistics by default, for colour models; grey models get
+   * [0, 1] values unless told otherwise */
+  if (image->c == 3 || mean != NULL || std != NULL)
+    {
+      g_string_append (text, " ! standardize");
+      if (mean != NULL)
+        g_string_append_printf (text, " mean='%s'", mean);
+      if (std != NULL)
+        g_string_append_printf (text, " std='%s'", std);
+    }
+  return g_string_free (text, FALSE);
 }
 
 static int

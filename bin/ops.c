@@ -5,22 +5,6 @@
 
 #include <stdio.h>
 
-static void
-json_string (GString *out, const gchar *text)
-{
-  g_string_append_c (out, '"');
-  for (const gchar *c = text ? text : ""; *c; c++)
-    {
-      if (*c == '"' || *c == '\\')
-        g_string_append_printf (out, "\\%c", *c);
-      else if ((guchar) *c < 0x20)
-        g_string_append_printf (out, "\\u%04x", (guchar) *c);
-      else
-        g_string_append_c (out, *c);
-    }
-  g_string_append_c (out, '"');
-}
-
 static const gchar *
 type_label (GParamSpec *spec)
 {
@@ -79,9 +63,9 @@ static void
 op_json (GString *out, CnnfiltOp *op)
 {
   g_string_append (out, "{\"name\": ");
-  json_string (out, cnnfilt_op_get_name (op));
+  cli_json_string (out, cnnfilt_op_get_name (op));
   g_string_append (out, ", \"description\": ");
-  json_string (out, cnnfilt_op_get_description (op));
+  cli_json_string (out, cnnfilt_op_get_description (op));
   g_string_append_printf (out, ", \"inputs\": %u, \"properties\": [", cnnfilt_op_get_n_inputs (op));
   guint n = 0;
   g_autofree GParamSpec **specs = g_object_class_list_properties (G_OBJECT_GET_CLASS (op), &n);
@@ -90,18 +74,18 @@ op_json (GString *out, CnnfiltOp *op)
       g_autofree gchar *range = range_text (specs[i]);
       g_autofree gchar *def = default_text (specs[i]);
       g_string_append (out, i ? ", {\"name\": " : "{\"name\": ");
-      json_string (out, specs[i]->name);
+      cli_json_string (out, specs[i]->name);
       g_string_append (out, ", \"type\": ");
-      json_string (out, type_label (specs[i]));
+      cli_json_string (out, type_label (specs[i]));
       g_string_append (out, ", \"default\": ");
-      json_string (out, def);
+      cli_json_string (out, def);
       if (range)
         {
           g_string_append (out, ", \"range\": ");
-          json_string (out, range);
+          cli_json_string (out, range);
         }
       g_string_append (out, ", \"description\": ");
-      json_string (out, g_param_spec_get_blurb (specs[i]));
+      cli_json_string (out, g_param_spec_get_blurb (specs[i]));
       g_string_append (out, "}");
     }
   g_string_append (out, "]}");

@@ -6,7 +6,7 @@ int
 command_run (int argc, char **argv)
 {
   BatchOptions options;
-  batch_options_init (&options, 6);
+  batch_options_init (&options, TRUE, 6);
   g_autofree GOptionEntry *entries = batch_option_entries (&options);
   g_autoptr (GOptionContext) context = g_option_context_new ("PIPELINE INPUT… — run a pipeline over images");
   g_option_context_add_main_entries (context, entries, NULL);

@@ -841,7 +841,7 @@ cnnfilt_graph_prepare (CnnfiltGraph *graph, const CnnfiltShape *inputs, guint n_
        * the source's inputs. */
       for (guint k = 0; k < node->n_inputs; k++)
         {
-          guint src = node->inputs[k], other = node->inputs[1 - k];
+          guint src = node->inputs[k], other = node->n_inputs == 2 ? node->inputs[1 - k] : src;
           Node *source = graph->nodes->pdata[src];
           if (source->exec == NULL || source->skipped || source->is_output || readers[src] != 1)
             continue;

@@ -151,6 +151,85 @@ run "$work/o" "$work/e" model info --input 1x3x32x32 "$lenet"; status=$?
 check "model info with an input that does not fit exits 1" sh -c "test $status -eq 1 && grep -q 'model.onnx: .*3 channels' '$work/e'"
 run "$work/o" "$work/e" model info --input 1x1x32 "$lenet"; status=$?
 check "model info with a bad --input exits 2" sh -c "test $status -eq 2 && grep -q 'input 1x1x32: expected NxCxHxW' '$work/e'"
+# classify: top-k per image in input order, against the same preprocessing
+# and model run as a pipeline with the softmax done in numpy.
+run "$work/o" "$work/e" classify -m "$lenet" "$samples"; status=$?
+check "classify exits 0 on the samples" test $status -eq 0
+check "classify prints one line per image, in input order" sh -c "cut -d: -f1 '$work/o' | tr '\n' ' ' | grep -qx '$samples/camera.png $samples/chelsea.jpg $samples/coffee.jpg $samples/space/astronaut.jpg $samples/space/rocket.jpg '"
+check "classify shows the top 5 with percentages" grep -qE '^[^:]+:( class [0-9] \([0-9.]+%\),){4} class [0-9] \([0-9.]+%\)$' "$work/o"
+check "classify summary on stderr" grep -q '5 classified, 0 failed, 0 skipped' "$work/e"
+run "$work/o" "$work/e" classify -m "$lenet" --json --top 3 -b 1 -j 1 "$samples"; status=$?
+check "classify --json exits 0" test $status -eq 0
+cp "$work/o" "$work/one.json"
+run "$work/o" "$work/e" classify -m "$lenet" --json --top 3 -b 4 -j 2 "$samples"
+check "classify gives the same results in batches and on 2 workers" cmp "$work/o" "$work/one.json"
+run "$work/o2" "$work/e2" run "grayscale ! resize shorter=37 ! center-crop width=32 height=32 ! model file='$lenet'" -f npy -o "$work/logits" "$samples"
+check "classify matches the pipeline's logits through softmax" /usr/bin/python3 -c "
+import json, numpy as np
+for line in open('$work/one.json'):
+    d = json.loads(line)
+    rel = d['file'][len('$samples') + 1:].rsplit('.', 1)[0]
+    z = np.load('$work/logits/' + rel + '.npy').astype(np.float64).ravel()
+    p = np.exp(z - z.max()); p /= p.sum()
+    top = np.argsort(-p, kind='stable')[:3]
+    assert [t['class'] for t in d['top']] == list(top), (d, top)
+    assert np.allclose([t['probability'] for t in d['top']], p[top], rtol=1e-5), (d, p[top])"
+printf '%s\n' zero one two three four five six seven eight nine > "$work/labels.txt"
+run "$work/o" "$work/e" classify -m "$lenet" --labels "$work/labels.txt" -k 1 "$samples/coffee.jpg"; status=$?
+check "classify --labels names the class" sh -c "test $status -eq 0 && grep -qE '^$samples/coffee.jpg: (zero|one|two|three|four|five|six|seven|eight|nine) \([0-9.]+%\)$' '$work/o'"
+head -n 9 "$work/labels.txt" > "$work/labels9.txt"
+run "$work/o" "$work/e" classify -m "$lenet" --labels "$work/labels9.txt" "$samples/coffee.jpg"; status=$?
+check "classify with too few labels exits 2 naming the counts" sh -c "test $status -eq 2 && grep -q 'labels9.txt has 9 labels, but the model gives 10 classes' '$work/e'"
+run "$work/o" "$work/e" classify -m "$lenet" "$work/mixed"; status=$?
+check "classify reports bad images and classifies the rest, exit 1" sh -c "test $status -eq 1 && grep -q 'truncated.jpg' '$work/e' && grep -q '^$work/mixed/good.jpg: ' '$work/o' && grep -q '^$work/mixed/sub/grey.png: ' '$work/o'"
+run "$work/o" "$work/e" classify -m "$lenet" -p 'grayscale ! resize width=30 height=30' "$samples/coffee.jpg"; status=$?
+check "classify names a preprocessing that misses the model's input" sh -c "test $status -eq 1 && grep -q 'preprocessing gives 1x1x30x30; the model takes 1x1x32x32' '$work/e'"
+run "$work/o" "$work/e" classify "$samples"; status=$?
+check "classify without a model exits 2" sh -c "test $status -eq 2 && grep -q 'give the model with -m' '$work/e'"
+run "$work/o" "$work/e" classify -m "$work/missing.onnx" "$samples"; status=$?
+check "classify with a missing model exits 2 naming it" sh -c "test $status -eq 2 && grep -q '^$work/missing.onnx: No such file' '$work/e'"
+# features: a layer's maps as a labelled picture, its raw values as .npy,
+# a conv layer's filters; the pixels are the maps through the colour map.
+conv1=/features/features.0/Conv
+run "$work/o" "$work/e" features -m "$lenet" -l $conv1 "$samples/coffee.jpg" -o "$work/maps.png"; status=$?
+check "features writes a colour picture of the maps" sh -c "test $status -eq 0 && vipsheader '$work/maps.png' | grep -q 'uchar, 3 bands'"
+run "$work/o" "$work/e" features -m "$lenet" -l $conv1 "$samples/coffee.jpg" -o "$work/maps.npy"; status=$?
+run "$work/o2" "$work/e2" run "grayscale ! resize shorter=37 ! center-crop width=32 height=32 ! model file='$lenet' output=$conv1" -f npy -o "$work/cut" "$samples/coffee.jpg"
+check "features .npy holds the layer's values, as the model op's cut" /usr/bin/python3 -c "
+import numpy as np
+a = np.load('$work/maps.npy'); b = np.load('$work/cut/coffee.npy')
+assert a.shape == (1, 6, 28, 28), a.shape
+assert np.array_equal(a, b)"
+run "$work/o" "$work/e" features -m "$lenet" -l $conv1 --no-labels --colormap gray --tile 28 --columns 6 "$samples/coffee.jpg" -o "$work/grey.png"; status=$?
+check "features tiles each map stretched to its own range, through the colour map" /usr/bin/python3 -c "
+import numpy as np, subprocess
+a = np.load('$work/maps.npy')[0]
+subprocess.run(['vips', 'extract_band', '$work/grey.png', '$work/g.pgm', '0'], check=True)
+img = open('$work/g.pgm', 'rb').read()
+head = [l for l in img.split(b'\n', 4)]  # P5, a comment, size, maxval, pixels
+w, h = map(int, head[2].split()); pix = np.frombuffer(head[4], dtype=np.uint8).reshape(h, w)
+assert (w, h) == (204, 44), (w, h)
+for c in range(6):
+    m = a[c]; want = np.round(255 * (m - m.min()) / (m.max() - m.min()))
+    got = pix[8:36, 8 + 32 * c:36 + 32 * c].astype(float)
+    assert np.abs(got - want).max() <= 1, (c, np.abs(got - want).max())"
+run "$work/o" "$work/e" features -m "$lenet" -l $conv1 --filters -o "$work/filters.npy"; status=$?
+check "features --filters .npy holds the conv weights" /usr/bin/python3 -c "
+import numpy as np, onnx
+from onnx import numpy_helper
+m = onnx.load('$lenet')
+w = [numpy_helper.to_array(t) for t in m.graph.initializer if t.name == [n for n in m.graph.node if n.name == '$conv1'][0].input[1]][0]
+assert np.array_equal(np.load('$work/filters.npy'), w)"
+run "$work/o" "$work/e" features -m "$lenet" -l $conv1 --filters -o "$work/filters.png"; status=$?
+check "features --filters draws the kernels" sh -c "test $status -eq 0 && vipsheader '$work/filters.png' | grep -q 'uchar, 3 bands'"
+run "$work/o" "$work/e" features -m "$lenet" -l /features/features.1/Relu --filters -o "$work/f2.png"; status=$?
+check "features --filters on a relu exits 1 saying why" sh -c "test $status -eq 1 && grep -q 'is a relu, not a conv2d' '$work/e' && test ! -e '$work/f2.png'"
+run "$work/o" "$work/e" features -m "$lenet" -l nope "$samples/coffee.jpg" -o "$work/n.png"; status=$?
+check "features with an unknown layer exits 1 pointing at model info" sh -c "test $status -eq 1 && grep -q \"no layer 'nope' ('cnnfilt model info\" '$work/e'"
+run "$work/o" "$work/e" features -m "$lenet" -l $conv1 "$work/mixed/truncated.jpg" -o "$work/t.png"; status=$?
+check "features on a broken image exits 1 naming it" sh -c "test $status -eq 1 && grep -q '^$work/mixed/truncated.jpg' '$work/e' && test ! -e '$work/t.png'"
+run "$work/o" "$work/e" features -m "$lenet" -l $conv1 -o "$work/t.png"; status=$?
+check "features without an image exits 2" test $status -eq 2
 run "$work/o" "$work/e" model frobnicate; status=$?
 check "unknown model subcommand exits 2" test $status -eq 2
 
