@@ -42,12 +42,22 @@
 #define MAX_ELEMENTS (G_GINT64_CONSTANT (1) << 31)
 
 /* An ONNX value (a tensor name) as the importer tracks it. */
-typedef struct {
+typedef struct _Value {
   gint rank;                         /* -1 when unknown */
   gint64 dims[MAX_RANK];             /* -1 where unknown */
   gchar *node;                       /* graph node that holds it; NULL for a constant */
   const Onnx__TensorProto *constant; /* the value of an initializer or Constant */
+  GArray *folded;                    /* ShapeElem: a shape computed at import, or NULL */
 } Value;
+
+/* An element of a shape computed at import (Shape, Gather, Concat …): a
+ * number, or dimension `dim` of value `of`, a size only known when the
+ * graph runs (such as the batch). */
+typedef struct _ShapeElem {
+  gint64 number;
+  const struct _Value *of;
+  gint dim;
+} ShapeElem;
 
 typedef struct {
   gboolean is_int;
@@ -89,6 +99,7 @@ typedef struct {
   GHashTable *declared;   /* ONNX name -> Onnx__ValueInfoProto * (value_info, outputs) */
   GHashTable *external;   /* Onnx__TensorProto * -> GBytes of its external data */
   GPtrArray *synthetic;   /* Onnx__TensorProto * made from Constant attributes */
+  GPtrArray *owned;       /* memory the synthetic tensors point to */
 } Importer;
 
 /* The node being imported, for messages. */
@@ -111,6 +122,8 @@ value_free (gpointer data)
 {
   Value *value = data;
   g_free (value->node);
+  if (value->folded)
+    g_array_unref (value->folded);
   g_free (value);
 }
 
@@ -153,6 +166,7 @@ importer_clear (Importer *imp)
     onnx__model_proto__free_unpacked (imp->model, NULL);
   g_free (imp->base_dir);
   g_clear_pointer (&imp->values, g_hash_table_unref);
+  g_clear_pointer (&imp->owned, g_ptr_array_unref);
   g_clear_pointer (&imp->names, g_hash_table_unref);
   g_clear_pointer (&imp->aligned, g_hash_table_unref);
   g_clear_pointer (&imp->consumed, g_hash_table_unref);
@@ -675,6 +689,13 @@ value_node (NodeCtx *ctx, const gchar *name, Value *value, gint rank, GError **e
   Importer *imp = ctx->imp;
   g_return_val_if_fail (rank <= MAX_RANK, NULL); /* output ranks are checked */
   gboolean align = rank > value->rank && value->rank >= 0;
+  if (value->node == NULL && value->constant == NULL)
+    {
+      node_error (error, ctx, CNNFILT_ERROR_UNSUPPORTED,
+                  "input '%s' is a shape computed from sizes known only when the graph runs; "
+                  "only Reshape can take such a shape", name);
+      return NULL;
+    }
   if (!align && value->constant == NULL)
     return value->node;
   /* keyed by name and rank; a separator no exporter writes keeps "x" at
@@ -1194,6 +1215,258 @@ import_constant (NodeCtx *ctx, GError **error)
   return TRUE;
 }
 
+
+/* ---- Shape computations folded at import --------------------------------
+ *
+ * Exporters compute the target shapes of Reshape with Shape, Gather,
+ * Unsqueeze, Squeeze, Concat and Cast (x.view(x.size(0), -1) in PyTorch).
+ * These run here, on ShapeElem lists; sizes known only when the graph runs
+ * stay symbolic, and Reshape turns "dim k of its own input" into 0 (keep
+ * that dim). Anything else on them is refused, naming the node. */
+
+static gboolean
+is_shape_op (const gchar *op_type)
+{
+  static const gchar *const ops[] = { "Shape", "Gather", "Unsqueeze", "Squeeze", "Cast", NULL };
+  return g_strv_contains (ops, op_type);
+}
+
+/* The elements of a folded value, or of an integer constant of rank 0 or 1;
+ * NULL otherwise. *@scalar tells rank 0. */
+static GArray *
+shape_elems (Importer *imp, const Value *value, gboolean *scalar)
+{
+  if (value == NULL)
+    return NULL;
+  if (value->folded != NULL)
+    {
+      *scalar = value->rank == 0;
+      return g_array_ref (value->folded);
+    }
+  const Onnx__TensorProto *t = value->constant;
+  if (t == NULL || t->n_dims > 1 ||
+      (t->data_type != ONNX__TENSOR_PROTO__DATA_TYPE__INT64 &&
+       t->data_type != ONNX__TENSOR_PROTO__DATA_TYPE__INT32))
+    return NULL;
+  g_autoptr (GArray) numbers = tensor_numbers (imp, t);
+  GArray *elems = g_array_new (FALSE, TRUE, sizeof (ShapeElem));
+  for (guint i = 0; i < numbers->len; i++)
+    {
+      ShapeElem e = { g_array_index (numbers, Number, i).i, NULL, 0 };
+      g_array_append_val (elems, e);
+    }
+  *scalar = t->n_dims == 0;
+  return elems;
+}
+
+static gint64
+int_attribute (const Onnx__NodeProto *proto, const gchar *name, gint64 fallback, gboolean *given)
+{
+  for (gsize i = 0; i < proto->n_attribute; i++)
+    if (g_strcmp0 (proto->attribute[i]->name, name) == 0 && proto->attribute[i]->has_i)
+      {
+        if (given)
+          *given = TRUE;
+        return proto->attribute[i]->i;
+      }
+  return fallback;
+}
+
+/* The axes of Unsqueeze/Squeeze (attribute before opset 13, input after);
+ * TRUE when they are exactly {0}, or absent where @absent_ok. */
+static gboolean
+axes_are_zero (Importer *imp, const Onnx__NodeProto *proto, gboolean absent_ok)
+{
+  for (gsize i = 0; i < proto->n_attribute; i++)
+    if (g_strcmp0 (proto->attribute[i]->name, "axes") == 0)
+      return proto->attribute[i]->n_ints == 1 && proto->attribute[i]->ints[0] == 0;
+  if (proto->n_input > 1 && *proto->input[1])
+    {
+      gboolean scalar;
+      g_autoptr (GArray) axes = shape_elems (imp, g_hash_table_lookup (imp->values, proto->input[1]),
+                                             &scalar);
+      return axes != NULL && axes->len == 1 && g_array_index (axes, ShapeElem, 0).of == NULL &&
+             g_array_index (axes, ShapeElem, 0).number == 0;
+    }
+  return absent_ok;
+}
+
+/* Runs a shape computation node at import. FALSE with @error when it does
+ * not compute a shape from shapes and constants. */
+static gboolean
+fold_shape_node (NodeCtx *ctx, GError **error)
+{
+  Importer *imp = ctx->imp;
+  const Onnx__NodeProto *proto = ctx->proto;
+  const gchar *op_type = nonnull (proto->op_type);
+  Value *first = proto->n_input > 0 ? g_hash_table_lookup (imp->values, proto->input[0]) : NULL;
+  gboolean scalar = FALSE, in_scalar = FALSE;
+  g_autoptr (GArray) in = NULL;
+  GArray *out = NULL;
+  const gchar *why = NULL;
+
+  if (first == NULL)
+    why = "it has no input";
+  else if (g_str_equal (op_type, "Shape"))
+    {
+      gboolean given = FALSE;
+      gint64 start = int_attribute (proto, "start", 0, NULL), end = int_attribute (proto, "end", 0, &given);
+      if (first->rank < 0)
+        why = "the rank of its input is not known";
+      else
+        {
+          gint r = first->rank;
+          start = CLAMP (start < 0 ? start + r : start, 0, r);
+          end = given ? CLAMP (end < 0 ? end + r : end, 0, r) : r;
+          out = g_array_new (FALSE, TRUE, sizeof (ShapeElem));
+          for (gint64 k = start; k < end; k++)
+            {
+              ShapeElem e = { first->dims[k], first->dims[k] > 0 ? NULL : first, (gint) k };
+              g_array_append_val (out, e);
+            }
+        }
+    }
+  else if ((in = shape_elems (imp, first, &in_scalar)) == NULL)
+    why = "its input is neither a shape nor an integer constant";
+  else if (g_str_equal (op_type, "Gather"))
+    {
+      gboolean index_scalar;
+      g_autoptr (GArray) indices = proto->n_input > 1
+          ? shape_elems (imp, g_hash_table_lookup (imp->values, proto->input[1]), &index_scalar)
+          : NULL;
+      if (int_attribute (proto, "axis", 0, NULL) != 0 || in_scalar)
+        why = "only axis 0 of a 1-D shape is supported";
+      else if (indices == NULL)
+        why = "its indices are not constant";
+      else
+        {
+          out = g_array_new (FALSE, TRUE, sizeof (ShapeElem));
+          for (guint i = 0; i < indices->len && why == NULL; i++)
+            {
+              const ShapeElem *index = &g_array_index (indices, ShapeElem, i);
+              gint64 k = index->number < 0 ? index->number + in->len : index->number;
+              if (index->of != NULL || k < 0 || k >= in->len)
+                why = "an index is out of range";
+              else
+                g_array_append_val (out, g_array_index (in, ShapeElem, k));
+            }
+          scalar = index_scalar;
+        }
+    }
+  else if (g_str_equal (op_type, "Unsqueeze"))
+    {
+      if (!in_scalar || !axes_are_zero (imp, proto, FALSE))
+        why = "only a scalar made a 1-D shape (axes [0]) is supported";
+      else
+        out = g_array_ref (in);
+    }
+  else if (g_str_equal (op_type, "Squeeze"))
+    {
+      if (in_scalar || in->len != 1 || !axes_are_zero (imp, proto, TRUE))
+        why = "only a 1-D shape of one value made a scalar is supported";
+      else
+        out = g_array_ref (in), scalar = TRUE;
+    }
+  else if (g_str_equal (op_type, "Cast"))
+    {
+      gint64 to = int_attribute (proto, "to", 0, NULL);
+      if (to != ONNX__TENSOR_PROTO__DATA_TYPE__INT64 && to != ONNX__TENSOR_PROTO__DATA_TYPE__INT32)
+        why = "only casts to integers are supported";
+      else
+        out = g_array_ref (in), scalar = in_scalar;
+    }
+  else /* Concat */
+    {
+      if (int_attribute (proto, "axis", 0, NULL) != 0 || in_scalar)
+        why = "only axis 0 of 1-D shapes is supported";
+      else
+        {
+          out = g_array_new (FALSE, TRUE, sizeof (ShapeElem));
+          for (gsize i = 0; i < proto->n_input && why == NULL; i++)
+            {
+              gboolean part_scalar;
+              g_autoptr (GArray) part =
+                  shape_elems (imp, g_hash_table_lookup (imp->values, proto->input[i]), &part_scalar);
+              if (part == NULL || part_scalar)
+                why = "not all its inputs are 1-D shapes";
+              else
+                g_array_append_vals (out, part->data, part->len);
+            }
+        }
+    }
+  if (why != NULL)
+    {
+      if (out)
+        g_array_unref (out);
+      node_error (error, ctx, CNNFILT_ERROR_UNSUPPORTED,
+                  "only shape computations that fold at import are supported, and here %s", why);
+      return FALSE;
+    }
+  Value *value = add_value (imp, proto->output[0]);
+  value->folded = out;
+  value->rank = scalar ? 0 : 1;
+  value->dims[0] = scalar ? -1 : (gint64) out->len;
+  /* all numbers: an ordinary constant too, for any op that reads one */
+  gboolean known = TRUE;
+  for (guint i = 0; i < out->len; i++)
+    known = known && g_array_index (out, ShapeElem, i).of == NULL;
+  if (known)
+    {
+      Onnx__TensorProto *tensor = g_new0 (Onnx__TensorProto, 1);
+      onnx__tensor_proto__init (tensor);
+      g_ptr_array_add (imp->synthetic, tensor);
+      tensor->has_data_type = TRUE;
+      tensor->data_type = ONNX__TENSOR_PROTO__DATA_TYPE__INT64;
+      tensor->n_dims = scalar ? 0 : 1;
+      tensor->dims = g_new (int64_t, 1);
+      tensor->dims[0] = out->len;
+      tensor->n_int64_data = out->len;
+      tensor->int64_data = g_new (int64_t, MAX (out->len, 1));
+      g_ptr_array_add (imp->owned, tensor->int64_data);
+      for (guint i = 0; i < out->len; i++)
+        tensor->int64_data[i] = g_array_index (out, ShapeElem, i).number;
+      value->constant = tensor;
+    }
+  return TRUE;
+}
+
+/* The target shape of a Reshape of @data from a folded shape: a size only
+ * known at run time must be the same dim of @data (or the batch), which
+ * Reshape writes as 0, "keep". NULL with @error otherwise. */
+static const Onnx__TensorProto *
+reshape_target (NodeCtx *ctx, const Value *shape, const Value *data, GError **error)
+{
+  Importer *imp = ctx->imp;
+  GArray *elems = shape->folded;
+  Onnx__TensorProto *tensor = g_new0 (Onnx__TensorProto, 1);
+  onnx__tensor_proto__init (tensor);
+  g_ptr_array_add (imp->synthetic, tensor);
+  tensor->has_data_type = TRUE;
+  tensor->data_type = ONNX__TENSOR_PROTO__DATA_TYPE__INT64;
+  tensor->n_dims = 1;
+  tensor->dims = g_new (int64_t, 1);
+  tensor->dims[0] = elems->len;
+  tensor->n_int64_data = elems->len;
+  tensor->int64_data = g_new (int64_t, MAX (elems->len, 1));
+  g_ptr_array_add (imp->owned, tensor->int64_data);
+  for (guint k = 0; k < elems->len; k++)
+    {
+      const ShapeElem *e = &g_array_index (elems, ShapeElem, k);
+      if (e->of == NULL)
+        tensor->int64_data[k] = e->number;
+      else if (e->dim == (gint) k && (e->of == data || k == 0))
+        tensor->int64_data[k] = 0; /* the same dim of the input: the batch, say */
+      else
+        {
+          node_error (error, ctx, CNNFILT_ERROR_UNSUPPORTED,
+                      "the target shape's value %u is a size known only when the graph runs "
+                      "(dim %d of another tensor)", k, e->dim);
+          return NULL;
+        }
+    }
+  return tensor;
+}
+
 /* Output ranks that are not the first input's (nor, for several data
  * inputs, the largest of theirs). */
 static gint
@@ -1255,6 +1528,22 @@ import_node (Importer *imp, const Onnx__NodeProto *proto, guint index, GError **
 
   if (g_str_equal (op_type, "Constant"))
     return import_constant (&ctx, error);
+  if (is_shape_op (op_type))
+    return fold_shape_node (&ctx, error);
+  if (g_str_equal (op_type, "Concat") && proto->n_input > 0)
+    {
+      /* of shapes (any input folded, all shapes or integer constants): folded */
+      gboolean shapes = TRUE, any_folded = FALSE, scalar;
+      for (gsize i = 0; i < proto->n_input && shapes; i++)
+        {
+          Value *v = g_hash_table_lookup (imp->values, proto->input[i]);
+          g_autoptr (GArray) e = shape_elems (imp, v, &scalar);
+          shapes = e != NULL;
+          any_folded = any_folded || (v != NULL && v->folded != NULL);
+        }
+      if (shapes && any_folded)
+        return fold_shape_node (&ctx, error);
+    }
   if (g_str_equal (op_type, "Identity") && proto->n_input == 1 && proto->n_attribute == 0)
     {
       /* Identity of a constant is that constant: PyTorch writes equal
@@ -1318,7 +1607,16 @@ import_node (Importer *imp, const Onnx__NodeProto *proto, guint index, GError **
           g_ptr_array_add (data_names, (gpointer) name);
           continue;
         }
-      if (value->constant == NULL)
+      const Onnx__TensorProto *constant = value->constant;
+      if (constant == NULL && value->folded != NULL && g_str_equal (op_type, "Reshape") &&
+          g_str_equal (entries[i], "shape") && proto->n_input > 0)
+        {
+          constant = reshape_target (&ctx, value, g_hash_table_lookup (imp->values, proto->input[0]),
+                                     error);
+          if (constant == NULL)
+            return FALSE;
+        }
+      if (constant == NULL)
         {
           node_error (error, &ctx, CNNFILT_ERROR_UNSUPPORTED,
                       "input %" G_GSIZE_FORMAT " ('%s') must be a constant (an initializer "
@@ -1341,10 +1639,10 @@ import_node (Importer *imp, const Onnx__NodeProto *proto, guint index, GError **
             }
           mapping->arg = g_new0 (Arg, 1);
           mapping->arg->kind = ARG_TENSOR;
-          mapping->arg->tensor = value->constant;
+          mapping->arg->tensor = constant;
           mapping->arg->source = g_steal_pointer (&source);
           if (g_str_equal (key, "shape"))
-            shape_length = tensor_n_elements (value->constant);
+            shape_length = tensor_n_elements (constant);
           continue;
         }
       GParamSpec *spec = find_property (&ctx, key, "an input", error);
@@ -1352,11 +1650,11 @@ import_node (Importer *imp, const Onnx__NodeProto *proto, guint index, GError **
         return FALSE;
       if (is_tensor_property (spec))
         {
-          if (!set_tensor (&ctx, spec, value->constant, align, source, error))
+          if (!set_tensor (&ctx, spec, constant, align, source, error))
             return FALSE;
           continue;
         }
-      g_autoptr (GArray) numbers = tensor_numbers (imp, value->constant);
+      g_autoptr (GArray) numbers = tensor_numbers (imp, constant);
       if (numbers->len != 1)
         {
           node_error (error, &ctx, CNNFILT_ERROR_UNSUPPORTED,
@@ -1554,7 +1852,8 @@ check_ops (Importer *imp, GError **error)
           return FALSE;
         }
       const gchar *op_type = nonnull (node->op_type);
-      if (g_str_equal (op_type, "Constant") || cnnfilt_registry_lookup_onnx (op_type) != G_TYPE_INVALID)
+      if (g_str_equal (op_type, "Constant") || is_shape_op (op_type) ||
+          cnnfilt_registry_lookup_onnx (op_type) != G_TYPE_INVALID)
         continue;
       if (first == NULL)
         first = node;
@@ -1759,6 +2058,7 @@ import_model (const guint8 *data, gsize length, const gchar *base_dir, GError **
   imp.external = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
                                         (GDestroyNotify) g_bytes_unref);
   imp.synthetic = g_ptr_array_new_with_free_func (synthetic_free);
+  imp.owned = g_ptr_array_new_with_free_func (g_free);
   count_names (&imp);
 
   gboolean ok = read_opset (&imp, error) && check_ops (&imp, error) && import_inputs (&imp, error);

@@ -112,8 +112,17 @@ value_info (Model *m, const gchar *name, gint elem_type, gssize rank, const gint
           Onnx__TensorShapeProto__Dimension *dim =
             arena_alloc (m, sizeof (Onnx__TensorShapeProto__Dimension));
           onnx__tensor_shape_proto__dimension__init (dim);
-          dim->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
-          dim->dim_value = dims[i];
+          if (dims[i] < 0)
+            {
+              /* a size the model leaves free, such as the batch */
+              dim->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM;
+              dim->dim_param = arena_strdup (m, "batch");
+            }
+          else
+            {
+              dim->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
+              dim->dim_value = dims[i];
+            }
           APPEND (m, tensor->shape->dim, tensor->shape->n_dim, dim);
         }
     }
@@ -261,6 +270,15 @@ int64_tensor (Model *m, const gchar *name, gsize n, const gint64 *values)
   tensor->n_int64_data = n;
   tensor->int64_data = arena_alloc (m, n * sizeof (gint64));
   memcpy (tensor->int64_data, values, n * sizeof (gint64));
+  return tensor;
+}
+
+/* A rank-0 int64 tensor */
+static Onnx__TensorProto *
+int64_scalar (Model *m, const gchar *name, gint64 value)
+{
+  Onnx__TensorProto *tensor = int64_tensor (m, name, 1, &value);
+  tensor->n_dims = 0;
   return tensor;
 }
 
@@ -546,6 +564,93 @@ START_TEST (test_inputs_as_attributes)
   /* padded: 7 7 7 7 / 1 2 7 7 / 3 4 7 7, plus 0 100 200 300 per row */
   const gfloat expected[] = { 7, 107, 207, 307, 1, 102, 207, 307, 3, 104, 207, 307 };
   tu_assert_tensor (y, 3, 4, 1, 1, expected, EXACT);
+}
+END_TEST
+
+/* PyTorch's x.view(x.size(0), -1) with a free batch: Shape, Gather,
+ * Unsqueeze, Concat fold at import into Reshape's [0, -1]; a Gather of
+ * declared dims folds into plain numbers. */
+START_TEST (test_shape_chain_folded)
+{
+  for (gint64 opset = 11; opset <= 13; opset += 2)
+    {
+      g_autoptr (Model) m = model_new (opset);
+      model_input (m, "x", DIMS (-1, 2, 2, 3));
+      model_node (m, "Shape", "shape", "x", "s");
+      model_initializer (m, int64_scalar (m, "zero", 0));
+      model_node (m, "Gather", "batch", "s,zero", "b");
+      if (opset >= 13)
+        {
+          model_initializer (m, int64_tensor (m, "axes", DIMS (0)));
+          model_node (m, "Unsqueeze", "unsqueeze", "b,axes", "b1");
+        }
+      else
+        attr_ints (m, model_node (m, "Unsqueeze", "unsqueeze", "b", "b1"), "axes", DIMS (0));
+      model_initializer (m, int64_tensor (m, "rest", DIMS (-1)));
+      attr_int (m, model_node (m, "Concat", "target", "b1,rest", "t"), "axis", 0);
+      model_node (m, "Reshape", "flatten", "x,t", "y");
+      /* the declared dims 1..3 are numbers: [2, 2, 3] reshapes as such */
+      model_initializer (m, int64_tensor (m, "tail", DIMS (1, 2, 3)));
+      model_node (m, "Gather", "dims", "s,tail", "d");
+      attr_int (m, model_node (m, "Concat", "target2", "b1,d", "t2"), "axis", 0);
+      model_node (m, "Reshape", "back", "y,t2", "z");
+      model_output (m, "z");
+      g_autoptr (CnnfiltGraph) graph = import_ok (m);
+      g_autofree gchar *names = node_names (graph);
+      ck_assert_str_eq (names, "x,flatten,back");
+      assert_property (graph, "flatten", "n", "0");
+      assert_property (graph, "flatten", "c", "-1");
+      assert_property (graph, "back", "c", "2");
+      assert_property (graph, "back", "w", "3");
+      gfloat values[24];
+      for (guint i = 0; i < 24; i++)
+        values[i] = i;
+      g_autoptr (CnnfiltTensor) x = tu_tensor (values, 2, 2, 2, 3);
+      g_autoptr (CnnfiltTensor) z = run (graph, x);
+      tu_assert_tensor (z, 2, 2, 2, 3, values, 0);
+      ck_assert (cnnfilt_graph_get_output_shape (graph, 0, &(CnnfiltShape) { 0 }));
+    }
+}
+END_TEST
+
+/* Shapes known only at run time go nowhere but Reshape, at the dim they
+ * came from. */
+START_TEST (test_shape_chain_refused)
+{
+  g_autoptr (Model) m = model_new (13);
+  model_input (m, "x", DIMS (-1, 2, 2, 3));
+  model_node (m, "Shape", "shape", "x", "s");
+  model_initializer (m, int64_scalar (m, "zero", 0));
+  model_node (m, "Gather", "batch", "s,zero", "b");
+  model_initializer (m, int64_tensor (m, "axes", DIMS (0)));
+  model_node (m, "Unsqueeze", "unsqueeze", "b,axes", "b1");
+  model_initializer (m, int64_tensor (m, "rest", DIMS (-1)));
+  attr_int (m, model_node (m, "Concat", "target", "rest,b1", "t"), "axis", 0);
+  model_node (m, "Reshape", "flatten", "x,t", "y");
+  model_output (m, "y");
+  g_autoptr (GBytes) bytes = model_bytes (m);
+  g_autoptr (GError) error = import_error_bytes (bytes);
+  tu_assert_error (error, CNNFILT_ERROR_UNSUPPORTED, "flatten", "Reshape",
+                   "value 1 is a size known only when the graph runs");
+
+  g_autoptr (Model) m2 = model_new (13);
+  model_input (m2, "x", DIMS (-1, 3));
+  model_node (m2, "Shape", "shape", "x", "s");
+  model_node (m2, "Add", "add", "x,s", "y");
+  model_output (m2, "y");
+  g_autoptr (GBytes) bytes2 = model_bytes (m2);
+  g_autoptr (GError) error2 = import_error_bytes (bytes2);
+  tu_assert_error (error2, CNNFILT_ERROR_UNSUPPORTED, "add", "input 's' is a shape computed");
+
+  g_autoptr (Model) m3 = model_new (13);
+  model_input (m3, "x", DIMS (-1, 3));
+  model_initializer (m3, int64_scalar (m3, "zero", 0));
+  model_node (m3, "Gather", "gather", "x,zero", "y");
+  model_output (m3, "y");
+  g_autoptr (GBytes) bytes3 = model_bytes (m3);
+  g_autoptr (GError) error3 = import_error_bytes (bytes3);
+  tu_assert_error (error3, CNNFILT_ERROR_UNSUPPORTED, "gather", "Gather",
+                   "only shape computations that fold at import");
 }
 END_TEST
 
@@ -1105,6 +1210,8 @@ onnx_import_suite (void)
   tcase_add_test (mapping, test_broadcast_constant);
   tcase_add_test (mapping, test_aligned_property);
   tcase_add_test (mapping, test_inputs_as_attributes);
+  tcase_add_test (mapping, test_shape_chain_folded);
+  tcase_add_test (mapping, test_shape_chain_refused);
   tcase_add_test (mapping, test_optional_inputs);
   tcase_add_test (mapping, test_initializer_listed_as_input);
   tcase_add_test (mapping, test_node_names);
