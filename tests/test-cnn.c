@@ -172,6 +172,8 @@ START_TEST (test_pool_fast_matches_reference)
     "avg-pool kernel=3 stride=2 ceil-mode=true",
     "avg-pool kernel=3 stride=2 padding=1 ceil-mode=true count-include-pad=true",
     "avg-pool kernel=2 auto-pad=same-upper stride=1",
+    "max-pool kernel=1",                 /* copies, as AlexNet's adaptive pool at 224 */
+    "avg-pool kernel=1 stride=1",
   };
   g_autoptr (CnnfiltTensor) input = random_tensor (2, 5, 13, 16, 21);
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -309,6 +311,20 @@ START_TEST (test_property_change_after_run)
   g_autoptr (CnnfiltTensor) want_p3 = run_op (pool_ref, input);
   ck_assert_uint_eq (cnnfilt_tensor_get_h (p3), 3);
   assert_close (want_p3, p3);
+
+  /* linear keeps transposed weights for batches of 4 or more */
+  g_autoptr (CnnfiltTensor) rows = random_tensor (6, 20, 1, 1, 6);
+  g_autoptr (CnnfiltTensor) f1 = random_tensor (9, 20, 1, 1, 7);
+  g_autoptr (CnnfiltTensor) f2 = random_tensor (9, 20, 1, 1, 8);
+  g_autoptr (CnnfiltOp) fc = new_op ("linear");
+  g_autoptr (CnnfiltOp) fc_ref = op_from_text ("linear algorithm=reference");
+  g_object_set (fc, "weights", f1, NULL);
+  g_autoptr (CnnfiltTensor) y1 = run_op (fc, rows);
+  g_object_set (fc, "weights", f2, NULL);
+  g_object_set (fc_ref, "weights", f2, NULL);
+  g_autoptr (CnnfiltTensor) y2 = run_op (fc, rows);
+  g_autoptr (CnnfiltTensor) want_y2 = run_op (fc_ref, rows);
+  assert_close (want_y2, y2);
 }
 END_TEST
 

@@ -2,6 +2,9 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "layer.h"
 
+#include <stdlib.h>
+#include <sys/mman.h>
+
 #include <math.h>
 #include <string.h>
 
@@ -216,6 +219,29 @@ layer_run_copy (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs, CnnfiltTe
   const gfloat *src = cnnfilt_tensor_get_data (inputs[0], &count);
   memcpy (cnnfilt_tensor_get_data (output, NULL), src, count * sizeof (gfloat));
   return TRUE;
+}
+
+gpointer
+layer_alloc_large (gsize bytes)
+{
+  const gsize huge = 2 << 20;
+  gpointer memory = NULL;
+  if (bytes < huge)
+    return malloc (MAX (bytes, 1));
+  bytes = (bytes + huge - 1) / huge * huge;
+  if (posix_memalign (&memory, huge, bytes) != 0)
+    return NULL;
+#ifdef MADV_HUGEPAGE
+  madvise (memory, bytes, MADV_HUGEPAGE); /* advice only: no error if refused */
+#endif
+  return memory;
+}
+
+gboolean
+window_is_identity (const WindowPlan *p)
+{
+  return p->kh == 1 && p->kw == 1 && p->sh == 1 && p->sw == 1 && p->pad_top == 0 &&
+         p->pad_left == 0 && p->pad_bottom == 0 && p->pad_right == 0;
 }
 
 gboolean

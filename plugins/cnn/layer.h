@@ -104,6 +104,10 @@ typedef struct {
 gboolean window_plan (const Window *window, guint in_h, guint in_w, WindowPlan *plan,
                       GError **error);
 
+/* A 1×1 window, stride 1, no padding: a pool that copies its input (the
+ * adaptive 6×6 or 7×7 pool of AlexNet and VGG at 224×224). */
+gboolean window_is_identity (const WindowPlan *plan);
+
 /* Properties for a Window embedded at field `window` of Type. */
 #define WINDOW_PROPS(Type, kernel, stride)                                                        \
   { "stride-h", "Vertical step between windows" kernel, LAYER_INT,                         \
@@ -192,6 +196,12 @@ CnnfiltOp *layer_fuse_clamp (CnnfiltOp *op, gfloat lo, gfloat hi, CnnfiltOp *nex
 #define LAYER_SCRATCH_ONEDNN 2
 #define LAYER_SCRATCH_SLOTS 3
 gpointer layer_scratch (guint slot, gsize bytes);
+
+/* Memory for large buffers made once (packed weights), released with
+ * free(): aligned to 2 MiB and marked for transparent huge pages, which
+ * spares a page fault per 4 KiB when it is first written (about 11 µs
+ * each on this kind of machine). NULL when it cannot be had. */
+gpointer layer_alloc_large (gsize bytes);
 
 /* layouts for ops that compute value by value */
 CnnfiltLayoutSupport layer_layouts_elementwise (CnnfiltOp *op, const CnnfiltShape *inputs,

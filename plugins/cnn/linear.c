@@ -8,10 +8,18 @@
  * PyTorch's Linear stores it, N×K (out × in), with trans-b, the default, or
  * K×N without. bias C is added to every row: N values, or one value, or a
  * full M×N matrix, or M×1 (one per row). The output is M×N×1×1.
+ *
+ * oneDNN's sgemm reads out×in weights fastest for one to three rows but
+ * in×out ones for more (measured on the 9216→4096 layer of AlexNet, 2
+ * threads: 9.5 against 4.2 ms at 8 rows, 2.2 against 2.7 ms at one). So
+ * the first batch of PACK_ROWS rows or more makes a transposed copy, kept
+ * beside the weights as the convolutions keep their packed ones.
  */
 #include "layer.h"
 
 #include "onednn.h"
+
+#include <stdlib.h>
 
 typedef struct {
   CnnfiltLayer parent_instance;
@@ -19,6 +27,7 @@ typedef struct {
   gfloat alpha, beta;
   gboolean trans_a, trans_b;
   gint algorithm;
+  gfloat *packed;  /* the weights transposed to in×out, made for batches */
 } CnnfiltLinear;
 
 typedef CnnfiltLayerClass CnnfiltLinearClass;
@@ -109,6 +118,41 @@ cnnfilt_linear_infer (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
   return TRUE;
 }
 
+#define PACK_ROWS 4
+
+/* The N×K weights as K×N, made once; FALSE without the memory (the
+ * caller then reads them as they are). */
+static gboolean
+linear_pack (CnnfiltLinear *self, const Gemm *g)
+{
+  if (self->packed != NULL)
+    return TRUE;
+  gsize size = (gsize) g->n * g->k;
+  self->packed = layer_alloc_large (size * sizeof (gfloat));
+  if (self->packed == NULL)
+    return FALSE;
+  if (!onednn_transpose (cnnfilt_tensor_get_data (self->weights, NULL), g->n, g->k, self->packed))
+    {
+      g_clear_pointer (&self->packed, free);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* new weights: the transposed copy goes */
+static void
+cnnfilt_linear_changed (CnnfiltLayer *layer)
+{
+  g_clear_pointer (&((CnnfiltLinear *) layer)->packed, free);
+}
+
+static void
+cnnfilt_linear_finalize (GObject *object)
+{
+  free (((CnnfiltLinear *) object)->packed);
+  G_OBJECT_CLASS (cnnfilt_linear_parent_class)->finalize (object);
+}
+
 static gboolean
 cnnfilt_linear_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
                     GError **error)
@@ -132,6 +176,9 @@ cnnfilt_linear_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs, Cnnfi
                    b[self->trans_b ? (gsize) j * g.k + k : (gsize) k * g.n + j];
           y[(gsize) i * g.n + j] = (gfloat) (self->alpha * sum);
         }
+  else if (self->trans_b && g.m >= PACK_ROWS && linear_pack (self, &g))
+    onednn_sgemm (self->trans_a, FALSE, g.m, g.n, g.k, self->alpha, a,
+                  self->trans_a ? g.m : g.k, self->packed, g.n, 0.0f, y, g.n);
   else
     onednn_sgemm (self->trans_a, self->trans_b, g.m, g.n, g.k, self->alpha, a,
                   self->trans_a ? g.m : g.k, b, self->trans_b ? g.k : g.n, 0.0f, y, g.n);
@@ -154,6 +201,8 @@ static void
 cnnfilt_linear_class_init (CnnfiltLinearClass *klass)
 {
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
+  G_OBJECT_CLASS (klass)->finalize = cnnfilt_linear_finalize;
+  CNNFILT_LAYER_CLASS (klass)->changed = cnnfilt_linear_changed;
   op_class->name = "linear";
   op_class->example = "global-avg-pool ! linear weights=fc.npy bias=b.npy ! softmax";
   op_class->description = "Fully connected layer: alpha·x·Wᵀ + beta·bias (ONNX Gemm)";

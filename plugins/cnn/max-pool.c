@@ -59,8 +59,11 @@ cnnfilt_max_pool_layouts (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inp
 {
   CnnfiltMaxPool *self = (CnnfiltMaxPool *) op;
   WindowPlan p;
-  if (window_plan (&self->window, inputs[0].h, inputs[0].w, &p, NULL) &&
-      cnnfilt_max_pool_ensure_onednn (self, &inputs[0], &p, CNNFILT_LAYOUT_NHWC, CNNFILT_LAYOUT_NHWC))
+  if (!window_plan (&self->window, inputs[0].h, inputs[0].w, &p, NULL))
+    return CNNFILT_LAYOUT_SUPPORT_NCHW;
+  if (self->algorithm == LAYER_ALGORITHM_AUTO && window_is_identity (&p))
+    return CNNFILT_LAYOUT_SUPPORT_ELEMENTWISE; /* a copy, in either layout */
+  if (cnnfilt_max_pool_ensure_onednn (self, &inputs[0], &p, CNNFILT_LAYOUT_NHWC, CNNFILT_LAYOUT_NHWC))
     return CNNFILT_LAYOUT_SUPPORT_INPUT | CNNFILT_LAYOUT_SUPPORT_OUTPUT;
   return CNNFILT_LAYOUT_SUPPORT_NCHW;
 }
@@ -79,6 +82,8 @@ cnnfilt_max_pool_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs,
   gfloat *dst = cnnfilt_tensor_get_data (output, NULL);
   CnnfiltLayout in_layout = cnnfilt_tensor_get_layout (inputs[0]);
   CnnfiltLayout out_layout = cnnfilt_tensor_get_layout (output);
+  if (self->algorithm == LAYER_ALGORITHM_AUTO && window_is_identity (&p) && in_layout == out_layout)
+    return layer_run_copy (op, inputs, n_inputs, output, error);
   if (cnnfilt_max_pool_ensure_onednn (self, &in, &p, in_layout, out_layout))
     return onednn_pool_run (self->onednn, src, dst, error);
   if (in_layout != CNNFILT_LAYOUT_NCHW || out_layout != CNNFILT_LAYOUT_NCHW)

@@ -87,12 +87,67 @@ onednn_sgemm (gboolean trans_a, gboolean trans_b, gsize m, gsize n, gsize k, gfl
   g_assert (status == dnnl_success);
 }
 
+/* The pooling writes the layout it reads (oneDNN has only reference
+ * kernels from one layout to the other, 30× slower); where the output
+ * wants the other layout, a reorder follows, from the thread's scratch. */
+gboolean
+onednn_transpose (const gfloat *src, gsize rows, gsize cols, gfloat *dst)
+{
+  dnnl_engine_t engine = onednn_engine ();
+  if (engine == NULL)
+    return FALSE;
+  dnnl_dims_t dims = { (dnnl_dim_t) rows, (dnnl_dim_t) cols };
+  dnnl_memory_desc_t from_md, to_md;
+  dnnl_primitive_desc_t pd = NULL;
+  dnnl_primitive_attr_t attr = NULL;
+  dnnl_primitive_t reorder = NULL;
+  dnnl_memory_t from = NULL, to = NULL;
+  dnnl_stream_t stream = NULL;
+  onednn_set_threads ();
+  dnnl_status_t status = dnnl_memory_desc_init_by_tag (&from_md, 2, dims, dnnl_f32, dnnl_ab);
+  if (status == dnnl_success)
+    status = dnnl_memory_desc_init_by_tag (&to_md, 2, dims, dnnl_f32, dnnl_ba);
+  if (status == dnnl_success)
+    status = onednn_attr_new (&attr);
+  if (status == dnnl_success)
+    status = dnnl_reorder_primitive_desc_create (&pd, &from_md, engine, &to_md, engine, attr);
+  if (status == dnnl_success)
+    status = dnnl_primitive_create (&reorder, pd);
+  if (status == dnnl_success)
+    status = dnnl_memory_create (&from, &from_md, engine, (void *) src);
+  if (status == dnnl_success)
+    status = dnnl_memory_create (&to, &to_md, engine, dst);
+  if (status == dnnl_success)
+    status = dnnl_stream_create (&stream, engine, dnnl_stream_default_flags);
+  if (status == dnnl_success)
+    {
+      dnnl_exec_arg_t args[] = { { DNNL_ARG_FROM, from }, { DNNL_ARG_TO, to } };
+      status = onednn_execute (reorder, stream, 2, args);
+    }
+  if (status == dnnl_success)
+    status = dnnl_stream_wait (stream);
+  if (stream)
+    dnnl_stream_destroy (stream);
+  if (from)
+    dnnl_memory_destroy (from);
+  if (to)
+    dnnl_memory_destroy (to);
+  if (reorder)
+    dnnl_primitive_destroy (reorder);
+  if (pd)
+    dnnl_primitive_desc_destroy (pd);
+  if (attr)
+    dnnl_primitive_attr_destroy (attr);
+  return status == dnnl_success;
+}
+
 struct OnednnPool {
   CnnfiltShape shape;
   CnnfiltLayout in_layout, out_layout;
   dnnl_stream_t stream;
-  dnnl_primitive_t pool;
-  dnnl_memory_t src, dst;
+  dnnl_primitive_t pool, reorder;
+  dnnl_memory_t src, dst, user_dst;
+  gsize dst_bytes;
 };
 
 void
@@ -102,10 +157,14 @@ onednn_pool_free (OnednnPool *pool)
     return;
   if (pool->pool)
     dnnl_primitive_destroy (pool->pool);
+  if (pool->reorder)
+    dnnl_primitive_destroy (pool->reorder);
   if (pool->src)
     dnnl_memory_destroy (pool->src);
   if (pool->dst)
     dnnl_memory_destroy (pool->dst);
+  if (pool->user_dst)
+    dnnl_memory_destroy (pool->user_dst);
   if (pool->stream)
     dnnl_stream_destroy (pool->stream);
   g_free (pool);
@@ -139,10 +198,12 @@ onednn_pool_new (dnnl_alg_kind_t algorithm, const CnnfiltShape *in, guint out_h,
   };
   if (pr[0] < 0 || pr[1] < 0)
     goto fail_quiet;
-  dnnl_memory_desc_t src_md, dst_md;
+  dnnl_memory_desc_t src_md, dst_md, user_dst_md;
   TRY (dnnl_memory_desc_init_by_tag (&src_md, 4, src_dims, dnnl_f32,
                                      in_layout == CNNFILT_LAYOUT_NHWC ? dnnl_nhwc : dnnl_nchw));
   TRY (dnnl_memory_desc_init_by_tag (&dst_md, 4, dst_dims, dnnl_f32,
+                                     in_layout == CNNFILT_LAYOUT_NHWC ? dnnl_nhwc : dnnl_nchw));
+  TRY (dnnl_memory_desc_init_by_tag (&user_dst_md, 4, dst_dims, dnnl_f32,
                                      out_layout == CNNFILT_LAYOUT_NHWC ? dnnl_nhwc : dnnl_nchw));
   dnnl_pooling_v2_desc_t desc;
   TRY (dnnl_pooling_v2_forward_desc_init (&desc, dnnl_forward_inference, algorithm, &src_md,
@@ -153,6 +214,16 @@ onednn_pool_new (dnnl_alg_kind_t algorithm, const CnnfiltShape *in, guint out_h,
   TRY (dnnl_stream_create (&pool->stream, engine, dnnl_stream_default_flags));
   TRY (dnnl_memory_create (&pool->src, &src_md, engine, DNNL_MEMORY_NONE));
   TRY (dnnl_memory_create (&pool->dst, &dst_md, engine, DNNL_MEMORY_NONE));
+  if (in_layout != out_layout)
+    {
+      dnnl_primitive_desc_t rpd = NULL;
+      TRY (dnnl_memory_create (&pool->user_dst, &user_dst_md, engine, DNNL_MEMORY_NONE));
+      TRY (dnnl_reorder_primitive_desc_create (&rpd, &dst_md, engine, &user_dst_md, engine, attr));
+      status = dnnl_primitive_create (&pool->reorder, rpd);
+      dnnl_primitive_desc_destroy (rpd);
+      TRY (status);
+      pool->dst_bytes = dnnl_memory_desc_get_size (&dst_md);
+    }
   dnnl_primitive_desc_destroy (pd);
   dnnl_primitive_attr_destroy (attr);
   return pool;
@@ -196,10 +267,23 @@ onednn_pool_run (OnednnPool *pool, const gfloat *src, gfloat *dst, GError **erro
 {
   dnnl_status_t status;
   onednn_set_threads ();
+  gpointer out = dst;
+  if (pool->reorder != NULL && (out = layer_scratch (1, pool->dst_bytes)) == NULL)
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_FAILED,
+                   "pool: out of memory for %" G_GSIZE_FORMAT " bytes of scratch", pool->dst_bytes);
+      return FALSE;
+    }
   TRY (dnnl_memory_set_data_handle (pool->src, (void *) src));
-  TRY (dnnl_memory_set_data_handle (pool->dst, dst));
+  TRY (dnnl_memory_set_data_handle (pool->dst, out));
   dnnl_exec_arg_t args[] = { { DNNL_ARG_SRC, pool->src }, { DNNL_ARG_DST, pool->dst } };
   TRY (onednn_execute (pool->pool, pool->stream, 2, args));
+  if (pool->reorder != NULL)
+    {
+      TRY (dnnl_memory_set_data_handle (pool->user_dst, dst));
+      dnnl_exec_arg_t moves[] = { { DNNL_ARG_FROM, pool->dst }, { DNNL_ARG_TO, pool->user_dst } };
+      TRY (onednn_execute (pool->reorder, pool->stream, 2, moves));
+    }
   TRY (dnnl_stream_wait (pool->stream));
   return TRUE;
 fail:

@@ -34,6 +34,10 @@ void onednn_sgemm (gboolean trans_a, gboolean trans_b, gsize m, gsize n, gsize k
                    const gfloat *a, gsize lda, const gfloat *b, gsize ldb, gfloat beta, gfloat *c,
                    gsize ldc);
 
+/* @dst (cols × rows) = the transpose of @src (rows × cols), both
+ * row-major, by oneDNN's reorder on every core; FALSE if it fails. */
+gboolean onednn_transpose (const gfloat *src, gsize rows, gsize cols, gfloat *dst);
+
 /* A oneDNN pooling on NCHW tensors, made for one input shape and kept. */
 typedef struct OnednnPool OnednnPool;
 
