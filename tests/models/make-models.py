@@ -107,11 +107,25 @@ def randomise_batchnorm(model, shape, generator):
     model.eval()
 
 
+def randomise_zero_biases(model, generator):
+    """Biases that torchvision's init leaves at zero (VGG's, the classifiers
+    of DenseNet and MobileNetV2) get small random values: a zero bias would
+    not test the bias path, and PyTorch's exporter shares equal initializers
+    through Identity nodes, which OpenCV 4.6 (a peer in bench/models) cannot
+    import."""
+    with torch.no_grad():
+        for m in model.modules():
+            bias = getattr(m, "bias", None)
+            if isinstance(m, (nn.Conv2d, nn.Linear)) and bias is not None and not bias.any():
+                bias.copy_(torch.empty(bias.shape).uniform_(-0.1, 0.1, generator=generator))
+
+
 def make(name, out_dir, seed):
     constructor, shape = MODELS[name]
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     model = constructor()
+    randomise_zero_biases(model, generator)
     randomise_batchnorm(model, shape, generator)
     model.eval()
 
