@@ -214,12 +214,15 @@ for c in range(6):
     got = pix[8:36, 8 + 32 * c:36 + 32 * c].astype(float)
     assert np.abs(got - want).max() <= 1, (c, np.abs(got - want).max())"
 run "$work/o" "$work/e" features -m "$lenet" -l $conv1 --filters -o "$work/filters.npy"; status=$?
-check "features --filters .npy holds the conv weights" /usr/bin/python3 -c "
-import numpy as np, onnx
-from onnx import numpy_helper
-m = onnx.load('$lenet')
-w = [numpy_helper.to_array(t) for t in m.graph.initializer if t.name == [n for n in m.graph.node if n.name == '$conv1'][0].input[1]][0]
-assert np.array_equal(np.load('$work/filters.npy'), w)"
+run "$work/o2" "$work/e2" run "grayscale ! resize shorter=37 ! center-crop width=32 height=32" -f npy -o "$work/pre" "$samples/coffee.jpg"
+check "features --filters .npy holds the weights that made the maps" /usr/bin/python3 -c "
+import numpy as np
+w = np.load('$work/filters.npy'); x = np.load('$work/pre/coffee.npy')[0, 0].astype(np.float64)
+maps = np.load('$work/maps.npy')[0]
+assert w.shape == (6, 1, 5, 5), w.shape
+conv = np.array([[[np.sum(x[i:i + 5, j:j + 5] * w[o, 0]) for j in range(28)] for i in range(28)] for o in range(6)])
+bias = maps - conv  # the same value across each map
+assert np.abs(bias - bias.mean(axis=(1, 2), keepdims=True)).max() < 1e-4, np.abs(bias - bias.mean(axis=(1, 2), keepdims=True)).max()"
 run "$work/o" "$work/e" features -m "$lenet" -l $conv1 --filters -o "$work/filters.png"; status=$?
 check "features --filters draws the kernels" sh -c "test $status -eq 0 && vipsheader '$work/filters.png' | grep -q 'uchar, 3 bands'"
 run "$work/o" "$work/e" features -m "$lenet" -l /features/features.1/Relu --filters -o "$work/f2.png"; status=$?
