@@ -430,6 +430,51 @@ START_TEST (test_fuse_conv_batchnorm_relu)
 END_TEST
 
 /* A residual block: relu(conv(relu(conv(x))) + x), the two branches of x. */
+/* A batchnorm with no conv before it (DenseNet's, after a concat) takes
+ * the following relu; a batchnorm given a clamp and folded into a conv
+ * passes the clamp on. Fused against unfused. */
+START_TEST (test_fuse_batchnorm_clamp)
+{
+  for (guint variant = 0; variant < 2; variant++)
+    {
+      /* the batchnorm has 5 channels; the conv2d takes 3 to 5 */
+      g_autoptr (CnnfiltTensor) input = random_tensor (2, variant ? 3 : 5, 6, 7, 9);
+      CnnfiltGraph *graphs[2] = { NULL, NULL };
+      CnnfiltTensor *outs[2] = { NULL, NULL };
+      for (guint f = 0; f < 2; f++)
+        {
+          g_autoptr (CnnfiltGraph) base = conv_bn_relu_graph (f == 1);
+          /* the same weights, rebuilt as bn ! relu or conv ! bn(clamped) */
+          CnnfiltOp *bn_template = cnnfilt_graph_get_op (base, "batchnorm");
+          g_autoptr (CnnfiltOp) bn = cnnfilt_op_copy (bn_template);
+          g_autoptr (CnnfiltOp) relu = new_op ("relu");
+          if (variant == 0)
+            graphs[f] = chain (bn, relu, NULL);
+          else
+            {
+              g_autoptr (CnnfiltOp) conv = cnnfilt_op_copy (cnnfilt_graph_get_op (base, "conv2d"));
+              set (bn, "clamp-min", "0.1");
+              set (bn, "clamp-max", "0.5");
+              graphs[f] = chain (conv, bn, NULL);
+            }
+          g_object_set (graphs[f], "fuse", f == 1, NULL);
+          g_autoptr (GError) error = NULL;
+          outs[f] = cnnfilt_graph_process (graphs[f], input, &error);
+          ck_assert_msg (outs[f] != NULL, "%s", error ? error->message : "");
+        }
+      assert_close (outs[0], outs[1]);
+      /* fused, one buffer per op left: the relu or the batchnorm is gone */
+      ck_assert_uint_lt (cnnfilt_graph_get_buffer_size (graphs[1]),
+                         cnnfilt_graph_get_buffer_size (graphs[0]));
+      for (guint f = 0; f < 2; f++)
+        {
+          g_object_unref (outs[f]);
+          g_object_unref (graphs[f]);
+        }
+    }
+}
+END_TEST
+
 START_TEST (test_residual_dag)
 {
   g_autoptr (GError) error = NULL;
@@ -910,6 +955,7 @@ main (void)
   tcase_add_test (conv, test_property_change_after_run);
   tcase_add_test (conv, test_prepare_and_run_in_other_threads);
   tcase_add_test (conv, test_fuse_conv_batchnorm_relu);
+  tcase_add_test (conv, test_fuse_batchnorm_clamp);
   tcase_add_test (conv, test_threads_setting);
   suite_add_tcase (suite, conv);
   TCase *graphs = tu_tcase ("graphs");

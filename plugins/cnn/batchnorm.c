@@ -5,7 +5,9 @@
  *
  * y = (x − mean) / sqrt(var + epsilon) · scale + bias, per channel, with the
  * running statistics of training. After a conv2d it costs nothing: the
- * graph folds it into the convolution's weights (see conv2d.c).
+ * graph folds it into the convolution's weights (see conv2d.c). Elsewhere
+ * (DenseNet's pre-activation batchnorms after a concat) a following relu
+ * or clip is applied as it writes.
  */
 #include "layer.h"
 
@@ -15,6 +17,7 @@ typedef struct {
   CnnfiltLayer parent_instance;
   CnnfiltTensor *scale, *bias, *mean, *var;
   gfloat epsilon;
+  gfloat clamp_min, clamp_max;
 } CnnfiltBatchnorm;
 
 typedef CnnfiltLayerClass CnnfiltBatchnormClass;
@@ -32,6 +35,7 @@ static const LayerProp batchnorm_props[] = {
     LAYER_FIELD (CnnfiltBatchnorm, var), 0, 0, 0, NULL, { 0 } },
   { "epsilon", "Added to the variance", LAYER_FLOAT, LAYER_FIELD (CnnfiltBatchnorm, epsilon), 0,
     1, 1e-5, NULL, { 0 } },
+  LAYER_CLAMP_PROPS (CnnfiltBatchnorm),
 };
 
 static gboolean
@@ -84,25 +88,32 @@ cnnfilt_batchnorm_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs,
       scale[c] = (gfloat) (g[c] / sqrt ((gdouble) v[c] + self->epsilon));
       shift[c] = b[c] - m[c] * scale[c];
     }
+  const gfloat lo = self->clamp_min, hi = self->clamp_max;
+  const guint channels = in.c;
   CnnfiltLayout in_layout = cnnfilt_tensor_get_layout (inputs[0]);
   CnnfiltLayout out_layout = cnnfilt_tensor_get_layout (output);
   if (in_layout == CNNFILT_LAYOUT_NHWC && out_layout == CNNFILT_LAYOUT_NHWC)
     {
       /* channels last: the channel cycles along each pixel's run */
-      for (gsize p = 0; p < (gsize) in.n * plane; p++)
-        for (guint c = 0; c < in.c; c++)
-          dst[p * in.c + c] = src[p * in.c + c] * scale[c] + shift[c];
+      const gsize pixels = (gsize) in.n * plane;
+      for (gsize p = 0; p < pixels; p++)
+        {
+          const gfloat *restrict x = src + p * channels;
+          gfloat *restrict y = dst + p * channels;
+          for (guint c = 0; c < channels; c++)
+            y[c] = CLAMP (x[c] * scale[c] + shift[c], lo, hi);
+        }
       return TRUE;
     }
   for (guint n = 0; n < in.n; n++)
-    for (guint c = 0; c < in.c; c++)
+    for (guint c = 0; c < channels; c++)
       for (gsize i = 0; i < plane; i++)
         {
           /* NCHW, or one side channels-last (at the edge of a region) */
-          gsize nchw = ((gsize) n * in.c + c) * plane + i;
-          gsize nhwc = ((gsize) n * plane + i) * in.c + c;
+          gsize nchw = ((gsize) n * channels + c) * plane + i;
+          gsize nhwc = ((gsize) n * plane + i) * channels + c;
           dst[out_layout == CNNFILT_LAYOUT_NHWC ? nhwc : nchw] =
-              src[in_layout == CNNFILT_LAYOUT_NHWC ? nhwc : nchw] * scale[c] + shift[c];
+              CLAMP (src[in_layout == CNNFILT_LAYOUT_NHWC ? nhwc : nchw] * scale[c] + shift[c], lo, hi);
         }
   return TRUE;
 }
@@ -113,6 +124,13 @@ static CnnfiltLayoutSupport
 cnnfilt_batchnorm_layouts (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs)
 {
   return CNNFILT_LAYOUT_SUPPORT_INPUT | CNNFILT_LAYOUT_SUPPORT_OUTPUT;
+}
+
+static CnnfiltOp *
+cnnfilt_batchnorm_fuse (CnnfiltOp *op, CnnfiltOp *next)
+{
+  CnnfiltBatchnorm *self = (CnnfiltBatchnorm *) op;
+  return layer_fuse_clamp (op, self->clamp_min, self->clamp_max, next);
 }
 
 static void
@@ -131,6 +149,7 @@ cnnfilt_batchnorm_class_init (CnnfiltBatchnormClass *klass)
   op_class->infer = cnnfilt_batchnorm_infer;
   op_class->run = cnnfilt_batchnorm_run;
   op_class->layouts = cnnfilt_batchnorm_layouts;
+  op_class->fuse = cnnfilt_batchnorm_fuse;
   layer_class_install (klass, batchnorm_props, G_N_ELEMENTS (batchnorm_props));
 }
 

@@ -719,9 +719,9 @@ static CnnfiltOp *
 fold_batchnorm (CnnfiltConv2d *self, CnnfiltOp *bn)
 {
   g_autoptr (CnnfiltTensor) scale = NULL, beta = NULL, mean = NULL, var = NULL;
-  gfloat epsilon = 0;
+  gfloat epsilon = 0, lo, hi;
   g_object_get (bn, "scale", &scale, "bias", &beta, "mean", &mean, "var", &var, "epsilon",
-                &epsilon, NULL);
+                &epsilon, "clamp-min", &lo, "clamp-max", &hi, NULL);
   guint o = cnnfilt_tensor_get_n (self->weights);
   if (scale == NULL || beta == NULL || mean == NULL || var == NULL ||
       cnnfilt_tensor_get_size (scale) != o || cnnfilt_tensor_get_size (beta) != o ||
@@ -744,7 +744,8 @@ fold_batchnorm (CnnfiltConv2d *self, CnnfiltOp *bn)
       b[oc] = (gfloat) (((old_b ? old_b[oc] : 0.0) - mu[oc]) * s + be[oc]);
     }
   CnnfiltOp *fused = cnnfilt_op_copy (CNNFILT_OP (self));
-  g_object_set (fused, "weights", weights, "bias", bias, NULL);
+  /* the batchnorm's own clamp (a relu given to it) comes with it */
+  g_object_set (fused, "weights", weights, "bias", bias, "clamp-min", lo, "clamp-max", hi, NULL);
   return fused;
 }
 

@@ -19,8 +19,10 @@ static gboolean
 cnnfilt_sigmoid_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
                      GError **error)
 {
-  gsize count = 0;
-  const gfloat *restrict in = cnnfilt_tensor_get_data (inputs[0], &count);
+  /* by value: a count whose address escaped would be reloaded after every
+   * store, and the loop would not vectorise */
+  const gsize count = cnnfilt_tensor_get_size (inputs[0]);
+  const gfloat *restrict in = cnnfilt_tensor_get_data (inputs[0], NULL);
   gfloat *restrict out = cnnfilt_tensor_get_data (output, NULL);
   for (gsize i = 0; i < count; i++)
     {

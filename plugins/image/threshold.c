@@ -24,8 +24,10 @@ cnnfilt_threshold_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs,
                        CnnfiltTensor *output, GError **error)
 {
   CnnfiltThreshold *self = (CnnfiltThreshold *) op;
-  gsize count = 0;
-  const gfloat *restrict in = cnnfilt_tensor_get_data (inputs[0], &count);
+  /* by value: a count whose address escaped would be reloaded after every
+   * store, and the loop would not vectorise */
+  const gsize count = cnnfilt_tensor_get_size (inputs[0]);
+  const gfloat *restrict in = cnnfilt_tensor_get_data (inputs[0], NULL);
   gfloat *restrict out = cnnfilt_tensor_get_data (output, NULL);
   const gfloat above = self->invert ? 0.0f : 1.0f;
   const gfloat below = 1.0f - above;
