@@ -224,7 +224,14 @@ classify_start (gpointer data, guint n_jobs, guint n_workers)
                error ? error->message : "the model has no output", text);
       return 0;
     }
-  cls->classes = output.c * output.h * output.w;
+  if (output.h * output.w != 1)
+    {
+      g_autofree gchar *text = cnnfilt_shape_to_string (&output);
+      fprintf (stderr, "%s: its output is %s, not one score per class (a classifier's is Nx%ux1x1)\n",
+               cls->model_path, text, output.c);
+      return 0;
+    }
+  cls->classes = output.c;
   if (cls->labels != NULL && g_strv_length (cls->labels) != cls->classes)
     {
       cli_error ("classify: %s has %u labels, but the model gives %u classes", cls->labels_path,

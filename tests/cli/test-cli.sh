@@ -184,6 +184,9 @@ run "$work/o" "$work/e" classify -m "$lenet" "$work/mixed"; status=$?
 check "classify reports bad images and classifies the rest, exit 1" sh -c "test $status -eq 1 && grep -q 'truncated.jpg' '$work/e' && grep -q '^$work/mixed/good.jpg: ' '$work/o' && grep -q '^$work/mixed/sub/grey.png: ' '$work/o'"
 run "$work/o" "$work/e" classify -m "$lenet" -p 'grayscale ! resize width=30 height=30' "$samples/coffee.jpg"; status=$?
 check "classify names a preprocessing that misses the model's input" sh -c "test $status -eq 1 && grep -q 'preprocessing gives 1x1x30x30; the model takes 1x1x32x32' '$work/e'"
+fmap=$(cd "$(dirname "$0")/../fuzz/corpus-onnx" && pwd)/chain-conv-bn-relu-pool.onnx
+run "$work/o" "$work/e" classify -m "$fmap" "$samples/coffee.jpg"; status=$?
+check "classify refuses a model whose output is not class scores" sh -c "test $status -eq 2 && grep -q 'its output is 1x4x4x4, not one score per class' '$work/e'"
 run "$work/o" "$work/e" classify "$samples"; status=$?
 check "classify without a model exits 2" sh -c "test $status -eq 2 && grep -q 'give the model with -m' '$work/e'"
 run "$work/o" "$work/e" classify -m "$work/missing.onnx" "$samples"; status=$?
