@@ -85,7 +85,7 @@ draw_text (Canvas *canvas, guint x, guint y, const gchar *text, gint size, guint
   VipsImage *mask = NULL;
   g_autofree gchar *font = g_strdup_printf ("sans %d", size);
   g_autofree gchar *escaped = g_markup_escape_text (text, -1);
-  if (vips_text (&mask, escaped, "font", font, "dpi", 72, "width", (int) max_w, NULL) != 0)
+  if (vips_text (&mask, escaped, "font", font, "dpi", 72, NULL) != 0)
     {
       vips_error_clear ();
       return FALSE;
@@ -121,6 +121,23 @@ draw_text (Canvas *canvas, guint x, guint y, const gchar *text, gint size, guint
   return TRUE;
 }
 
+/* The width in pixels @text takes at @size; 0 if no font renders it. */
+static guint
+text_width (const gchar *text, gint size)
+{
+  VipsImage *mask = NULL;
+  g_autofree gchar *font = g_strdup_printf ("sans %d", size);
+  g_autofree gchar *escaped = g_markup_escape_text (text, -1);
+  if (vips_text (&mask, escaped, "font", font, "dpi", 72, NULL) != 0)
+    {
+      vips_error_clear ();
+      return 0;
+    }
+  guint width = (guint) vips_image_get_width (mask);
+  g_object_unref (mask);
+  return width;
+}
+
 /* What is tiled: n tiles of h × w, each drawn by a callback. */
 typedef struct {
   guint n, h, w;
@@ -145,7 +162,9 @@ render (const Tiles *t, const gchar *title, Canvas *canvas, gboolean *unlabelled
   guint rows = (t->n + t->columns - 1) / t->columns;
   guint cell_w = MAX (tile_w, t->labels ? 24u : 0u) + GAP, cell_h = label_h + tile_h + GAP;
   guint title_h = t->labels ? TITLE_SIZE + 10 : 0;
-  guint width = MAX (2 * MARGIN + t->columns * cell_w - GAP, t->labels ? 320u : 0u);
+  /* wide enough for the title on one line */
+  guint width = MAX (2 * MARGIN + t->columns * cell_w - GAP,
+                     t->labels ? 2 * MARGIN + text_width (title, TITLE_SIZE) : 0u);
   guint height = 2 * MARGIN + title_h + rows * cell_h - GAP;
   if ((guint64) width * height > 400000000u)
     {
@@ -292,7 +311,8 @@ command_features (int argc, char **argv)
     { "colormap", 'c', 0, G_OPTION_ARG_STRING, &colormap_name,
       "viridis (default), gray or diverging", "MAP" },
     { "range", 0, 0, G_OPTION_ARG_STRING, &range,
-      "map: each map stretched to its own min..max (default); layer: one scale for all", "map|layer" },
+      "map: each map stretched to its own min..max (default); layer: one scale for all "
+      "(the default for maps of one value)", "map|layer" },
     { "columns", 0, 0, G_OPTION_ARG_INT, &columns, "Tiles per row (default: a square grid)", "N" },
     { "tile", 't', 0, G_OPTION_ARG_INT, &tile,
       "Smallest tile side in pixels; small maps are enlarged by whole factors (default 64)", "PX" },
@@ -473,7 +493,10 @@ command_features (int argc, char **argv)
           all_lo = MIN (all_lo, lo[c]);
           all_hi = MAX (all_hi, hi[c]);
         }
-      if (range != NULL && g_str_equal (range, "layer"))
+      /* maps of one value each (after a global pool or a linear layer) have
+       * no range of their own: one scale for the layer, unless told */
+      gboolean per_layer = range != NULL ? g_str_equal (range, "layer") : shape.h * shape.w == 1;
+      if (per_layer)
         for (guint c = 0; c < shape.c; c++)
           lo[c] = all_lo, hi[c] = all_hi;
       maps.lo = lo;

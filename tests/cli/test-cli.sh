@@ -216,6 +216,8 @@ for c in range(6):
     m = a[c]; want = np.round(255 * (m - m.min()) / (m.max() - m.min()))
     got = pix[8:36, 8 + 32 * c:36 + 32 * c].astype(float)
     assert np.abs(got - want).max() <= 1, (c, np.abs(got - want).max())"
+run "$work/o" "$work/e" features -m "$lenet" -l /classifier/classifier.2/Gemm --no-labels --colormap gray --tile 1 --columns 10 "$samples/coffee.jpg" -o "$work/fc.png"; status=$?
+check "features scales maps of one value over the whole layer" sh -c "test $status -eq 0 && test \"\$(vips min '$work/fc.png')\" = 0.000000 && test \"\$(vips max '$work/fc.png')\" = 255.000000"
 run "$work/o" "$work/e" features -m "$lenet" -l $conv1 --filters -o "$work/filters.npy"; status=$?
 run "$work/o2" "$work/e2" run "grayscale ! resize shorter=37 ! center-crop width=32 height=32" -f npy -o "$work/pre" "$samples/coffee.jpg"
 check "features --filters .npy holds the weights that made the maps" /usr/bin/python3 -c "
