@@ -25,7 +25,9 @@ and the input cast to double) and only then rounded to float32: any
 difference a test sees is the importer's and the C code's own.
 
 The run is deterministic: same torch, same files. tests/models/data/lenet5
-is this script's output for lenet5, kept in the tree for the default tests.
+is this script's output for lenet5, kept in the tree for the default tests,
+and tests/models/data/squeezenet1_1 its output for squeezenet1_1 with the
+first two of the four images and their logits.
 """
 
 import copy
