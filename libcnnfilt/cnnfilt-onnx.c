@@ -21,12 +21,12 @@
 #include "cnnfilt-onnx.h"
 #include "cnnfilt-error.h"
 #include "cnnfilt-registry.h"
+#include "cnnfilt-tensor-private.h"
 #include "onnx.pb-c.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 /* Opsets 1 to 17. Where an op's meaning changed over the versions (Add's
  * and Gemm's broadcast, BatchNormalization's spatial and consumed_inputs,
@@ -161,23 +161,14 @@ synthetic_free (gpointer data)
 }
 
 /* protobuf-c copies every initializer's bytes out of the file: those
- * copies (most of a model) go on transparent huge pages, which spares a
- * page fault per 4 KiB (VGG-16: 553 MB). Small blocks come from malloc. */
-#define HUGE_PAGE ((gsize) 2 << 20)
-
+ * copies (most of a model) go on huge pages like tensors. */
 static void *
 message_alloc (void *data, size_t size)
 {
-  if (size < 2 * HUGE_PAGE)
-    return malloc (MAX (size, 1));
-  void *memory = NULL;
-  size = (size + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
-  if (posix_memalign (&memory, HUGE_PAGE, size) != 0)
-    return NULL;
-#ifdef MADV_HUGEPAGE
-  madvise (memory, size, MADV_HUGEPAGE);
-#endif
-  return memory;
+  gsize bytes = size;
+  if (size < (4 << 20))
+    return malloc (MAX (size, 1)); /* names, messages: small and many */
+  return _cnnfilt_alloc_large (&bytes);
 }
 
 static void
@@ -1321,6 +1312,25 @@ axes_are_zero (Importer *imp, const Onnx__NodeProto *proto, gboolean absent_ok)
   return absent_ok;
 }
 
+/* An int64 tensor of @n values (a scalar when @scalar) made by the
+ * importer, freed with it; the caller fills int64_data. */
+static Onnx__TensorProto *
+synthetic_int64 (Importer *imp, guint n, gboolean scalar)
+{
+  Onnx__TensorProto *tensor = g_new0 (Onnx__TensorProto, 1);
+  onnx__tensor_proto__init (tensor);
+  g_ptr_array_add (imp->synthetic, tensor);
+  tensor->has_data_type = TRUE;
+  tensor->data_type = ONNX__TENSOR_PROTO__DATA_TYPE__INT64;
+  tensor->n_dims = scalar ? 0 : 1;
+  tensor->dims = g_new (int64_t, 1);
+  tensor->dims[0] = n;
+  tensor->n_int64_data = n;
+  tensor->int64_data = g_new0 (int64_t, MAX (n, 1));
+  g_ptr_array_add (imp->owned, tensor->int64_data);
+  return tensor;
+}
+
 /* Runs a shape computation node at import. FALSE with @error when it does
  * not compute a shape from shapes and constants. */
 static gboolean
@@ -1442,17 +1452,7 @@ fold_shape_node (NodeCtx *ctx, GError **error)
     known = known && g_array_index (out, ShapeElem, i).of == NULL;
   if (known)
     {
-      Onnx__TensorProto *tensor = g_new0 (Onnx__TensorProto, 1);
-      onnx__tensor_proto__init (tensor);
-      g_ptr_array_add (imp->synthetic, tensor);
-      tensor->has_data_type = TRUE;
-      tensor->data_type = ONNX__TENSOR_PROTO__DATA_TYPE__INT64;
-      tensor->n_dims = scalar ? 0 : 1;
-      tensor->dims = g_new (int64_t, 1);
-      tensor->dims[0] = out->len;
-      tensor->n_int64_data = out->len;
-      tensor->int64_data = g_new (int64_t, MAX (out->len, 1));
-      g_ptr_array_add (imp->owned, tensor->int64_data);
+      Onnx__TensorProto *tensor = synthetic_int64 (imp, out->len, scalar);
       for (guint i = 0; i < out->len; i++)
         tensor->int64_data[i] = g_array_index (out, ShapeElem, i).number;
       value->constant = tensor;
@@ -1468,17 +1468,7 @@ reshape_target (NodeCtx *ctx, const Value *shape, const Value *data, GError **er
 {
   Importer *imp = ctx->imp;
   GArray *elems = shape->folded;
-  Onnx__TensorProto *tensor = g_new0 (Onnx__TensorProto, 1);
-  onnx__tensor_proto__init (tensor);
-  g_ptr_array_add (imp->synthetic, tensor);
-  tensor->has_data_type = TRUE;
-  tensor->data_type = ONNX__TENSOR_PROTO__DATA_TYPE__INT64;
-  tensor->n_dims = 1;
-  tensor->dims = g_new (int64_t, 1);
-  tensor->dims[0] = elems->len;
-  tensor->n_int64_data = elems->len;
-  tensor->int64_data = g_new (int64_t, MAX (elems->len, 1));
-  g_ptr_array_add (imp->owned, tensor->int64_data);
+  Onnx__TensorProto *tensor = synthetic_int64 (imp, elems->len, FALSE);
   for (guint k = 0; k < elems->len; k++)
     {
       const ShapeElem *e = &g_array_index (elems, ShapeElem, k);

@@ -161,6 +161,24 @@ _cnnfilt_physical_memory (void)
   return bytes;
 }
 
+/* Large buffers (weights, activations, a model's bytes) go on transparent
+ * huge pages: a fresh 4 KiB page costs a fault of about 11 µs on its first
+ * write, which made importing VGG-16's 553 MB mostly page faults. */
+gpointer
+_cnnfilt_alloc_large (gsize *bytes)
+{
+  gpointer data = NULL;
+  gsize align = *bytes >= HUGE_PAGE * 2 ? HUGE_PAGE : TENSOR_ALIGN;
+  *bytes = (MAX (*bytes, 1) + align - 1) / align * align;
+  if (posix_memalign (&data, align, *bytes) != 0)
+    return NULL;
+#ifdef MADV_HUGEPAGE
+  if (align == HUGE_PAGE)
+    madvise (data, *bytes, MADV_HUGEPAGE); /* advice: no harm if refused */
+#endif
+  return data;
+}
+
 static gboolean
 tensor_reserve (CnnfiltTensor *self, const CnnfiltShape *shape, GError **error)
 {
@@ -186,13 +204,7 @@ tensor_reserve (CnnfiltTensor *self, const CnnfiltShape *shape, GError **error)
                        _cnnfilt_physical_memory () >> 20);
           return FALSE;
         }
-      /* Large buffers (weights, activations) on transparent huge pages: a
-       * fresh 4 KiB page costs a fault of about 11 µs on its first write,
-       * which made importing VGG-16's 553 MB mostly page faults. */
-      gsize align = bytes >= HUGE_PAGE * 2 ? HUGE_PAGE : TENSOR_ALIGN;
-      if (align == HUGE_PAGE)
-        bytes = (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
-      if (posix_memalign (&data, align, bytes) != 0)
+      if ((data = _cnnfilt_alloc_large (&bytes)) == NULL)
         {
           g_autofree gchar *text = cnnfilt_shape_to_string (shape);
           g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_FAILED,
@@ -200,10 +212,6 @@ tensor_reserve (CnnfiltTensor *self, const CnnfiltShape *shape, GError **error)
                        text, bytes >> 20);
           return FALSE;
         }
-#ifdef MADV_HUGEPAGE
-      if (align == HUGE_PAGE)
-        madvise (data, bytes, MADV_HUGEPAGE); /* advice: no harm if refused */
-#endif
       free (self->data);
       self->data = data;
       self->capacity = bytes / sizeof (gfloat);
