@@ -8,14 +8,10 @@
  * ceil-mode window that overhangs the padding is not divided by cells that
  * are neither input nor padding), as in PyTorch and ONNX.
  */
-#include "layer.h"
-#include "onednn.h"
+#include "pool.h"
 
 typedef struct {
-  CnnfiltLayer parent_instance;
-  Window window;
-  gint algorithm;
-  OnednnPool *onednn; /* for the input shape last seen */
+  LayerPool pool;
   gboolean count_include_pad;
 } CnnfiltAvgPool;
 
@@ -24,82 +20,38 @@ typedef CnnfiltLayerClass CnnfiltAvgPoolClass;
 CNNFILT_DEFINE_OP_TYPE (CnnfiltAvgPool, cnnfilt_avg_pool, CNNFILT_TYPE_LAYER)
 
 static const LayerProp avg_pool_props[] = {
-  WINDOW_KERNEL_PROPS (CnnfiltAvgPool),
-  WINDOW_PROPS (CnnfiltAvgPool, " (0: the kernel size)", 0),
-  LAYER_ALGORITHM_PROP (CnnfiltAvgPool),
+  WINDOW_KERNEL_PROPS (LayerPool),
+  WINDOW_PROPS (LayerPool, " (0: the kernel size)", 0),
+  LAYER_ALGORITHM_PROP (LayerPool),
   { "count-include-pad", "Divide by the window size including padded cells, not only the "
     "input cells", LAYER_BOOL, LAYER_FIELD (CnnfiltAvgPool, count_include_pad), 0, 1, 0, NULL,
     { 0 } },
 };
 
-static gboolean
-cnnfilt_avg_pool_infer (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
-                        CnnfiltShape *output, GError **error)
+/* oneDNN's algorithm where it computes the same as the loops (its
+ * include-padding count spans the ceil-mode overhang, PyTorch's stops at
+ * the padding) */
+static dnnl_alg_kind_t
+avg_pool_onednn (CnnfiltAvgPool *self)
 {
-  WindowPlan plan;
-  if (!window_plan (&((CnnfiltAvgPool *) op)->window, inputs[0].h, inputs[0].w, &plan, error))
-    {
-      g_prefix_error (error, "avg-pool: ");
-      return FALSE;
-    }
-  *output = inputs[0];
-  output->h = plan.out_h;
-  output->w = plan.out_w;
-  return TRUE;
-}
-
-/* oneDNN's kernel where it computes the same (its include-padding count spans the ceil-mode
- * overhang, PyTorch's stops at the padding); FALSE where it
- * has none (the loops below run). */
-static gboolean
-cnnfilt_avg_pool_ensure_onednn (CnnfiltAvgPool *self, const CnnfiltShape *in, const WindowPlan *p,
-                                 CnnfiltLayout in_layout, CnnfiltLayout out_layout)
-{
-  dnnl_alg_kind_t algorithm = self->count_include_pad ? dnnl_pooling_avg_include_padding
-                                                      : dnnl_pooling_avg_exclude_padding;
-  return self->algorithm == LAYER_ALGORITHM_AUTO &&
-         (!self->count_include_pad || !self->window.ceil_mode) &&
-         onednn_pool_ensure (&self->onednn, algorithm, in, p, in_layout, out_layout);
+  if (!self->count_include_pad)
+    return dnnl_pooling_avg_exclude_padding;
+  return self->pool.window.ceil_mode ? dnnl_alg_kind_undef : dnnl_pooling_avg_include_padding;
 }
 
 static CnnfiltLayoutSupport
 cnnfilt_avg_pool_layouts (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs)
 {
-  CnnfiltAvgPool *self = (CnnfiltAvgPool *) op;
-  WindowPlan p;
-  if (!window_plan (&self->window, inputs[0].h, inputs[0].w, &p, NULL))
-    return CNNFILT_LAYOUT_SUPPORT_NCHW;
-  if (self->algorithm == LAYER_ALGORITHM_AUTO && window_is_identity (&p))
-    return CNNFILT_LAYOUT_SUPPORT_ELEMENTWISE; /* a copy, in either layout */
-  if (cnnfilt_avg_pool_ensure_onednn (self, &inputs[0], &p, CNNFILT_LAYOUT_NHWC, CNNFILT_LAYOUT_NHWC))
-    return CNNFILT_LAYOUT_SUPPORT_INPUT | CNNFILT_LAYOUT_SUPPORT_OUTPUT;
-  return CNNFILT_LAYOUT_SUPPORT_NCHW;
+  return pool_layouts (op, avg_pool_onednn ((CnnfiltAvgPool *) op), inputs);
 }
 
-static gboolean
-cnnfilt_avg_pool_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs,
-                      CnnfiltTensor *output, GError **error)
+static void
+avg_pool_loops (LayerPool *pool, const gfloat *src, gfloat *dst, const CnnfiltShape *shape,
+                const WindowPlan *plan)
 {
-  CnnfiltAvgPool *self = (CnnfiltAvgPool *) op;
-  CnnfiltShape in;
-  cnnfilt_tensor_get_shape (inputs[0], &in);
-  WindowPlan p;
-  if (!window_plan (&self->window, in.h, in.w, &p, error))
-    return FALSE;
-  const gfloat *src = cnnfilt_tensor_get_data (inputs[0], NULL);
-  gfloat *dst = cnnfilt_tensor_get_data (output, NULL);
-  CnnfiltLayout in_layout = cnnfilt_tensor_get_layout (inputs[0]);
-  CnnfiltLayout out_layout = cnnfilt_tensor_get_layout (output);
-  if (self->algorithm == LAYER_ALGORITHM_AUTO && window_is_identity (&p) && in_layout == out_layout)
-    return layer_run_copy (op, inputs, n_inputs, output, error);
-  if (cnnfilt_avg_pool_ensure_onednn (self, &in, &p, in_layout, out_layout))
-    return onednn_pool_run (self->onednn, src, dst, error);
-  if (in_layout != CNNFILT_LAYOUT_NCHW || out_layout != CNNFILT_LAYOUT_NCHW)
-    {
-      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_FAILED,
-                   "avg-pool: this path takes NCHW tensors only");
-      return FALSE;
-    }
+  const CnnfiltAvgPool *self = (const CnnfiltAvgPool *) pool;
+  const CnnfiltShape in = *shape;
+  const WindowPlan p = *plan;
   gsize planes = (gsize) in.n * in.c;
   gint padded_h = in.h + p.pad_bottom, padded_w = in.w + p.pad_right;
   for (gsize pl = 0; pl < planes; pl++)
@@ -124,27 +76,27 @@ cnnfilt_avg_pool_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs,
             }
         }
     }
-  return TRUE;
+}
+
+static gboolean
+cnnfilt_avg_pool_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs,
+                      CnnfiltTensor *output, GError **error)
+{
+  return pool_run (op, avg_pool_onednn ((CnnfiltAvgPool *) op), inputs, output, avg_pool_loops,
+                   error);
 }
 
 static void
 cnnfilt_avg_pool_finalize (GObject *object)
 {
-  g_clear_pointer (&((CnnfiltAvgPool *) object)->onednn, onednn_pool_free);
+  pool_changed ((CnnfiltLayer *) object);
   G_OBJECT_CLASS (cnnfilt_avg_pool_parent_class)->finalize (object);
-}
-
-/* a new kernel, stride or padding needs a new plan */
-static void
-cnnfilt_avg_pool_changed (CnnfiltLayer *layer)
-{
-  g_clear_pointer (&((CnnfiltAvgPool *) layer)->onednn, onednn_pool_free);
 }
 
 static void
 cnnfilt_avg_pool_class_init (CnnfiltAvgPoolClass *klass)
 {
-  CNNFILT_LAYER_CLASS (klass)->changed = cnnfilt_avg_pool_changed;
+  CNNFILT_LAYER_CLASS (klass)->changed = pool_changed;
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
   G_OBJECT_CLASS (klass)->finalize = cnnfilt_avg_pool_finalize;
   op_class->name = "avg-pool";
@@ -154,7 +106,7 @@ cnnfilt_avg_pool_class_init (CnnfiltAvgPoolClass *klass)
   op_class->onnx_attributes = WINDOW_ONNX_ATTRIBUTES
       " kernel_shape:kernel-h,kernel-w ceil_mode:ceil-mode count_include_pad:count-include-pad";
   op_class->n_inputs = 1;
-  op_class->infer = cnnfilt_avg_pool_infer;
+  op_class->infer = pool_infer;
   op_class->run = cnnfilt_avg_pool_run;
   op_class->layouts = cnnfilt_avg_pool_layouts;
   layer_class_install (klass, avg_pool_props, G_N_ELEMENTS (avg_pool_props));

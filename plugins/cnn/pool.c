@@ -1,0 +1,78 @@
+/* pool.c: what max-pool and avg-pool share: the window, the fast paths
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "pool.h"
+
+gboolean
+pool_infer (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs, CnnfiltShape *output,
+            GError **error)
+{
+  WindowPlan plan;
+  if (!window_plan (&((LayerPool *) op)->window, inputs[0].h, inputs[0].w, &plan, error))
+    {
+      g_prefix_error (error, "%s: ", cnnfilt_op_get_name (op));
+      return FALSE;
+    }
+  *output = inputs[0];
+  output->h = plan.out_h;
+  output->w = plan.out_w;
+  return TRUE;
+}
+
+/* oneDNN's kernel for @in and the layouts, made or kept; FALSE where the
+ * op asked for its loops or oneDNN has no kernel. */
+static gboolean
+pool_ensure_onednn (LayerPool *self, dnnl_alg_kind_t algorithm, const CnnfiltShape *in,
+                    const WindowPlan *p, CnnfiltLayout in_layout, CnnfiltLayout out_layout)
+{
+  return self->algorithm == LAYER_ALGORITHM_AUTO && algorithm != dnnl_alg_kind_undef &&
+         onednn_pool_ensure (&self->onednn, algorithm, in, p, in_layout, out_layout);
+}
+
+CnnfiltLayoutSupport
+pool_layouts (CnnfiltOp *op, dnnl_alg_kind_t algorithm, const CnnfiltShape *inputs)
+{
+  LayerPool *self = (LayerPool *) op;
+  WindowPlan p;
+  if (!window_plan (&self->window, inputs[0].h, inputs[0].w, &p, NULL))
+    return CNNFILT_LAYOUT_SUPPORT_NCHW;
+  if (self->algorithm == LAYER_ALGORITHM_AUTO && window_is_identity (&p))
+    return CNNFILT_LAYOUT_SUPPORT_ELEMENTWISE; /* a copy, in either layout */
+  if (pool_ensure_onednn (self, algorithm, &inputs[0], &p, CNNFILT_LAYOUT_NHWC, CNNFILT_LAYOUT_NHWC))
+    return CNNFILT_LAYOUT_SUPPORT_INPUT | CNNFILT_LAYOUT_SUPPORT_OUTPUT;
+  return CNNFILT_LAYOUT_SUPPORT_NCHW;
+}
+
+gboolean
+pool_run (CnnfiltOp *op, dnnl_alg_kind_t algorithm, CnnfiltTensor **inputs, CnnfiltTensor *output,
+          PoolLoops loops, GError **error)
+{
+  LayerPool *self = (LayerPool *) op;
+  CnnfiltShape in;
+  cnnfilt_tensor_get_shape (inputs[0], &in);
+  WindowPlan p;
+  if (!window_plan (&self->window, in.h, in.w, &p, error))
+    return FALSE;
+  const gfloat *src = cnnfilt_tensor_get_data (inputs[0], NULL);
+  gfloat *dst = cnnfilt_tensor_get_data (output, NULL);
+  CnnfiltLayout in_layout = cnnfilt_tensor_get_layout (inputs[0]);
+  CnnfiltLayout out_layout = cnnfilt_tensor_get_layout (output);
+  if (self->algorithm == LAYER_ALGORITHM_AUTO && window_is_identity (&p) && in_layout == out_layout)
+    return layer_run_copy (op, inputs, 1, output, error);
+  if (pool_ensure_onednn (self, algorithm, &in, &p, in_layout, out_layout))
+    return onednn_pool_run (self->onednn, src, dst, error);
+  if (in_layout != CNNFILT_LAYOUT_NCHW || out_layout != CNNFILT_LAYOUT_NCHW)
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_FAILED,
+                   "%s: this path takes NCHW tensors only", cnnfilt_op_get_name (op));
+      return FALSE;
+    }
+  loops (self, src, dst, &in, &p);
+  return TRUE;
+}
+
+/* a new kernel, stride or padding needs a new plan */
+void
+pool_changed (CnnfiltLayer *layer)
+{
+  g_clear_pointer (&((LayerPool *) layer)->onednn, onednn_pool_free);
+}

@@ -1,0 +1,38 @@
+/* pool.h: what max-pool and avg-pool share
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "layer.h"
+#include "onednn.h"
+
+G_BEGIN_DECLS
+
+/* The first member of both pools' instances: their window properties
+ * (WINDOW_PROPS (LayerPool, …)) and algorithm, and the oneDNN plan. */
+typedef struct {
+  CnnfiltLayer parent_instance;
+  Window window;
+  gint algorithm;
+  OnednnPool *onednn; /* for the input shape last seen */
+} LayerPool;
+
+/* The pool's own loops, on NCHW tensors. */
+typedef void (*PoolLoops) (LayerPool *pool, const gfloat *src, gfloat *dst, const CnnfiltShape *in,
+                           const WindowPlan *plan);
+
+/* infer: the window's output size, errors prefixed with the op's name */
+gboolean pool_infer (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
+                     CnnfiltShape *output, GError **error);
+
+/* layouts and run, given the oneDNN algorithm that computes what the op
+ * does (dnnl_alg_kind_undef where none does): a 1×1 window copies, else
+ * oneDNN's kernel runs, else @loops on NCHW. */
+CnnfiltLayoutSupport pool_layouts (CnnfiltOp *op, dnnl_alg_kind_t algorithm,
+                                   const CnnfiltShape *inputs);
+gboolean pool_run (CnnfiltOp *op, dnnl_alg_kind_t algorithm, CnnfiltTensor **inputs,
+                   CnnfiltTensor *output, PoolLoops loops, GError **error);
+
+/* the layer class's changed hook, and for finalize: the plan goes */
+void pool_changed (CnnfiltLayer *layer);
+
+G_END_DECLS
