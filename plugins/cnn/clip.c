@@ -4,6 +4,7 @@
  * Example: cnnfilt run 'conv2d weights=w.npy ! clip min=0 max=6' -o out/ in/
  */
 #include "layer.h"
+#include "../pointwise.h"
 
 #include <math.h>
 
@@ -23,23 +24,7 @@ static const LayerProp clip_props[] = {
     INFINITY, NULL, { 0 } },
 };
 
-static gboolean
-cnnfilt_clip_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
-                  GError **error)
-{
-  CnnfiltClip *self = (CnnfiltClip *) op;
-  /* by value: a count whose address escaped would be reloaded after every
-   * store, and the loop would not vectorise */
-  const gsize count = cnnfilt_tensor_get_size (inputs[0]);
-  const gfloat *restrict in = cnnfilt_tensor_get_data (inputs[0], NULL);
-  gfloat *restrict out = cnnfilt_tensor_get_data (output, NULL);
-  for (gsize i = 0; i < count; i++)
-    {
-      const gfloat x = in[i];
-      out[i] = x < self->min ? self->min : x > self->max ? self->max : x;
-    }
-  return TRUE;
-}
+POINTWISE_RUN (cnnfilt_clip_run, CnnfiltClip, x < self->min ? self->min : x > self->max ? self->max : x)
 
 static void
 cnnfilt_clip_class_init (CnnfiltClipClass *klass)

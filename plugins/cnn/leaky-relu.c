@@ -4,6 +4,7 @@
  * Example: cnnfilt run 'conv2d weights=w.npy ! leaky-relu alpha=0.1' -o out/ in/
  */
 #include "layer.h"
+#include "../pointwise.h"
 
 #include <math.h>
 
@@ -21,23 +22,7 @@ static const LayerProp leaky_relu_props[] = {
     -G_MAXFLOAT, G_MAXFLOAT, 0.01, NULL, { 0 } },
 };
 
-static gboolean
-cnnfilt_leaky_relu_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
-                        GError **error)
-{
-  CnnfiltLeakyRelu *self = (CnnfiltLeakyRelu *) op;
-  /* by value: a count whose address escaped would be reloaded after every
-   * store, and the loop would not vectorise */
-  const gsize count = cnnfilt_tensor_get_size (inputs[0]);
-  const gfloat *restrict in = cnnfilt_tensor_get_data (inputs[0], NULL);
-  gfloat *restrict out = cnnfilt_tensor_get_data (output, NULL);
-  for (gsize i = 0; i < count; i++)
-    {
-      const gfloat x = in[i];
-      out[i] = x >= 0.0f ? x : self->alpha * x;
-    }
-  return TRUE;
-}
+POINTWISE_RUN (cnnfilt_leaky_relu_run, CnnfiltLeakyRelu, x >= 0.0f ? x : self->alpha * x)
 
 static void
 cnnfilt_leaky_relu_class_init (CnnfiltLeakyReluClass *klass)

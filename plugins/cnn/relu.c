@@ -4,6 +4,7 @@
  * Example: cnnfilt run 'conv2d weights=w.npy ! relu' -o out/ in/
  */
 #include "layer.h"
+#include "../pointwise.h"
 
 #include <math.h>
 
@@ -15,22 +16,7 @@ typedef CnnfiltLayerClass CnnfiltReluClass;
 
 CNNFILT_DEFINE_OP_TYPE (CnnfiltRelu, cnnfilt_relu, CNNFILT_TYPE_LAYER)
 
-static gboolean
-cnnfilt_relu_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
-                  GError **error)
-{
-  /* by value: a count whose address escaped would be reloaded after every
-   * store, and the loop would not vectorise */
-  const gsize count = cnnfilt_tensor_get_size (inputs[0]);
-  const gfloat *restrict in = cnnfilt_tensor_get_data (inputs[0], NULL);
-  gfloat *restrict out = cnnfilt_tensor_get_data (output, NULL);
-  for (gsize i = 0; i < count; i++)
-    {
-      const gfloat x = in[i];
-      out[i] = x > 0.0f ? x : 0.0f;
-    }
-  return TRUE;
-}
+POINTWISE_RUN (cnnfilt_relu_run, CnnfiltRelu, x > 0.0f ? x : 0.0f)
 
 static void
 cnnfilt_relu_class_init (CnnfiltReluClass *klass)

@@ -4,6 +4,7 @@
  * Example: cnnfilt run 'linear weights=w.npy ! sigmoid' -o out/ in/
  */
 #include "layer.h"
+#include "../pointwise.h"
 
 #include <math.h>
 
@@ -15,22 +16,7 @@ typedef CnnfiltLayerClass CnnfiltSigmoidClass;
 
 CNNFILT_DEFINE_OP_TYPE (CnnfiltSigmoid, cnnfilt_sigmoid, CNNFILT_TYPE_LAYER)
 
-static gboolean
-cnnfilt_sigmoid_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
-                     GError **error)
-{
-  /* by value: a count whose address escaped would be reloaded after every
-   * store, and the loop would not vectorise */
-  const gsize count = cnnfilt_tensor_get_size (inputs[0]);
-  const gfloat *restrict in = cnnfilt_tensor_get_data (inputs[0], NULL);
-  gfloat *restrict out = cnnfilt_tensor_get_data (output, NULL);
-  for (gsize i = 0; i < count; i++)
-    {
-      const gfloat x = in[i];
-      out[i] = 1.0f / (1.0f + expf (-x));
-    }
-  return TRUE;
-}
+POINTWISE_RUN (cnnfilt_sigmoid_run, CnnfiltSigmoid, 1.0f / (1.0f + expf (-x)))
 
 static void
 cnnfilt_sigmoid_class_init (CnnfiltSigmoidClass *klass)

@@ -4,6 +4,7 @@
  * Example: cnnfilt run 'conv2d weights=w.npy ! tanh' -o out/ in/
  */
 #include "layer.h"
+#include "../pointwise.h"
 
 #include <math.h>
 
@@ -15,22 +16,7 @@ typedef CnnfiltLayerClass CnnfiltTanhClass;
 
 CNNFILT_DEFINE_OP_TYPE (CnnfiltTanh, cnnfilt_tanh, CNNFILT_TYPE_LAYER)
 
-static gboolean
-cnnfilt_tanh_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
-                  GError **error)
-{
-  /* by value: a count whose address escaped would be reloaded after every
-   * store, and the loop would not vectorise */
-  const gsize count = cnnfilt_tensor_get_size (inputs[0]);
-  const gfloat *restrict in = cnnfilt_tensor_get_data (inputs[0], NULL);
-  gfloat *restrict out = cnnfilt_tensor_get_data (output, NULL);
-  for (gsize i = 0; i < count; i++)
-    {
-      const gfloat x = in[i];
-      out[i] = tanhf (x);
-    }
-  return TRUE;
-}
+POINTWISE_RUN (cnnfilt_tanh_run, CnnfiltTanh, tanhf (x))
 
 static void
 cnnfilt_tanh_class_init (CnnfiltTanhClass *klass)

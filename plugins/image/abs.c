@@ -4,6 +4,7 @@
  * Example: cnnfilt run 'grayscale ! laplacian ! abs' -o out/ photos/
  */
 #include "image-op.h"
+#include "../pointwise.h"
 
 #include <math.h>
 
@@ -17,19 +18,7 @@ typedef struct {
 
 CNNFILT_DEFINE_OP_TYPE (CnnfiltAbs, cnnfilt_abs, CNNFILT_TYPE_OP)
 
-static gboolean
-cnnfilt_abs_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
-                 GError **error)
-{
-  /* by value: a count whose address escaped would be reloaded after every
-   * store, and the loop would not vectorise */
-  const gsize count = cnnfilt_tensor_get_size (inputs[0]);
-  const gfloat *restrict in = cnnfilt_tensor_get_data (inputs[0], NULL);
-  gfloat *restrict out = cnnfilt_tensor_get_data (output, NULL);
-  for (gsize i = 0; i < count; i++)
-    out[i] = fabsf (in[i]);
-  return TRUE;
-}
+POINTWISE_RUN (cnnfilt_abs_run, CnnfiltAbs, fabsf (x))
 
 static void
 cnnfilt_abs_class_init (CnnfiltAbsClass *klass)

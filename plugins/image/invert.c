@@ -4,6 +4,7 @@
  * Example: cnnfilt run 'grayscale ! sobel ! invert' -o out/ photos/   (dark edges on white)
  */
 #include "image-op.h"
+#include "../pointwise.h"
 
 typedef struct {
   CnnfiltOp parent_instance;
@@ -15,19 +16,7 @@ typedef struct {
 
 CNNFILT_DEFINE_OP_TYPE (CnnfiltInvert, cnnfilt_invert, CNNFILT_TYPE_OP)
 
-static gboolean
-cnnfilt_invert_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs,
-                    CnnfiltTensor *output, GError **error)
-{
-  /* by value: a count whose address escaped would be reloaded after every
-   * store, and the loop would not vectorise */
-  const gsize count = cnnfilt_tensor_get_size (inputs[0]);
-  const gfloat *restrict in = cnnfilt_tensor_get_data (inputs[0], NULL);
-  gfloat *restrict out = cnnfilt_tensor_get_data (output, NULL);
-  for (gsize i = 0; i < count; i++)
-    out[i] = 1.0f - in[i];
-  return TRUE;
-}
+POINTWISE_RUN (cnnfilt_invert_run, CnnfiltInvert, 1.0f - x)
 
 static void
 cnnfilt_invert_class_init (CnnfiltInvertClass *klass)

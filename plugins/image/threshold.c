@@ -4,6 +4,7 @@
  * Example: cnnfilt run 'grayscale ! sobel ! threshold value=0.3' -o out/ photos/
  */
 #include "image-op.h"
+#include "../pointwise.h"
 
 typedef struct {
   CnnfiltOp parent_instance;
@@ -19,22 +20,7 @@ CNNFILT_DEFINE_OP_TYPE (CnnfiltThreshold, cnnfilt_threshold, CNNFILT_TYPE_OP)
 
 enum { PROP_0, PROP_VALUE, PROP_INVERT };
 
-static gboolean
-cnnfilt_threshold_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs,
-                       CnnfiltTensor *output, GError **error)
-{
-  CnnfiltThreshold *self = (CnnfiltThreshold *) op;
-  /* by value: a count whose address escaped would be reloaded after every
-   * store, and the loop would not vectorise */
-  const gsize count = cnnfilt_tensor_get_size (inputs[0]);
-  const gfloat *restrict in = cnnfilt_tensor_get_data (inputs[0], NULL);
-  gfloat *restrict out = cnnfilt_tensor_get_data (output, NULL);
-  const gfloat above = self->invert ? 0.0f : 1.0f;
-  const gfloat below = 1.0f - above;
-  for (gsize i = 0; i < count; i++)
-    out[i] = in[i] > self->value ? above : below;
-  return TRUE;
-}
+POINTWISE_RUN (cnnfilt_threshold_run, CnnfiltThreshold, (x > self->value) != self->invert ? 1.0f : 0.0f)
 
 static void
 cnnfilt_threshold_set_property (GObject *object, guint prop_id, const GValue *value,
