@@ -370,8 +370,7 @@ command_features (int argc, char **argv)
       cli_error ("features: --columns, --tile, --max and --size take positive numbers");
       return EXIT_USAGE;
     }
-  g_autofree gchar *probe = g_strdup_printf ("%s", output);
-  if (!cnnfilt_image_format_is_known (probe))
+  if (!cnnfilt_image_format_is_known (output))
     {
       cli_error ("features: -o %s: not a format cnnfilt writes (png, jpg, tif, npy …)", output);
       return EXIT_USAGE;
@@ -380,15 +379,13 @@ command_features (int argc, char **argv)
   g_autoptr (CnnfiltGraph) graph = cli_load_model (model_path);
   if (graph == NULL)
     return EXIT_INPUT_FAILED;
-  g_auto (GStrv) names = cnnfilt_graph_get_node_names (graph);
-  if (!g_strv_contains ((const gchar *const *) names, layer) ||
-      cnnfilt_graph_get_op (graph, layer) == NULL)
+  CnnfiltOp *op = cnnfilt_graph_get_op (graph, layer); /* NULL for inputs and constants too */
+  if (op == NULL)
     {
       fprintf (stderr, "%s: no layer '%s' ('cnnfilt model info %s' lists them)\n", model_path, layer,
                model_path);
       return EXIT_INPUT_FAILED;
     }
-  CnnfiltOp *op = cnnfilt_graph_get_op (graph, layer);
   g_autoptr (GError) error = NULL;
   g_autoptr (CnnfiltTensor) values = NULL;
   g_autofree gchar *title = NULL;
