@@ -11,10 +11,14 @@
  * place by the library; an input is never overwritten.
  */
 #include "cnnfilt-cli.h"
+#include "plan.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
+#include <time.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -34,12 +38,15 @@ struct _Batch {
   gint next;             /* atomic: index of the next job */
   GMutex lock;           /* guards what follows, stdout and stderr */
   guint done, failed, skipped;
+  guint collect_failed;  /* of those failed, the inputs that were never jobs */
   guint next_print;      /* the first job whose text is not printed yet */
   guint group;           /* jobs per process call */
   gint64 started;
   gint64 last_draw;
   gboolean draw;         /* a progress bar is shown */
   gboolean bar_visible;
+  gint stop;             /* atomic: the signal that asked to stop, or 0 */
+  gint finished;         /* atomic: the workers are done; the signal thread ends */
 };
 
 void
@@ -49,6 +56,7 @@ batch_options_init (BatchOptions *options, gboolean writes, gint default_compres
   options->writes = writes;
   options->compression = default_compression;
   options->quality = 90;
+  options->max_pixels = CLI_DEFAULT_MAX_PIXELS;
 }
 
 void
@@ -67,10 +75,22 @@ batch_option_entries (BatchOptions *o)
       "Folder for the results (created if missing); relative paths under input folders are kept", "DIR" },
     { "format", 'f', 0, G_OPTION_ARG_STRING, &o->format,
       "Output format by suffix: png, jpg, tif, webp, v, pfm, csv, mat, npy … (float formats keep float32 values)", "EXT" },
-    { "jobs", 'j', 0, G_OPTION_ARG_INT, &o->jobs, "Images processed at once (default: one per core)", "N" },
+    { "jobs", 'j', 0, G_OPTION_ARG_INT, &o->jobs,
+      "Images processed at once (default or 0: one per core; lowered when memory is short)", "N" },
+    { "keep-suffix", 0, 0, G_OPTION_ARG_NONE, &o->keep_suffix,
+      "Name results photo.jpg.png when the format changes, so photo.jpg and photo.png do not collide",
+      NULL },
     { "skip-existing", 0, 0, G_OPTION_ARG_NONE, &o->skip_existing,
       "Leave inputs whose output exists alone, to resume an interrupted batch", NULL },
-    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &o->quiet, "Print errors only: no progress, no summary", NULL },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &o->quiet,
+      "Print errors only: no progress, no summary, no warnings", NULL },
+    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &o->verbose, "Show libvips' warnings about each file", NULL },
+    { "no-follow", 0, 0, G_OPTION_ARG_NONE, &o->no_follow,
+      "Do not follow symbolic links inside folders (inputs named on the command line still are)", NULL },
+    { "max-pixels", 0, 0, G_OPTION_ARG_INT64, &o->max_pixels,
+      "Refuse images larger than N pixels before decoding them (default 100000000; 0: no limit)", "N" },
+    { "no-autorotate", 0, 0, G_OPTION_ARG_NONE, &o->no_autorotate,
+      "Keep the stored pixels: do not turn photos upright by their EXIF orientation", NULL },
     { "progress", 0, 0, G_OPTION_ARG_NONE, &o->progress,
       "Show the progress bar even when stderr is not a terminal", NULL },
     { "device", 'd', 0, G_OPTION_ARG_STRING, &o->device,
@@ -83,7 +103,8 @@ batch_option_entries (BatchOptions *o)
   if (!o->writes)
     {
       /* only the options that do not concern output files */
-      const gchar *const kept[] = { "jobs", "quiet", "progress", "device", NULL };
+      const gchar *const kept[] = { "jobs", "quiet", "verbose", "progress", "device", "no-follow",
+                                    "max-pixels", "no-autorotate", NULL };
       guint n = 0;
       for (guint i = 0; entries[i].long_name != NULL; i++)
         if (g_strv_contains (kept, entries[i].long_name))
@@ -213,6 +234,8 @@ worker (gpointer data)
 
   for (;;)
     {
+      if (g_atomic_int_get (&batch->stop))
+        break;
       guint first = (guint) g_atomic_int_add (&batch->next, (gint) group);
       if (first >= batch->jobs->len)
         break;
@@ -224,7 +247,10 @@ worker (gpointer data)
               g_file_test (job->output, G_FILE_TEST_EXISTS))
             finish (batch, job, &batch->skipped, NULL);
           else
-            jobs[n++] = job;
+            {
+              g_atomic_int_set (&job->started, TRUE);
+              jobs[n++] = job;
+            }
         }
       if (n > 0)
         handler->process (batch, handler->data, state, jobs, n);
@@ -233,141 +259,83 @@ worker (gpointer data)
   return NULL;
 }
 
-/* The output path for @input: @relative's folders under the output folder,
- * the input's name with the output suffix. */
-static gchar *
-output_path (BatchOptions *options, const gchar *relative)
+static void
+print_summary (Batch *batch)
 {
-  g_autofree gchar *name = g_strdup (relative);
-  gchar *dot = strrchr (name, '.');
-  gchar *slash = strrchr (name, G_DIR_SEPARATOR);
-  const gchar *suffix = options->format;
-  g_autofree gchar *own_suffix = NULL;
-  if (dot != NULL && (slash == NULL || dot > slash))
-    {
-      own_suffix = g_strdup (dot + 1);
-      *dot = '\0';
-    }
-  if (suffix == NULL)
-    suffix = own_suffix ? own_suffix : "png";
-  g_autofree gchar *file = g_strdup_printf ("%s.%s", name, suffix);
-  return g_build_filename (options->output_dir, file, NULL);
+  BatchOptions *options = batch->options;
+  if (options->quiet)
+    return;
+  gdouble elapsed = (g_get_monotonic_time () - batch->started) / 1e6;
+  gdouble rate = elapsed > 0 ? batch->done / elapsed : 0;
+  guint left = batch->jobs->len - (batch->done + batch->failed + batch->skipped - batch->collect_failed);
+  g_autofree gchar *stopped = batch->stop ? g_strdup_printf (", %u not started (interrupted)", left)
+                                          : g_strdup ("");
+  fprintf (stderr, "cnnfilt: %u %s, %u failed, %u skipped%s in %.2f s (%.1f images/s)%s%s\n",
+           batch->done, batch->handler->verb, batch->failed, batch->skipped, stopped, elapsed, rate,
+           options->writes ? " to " : "", options->writes ? options->output_dir : "");
 }
 
+/* Waits for SIGINT and SIGTERM, which the other threads block. The first
+ * lets the images in progress finish (each is written whole, under a
+ * temporary name, so nothing partial stays) and starts no more; a second
+ * removes the temporaries being written and exits at once. */
+static gpointer
+signal_thread (gpointer data)
+{
+  Batch *batch = data;
+  sigset_t set;
+  sigemptyset (&set);
+  sigaddset (&set, SIGINT);
+  sigaddset (&set, SIGTERM);
+  const struct timespec tick = { 0, 100 * 1000 * 1000 };
+  while (!g_atomic_int_get (&batch->finished))
+    {
+      int signo = sigtimedwait (&set, NULL, &tick);
+      if (signo <= 0)
+        continue;
+      g_mutex_lock (&batch->lock);
+      clear_progress (batch);
+      if (!g_atomic_int_get (&batch->stop))
+        {
+          g_atomic_int_set (&batch->stop, signo);
+          if (!batch->options->quiet)
+            fprintf (stderr, "cnnfilt: %s; finishing the images in progress (again to stop at once)\n",
+                     signo == SIGINT ? "interrupted" : "terminated");
+          g_mutex_unlock (&batch->lock);
+          continue;
+        }
+      g_autoptr (GPtrArray) writing = g_ptr_array_new ();
+      for (guint i = 0; i < batch->jobs->len; i++)
+        {
+          BatchJob *job = &g_array_index (batch->jobs, BatchJob, i);
+          if (job->output != NULL && g_atomic_int_get (&job->started) && !job->finished)
+            g_ptr_array_add (writing, job->output);
+        }
+      plan_remove_temporaries ((const gchar *const *) writing->pdata, writing->len, G_MAXINT64);
+      print_summary (batch);
+      fflush (stdout);
+      _exit (128 + signo);
+    }
+  return NULL;
+}
+
+/* Prints the plan's notes, failures and conflicts. Returns FALSE when a
+ * conflict forbids the whole job. */
 static gboolean
-same_file (const gchar *a, const gchar *b)
+report_plan (Plan *plan, BatchOptions *options)
 {
-  GStatBuf sa, sb;
-  return g_stat (a, &sa) == 0 && g_stat (b, &sb) == 0 && sa.st_dev == sb.st_dev &&
-         sa.st_ino == sb.st_ino;
-}
-
-typedef struct {
-  BatchOptions *options;
-  GArray *jobs;
-  GHashTable *outputs;   /* output path -> input path */
-  gchar *output_real;    /* the output folder, resolved, if it exists */
-  guint failed;
-} Collector;
-
-static void
-add_job (Collector *collector, const gchar *input, const gchar *relative)
-{
-  if (!collector->options->writes)
-    {
-      BatchJob job = { g_strdup (input) };
-      g_array_append_val (collector->jobs, job);
-      return;
-    }
-  gchar *output = output_path (collector->options, relative);
-  const gchar *other = g_hash_table_lookup (collector->outputs, output);
-  if (other != NULL)
-    fprintf (stderr, "%s: its output %s would also be written from %s; give --format or "
-                     "separate the inputs\n", input, output, other), collector->failed++;
-  else if (g_str_equal (input, output) || same_file (input, output))
-    fprintf (stderr, "%s: the output would overwrite the input; choose another "
-                     "--output or --format\n", input), collector->failed++;
-  else
-    {
-      BatchJob job = { g_strdup (input), g_strdup (output) };
-      g_array_append_val (collector->jobs, job);
-      g_hash_table_insert (collector->outputs, g_strdup (output), g_strdup (input));
-    }
-  g_free (output);
-}
-
-static gint
-compare_strings (gconstpointer a, gconstpointer b)
-{
-  return strcmp (*(const gchar *const *) a, *(const gchar *const *) b);
-}
-
-/* Walks @dir in name order, skipping hidden entries and the output folder. */
-static void
-collect_dir (Collector *collector, const gchar *dir, const gchar *relative)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GDir) handle = g_dir_open (dir, 0, &error);
-  if (handle == NULL)
-    {
-      fprintf (stderr, "%s: %s\n", dir, error->message);
-      collector->failed++;
-      return;
-    }
-  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  const gchar *name;
-  while ((name = g_dir_read_name (handle)) != NULL)
-    if (name[0] != '.')
-      g_ptr_array_add (names, g_strdup (name));
-  g_ptr_array_sort (names, compare_strings);
-
-  for (guint i = 0; i < names->len; i++)
-    {
-      const gchar *entry = names->pdata[i];
-      g_autofree gchar *path = g_build_filename (dir, entry, NULL);
-      g_autofree gchar *rel = relative ? g_build_filename (relative, entry, NULL) : g_strdup (entry);
-      if (g_file_test (path, G_FILE_TEST_IS_DIR))
-        {
-          g_autofree gchar *real = realpath (path, NULL);
-          if (collector->output_real && real && g_str_equal (real, collector->output_real))
-            continue; /* our own results, when -o is inside an input folder */
-          collect_dir (collector, path, rel);
-        }
-      else if (cnnfilt_image_format_is_known (entry))
-        add_job (collector, path, rel);
-    }
-}
-
-static GArray *
-collect_jobs (BatchOptions *options, gchar **inputs, guint *failed)
-{
-  Collector collector = {
-    options,
-    g_array_new (FALSE, FALSE, sizeof (BatchJob)),
-    g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free),
-    options->output_dir ? realpath (options->output_dir, NULL) : NULL,
-    0,
-  };
-  g_array_set_clear_func (collector.jobs, job_clear);
-  for (gchar **input = inputs; *input != NULL; input++)
-    {
-      if (g_file_test (*input, G_FILE_TEST_IS_DIR))
-        collect_dir (&collector, *input, NULL);
-      else if (g_file_test (*input, G_FILE_TEST_EXISTS))
-        {
-          g_autofree gchar *base = g_path_get_basename (*input);
-          add_job (&collector, *input, base);
-        }
-      else
-        {
-          fprintf (stderr, "%s: %s\n", *input, g_strerror (ENOENT));
-          collector.failed++;
-        }
-    }
-  g_hash_table_unref (collector.outputs);
-  free (collector.output_real);
-  *failed = collector.failed;
-  return collector.jobs;
+  if (!options->quiet)
+    for (guint i = 0; i < plan->notes->len; i++)
+      fprintf (stderr, "cnnfilt: warning: %s\n", (const gchar *) plan->notes->pdata[i]);
+  for (guint i = 0; i < plan->failures->len; i++)
+    fprintf (stderr, "%s\n", (const gchar *) plan->failures->pdata[i]);
+  for (guint i = 0; i < plan->conflicts->len; i++)
+    fprintf (stderr, "%s\n", (const gchar *) plan->conflicts->pdata[i]);
+  if (plan->conflicts->len == 0)
+    return TRUE;
+  cli_error ("%u output%s would overwrite an input or another output; nothing was written",
+             plan->conflicts->len, plan->conflicts->len == 1 ? "" : "s");
+  return FALSE;
 }
 
 int
@@ -383,15 +351,29 @@ batch_process (const BatchHandler *handler, BatchOptions *options, gchar **input
       cli_error ("give at least one input image or folder");
       return EXIT_USAGE;
     }
+  if (!batch_check_options (options))
+    return EXIT_USAGE;
 
-  guint collect_failed = 0;
-  g_autoptr (GArray) jobs = collect_jobs (options, inputs, &collect_failed);
+  PlanOptions plan_options = { options->writes ? options->output_dir : NULL, options->format,
+                                options->no_follow, options->keep_suffix };
+  g_autoptr (Plan) plan = plan_new (&plan_options, inputs);
+  if (!report_plan (plan, options))
+    return EXIT_USAGE;
+  guint collect_failed = plan->failures->len;
+  g_autoptr (GArray) jobs = g_array_sized_new (FALSE, FALSE, sizeof (BatchJob), plan->entries->len);
+  g_array_set_clear_func (jobs, job_clear);
+  for (guint i = 0; i < plan->entries->len; i++)
+    {
+      PlanEntry *entry = &g_array_index (plan->entries, PlanEntry, i);
+      BatchJob job = { g_steal_pointer (&entry->input), g_steal_pointer (&entry->output) };
+      g_array_append_val (jobs, job);
+    }
 
   Batch batch = { 0 };
   batch.handler = handler;
   batch.options = options;
   batch.jobs = jobs;
-  batch.failed = collect_failed;
+  batch.failed = batch.collect_failed = collect_failed;
   batch.started = g_get_monotonic_time ();
   batch.draw = !options->quiet && (options->progress || isatty (STDERR_FILENO));
   g_mutex_init (&batch.lock);
@@ -412,14 +394,38 @@ batch_process (const BatchHandler *handler, BatchOptions *options, gchar **input
   /* threads across images or inside the ops, never both, unless the
    * handler runs its ops one worker at a time */
   cnnfilt_set_threads (n_workers > 1 && !handler->ops_threaded ? 1 : 0);
+  if (options->writes && jobs->len > 0)
+    {
+      g_autoptr (GPtrArray) outputs = g_ptr_array_new ();
+      for (guint i = 0; i < jobs->len; i++)
+        g_ptr_array_add (outputs, g_array_index (jobs, BatchJob, i).output);
+      guint stale = plan_remove_temporaries ((const gchar *const *) outputs->pdata, outputs->len,
+                                             g_get_real_time () / G_USEC_PER_SEC);
+      if (stale > 0 && !options->quiet)
+        fprintf (stderr, "cnnfilt: removed %u temporary file%s left by an interrupted run\n", stale,
+                 stale == 1 ? "" : "s");
+    }
   if (jobs->len > 0)
     {
+      /* SIGINT and SIGTERM go to the signal thread only; a file size limit
+       * (ulimit -f) makes the write fail with EFBIG, reported per file,
+       * instead of killing the process with a partial file. */
+      sigset_t set, saved;
+      sigemptyset (&set);
+      sigaddset (&set, SIGINT);
+      sigaddset (&set, SIGTERM);
+      pthread_sigmask (SIG_BLOCK, &set, &saved);
+      signal (SIGXFSZ, SIG_IGN);
+      GThread *signals = g_thread_new ("cnnfilt-signals", signal_thread, &batch);
       g_autoptr (GPtrArray) threads = g_ptr_array_new ();
       for (guint i = 1; i < n_workers; i++)
         g_ptr_array_add (threads, g_thread_new ("cnnfilt-worker", worker, &batch));
       worker (&batch);
       for (guint i = 0; i < threads->len; i++)
         g_thread_join (threads->pdata[i]);
+      g_atomic_int_set (&batch.finished, TRUE);
+      g_thread_join (signals);
+      pthread_sigmask (SIG_SETMASK, &saved, NULL);
     }
 
   g_mutex_lock (&batch.lock);
@@ -428,14 +434,9 @@ batch_process (const BatchHandler *handler, BatchOptions *options, gchar **input
   g_mutex_unlock (&batch.lock);
   g_mutex_clear (&batch.lock);
 
-  if (!options->quiet)
-    {
-      gdouble elapsed = (g_get_monotonic_time () - batch.started) / 1e6;
-      gdouble rate = elapsed > 0 ? batch.done / elapsed : 0;
-      fprintf (stderr, "cnnfilt: %u %s, %u failed, %u skipped in %.2f s (%.1f images/s)%s%s\n",
-               batch.done, handler->verb, batch.failed, batch.skipped, elapsed, rate,
-               options->writes ? " to " : "", options->writes ? options->output_dir : "");
-    }
+  print_summary (&batch);
+  if (batch.stop)
+    return 128 + batch.stop;
   if (jobs->len == 0 && batch.failed == 0)
     {
       cli_error ("no images found in the inputs");
@@ -518,10 +519,25 @@ pipeline_process (Batch *batch, gpointer data, gpointer state, BatchJob **jobs, 
 gboolean
 batch_check_options (BatchOptions *options)
 {
-  if (options->compression < 0 || options->compression > 9 || options->quality < 1 ||
-      options->quality > 100 || options->jobs < 0)
+  if (options->compression < 0 || options->compression > 9)
     {
-      cli_error ("--compression takes 0 to 9, --quality 1 to 100, --jobs 1 or more");
+      cli_error ("--compression %d: expected 0 (fastest) to 9 (smallest)", options->compression);
+      return FALSE;
+    }
+  if (options->quality < 1 || options->quality > 100)
+    {
+      cli_error ("--quality %d: expected 1 to 100", options->quality);
+      return FALSE;
+    }
+  if (options->jobs < 0)
+    {
+      cli_error ("--jobs %d: expected 1 or more (0: one per core)", options->jobs);
+      return FALSE;
+    }
+  if (options->max_pixels < 0)
+    {
+      cli_error ("--max-pixels %" G_GINT64_FORMAT ": expected 0 (no limit) or more",
+                 options->max_pixels);
       return FALSE;
     }
   if (options->format != NULL)

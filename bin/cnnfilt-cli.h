@@ -10,6 +10,7 @@ G_BEGIN_DECLS
 enum { EXIT_OK = 0, EXIT_INPUT_FAILED = 1, EXIT_USAGE = 2 };
 
 /* Options of the commands that process folders of images (run, edges, classify). */
+#define CLI_DEFAULT_MAX_PIXELS G_GINT64_CONSTANT (100000000)
 typedef struct {
   gboolean writes;      /* the command writes one file per input under output_dir */
   gchar *output_dir;
@@ -21,6 +22,11 @@ typedef struct {
   gchar *device;
   gint compression;     /* PNG zlib level */
   gint quality;         /* JPEG/WebP quality */
+  gboolean no_follow;   /* leave symbolic links inside folders alone */
+  gboolean keep_suffix; /* name results photo.jpg.png when the format changes */
+  gboolean verbose;     /* show libvips' warnings about each file */
+  gboolean no_autorotate; /* keep raw pixels, ignoring EXIF orientation */
+  gint64 max_pixels;    /* refuse larger images before decoding; 0: no limit */
 } BatchOptions;
 
 /* The GOptionEntry list for BatchOptions (without the output file options
@@ -37,6 +43,7 @@ typedef struct {
   gchar *output;
   gchar *text;          /* set by the handler: printed on stdout, in input order */
   gboolean finished;
+  gint started;         /* atomic: handed to the handler */
 } BatchJob;
 
 typedef struct _Batch Batch;

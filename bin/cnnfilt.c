@@ -56,7 +56,18 @@ cli_parse (GOptionContext *context, int *argc, char ***argv, const gchar *comman
 {
   g_autoptr (GError) error = NULL;
   if (g_option_context_parse (context, argc, argv, &error))
-    return TRUE;
+    {
+      /* GLib stops at "--" but leaves it among the arguments: drop it, so
+       * that `cnnfilt edges -o out -- -rf.png` reads a file named -rf.png. */
+      for (int i = 1; i < *argc; i++)
+        if (g_str_equal ((*argv)[i], "--"))
+          {
+            memmove (*argv + i, *argv + i + 1, (gsize) (*argc - i) * sizeof (char *));
+            (*argc)--;
+            break;
+          }
+      return TRUE;
+    }
   cli_error ("%s: %s (see 'cnnfilt %s --help')", command, error->message, command);
   return FALSE;
 }

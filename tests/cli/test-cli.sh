@@ -72,8 +72,8 @@ mkdir -p "$work/inplace"
 cp "$samples/coffee.jpg" "$work/inplace/a.jpg"
 before=$(md5sum < "$work/inplace/a.jpg")
 run "$work/o" "$work/e" run 'invert' -o "$work/inplace" "$work/inplace"; status=$?
-check "overwriting an input is refused with exit 1" test $status -eq 1
-check "refusal names the input" grep -q "a.jpg: the output would overwrite the input" "$work/e"
+check "overwriting an input is refused with exit 2" test $status -eq 2
+check "refusal names the input" grep -q "a.jpg: the output would overwrite this input" "$work/e"
 check "the input is unchanged" test "$(md5sum < "$work/inplace/a.jpg")" = "$before"
 run "$work/o" "$work/e" run 'invert' -o "$work/inplace" --format png "$work/inplace"; status=$?
 check "-o on the input folder works with another format" test $status -eq 0 -a -s "$work/inplace/a.png"
