@@ -26,6 +26,7 @@ typedef struct {
   guint top;
   gboolean json;
   guint batch;           /* images per model run */
+  gboolean fixed_batch;  /* the model declares its batch size: always that */
 } Classify;
 
 typedef struct {
@@ -213,7 +214,8 @@ classify_start (gpointer data, guint n_jobs, guint n_workers)
   Classify *cls = data;
   g_autoptr (GError) error = NULL;
   /* enough groups for every worker, none larger than --batch */
-  cls->batch = MAX (1, MIN (cls->batch, (n_jobs + n_workers - 1) / n_workers));
+  if (!cls->fixed_batch)
+    cls->batch = MAX (1, MIN (cls->batch, (n_jobs + n_workers - 1) / n_workers));
   CnnfiltShape shape = cls->image, output;
   shape.n = cls->batch;
   if (!cnnfilt_graph_prepare (cls->model, &shape, 1, &error) ||
@@ -270,6 +272,29 @@ ends_in_softmax (CnnfiltGraph *graph)
   return op != NULL && g_str_equal (cnnfilt_op_get_name (op), "softmax");
 }
 
+/* The shape @pipeline makes of any image, found by preparing it for two
+ * colour photos of different sizes. FALSE with @error set when it cannot
+ * be prepared for them; FALSE alone when the shapes differ (the pipeline
+ * keeps the image's size). */
+static gboolean
+pipeline_output_shape (CnnfiltGraph *pipeline, CnnfiltShape *shape, GError **error)
+{
+  const CnnfiltShape photos[2] = { { 1, 3, 480, 640 }, { 1, 3, 375, 500 } };
+  CnnfiltShape out[2];
+  for (guint i = 0; i < 2; i++)
+    if (!cnnfilt_graph_prepare (pipeline, &photos[i], 1, error))
+      return FALSE;
+    else if (!cnnfilt_graph_get_output_shape (pipeline, 0, &out[i]))
+      {
+        g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_INVALID_ARGUMENT, "it has no output");
+        return FALSE;
+      }
+  if (memcmp (&out[0], &out[1], sizeof out[0]) != 0)
+    return FALSE;
+  *shape = out[0];
+  return TRUE;
+}
+
 int
 command_classify (int argc, char **argv)
 {
@@ -278,7 +303,7 @@ command_classify (int argc, char **argv)
   g_autofree GOptionEntry *entries = batch_option_entries (&options);
   g_autofree gchar *model_path = NULL, *labels_path = NULL, *preprocess = NULL;
   g_autofree gchar *mean = NULL, *std = NULL;
-  gint top = 5, size = 0, resize = 0, batch_size = 8;
+  gint top = 5, size = 0, resize = 0, batch_size = G_MININT; /* G_MININT: not given */
   gboolean json = FALSE;
   GOptionEntry own[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, "The ONNX model (required)", "MODEL.onnx" },
@@ -287,7 +312,8 @@ command_classify (int argc, char **argv)
     { "top", 'k', 0, G_OPTION_ARG_INT, &top, "Classes shown per image (default 5)", "K" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "One JSON object per image and line, for scripts", NULL },
     { "size", 's', 0, G_OPTION_ARG_INT, &size,
-      "Side of the square centre crop the model sees (default: the model's input size)", "N" },
+      "Side of the square centre crop the model sees (default: the model's input size, "
+      "224 where it leaves the size free)", "N" },
     { "resize", 'r', 0, G_OPTION_ARG_INT, &resize,
       "Shorter side after resizing, before the crop (default: size × 256/224)", "N" },
     { "mean", 0, 0, G_OPTION_ARG_STRING, &mean,
@@ -296,7 +322,8 @@ command_classify (int argc, char **argv)
       "Divided by per channel (default ImageNet's 0.229,0.224,0.225)", "S,S,S" },
     { "preprocess", 'p', 0, G_OPTION_ARG_STRING, &preprocess,
       "A pipeline replacing the default preprocessing", "PIPELINE" },
-    { "batch", 'b', 0, G_OPTION_ARG_INT, &batch_size, "Images per model run (default 8)", "N" },
+    { "batch", 'b', 0, G_OPTION_ARG_INT, &batch_size,
+      "Images per model run (default 8, or the batch size the model fixes)", "N" },
     { NULL },
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("-m MODEL.onnx INPUT… — classify images");
@@ -311,10 +338,11 @@ command_classify (int argc, char **argv)
       context,
       "Preprocessing, as torchvision's evaluation transform: colour (or grey, for a\n"
       "one-channel model), resize the shorter side to --resize, crop the centre\n"
-      "--size × --size (the model's declared input size by default), standardize with\n"
-      "--mean and --std. --preprocess replaces all of it with any pipeline whose\n"
-      "output has the model's input shape, such as\n"
-      "  'grayscale ! resize width=32 height=32'.\n"
+      "--size × --size (the model's declared input size by default, 224 where the\n"
+      "model leaves it free), standardize with --mean and --std. --preprocess replaces\n"
+      "all of it with any pipeline whose output has the model's input shape, such as\n"
+      "  'grayscale ! resize width=32 height=32'\n"
+      "(for a model of free size, the size that pipeline makes).\n"
       "Probabilities are the softmax of the model's output, unless the model ends in\n"
       "a softmax itself.\n"
       "\n"
@@ -334,7 +362,8 @@ command_classify (int argc, char **argv)
       cli_error ("classify: give the model with -m MODEL.onnx (see 'cnnfilt classify --help')");
       goto out;
     }
-  if (top < 1 || batch_size < 1 || size < 0 || resize < 0 || options.jobs < 0)
+  if (top < 1 || (batch_size < 1 && batch_size != G_MININT) || size < 0 || resize < 0 ||
+      options.jobs < 0)
     {
       cli_error ("classify: --top, --batch and --jobs take 1 or more, --size and --resize a size in pixels");
       goto out;
@@ -344,6 +373,16 @@ command_classify (int argc, char **argv)
   if ((cls.model = cli_load_model (model_path)) == NULL)
     goto out;
   cnnfilt_graph_set_device (cls.model, device);
+  /* The model's own dimensions; the free ones from --size, the
+   * --preprocess pipeline's output, or assumed. */
+  CnnfiltShape declared = { 0 };
+  cnnfilt_graph_get_input_shape (cls.model, 0, &declared);
+  if (declared.n > 0 && batch_size > 0 && (guint) batch_size != declared.n)
+    {
+      cli_error ("classify: --batch %d: the model's batch size is fixed at %u", batch_size,
+                 declared.n);
+      goto out;
+    }
   cli_model_input_shape (cls.model, &cls.image);
   if (size > 0)
     cls.image.h = cls.image.w = (guint) size;
@@ -354,6 +393,28 @@ command_classify (int argc, char **argv)
       cli_error ("classify: preprocessing '%s': %s", cls.preprocess, error->message);
       goto out;
     }
+  CnnfiltShape made;
+  gboolean free_size = size == 0 && (declared.h == 0 || declared.w == 0);
+  if (preprocess != NULL && free_size)
+    {
+      if (!pipeline_output_shape (check, &made, &error))
+        {
+          if (error != NULL)
+            cli_error ("classify: --preprocess '%s': %s; the model leaves its input size free, "
+                       "so give --size", preprocess, error->message);
+          else
+            cli_error ("classify: --preprocess '%s' keeps each image's size, and the model leaves "
+                       "its input size free: end the pipeline with resize or center-crop, or give "
+                       "--size", preprocess);
+          goto out;
+        }
+      cls.image.c = declared.c ? declared.c : made.c;
+      cls.image.h = declared.h ? declared.h : made.h;
+      cls.image.w = declared.w ? declared.w : made.w;
+    }
+  else if (free_size && !options.quiet)
+    fprintf (stderr, "%s: input height and width are free; assumed %u×%u (give --size)\n",
+             model_path, cls.image.h, cls.image.w);
   if (labels_path != NULL && (cls.labels = read_labels (labels_path, &error)) == NULL)
     {
       cli_error ("classify: --labels %s", error->message);
@@ -362,7 +423,8 @@ command_classify (int argc, char **argv)
   cls.softmax = !ends_in_softmax (cls.model);
   cls.top = (guint) top;
   cls.json = json;
-  cls.batch = (guint) batch_size;
+  cls.fixed_batch = declared.n > 0;
+  cls.batch = declared.n > 0 ? declared.n : batch_size > 0 ? (guint) batch_size : 8;
   g_mutex_init (&cls.model_lock);
   cls.model_path = model_path;
   cls.labels_path = labels_path;

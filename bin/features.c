@@ -319,7 +319,8 @@ command_features (int argc, char **argv)
     { "max", 0, 0, G_OPTION_ARG_INT, &max_tiles, "At most this many tiles, the first ones (default 1024)", "N" },
     { "no-labels", 0, 0, G_OPTION_ARG_NONE, &no_labels, "No title and no tile numbers", NULL },
     { "size", 's', 0, G_OPTION_ARG_INT, &size,
-      "Side of the square centre crop the model sees (default: the model's input size)", "N" },
+      "Side of the square centre crop the model sees (default: the model's input size, "
+      "224 where it leaves the size free)", "N" },
     { "preprocess", 'p', 0, G_OPTION_ARG_STRING, &preprocess,
       "A pipeline replacing the default preprocessing (as in 'cnnfilt classify')", "PIPELINE" },
     { NULL },
@@ -411,10 +412,14 @@ command_features (int argc, char **argv)
     }
   else
     {
-      CnnfiltShape image;
+      CnnfiltShape image, declared = { 0 };
       cli_model_input_shape (graph, &image);
+      cnnfilt_graph_get_input_shape (graph, 0, &declared);
       if (size > 0)
         image.h = image.w = (guint) size;
+      else if (preprocess == NULL && (declared.h == 0 || declared.w == 0))
+        fprintf (stderr, "%s: input height and width are free; assumed %u×%u (give --size)\n",
+                 model_path, image.h, image.w);
       g_autofree gchar *pipeline = preprocess ? g_strdup (preprocess)
                                               : cli_default_preprocess (&image, 0, NULL, NULL);
       values = activations (graph, layer, pipeline, argv[1], &error);

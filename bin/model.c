@@ -192,18 +192,71 @@ flops_text (guint64 flops)
   return g_strdup_printf ("%.2f MFLOPs", flops / 1e6);
 }
 
+/* --input: NxCxHxW, or HxW for the height and width alone (the other
+ * dimensions left 0, to be taken from the model). */
 static gboolean
 parse_shape (const gchar *text, CnnfiltShape *shape)
 {
   g_auto (GStrv) parts = g_strsplit (text, "x", -1);
-  if (g_strv_length (parts) != 4)
+  guint n = g_strv_length (parts);
+  if (n != 4 && n != 2)
     return FALSE;
-  guint64 dims[4];
-  for (guint i = 0; i < 4; i++)
-    if (!g_ascii_string_to_unsigned (parts[i], 10, 1, G_MAXINT, &dims[i], NULL))
+  guint64 dims[4] = { 0, 0, 0, 0 };
+  for (guint i = 0; i < n; i++)
+    if (!g_ascii_string_to_unsigned (parts[i], 10, 1, G_MAXINT, &dims[4 - n + i], NULL))
       return FALSE;
   *shape = (CnnfiltShape) { dims[0], dims[1], dims[2], dims[3] };
   return TRUE;
+}
+
+/* The dimensions of the input that nothing fixed: neither the model nor
+ * the command line. A free batch is 1 and goes unsaid. */
+enum { ASSUMED_C = 1 << 0, ASSUMED_H = 1 << 1, ASSUMED_W = 1 << 2 };
+static const gchar *const assumed_names[] = { "channels", "height", "width" };
+
+/* The shape to run the model at: each dimension as @given has it (0: not
+ * given), else as the model's first input declares it, else assumed (batch
+ * 1, 3 channels, 224 high and wide). Returns the ASSUMED_ flags of the
+ * channels, height and width that were assumed. */
+static guint
+resolve_input_shape (CnnfiltGraph *graph, const CnnfiltShape *given, CnnfiltShape *shape)
+{
+  CnnfiltShape declared = { 0 };
+  cnnfilt_graph_get_input_shape (graph, 0, &declared);
+  const guint from_user[4] = { given->n, given->c, given->h, given->w };
+  const guint from_model[4] = { declared.n, declared.c, declared.h, declared.w };
+  const guint fallback[4] = { 1, 3, 224, 224 };
+  guint dims[4], assumed = 0;
+  for (guint i = 0; i < 4; i++)
+    {
+      dims[i] = from_user[i] ? from_user[i] : from_model[i] ? from_model[i] : fallback[i];
+      if (i > 0 && from_user[i] == 0 && from_model[i] == 0)
+        assumed |= 1u << (i - 1);
+    }
+  *shape = (CnnfiltShape) { dims[0], dims[1], dims[2], dims[3] };
+  return assumed;
+}
+
+/* "input height and width are free; assumed 224×224" */
+static gchar *
+assumed_text (guint assumed, const CnnfiltShape *shape)
+{
+  const guint values[] = { shape->c, shape->h, shape->w };
+  g_autoptr (GString) names = g_string_new (NULL), dims = g_string_new (NULL);
+  guint count = 0, total = 0;
+  for (guint i = 0; i < G_N_ELEMENTS (values); i++)
+    total += (assumed >> i) & 1;
+  for (guint i = 0; i < G_N_ELEMENTS (values); i++)
+    if (assumed & (1u << i))
+      {
+        count++;
+        if (count > 1)
+          g_string_append (names, count == total ? (total > 2 ? ", and " : " and ") : ", ");
+        g_string_append (names, assumed_names[i]);
+        g_string_append_printf (dims, "%s%u", count > 1 ? "×" : "", values[i]);
+      }
+  gboolean plural = total > 1 || assumed == ASSUMED_C;
+  return g_strdup_printf ("input %s %s free; assumed %s", names->str, plural ? "are" : "is", dims->str);
 }
 
 static void
@@ -259,12 +312,17 @@ print_table (GArray *layers, const gchar *path, const CnnfiltShape *input, guint
 }
 
 static void
-print_json (GArray *layers, const gchar *path, const CnnfiltShape *input, guint64 params, guint64 flops)
+print_json (GArray *layers, const gchar *path, const CnnfiltShape *input, guint assumed,
+            guint64 params, guint64 flops)
 {
   g_autoptr (GString) out = g_string_new ("{\"model\": ");
   cli_json_string (out, path);
-  g_string_append_printf (out, ", \"input\": [%u, %u, %u, %u], \"layers\": [", input->n, input->c,
+  g_string_append_printf (out, ", \"input\": [%u, %u, %u, %u], \"assumed\": [", input->n, input->c,
                           input->h, input->w);
+  for (guint i = 0, k = 0; i < G_N_ELEMENTS (assumed_names); i++)
+    if (assumed & (1u << i))
+      g_string_append_printf (out, "%s\"%s\"", k++ ? ", " : "", assumed_names[i]);
+  g_string_append (out, "], \"layers\": [");
   for (guint i = 0; i < layers->len; i++)
     {
       Layer *layer = &g_array_index (layers, Layer, i);
@@ -318,16 +376,13 @@ cli_load_model (const gchar *path)
 }
 
 /* The shape of one image the model's first input declares, with batch 1;
- * 1x3x224x224 where it declares no channels, height or width. */
+ * each dimension it leaves free assumed: 3 channels, 224 high and wide. */
 void
 cli_model_input_shape (CnnfiltGraph *graph, CnnfiltShape *shape)
 {
-  CnnfiltShape declared = { 0 };
-  cnnfilt_graph_get_input_shape (graph, 0, &declared);
-  if (declared.c == 0 || declared.h == 0 || declared.w == 0)
-    declared = (CnnfiltShape) { 1, 3, 224, 224 };
-  declared.n = 1;
-  *shape = declared;
+  const CnnfiltShape none = { 0 };
+  resolve_input_shape (graph, &none, shape);
+  shape->n = 1;
 }
 
 /* The pipeline that turns a decoded image into what the model takes. */
@@ -360,7 +415,8 @@ model_info (int argc, char **argv)
   GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print as JSON, for scripts", NULL },
     { "input", 'i', 0, G_OPTION_ARG_STRING, &input_text,
-      "The input's shape, batch × channels × height × width (default: the model's)", "NxCxHxW" },
+      "The input's shape, batch × channels × height × width, or its height × width alone "
+      "(default: the model's)", "NxCxHxW|HxW" },
     { NULL },
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("MODEL.onnx — a model's layers, parameters and FLOPs");
@@ -369,8 +425,9 @@ model_info (int argc, char **argv)
       context,
       "One row per layer (every op node, in running order): its name, op, output\n"
       "shape, parameter count, receptive field and FLOPs; totals at the end.\n"
-      "Shapes follow from the input size the model declares (batch 1 where it is\n"
-      "free), or 1x3x224x224 when it declares none; --input overrides it.");
+      "Shapes follow from the input size the model declares; --input gives another,\n"
+      "or fills the dimensions the model leaves free. A free batch is 1; free channels\n"
+      "are 3, a free height or width 224, said on stderr.");
   g_option_context_set_description (
       context,
       "Parameters: the values of each op's tensor properties (weights, bias, …) and of\n"
@@ -394,11 +451,11 @@ model_info (int argc, char **argv)
       "'MODEL: reason' on stderr with exit status 1; a wrong option exits with 2.");
   if (!cli_parse (context, &argc, &argv, "model info"))
     return EXIT_USAGE;
-  CnnfiltShape input = { 1, 3, 224, 224 };
-  if (input_text != NULL && !parse_shape (input_text, &input))
+  CnnfiltShape given = { 0 }, input;
+  if (input_text != NULL && !parse_shape (input_text, &given))
     {
-      cli_error ("model info: --input %s: expected NxCxHxW, four positive numbers such as 1x3x224x224",
-                 input_text);
+      cli_error ("model info: --input %s: expected NxCxHxW or HxW, positive numbers such as "
+                 "1x3x224x224 or 224x224", input_text);
       return EXIT_USAGE;
     }
   if (argc != 2)
@@ -411,8 +468,12 @@ model_info (int argc, char **argv)
   g_autoptr (CnnfiltGraph) graph = cli_load_model (path);
   if (graph == NULL)
     return EXIT_INPUT_FAILED;
-  if (input_text == NULL)
-    cli_model_input_shape (graph, &input);
+  guint assumed = resolve_input_shape (graph, &given, &input);
+  if (assumed != 0)
+    {
+      g_autofree gchar *text = assumed_text (assumed, &input);
+      fprintf (stderr, "%s: %s (give --input)\n", path, text);
+    }
   guint n_inputs = cnnfilt_graph_get_n_inputs (graph);
   g_autofree CnnfiltShape *inputs = g_new (CnnfiltShape, MAX (n_inputs, 1));
   for (guint i = 0; i < n_inputs; i++)
@@ -476,7 +537,7 @@ model_info (int argc, char **argv)
     }
 
   if (json)
-    print_json (layers, path, &input, total_params, total_flops);
+    print_json (layers, path, &input, assumed, total_params, total_flops);
   else
     print_table (layers, path, &input, total_params, total_flops);
   return EXIT_OK;

@@ -241,5 +241,51 @@ check "features without an image exits 2" test $status -eq 2
 run "$work/o" "$work/e" model frobnicate; status=$?
 check "unknown model subcommand exits 2" test $status -eq 2
 
+# Models that fix some dimensions of their input and leave others free
+# (tests/models/make-free-size-models.py): the fixed ones are the model's,
+# the free ones come from --input or --size, else batch 1 and 224×224, said.
+free_rgb=$(cd "$(dirname "$0")/../models/data/free_hw_rgb" && pwd)/model.onnx   # [1, 3, h, w]
+free_grey=$(cd "$(dirname "$0")/../models/data/free_hw_grey" && pwd)/model.onnx # [n, 1, h, w]
+run "$work/o" "$work/e" model info "$free_grey"; status=$?
+check "model info of a model of free size keeps its channels, assumes 224×224" sh -c "test $status -eq 0 && grep -q 'model.onnx, input 1x1x224x224$' '$work/o' && grep -q ' conv2d  *1x4x222x222  *40 ' '$work/o'"
+check "model info says which dimensions it assumed" grep -qx "$free_grey: input height and width are free; assumed 224×224 (give --input)" "$work/e"
+run "$work/o" "$work/e" model info --json "$free_rgb"; status=$?
+check "model info --json lists the assumed dimensions" /usr/bin/python3 -c "
+import json; d = json.load(open('$work/o'))
+assert $status == 0 and d['input'] == [1, 3, 224, 224] and d['assumed'] == ['height', 'width'], d
+assert d['layers'][0]['shape'] == [1, 4, 222, 222] and d['total_params'] == 137, d"
+run "$work/o" "$work/e" model info --json --input 40x48 "$free_grey"; status=$?
+check "model info --input HxW fills the free height and width" /usr/bin/python3 -c "
+import json; d = json.load(open('$work/o'))
+assert $status == 0 and d['input'] == [1, 1, 40, 48] and d['assumed'] == [], d
+assert d['layers'][0]['shape'] == [1, 4, 38, 46], d"
+check "model info assumes nothing when --input gives it" test ! -s "$work/e"
+run "$work/o" "$work/e" model info --json "$lenet"; status=$?
+check "model info --json of a model of fixed size assumes nothing" /usr/bin/python3 -c "
+import json; d = json.load(open('$work/o')); assert d['assumed'] == [] and d['input'] == [1, 1, 32, 32], d"
+run "$work/o" "$work/e" classify -m "$free_grey" --size 32 --json -k 5 "$samples"; status=$?
+run "$work/o2" "$work/e2" run "grayscale ! resize shorter=37 ! center-crop width=32 height=32 ! model file='$free_grey'" -f npy -o "$work/free-logits" "$samples"
+check "classify --size sets the free height and width of a one-channel model" /usr/bin/python3 -c "
+import json, numpy as np
+lines = open('$work/o').read().splitlines()
+assert $status == 0 and len(lines) == 5, lines
+for line in lines:
+    d = json.loads(line)
+    z = np.load('$work/free-logits/' + d['file'][len('$samples') + 1:].rsplit('.', 1)[0] + '.npy').ravel()
+    p = np.exp(z - z.max()); p /= p.sum()
+    assert np.allclose([t['probability'] for t in d['top']], np.sort(p)[::-1], rtol=1e-5), (d, p)"
+check "classify with --size assumes nothing" sh -c "! grep -q 'free' '$work/e'"
+run "$work/o" "$work/e" classify -m "$free_rgb" -k 1 "$samples/coffee.jpg"; status=$?
+check "classify of a model of free size assumes 224×224 and says so" sh -c "test $status -eq 0 && grep -q '^$samples/coffee.jpg: class' '$work/o' && grep -qx '$free_rgb: input height and width are free; assumed 224×224 (give --size)' '$work/e'"
+run "$work/o" "$work/e" classify -m "$free_rgb" -k 1 -p 'rgb ! resize width=40 height=30' "$samples"; status=$?
+check "classify --preprocess sets the free size the model runs at" sh -c "test $status -eq 0 && test \$(wc -l < '$work/o') -eq 5"
+run "$work/o" "$work/e" classify -m "$free_rgb" -p 'rgb' "$samples/coffee.jpg"; status=$?
+check "classify refuses a --preprocess that keeps the image's size for a model of free size" sh -c "test $status -eq 2 && grep -q \"preprocess 'rgb' keeps each image's size\" '$work/e'"
+run "$work/o" "$work/e" classify -m "$free_rgb" -b 4 "$samples/coffee.jpg"; status=$?
+check "classify --batch against a model's fixed batch size exits 2 naming both" sh -c "test $status -eq 2 && grep -q 'batch 4: the model.s batch size is fixed at 1' '$work/e'"
+run "$work/o" "$work/e" features -m "$free_grey" -l /conv/Conv --size 40 "$samples/coffee.jpg" -o "$work/free-maps.npy"; status=$?
+check "features --size sets the free height and width" /usr/bin/python3 -c "
+import numpy as np; assert $status == 0 and np.load('$work/free-maps.npy').shape == (1, 4, 38, 38)"
+
 echo "1..$n"
 [ $failed -eq 0 ]
