@@ -16,6 +16,10 @@
 /* libvips 8.14 has no autoptr support of its own */
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VipsImage, g_object_unref)
 
+G_DEFINE_FLAGS_TYPE (CnnfiltLoadFlags, cnnfilt_load_flags,
+                     G_DEFINE_ENUM_VALUE (CNNFILT_LOAD_DEFAULT, "default"),
+                     G_DEFINE_ENUM_VALUE (CNNFILT_LOAD_NO_AUTOROTATE, "no-autorotate"))
+
 /* Formats that keep float32 values exactly; all others are 8-bit. */
 static const gchar *const float_suffixes[] = { "tif", "tiff", "v", "vips", "pfm", "csv", "mat", "npy",
                                                NULL };
@@ -100,45 +104,100 @@ set_vips_error (GError **error, gint code, const gchar *path, const gchar *what)
                *message ? ": " : "", message);
 }
 
-static VipsImage *
-open_image (const gchar *path, GError **error)
+/* Refuses, from the file's metadata alone, what cannot be an image: a FIFO
+ * would block the first read and a device may never end, so they are never
+ * opened. */
+static gboolean
+check_file (const gchar *path, GError **error)
 {
   GStatBuf st;
   if (g_stat (path, &st) != 0)
     {
       int saved = errno;
       g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_IO, "%s: %s", path, g_strerror (saved));
-      return NULL;
+      return FALSE;
     }
   if (S_ISDIR (st.st_mode))
     {
       g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_IO, "%s: is a folder", path);
-      return NULL;
+      return FALSE;
+    }
+  if (!S_ISREG (st.st_mode))
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_IO, "%s: not a regular file", path);
+      return FALSE;
     }
   if (st.st_size == 0)
     {
       g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_FORMAT, "%s: empty file", path);
-      return NULL;
+      return FALSE;
     }
-  if (vips_foreign_find_load (path) == NULL)
+  return TRUE;
+}
+
+static gboolean
+check_pixels (const gchar *path, guint64 width, guint64 height, guint64 max_pixels,
+              GError **error)
+{
+  if (max_pixels == 0 || width * height <= max_pixels)
+    return TRUE;
+  g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_UNSUPPORTED,
+               "%s: %" G_GUINT64_FORMAT "×%" G_GUINT64_FORMAT " exceeds the limit of %"
+               G_GUINT64_FORMAT " pixels (max-pixels)", path, width, height, max_pixels);
+  return FALSE;
+}
+
+/* One load, as the caller asked for it. */
+typedef struct {
+  const gchar *path;
+  CnnfiltLoadFlags flags;
+  guint64 max_pixels;
+  guint shrink_to;
+} LoadRequest;
+
+/* The header of an opened file: the image has its pixels still to decode. */
+typedef struct {
+  VipsImage *image;
+  const gchar *loader;
+} Opened;
+
+/* Opens @path with the loader libvips chose for its contents; only the
+ * header is read. fail_on=error turns truncated and corrupt data into
+ * errors instead of grey fill; sequential access decodes in one pass. The
+ * loader is called by name, so the file is not probed a second time.
+ * Returns NULL with @error set, or NULL with *@failure set when libvips
+ * failed (its text is then in its error buffer). */
+static VipsImage *
+open_header (const gchar *path, const gchar **loader, const gchar **failure, GError **error)
+{
+  *loader = vips_foreign_find_load (path);
+  if (*loader == NULL)
     {
       vips_error_clear ();
       g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_FORMAT,
                    "%s: not an image in a format libvips can read", path);
       return NULL;
     }
-  /* fail_on=error turns truncated and corrupt data into errors instead of
-   * grey fill; sequential access decodes in one pass. */
-  VipsImage *image = vips_image_new_from_file (path, "access", VIPS_ACCESS_SEQUENTIAL,
-                                               "fail_on", VIPS_FAIL_ON_ERROR, NULL);
-  if (image == NULL)
-    set_vips_error (error, CNNFILT_ERROR_FORMAT, path, "cannot read image");
+  VipsImage *image = NULL;
+  if (vips_call (*loader, path, &image, "access", VIPS_ACCESS_SEQUENTIAL, "fail_on",
+                 VIPS_FAIL_ON_ERROR, NULL) != 0)
+    {
+      *failure = "cannot read image";
+      return NULL;
+    }
   return image;
 }
 
-/* Brings any image to 1 to 4 bands of uchar, ushort or float. */
+static gboolean
+swaps_sides (VipsImage *image, CnnfiltLoadFlags flags)
+{
+  return !(flags & CNNFILT_LOAD_NO_AUTOROTATE) && vips_image_get_orientation_swap (image);
+}
+
+/* Brings any image to 1 to 4 bands of uchar, ushort or float; lazily, so
+ * that it also tells the channel count from the header. */
 static VipsImage *
-normalise_image (VipsImage *image, const gchar *path, GError **error)
+normalise_image (VipsImage *image)
 {
   VipsImage *current = g_object_ref (image);
   VipsImage *next = NULL;
@@ -168,8 +227,145 @@ normalise_image (VipsImage *image, const gchar *path, GError **error)
 
 fail:
   g_object_unref (current);
-  set_vips_error (error, CNNFILT_ERROR_FORMAT, path, "cannot convert image");
   return NULL;
+}
+
+/* The factor by which an image whose shorter side is @side may shrink so
+ * that the side stays at least twice @shrink_to: the caller's resize to
+ * @shrink_to then still sees more pixels than it keeps. 1 for no shrink. */
+static guint
+shrink_factor (guint side, guint shrink_to)
+{
+  if (shrink_to == 0 || side <= 2 * (guint64) shrink_to)
+    return 1;
+  return side / (2 * shrink_to);
+}
+
+/* Reopens @image reduced by the decoder when its format can: JPEG decodes
+ * its DCT blocks at 1/2, 1/4 or 1/8 size, WebP scales while decoding. The
+ * memory and time then follow the reduced size. */
+static VipsImage *
+shrink_on_load (const gchar *path, const gchar *loader, VipsImage *image, guint factor)
+{
+  VipsImage *out = NULL;
+  int status = 0;
+  if (g_str_has_prefix (loader, "VipsForeignLoadJpeg"))
+    {
+      gint shrink = factor >= 8 ? 8 : factor >= 4 ? 4 : 2;
+      status = vips_call (loader, path, &out, "access", VIPS_ACCESS_SEQUENTIAL, "fail_on",
+                          VIPS_FAIL_ON_ERROR, "shrink", shrink, NULL);
+    }
+  else if (g_str_has_prefix (loader, "VipsForeignLoadWebp"))
+    status = vips_call (loader, path, &out, "access", VIPS_ACCESS_SEQUENTIAL, "fail_on",
+                        VIPS_FAIL_ON_ERROR, "scale", 1.0 / factor, NULL);
+  else
+    return g_object_ref (image);
+  return status == 0 ? out : NULL;
+}
+
+/* Interleaved pixels as libvips decoded them. */
+typedef struct {
+  gpointer pixels;
+  VipsBandFormat format;
+  guint bands;
+  guint width;
+  guint height;
+} Decoded;
+
+/* Everything libvips does for one load, from the file name to interleaved
+ * pixels. On failure, either @error is set, or *@failure says what failed
+ * and libvips' reason is in its error buffer. */
+static gboolean
+decode (const LoadRequest *request, Decoded *decoded, const gchar **failure, GError **error)
+{
+  const gchar *path = request->path;
+  const gchar *loader = NULL;
+  *failure = NULL;
+
+  g_autoptr (VipsImage) header = open_header (path, &loader, failure, error);
+  if (header == NULL)
+    return FALSE;
+  gboolean swap = swaps_sides (header, request->flags);
+  guint width = header->Xsize, height = header->Ysize;
+  if (!check_pixels (path, swap ? height : width, swap ? width : height, request->max_pixels,
+                     error))
+    return FALSE;
+
+  g_autoptr (VipsImage) current = NULL;
+  guint factor = shrink_factor (MIN (width, height), request->shrink_to);
+  if (factor > 1)
+    current = shrink_on_load (path, loader, header, factor);
+  else
+    current = g_object_ref (header);
+  if (current == NULL)
+    {
+      *failure = "cannot read image";
+      return FALSE;
+    }
+
+  g_autoptr (VipsImage) image = normalise_image (current);
+  if (image == NULL)
+    {
+      *failure = "cannot convert image";
+      return FALSE;
+    }
+  /* What the decoder could not shrink, a box filter does, as it streams. */
+  guint rest = shrink_factor (MIN (image->Xsize, image->Ysize), request->shrink_to);
+  if (rest > 1)
+    {
+      VipsImage *smaller = NULL;
+      if (vips_shrink (image, &smaller, rest, rest, NULL) != 0)
+        {
+          *failure = "cannot shrink image";
+          return FALSE;
+        }
+      g_object_unref (image), image = smaller;
+    }
+  /* Turning needs the pixels in another order than the file's: decode to
+   * memory first, as sequential reading only goes top to bottom. */
+  if (!(request->flags & CNNFILT_LOAD_NO_AUTOROTATE) && vips_image_get_orientation (header) != 1)
+    {
+      VipsImage *memory = vips_image_copy_memory (image);
+      if (memory == NULL)
+        {
+          *failure = "cannot decode image";
+          return FALSE;
+        }
+      VipsImage *upright = NULL;
+      int status = vips_autorot (memory, &upright, NULL);
+      g_object_unref (memory);
+      if (status != 0)
+        {
+          *failure = "cannot turn image upright";
+          return FALSE;
+        }
+      g_object_unref (image), image = upright;
+    }
+
+  size_t size = 0;
+  decoded->pixels = vips_image_write_to_memory (image, &size);
+  if (decoded->pixels == NULL)
+    {
+      *failure = "cannot decode image";
+      return FALSE;
+    }
+  decoded->format = vips_image_get_format (image);
+  decoded->bands = image->Bands;
+  decoded->width = image->Xsize;
+  decoded->height = image->Ysize;
+  return TRUE;
+}
+
+/* Runs @decode, and turns a libvips failure into @error. */
+static gboolean
+decode_file (const LoadRequest *request, Decoded *decoded, GError **error)
+{
+  const gchar *failure = NULL;
+  if (decode (request, decoded, &failure, error))
+    return TRUE;
+  if (failure != NULL)
+    set_vips_error (error, CNNFILT_ERROR_FORMAT, request->path, failure);
+  return FALSE;
 }
 
 /* Interleaved pixels to planar floats in [0, 1], in one pass over the
@@ -226,71 +422,117 @@ deinterleave (const void *pixels, VipsBandFormat format, guint bands, gsize n_pi
     DEINTERLEAVE (gfloat, FROM_FLOAT);
 }
 
+static gboolean
+load_npy (const gchar *path, CnnfiltTensor *tensor, guint64 max_pixels, GError **error)
+{
+  g_autoptr (CnnfiltTensor) array = cnnfilt_tensor_new_from_npy_file (path, error);
+  if (array == NULL)
+    return FALSE;
+  CnnfiltShape shape;
+  cnnfilt_tensor_get_shape (array, &shape);
+  /* An .npy file is not compressed: its size already bounds the memory. */
+  if (!check_pixels (path, shape.w, shape.h, max_pixels, error) ||
+      !cnnfilt_tensor_set_shape (tensor, &shape, error))
+    return FALSE;
+  memcpy (cnnfilt_tensor_get_data (tensor, NULL), cnnfilt_tensor_get_data (array, NULL),
+          cnnfilt_shape_get_size (&shape) * sizeof (gfloat));
+  return TRUE;
+}
+
 /**
- * cnnfilt_image_load_into:
- * @path: an image file in any format libvips reads
+ * cnnfilt_image_load_full:
+ * @path: (type filename): an image file in any format libvips reads, or a
+ *   `.npy` array
  * @tensor: the tensor to fill; it is reshaped to `1 × bands × height ×
  *   width` and keeps its buffer when that is large enough
+ * @flags: how to load
+ * @max_pixels: the largest width × height to decode, or 0 for no limit; it
+ *   is checked on the file's header, before any pixel is decoded
+ * @shrink_to: 0, or the size the caller will resize the shorter side to;
+ *   see below
  * @error: return location for a #GError
  *
  * Loads an image as float32 values: 8-bit images are divided by 255 and
  * 16-bit ones by 65535, so values are in [0, 1]; float images keep their
  * values. Grey, grey + alpha, RGB and RGBA give 1 to 4 channels; CMYK and
  * Lab are converted to sRGB first. Corrupt or truncated files are errors,
- * never partly grey images.
+ * never partly grey images. Unless @flags has
+ * %CNNFILT_LOAD_NO_AUTOROTATE, an image with an EXIF orientation is turned
+ * upright, so that width and height are those of the image as shown.
+ *
+ * When @shrink_to is not 0 and the image's shorter side is more than twice
+ * @shrink_to, the image is decoded reduced, by the largest factor the
+ * decoder offers that keeps the shorter side at least twice @shrink_to:
+ * JPEG decodes at 1/2, 1/4 or 1/8 size, WebP scales while decoding, and
+ * what remains (or any other format) is shrunk by a whole factor with a
+ * box filter as it streams. A photo of many megapixels then costs memory in
+ * proportion to its reduced size. Images whose shorter side is at most twice
+ * @shrink_to load exactly as with @shrink_to 0.
+ *
+ * Refused without being opened: folders and anything that is not a regular
+ * file (FIFOs, devices, sockets). Refused before decoding: images of more
+ * than @max_pixels pixels, with an error of code
+ * %CNNFILT_ERROR_UNSUPPORTED that reads `PATH: W×H exceeds the limit of N
+ * pixels (max-pixels)`.
+ *
+ * A `.npy` file is read as the array it holds (any batch size); only
+ * @max_pixels applies, to its height × width.
+ *
+ * Returns: %TRUE on success; errors start with @path
+ */
+gboolean
+cnnfilt_image_load_full (const gchar *path, CnnfiltTensor *tensor, CnnfiltLoadFlags flags,
+                         guint64 max_pixels, guint shrink_to, GError **error)
+{
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (CNNFILT_IS_TENSOR (tensor), FALSE);
+  ensure_vips ();
+
+  if (!check_file (path, error))
+    return FALSE;
+  g_autofree gchar *suffix = suffix_of (path);
+  if (g_str_equal (suffix, "npy"))
+    return load_npy (path, tensor, max_pixels, error);
+
+  LoadRequest request = { path, flags, max_pixels, shrink_to };
+  Decoded decoded = { 0 };
+  if (!decode_file (&request, &decoded, error))
+    return FALSE;
+  g_autofree gpointer pixels = decoded.pixels;
+  CnnfiltShape shape = { 1, decoded.bands, decoded.height, decoded.width };
+  if (!cnnfilt_tensor_set_shape (tensor, &shape, error))
+    {
+      g_prefix_error (error, "%s: ", path);
+      return FALSE;
+    }
+  deinterleave (pixels, decoded.format, shape.c, (gsize) shape.h * shape.w,
+                cnnfilt_tensor_get_data (tensor, NULL));
+  return TRUE;
+}
+
+/**
+ * cnnfilt_image_load_into:
+ * @path: (type filename): an image file in any format libvips reads
+ * @tensor: the tensor to fill; it is reshaped to `1 × bands × height ×
+ *   width` and keeps its buffer when that is large enough
+ * @error: return location for a #GError
+ *
+ * Loads an image with the defaults of cnnfilt_image_load_full(): turned
+ * upright by its EXIF orientation, at most
+ * %CNNFILT_IMAGE_DEFAULT_MAX_PIXELS pixels, at full size.
  *
  * Returns: %TRUE on success; errors start with @path
  */
 gboolean
 cnnfilt_image_load_into (const gchar *path, CnnfiltTensor *tensor, GError **error)
 {
-  g_return_val_if_fail (path != NULL, FALSE);
-  g_return_val_if_fail (CNNFILT_IS_TENSOR (tensor), FALSE);
-  ensure_vips ();
-
-  g_autofree gchar *suffix = suffix_of (path);
-  if (g_str_equal (suffix, "npy"))
-    {
-      g_autoptr (CnnfiltTensor) array = cnnfilt_tensor_new_from_npy_file (path, error);
-      if (array == NULL)
-        return FALSE;
-      CnnfiltShape shape;
-      cnnfilt_tensor_get_shape (array, &shape);
-      if (!cnnfilt_tensor_set_shape (tensor, &shape, error))
-        return FALSE;
-      memcpy (cnnfilt_tensor_get_data (tensor, NULL), cnnfilt_tensor_get_data (array, NULL),
-              cnnfilt_shape_get_size (&shape) * sizeof (gfloat));
-      return TRUE;
-    }
-  g_autoptr (VipsImage) opened = open_image (path, error);
-  if (opened == NULL)
-    return FALSE;
-  g_autoptr (VipsImage) image = normalise_image (opened, path, error);
-  if (image == NULL)
-    return FALSE;
-
-  CnnfiltShape shape = { 1, image->Bands, image->Ysize, image->Xsize };
-  if (!cnnfilt_tensor_set_shape (tensor, &shape, error))
-    {
-      g_prefix_error (error, "%s: ", path);
-      return FALSE;
-    }
-  size_t size = 0;
-  void *pixels = vips_image_write_to_memory (image, &size);
-  if (pixels == NULL)
-    {
-      set_vips_error (error, CNNFILT_ERROR_FORMAT, path, "cannot decode image");
-      return FALSE;
-    }
-  deinterleave (pixels, vips_image_get_format (image), shape.c, (gsize) shape.h * shape.w,
-                cnnfilt_tensor_get_data (tensor, NULL));
-  g_free (pixels);
-  return TRUE;
+  return cnnfilt_image_load_full (path, tensor, CNNFILT_LOAD_DEFAULT,
+                                  CNNFILT_IMAGE_DEFAULT_MAX_PIXELS, 0, error);
 }
 
 /**
  * cnnfilt_image_load:
- * @path: an image file in any format libvips reads
+ * @path: (type filename): an image file in any format libvips reads
  * @error: return location for a #GError
  *
  * Loads an image into a new `1 × channels × height × width` tensor; see
@@ -305,6 +547,84 @@ cnnfilt_image_load (const gchar *path, GError **error)
   if (!cnnfilt_image_load_into (path, tensor, error))
     g_clear_object (&tensor);
   return tensor;
+}
+
+/* The size and channels a load would give, from the header. */
+static gboolean
+probe (const gchar *path, guint *width, guint *height, guint *channels, const gchar **failure,
+       GError **error)
+{
+  const gchar *loader = NULL;
+  *failure = NULL;
+  g_autoptr (VipsImage) header = open_header (path, &loader, failure, error);
+  if (header == NULL)
+    return FALSE;
+  g_autoptr (VipsImage) image = normalise_image (header);
+  if (image == NULL)
+    {
+      *failure = "cannot convert image";
+      return FALSE;
+    }
+  gboolean swap = swaps_sides (header, CNNFILT_LOAD_DEFAULT);
+  *width = swap ? image->Ysize : image->Xsize;
+  *height = swap ? image->Xsize : image->Ysize;
+  *channels = image->Bands;
+  return TRUE;
+}
+
+/**
+ * cnnfilt_image_read_header:
+ * @path: (type filename): an image file in any format libvips reads, or a
+ *   `.npy` array
+ * @width: (out) (optional): the width cnnfilt_image_load() would give
+ * @height: (out) (optional): the height cnnfilt_image_load() would give
+ * @channels: (out) (optional): the channels cnnfilt_image_load() would give
+ * @error: return location for a #GError
+ *
+ * Reads what an image holds from its header, without decoding its pixels:
+ * width and height are those of the image turned upright by its EXIF
+ * orientation (swapped for orientations 5 to 8), as cnnfilt_image_load()
+ * gives them. The same files are refused as by cnnfilt_image_load_full().
+ * A `.npy` file is read whole.
+ *
+ * Returns: %TRUE on success; errors start with @path
+ */
+gboolean
+cnnfilt_image_read_header (const gchar *path, guint *width, guint *height, guint *channels,
+                           GError **error)
+{
+  g_return_val_if_fail (path != NULL, FALSE);
+  ensure_vips ();
+
+  guint w = 0, h = 0, c = 0;
+  if (!check_file (path, error))
+    return FALSE;
+  g_autofree gchar *suffix = suffix_of (path);
+  if (g_str_equal (suffix, "npy"))
+    {
+      g_autoptr (CnnfiltTensor) array = cnnfilt_tensor_new_from_npy_file (path, error);
+      if (array == NULL)
+        return FALSE;
+      w = cnnfilt_tensor_get_w (array), h = cnnfilt_tensor_get_h (array);
+      c = cnnfilt_tensor_get_c (array);
+    }
+  else
+    {
+      const gchar *failure = NULL;
+      if (!probe (path, &w, &h, &c, &failure, error))
+        {
+          if (failure != NULL)
+            set_vips_error (error, CNNFILT_ERROR_FORMAT, path, failure);
+          return FALSE;
+        }
+    }
+  if (width)
+    *width = w;
+  if (height)
+    *height = h;
+  if (channels)
+    *channels = c;
+  return TRUE;
 }
 
 /* Text formats written here rather than by libvips, with %.9g so that every
