@@ -32,6 +32,54 @@ static const gchar *const image_suffixes[] = {
   "csv", "mat", "npy", NULL
 };
 
+/* What a libvips loader may be trusted with. */
+typedef enum {
+  /* raster formats libcnnfilt claims: whatever the file's name */
+  LOADER_RASTER,
+  /* documents rendered to pixels: only in files named for them, as a
+   * folder of photos should hold none */
+  LOADER_VECTOR,
+  /* libraries that read many formats, or none that we claim: only with
+   * CNNFILT_TRUSTED_INPUT=1 */
+  LOADER_UNTRUSTED,
+} LoaderKind;
+
+/* libvips' loaders by class, the file loader being the class or the class
+ * with "File" appended (VipsForeignLoadJpegFile); any loader not here is
+ * untrusted. */
+static const struct {
+  const gchar *class_name;
+  const gchar *format;
+  LoaderKind kind;
+  const gchar *suffix;
+} loaders[] = {
+  { "VipsForeignLoadJpeg", "JPEG", LOADER_RASTER, NULL },
+  { "VipsForeignLoadPng", "PNG", LOADER_RASTER, NULL },
+  { "VipsForeignLoadWebp", "WebP", LOADER_RASTER, NULL },
+  { "VipsForeignLoadTiff", "TIFF", LOADER_RASTER, NULL },
+  { "VipsForeignLoadNsgif", "GIF", LOADER_RASTER, NULL },
+  { "VipsForeignLoadGif", "GIF", LOADER_RASTER, NULL },
+  { "VipsForeignLoadHeif", "HEIF", LOADER_RASTER, NULL },
+  { "VipsForeignLoadJxl", "JPEG XL", LOADER_RASTER, NULL },
+  { "VipsForeignLoadJp2k", "JPEG 2000", LOADER_RASTER, NULL },
+  { "VipsForeignLoadPpm", "PPM", LOADER_RASTER, NULL },
+  { "VipsForeignLoadRad", "Radiance HDR", LOADER_RASTER, NULL },
+  { "VipsForeignLoadOpenexr", "OpenEXR", LOADER_RASTER, NULL },
+  { "VipsForeignLoadFits", "FITS", LOADER_RASTER, NULL },
+  { "VipsForeignLoadVips", "VIPS", LOADER_RASTER, NULL },
+  { "VipsForeignLoadCsv", "CSV", LOADER_RASTER, NULL },
+  { "VipsForeignLoadMatrix", "matrix", LOADER_RASTER, NULL },
+  { "VipsForeignLoadMat", "MATLAB", LOADER_RASTER, NULL },
+  { "VipsForeignLoadSvg", "SVG", LOADER_VECTOR, "svg" },
+  { "VipsForeignLoadPdf", "PDF", LOADER_VECTOR, "pdf" },
+  { "VipsForeignLoadMagick", "ImageMagick", LOADER_UNTRUSTED, NULL },
+  { "VipsForeignLoadMagick7", "ImageMagick", LOADER_UNTRUSTED, NULL },
+  { "VipsForeignLoadOpenslide", "OpenSlide", LOADER_UNTRUSTED, NULL },
+};
+
+/* CNNFILT_TRUSTED_INPUT=1: every loader of libvips may read every file. */
+static gboolean trusted_input;
+
 static void
 ensure_vips (void)
 {
@@ -45,6 +93,21 @@ ensure_vips (void)
       /* The operation cache keys loads by file name: a file saved again
        * under the same name would load with its old contents. */
       vips_cache_set_max (0);
+      /* Folders are filtered by suffix, but libvips picks its loader by
+       * the contents: an SVG named .jpg would be rendered, a truncated
+       * TIFF read by ImageMagick. libvips marks the loaders not meant for
+       * hostile files; the formats we claim are allowed again, and each
+       * load checks the loader it gets (check_loader). Savers write our
+       * own tensors. */
+      trusted_input = g_strcmp0 (g_getenv ("CNNFILT_TRUSTED_INPUT"), "1") == 0;
+      if (!trusted_input)
+        {
+          vips_block_untrusted_set (TRUE);
+          for (guint i = 0; i < G_N_ELEMENTS (loaders); i++)
+            if (loaders[i].kind != LOADER_UNTRUSTED)
+              vips_operation_block_set (loaders[i].class_name, FALSE);
+          vips_operation_block_set ("VipsForeignSave", FALSE);
+        }
       g_once_init_leave (&done, 1);
     }
 }
@@ -62,6 +125,66 @@ suffix_in (const gchar *path, const gchar *const *list)
 {
   g_autofree gchar *suffix = suffix_of (path);
   return g_strv_contains (list, suffix);
+}
+
+/* Whether @path, whose contents libvips gave to @loader, may be read. */
+static gboolean
+check_loader (const gchar *path, const gchar *loader, GError **error)
+{
+  if (trusted_input)
+    return TRUE;
+  g_autofree gchar *format = NULL;
+  LoaderKind kind = LOADER_UNTRUSTED;
+  const gchar *wanted_suffix = NULL;
+  for (guint i = 0; i < G_N_ELEMENTS (loaders); i++)
+    {
+      const gchar *name = loaders[i].class_name;
+      gsize length = strlen (name);
+      if (strncmp (loader, name, length) == 0 &&
+          (loader[length] == '\0' || g_str_equal (loader + length, "File")))
+        {
+          kind = loaders[i].kind;
+          format = g_strdup (loaders[i].format);
+          wanted_suffix = loaders[i].suffix;
+          break;
+        }
+    }
+  if (format == NULL)
+    {
+      /* VipsForeignLoadAnalyze, VipsForeignLoadRaw: Analyze, Raw */
+      const gchar *short_name = g_str_has_prefix (loader, "VipsForeignLoad") ?
+                                  loader + strlen ("VipsForeignLoad") : loader;
+      format = g_strdup (short_name);
+      if (g_str_has_suffix (format, "File") && strlen (format) > 4)
+        format[strlen (format) - 4] = '\0';
+    }
+
+  g_autofree gchar *suffix = suffix_of (path);
+  if (kind == LOADER_RASTER)
+    return TRUE;
+  if (kind == LOADER_VECTOR)
+    {
+      g_autofree gchar *base = g_ascii_strdown (path, -1);
+      g_autofree gchar *compressed = g_strconcat (".", wanted_suffix, ".gz", NULL);
+      if (g_str_equal (suffix, wanted_suffix) ||
+          (g_str_equal (wanted_suffix, "svg") &&
+           (g_str_equal (suffix, "svgz") || g_str_has_suffix (base, compressed))))
+        return TRUE;
+      if (*suffix)
+        g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_UNSUPPORTED,
+                     "%s: content is %s, not what the .%s suffix says; refused (set "
+                     "CNNFILT_TRUSTED_INPUT=1 for trusted files)", path, format, suffix);
+      else
+        g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_UNSUPPORTED,
+                     "%s: content is %s, in a file not named .%s; refused (set "
+                     "CNNFILT_TRUSTED_INPUT=1 for trusted files)", path, format, wanted_suffix);
+      return FALSE;
+    }
+  g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_UNSUPPORTED,
+               "%s: only libvips' %s loader reads this content, and it is not safe with "
+               "untrusted files; refused (set CNNFILT_TRUSTED_INPUT=1 for trusted files)",
+               path, format);
+  return FALSE;
 }
 
 /**
@@ -161,8 +284,8 @@ typedef struct {
   const gchar *loader;
 } Opened;
 
-/* Opens @path with the loader libvips chose for its contents; only the
- * header is read. fail_on=error turns truncated and corrupt data into
+/* Opens @path with the loader libvips chose for its contents, if that
+ * loader may read it (check_loader); only the header is read. fail_on=error turns truncated and corrupt data into
  * errors instead of grey fill; sequential access decodes in one pass. The
  * loader is called by name, so the file is not probed a second time.
  * Returns NULL with @error set, or NULL with *@failure set when libvips
@@ -178,6 +301,8 @@ open_header (const gchar *path, const gchar **loader, const gchar **failure, GEr
                    "%s: not an image in a format libvips can read", path);
       return NULL;
     }
+  if (!check_loader (path, *loader, error))
+    return NULL;
   VipsImage *image = NULL;
   if (vips_call (*loader, path, &image, "access", VIPS_ACCESS_SEQUENTIAL, "fail_on",
                  VIPS_FAIL_ON_ERROR, NULL) != 0)

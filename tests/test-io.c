@@ -724,6 +724,121 @@ START_TEST (test_shrink_to)
 }
 END_TEST
 
+static const gchar red_svg[] =
+  "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"20\" height=\"10\">"
+  "<rect width=\"20\" height=\"10\" fill=\"#ff0000\"/></svg>\n";
+
+static gboolean
+has_vips_loader (const gchar *nickname)
+{
+  ck_assert_int_eq (VIPS_INIT ("test-io"), 0);
+  return vips_type_find ("VipsOperation", nickname) != 0;
+}
+
+/* The first 100 bytes of a TIFF: no longer a TIFF for libvips' TIFF
+ * loader, still one for ImageMagick's. */
+static gchar *
+write_cut_tiff (void)
+{
+  gfloat values[3 * 20 * 20] = { 0 };
+  g_autoptr (CnnfiltTensor) t = tu_tensor (values, 1, 3, 20, 20);
+  g_autofree gchar *whole = temp_path ("whole.tif");
+  save_ok (t, whole);
+  g_autofree gchar *contents = NULL;
+  gsize length = 0;
+  ck_assert (g_file_get_contents (whole, &contents, &length, NULL));
+  ck_assert_uint_gt (length, 100);
+  gchar *cut = temp_path ("cut.tif");
+  ck_assert (g_file_set_contents (cut, contents, 100, NULL));
+  return cut;
+}
+
+START_TEST (test_untrusted_loaders)
+{
+  /* An SVG named .jpg, as a folder filtered by suffix would let in: libvips
+   * would render it; refused, naming what was found. */
+  g_autofree gchar *fake = temp_path ("photo.jpg");
+  ck_assert (g_file_set_contents (fake, red_svg, -1, NULL));
+  g_autoptr (GError) error = NULL;
+  ck_assert_ptr_null (cnnfilt_image_load (fake, &error));
+  if (has_vips_loader ("svgload"))
+    {
+      assert_path_error (error, CNNFILT_ERROR_UNSUPPORTED, fake);
+      g_autofree gchar *expected = g_strdup_printf (
+        "%s: content is SVG, not what the .jpg suffix says; refused "
+        "(set CNNFILT_TRUSTED_INPUT=1 for trusted files)", fake);
+      ck_assert_str_eq (error->message, expected);
+      g_clear_error (&error);
+      ck_assert (!cnnfilt_image_read_header (fake, NULL, NULL, NULL, &error));
+      ck_assert_str_eq (error->message, expected);
+
+      /* the same file named .svg is what it says: rendered, RGBA */
+      g_autofree gchar *svg = temp_path ("drawing.svg");
+      ck_assert (g_file_set_contents (svg, red_svg, -1, NULL));
+      g_autoptr (CnnfiltTensor) red = load_ok (svg);
+      ck_assert_uint_eq (cnnfilt_tensor_get_c (red), 4);
+      ck_assert_uint_eq (cnnfilt_tensor_get_h (red), 10);
+      ck_assert_uint_eq (cnnfilt_tensor_get_w (red), 20);
+      tu_assert_near (1.0, cnnfilt_tensor_get_value (red, 0, 0, 5, 10), 1e-6);
+      tu_assert_near (0.0, cnnfilt_tensor_get_value (red, 0, 1, 5, 10), 1e-6);
+      tu_assert_near (1.0, cnnfilt_tensor_get_value (red, 0, 3, 5, 10), 1e-6);
+    }
+  else
+    g_printerr ("test_untrusted_loaders: libvips here has no svgload; SVG rendering not tested\n");
+  g_clear_error (&error);
+
+  /* A PNG named .jpg: misnamed photos are common, and PNG is safe */
+  const gfloat grey[] = { 0, 128 / 255.0f, 1, 64 / 255.0f };
+  g_autoptr (CnnfiltTensor) t = tu_tensor (grey, 1, 1, 2, 2);
+  g_autofree gchar *png = temp_path ("misnamed.png");
+  save_ok (t, png);
+  g_autofree gchar *misnamed = temp_path ("misnamed.jpg");
+  ck_assert (g_rename (png, misnamed) == 0);
+  g_autoptr (CnnfiltTensor) back = load_ok (misnamed);
+  tu_assert_tensors_equal (t, back, 1e-7);
+
+  /* A TIFF cut short is no TIFF for libvips' own loader, but ImageMagick
+   * would try it: refused */
+  g_autofree gchar *cut = write_cut_tiff ();
+  ck_assert_ptr_null (cnnfilt_image_load (cut, &error));
+  ck_assert_msg (g_str_has_prefix (error->message, cut), "%s", error->message);
+  if (has_vips_loader ("magickload"))
+    {
+      assert_path_error (error, CNNFILT_ERROR_UNSUPPORTED, cut);
+      tu_assert_contains (error->message, "ImageMagick");
+      tu_assert_contains (error->message, "refused (set CNNFILT_TRUSTED_INPUT=1");
+    }
+}
+END_TEST
+
+START_TEST (test_trusted_input)
+{
+  /* CNNFILT_TRUSTED_INPUT=1 is read once, when libvips starts: only a test
+   * in a process of its own can set it. */
+  if (g_strcmp0 (g_getenv ("CK_FORK"), "no") == 0)
+    {
+      g_printerr ("test_trusted_input: skipped with CK_FORK=no\n");
+      return;
+    }
+  g_setenv ("CNNFILT_TRUSTED_INPUT", "1", TRUE);
+  g_autofree gchar *fake = temp_path ("photo.jpg");
+  ck_assert (g_file_set_contents (fake, red_svg, -1, NULL));
+  if (has_vips_loader ("svgload"))
+    {
+      g_autoptr (CnnfiltTensor) red = load_ok (fake);
+      ck_assert_uint_eq (cnnfilt_tensor_get_c (red), 4);
+    }
+  /* the cut TIFF is read by ImageMagick, which fails or gives something;
+   * either way it is not refused */
+  g_autofree gchar *cut = write_cut_tiff ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CnnfiltTensor) any = cnnfilt_image_load (cut, &error);
+  if (error != NULL)
+    ck_assert_msg (strstr (error->message, "refused") == NULL, "%s", error->message);
+  g_unsetenv ("CNNFILT_TRUSTED_INPUT");
+}
+END_TEST
+
 static Suite *
 io_suite (void)
 {
@@ -748,6 +863,8 @@ io_suite (void)
   tcase_add_test (tc, test_autorotate);
   tcase_add_test (tc, test_read_header);
   tcase_add_test (tc, test_shrink_to);
+  tcase_add_test (tc, test_untrusted_loaders);
+  tcase_add_test (tc, test_trusted_input);
   suite_add_tcase (suite, tc);
   return suite;
 }
