@@ -338,6 +338,93 @@ report_plan (Plan *plan, BatchOptions *options)
   return FALSE;
 }
 
+gboolean
+batch_load_image (BatchOptions *options, const gchar *path, CnnfiltTensor *tensor, guint shrink_to,
+                  GError **error)
+{
+  CnnfiltLoadFlags flags = options->no_autorotate ? CNNFILT_LOAD_NO_AUTOROTATE : CNNFILT_LOAD_DEFAULT;
+  if (cnnfilt_image_load_full (path, tensor, flags, (guint64) options->max_pixels, shrink_to, error))
+    return TRUE;
+  /* the library names the limit; say which option lifts it */
+  const gchar *limit = strstr ((*error)->message, " (max-pixels)");
+  if (limit != NULL)
+    {
+      gchar *message = g_strdup_printf ("%.*s (--max-pixels; 0 for no limit)",
+                                        (int) (limit - (*error)->message), (*error)->message);
+      g_free ((*error)->message);
+      (*error)->message = message;
+    }
+  return FALSE;
+}
+
+/* Bytes of memory the system can still give: MemAvailable, or the cgroup's
+ * limit less its usage when that is lower. 0 when unknown. */
+static guint64
+memory_available (void)
+{
+  guint64 available = 0;
+  g_autofree gchar *meminfo = NULL;
+  if (g_file_get_contents ("/proc/meminfo", &meminfo, NULL, NULL))
+    {
+      const gchar *line = strstr (meminfo, "MemAvailable:");
+      if (line != NULL)
+        available = g_ascii_strtoull (line + strlen ("MemAvailable:"), NULL, 10) * 1024;
+    }
+  g_autofree gchar *max = NULL, *current = NULL;
+  if (g_file_get_contents ("/sys/fs/cgroup/memory.max", &max, NULL, NULL) &&
+      g_ascii_isdigit (max[0]) &&
+      g_file_get_contents ("/sys/fs/cgroup/memory.current", &current, NULL, NULL))
+    {
+      guint64 limit = g_ascii_strtoull (max, NULL, 10), used = g_ascii_strtoull (current, NULL, 10);
+      guint64 left = limit > used ? limit - used : 0;
+      if (available == 0 || left < available)
+        available = left;
+    }
+  return available;
+}
+
+/* Lowers @n_workers so that the workers' images fit in half the memory
+ * free: each needs about its decoded image (libvips' pixels and the float32
+ * tensor) and what the handler says. The image size is the largest of up
+ * to 16 headers read across the jobs. Beyond four workers per core, threads
+ * only wait for each other and hold memory, so that is a limit too. */
+static guint
+cap_workers (const BatchHandler *handler, BatchOptions *options, GArray *jobs, guint n_workers)
+{
+  guint wanted = n_workers;
+  gchar reason[160] = "";
+  guint most = 4 * g_get_num_processors ();
+  if (n_workers > most)
+    {
+      n_workers = most;
+      g_snprintf (reason, sizeof reason, "more than 4 per core (%u cores) only wait for each other",
+                  g_get_num_processors ());
+    }
+  guint64 largest = 0;
+  guint step = MAX (1, jobs->len / 16);
+  for (guint i = 0; n_workers > 1 && i < jobs->len; i += step)
+    {
+      guint w, h, c;
+      if (!cnnfilt_image_read_header (g_array_index (jobs, BatchJob, i).input, &w, &h, &c, NULL))
+        continue;
+      guint64 bytes = (guint64) w * h * c * (sizeof (gfloat) + 2);
+      if (handler->worker_memory != NULL)
+        bytes += handler->worker_memory (handler->data, w, h, c);
+      largest = MAX (largest, bytes);
+    }
+  guint64 available = memory_available ();
+  if (largest > 0 && available > 0 && available / 2 / largest < n_workers)
+    {
+      n_workers = (guint) MAX (1, available / 2 / largest);
+      g_snprintf (reason, sizeof reason,
+                  "an image needs about %" G_GUINT64_FORMAT " MB and %" G_GUINT64_FORMAT
+                  " MB of memory is free", largest >> 20, available >> 20);
+    }
+  if (n_workers < wanted && !options->quiet)
+    fprintf (stderr, "cnnfilt: --jobs lowered from %u to %u: %s\n", wanted, n_workers, reason);
+  return n_workers;
+}
+
 int
 batch_process (const BatchHandler *handler, BatchOptions *options, gchar **inputs)
 {
@@ -379,6 +466,7 @@ batch_process (const BatchHandler *handler, BatchOptions *options, gchar **input
   g_mutex_init (&batch.lock);
 
   guint n_workers = options->jobs > 0 ? (guint) options->jobs : g_get_num_processors ();
+  n_workers = cap_workers (handler, options, jobs, n_workers);
   guint group = MAX (handler->group, 1);
   if (handler->start != NULL && jobs->len > 0)
     {
@@ -451,7 +539,21 @@ typedef struct {
   const gchar *pipeline;
   BatchOptions *options;
   CnnfiltDevice *device;
+  CnnfiltGraph *graph;   /* parsed once, to size the workers' buffers */
 } Pipeline;
+
+/* The input tensor and the graph's buffers for one image, and the 8-bit
+ * encoding of the result. */
+static gsize
+pipeline_worker_memory (gpointer data, guint width, guint height, guint channels)
+{
+  Pipeline *pipeline = data;
+  CnnfiltShape shape = { 1, channels, height, width };
+  gsize bytes = (gsize) width * height * channels * (sizeof (gfloat) + 1);
+  if (cnnfilt_graph_prepare (pipeline->graph, &shape, 1, NULL))
+    bytes += cnnfilt_graph_get_buffer_size (pipeline->graph);
+  return bytes;
+}
 
 typedef struct {
   CnnfiltGraph *graph;
@@ -493,7 +595,7 @@ pipeline_job (Pipeline *pipeline, PipelineWorker *w, BatchJob *job, GError **err
                    dir, g_strerror (saved));
       return FALSE;
     }
-  if (!cnnfilt_image_load_into (job->input, w->input, error) ||
+  if (!batch_load_image (pipeline->options, job->input, w->input, 0, error) ||
       !cnnfilt_graph_run (w->graph, &w->input, 1, error))
     return FALSE;
   g_autoptr (CnnfiltTensor) result = cnnfilt_graph_get_output (w->graph, 0);
@@ -582,11 +684,12 @@ batch_run (const gchar *text, BatchOptions *options, gchar **inputs)
   g_autoptr (CnnfiltDevice) device = batch_device (options);
   if (device == NULL)
     return EXIT_USAGE;
-  Pipeline pipeline = { text, options, device };
+  Pipeline pipeline = { text, options, device, check };
   BatchHandler handler = {
     .verb = "written",
     .group = 1,
     .data = &pipeline,
+    .worker_memory = pipeline_worker_memory,
     .worker_new = pipeline_worker_new,
     .worker_free = pipeline_worker_free,
     .process = pipeline_process,

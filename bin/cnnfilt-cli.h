@@ -60,10 +60,17 @@ typedef struct {
   guint (*start) (gpointer data, guint n_jobs, guint n_workers);
   gboolean ops_threaded; /* ops use every core: the handler runs them one worker at a time */
   gpointer data;
+  /* Bytes one worker holds for an image of @width × @height × @channels,
+   * besides the decoded image; NULL: none. Caps --jobs to the memory free. */
+  gsize (*worker_memory) (gpointer data, guint width, guint height, guint channels);
   gpointer (*worker_new) (gpointer data);
   void (*worker_free) (gpointer state);
   void (*process) (Batch *batch, gpointer data, gpointer state, BatchJob **jobs, guint n);
 } BatchHandler;
+
+/* How workers load images: the EXIF orientation and --max-pixels of @options. */
+gboolean batch_load_image (BatchOptions *options, const gchar *path, CnnfiltTensor *tensor,
+                           guint shrink_to, GError **error);
 
 void batch_job_done   (Batch *batch, BatchJob *job);
 void batch_job_failed (Batch *batch, BatchJob *job, const gchar *message);

@@ -308,5 +308,22 @@ for args, expected in (
     status, out, err = run("edges", "-o", "/nonexistent-out", *args, sample(b"camera.png"))
     ok(f"{' '.join(args)} exits 2 naming the option and value", status == 2 and expected in err, err)
 
+# 8. Memory: huge images are refused from their header; --jobs is held to the machine.
+root = case("memory")
+big = os.path.join(root, b"huge.png")
+if shutil.which("vips"):
+    subprocess.run(["vips", "black", big, "30000", "30000"], check=True)
+    status, out, err = run("edges", "-o", os.path.join(root, b"out"), big)
+    ok("a 30000×30000 PNG is refused before decoding", status == 1 and
+       b"30000\xc3\x9730000 exceeds the limit of 100000000 pixels (--max-pixels" in err, err)
+else:
+    ok("# SKIP a 30000×30000 PNG is refused (no vips command)", True)
+put(os.path.join(root, b"in/a.png"))
+status, out, err = run("edges", "-j", "100000", "-o", os.path.join(root, b"out-j"), os.path.join(root, b"in"))
+ok("-j 100000 is lowered with a note", status == 0 and b"--jobs lowered from 100000 to" in err, err)
+status, out, err = run("edges", "-j", "0", "-o", os.path.join(root, b"out-0"), os.path.join(root, b"in"))
+ok("-j 0 means one per core", status == 0, err)
+shutil.rmtree(root)
+
 print(f"1..{n}")
 sys.exit(1 if failed else 0)
