@@ -24,19 +24,32 @@ static const Command commands[] = {
   { "features", command_features, "a layer's activation maps, or a conv layer's filters, as one picture" },
 };
 
-/* Appends @text as a JSON string. */
+/* Appends @text as a JSON string: quotes, backslashes and control
+ * characters escaped. File names and labels are bytes, not always UTF-8;
+ * each byte that is not part of a valid UTF-8 sequence is written as
+ * \udcXX, the lone surrogate Python's "surrogateescape" gives it, so that
+ * JSON stays valid and os.fsencode() in Python turns the string back into
+ * the same bytes. */
 void
 cli_json_string (GString *out, const gchar *text)
 {
+  const gchar *c = text ? text : "", *end = c + strlen (c);
   g_string_append_c (out, '"');
-  for (const gchar *c = text ? text : ""; *c; c++)
+  while (c < end)
     {
-      if (*c == '"' || *c == '\\')
-        g_string_append_printf (out, "\\%c", *c);
-      else if ((guchar) *c < 0x20)
-        g_string_append_printf (out, "\\u%04x", (guchar) *c);
-      else
-        g_string_append_c (out, *c);
+      const gchar *valid;
+      g_utf8_validate (c, end - c, &valid);
+      for (; c < valid; c++)
+        {
+          if (*c == '"' || *c == '\\')
+            g_string_append_printf (out, "\\%c", *c);
+          else if ((guchar) *c < 0x20)
+            g_string_append_printf (out, "\\u%04x", (guchar) *c);
+          else
+            g_string_append_c (out, *c);
+        }
+      if (c < end)
+        g_string_append_printf (out, "\\udc%02x", (guchar) *c++);
     }
   g_string_append_c (out, '"');
 }

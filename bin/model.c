@@ -365,12 +365,14 @@ cli_load_model (const gchar *path)
   CnnfiltGraph *graph = cnnfilt_graph_new_from_onnx_file (path, &error);
   if (graph == NULL)
     {
-      /* The importer's messages mostly name the file already. */
-      g_autofree gchar *prefix = g_strconcat (path, ": ", NULL);
-      if (g_str_has_prefix (error->message, prefix))
-        fprintf (stderr, "%s\n", error->message);
-      else
-        fprintf (stderr, "%s%s\n", prefix, error->message);
+      /* The importer's messages mostly name the file already, as
+       * g_filename_display_name() shows it: the path as given instead. */
+      g_autofree gchar *shown = g_filename_display_name (path);
+      g_autofree gchar *prefix = g_strconcat (shown, ": ", NULL);
+      const gchar *reason = error->message;
+      if (g_str_has_prefix (reason, prefix))
+        reason += strlen (prefix);
+      fprintf (stderr, "%s: %s\n", path, reason);
     }
   return graph;
 }

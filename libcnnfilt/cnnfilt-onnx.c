@@ -119,6 +119,30 @@ nonnull (const gchar *text)
   return text ? text : "";
 }
 
+/* ONNX says that names, op types and string attributes are UTF-8, but a
+ * file may hold any bytes there, and what leaves the importer must be
+ * UTF-8: the graph's node names and the messages of errors (bindings
+ * convert both, and fail on anything else). Returns @text with each byte
+ * that is not part of valid UTF-8 written as \xNN, so that a message still
+ * shows what the file holds. */
+static gchar *
+valid_utf8 (const gchar *text)
+{
+  const gchar *c = nonnull (text), *end = c + strlen (c), *valid;
+  if (g_utf8_validate (c, end - c, &valid))
+    return g_strdup (c);
+  GString *out = g_string_sized_new (end - c + 8);
+  while (c < end)
+    {
+      g_utf8_validate (c, end - c, &valid);
+      g_string_append_len (out, c, valid - c);
+      c = valid;
+      if (c < end)
+        g_string_append_printf (out, "\\x%02x", (guchar) *c++);
+    }
+  return g_string_free (out, FALSE);
+}
+
 static void
 value_free (gpointer data)
 {
@@ -680,10 +704,11 @@ declared_shape (const Onnx__ValueInfoProto *info, gint *rank, gint64 *dims, gsiz
 
 /* A graph node name not yet taken, based on @wanted. */
 static gchar *
-unique_name (Importer *imp, const gchar *wanted)
+unique_name (Importer *imp, const gchar *name_in_file)
 {
+  g_autofree gchar *wanted = valid_utf8 (name_in_file);
   if (!g_hash_table_contains (imp->names, wanted))
-    return g_strdup (wanted);
+    return g_steal_pointer (&wanted);
   for (guint i = 2;; i++)
     {
       gchar *name = g_strdup_printf ("%s#%u", wanted, i);
@@ -1963,7 +1988,8 @@ import_inputs (Importer *imp, GError **error)
             }
           value_set_dims (value, rank, dims);
         }
-      if (!cnnfilt_graph_add_input (imp->graph, name, error))
+      g_autofree gchar *node = unique_name (imp, name);
+      if (!cnnfilt_graph_add_input (imp->graph, node, error))
         return FALSE;
       if (rank >= 1)
         {
@@ -1975,8 +2001,8 @@ import_inputs (Importer *imp, GError **error)
           cnnfilt_graph_set_input_shape (imp->graph, cnnfilt_graph_get_n_inputs (imp->graph) - 1,
                                          &expected);
         }
-      take_name (imp, name);
-      value->node = g_strdup (name);
+      take_name (imp, node);
+      value->node = g_steal_pointer (&node);
     }
   return TRUE;
 }
@@ -2088,6 +2114,13 @@ import_model (const guint8 *data, gsize length, const gchar *base_dir, GError **
 
   CnnfiltGraph *graph = ok ? g_steal_pointer (&imp.graph) : NULL;
   importer_clear (&imp);
+  if (error != NULL && *error != NULL)
+    {
+      /* Messages quote the file's names and strings, in many places. */
+      gchar *message = valid_utf8 ((*error)->message);
+      g_free ((*error)->message);
+      (*error)->message = message;
+    }
   return graph;
 }
 
@@ -2104,8 +2137,10 @@ import_model (const guint8 *data, gsize length, const gchar *base_dir, GError **
  * Opsets 9 to 17 of the default domain are read. A model that uses an op,
  * attribute or value this library does not support, or that is truncated
  * or malformed, gives an error naming the node, its op_type and the opset.
- * Tensors kept in external files cannot be read from bytes: use
- * cnnfilt_graph_new_from_onnx_file().
+ * Names and strings of the file that are not UTF-8, as ONNX requires them
+ * to be, appear in node names and error messages with each invalid byte
+ * written as `\xNN`. Tensors kept in external files cannot be read from
+ * bytes: use cnnfilt_graph_new_from_onnx_file().
  *
  * Returns: (transfer full): a new graph, or %NULL on error
  */
@@ -2147,6 +2182,9 @@ cnnfilt_graph_new_from_onnx_file (const gchar *path, GError **error)
   CnnfiltGraph *graph = import_model (data ? data : (const guint8 *) "",
                                       g_mapped_file_get_length (file), dir, error);
   if (graph == NULL)
-    g_prefix_error (error, "%s: ", path);
+    {
+      g_autofree gchar *shown = g_filename_display_name (path);
+      g_prefix_error (error, "%s: ", shown);
+    }
   return graph;
 }

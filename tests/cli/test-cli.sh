@@ -287,5 +287,41 @@ run "$work/o" "$work/e" features -m "$free_grey" -l /conv/Conv --size 40 "$sampl
 check "features --size sets the free height and width" /usr/bin/python3 -c "
 import numpy as np; assert $status == 0 and np.load('$work/free-maps.npy').shape == (1, 4, 38, 38)"
 
+# --json is valid JSON whatever the bytes of file names and labels: a byte
+# that is not UTF-8 is \udcXX, which Python's os.fsencode() and
+# str.encode('utf-8', 'surrogateescape') turn back into the byte.
+mkdir -p "$work/bytes"
+cp "$samples/coffee.jpg" "$work/bytes/"$'\xff'".jpg"
+cp "$samples/camera.png" "$work/bytes/"$'caf\xe9 "q"\t'".png"
+printf 'zero\n\xff\xfe\ntwo\tthree "3" \\\nca\xe9\n\xe2\x82\xac4\n\xe2\x82\nsix\n\xed\xa0\x80\neight\nnine\n' > "$work/bytes-labels.txt"
+run "$work/o" "$work/e" classify -m "$lenet" --json -k 10 --labels "$work/bytes-labels.txt" "$work/bytes"; status=$?
+check "classify --json of file names and labels that are not UTF-8 is valid JSON, losslessly" /usr/bin/python3 -c "
+import json, os
+labels = open('$work/bytes-labels.txt', 'rb').read().split(b'\n')[:-1]
+lines = open('$work/o', 'rb').read().splitlines()
+assert $status == 0 and len(lines) == 2, lines
+files = set()
+for line in lines:
+    d = json.loads(line.decode('utf-8'))
+    files.add(os.fsencode(d['file']))
+    for t in d['top']:
+        assert t['label'].encode('utf-8', 'surrogateescape') == labels[t['class']], (t, labels[t['class']])
+assert files == {b'$work/bytes/\xff.jpg', b'$work/bytes/caf\xe9 \"q\"\t.png'}, files"
+cp "$lenet" "$work/bytes/"$'\xfe'".onnx"
+run "$work/o" "$work/e" model info --json "$work/bytes/"$'\xfe'".onnx"; status=$?
+check "model info --json of a model path that is not UTF-8 is valid JSON" /usr/bin/python3 -c "
+import json, os
+d = json.loads(open('$work/o', 'rb').read().decode('utf-8'))
+assert $status == 0 and os.fsencode(d['model']) == b'$work/bytes/\xfe.onnx', d['model']"
+# Models with bytes ff fe in names and strings (tests/onnx/invalid-utf8/make.py).
+bad_utf8=$(cd "$(dirname "$0")/../onnx/invalid-utf8" && pwd)
+run "$work/o" "$work/e" model info --json "$bad_utf8/names.onnx"; status=$?
+check "model info --json names layers whose names are not UTF-8 with \\xNN" /usr/bin/python3 -c "
+import json
+d = json.loads(open('$work/o', 'rb').read().decode('utf-8'))
+assert $status == 0 and [l['name'] for l in d['layers']] == ['relu\\\\xff\\\\xfe'], d"
+run "$work/o" "$work/e" model info "$bad_utf8/pad-mode.onnx"; status=$?
+check "model info quotes a model's string that is not UTF-8 with \\xNN" sh -c "test $status -eq 1 && grep -q \"pad-mode.onnx: node 'pad' (Pad, opset 13): .*'\\\\\\\\xff\\\\\\\\xfe'\" '$work/e' && iconv -f UTF-8 -t UTF-8 '$work/e' >/dev/null"
+
 echo "1..$n"
 [ $failed -eq 0 ]

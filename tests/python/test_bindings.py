@@ -257,6 +257,33 @@ class TestBindings(unittest.TestCase):
             Cnnfilt.Graph.new_from_onnx_bytes(GLib.Bytes(data[:len(data) // 2]))
         self.assertEqual(caught.exception.domain, "cnnfilt-error-quark")
 
+    def test_onnx_strings_not_utf8(self):
+        # Models holding bytes ff fe where ONNX wants UTF-8 text
+        # (tests/onnx/invalid-utf8/make.py): errors quoting them must still
+        # reach Python as GLib.Error, and node names as str, with each
+        # invalid byte written as \xNN.
+        folder = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "onnx", "invalid-utf8")
+        refused = {
+            "pad-mode.onnx": (Cnnfilt.Error.INVALID_ARGUMENT, ["node 'pad' (Pad, opset 13)", "'\\xff\\xfe'"]),
+            "op-type.onnx": (Cnnfilt.Error.UNSUPPORTED, ["(Re\\xfflu, opset 13)", "no op implements Re\\xfflu"]),
+            "attribute.onnx": (Cnnfilt.Error.UNSUPPORTED,
+                               ["node 'relu\\xff\\xfe'", "attribute 'a\\xff\\xfe' is not supported"]),
+        }
+        for name, (code, parts) in refused.items():
+            path = os.path.join(folder, name)
+            with open(path, "rb") as f:
+                data = f.read()
+            for load in (lambda: Cnnfilt.Graph.new_from_onnx_file(path),
+                         lambda: Cnnfilt.Graph.new_from_onnx_bytes(GLib.Bytes(data))):
+                with self.assertRaises(GLib.Error, msg=name) as caught:
+                    load()
+                self.assertErrorMatches(caught.exception, code, *parts)
+        graph = Cnnfilt.Graph.new_from_onnx_file(os.path.join(folder, "names.onnx"))
+        self.assertEqual(graph.get_node_names(), ["x\\xff\\xfe", "relu\\xff\\xfe"])
+        x = np.arange(-8, 8, dtype=np.float32).reshape(1, 1, 4, 4)
+        np.testing.assert_array_equal(array_from_tensor(graph.process(tensor_from_array(x))),
+                                      np.maximum(x, 0))
+
 
 class TapResult(unittest.TextTestResult):
     """Prints one TAP line per test: ok N - name / not ok N - name."""
