@@ -319,6 +319,19 @@ signal_thread (gpointer data)
   return NULL;
 }
 
+/* --verbose: the library's info messages (libvips' warnings about a file)
+ * on stderr, above the progress bar. */
+static void
+print_info (const gchar *domain, GLogLevelFlags level, const gchar *message, gpointer data)
+{
+  Batch *batch = data;
+  g_mutex_lock (&batch->lock);
+  clear_progress (batch);
+  fprintf (stderr, "cnnfilt: %s\n", message);
+  draw_progress (batch, TRUE);
+  g_mutex_unlock (&batch->lock);
+}
+
 /* Prints the plan's notes, failures and conflicts. Returns FALSE when a
  * conflict forbids the whole job. */
 static gboolean
@@ -505,12 +518,17 @@ batch_process (const BatchHandler *handler, BatchOptions *options, gchar **input
       pthread_sigmask (SIG_BLOCK, &set, &saved);
       signal (SIGXFSZ, SIG_IGN);
       GThread *signals = g_thread_new ("cnnfilt-signals", signal_thread, &batch);
+      guint info_handler = options->verbose && !options->quiet
+                               ? g_log_set_handler ("Cnnfilt", G_LOG_LEVEL_INFO, print_info, &batch)
+                               : 0;
       g_autoptr (GPtrArray) threads = g_ptr_array_new ();
       for (guint i = 1; i < n_workers; i++)
         g_ptr_array_add (threads, g_thread_new ("cnnfilt-worker", worker, &batch));
       worker (&batch);
       for (guint i = 0; i < threads->len; i++)
         g_thread_join (threads->pdata[i]);
+      if (info_handler != 0)
+        g_log_remove_handler ("Cnnfilt", info_handler);
       g_atomic_int_set (&batch.finished, TRUE);
       g_thread_join (signals);
       pthread_sigmask (SIG_SETMASK, &saved, NULL);
