@@ -80,6 +80,29 @@ static const struct {
 /* CNNFILT_TRUSTED_INPUT=1: every loader of libvips may read every file. */
 static gboolean trusted_input;
 
+/* libvips prints warnings as it works ("VIPS-WARNING **: error in tile 0
+ * x 24"): raw lines on the terminal, about failures the caller already has
+ * as errors naming the file. They become info messages of our domain,
+ * shown with G_MESSAGES_DEBUG=Cnnfilt, and a message repeated (a failed
+ * load runs twice, see run_vips) is shown once. */
+static void
+forward_vips_message (const gchar *domain, GLogLevelFlags level, const gchar *message,
+                      gpointer data)
+{
+  static GMutex lock;
+  static gchar *last;
+  g_mutex_lock (&lock);
+  gboolean repeated = g_strcmp0 (message, last) == 0;
+  if (!repeated)
+    {
+      g_free (last);
+      last = g_strdup (message);
+    }
+  g_mutex_unlock (&lock);
+  if (!repeated)
+    g_info ("libvips: %s", message);
+}
+
 static void
 ensure_vips (void)
 {
@@ -108,6 +131,8 @@ ensure_vips (void)
               vips_operation_block_set (loaders[i].class_name, FALSE);
           vips_operation_block_set ("VipsForeignSave", FALSE);
         }
+      g_log_set_handler ("VIPS", G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE | G_LOG_FLAG_FATAL |
+                         G_LOG_FLAG_RECURSION, forward_vips_message, NULL);
       g_once_init_leave (&done, 1);
     }
 }
@@ -214,7 +239,7 @@ cnnfilt_image_format_is_known (const gchar *path)
   return suffix_in (path, image_suffixes);
 }
 
-/* Moves libvips' error text into @error. */
+/* Moves libvips' error text into @error, after @path when it is given. */
 static void
 set_vips_error (GError **error, gint code, const gchar *path, const gchar *what)
 {
@@ -223,8 +248,41 @@ set_vips_error (GError **error, gint code, const gchar *path, const gchar *what)
   /* libvips lines read "loader: message"; keep the last, most specific one. */
   gchar *last = strrchr (text, '\n');
   const gchar *message = last ? last + 1 : text;
-  g_set_error (error, CNNFILT_ERROR, code, "%s: %s%s%s", path, what,
-               *message ? ": " : "", message);
+  g_set_error (error, CNNFILT_ERROR, code, "%s%s%s%s%s", path ? path : "", path ? ": " : "",
+               what, *message ? ": " : "", message);
+}
+
+/* libvips keeps one error buffer for the whole process: while several
+ * threads load, the reason for one file's failure may be taken by another
+ * thread's error, or come with another file's text. So every use of
+ * libvips here holds this lock as a reader, and a step that failed runs
+ * again holding it as the writer, when no other libvips work is under way:
+ * the buffer then holds that file's reason alone. Failures are rare; loads
+ * that succeed never wait for each other. */
+static GRWLock vips_lock;
+
+/* A piece of libvips work: on failure it sets @error, or leaves it and
+ * says in *@failure what failed, libvips' reason being in its buffer. */
+typedef gboolean (*VipsStep) (gpointer data, const gchar **failure, GError **error);
+
+static gboolean
+run_vips (VipsStep step, gpointer data, gint code, const gchar *path, GError **error)
+{
+  const gchar *failure = NULL;
+  g_rw_lock_reader_lock (&vips_lock);
+  gboolean ok = step (data, &failure, error);
+  g_rw_lock_reader_unlock (&vips_lock);
+  if (ok || failure == NULL)
+    return ok;
+
+  g_rw_lock_writer_lock (&vips_lock);
+  vips_error_clear ();
+  failure = NULL;
+  ok = step (data, &failure, error);
+  if (!ok && failure != NULL)
+    set_vips_error (error, code, path, failure);
+  g_rw_lock_writer_unlock (&vips_lock);
+  return ok;
 }
 
 /* Refuses, from the file's metadata alone, what cannot be an image: a FIFO
@@ -296,7 +354,6 @@ open_header (const gchar *path, const gchar **loader, const gchar **failure, GEr
   *loader = vips_foreign_find_load (path);
   if (*loader == NULL)
     {
-      vips_error_clear ();
       g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_FORMAT,
                    "%s: not an image in a format libvips can read", path);
       return NULL;
@@ -400,9 +457,17 @@ typedef struct {
 /* Everything libvips does for one load, from the file name to interleaved
  * pixels. On failure, either @error is set, or *@failure says what failed
  * and libvips' reason is in its error buffer. */
+typedef struct {
+  const LoadRequest *request;
+  Decoded decoded;
+} DecodeJob;
+
 static gboolean
-decode (const LoadRequest *request, Decoded *decoded, const gchar **failure, GError **error)
+decode (gpointer data, const gchar **failure, GError **error)
 {
+  DecodeJob *job = data;
+  const LoadRequest *request = job->request;
+  Decoded *decoded = &job->decoded;
   const gchar *path = request->path;
   const gchar *loader = NULL;
   *failure = NULL;
@@ -479,18 +544,6 @@ decode (const LoadRequest *request, Decoded *decoded, const gchar **failure, GEr
   decoded->width = image->Xsize;
   decoded->height = image->Ysize;
   return TRUE;
-}
-
-/* Runs @decode, and turns a libvips failure into @error. */
-static gboolean
-decode_file (const LoadRequest *request, Decoded *decoded, GError **error)
-{
-  const gchar *failure = NULL;
-  if (decode (request, decoded, &failure, error))
-    return TRUE;
-  if (failure != NULL)
-    set_vips_error (error, CNNFILT_ERROR_FORMAT, request->path, failure);
-  return FALSE;
 }
 
 /* Interleaved pixels to planar floats in [0, 1], in one pass over the
@@ -620,9 +673,10 @@ cnnfilt_image_load_full (const gchar *path, CnnfiltTensor *tensor, CnnfiltLoadFl
     return load_npy (path, tensor, max_pixels, error);
 
   LoadRequest request = { path, flags, max_pixels, shrink_to };
-  Decoded decoded = { 0 };
-  if (!decode_file (&request, &decoded, error))
+  DecodeJob job = { &request, { 0 } };
+  if (!run_vips (decode, &job, CNNFILT_ERROR_FORMAT, path, error))
     return FALSE;
+  Decoded decoded = job.decoded;
   g_autofree gpointer pixels = decoded.pixels;
   CnnfiltShape shape = { 1, decoded.bands, decoded.height, decoded.width };
   if (!cnnfilt_tensor_set_shape (tensor, &shape, error))
@@ -675,13 +729,20 @@ cnnfilt_image_load (const gchar *path, GError **error)
 }
 
 /* The size and channels a load would give, from the header. */
+typedef struct {
+  const gchar *path;
+  guint width;
+  guint height;
+  guint channels;
+} ProbeJob;
+
 static gboolean
-probe (const gchar *path, guint *width, guint *height, guint *channels, const gchar **failure,
-       GError **error)
+probe (gpointer data, const gchar **failure, GError **error)
 {
+  ProbeJob *job = data;
   const gchar *loader = NULL;
   *failure = NULL;
-  g_autoptr (VipsImage) header = open_header (path, &loader, failure, error);
+  g_autoptr (VipsImage) header = open_header (job->path, &loader, failure, error);
   if (header == NULL)
     return FALSE;
   g_autoptr (VipsImage) image = normalise_image (header);
@@ -691,9 +752,9 @@ probe (const gchar *path, guint *width, guint *height, guint *channels, const gc
       return FALSE;
     }
   gboolean swap = swaps_sides (header, CNNFILT_LOAD_DEFAULT);
-  *width = swap ? image->Ysize : image->Xsize;
-  *height = swap ? image->Xsize : image->Ysize;
-  *channels = image->Bands;
+  job->width = swap ? image->Ysize : image->Xsize;
+  job->height = swap ? image->Xsize : image->Ysize;
+  job->channels = image->Bands;
   return TRUE;
 }
 
@@ -735,13 +796,10 @@ cnnfilt_image_read_header (const gchar *path, guint *width, guint *height, guint
     }
   else
     {
-      const gchar *failure = NULL;
-      if (!probe (path, &w, &h, &c, &failure, error))
-        {
-          if (failure != NULL)
-            set_vips_error (error, CNNFILT_ERROR_FORMAT, path, failure);
-          return FALSE;
-        }
+      ProbeJob job = { path, 0, 0, 0 };
+      if (!run_vips (probe, &job, CNNFILT_ERROR_FORMAT, path, error))
+        return FALSE;
+      w = job.width, h = job.height, c = job.channels;
     }
   if (width)
     *width = w;
@@ -882,6 +940,41 @@ write_png (CnnfiltTensor *tensor, const gchar *path, gint compression, GError **
   return TRUE;
 }
 
+typedef struct {
+  CnnfiltTensor *tensor;
+  gboolean as_float;
+  const gchar *path;
+  const gchar *suffix;
+  gint quality;
+} SaveJob;
+
+static gboolean
+save_with_vips (gpointer data, const gchar **failure, GError **error)
+{
+  SaveJob *job = data;
+  g_autoptr (VipsImage) image = tensor_to_vips (job->tensor, job->as_float);
+  if (image == NULL)
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_FAILED, "out of memory");
+      return FALSE;
+    }
+  const gchar *suffix = job->suffix;
+  gint quality = job->quality < 0 ? 90 : job->quality;
+  int status;
+  if (g_str_equal (suffix, "jpg") || g_str_equal (suffix, "jpeg") || g_str_equal (suffix, "jpe"))
+    status = vips_jpegsave (image, job->path, "Q", quality, NULL);
+  else if (g_str_equal (suffix, "webp"))
+    status = vips_webpsave (image, job->path, "Q", quality, NULL);
+  else
+    status = vips_image_write_to_file (image, job->path, NULL);
+  if (status != 0)
+    {
+      *failure = "cannot write image";
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 write_file (CnnfiltTensor *tensor, const gchar *path, const gchar *suffix, gint compression,
             gint quality, GError **error)
@@ -914,27 +1007,8 @@ write_file (CnnfiltTensor *tensor, const gchar *path, const gchar *suffix, gint 
   if (g_str_equal (suffix, "png"))
     return write_png (tensor, path, compression, error);
 
-  g_autoptr (VipsImage) image = tensor_to_vips (tensor, as_float);
-  if (image == NULL)
-    {
-      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_FAILED, "out of memory");
-      return FALSE;
-    }
-  int status;
-  if (g_str_equal (suffix, "jpg") || g_str_equal (suffix, "jpeg") || g_str_equal (suffix, "jpe"))
-    status = vips_jpegsave (image, path, "Q", quality < 0 ? 90 : quality, NULL);
-  else if (g_str_equal (suffix, "webp"))
-    status = vips_webpsave (image, path, "Q", quality < 0 ? 90 : quality, NULL);
-  else
-    status = vips_image_write_to_file (image, path, NULL);
-  if (status != 0)
-    {
-      g_autofree gchar *text = vips_error_buffer_copy ();
-      g_strstrip (text);
-      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_IO, "%s", text);
-      return FALSE;
-    }
-  return TRUE;
+  SaveJob job = { tensor, as_float, path, suffix, quality };
+  return run_vips (save_with_vips, &job, CNNFILT_ERROR_IO, NULL, error);
 }
 
 /**
@@ -981,10 +1055,11 @@ cnnfilt_image_save_with_options (CnnfiltTensor *tensor, const gchar *path, gint 
                    "%s: compression must be 0 to 9 and quality 1 to 100", path);
       return FALSE;
     }
-  if (vips_foreign_find_save (path) == NULL && !g_str_equal (suffix, "csv") &&
-      !g_str_equal (suffix, "mat"))
+  g_rw_lock_reader_lock (&vips_lock);
+  gboolean writable = vips_foreign_find_save (path) != NULL;
+  g_rw_lock_reader_unlock (&vips_lock);
+  if (!writable && !g_str_equal (suffix, "csv") && !g_str_equal (suffix, "mat"))
     {
-      vips_error_clear ();
       g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_UNSUPPORTED,
                    "%s: no image format with suffix '.%s' can be written", path, suffix);
       return FALSE;

@@ -839,6 +839,212 @@ START_TEST (test_trusted_input)
 }
 END_TEST
 
+/* Broken files of many kinds, and what loading each says when it is the
+ * only load in the process. */
+typedef struct {
+  GPtrArray *paths;
+  GPtrArray *messages;
+} BrokenFiles;
+
+static void
+add_broken (BrokenFiles *files, const gchar *name, const gchar *contents, gsize length)
+{
+  gchar *path = temp_path (name);
+  ck_assert (g_file_set_contents (path, contents, length, NULL));
+  g_ptr_array_add (files->paths, path);
+}
+
+/* @image saved as @name, then cut to each fraction of @fractions (in
+ * percent) as name-cutN.suffix. */
+static void
+add_cuts (BrokenFiles *files, CnnfiltTensor *image, const gchar *name, const guint *percents,
+          guint n)
+{
+  g_autofree gchar *whole = temp_path (name);
+  save_ok (image, whole);
+  g_autofree gchar *contents = NULL;
+  gsize length = 0;
+  ck_assert (g_file_get_contents (whole, &contents, &length, NULL));
+  g_unlink (whole);
+  const gchar *dot = strrchr (name, '.');
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree gchar *cut = g_strdup_printf ("%.*s-cut%u%s", (int) (dot - name), name,
+                                               percents[i], dot);
+      add_broken (files, cut, contents, length * percents[i] / 100);
+    }
+}
+
+static void
+make_broken_files (BrokenFiles *files)
+{
+  files->paths = g_ptr_array_new_with_free_func (g_free);
+  files->messages = g_ptr_array_new_with_free_func (g_free);
+  static gfloat noise[3 * 96 * 96];
+  for (guint i = 0; i < G_N_ELEMENTS (noise); i++)
+    noise[i] = ((i * 7919) % 251) / 250.0f;
+  g_autoptr (CnnfiltTensor) image = tu_tensor (noise, 1, 3, 96, 96);
+  static const guint cuts[] = { 5, 10, 20, 35, 50, 65, 80, 90, 95, 98 };
+  add_cuts (files, image, "photo.jpg", cuts, 10);
+  add_cuts (files, image, "drawing.png", cuts + 1, 8);
+  add_cuts (files, image, "scan.tif", cuts + 4, 4);
+  add_cuts (files, image, "web.webp", cuts + 3, 4);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (42);
+  for (guint i = 0; i < 6; i++)
+    {
+      guint8 bytes[600];
+      for (guint j = 0; j < sizeof bytes; j++)
+        bytes[j] = g_rand_int_range (rand, 0, 256);
+      g_autofree gchar *name = g_strdup_printf ("random%u.png", i);
+      add_broken (files, name, (const gchar *) bytes, sizeof bytes);
+    }
+  const gchar *suffixes[] = { "jpg", "png", "tif", "webp" };
+  for (guint i = 0; i < 4; i++)
+    {
+      g_autofree gchar *empty = g_strdup_printf ("empty.%s", suffixes[i]);
+      add_broken (files, empty, "", 0);
+      g_autofree gchar *text = g_strdup_printf ("notes.%s", suffixes[i]);
+      add_broken (files, text, "hello, I am not a picture\n", 26);
+    }
+  for (guint i = 0; i < files->paths->len; i++)
+    {
+      const gchar *path = files->paths->pdata[i];
+      g_autoptr (GError) error = NULL;
+      g_autoptr (CnnfiltTensor) loaded = cnnfilt_image_load (path, &error);
+      ck_assert_msg (loaded == NULL, "%s loads", path);
+      g_ptr_array_add (files->messages, g_strdup (error->message));
+    }
+}
+
+/* A message is the file's: its path, then a reason, and no other format's
+ * library in it. */
+static gchar *
+wrong_message (const gchar *path, const gchar *message)
+{
+  g_autofree gchar *prefix = g_strconcat (path, ": ", NULL);
+  if (!g_str_has_prefix (message, prefix) || strlen (message) == strlen (prefix))
+    return g_strdup_printf ("%s: message '%s'", path, message);
+  g_autofree gchar *reason = g_ascii_strdown (message + strlen (prefix), -1);
+  const gchar *others[][3] = {
+    { ".jpg", "png", "tiff" }, { ".png", "jpeg", "tiff" }, { ".tif", "png", "jpeg" },
+    { ".webp", "png", "jpeg" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (others); i++)
+    if (g_str_has_suffix (path, others[i][0]) &&
+        (strstr (reason, others[i][1]) != NULL || strstr (reason, others[i][2]) != NULL))
+      return g_strdup_printf ("%s: a reason of another format: '%s'", path, message);
+  return NULL;
+}
+
+typedef struct {
+  BrokenFiles *files;
+  guint first;
+  GMutex *lock;
+  GPtrArray *wrong;
+} RaceWorker;
+
+#define RACE_ROUNDS 6
+
+static gpointer
+race_worker (gpointer data)
+{
+  RaceWorker *w = data;
+  guint n = w->files->paths->len;
+  g_autoptr (CnnfiltTensor) tensor = cnnfilt_tensor_new (1, 1, 1, 1, NULL);
+  for (guint round = 0; round < RACE_ROUNDS; round++)
+    for (guint k = 0; k < n; k++)
+      {
+        /* each thread in its own order, so that different kinds fail at
+         * the same time */
+        guint i = (w->first + k * (2 * w->first + 1)) % n;
+        const gchar *path = w->files->paths->pdata[i];
+        g_autoptr (GError) error = NULL;
+        gchar *wrong = NULL;
+        if (cnnfilt_image_load_into (path, tensor, &error))
+          wrong = g_strdup_printf ("%s loaded", path);
+        else if ((wrong = wrong_message (path, error->message)) == NULL &&
+                 !g_str_equal (error->message, w->files->messages->pdata[i]))
+          wrong = g_strdup_printf ("%s: '%s' in threads, '%s' alone", path, error->message,
+                                   (const gchar *) w->files->messages->pdata[i]);
+        if (wrong != NULL)
+          {
+            g_mutex_lock (w->lock);
+            g_ptr_array_add (w->wrong, wrong);
+            g_mutex_unlock (w->lock);
+          }
+      }
+  return NULL;
+}
+
+START_TEST (test_error_reasons_in_threads)
+{
+  /* libvips keeps one error buffer for the whole process. Four threads
+   * loading broken files at once must each get their own file's reason,
+   * word for word what loading the file alone says. */
+  BrokenFiles files;
+  make_broken_files (&files);
+  ck_assert_uint_ge (files.paths->len, 40);
+  for (guint i = 0; i < files.paths->len; i++)
+    {
+      g_autofree gchar *wrong = wrong_message (files.paths->pdata[i], files.messages->pdata[i]);
+      ck_assert_msg (wrong == NULL, "alone: %s", wrong);
+    }
+
+  GMutex lock;
+  g_mutex_init (&lock);
+  g_autoptr (GPtrArray) wrong = g_ptr_array_new_with_free_func (g_free);
+  RaceWorker workers[4];
+  GThread *threads[4];
+  for (guint t = 0; t < 4; t++)
+    {
+      workers[t] = (RaceWorker) { &files, t * 11, &lock, wrong };
+      threads[t] = g_thread_new ("race", race_worker, &workers[t]);
+    }
+  for (guint t = 0; t < 4; t++)
+    g_thread_join (threads[t]);
+  g_mutex_clear (&lock);
+  ck_assert_msg (wrong->len == 0, "%u of %u loads: %s", wrong->len,
+                 4 * RACE_ROUNDS * files.paths->len,
+                 wrong->len ? (const gchar *) wrong->pdata[0] : "");
+  g_ptr_array_unref (files.paths);
+  g_ptr_array_unref (files.messages);
+}
+END_TEST
+
+START_TEST (test_vips_warnings_quiet)
+{
+  /* libvips' warnings never reach the terminal as VIPS-WARNING lines: they
+   * become info messages "libvips: ..." of the Cnnfilt domain, shown with
+   * G_MESSAGES_DEBUG=Cnnfilt, and one repeated at once is shown once. */
+  tu_log_capture_start ();
+  g_autofree gchar *missing = temp_path ("missing.png");
+  ck_assert_ptr_null (cnnfilt_image_load (missing, NULL));
+  g_log ("VIPS", G_LOG_LEVEL_WARNING, "a warning of libvips");
+  g_log ("VIPS", G_LOG_LEVEL_WARNING, "a warning of libvips");
+  ck_assert_uint_eq (tu_log_count (G_LOG_LEVEL_INFO, "Cnnfilt", "libvips: a warning of libvips"), 1);
+
+  /* a JPEG cut in half: libvips warns "error in tile 0 x N" in each of the
+   * two runs of the failed load (the second for its reason alone) */
+  gfloat values[3 * 64 * 64];
+  for (guint i = 0; i < G_N_ELEMENTS (values); i++)
+    values[i] = ((i * 7919) % 251) / 250.0f;
+  g_autoptr (CnnfiltTensor) t = tu_tensor (values, 1, 3, 64, 64);
+  g_autofree gchar *whole = temp_path ("whole.jpg");
+  save_ok (t, whole);
+  g_autofree gchar *contents = NULL;
+  gsize length = 0;
+  ck_assert (g_file_get_contents (whole, &contents, &length, NULL));
+  g_autofree gchar *truncated = temp_path ("truncated.jpg");
+  ck_assert (g_file_set_contents (truncated, contents, length / 2, NULL));
+  g_autoptr (GError) error = NULL;
+  ck_assert_ptr_null (cnnfilt_image_load (truncated, &error));
+  ck_assert_uint_eq (tu_log_count (G_LOG_LEVEL_INFO, "Cnnfilt", "libvips: error in tile"), 1);
+  g_autofree gchar *log = tu_log_dump ();
+  ck_assert_msg (tu_log_count (G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE, "VIPS", NULL) == 0,
+                 "%s", log);
+}
+END_TEST
+
 static Suite *
 io_suite (void)
 {
@@ -865,6 +1071,8 @@ io_suite (void)
   tcase_add_test (tc, test_shrink_to);
   tcase_add_test (tc, test_untrusted_loaders);
   tcase_add_test (tc, test_trusted_input);
+  tcase_add_test (tc, test_error_reasons_in_threads);
+  tcase_add_test (tc, test_vips_warnings_quiet);
   suite_add_tcase (suite, tc);
   return suite;
 }
