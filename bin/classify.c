@@ -362,12 +362,25 @@ command_classify (int argc, char **argv)
       cli_error ("classify: give the model with -m MODEL.onnx (see 'cnnfilt classify --help')");
       goto out;
     }
-  if (top < 1 || (batch_size < 1 && batch_size != G_MININT) || size < 0 || resize < 0 ||
-      options.jobs < 0)
-    {
-      cli_error ("classify: --top, --batch and --jobs take 1 or more, --size and --resize a size in pixels");
-      goto out;
-    }
+  const struct {
+    const gchar *option;
+    gint value, least;
+    const gchar *expected;
+  } numbers[] = {
+    { "top", top, 1, "1 or more classes" },
+    { "batch", batch_size == G_MININT ? 8 : batch_size, 1, "1 or more images" },
+    { "size", size, 0, "a side in pixels (0: the model's input size)" },
+    { "resize", resize, 0, "a side in pixels (0: size × 256/224)" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (numbers); i++)
+    if (numbers[i].value < numbers[i].least)
+      {
+        cli_error ("classify: --%s %d: expected %s", numbers[i].option, numbers[i].value,
+                   numbers[i].expected);
+        goto out;
+      }
+  if (!batch_check_options (&options))
+    goto out;
   if ((device = batch_device (&options)) == NULL)
     goto out;
   if ((cls.model = cli_load_model (model_path)) == NULL)

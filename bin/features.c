@@ -157,21 +157,24 @@ typedef struct {
 static gboolean
 render (const Tiles *t, const gchar *title, Canvas *canvas, gboolean *unlabelled, GError **error)
 {
-  guint tile_w = t->w * t->scale, tile_h = t->h * t->scale;
+  /* in 64 bits: many columns of large tiles overflow 32 */
+  guint64 tile_w = (guint64) t->w * t->scale, tile_h = (guint64) t->h * t->scale;
   guint label_h = t->labels ? LABEL_H : 0;
-  guint rows = (t->n + t->columns - 1) / t->columns;
-  guint cell_w = MAX (tile_w, t->labels ? 24u : 0u) + GAP, cell_h = label_h + tile_h + GAP;
+  guint64 rows = (t->n + (guint64) t->columns - 1) / t->columns;
+  guint64 cell_w = MAX (tile_w, t->labels ? 24u : 0u) + GAP, cell_h = label_h + tile_h + GAP;
   guint title_h = t->labels ? TITLE_SIZE + 10 : 0;
   /* wide enough for the title on one line */
-  guint width = MAX (2 * MARGIN + t->columns * cell_w - GAP,
-                     t->labels ? 2 * MARGIN + text_width (title, TITLE_SIZE) : 0u);
-  guint height = 2 * MARGIN + title_h + rows * cell_h - GAP;
-  if ((guint64) width * height > 400000000u)
+  guint64 width64 = MAX (2 * MARGIN + t->columns * cell_w - GAP,
+                         t->labels ? 2 * MARGIN + text_width (title, TITLE_SIZE) : 0u);
+  guint64 height64 = 2 * MARGIN + title_h + rows * cell_h - GAP;
+  if (width64 > G_MAXINT || height64 > G_MAXINT || width64 * height64 > 400000000u)
     {
       g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_INVALID_ARGUMENT,
-                   "the picture would be %ux%u pixels; give a smaller --tile or --max", width, height);
+                   "the picture would be %" G_GUINT64_FORMAT "x%" G_GUINT64_FORMAT " pixels, "
+                   "more than 400 million; give a smaller --tile or --max", width64, height64);
       return FALSE;
     }
+  guint width = (guint) width64, height = (guint) height64;
   if (!canvas_init (canvas, width, height, error))
     return FALSE;
   *unlabelled = FALSE;
@@ -315,7 +318,8 @@ command_features (int argc, char **argv)
       "(the default for maps of one value)", "map|layer" },
     { "columns", 0, 0, G_OPTION_ARG_INT, &columns, "Tiles per row (default: a square grid)", "N" },
     { "tile", 't', 0, G_OPTION_ARG_INT, &tile,
-      "Smallest tile side in pixels; small maps are enlarged by whole factors (default 64)", "PX" },
+      "Smallest tile side in pixels, up to 4096; small maps are enlarged by whole factors "
+      "(default 64)", "PX" },
     { "max", 0, 0, G_OPTION_ARG_INT, &max_tiles, "At most this many tiles, the first ones (default 1024)", "N" },
     { "no-labels", 0, 0, G_OPTION_ARG_NONE, &no_labels, "No title and no tile numbers", NULL },
     { "size", 's', 0, G_OPTION_ARG_INT, &size,
@@ -366,11 +370,25 @@ command_features (int argc, char **argv)
       cli_error ("features: --range %s: expected map or layer", range);
       return EXIT_USAGE;
     }
-  if (columns < 0 || tile < 1 || tile > 4096 || max_tiles < 1 || size < 0)
-    {
-      cli_error ("features: --columns, --tile, --max and --size take positive numbers");
-      return EXIT_USAGE;
-    }
+  /* A tile is for looking at: past 4096 pixels a side, a few maps would
+   * make a picture of gigabytes. */
+  const struct {
+    const gchar *option;
+    gint value, least, most;
+    const gchar *expected;
+  } numbers[] = {
+    { "columns", columns, 0, G_MAXINT, "1 or more tiles a row (0: a square grid)" },
+    { "tile", tile, 1, 4096, "1 to 4096 pixels a tile side" },
+    { "max", max_tiles, 1, G_MAXINT, "1 or more tiles" },
+    { "size", size, 0, G_MAXINT, "a side in pixels (0: the model's input size)" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (numbers); i++)
+    if (numbers[i].value < numbers[i].least || numbers[i].value > numbers[i].most)
+      {
+        cli_error ("features: --%s %d: expected %s", numbers[i].option, numbers[i].value,
+                   numbers[i].expected);
+        return EXIT_USAGE;
+      }
   if (!cnnfilt_image_format_is_known (output))
     {
       cli_error ("features: -o %s: not a format cnnfilt writes (png, jpg, tif, npy …)", output);

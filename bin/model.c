@@ -563,6 +563,7 @@ command_model (int argc, char **argv)
   if (argc < 2)
     cli_error ("model: give a subcommand: info (see 'cnnfilt model --help')");
   else
-    cli_error ("model: unknown subcommand '%s' (see 'cnnfilt model --help')", argv[1]);
+    cli_error ("model: unknown subcommand '%s' (there is one: info; see 'cnnfilt model --help')",
+               argv[1]);
   return EXIT_USAGE;
 }

@@ -323,5 +323,34 @@ assert $status == 0 and [l['name'] for l in d['layers']] == ['relu\\\\xff\\\\xfe
 run "$work/o" "$work/e" model info "$bad_utf8/pad-mode.onnx"; status=$?
 check "model info quotes a model's string that is not UTF-8 with \\xNN" sh -c "test $status -eq 1 && grep -q \"pad-mode.onnx: node 'pad' (Pad, opset 13): .*'\\\\\\\\xff\\\\\\\\xfe'\" '$work/e' && iconv -f UTF-8 -t UTF-8 '$work/e' >/dev/null"
 
+# Command-line conventions: typos get a suggestion, a bad number names its
+# option and value and says what is expected, all before any file is read.
+run "$work/o" "$work/e" edgs -o "$work/typo" "$samples"; status=$?
+check "an unknown command close to one gets a suggestion" sh -c "test $status -eq 2 && grep -q \"unknown command 'edgs' (did you mean 'edges'?\" '$work/e' && test ! -e '$work/typo'"
+run "$work/o" "$work/e" clasify -m "$lenet" "$samples"; status=$?
+check "classify misspelt gets a suggestion" sh -c "test $status -eq 2 && grep -q \"did you mean 'classify'\" '$work/e'"
+run "$work/o" "$work/e" frobnicate; status=$?
+check "an unknown command far from all gets none" sh -c "test $status -eq 2 && ! grep -q 'did you mean' '$work/e'"
+run "$work/o" "$work/e" sobel; status=$?
+check "an op given as a command points at cnnfilt run" sh -c "test $status -eq 2 && grep -q \"sobel is an op; run it with 'cnnfilt run sobel\" '$work/e'"
+run "$work/o" "$work/e" model inf "$lenet"; status=$?
+check "an unknown model subcommand names the one there is" sh -c "test $status -eq 2 && grep -q \"unknown subcommand 'inf' (there is one: info\" '$work/e'"
+run "$work/o" "$work/e" features -m "$lenet" -l $conv1 --tile 5000 "$samples/coffee.jpg" -o "$work/big.png"; status=$?
+check "features --tile 5000 exits 2 naming the option, the value and the limit" sh -c "test $status -eq 2 && grep -q 'features: --tile 5000: expected 1 to 4096 pixels' '$work/e' && test ! -e '$work/big.png'"
+run "$work/o" "$work/e" features -m "$lenet" -l $conv1 --filters --tile 4096 --max 1 --no-labels -o "$work/big.png"; status=$?
+check "features --tile 4096 draws a 5×5 filter 820 times enlarged" sh -c "test $status -eq 0 && vipsheader '$work/big.png' | grep -q '4116x4116 uchar, 3 bands'"
+for bad in "--columns -1" "--max 0" "--size -2"; do
+  run "$work/o" "$work/e" features -m "$lenet" -l $conv1 $bad "$samples/coffee.jpg" -o "$work/n.png"; status=$?
+  check "features $bad exits 2 naming it" sh -c "test $status -eq 2 && grep -q -- 'features: $bad: expected ' '$work/e'"
+done
+for bad in "--top 0" "--batch 0" "--size -1" "--resize -5"; do
+  run "$work/o" "$work/e" classify -m "$lenet" $bad "$samples"; status=$?
+  check "classify $bad exits 2 naming it" sh -c "test $status -eq 2 && grep -q -- 'classify: $bad: expected ' '$work/e'"
+done
+run "$work/o" "$work/e" classify -m "$lenet" --jobs -1 "$samples"; status=$?
+check "classify --jobs -1 exits 2 naming it" sh -c "test $status -eq 2 && grep -q -- '--jobs -1: expected ' '$work/e'"
+run "$work/o" "$work/e" classify -m "$lenet" --top 3x "$samples"; status=$?
+check "classify --top 3x exits 2 naming it" sh -c "test $status -eq 2 && grep -q 'for --top' '$work/e' && grep -q '3x' '$work/e'"
+
 echo "1..$n"
 [ $failed -eq 0 ]
