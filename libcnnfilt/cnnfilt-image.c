@@ -131,8 +131,10 @@ ensure_vips (void)
               vips_operation_block_set (loaders[i].class_name, FALSE);
           vips_operation_block_set ("VipsForeignSave", FALSE);
         }
-      g_log_set_handler ("VIPS", G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE | G_LOG_FLAG_FATAL |
-                         G_LOG_FLAG_RECURSION, forward_vips_message, NULL);
+      /* Fatal ones (G_DEBUG=fatal-warnings) still go to GLib's handler,
+       * so that they are printed before the abort. */
+      g_log_set_handler ("VIPS", G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE | G_LOG_FLAG_RECURSION,
+                         forward_vips_message, NULL);
       g_once_init_leave (&done, 1);
     }
 }
@@ -158,57 +160,53 @@ check_loader (const gchar *path, const gchar *loader, GError **error)
 {
   if (trusted_input)
     return TRUE;
-  g_autofree gchar *format = NULL;
-  LoaderKind kind = LOADER_UNTRUSTED;
-  const gchar *wanted_suffix = NULL;
-  for (guint i = 0; i < G_N_ELEMENTS (loaders); i++)
+  guint found = G_N_ELEMENTS (loaders);
+  for (guint i = 0; i < G_N_ELEMENTS (loaders) && found == G_N_ELEMENTS (loaders); i++)
     {
-      const gchar *name = loaders[i].class_name;
-      gsize length = strlen (name);
-      if (strncmp (loader, name, length) == 0 &&
+      gsize length = strlen (loaders[i].class_name);
+      if (strncmp (loader, loaders[i].class_name, length) == 0 &&
           (loader[length] == '\0' || g_str_equal (loader + length, "File")))
-        {
-          kind = loaders[i].kind;
-          format = g_strdup (loaders[i].format);
-          wanted_suffix = loaders[i].suffix;
-          break;
-        }
+        found = i;
     }
-  if (format == NULL)
+  LoaderKind kind = found < G_N_ELEMENTS (loaders) ? loaders[found].kind : LOADER_UNTRUSTED;
+  if (kind == LOADER_RASTER)
+    return TRUE;
+
+  g_autofree gchar *format = NULL;
+  if (found < G_N_ELEMENTS (loaders))
+    format = g_strdup (loaders[found].format);
+  else
     {
-      /* VipsForeignLoadAnalyze, VipsForeignLoadRaw: Analyze, Raw */
-      const gchar *short_name = g_str_has_prefix (loader, "VipsForeignLoad") ?
-                                  loader + strlen ("VipsForeignLoad") : loader;
-      format = g_strdup (short_name);
+      /* VipsForeignLoadAnalyze, VipsForeignLoadRawFile: Analyze, Raw */
+      format = g_strdup (g_str_has_prefix (loader, "VipsForeignLoad") ?
+                           loader + strlen ("VipsForeignLoad") : loader);
       if (g_str_has_suffix (format, "File") && strlen (format) > 4)
         format[strlen (format) - 4] = '\0';
     }
-
-  g_autofree gchar *suffix = suffix_of (path);
-  if (kind == LOADER_RASTER)
-    return TRUE;
-  if (kind == LOADER_VECTOR)
+  if (kind == LOADER_UNTRUSTED)
     {
-      g_autofree gchar *base = g_ascii_strdown (path, -1);
-      g_autofree gchar *compressed = g_strconcat (".", wanted_suffix, ".gz", NULL);
-      if (g_str_equal (suffix, wanted_suffix) ||
-          (g_str_equal (wanted_suffix, "svg") &&
-           (g_str_equal (suffix, "svgz") || g_str_has_suffix (base, compressed))))
-        return TRUE;
-      if (*suffix)
-        g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_UNSUPPORTED,
-                     "%s: content is %s, not what the .%s suffix says; refused (set "
-                     "CNNFILT_TRUSTED_INPUT=1 for trusted files)", path, format, suffix);
-      else
-        g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_UNSUPPORTED,
-                     "%s: content is %s, in a file not named .%s; refused (set "
-                     "CNNFILT_TRUSTED_INPUT=1 for trusted files)", path, format, wanted_suffix);
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_UNSUPPORTED,
+                   "%s: libvips would read this content with its %s loader, which is not "
+                   "safe with untrusted files; refused (set CNNFILT_TRUSTED_INPUT=1 for "
+                   "trusted files)", path, format);
       return FALSE;
     }
-  g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_UNSUPPORTED,
-               "%s: only libvips' %s loader reads this content, and it is not safe with "
-               "untrusted files; refused (set CNNFILT_TRUSTED_INPUT=1 for trusted files)",
-               path, format);
+
+  const gchar *wanted = loaders[found].suffix;
+  g_autofree gchar *suffix = suffix_of (path);
+  g_autofree gchar *lower = g_ascii_strdown (path, -1);
+  if (g_str_equal (suffix, wanted) ||
+      (g_str_equal (wanted, "svg") &&
+       (g_str_equal (suffix, "svgz") || g_str_has_suffix (lower, ".svg.gz"))))
+    return TRUE;
+  if (*suffix)
+    g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_UNSUPPORTED,
+                 "%s: content is %s, not what the .%s suffix says; refused (set "
+                 "CNNFILT_TRUSTED_INPUT=1 for trusted files)", path, format, suffix);
+  else
+    g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_UNSUPPORTED,
+                 "%s: content is %s, in a file not named .%s; refused (set "
+                 "CNNFILT_TRUSTED_INPUT=1 for trusted files)", path, format, wanted);
   return FALSE;
 }
 
@@ -336,18 +334,13 @@ typedef struct {
   guint shrink_to;
 } LoadRequest;
 
-/* The header of an opened file: the image has its pixels still to decode. */
-typedef struct {
-  VipsImage *image;
-  const gchar *loader;
-} Opened;
-
 /* Opens @path with the loader libvips chose for its contents, if that
- * loader may read it (check_loader); only the header is read. fail_on=error turns truncated and corrupt data into
- * errors instead of grey fill; sequential access decodes in one pass. The
- * loader is called by name, so the file is not probed a second time.
- * Returns NULL with @error set, or NULL with *@failure set when libvips
- * failed (its text is then in its error buffer). */
+ * loader may read it (check_loader); only the header is read.
+ * fail_on=error turns truncated and corrupt data into errors instead of
+ * grey fill; sequential access decodes in one pass. The loader is called by
+ * name, so the file is not probed a second time. Returns NULL with @error
+ * set, or NULL with *@failure set when libvips failed (its text is then in
+ * its error buffer). */
 static VipsImage *
 open_header (const gchar *path, const gchar **loader, const gchar **failure, GError **error)
 {
@@ -454,14 +447,13 @@ typedef struct {
   guint height;
 } Decoded;
 
-/* Everything libvips does for one load, from the file name to interleaved
- * pixels. On failure, either @error is set, or *@failure says what failed
- * and libvips' reason is in its error buffer. */
 typedef struct {
   const LoadRequest *request;
   Decoded decoded;
 } DecodeJob;
 
+/* Everything libvips does for one load, from the file name to interleaved
+ * pixels; a VipsStep. */
 static gboolean
 decode (gpointer data, const gchar **failure, GError **error)
 {
