@@ -85,6 +85,8 @@ batch_option_entries (BatchOptions *o)
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &o->quiet,
       "Print errors only: no progress, no summary, no warnings", NULL },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &o->verbose, "Show libvips' warnings about each file", NULL },
+    { "trace", 0, 0, G_OPTION_ARG_NONE, &o->trace,
+      "Say where each op runs (device, threads) and why, once per image size (as CNNFILT_TRACE=1)", NULL },
     { "no-follow", 0, 0, G_OPTION_ARG_NONE, &o->no_follow,
       "Do not follow symbolic links inside folders (inputs named on the command line still are)", NULL },
     { "max-pixels", 0, 0, G_OPTION_ARG_INT64, &o->max_pixels,
@@ -103,7 +105,7 @@ batch_option_entries (BatchOptions *o)
   if (!o->writes)
     {
       /* only the options that do not concern output files */
-      const gchar *const kept[] = { "jobs", "quiet", "verbose", "progress", "device", "no-follow",
+      const gchar *const kept[] = { "jobs", "quiet", "verbose", "trace", "progress", "device", "no-follow",
                                     "max-pixels", "no-autorotate", NULL };
       guint n = 0;
       for (guint i = 0; entries[i].long_name != NULL; i++)
@@ -418,8 +420,9 @@ cap_workers (const BatchHandler *handler, BatchOptions *options, GArray *jobs, g
   for (guint i = 0; n_workers > 1 && i < jobs->len; i += step)
     {
       guint w, h, c;
-      if (!cnnfilt_image_read_header (g_array_index (jobs, BatchJob, i).input, &w, &h, &c, NULL))
-        continue;
+      if (!cnnfilt_image_read_header (g_array_index (jobs, BatchJob, i).input, &w, &h, &c, NULL) ||
+          (options->max_pixels > 0 && (guint64) w * h > (guint64) options->max_pixels))
+        continue; /* refused anyway */
       guint64 bytes = (guint64) w * h * c * (sizeof (gfloat) + 2);
       if (handler->worker_memory != NULL)
         bytes += handler->worker_memory (handler->data, w, h, c);
@@ -494,7 +497,8 @@ batch_process (const BatchHandler *handler, BatchOptions *options, gchar **input
   n_workers = MAX (1, MIN (n_workers, (jobs->len + group - 1) / group));
   /* threads across images or inside the ops, never both, unless the
    * handler runs its ops one worker at a time */
-  cnnfilt_set_threads (n_workers > 1 && !handler->ops_threaded ? 1 : 0);
+  if (handler->device != NULL)
+    cnnfilt_device_set_n_threads (handler->device, n_workers > 1 && !handler->ops_threaded ? 1 : 0);
   if (options->writes && jobs->len > 0)
     {
       g_autoptr (GPtrArray) outputs = g_ptr_array_new ();
@@ -589,6 +593,8 @@ pipeline_worker_new (gpointer data)
   w->graph = cnnfilt_graph_new_from_string (pipeline->pipeline, &error);
   g_assert_no_error (error);
   cnnfilt_graph_set_device (w->graph, pipeline->device);
+  if (pipeline->options->trace)
+    g_object_set (w->graph, "trace", TRUE, NULL);
   w->input = g_object_new (CNNFILT_TYPE_TENSOR, NULL);
   return w;
 }
@@ -707,6 +713,7 @@ batch_run (const gchar *text, BatchOptions *options, gchar **inputs)
     .verb = "written",
     .group = 1,
     .data = &pipeline,
+    .device = device,
     .worker_memory = pipeline_worker_memory,
     .worker_new = pipeline_worker_new,
     .worker_free = pipeline_worker_free,

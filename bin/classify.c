@@ -386,6 +386,8 @@ command_classify (int argc, char **argv)
   if ((cls.model = cli_load_model (model_path)) == NULL)
     goto out;
   cnnfilt_graph_set_device (cls.model, device);
+  if (options.trace)
+    g_object_set (cls.model, "trace", TRUE, NULL);
   /* The model's own dimensions; the free ones from --size, the
    * --preprocess pipeline's output, or assumed. */
   CnnfiltShape declared = { 0 };
@@ -445,6 +447,7 @@ command_classify (int argc, char **argv)
     .verb = "classified",
     .start = classify_start,
     .ops_threaded = TRUE,
+    .device = device,
     .data = &cls,
     .worker_new = classify_worker_new,
     .worker_free = classify_worker_free,

@@ -25,6 +25,7 @@ typedef struct {
   gboolean no_follow;   /* leave symbolic links inside folders alone */
   gboolean keep_suffix; /* name results photo.jpg.png when the format changes */
   gboolean verbose;     /* show libvips' warnings about each file */
+  gboolean trace;       /* say where each node of the graphs runs */
   gboolean no_autorotate; /* keep raw pixels, ignoring EXIF orientation */
   gint64 max_pixels;    /* refuse larger images before decoding; 0: no limit */
 } BatchOptions;
@@ -59,6 +60,7 @@ typedef struct {
   guint group;
   guint (*start) (gpointer data, guint n_jobs, guint n_workers);
   gboolean ops_threaded; /* ops use every core: the handler runs them one worker at a time */
+  CnnfiltDevice *device; /* where the ops run: its n-threads is set for the workers */
   gpointer data;
   /* Bytes one worker holds for an image of @width × @height × @channels,
    * besides the decoded image; NULL: none. Caps --jobs to the memory free. */

@@ -1,6 +1,6 @@
 /* cnnfilt-device.c: where ops run
  * SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "cnnfilt-device.h"
+#include "cnnfilt-device-private.h"
 #include "cnnfilt-error.h"
 
 #include <string.h>
@@ -18,9 +18,33 @@ struct _CnnfiltDevice {
   CnnfiltDeviceKind kind;
   gchar *name;
   gchar *description;
+  guint n_threads;
 };
 
 G_DEFINE_TYPE (CnnfiltDevice, cnnfilt_device, G_TYPE_OBJECT)
+
+enum { PROP_0, PROP_N_THREADS, N_PROPS };
+static GParamSpec *properties[N_PROPS];
+
+static void
+cnnfilt_device_set_property (GObject *object, guint id, const GValue *value, GParamSpec *pspec)
+{
+  CnnfiltDevice *self = CNNFILT_DEVICE (object);
+  if (id == PROP_N_THREADS)
+    g_atomic_int_set ((gint *) &self->n_threads, (gint) g_value_get_uint (value));
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+}
+
+static void
+cnnfilt_device_get_property (GObject *object, guint id, GValue *value, GParamSpec *pspec)
+{
+  CnnfiltDevice *self = CNNFILT_DEVICE (object);
+  if (id == PROP_N_THREADS)
+    g_value_set_uint (value, (guint) g_atomic_int_get ((gint *) &self->n_threads));
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+}
 
 static void
 cnnfilt_device_finalize (GObject *object)
@@ -34,7 +58,22 @@ cnnfilt_device_finalize (GObject *object)
 static void
 cnnfilt_device_class_init (CnnfiltDeviceClass *klass)
 {
-  G_OBJECT_CLASS (klass)->finalize = cnnfilt_device_finalize;
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  object_class->finalize = cnnfilt_device_finalize;
+  object_class->set_property = cnnfilt_device_set_property;
+  object_class->get_property = cnnfilt_device_get_property;
+
+  /**
+   * CnnfiltDevice:n-threads:
+   *
+   * How many threads one op may use on one input, as the matrix products of
+   * conv2d and linear do; 0 for one per core. A program that runs several
+   * graphs at once in its own threads sets 1.
+   */
+  properties[PROP_N_THREADS] =
+      g_param_spec_uint ("n-threads", "Threads", "Threads one op may use; 0: one per core", 0,
+                         4096, 0, G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
 static void
@@ -164,4 +203,62 @@ cnnfilt_device_get_description (CnnfiltDevice *device)
 {
   g_return_val_if_fail (CNNFILT_IS_DEVICE (device), NULL);
   return device->description;
+}
+
+/**
+ * cnnfilt_device_set_n_threads:
+ * @device: a device
+ * @n_threads: threads one op may use, or 0 for one per core
+ *
+ * Sets #CnnfiltDevice:n-threads.
+ */
+void
+cnnfilt_device_set_n_threads (CnnfiltDevice *device, guint n_threads)
+{
+  g_return_if_fail (CNNFILT_IS_DEVICE (device));
+  g_object_set (device, "n-threads", n_threads, NULL);
+}
+
+/**
+ * cnnfilt_device_get_n_threads:
+ * @device: a device
+ *
+ * Returns: #CnnfiltDevice:n-threads: the threads one op may use, 0 for one
+ *   per core
+ */
+guint
+cnnfilt_device_get_n_threads (CnnfiltDevice *device)
+{
+  g_return_val_if_fail (CNNFILT_IS_DEVICE (device), 0);
+  return (guint) g_atomic_int_get ((gint *) &device->n_threads);
+}
+
+CnnfiltDevice *
+_cnnfilt_device_get_cpu (void)
+{
+  static gsize cpu = 0;
+  if (g_once_init_enter (&cpu))
+    g_once_init_leave (&cpu, (gsize) cpu_device_new ());
+  return (CnnfiltDevice *) cpu;
+}
+
+void
+_cnnfilt_device_init_context (CnnfiltDevice *device, CnnfiltRunContext *ctx)
+{
+  if (device == NULL)
+    device = _cnnfilt_device_get_cpu ();
+  memset (ctx, 0, sizeof *ctx);
+  ctx->device = device;
+  guint n = cnnfilt_device_get_n_threads (device);
+  ctx->n_threads = n > 0 ? n : g_get_num_processors ();
+}
+
+CnnfiltOpRunFunc
+_cnnfilt_device_pick_run (CnnfiltDevice *device, CnnfiltOp *op, const gchar **why)
+{
+  /* The CPU is the only kind of this build. An OpenCL kind picks the op's
+   * run_cl, or its run with why = "no OpenCL kernel for OP". */
+  g_return_val_if_fail (device == NULL || device->kind == CNNFILT_DEVICE_KIND_CPU, NULL);
+  *why = "CPU device";
+  return CNNFILT_OP_GET_CLASS (op)->run;
 }

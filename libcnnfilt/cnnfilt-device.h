@@ -25,5 +25,7 @@ gchar            **cnnfilt_device_list            (void);
 CnnfiltDeviceKind  cnnfilt_device_get_kind        (CnnfiltDevice *device);
 const gchar       *cnnfilt_device_get_name        (CnnfiltDevice *device);
 const gchar       *cnnfilt_device_get_description (CnnfiltDevice *device);
+void               cnnfilt_device_set_n_threads   (CnnfiltDevice *device, guint n_threads);
+guint              cnnfilt_device_get_n_threads   (CnnfiltDevice *device);
 
 G_END_DECLS

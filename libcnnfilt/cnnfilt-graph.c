@@ -1,6 +1,7 @@
 /* cnnfilt-graph.c: DAGs of ops
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "cnnfilt-graph.h"
+#include "cnnfilt-device-private.h"
 #include "cnnfilt-error.h"
 #include "cnnfilt-tensor-private.h"
 
@@ -56,11 +57,13 @@ struct _CnnfiltGraph {
   gboolean fuse;
   gboolean default_output; /* outputs holds only the implicit last node */
   gboolean profile;        /* CNNFILT_PROFILE is set: time each node */
+  gboolean trace;          /* say where each node runs, once per prepare */
+  gboolean traced;
 };
 
 G_DEFINE_TYPE (CnnfiltGraph, cnnfilt_graph, G_TYPE_OBJECT)
 
-enum { PROP_0, PROP_FUSE };
+enum { PROP_0, PROP_FUSE, PROP_TRACE };
 
 static void
 node_free (gpointer data)
@@ -139,6 +142,10 @@ cnnfilt_graph_set_property (GObject *object, guint id, const GValue *value, GPar
       self->fuse = g_value_get_boolean (value);
       g_clear_pointer (&self->prepared, g_free);
       break;
+    case PROP_TRACE:
+      self->trace = g_value_get_boolean (value);
+      self->traced = FALSE;
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
     }
@@ -152,6 +159,9 @@ cnnfilt_graph_get_property (GObject *object, guint id, GValue *value, GParamSpec
     {
     case PROP_FUSE:
       g_value_set_boolean (value, self->fuse);
+      break;
+    case PROP_TRACE:
+      g_value_set_boolean (value, self->trace);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
@@ -179,6 +189,18 @@ cnnfilt_graph_class_init (CnnfiltGraphClass *klass)
   g_object_class_install_property (object_class, PROP_FUSE,
     g_param_spec_boolean ("fuse", "Fuse", "Fuse ops with the op that reads them when preparing",
                           TRUE, G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * CnnfiltGraph:trace:
+   *
+   * Whether the graph says on stderr, at its first run after each prepare,
+   * where each node runs and why: on the graph's device, or on the CPU
+   * where the op has no implementation for that device. Set from
+   * `CNNFILT_TRACE=1` when the graph is made.
+   */
+  g_object_class_install_property (object_class, PROP_TRACE,
+    g_param_spec_boolean ("trace", "Trace", "Say where each node runs, once per prepare",
+                          FALSE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
 }
 
 static void
@@ -191,6 +213,7 @@ cnnfilt_graph_init (CnnfiltGraph *self)
   self->slots = g_ptr_array_new_with_free_func (g_object_unref);
   self->results = g_ptr_array_new_with_free_func (g_object_unref);
   self->profile = g_getenv ("CNNFILT_PROFILE") != NULL;
+  self->trace = g_strcmp0 (g_getenv ("CNNFILT_TRACE"), "1") == 0;
 }
 
 /**
@@ -913,6 +936,7 @@ cnnfilt_graph_prepare (CnnfiltGraph *graph, const CnnfiltShape *inputs, guint n_
         }
     }
   graph->prepared = g_memdup2 (inputs, sizeof (CnnfiltShape) * MAX (n_inputs, 1));
+  graph->traced = FALSE;
   /* Each buffer fits the machine's memory; all of them must too, or the
    * first run would be killed touching pages it was promised. */
   gsize needed = cnnfilt_graph_get_buffer_size (graph);
@@ -1055,11 +1079,21 @@ cnnfilt_graph_run (CnnfiltGraph *graph, CnnfiltTensor **inputs, guint n_inputs, 
       r++;
     }
 
+  CnnfiltRunContext ctx;
+  _cnnfilt_device_init_context (graph->device, &ctx);
+  gboolean trace = graph->trace && !graph->traced;
+  graph->traced = TRUE;
   for (guint i = 0; i < graph->nodes->len; i++)
     {
       Node *node = graph->nodes->pdata[i];
       if (node->exec == NULL || node->skipped)
         continue;
+      const gchar *why;
+      CnnfiltOpRunFunc run = _cnnfilt_device_pick_run (ctx.device, node->exec, &why);
+      if (trace)
+        g_printerr ("cnnfilt trace: %s (%s) on %s, %u thread%s: %s\n", node->name,
+                    cnnfilt_op_get_name (node->exec), cnnfilt_device_get_name (ctx.device),
+                    ctx.n_threads, ctx.n_threads == 1 ? "" : "s", why);
       CnnfiltTensor *in_tensors[MAX (node->n_run_inputs, 1)];
       for (guint j = 0; j < node->n_run_inputs; j++)
         in_tensors[j] = ((Node *) graph->nodes->pdata[node->run_inputs[j]])->tensor;
@@ -1068,8 +1102,7 @@ cnnfilt_graph_run (CnnfiltGraph *graph, CnnfiltTensor **inputs, guint n_inputs, 
       gint64 start = graph->profile ? g_get_monotonic_time () : 0;
       cnnfilt_tensor_set_layout (node->tensor, node->layout);
       if (!cnnfilt_tensor_set_shape (node->tensor, &node->shape, error) ||
-          !CNNFILT_OP_GET_CLASS (node->exec)->run (node->exec, in_tensors, node->n_run_inputs,
-                                                   node->tensor, error))
+          !run (node->exec, &ctx, in_tensors, node->n_run_inputs, node->tensor, error))
         {
           g_prefix_error (error, "%s: ", node->name);
           return FALSE;

@@ -1,6 +1,7 @@
 /* cnnfilt-op.c: the abstract operator
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "cnnfilt-op.h"
+#include "cnnfilt-device-private.h"
 #include "cnnfilt-error.h"
 
 #include <errno.h>
@@ -429,7 +430,30 @@ gboolean
 cnnfilt_op_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs,
                 CnnfiltTensor *output, GError **error)
 {
+  return cnnfilt_op_run_on_device (op, NULL, inputs, n_inputs, output, error);
+}
+
+/**
+ * cnnfilt_op_run_on_device:
+ * @op: an op
+ * @device: (nullable): the device to run on, with its #CnnfiltDevice:n-threads;
+ *   %NULL for the CPU with one thread per core
+ * @inputs: (array length=n_inputs): the input tensors
+ * @n_inputs: how many
+ * @output: the tensor to write; reshaped as @op infers
+ * @error: return location for a #GError
+ *
+ * Runs @op once, as a graph would on @device: its implementation for the
+ * device, or its CPU one where it has none.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+cnnfilt_op_run_on_device (CnnfiltOp *op, CnnfiltDevice *device, CnnfiltTensor **inputs,
+                          guint n_inputs, CnnfiltTensor *output, GError **error)
+{
   g_return_val_if_fail (CNNFILT_IS_OP (op), FALSE);
+  g_return_val_if_fail (device == NULL || CNNFILT_IS_DEVICE (device), FALSE);
   g_return_val_if_fail (CNNFILT_IS_TENSOR (output), FALSE);
 
   CnnfiltShape in_shapes[n_inputs > 0 ? n_inputs : 1];
@@ -442,7 +466,10 @@ cnnfilt_op_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs,
   if (!cnnfilt_op_infer (op, in_shapes, n_inputs, &out_shape, error) ||
       !cnnfilt_tensor_set_shape (output, &out_shape, error))
     return FALSE;
-  return CNNFILT_OP_GET_CLASS (op)->run (op, inputs, n_inputs, output, error);
+  CnnfiltRunContext ctx;
+  _cnnfilt_device_init_context (device, &ctx);
+  const gchar *why;
+  return _cnnfilt_device_pick_run (ctx.device, op, &why) (op, &ctx, inputs, n_inputs, output, error);
 }
 
 /**

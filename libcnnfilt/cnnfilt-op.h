@@ -3,9 +3,29 @@
 #pragma once
 
 #include <glib-object.h>
+#include "cnnfilt-device.h"
 #include "cnnfilt-tensor.h"
 
 G_BEGIN_DECLS
+
+/**
+ * CnnfiltRunContext:
+ * @device: the device the op runs on
+ * @n_threads: how many threads the op may use on this input (1 or more):
+ *   the device's #CnnfiltDevice:n-threads, or one per core where that is 0
+ *
+ * What a graph hands an op with each run: where it runs and with how many
+ * threads. A program that runs several graphs at once in its own threads
+ * (`cnnfilt run` on a folder, one image per core) sets the device's
+ * #CnnfiltDevice:n-threads to 1, so that threads across images and inside
+ * ops are never combined.
+ */
+typedef struct {
+  CnnfiltDevice *device;
+  guint n_threads;
+  /*< private >*/
+  gpointer padding[4];
+} CnnfiltRunContext;
 
 /**
  * CnnfiltLayoutSupport:
@@ -43,7 +63,11 @@ G_DECLARE_DERIVABLE_TYPE (CnnfiltOp, cnnfilt_op, CNNFILT, OP, GObject)
  *   known; optional
  * @infer: computes the output shape for the given input shapes, or fails
  *   with an error naming the property or shape at fault
- * @run: computes @output, already shaped by @infer, on the CPU
+ * @run: computes @output, already shaped by @infer, on the CPU, with the
+ *   threads @ctx allows
+ * @run_cl: computes @output on an OpenCL device; optional. Where an op has
+ *   no implementation for the graph's device, its @run runs on the CPU,
+ *   and a graph with #CnnfiltGraph:trace set says so
  * @fuse: returns a new op that computes this op followed by @next (which
  *   reads this op's output, and nothing else does), or %NULL where the two
  *   do not fuse; optional. Where @next takes a second input, of the output's
@@ -87,8 +111,10 @@ struct _CnnfiltOpClass {
   gboolean (*validate) (CnnfiltOp *op, GError **error);
   gboolean (*infer)    (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
                         CnnfiltShape *output, GError **error);
-  gboolean (*run)      (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs,
-                        CnnfiltTensor *output, GError **error);
+  gboolean (*run)      (CnnfiltOp *op, const CnnfiltRunContext *ctx, CnnfiltTensor **inputs,
+                        guint n_inputs, CnnfiltTensor *output, GError **error);
+  gboolean (*run_cl)   (CnnfiltOp *op, const CnnfiltRunContext *ctx, CnnfiltTensor **inputs,
+                        guint n_inputs, CnnfiltTensor *output, GError **error);
   CnnfiltOp *(*fuse)   (CnnfiltOp *op, CnnfiltOp *next);
   CnnfiltLayoutSupport (*layouts) (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs);
 
@@ -97,7 +123,7 @@ struct _CnnfiltOpClass {
   const gchar *example;
 
   /*< private >*/
-  gpointer padding[8];
+  gpointer padding[7];
 };
 
 const gchar   *cnnfilt_op_get_name         (CnnfiltOp *op);
@@ -113,6 +139,9 @@ gboolean       cnnfilt_op_infer    (CnnfiltOp *op, const CnnfiltShape *inputs, g
                                     CnnfiltShape *output, GError **error);
 gboolean       cnnfilt_op_run      (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs,
                                     CnnfiltTensor *output, GError **error);
+gboolean       cnnfilt_op_run_on_device (CnnfiltOp *op, CnnfiltDevice *device,
+                                         CnnfiltTensor **inputs, guint n_inputs,
+                                         CnnfiltTensor *output, GError **error);
 CnnfiltTensor *cnnfilt_op_process  (CnnfiltOp *op, CnnfiltTensor *input, GError **error);
 CnnfiltOp     *cnnfilt_op_fuse     (CnnfiltOp *op, CnnfiltOp *next);
 CnnfiltOp     *cnnfilt_op_copy     (CnnfiltOp *op);

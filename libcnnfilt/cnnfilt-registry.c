@@ -354,33 +354,3 @@ cnnfilt_op_new (const gchar *name, GError **error)
                  "unknown op '%s' (`cnnfilt ops` lists them all)", name);
   return NULL;
 }
-
-static gint op_threads = 0;
-
-/**
- * cnnfilt_set_threads:
- * @n_threads: threads one op may use, or 0 for one per core
- *
- * How many threads an op may use on one input, as the matrix products of
- * conv2d and linear do. A program that runs several graphs at once in its
- * own threads (`cnnfilt run` on a folder, one image per core) sets 1, so
- * that threads across images and inside ops are never combined.
- */
-void
-cnnfilt_set_threads (guint n_threads)
-{
-  g_atomic_int_set (&op_threads, (gint) n_threads);
-}
-
-/**
- * cnnfilt_get_threads:
- *
- * Returns: the threads one op may use: the value of cnnfilt_set_threads(),
- *   or the number of cores where that is 0
- */
-guint
-cnnfilt_get_threads (void)
-{
-  gint n = g_atomic_int_get (&op_threads);
-  return n > 0 ? (guint) n : g_get_num_processors ();
-}

@@ -13,7 +13,7 @@ G_BEGIN_DECLS
  * Bumped whenever #CnnfiltOpClass or another structure a plugin compiles
  * against changes layout. Plugins built for another version are skipped.
  */
-#define CNNFILT_PLUGIN_ABI_VERSION 4
+#define CNNFILT_PLUGIN_ABI_VERSION 5
 
 /**
  * CNNFILT_PLUGIN_DEFINE:
@@ -58,8 +58,5 @@ GType       cnnfilt_registry_lookup     (const gchar *name);
 GType       cnnfilt_registry_lookup_onnx (const gchar *op_type);
 gchar     **cnnfilt_registry_list_ops   (void);
 CnnfiltOp  *cnnfilt_op_new              (const gchar *name, GError **error);
-
-void        cnnfilt_set_threads         (guint n_threads);
-guint       cnnfilt_get_threads         (void);
 
 G_END_DECLS

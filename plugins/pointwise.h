@@ -10,8 +10,8 @@
  * Type. The count is read by value: one whose address escaped would be
  * reloaded after every store, and the loop would not vectorise. */
 #define POINTWISE_RUN(func, Type, expr)                                                  \
-  static gboolean func (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs,            \
-                        CnnfiltTensor *output, GError **error)                           \
+  static gboolean func (CnnfiltOp *op, const CnnfiltRunContext *ctx, CnnfiltTensor **inputs, \
+                        guint n_inputs, CnnfiltTensor *output, GError **error)         \
   {                                                                                      \
     const Type *self G_GNUC_UNUSED = (const Type *) op;                                  \
     const gsize count = cnnfilt_tensor_get_size (inputs[0]);                             \

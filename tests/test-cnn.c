@@ -769,19 +769,32 @@ END_TEST
 
 START_TEST (test_threads_setting)
 {
-  cnnfilt_set_threads (1);
-  ck_assert_uint_eq (cnnfilt_get_threads (), 1);
-  /* a graph still computes the same with one thread inside the ops */
+  /* the thread count is the device's, and reaches the ops in their run
+   * context: one thread inside the ops computes the same as all cores */
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CnnfiltDevice) device = cnnfilt_device_new_from_string ("cpu", &error);
+  ck_assert_uint_eq (cnnfilt_device_get_n_threads (device), 0);
+  cnnfilt_device_set_n_threads (device, 1);
+  guint n = 0;
+  g_object_get (device, "n-threads", &n, NULL);
+  ck_assert_uint_eq (n, 1);
   g_autoptr (CnnfiltTensor) input = random_tensor (1, 8, 20, 20, 3);
   g_autoptr (CnnfiltTensor) w = random_tensor (16, 8, 3, 3, 4);
   g_autoptr (CnnfiltOp) conv = new_op ("conv2d");
   g_object_set (conv, "weights", w, NULL);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (CnnfiltTensor) one = cnnfilt_op_process (conv, input, &error);
-  cnnfilt_set_threads (0);
-  ck_assert_uint_eq (cnnfilt_get_threads (), g_get_num_processors ());
+  g_autoptr (CnnfiltTensor) one = g_object_new (CNNFILT_TYPE_TENSOR, NULL);
+  ck_assert (cnnfilt_op_run_on_device (conv, device, &input, 1, one, &error));
   g_autoptr (CnnfiltTensor) all = cnnfilt_op_process (conv, input, &error);
   assert_close (one, all);
+  /* and through a graph on that device */
+  g_autoptr (CnnfiltGraph) graph = cnnfilt_graph_new ();
+  g_autoptr (CnnfiltOp) relu = new_op ("relu");
+  ck_assert (cnnfilt_graph_add_input (graph, "x", &error));
+  ck_assert (cnnfilt_graph_add_node (graph, "conv", conv, (const gchar *[]) { "x", NULL }, &error));
+  ck_assert (cnnfilt_graph_add_node (graph, "relu", relu, (const gchar *[]) { "conv", NULL }, &error));
+  cnnfilt_graph_set_device (graph, device);
+  g_autoptr (CnnfiltTensor) out = cnnfilt_graph_process (graph, input, &error);
+  ck_assert_ptr_nonnull (out);
 }
 END_TEST
 

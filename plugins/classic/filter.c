@@ -341,7 +341,8 @@ kernel_row (Scratch *s, guint which, const FilterKernel *k, const gfloat *in, co
 }
 
 static gboolean
-cnnfilt_filter_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs,
+cnnfilt_filter_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
+                    CnnfiltTensor **inputs, guint n_inputs,
                     CnnfiltTensor *output, GError **error)
 {
   CnnfiltFilter *self = CNNFILT_FILTER (op);

@@ -34,7 +34,8 @@ add_row (const gfloat *a, gsize step_a, const gfloat *b, gsize step_b, gfloat *o
 }
 
 static gboolean
-cnnfilt_add_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
+cnnfilt_add_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
+                 CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
                   GError **error)
 {
   CnnfiltAdd *self = (CnnfiltAdd *) op;

@@ -79,10 +79,11 @@ avg_pool_loops (LayerPool *pool, const gfloat *src, gfloat *dst, const CnnfiltSh
 }
 
 static gboolean
-cnnfilt_avg_pool_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs,
+cnnfilt_avg_pool_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
+                      CnnfiltTensor **inputs, guint n_inputs,
                       CnnfiltTensor *output, GError **error)
 {
-  return pool_run (op, avg_pool_onednn ((CnnfiltAvgPool *) op), inputs, output, avg_pool_loops,
+  return pool_run (op, ctx, avg_pool_onednn ((CnnfiltAvgPool *) op), inputs, output, avg_pool_loops,
                    error);
 }
 

@@ -68,7 +68,8 @@ cnnfilt_batchnorm_infer (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inpu
 }
 
 static gboolean
-cnnfilt_batchnorm_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs,
+cnnfilt_batchnorm_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
+                       CnnfiltTensor **inputs, guint n_inputs,
                        CnnfiltTensor *output, GError **error)
 {
   CnnfiltBatchnorm *self = (CnnfiltBatchnorm *) op;

@@ -64,7 +64,8 @@ offset (const CnnfiltShape *s, CnnfiltLayout l, guint n, guint c, guint y, guint
 }
 
 static gboolean
-cnnfilt_concat_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
+cnnfilt_concat_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
+                    CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
                     GError **error)
 {
   gint axis = ((CnnfiltConcat *) op)->axis;

@@ -599,7 +599,6 @@ onednn_conv_run (OnednnConv *plan, const gfloat *src, const gfloat *residual, gf
                  GError **error)
 {
   dnnl_status_t status;
-  onednn_set_threads ();
   /* the copies in the kernel's layout, where the tensors are not in it */
   gpointer src_copy = plan->reorder_src ? layer_scratch (0, plan->src_bytes) : (gpointer) src;
   gpointer dst_copy = plan->reorder_dst ? layer_scratch (1, plan->dst_bytes) : dst;
@@ -650,10 +649,12 @@ ensure_scratch (CnnfiltConv2d *self, gsize values, GError **error)
 }
 
 static gboolean
-cnnfilt_conv2d_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
+cnnfilt_conv2d_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
+                    CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
                     GError **error)
 {
   CnnfiltConv2d *self = (CnnfiltConv2d *) op;
+  onednn_set_threads (ctx);
   CnnfiltShape in;
   cnnfilt_tensor_get_shape (inputs[0], &in);
   WindowPlan p;

@@ -11,7 +11,8 @@ typedef CnnfiltLayerClass CnnfiltGlobalAvgPoolClass;
 CNNFILT_DEFINE_OP_TYPE (CnnfiltGlobalAvgPool, cnnfilt_global_avg_pool, CNNFILT_TYPE_LAYER)
 
 static gboolean
-cnnfilt_global_avg_pool_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs,
+cnnfilt_global_avg_pool_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
+                             CnnfiltTensor **inputs, guint n_inputs,
                              CnnfiltTensor *output, GError **error)
 {
   CnnfiltShape in;

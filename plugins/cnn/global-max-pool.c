@@ -11,7 +11,8 @@ typedef CnnfiltLayerClass CnnfiltGlobalMaxPoolClass;
 CNNFILT_DEFINE_OP_TYPE (CnnfiltGlobalMaxPool, cnnfilt_global_max_pool, CNNFILT_TYPE_LAYER)
 
 static gboolean
-cnnfilt_global_max_pool_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs,
+cnnfilt_global_max_pool_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
+                             CnnfiltTensor **inputs, guint n_inputs,
                              CnnfiltTensor *output, GError **error)
 {
   CnnfiltShape in;

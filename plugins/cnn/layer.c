@@ -212,7 +212,8 @@ layer_infer_global_pool (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inpu
 }
 
 gboolean
-layer_run_copy (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
+layer_run_copy (CnnfiltOp *op, const CnnfiltRunContext *ctx,
+                CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
                 GError **error)
 {
   gsize count = 0;

@@ -162,7 +162,8 @@ gboolean layer_infer_global_pool (CnnfiltOp *op, const CnnfiltShape *inputs, gui
                                   CnnfiltShape *output, GError **error);
 
 /* run for ops that copy their input: the output differs only in shape */
-gboolean layer_run_copy (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs,
+gboolean layer_run_copy (CnnfiltOp *op, const CnnfiltRunContext *ctx,
+                         CnnfiltTensor **inputs, guint n_inputs,
                          CnnfiltTensor *output, GError **error);
 
 /* Two-input elementwise ops with broadcasting: infer, and the loop, which

@@ -154,10 +154,12 @@ cnnfilt_linear_finalize (GObject *object)
 }
 
 static gboolean
-cnnfilt_linear_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
+cnnfilt_linear_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
+                    CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
                     GError **error)
 {
   CnnfiltLinear *self = (CnnfiltLinear *) op;
+  onednn_set_threads (ctx);
   CnnfiltShape in;
   cnnfilt_tensor_get_shape (inputs[0], &in);
   Gemm g;

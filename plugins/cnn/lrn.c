@@ -33,7 +33,8 @@ static const LayerProp lrn_props[] = {
 };
 
 static gboolean
-cnnfilt_lrn_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
+cnnfilt_lrn_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
+                 CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
                  GError **error)
 {
   CnnfiltLrn *self = (CnnfiltLrn *) op;

@@ -63,10 +63,11 @@ max_pool_loops (LayerPool *pool, const gfloat *src, gfloat *dst, const CnnfiltSh
 }
 
 static gboolean
-cnnfilt_max_pool_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs,
+cnnfilt_max_pool_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
+                      CnnfiltTensor **inputs, guint n_inputs,
                       CnnfiltTensor *output, GError **error)
 {
-  return pool_run (op, dnnl_pooling_max, inputs, output, max_pool_loops, error);
+  return pool_run (op, ctx, dnnl_pooling_max, inputs, output, max_pool_loops, error);
 }
 
 static void

@@ -86,10 +86,13 @@ cnnfilt_model_infer (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
 }
 
 static gboolean
-cnnfilt_model_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
+cnnfilt_model_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
+                   CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
                    GError **error)
 {
   CnnfiltModel *self = (CnnfiltModel *) op;
+  /* the inner graph runs where the outer one does, with its threads */
+  cnnfilt_graph_set_device (self->graph, ctx->device);
   if (!cnnfilt_graph_run (self->graph, inputs, 1, error))
     {
       g_prefix_error (error, "model: %s: ", self->file);

@@ -34,7 +34,8 @@ mul_row (const gfloat *a, gsize step_a, const gfloat *b, gsize step_b, gfloat *o
 }
 
 static gboolean
-cnnfilt_mul_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
+cnnfilt_mul_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
+                 CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
                   GError **error)
 {
   CnnfiltMul *self = (CnnfiltMul *) op;

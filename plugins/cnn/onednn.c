@@ -23,9 +23,9 @@ onednn_engine (void)
 }
 
 void
-onednn_set_threads (void)
+onednn_set_threads (const CnnfiltRunContext *ctx)
 {
-  omp_set_num_threads ((int) cnnfilt_get_threads ());
+  omp_set_num_threads ((int) ctx->n_threads);
 }
 
 dnnl_status_t
@@ -80,7 +80,6 @@ onednn_sgemm (gboolean trans_a, gboolean trans_b, gsize m, gsize n, gsize k, gfl
               const gfloat *a, gsize lda, const gfloat *b, gsize ldb, gfloat beta, gfloat *c,
               gsize ldc)
 {
-  onednn_set_threads ();
   dnnl_status_t status = dnnl_sgemm (trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, alpha, a,
                                      lda, b, ldb, beta, c, ldc);
   /* Only invalid arguments fail, which the callers' shape checks rule out. */
@@ -103,7 +102,6 @@ onednn_transpose (const gfloat *src, gsize rows, gsize cols, gfloat *dst)
   dnnl_primitive_t reorder = NULL;
   dnnl_memory_t from = NULL, to = NULL;
   dnnl_stream_t stream = NULL;
-  onednn_set_threads ();
   dnnl_status_t status = dnnl_memory_desc_init_by_tag (&from_md, 2, dims, dnnl_f32, dnnl_ab);
   if (status == dnnl_success)
     status = dnnl_memory_desc_init_by_tag (&to_md, 2, dims, dnnl_f32, dnnl_ba);
@@ -266,7 +264,6 @@ gboolean
 onednn_pool_run (OnednnPool *pool, const gfloat *src, gfloat *dst, GError **error)
 {
   dnnl_status_t status;
-  onednn_set_threads ();
   gpointer out = dst;
   if (pool->reorder != NULL && (out = layer_scratch (1, pool->dst_bytes)) == NULL)
     {

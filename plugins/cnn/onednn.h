@@ -10,9 +10,10 @@ G_BEGIN_DECLS
 /* The CPU engine, made once; NULL if oneDNN cannot make one. */
 dnnl_engine_t onednn_engine (void);
 
-/* Gives oneDNN's OpenMP threads (and its sgemm) the count that
- * cnnfilt_get_threads() allows, for the calling thread. */
-void onednn_set_threads (void);
+/* Gives oneDNN's OpenMP threads (and its sgemm) the count that @ctx
+ * allows, for the calling thread: every op that reaches oneDNN calls it
+ * first in its run. */
+void onednn_set_threads (const CnnfiltRunContext *ctx);
 
 /* Primitive attributes for user-managed scratchpads. oneDNN's own
  * (library) scratchpad is per thread and set up only in the thread that

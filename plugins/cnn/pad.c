@@ -95,7 +95,8 @@ source_index (gint i, gint n, gint mode)
 }
 
 static gboolean
-cnnfilt_pad_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
+cnnfilt_pad_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
+                 CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
                  GError **error)
 {
   CnnfiltPad *self = (CnnfiltPad *) op;

@@ -43,10 +43,11 @@ pool_layouts (CnnfiltOp *op, dnnl_alg_kind_t algorithm, const CnnfiltShape *inpu
 }
 
 gboolean
-pool_run (CnnfiltOp *op, dnnl_alg_kind_t algorithm, CnnfiltTensor **inputs, CnnfiltTensor *output,
-          PoolLoops loops, GError **error)
+pool_run (CnnfiltOp *op, const CnnfiltRunContext *ctx, dnnl_alg_kind_t algorithm,
+          CnnfiltTensor **inputs, CnnfiltTensor *output, PoolLoops loops, GError **error)
 {
   LayerPool *self = (LayerPool *) op;
+  onednn_set_threads (ctx);
   CnnfiltShape in;
   cnnfilt_tensor_get_shape (inputs[0], &in);
   WindowPlan p;
@@ -57,7 +58,7 @@ pool_run (CnnfiltOp *op, dnnl_alg_kind_t algorithm, CnnfiltTensor **inputs, Cnnf
   CnnfiltLayout in_layout = cnnfilt_tensor_get_layout (inputs[0]);
   CnnfiltLayout out_layout = cnnfilt_tensor_get_layout (output);
   if (self->algorithm == LAYER_ALGORITHM_AUTO && window_is_identity (&p) && in_layout == out_layout)
-    return layer_run_copy (op, inputs, 1, output, error);
+    return layer_run_copy (op, ctx, inputs, 1, output, error);
   if (pool_ensure_onednn (self, algorithm, &in, &p, in_layout, out_layout))
     return onednn_pool_run (self->onednn, src, dst, error);
   if (in_layout != CNNFILT_LAYOUT_NCHW || out_layout != CNNFILT_LAYOUT_NCHW)

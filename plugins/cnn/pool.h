@@ -29,7 +29,8 @@ gboolean pool_infer (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
  * oneDNN's kernel runs, else @loops on NCHW. */
 CnnfiltLayoutSupport pool_layouts (CnnfiltOp *op, dnnl_alg_kind_t algorithm,
                                    const CnnfiltShape *inputs);
-gboolean pool_run (CnnfiltOp *op, dnnl_alg_kind_t algorithm, CnnfiltTensor **inputs,
+gboolean pool_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
+                   dnnl_alg_kind_t algorithm, CnnfiltTensor **inputs,
                    CnnfiltTensor *output, PoolLoops loops, GError **error);
 
 /* the layer class's changed hook, and for finalize: the plan goes */

@@ -59,7 +59,8 @@ cnnfilt_prelu_infer (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
 }
 
 static gboolean
-cnnfilt_prelu_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
+cnnfilt_prelu_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
+                   CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
                    GError **error)
 {
   CnnfiltShape in, s;

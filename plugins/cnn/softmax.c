@@ -25,7 +25,8 @@ static const LayerProp softmax_props[] = {
 };
 
 static gboolean
-cnnfilt_softmax_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
+cnnfilt_softmax_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
+                     CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
                      GError **error)
 {
   CnnfiltShape in;

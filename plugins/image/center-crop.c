@@ -43,7 +43,8 @@ cnnfilt_center_crop_infer (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_in
 }
 
 static gboolean
-cnnfilt_center_crop_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs,
+cnnfilt_center_crop_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
+                         CnnfiltTensor **inputs, guint n_inputs,
                          CnnfiltTensor *output, GError **error)
 {
   CnnfiltCenterCrop *self = (CnnfiltCenterCrop *) op;

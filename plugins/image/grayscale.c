@@ -59,7 +59,8 @@ cnnfilt_grayscale_infer (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inpu
  * of R, G and B. Alpha is dropped: an edge map of a constant alpha plane
  * would be all zero, a fully transparent picture. */
 static gboolean
-cnnfilt_grayscale_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs,
+cnnfilt_grayscale_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
+                       CnnfiltTensor **inputs, guint n_inputs,
                        CnnfiltTensor *output, GError **error)
 {
   CnnfiltGrayscale *self = (CnnfiltGrayscale *) op;

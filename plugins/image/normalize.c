@@ -38,7 +38,8 @@ stretch (const gfloat *in, gfloat *out, gsize count)
 }
 
 static gboolean
-cnnfilt_normalize_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs,
+cnnfilt_normalize_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
+                       CnnfiltTensor **inputs, guint n_inputs,
                        CnnfiltTensor *output, GError **error)
 {
   CnnfiltNormalize *self = (CnnfiltNormalize *) op;

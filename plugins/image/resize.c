@@ -180,7 +180,8 @@ make_table (Table *t, guint in, guint out, CnnfiltResizeMethod method)
 }
 
 static gboolean
-cnnfilt_resize_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs,
+cnnfilt_resize_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
+                    CnnfiltTensor **inputs, guint n_inputs,
                     CnnfiltTensor *output, GError **error)
 {
   CnnfiltResize *self = (CnnfiltResize *) op;

@@ -34,7 +34,8 @@ cnnfilt_rgb_infer (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
 /* As PIL's convert("RGB"), which torchvision's loaders use: grey (with or
  * without alpha) is repeated in R, G and B; alpha is dropped. */
 static gboolean
-cnnfilt_rgb_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
+cnnfilt_rgb_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
+                 CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
                  GError **error)
 {
   CnnfiltTensor *in = inputs[0];

@@ -89,7 +89,8 @@ cnnfilt_standardize_infer (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_in
 }
 
 static gboolean
-cnnfilt_standardize_run (CnnfiltOp *op, CnnfiltTensor **inputs, guint n_inputs,
+cnnfilt_standardize_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
+                         CnnfiltTensor **inputs, guint n_inputs,
                          CnnfiltTensor *output, GError **error)
 {
   CnnfiltStandardize *self = (CnnfiltStandardize *) op;

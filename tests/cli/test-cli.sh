@@ -352,5 +352,11 @@ check "classify --jobs -1 exits 2 naming it" sh -c "test $status -eq 2 && grep -
 run "$work/o" "$work/e" classify -m "$lenet" --top 3x "$samples"; status=$?
 check "classify --top 3x exits 2 naming it" sh -c "test $status -eq 2 && grep -q 'for --top' '$work/e' && grep -q '3x' '$work/e'"
 
+# --trace and CNNFILT_TRACE=1: where each node runs, and with how many threads.
+run "$work/o" "$work/e" run -q -j 2 --trace 'grayscale ! sobel' -o "$work/trace" "$samples"; status=$?
+check "--trace names each node, its device and threads" sh -c "test $status -eq 0 && grep -q '^cnnfilt trace: sobel (sobel) on cpu, 1 thread' '$work/e'"
+CNNFILT_TRACE=1 "$cnnfilt" run -q -j 1 'grayscale' -o "$work/trace1" "$samples/camera.png" >"$work/o" 2>"$work/e" </dev/null; status=$?
+check "CNNFILT_TRACE=1 traces too; one worker gives the ops every core" sh -c "test $status -eq 0 && grep -q '^cnnfilt trace: grayscale (grayscale) on cpu, [0-9]* thread' '$work/e'"
+
 echo "1..$n"
 [ $failed -eq 0 ]

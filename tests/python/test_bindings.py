@@ -209,9 +209,10 @@ class TestBindings(unittest.TestCase):
             out = os.path.join(folder, "b.npy")
             tensor.save_npy(out)
             np.testing.assert_array_equal(np.load(out), values.reshape(2, 3, 4, 1))
-            Cnnfilt.set_threads(1)
-            self.assertEqual(Cnnfilt.get_threads(), 1)
-            Cnnfilt.set_threads(0)
+            device = Cnnfilt.Device.new_from_string("cpu")
+            self.assertEqual(device.props.n_threads, 0)
+            device.props.n_threads = 1
+            self.assertEqual(device.get_n_threads(), 1)
 
     def test_image_round_trip(self):
         with tempfile.TemporaryDirectory() as folder:

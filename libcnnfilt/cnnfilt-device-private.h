@@ -1,0 +1,24 @@
+/* cnnfilt-device-private.h: how graphs pick an op's implementation for a device
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "cnnfilt-device.h"
+#include "cnnfilt-op.h"
+
+G_BEGIN_DECLS
+
+typedef gboolean (*CnnfiltOpRunFunc) (CnnfiltOp *op, const CnnfiltRunContext *ctx,
+                                      CnnfiltTensor **inputs, guint n_inputs,
+                                      CnnfiltTensor *output, GError **error);
+
+/* The CPU device callers get when they give none (n-threads 0). */
+CnnfiltDevice   *_cnnfilt_device_get_cpu      (void);
+/* The context an op gets on @device (NULL: the CPU). */
+void             _cnnfilt_device_init_context (CnnfiltDevice *device, CnnfiltRunContext *ctx);
+/* The one dispatch point: the implementation of @op for @device, and
+ * where it runs and why, for traces. An op without one for the device gets
+ * its CPU run. */
+CnnfiltOpRunFunc _cnnfilt_device_pick_run     (CnnfiltDevice *device, CnnfiltOp *op,
+                                               const gchar **why);
+
+G_END_DECLS
