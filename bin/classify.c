@@ -27,6 +27,8 @@ typedef struct {
   gboolean json;
   guint batch;           /* images per model run */
   gboolean fixed_batch;  /* the model declares its batch size: always that */
+  BatchOptions *options;
+  guint shrink_to;       /* images are decoded reduced towards this side (0: not) */
 } Classify;
 
 typedef struct {
@@ -68,7 +70,7 @@ classify_worker_free (gpointer data)
 static gboolean
 prepare_image (Classify *cls, ClassifyWorker *w, const gchar *path, guint slot, GError **error)
 {
-  if (!cnnfilt_image_load_into (path, w->image, error) ||
+  if (!batch_load_image (cls->options, path, w->image, cls->shrink_to, error) ||
       !cnnfilt_graph_run (w->preprocess, &w->image, 1, error))
     return FALSE;
   g_autoptr (CnnfiltTensor) out = cnnfilt_graph_get_output (w->preprocess, 0);
@@ -304,8 +306,11 @@ command_classify (int argc, char **argv)
   g_autofree gchar *model_path = NULL, *labels_path = NULL, *preprocess = NULL;
   g_autofree gchar *mean = NULL, *std = NULL;
   gint top = 5, size = 0, resize = 0, batch_size = G_MININT; /* G_MININT: not given */
-  gboolean json = FALSE;
+  gboolean json = FALSE, full_decode = FALSE;
   GOptionEntry own[] = {
+    { "full-decode", 0, 0, G_OPTION_ARG_NONE, &full_decode,
+      "Decode large photos at full resolution before resizing, as torchvision does "
+      "(slower; memory as the whole image)", NULL },
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, "The ONNX model (required)", "MODEL.onnx" },
     { "labels", 'l', 0, G_OPTION_ARG_FILENAME, &labels_path,
       "Class names, one per line in class order", "FILE" },
@@ -403,6 +408,10 @@ command_classify (int argc, char **argv)
     cls.image.h = cls.image.w = (guint) size;
   cls.preprocess = preprocess ? g_strdup (preprocess)
                               : cli_default_preprocess (&cls.image, (guint) resize, mean, std);
+  /* the default pipeline resizes first, so a large photo can be decoded
+   * reduced; a custom one may crop first, at full resolution */
+  cls.shrink_to = preprocess || full_decode ? 0 : cli_default_resize (&cls.image, (guint) resize);
+  cls.options = &options;
   if ((check = cnnfilt_graph_new_from_string (cls.preprocess, &error)) == NULL)
     {
       cli_error ("classify: preprocessing '%s': %s", cls.preprocess, error->message);

@@ -7,6 +7,7 @@
  * A .npy output keeps the layer's raw float32 values instead.
  */
 #include "cnnfilt-cli.h"
+#include "plan.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -265,7 +266,7 @@ filter_label (gpointer data, guint tile, gchar *buffer, gsize size)
 /* The tensor @layer of @graph computes for @image. */
 static CnnfiltTensor *
 activations (CnnfiltGraph *graph, const gchar *layer, const gchar *preprocess, const gchar *image,
-             GError **error)
+             BatchOptions *options, guint shrink_to, GError **error)
 {
   g_autoptr (CnnfiltGraph) pre = cnnfilt_graph_new_from_string (preprocess, error);
   if (pre == NULL)
@@ -273,8 +274,9 @@ activations (CnnfiltGraph *graph, const gchar *layer, const gchar *preprocess, c
       g_prefix_error (error, "preprocessing '%s': ", preprocess);
       return NULL;
     }
-  g_autoptr (CnnfiltTensor) input = cnnfilt_image_load (image, error);
-  if (input == NULL || !cnnfilt_graph_run (pre, &input, 1, error))
+  g_autoptr (CnnfiltTensor) input = g_object_new (CNNFILT_TYPE_TENSOR, NULL);
+  if (!batch_load_image (options, image, input, shrink_to, error) ||
+      !cnnfilt_graph_run (pre, &input, 1, error))
     return NULL;
   g_autoptr (CnnfiltTensor) x = cnnfilt_graph_get_output (pre, 0);
   if (!cnnfilt_graph_add_output (graph, layer, error) || !cnnfilt_graph_run (graph, &x, 1, error))
@@ -303,7 +305,17 @@ command_features (int argc, char **argv)
   g_autofree gchar *colormap_name = NULL, *range = NULL;
   gboolean filters = FALSE, no_labels = FALSE;
   gint columns = 0, tile = 64, max_tiles = 1024, size = 0;
+  BatchOptions load;
+  batch_options_init (&load, FALSE, 0);
+  gboolean full_decode = FALSE;
   GOptionEntry entries[] = {
+    { "full-decode", 0, 0, G_OPTION_ARG_NONE, &full_decode,
+      "Decode a large photo at full resolution before resizing, as torchvision does", NULL },
+    { "max-pixels", 0, 0, G_OPTION_ARG_INT64, &load.max_pixels,
+      "Refuse an image over N pixels as decoded, before decoding it (default 100000000; 0: no limit)",
+      "N" },
+    { "no-autorotate", 0, 0, G_OPTION_ARG_NONE, &load.no_autorotate,
+      "Keep the stored pixels: do not turn the photo upright by its EXIF orientation", NULL },
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, "The ONNX model (required)", "MODEL.onnx" },
     { "layer", 'l', 0, G_OPTION_ARG_STRING, &layer,
       "The layer, as 'cnnfilt model info' names it (required)", "NAME" },
@@ -394,6 +406,21 @@ command_features (int argc, char **argv)
       cli_error ("features: -o %s: not a format cnnfilt writes (png, jpg, tif, npy …)", output);
       return EXIT_USAGE;
     }
+  if (load.max_pixels < 0)
+    {
+      cli_error ("features: --max-pixels %" G_GINT64_FORMAT ": expected 0 (no limit) or more",
+                 load.max_pixels);
+      return EXIT_USAGE;
+    }
+  /* the picture never replaces the photo or the model it is made from */
+  const gchar *const sources[] = { model_path, filters ? NULL : argv[1], NULL };
+  const gchar *replaced = plan_output_replaces (output, sources);
+  if (replaced != NULL)
+    {
+      cli_error ("features: -o %s would overwrite the input %s; choose another file", output,
+                 replaced);
+      return EXIT_USAGE;
+    }
 
   g_autoptr (CnnfiltGraph) graph = cli_load_model (model_path);
   if (graph == NULL)
@@ -440,7 +467,9 @@ command_features (int argc, char **argv)
                  model_path, image.h, image.w);
       g_autofree gchar *pipeline = preprocess ? g_strdup (preprocess)
                                               : cli_default_preprocess (&image, 0, NULL, NULL);
-      values = activations (graph, layer, pipeline, argv[1], &error);
+      /* the default pipeline resizes first: decode large photos reduced */
+      guint shrink_to = preprocess || full_decode ? 0 : cli_default_resize (&image, 0);
+      values = activations (graph, layer, pipeline, argv[1], &load, shrink_to, &error);
       if (values == NULL)
         {
           const gchar *path = argv[1];

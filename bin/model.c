@@ -388,11 +388,17 @@ cli_model_input_shape (CnnfiltGraph *graph, CnnfiltShape *shape)
 }
 
 /* The pipeline that turns a decoded image into what the model takes. */
+guint
+cli_default_resize (const CnnfiltShape *image, guint resize)
+{
+  /* torchvision's evaluation transform: Resize(256), CenterCrop(224) */
+  return resize ? resize : (guint) (MIN (image->h, image->w) * 256.0 / 224.0 + 0.5);
+}
+
 gchar *
 cli_default_preprocess (const CnnfiltShape *image, guint resize, const gchar *mean, const gchar *std)
 {
-  /* torchvision's evaluation transform: Resize(256), CenterCrop(224) */
-  guint shorter = resize ? resize : (guint) (MIN (image->h, image->w) * 256.0 / 224.0 + 0.5);
+  guint shorter = cli_default_resize (image, resize);
   GString *text = g_string_new (image->c == 1 ? "grayscale" : "rgb");
   g_string_append_printf (text, " ! resize shorter=%u ! center-crop width=%u height=%u", shorter,
                           image->w, image->h);

@@ -469,8 +469,11 @@ decode (gpointer data, const gchar **failure, GError **error)
     return FALSE;
   gboolean swap = swaps_sides (header, request->flags);
   guint width = header->Xsize, height = header->Ysize;
-  if (!check_pixels (path, swap ? height : width, swap ? width : height, request->max_pixels,
-                     error))
+  /* Shrinking streams: what is held is the reduced image, so the limit is
+   * on that (a 30000×30000 photo for a 224×224 model costs what 536×536 does). */
+  guint reduce = shrink_factor (MIN (width, height), request->shrink_to);
+  if (!check_pixels (path, (swap ? height : width) / reduce, (swap ? width : height) / reduce,
+                     request->max_pixels, error))
     return FALSE;
 
   g_autoptr (VipsImage) current = NULL;
@@ -617,7 +620,8 @@ load_npy (const gchar *path, CnnfiltTensor *tensor, guint64 max_pixels, GError *
  *   width` and keeps its buffer when that is large enough
  * @flags: how to load
  * @max_pixels: the largest width × height to decode, or 0 for no limit; it
- *   is checked on the file's header, before any pixel is decoded
+ *   is checked on the file's header, before any pixel is decoded, against
+ *   the size the image is decoded to (reduced when @shrink_to applies)
  * @shrink_to: 0, or the size the caller will resize the shorter side to;
  *   see below
  * @error: return location for a #GError
@@ -641,7 +645,7 @@ load_npy (const gchar *path, CnnfiltTensor *tensor, guint64 max_pixels, GError *
  *
  * Refused without being opened: folders and anything that is not a regular
  * file (FIFOs, devices, sockets). Refused before decoding: images of more
- * than @max_pixels pixels, with an error of code
+ * than @max_pixels pixels once reduced, with an error of code
  * %CNNFILT_ERROR_UNSUPPORTED that reads `PATH: W×H exceeds the limit of N
  * pixels (max-pixels)`.
  *

@@ -158,10 +158,10 @@ check "classify exits 0 on the samples" test $status -eq 0
 check "classify prints one line per image, in input order" sh -c "cut -d: -f1 '$work/o' | tr '\n' ' ' | grep -qx '$samples/camera.png $samples/chelsea.jpg $samples/coffee.jpg $samples/space/astronaut.jpg $samples/space/rocket.jpg '"
 check "classify shows the top 5 with percentages" grep -qE '^[^:]+:( class [0-9] \([0-9.]+%\),){4} class [0-9] \([0-9.]+%\)$' "$work/o"
 check "classify summary on stderr" grep -q '5 classified, 0 failed, 0 skipped' "$work/e"
-run "$work/o" "$work/e" classify -m "$lenet" --json --top 3 -b 1 -j 1 "$samples"; status=$?
+run "$work/o" "$work/e" classify -m "$lenet" --full-decode --json --top 3 -b 1 -j 1 "$samples"; status=$?
 check "classify --json exits 0" test $status -eq 0
 cp "$work/o" "$work/one.json"
-run "$work/o" "$work/e" classify -m "$lenet" --json --top 3 -b 4 -j 2 "$samples"
+run "$work/o" "$work/e" classify -m "$lenet" --full-decode --json --top 3 -b 4 -j 2 "$samples"
 check "classify gives the same results in batches and on 2 workers" cmp "$work/o" "$work/one.json"
 run "$work/o2" "$work/e2" run "grayscale ! resize shorter=37 ! center-crop width=32 height=32 ! model file='$lenet'" -f npy -o "$work/logits" "$samples"
 check "classify matches the pipeline's logits through softmax" /usr/bin/python3 -c "
@@ -194,16 +194,16 @@ check "classify with a missing model exits 2 naming it" sh -c "test $status -eq 
 # features: a layer's maps as a labelled picture, its raw values as .npy,
 # a conv layer's filters; the pixels are the maps through the colour map.
 conv1=/features/features.0/Conv
-run "$work/o" "$work/e" features -m "$lenet" -l $conv1 "$samples/coffee.jpg" -o "$work/maps.png"; status=$?
+run "$work/o" "$work/e" features -m "$lenet" -l $conv1 --full-decode "$samples/coffee.jpg" -o "$work/maps.png"; status=$?
 check "features writes a colour picture of the maps" sh -c "test $status -eq 0 && vipsheader '$work/maps.png' | grep -q 'uchar, 3 bands'"
-run "$work/o" "$work/e" features -m "$lenet" -l $conv1 "$samples/coffee.jpg" -o "$work/maps.npy"; status=$?
+run "$work/o" "$work/e" features -m "$lenet" -l $conv1 --full-decode "$samples/coffee.jpg" -o "$work/maps.npy"; status=$?
 run "$work/o2" "$work/e2" run "grayscale ! resize shorter=37 ! center-crop width=32 height=32 ! model file='$lenet' output=$conv1" -f npy -o "$work/cut" "$samples/coffee.jpg"
 check "features .npy holds the layer's values, as the model op's cut" /usr/bin/python3 -c "
 import numpy as np
 a = np.load('$work/maps.npy'); b = np.load('$work/cut/coffee.npy')
 assert a.shape == (1, 6, 28, 28), a.shape
 assert np.array_equal(a, b)"
-run "$work/o" "$work/e" features -m "$lenet" -l $conv1 --no-labels --colormap gray --tile 28 --columns 6 "$samples/coffee.jpg" -o "$work/grey.png"; status=$?
+run "$work/o" "$work/e" features -m "$lenet" -l $conv1 --full-decode --no-labels --colormap gray --tile 28 --columns 6 "$samples/coffee.jpg" -o "$work/grey.png"; status=$?
 check "features tiles each map stretched to its own range, through the colour map" /usr/bin/python3 -c "
 import numpy as np, subprocess
 a = np.load('$work/maps.npy')[0]
@@ -263,7 +263,7 @@ check "model info assumes nothing when --input gives it" test ! -s "$work/e"
 run "$work/o" "$work/e" model info --json "$lenet"; status=$?
 check "model info --json of a model of fixed size assumes nothing" /usr/bin/python3 -c "
 import json; d = json.load(open('$work/o')); assert d['assumed'] == [] and d['input'] == [1, 1, 32, 32], d"
-run "$work/o" "$work/e" classify -m "$free_grey" --size 32 --json -k 5 "$samples"; status=$?
+run "$work/o" "$work/e" classify -m "$free_grey" --full-decode --size 32 --json -k 5 "$samples"; status=$?
 run "$work/o2" "$work/e2" run "grayscale ! resize shorter=37 ! center-crop width=32 height=32 ! model file='$free_grey'" -f npy -o "$work/free-logits" "$samples"
 check "classify --size sets the free height and width of a one-channel model" /usr/bin/python3 -c "
 import json, numpy as np
@@ -357,6 +357,11 @@ run "$work/o" "$work/e" run -q -j 2 --trace 'grayscale ! sobel' -o "$work/trace"
 check "--trace names each node, its device and threads" sh -c "test $status -eq 0 && grep -q '^cnnfilt trace: sobel (sobel) on cpu, 1 thread' '$work/e'"
 CNNFILT_TRACE=1 "$cnnfilt" run -q -j 1 'grayscale' -o "$work/trace1" "$samples/camera.png" >"$work/o" 2>"$work/e" </dev/null; status=$?
 check "CNNFILT_TRACE=1 traces too; one worker gives the ops every core" sh -c "test $status -eq 0 && grep -q '^cnnfilt trace: grayscale (grayscale) on cpu, [0-9]* thread' '$work/e'"
+
+# Shrink-on-load: the default decodes large photos reduced; the classes stay those of a full decode.
+run "$work/o" "$work/e" classify -q -k 1 -m "$lenet" "$samples/space/astronaut.jpg"
+run "$work/o2" "$work/e2" classify -q -k 1 --full-decode -m "$lenet" "$samples/space/astronaut.jpg"
+check "classify with shrink-on-load gives the class of a full decode" test "$(cut -d'(' -f1 "$work/o")" = "$(cut -d'(' -f1 "$work/o2")"
 
 echo "1..$n"
 [ $failed -eq 0 ]

@@ -316,6 +316,16 @@ if shutil.which("vips"):
     status, out, err = run("edges", "-o", os.path.join(root, b"out"), big)
     ok("a 30000×30000 PNG is refused before decoding", status == 1 and
        b"30000\xc3\x9730000 exceeds the limit of 100000000 pixels (--max-pixels" in err, err)
+    photo = os.path.join(root, b"huge.jpg")
+    subprocess.run(["vips", "black", photo, "30000", "30000", "--bands", "3"], check=True)
+    model = os.path.join(samples, b"../tests/models/data/squeezenet1_1/model.onnx")
+    status, out, err = run("classify", "-q", "-m", model, photo, timeout=120)
+    ok("classify decodes a 30000×30000 JPEG reduced (shrink-on-load), within --max-pixels",
+       status == 0 and out.startswith(photo + b": "), status, err)
+    status, out, err = run("classify", "-q", "-m", model, "--preprocess", "rgb ! center-crop width=224 height=224",
+                           photo, timeout=120)
+    ok("with a --preprocess that crops first it is decoded whole, so refused by --max-pixels",
+       status == 1 and b"(--max-pixels" in err, status, err)
 else:
     ok("# SKIP a 30000×30000 PNG is refused (no vips command)", True)
 put(os.path.join(root, b"in/a.png"))
@@ -323,6 +333,21 @@ status, out, err = run("edges", "-j", "100000", "-o", os.path.join(root, b"out-j
 ok("-j 100000 is lowered with a note", status == 0 and b"--jobs lowered from 100000 to" in err, err)
 status, out, err = run("edges", "-j", "0", "-o", os.path.join(root, b"out-0"), os.path.join(root, b"in"))
 ok("-j 0 means one per core", status == 0, err)
+shutil.rmtree(root)
+
+# 9. Commands that write one file check it the same way.
+root = case("features")
+put(os.path.join(root, b"x.jpg"), b"coffee.jpg")
+before = snapshot(root)
+lenet = os.path.join(samples, b"../tests/models/data/lenet5/model.onnx")
+x = os.path.join(root, b"x.jpg")
+status, out, err = run("features", "-m", lenet, "-l", "/features/features.0/Conv", "-o", x, x)
+ok("features -o x.jpg x.jpg is refused, exit 2", status == 2 and b"would overwrite the input" in err, err)
+os.symlink(x, os.path.join(root, b"link.jpg"))
+status, out, err = run("features", "-m", lenet, "-l", "/features/features.0/Conv",
+                       "-o", os.path.join(root, b"link.jpg"), x)
+ok("features -o through a link to the photo is refused", status == 2, err)
+invariant("features", before, [root], 2, err, [], root)
 shutil.rmtree(root)
 
 print(f"1..{n}")
