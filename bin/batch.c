@@ -324,7 +324,7 @@ signal_thread (gpointer data)
 /* --verbose: the library's info messages (libvips' warnings about a file)
  * on stderr, above the progress bar. */
 static void
-print_info (const gchar *domain, GLogLevelFlags level, const gchar *message, gpointer data)
+print_info (const gchar *message, gpointer data)
 {
   Batch *batch = data;
   g_mutex_lock (&batch->lock);
@@ -480,6 +480,8 @@ batch_process (const BatchHandler *handler, BatchOptions *options, gchar **input
   batch.started = g_get_monotonic_time ();
   batch.draw = !options->quiet && (options->progress || isatty (STDERR_FILENO));
   g_mutex_init (&batch.lock);
+  if (options->verbose && !options->quiet)
+    cli_log_set_info_func (print_info, &batch);
 
   guint n_workers = options->jobs > 0 ? (guint) options->jobs : g_get_num_processors ();
   n_workers = cap_workers (handler, options, jobs, n_workers);
@@ -489,6 +491,7 @@ batch_process (const BatchHandler *handler, BatchOptions *options, gchar **input
       group = handler->start (handler->data, jobs->len, MIN (n_workers, jobs->len));
       if (group == 0)
         {
+          cli_log_set_info_func (NULL, NULL);
           g_mutex_clear (&batch.lock);
           return EXIT_USAGE;
         }
@@ -522,17 +525,12 @@ batch_process (const BatchHandler *handler, BatchOptions *options, gchar **input
       pthread_sigmask (SIG_BLOCK, &set, &saved);
       signal (SIGXFSZ, SIG_IGN);
       GThread *signals = g_thread_new ("cnnfilt-signals", signal_thread, &batch);
-      guint info_handler = options->verbose && !options->quiet
-                               ? g_log_set_handler ("Cnnfilt", G_LOG_LEVEL_INFO, print_info, &batch)
-                               : 0;
       g_autoptr (GPtrArray) threads = g_ptr_array_new ();
       for (guint i = 1; i < n_workers; i++)
         g_ptr_array_add (threads, g_thread_new ("cnnfilt-worker", worker, &batch));
       worker (&batch);
       for (guint i = 0; i < threads->len; i++)
         g_thread_join (threads->pdata[i]);
-      if (info_handler != 0)
-        g_log_remove_handler ("Cnnfilt", info_handler);
       g_atomic_int_set (&batch.finished, TRUE);
       g_thread_join (signals);
       pthread_sigmask (SIG_SETMASK, &saved, NULL);
@@ -542,6 +540,7 @@ batch_process (const BatchHandler *handler, BatchOptions *options, gchar **input
   draw_progress (&batch, TRUE);
   clear_progress (&batch);
   g_mutex_unlock (&batch.lock);
+  cli_log_set_info_func (NULL, NULL);
   g_mutex_clear (&batch.lock);
 
   print_summary (&batch);

@@ -84,6 +84,10 @@ int  batch_process (const BatchHandler *handler, BatchOptions *options, gchar **
 /* Runs @pipeline over the files and folders in @inputs. Returns an exit status. */
 int  batch_run (const gchar *pipeline, BatchOptions *options, gchar **inputs);
 
+/* Where the library's info messages go (--verbose); NULL: nowhere. */
+typedef void (*CliInfoFunc) (const gchar *message, gpointer data);
+void cli_log_set_info_func (CliInfoFunc func, gpointer data);
+
 /* Prints "cnnfilt: message" on stderr. */
 void cli_error (const gchar *format, ...) G_GNUC_PRINTF (1, 2);
 

@@ -126,6 +126,39 @@ closest_command (const gchar *name)
   return best;
 }
 
+static gboolean log_quiet;
+static CliInfoFunc log_info;
+static gpointer log_info_data;
+
+void
+cli_log_set_info_func (CliInfoFunc func, gpointer data)
+{
+  log_info = func;
+  log_info_data = data;
+}
+
+/* Every log message of the program and its libraries passes here: the
+ * library's info messages (libvips' warnings about a file) go to the
+ * --verbose handler when there is one, warnings obey --quiet. */
+static GLogWriterOutput
+log_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer data)
+{
+  const gchar *domain = NULL, *message = NULL;
+  for (gsize i = 0; i < n_fields; i++)
+    if (g_str_equal (fields[i].key, "GLIB_DOMAIN"))
+      domain = fields[i].value;
+    else if (g_str_equal (fields[i].key, "MESSAGE"))
+      message = fields[i].value;
+  if ((level & G_LOG_LEVEL_INFO) && log_info != NULL && g_strcmp0 (domain, "Cnnfilt") == 0)
+    {
+      log_info (message, log_info_data);
+      return G_LOG_WRITER_HANDLED;
+    }
+  if (log_quiet && (level & (G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE)) && !(level & G_LOG_FLAG_FATAL))
+    return G_LOG_WRITER_HANDLED;
+  return g_log_writer_default (level, fields, n_fields, data);
+}
+
 static void
 usage (FILE *out)
 {
@@ -151,6 +184,7 @@ main (int argc, char **argv)
    * from the heap they are reused. */
   mallopt (M_MMAP_THRESHOLD, 256 << 20);
   mallopt (M_TRIM_THRESHOLD, 512 << 20);
+  g_log_set_writer_func (log_writer, NULL, NULL);
   if (argc < 2)
     {
       usage (stderr);
@@ -170,6 +204,11 @@ main (int argc, char **argv)
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
     if (g_str_equal (name, commands[i].name))
       {
+        /* --quiet holds back the library's warnings too (a broken plugin
+         * on the search path), which come before the options are parsed */
+        for (int a = 2; a < argc && !g_str_equal (argv[a], "--"); a++)
+          if (g_str_equal (argv[a], "-q") || g_str_equal (argv[a], "--quiet"))
+            log_quiet = TRUE;
         cnnfilt_init (NULL);
         return commands[i].main (argc - 1, argv + 1);
       }

@@ -335,6 +335,35 @@ status, out, err = run("edges", "-j", "0", "-o", os.path.join(root, b"out-0"), o
 ok("-j 0 means one per core", status == 0, err)
 shutil.rmtree(root)
 
+# 10. libvips' warnings: hidden by default, once per file with --verbose, nothing with --quiet.
+root = case("warnings")
+import struct
+entries = [(256, 3, 4), (257, 3, 4), (258, 3, 8), (259, 3, 1), (262, 3, 1), (273, 4, 0), (277, 3, 1),
+           (278, 3, 4), (279, 4, 16), (65000, 3, 7)]  # 65000: a tag libtiff does not know
+tiff = b"II*\x00" + struct.pack("<IH", 8, len(entries))
+for tag, kind, value in entries:
+    value = 8 + 2 + 12 * len(entries) + 4 if tag == 273 else value
+    tiff += struct.pack("<HHIHH", tag, kind, 1, value, 0) if kind == 3 else struct.pack("<HHII", tag, kind, 1, value)
+tiff += struct.pack("<I", 0) + bytes(range(16))
+with open(os.path.join(root, b"tag.tif"), "wb") as f:
+    f.write(tiff)
+status, out, err = run("edges", "-o", os.path.join(root, b"out"), os.path.join(root, b"tag.tif"))
+ok("libvips warnings do not reach the terminal by default", status == 0 and b"WARNING" not in err and
+   b"Unknown field" not in err, err)
+status, out, err = run("edges", "-v", "-o", os.path.join(root, b"out"), os.path.join(root, b"tag.tif"))
+ok("--verbose shows them once, through cnnfilt", status == 0 and
+   err.count(b"cnnfilt: libvips: Unknown field with tag 65000") == 1 and b"VIPS-WARNING" not in err, err)
+os.makedirs(os.path.join(root, b"plugins"))
+with open(os.path.join(root, b"plugins/libbroken.so"), "wb") as f:
+    f.write(b"not a module")
+env = dict(os.environ, CNNFILT_PLUGIN_PATH=os.fsdecode(os.path.join(root, b"plugins")) + ":" +
+           os.environ.get("CNNFILT_PLUGIN_PATH", ""))
+status, out, err = run("edges", "-q", "-o", os.path.join(root, b"out-q"), sample(b"camera.png"), env=env)
+ok("--quiet hides a broken plugin's warning", status == 0 and err == b"", err)
+status, out, err = run("edges", "-o", os.path.join(root, b"out-w"), sample(b"camera.png"), env=env)
+ok("without --quiet the broken plugin is named", status == 0 and b"libbroken.so" in err, err)
+shutil.rmtree(root)
+
 # 9. Commands that write one file check it the same way.
 root = case("features")
 put(os.path.join(root, b"x.jpg"), b"coffee.jpg")
