@@ -85,45 +85,15 @@ cli_parse (GOptionContext *context, int *argc, char ***argv, const gchar *comman
   return FALSE;
 }
 
-/* Levenshtein distance: the fewest characters inserted, deleted or
- * replaced to make @b of @a (one row of the table at a time). */
-static guint
-edit_distance (const gchar *a, const gchar *b)
-{
-  gsize la = strlen (a), lb = strlen (b);
-  g_autofree guint *row = g_new (guint, lb + 1);
-  for (gsize j = 0; j <= lb; j++)
-    row[j] = j;
-  for (gsize i = 1; i <= la; i++)
-    {
-      guint diagonal = row[0]; /* row i-1, column j-1 */
-      row[0] = i;
-      for (gsize j = 1; j <= lb; j++)
-        {
-          guint replace = diagonal + (a[i - 1] != b[j - 1]);
-          diagonal = row[j];
-          row[j] = MIN (replace, MIN (row[j], row[j - 1]) + 1);
-        }
-    }
-  return row[lb];
-}
-
-/* The command @name is a typo of, case aside: at most two edits away, and
- * fewer edits than it has characters ("x" is no typo of "ops"); NULL when
- * none is. */
+/* The command @name is a typo of, or NULL. */
 static const gchar *
 closest_command (const gchar *name)
 {
-  g_autofree gchar *lower = g_ascii_strdown (name, -1);
-  const gchar *best = NULL;
-  guint best_distance = MIN (3, strlen (name));
+  const gchar *names[G_N_ELEMENTS (commands) + 1];
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
-    {
-      guint d = edit_distance (lower, commands[i].name);
-      if (d < best_distance)
-        best_distance = d, best = commands[i].name;
-    }
-  return best;
+    names[i] = commands[i].name;
+  names[G_N_ELEMENTS (commands)] = NULL;
+  return cnnfilt_closest_name (name, names);
 }
 
 static gboolean log_quiet;

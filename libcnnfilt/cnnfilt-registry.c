@@ -295,6 +295,8 @@ cnnfilt_registry_list_ops (void)
   return names;
 }
 
+/* Levenshtein distance: the fewest characters inserted, deleted or
+ * replaced to make @b of @a (one row of the table at a time). */
 static guint
 edit_distance (const gchar *a, const gchar *b)
 {
@@ -304,17 +306,44 @@ edit_distance (const gchar *a, const gchar *b)
     row[j] = j;
   for (gsize i = 1; i <= la; i++)
     {
-      guint diagonal = row[0];
+      guint diagonal = row[0]; /* row i-1, column j-1 */
       row[0] = i;
       for (gsize j = 1; j <= lb; j++)
         {
-          guint above = row[j];
-          guint cost = a[i - 1] == b[j - 1] ? 0 : 1;
-          row[j] = MIN (MIN (row[j] + 1, row[j - 1] + 1), diagonal + cost);
-          diagonal = above;
+          guint replace = diagonal + (a[i - 1] != b[j - 1]);
+          diagonal = row[j];
+          row[j] = MIN (replace, MIN (row[j], row[j - 1]) + 1);
         }
     }
   return row[lb];
+}
+
+/**
+ * cnnfilt_closest_name:
+ * @name: a name that matched none of @candidates
+ * @candidates: (array zero-terminated=1): the names there are
+ *
+ * The candidate @name is most likely a typo of, for "did you mean"
+ * messages: at most two edits away (case aside), and fewer edits than
+ * @name has characters, so that "x" is no typo of "ops".
+ *
+ * Returns: (transfer none) (nullable): one of @candidates, or %NULL
+ */
+const gchar *
+cnnfilt_closest_name (const gchar *name, const gchar *const *candidates)
+{
+  g_return_val_if_fail (name != NULL && candidates != NULL, NULL);
+  g_autofree gchar *lower = g_ascii_strdown (name, -1);
+  const gchar *best = NULL;
+  guint best_distance = MIN (3, strlen (name));
+  for (const gchar *const *candidate = candidates; *candidate != NULL; candidate++)
+    {
+      g_autofree gchar *other = g_ascii_strdown (*candidate, -1);
+      guint d = edit_distance (lower, other);
+      if (d < best_distance)
+        best_distance = d, best = *candidate;
+    }
+  return best;
 }
 
 /**
@@ -335,14 +364,7 @@ cnnfilt_op_new (const gchar *name, GError **error)
     return g_object_new (type, NULL);
 
   g_auto (GStrv) names = cnnfilt_registry_list_ops ();
-  const gchar *best = NULL;
-  guint best_distance = 3; /* suggest only near misses */
-  for (gchar **candidate = names; *candidate != NULL; candidate++)
-    {
-      guint d = edit_distance (name, *candidate);
-      if (d < best_distance)
-        best_distance = d, best = *candidate;
-    }
+  const gchar *best = cnnfilt_closest_name (name, (const gchar *const *) names);
   if (best != NULL)
     g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_INVALID_ARGUMENT,
                  "unknown op '%s' (did you mean '%s'? `cnnfilt ops` lists them all)", name, best);

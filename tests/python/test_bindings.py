@@ -198,6 +198,11 @@ class TestBindings(unittest.TestCase):
         want += b.reshape(1, 3, 1, 1) + 0.5
         np.testing.assert_allclose(got, np.concatenate([x, want], axis=1), rtol=1e-5, atol=1e-5)
 
+    def test_closest_name(self):
+        self.assertEqual(Cnnfilt.closest_name("sobl", ["sobel", "scharr"]), "sobel")
+        self.assertEqual(Cnnfilt.closest_name("SOBEL", ["sobel"]), "sobel")
+        self.assertIsNone(Cnnfilt.closest_name("x", ["ops"]))
+
     def test_npy_round_trip(self):
         with tempfile.TemporaryDirectory() as folder:
             path = os.path.join(folder, "a.npy")
