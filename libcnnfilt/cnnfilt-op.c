@@ -21,9 +21,211 @@
  */
 G_DEFINE_ABSTRACT_TYPE (CnnfiltOp, cnnfilt_op, G_TYPE_OBJECT)
 
+/* Each table property's pspec carries its CnnfiltOpProp, so that one
+ * set/get serves every op class whatever its table. */
+static GQuark
+prop_quark (void)
+{
+  static gsize quark = 0;
+  if (g_once_init_enter (&quark))
+    g_once_init_leave (&quark, g_quark_from_static_string ("cnnfilt-op-prop"));
+  return (GQuark) quark;
+}
+
+static const CnnfiltOpProp *
+prop_of (GParamSpec *pspec)
+{
+  return g_param_spec_get_qdata (pspec, prop_quark ());
+}
+
+static void
+table_set_property (GObject *object, guint id, const GValue *value, GParamSpec *pspec)
+{
+  const CnnfiltOpProp *prop = prop_of (pspec);
+  if (prop == NULL)
+    {
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+      return;
+    }
+  guint8 *base = (guint8 *) object;
+  gpointer field = base + prop->offset;
+  switch (prop->type)
+    {
+    case CNNFILT_OP_PROP_INT:
+      *(gint *) field = g_value_get_int (value);
+      break;
+    case CNNFILT_OP_PROP_FLOAT:
+      *(gfloat *) field = g_value_get_float (value);
+      break;
+    case CNNFILT_OP_PROP_DOUBLE:
+      *(gdouble *) field = g_value_get_double (value);
+      break;
+    case CNNFILT_OP_PROP_BOOLEAN:
+      *(gboolean *) field = g_value_get_boolean (value);
+      break;
+    case CNNFILT_OP_PROP_ENUM:
+      *(gint *) field = g_value_get_enum (value);
+      break;
+    case CNNFILT_OP_PROP_STRING:
+      g_free (*(gchar **) field);
+      *(gchar **) field = g_value_dup_string (value);
+      break;
+    case CNNFILT_OP_PROP_TENSOR:
+      g_clear_object ((CnnfiltTensor **) field);
+      *(CnnfiltTensor **) field = g_value_dup_object (value);
+      break;
+    case CNNFILT_OP_PROP_SHORTHAND:
+      for (guint i = 0; i < G_N_ELEMENTS (prop->offsets) && prop->offsets[i] >= 0; i++)
+        *(gint *) (base + prop->offsets[i]) = g_value_get_int (value);
+      break;
+    }
+  CnnfiltOpClass *klass = CNNFILT_OP_GET_CLASS (object);
+  if (klass->changed != NULL)
+    klass->changed (CNNFILT_OP (object));
+}
+
+static void
+table_get_property (GObject *object, guint id, GValue *value, GParamSpec *pspec)
+{
+  const CnnfiltOpProp *prop = prop_of (pspec);
+  if (prop == NULL || prop->type == CNNFILT_OP_PROP_SHORTHAND)
+    {
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+      return;
+    }
+  gconstpointer field = (const guint8 *) object + prop->offset;
+  switch (prop->type)
+    {
+    case CNNFILT_OP_PROP_INT:
+      g_value_set_int (value, *(const gint *) field);
+      break;
+    case CNNFILT_OP_PROP_FLOAT:
+      g_value_set_float (value, *(const gfloat *) field);
+      break;
+    case CNNFILT_OP_PROP_DOUBLE:
+      g_value_set_double (value, *(const gdouble *) field);
+      break;
+    case CNNFILT_OP_PROP_BOOLEAN:
+      g_value_set_boolean (value, *(const gboolean *) field);
+      break;
+    case CNNFILT_OP_PROP_ENUM:
+      g_value_set_enum (value, *(const gint *) field);
+      break;
+    case CNNFILT_OP_PROP_STRING:
+      g_value_set_string (value, *(gchar *const *) field);
+      break;
+    case CNNFILT_OP_PROP_TENSOR:
+      g_value_set_object (value, *(CnnfiltTensor *const *) field);
+      break;
+    case CNNFILT_OP_PROP_SHORTHAND:
+      break;
+    }
+}
+
+/* Frees the strings and tensors of every table the op's classes declared. */
+static void
+cnnfilt_op_dispose (GObject *object)
+{
+  guint n = 0;
+  g_autofree GParamSpec **specs = g_object_class_list_properties (G_OBJECT_GET_CLASS (object), &n);
+  for (guint i = 0; i < n; i++)
+    {
+      const CnnfiltOpProp *prop = prop_of (specs[i]);
+      if (prop == NULL)
+        continue;
+      gpointer field = (guint8 *) object + prop->offset;
+      if (prop->type == CNNFILT_OP_PROP_TENSOR)
+        g_clear_object ((CnnfiltTensor **) field);
+      else if (prop->type == CNNFILT_OP_PROP_STRING)
+        g_clear_pointer ((gchar **) field, g_free);
+    }
+  G_OBJECT_CLASS (cnnfilt_op_parent_class)->dispose (object);
+}
+
 static void
 cnnfilt_op_class_init (CnnfiltOpClass *klass)
 {
+  G_OBJECT_CLASS (klass)->dispose = cnnfilt_op_dispose;
+}
+
+/**
+ * cnnfilt_op_class_install_properties: (skip)
+ * @klass: an op class, in its class_init
+ * @props: (array length=n_props): the op's parameters; the table must stay
+ *   (a static const array)
+ * @n_props: how many
+ *
+ * Installs @props as GObject properties of @klass, with ranges, defaults
+ * and blurbs, and makes the base class set and get them in the fields
+ * they name, free strings and tensors when the op goes, and call
+ * @klass's changed after each set. Numbers, booleans and enums are
+ * construct properties, so a new op holds the defaults. A class may
+ * install one table; subclasses add their own.
+ */
+void
+cnnfilt_op_class_install_properties (CnnfiltOpClass *klass, const CnnfiltOpProp *props,
+                                     guint n_props)
+{
+  g_return_if_fail (CNNFILT_IS_OP_CLASS (klass));
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  /* GObject does not inherit these two: each class with properties sets them. */
+  object_class->set_property = table_set_property;
+  object_class->get_property = table_get_property;
+  const GParamFlags flags = G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS;
+  for (guint i = 0; i < n_props; i++)
+    {
+      const CnnfiltOpProp *p = &props[i];
+      GParamSpec *spec = NULL;
+      switch (p->type)
+        {
+        case CNNFILT_OP_PROP_INT:
+          spec = g_param_spec_int (p->name, NULL, p->blurb, (gint) p->min, (gint) p->max,
+                                   (gint) p->def, flags);
+          break;
+        case CNNFILT_OP_PROP_FLOAT:
+          spec = g_param_spec_float (p->name, NULL, p->blurb, (gfloat) p->min, (gfloat) p->max,
+                                     (gfloat) p->def, flags);
+          break;
+        case CNNFILT_OP_PROP_DOUBLE:
+          spec = g_param_spec_double (p->name, NULL, p->blurb, p->min, p->max, p->def, flags);
+          break;
+        case CNNFILT_OP_PROP_BOOLEAN:
+          spec = g_param_spec_boolean (p->name, NULL, p->blurb, p->def != 0, flags);
+          break;
+        case CNNFILT_OP_PROP_ENUM:
+          spec = g_param_spec_enum (p->name, NULL, p->blurb, p->enum_type (), (gint) p->def, flags);
+          break;
+        case CNNFILT_OP_PROP_STRING:
+          spec = g_param_spec_string (p->name, NULL, p->blurb, p->default_string, flags);
+          break;
+        case CNNFILT_OP_PROP_TENSOR:
+          spec = g_param_spec_object (p->name, NULL, p->blurb, CNNFILT_TYPE_TENSOR,
+                                      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+          break;
+        case CNNFILT_OP_PROP_SHORTHAND:
+          spec = g_param_spec_int (p->name, NULL, p->blurb, (gint) p->min, (gint) p->max,
+                                   (gint) p->def, G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS);
+          break;
+        }
+      g_param_spec_set_qdata (spec, prop_quark (), (gpointer) p);
+      g_object_class_install_property (object_class, i + 1, spec);
+    }
+}
+
+/**
+ * cnnfilt_op_find_prop: (skip)
+ * @op: an op
+ * @name: a property name
+ *
+ * Returns: (nullable): the table entry that declared property @name of
+ *   @op, or %NULL where it has none (a property written by hand)
+ */
+const CnnfiltOpProp *
+cnnfilt_op_find_prop (CnnfiltOp *op, const gchar *name)
+{
+  g_return_val_if_fail (CNNFILT_IS_OP (op), NULL);
+  GParamSpec *spec = g_object_class_find_property (G_OBJECT_GET_CLASS (op), name);
+  return spec ? prop_of (spec) : NULL;
 }
 
 static void

@@ -48,6 +48,87 @@ typedef enum /*< flags >*/ {
   CNNFILT_LAYOUT_SUPPORT_ELEMENTWISE = 1 << 2,
 } CnnfiltLayoutSupport;
 
+/**
+ * CnnfiltOpPropType:
+ * @CNNFILT_OP_PROP_INT: a #gint field
+ * @CNNFILT_OP_PROP_FLOAT: a #gfloat field
+ * @CNNFILT_OP_PROP_DOUBLE: a #gdouble field
+ * @CNNFILT_OP_PROP_BOOLEAN: a #gboolean field
+ * @CNNFILT_OP_PROP_ENUM: a #gint field holding a value of the enum type
+ * @CNNFILT_OP_PROP_STRING: a #gchar pointer field, owned by the op
+ * @CNNFILT_OP_PROP_TENSOR: a #CnnfiltTensor pointer field, owned by the op
+ * @CNNFILT_OP_PROP_SHORTHAND: a write-only int that sets every #gint field
+ *   of the entry's offsets ("padding" sets the four pad-* sides)
+ *
+ * The kinds of parameter a #CnnfiltOpProp declares.
+ */
+typedef enum {
+  CNNFILT_OP_PROP_INT,
+  CNNFILT_OP_PROP_FLOAT,
+  CNNFILT_OP_PROP_DOUBLE,
+  CNNFILT_OP_PROP_BOOLEAN,
+  CNNFILT_OP_PROP_ENUM,
+  CNNFILT_OP_PROP_STRING,
+  CNNFILT_OP_PROP_TENSOR,
+  CNNFILT_OP_PROP_SHORTHAND,
+} CnnfiltOpPropType;
+
+/**
+ * CnnfiltOpPropFlags:
+ * @CNNFILT_OP_PROP_FLAGS_NONE: a plain parameter; a tensor one is learned
+ * @CNNFILT_OP_PROP_FLAGS_BUFFER: a tensor that is state, not a learned
+ *   parameter (batch normalization's running statistics): parameter counts
+ *   leave it out, as PyTorch's do
+ *
+ * What a #CnnfiltOpProp is, besides its value.
+ */
+typedef enum /*< flags >*/ {
+  CNNFILT_OP_PROP_FLAGS_NONE = 0,
+  CNNFILT_OP_PROP_FLAGS_BUFFER = 1 << 0,
+} CnnfiltOpPropFlags;
+
+/**
+ * CnnfiltOpProp:
+ * @name: the property name, kebab-case ("stride-h")
+ * @blurb: one line saying what it does, for `cnnfilt inspect` and the docs
+ * @type: its kind
+ * @offset: where the value lives in the instance (CNNFILT_OP_PROP_FIELD())
+ * @min: the smallest value of a number
+ * @max: the largest value of a number
+ * @def: the default of a number, a boolean (0 or 1) or an enum
+ * @enum_type: the enum's get_type function, for %CNNFILT_OP_PROP_ENUM
+ * @offsets: for %CNNFILT_OP_PROP_SHORTHAND, the #gint fields it sets; -1
+ *   ends a list shorter than four
+ * @default_string: the default of a string, or %NULL
+ * @flags: what else it is
+ *
+ * One parameter of an op, declared in a table that
+ * cnnfilt_op_class_install_properties() turns into GObject properties (the
+ * libvips way): the base class then sets, gets and frees the values, so an
+ * op file holds no property code. The pipeline parser, `cnnfilt inspect`,
+ * the ONNX importer and the bindings read the properties as any others.
+ */
+typedef struct {
+  const gchar *name;
+  const gchar *blurb;
+  CnnfiltOpPropType type;
+  gsize offset;
+  gdouble min, max, def;
+  GType (*enum_type) (void);
+  gssize offsets[4];
+  const gchar *default_string;
+  CnnfiltOpPropFlags flags;
+} CnnfiltOpProp;
+
+/**
+ * CNNFILT_OP_PROP_FIELD:
+ * @Type: the op's instance struct
+ * @field: the field holding the value
+ *
+ * The @offset of a #CnnfiltOpProp.
+ */
+#define CNNFILT_OP_PROP_FIELD(Type, field) G_STRUCT_OFFSET (Type, field)
+
 #define CNNFILT_TYPE_OP (cnnfilt_op_get_type ())
 G_DECLARE_DERIVABLE_TYPE (CnnfiltOp, cnnfilt_op, CNNFILT, OP, GObject)
 
@@ -74,6 +155,8 @@ G_DECLARE_DERIVABLE_TYPE (CnnfiltOp, cnnfilt_op, CNNFILT, OP, GObject)
  *   shape, the fused op takes this op's inputs followed by that one. Graphs
  *   call it when they are prepared: conv2d absorbs batchnorm, clamping
  *   activations and a residual add this way. Neither op may change.
+ * @changed: called after any property of the op's table is set, to drop
+ *   what was planned from the old values; optional
  * @example: a pipeline that shows the op in use, for `cnnfilt inspect`
  *   ("conv2d weights=w.npy ! relu"); optional
  * @layouts: which tensor layouts the op handles for these input shapes;
@@ -117,14 +200,19 @@ struct _CnnfiltOpClass {
                         guint n_inputs, CnnfiltTensor *output, GError **error);
   CnnfiltOp *(*fuse)   (CnnfiltOp *op, CnnfiltOp *next);
   CnnfiltLayoutSupport (*layouts) (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs);
+  void (*changed) (CnnfiltOp *op);
 
   const gchar *onnx_inputs;
   const gchar *onnx_attributes;
   const gchar *example;
 
   /*< private >*/
-  gpointer padding[7];
+  gpointer padding[6];
 };
+
+void           cnnfilt_op_class_install_properties (CnnfiltOpClass *klass,
+                                                    const CnnfiltOpProp *props, guint n_props);
+const CnnfiltOpProp *cnnfilt_op_find_prop (CnnfiltOp *op, const gchar *name);
 
 const gchar   *cnnfilt_op_get_name         (CnnfiltOp *op);
 const gchar   *cnnfilt_op_get_description  (CnnfiltOp *op);

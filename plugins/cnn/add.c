@@ -11,14 +11,14 @@
 #include <math.h>
 
 typedef struct {
-  CnnfiltLayer parent_instance;
+  CnnfiltOp parent_instance;
   gfloat clamp_min, clamp_max;
 } CnnfiltAdd;
-typedef CnnfiltLayerClass CnnfiltAddClass;
+typedef CnnfiltOpClass CnnfiltAddClass;
 
-CNNFILT_DEFINE_OP_TYPE (CnnfiltAdd, cnnfilt_add, CNNFILT_TYPE_LAYER)
+CNNFILT_DEFINE_OP_TYPE (CnnfiltAdd, cnnfilt_add, CNNFILT_TYPE_OP)
 
-static const LayerProp add_props[] = {
+static const CnnfiltOpProp add_props[] = {
   LAYER_CLAMP_PROPS (CnnfiltAdd),
 };
 
@@ -62,7 +62,7 @@ cnnfilt_add_class_init (CnnfiltAddClass *klass)
   op_class->run = cnnfilt_add_run;
   op_class->layouts = layer_layouts_elementwise;
   op_class->fuse = cnnfilt_add_fuse;
-  layer_class_install (klass, add_props, G_N_ELEMENTS (add_props));
+  cnnfilt_op_class_install_properties (CNNFILT_OP_CLASS (klass), add_props, G_N_ELEMENTS (add_props));
 }
 
 LAYER_NO_INIT (CnnfiltAdd, cnnfilt_add)

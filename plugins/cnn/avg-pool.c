@@ -15,16 +15,16 @@ typedef struct {
   gboolean count_include_pad;
 } CnnfiltAvgPool;
 
-typedef CnnfiltLayerClass CnnfiltAvgPoolClass;
+typedef CnnfiltOpClass CnnfiltAvgPoolClass;
 
-CNNFILT_DEFINE_OP_TYPE (CnnfiltAvgPool, cnnfilt_avg_pool, CNNFILT_TYPE_LAYER)
+CNNFILT_DEFINE_OP_TYPE (CnnfiltAvgPool, cnnfilt_avg_pool, CNNFILT_TYPE_OP)
 
-static const LayerProp avg_pool_props[] = {
+static const CnnfiltOpProp avg_pool_props[] = {
   WINDOW_KERNEL_PROPS (LayerPool),
   WINDOW_PROPS (LayerPool, " (0: the kernel size)", 0),
   LAYER_ALGORITHM_PROP (LayerPool),
   { "count-include-pad", "Divide by the window size including padded cells, not only the "
-    "input cells", LAYER_BOOL, LAYER_FIELD (CnnfiltAvgPool, count_include_pad), 0, 1, 0, NULL,
+    "input cells", CNNFILT_OP_PROP_BOOLEAN, CNNFILT_OP_PROP_FIELD (CnnfiltAvgPool, count_include_pad), 0, 1, 0, NULL,
     { 0 } },
 };
 
@@ -90,14 +90,14 @@ cnnfilt_avg_pool_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
 static void
 cnnfilt_avg_pool_finalize (GObject *object)
 {
-  pool_changed ((CnnfiltLayer *) object);
+  pool_changed ((CnnfiltOp *) object);
   G_OBJECT_CLASS (cnnfilt_avg_pool_parent_class)->finalize (object);
 }
 
 static void
 cnnfilt_avg_pool_class_init (CnnfiltAvgPoolClass *klass)
 {
-  CNNFILT_LAYER_CLASS (klass)->changed = pool_changed;
+  CNNFILT_OP_CLASS (klass)->changed = pool_changed;
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
   G_OBJECT_CLASS (klass)->finalize = cnnfilt_avg_pool_finalize;
   op_class->name = "avg-pool";
@@ -110,7 +110,7 @@ cnnfilt_avg_pool_class_init (CnnfiltAvgPoolClass *klass)
   op_class->infer = pool_infer;
   op_class->run = cnnfilt_avg_pool_run;
   op_class->layouts = cnnfilt_avg_pool_layouts;
-  layer_class_install (klass, avg_pool_props, G_N_ELEMENTS (avg_pool_props));
+  cnnfilt_op_class_install_properties (CNNFILT_OP_CLASS (klass), avg_pool_props, G_N_ELEMENTS (avg_pool_props));
 }
 
 static void

@@ -14,26 +14,26 @@
 #include <math.h>
 
 typedef struct {
-  CnnfiltLayer parent_instance;
+  CnnfiltOp parent_instance;
   CnnfiltTensor *scale, *bias, *mean, *var;
   gfloat epsilon;
   gfloat clamp_min, clamp_max;
 } CnnfiltBatchnorm;
 
-typedef CnnfiltLayerClass CnnfiltBatchnormClass;
+typedef CnnfiltOpClass CnnfiltBatchnormClass;
 
-CNNFILT_DEFINE_OP_TYPE (CnnfiltBatchnorm, cnnfilt_batchnorm, CNNFILT_TYPE_LAYER)
+CNNFILT_DEFINE_OP_TYPE (CnnfiltBatchnorm, cnnfilt_batchnorm, CNNFILT_TYPE_OP)
 
-static const LayerProp batchnorm_props[] = {
-  { "scale", "Per-channel scale gamma, C values (.npy)", LAYER_TENSOR,
-    LAYER_FIELD (CnnfiltBatchnorm, scale), 0, 0, 0, NULL, { 0 } },
-  { "bias", "Per-channel shift beta, C values (.npy)", LAYER_TENSOR,
-    LAYER_FIELD (CnnfiltBatchnorm, bias), 0, 0, 0, NULL, { 0 } },
-  { "mean", "Running mean, C values (.npy)", LAYER_TENSOR, LAYER_FIELD (CnnfiltBatchnorm, mean),
+static const CnnfiltOpProp batchnorm_props[] = {
+  { "scale", "Per-channel scale gamma, C values (.npy)", CNNFILT_OP_PROP_TENSOR,
+    CNNFILT_OP_PROP_FIELD (CnnfiltBatchnorm, scale), 0, 0, 0, NULL, { 0 } },
+  { "bias", "Per-channel shift beta, C values (.npy)", CNNFILT_OP_PROP_TENSOR,
+    CNNFILT_OP_PROP_FIELD (CnnfiltBatchnorm, bias), 0, 0, 0, NULL, { 0 } },
+  { "mean", "Running mean, C values (.npy)", CNNFILT_OP_PROP_TENSOR, CNNFILT_OP_PROP_FIELD (CnnfiltBatchnorm, mean),
     0, 0, 0, NULL, { 0 } },
-  { "var", "Running variance, C values (.npy)", LAYER_TENSOR,
-    LAYER_FIELD (CnnfiltBatchnorm, var), 0, 0, 0, NULL, { 0 } },
-  { "epsilon", "Added to the variance", LAYER_FLOAT, LAYER_FIELD (CnnfiltBatchnorm, epsilon), 0,
+  { "var", "Running variance, C values (.npy)", CNNFILT_OP_PROP_TENSOR,
+    CNNFILT_OP_PROP_FIELD (CnnfiltBatchnorm, var), 0, 0, 0, NULL, { 0 } },
+  { "epsilon", "Added to the variance", CNNFILT_OP_PROP_FLOAT, CNNFILT_OP_PROP_FIELD (CnnfiltBatchnorm, epsilon), 0,
     1, 1e-5, NULL, { 0 } },
   LAYER_CLAMP_PROPS (CnnfiltBatchnorm),
 };
@@ -151,7 +151,7 @@ cnnfilt_batchnorm_class_init (CnnfiltBatchnormClass *klass)
   op_class->run = cnnfilt_batchnorm_run;
   op_class->layouts = cnnfilt_batchnorm_layouts;
   op_class->fuse = cnnfilt_batchnorm_fuse;
-  layer_class_install (klass, batchnorm_props, G_N_ELEMENTS (batchnorm_props));
+  cnnfilt_op_class_install_properties (CNNFILT_OP_CLASS (klass), batchnorm_props, G_N_ELEMENTS (batchnorm_props));
 }
 
 LAYER_NO_INIT (CnnfiltBatchnorm, cnnfilt_batchnorm)

@@ -9,18 +9,18 @@
 #include <math.h>
 
 typedef struct {
-  CnnfiltLayer parent_instance;
+  CnnfiltOp parent_instance;
   gfloat min, max;
 } CnnfiltClip;
 
-typedef CnnfiltLayerClass CnnfiltClipClass;
+typedef CnnfiltOpClass CnnfiltClipClass;
 
-CNNFILT_DEFINE_OP_TYPE (CnnfiltClip, cnnfilt_clip, CNNFILT_TYPE_LAYER)
+CNNFILT_DEFINE_OP_TYPE (CnnfiltClip, cnnfilt_clip, CNNFILT_TYPE_OP)
 
-static const LayerProp clip_props[] = {
-  { "min", "Lower bound", LAYER_FLOAT, LAYER_FIELD (CnnfiltClip, min), -INFINITY, INFINITY,
+static const CnnfiltOpProp clip_props[] = {
+  { "min", "Lower bound", CNNFILT_OP_PROP_FLOAT, CNNFILT_OP_PROP_FIELD (CnnfiltClip, min), -INFINITY, INFINITY,
     -INFINITY, NULL, { 0 } },
-  { "max", "Upper bound", LAYER_FLOAT, LAYER_FIELD (CnnfiltClip, max), -INFINITY, INFINITY,
+  { "max", "Upper bound", CNNFILT_OP_PROP_FLOAT, CNNFILT_OP_PROP_FIELD (CnnfiltClip, max), -INFINITY, INFINITY,
     INFINITY, NULL, { 0 } },
 };
 
@@ -40,7 +40,7 @@ cnnfilt_clip_class_init (CnnfiltClipClass *klass)
   op_class->infer = layer_infer_same_shape;
   op_class->run = cnnfilt_clip_run;
   op_class->layouts = layer_layouts_elementwise;
-  layer_class_install (klass, clip_props, G_N_ELEMENTS (clip_props));
+  cnnfilt_op_class_install_properties (CNNFILT_OP_CLASS (klass), clip_props, G_N_ELEMENTS (clip_props));
 }
 
 LAYER_NO_INIT (CnnfiltClip, cnnfilt_clip)

@@ -10,17 +10,17 @@
 #include <string.h>
 
 typedef struct {
-  CnnfiltLayer parent_instance;
+  CnnfiltOp parent_instance;
   gint axis;
 } CnnfiltConcat;
 
-typedef CnnfiltLayerClass CnnfiltConcatClass;
+typedef CnnfiltOpClass CnnfiltConcatClass;
 
-CNNFILT_DEFINE_OP_TYPE (CnnfiltConcat, cnnfilt_concat, CNNFILT_TYPE_LAYER)
+CNNFILT_DEFINE_OP_TYPE (CnnfiltConcat, cnnfilt_concat, CNNFILT_TYPE_OP)
 
-static const LayerProp concat_props[] = {
-  { "axis", "The dim joined along (0 n, 1 c: channels, 2 h, 3 w)", LAYER_INT,
-    LAYER_FIELD (CnnfiltConcat, axis), 0, 3, 1, NULL, { 0 } },
+static const CnnfiltOpProp concat_props[] = {
+  { "axis", "The dim joined along (0 n, 1 c: channels, 2 h, 3 w)", CNNFILT_OP_PROP_INT,
+    CNNFILT_OP_PROP_FIELD (CnnfiltConcat, axis), 0, 3, 1, NULL, { 0 } },
 };
 
 static gboolean
@@ -143,7 +143,7 @@ cnnfilt_concat_class_init (CnnfiltConcatClass *klass)
   op_class->infer = cnnfilt_concat_infer;
   op_class->run = cnnfilt_concat_run;
   op_class->layouts = cnnfilt_concat_layouts;
-  layer_class_install (klass, concat_props, G_N_ELEMENTS (concat_props));
+  cnnfilt_op_class_install_properties (CNNFILT_OP_CLASS (klass), concat_props, G_N_ELEMENTS (concat_props));
 }
 
 LAYER_NO_INIT (CnnfiltConcat, cnnfilt_concat)

@@ -55,7 +55,7 @@ conv_algorithm_get_type (void)
 }
 
 typedef struct {
-  CnnfiltLayer parent_instance;
+  CnnfiltOp parent_instance;
   Window window;
   gint groups;
   CnnfiltTensor *weights;
@@ -70,30 +70,30 @@ typedef struct {
   struct OnednnConv *onednn;
 } CnnfiltConv2d;
 
-typedef CnnfiltLayerClass CnnfiltConv2dClass;
+typedef CnnfiltOpClass CnnfiltConv2dClass;
 
-CNNFILT_DEFINE_OP_TYPE (CnnfiltConv2d, cnnfilt_conv2d, CNNFILT_TYPE_LAYER)
+CNNFILT_DEFINE_OP_TYPE (CnnfiltConv2d, cnnfilt_conv2d, CNNFILT_TYPE_OP)
 
-static const LayerProp conv2d_props[] = {
-  { "weights", "Kernels, O×(C/groups)×kh×kw (.npy)", LAYER_TENSOR,
-    LAYER_FIELD (CnnfiltConv2d, weights), 0, 0, 0, NULL, { 0 } },
-  { "bias", "Added to each output channel, O values (.npy); optional", LAYER_TENSOR,
-    LAYER_FIELD (CnnfiltConv2d, bias), 0, 0, 0, NULL, { 0 } },
+static const CnnfiltOpProp conv2d_props[] = {
+  { "weights", "Kernels, O×(C/groups)×kh×kw (.npy)", CNNFILT_OP_PROP_TENSOR,
+    CNNFILT_OP_PROP_FIELD (CnnfiltConv2d, weights), 0, 0, 0, NULL, { 0 } },
+  { "bias", "Added to each output channel, O values (.npy); optional", CNNFILT_OP_PROP_TENSOR,
+    CNNFILT_OP_PROP_FIELD (CnnfiltConv2d, bias), 0, 0, 0, NULL, { 0 } },
   WINDOW_PROPS (CnnfiltConv2d, "", 1),
   WINDOW_DILATION_PROPS (CnnfiltConv2d),
   { "groups", "Channel groups: input and output channels split in this many independent "
-    "convolutions (groups = channels: depthwise)", LAYER_INT,
-    LAYER_FIELD (CnnfiltConv2d, groups), 1, 1 << 20, 1, NULL, { 0 } },
+    "convolutions (groups = channels: depthwise)", CNNFILT_OP_PROP_INT,
+    CNNFILT_OP_PROP_FIELD (CnnfiltConv2d, groups), 1, 1 << 20, 1, NULL, { 0 } },
   LAYER_CLAMP_PROPS (CnnfiltConv2d),
   { "residual", "Take a second input of the output's shape and add it before the clamp: a "
-    "residual add fused by graphs (oneDNN's path only)", LAYER_BOOL,
-    LAYER_FIELD (CnnfiltConv2d, residual), 0, 1, 0, NULL, { 0 } },
+    "residual add fused by graphs (oneDNN's path only)", CNNFILT_OP_PROP_BOOLEAN,
+    CNNFILT_OP_PROP_FIELD (CnnfiltConv2d, residual), 0, 1, 0, NULL, { 0 } },
   { "winograd", "Let auto use Winograd F(4x4,3x3) for 3×3 stride-1 layers: about twice as fast, "
-    "rounding errors about ten times larger (still ~1e-6 relative)", LAYER_BOOL,
-    LAYER_FIELD (CnnfiltConv2d, winograd), 0, 1, 1, NULL, { 0 } },
+    "rounding errors about ten times larger (still ~1e-6 relative)", CNNFILT_OP_PROP_BOOLEAN,
+    CNNFILT_OP_PROP_FIELD (CnnfiltConv2d, winograd), 0, 1, 1, NULL, { 0 } },
   { "algorithm", "auto: oneDNN's kernels; gemm: im2col and sgemm; reference: the plain loops",
-    LAYER_ENUM,
-    LAYER_FIELD (CnnfiltConv2d, algorithm), 0, 0, CONV_ALGORITHM_AUTO,
+    CNNFILT_OP_PROP_ENUM,
+    CNNFILT_OP_PROP_FIELD (CnnfiltConv2d, algorithm), 0, 0, CONV_ALGORITHM_AUTO,
     conv_algorithm_get_type, { 0 } },
 };
 
@@ -819,7 +819,7 @@ cnnfilt_conv2d_finalize (GObject *object)
 
 /* new weights, geometry or epilogue: the plan and its packed weights go */
 static void
-cnnfilt_conv2d_changed (CnnfiltLayer *layer)
+cnnfilt_conv2d_changed (CnnfiltOp *layer)
 {
   g_clear_pointer (&((CnnfiltConv2d *) layer)->onednn, onednn_conv_free);
 }
@@ -827,7 +827,7 @@ cnnfilt_conv2d_changed (CnnfiltLayer *layer)
 static void
 cnnfilt_conv2d_class_init (CnnfiltConv2dClass *klass)
 {
-  CNNFILT_LAYER_CLASS (klass)->changed = cnnfilt_conv2d_changed;
+  CNNFILT_OP_CLASS (klass)->changed = cnnfilt_conv2d_changed;
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
   G_OBJECT_CLASS (klass)->finalize = cnnfilt_conv2d_finalize;
   op_class->name = "conv2d";
@@ -844,7 +844,7 @@ cnnfilt_conv2d_class_init (CnnfiltConv2dClass *klass)
   op_class->run = cnnfilt_conv2d_run;
   op_class->fuse = cnnfilt_conv2d_fuse;
   op_class->layouts = cnnfilt_conv2d_layouts;
-  layer_class_install (klass, conv2d_props, G_N_ELEMENTS (conv2d_props));
+  cnnfilt_op_class_install_properties (CNNFILT_OP_CLASS (klass), conv2d_props, G_N_ELEMENTS (conv2d_props));
 }
 
 static void

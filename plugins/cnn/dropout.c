@@ -6,17 +6,17 @@
 #include "layer.h"
 
 typedef struct {
-  CnnfiltLayer parent_instance;
+  CnnfiltOp parent_instance;
   gfloat ratio;
 } CnnfiltDropout;
 
-typedef CnnfiltLayerClass CnnfiltDropoutClass;
+typedef CnnfiltOpClass CnnfiltDropoutClass;
 
-CNNFILT_DEFINE_OP_TYPE (CnnfiltDropout, cnnfilt_dropout, CNNFILT_TYPE_LAYER)
+CNNFILT_DEFINE_OP_TYPE (CnnfiltDropout, cnnfilt_dropout, CNNFILT_TYPE_OP)
 
-static const LayerProp dropout_props[] = {
-  { "ratio", "Fraction dropped in training; recorded, not used at inference", LAYER_FLOAT,
-    LAYER_FIELD (CnnfiltDropout, ratio), 0, 1, 0.5, NULL, { 0 } },
+static const CnnfiltOpProp dropout_props[] = {
+  { "ratio", "Fraction dropped in training; recorded, not used at inference", CNNFILT_OP_PROP_FLOAT,
+    CNNFILT_OP_PROP_FIELD (CnnfiltDropout, ratio), 0, 1, 0.5, NULL, { 0 } },
 };
 
 static void
@@ -33,7 +33,7 @@ cnnfilt_dropout_class_init (CnnfiltDropoutClass *klass)
   op_class->infer = layer_infer_same_shape;
   op_class->run = layer_run_copy;
   op_class->layouts = layer_layouts_elementwise;
-  layer_class_install (klass, dropout_props, G_N_ELEMENTS (dropout_props));
+  cnnfilt_op_class_install_properties (CNNFILT_OP_CLASS (klass), dropout_props, G_N_ELEMENTS (dropout_props));
 }
 
 LAYER_NO_INIT (CnnfiltDropout, cnnfilt_dropout)

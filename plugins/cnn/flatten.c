@@ -9,17 +9,17 @@
 #include "layer.h"
 
 typedef struct {
-  CnnfiltLayer parent_instance;
+  CnnfiltOp parent_instance;
   gint axis;
 } CnnfiltFlatten;
 
-typedef CnnfiltLayerClass CnnfiltFlattenClass;
+typedef CnnfiltOpClass CnnfiltFlattenClass;
 
-CNNFILT_DEFINE_OP_TYPE (CnnfiltFlatten, cnnfilt_flatten, CNNFILT_TYPE_LAYER)
+CNNFILT_DEFINE_OP_TYPE (CnnfiltFlatten, cnnfilt_flatten, CNNFILT_TYPE_OP)
 
-static const LayerProp flatten_props[] = {
-  { "axis", "First dim of the columns (0 n, 1 c, 2 h, 3 w, 4: none)", LAYER_INT,
-    LAYER_FIELD (CnnfiltFlatten, axis), 0, 4, 1, NULL, { 0 } },
+static const CnnfiltOpProp flatten_props[] = {
+  { "axis", "First dim of the columns (0 n, 1 c, 2 h, 3 w, 4: none)", CNNFILT_OP_PROP_INT,
+    CNNFILT_OP_PROP_FIELD (CnnfiltFlatten, axis), 0, 4, 1, NULL, { 0 } },
 };
 
 static gboolean
@@ -49,7 +49,7 @@ cnnfilt_flatten_class_init (CnnfiltFlattenClass *klass)
   op_class->n_inputs = 1;
   op_class->infer = cnnfilt_flatten_infer;
   op_class->run = layer_run_copy;
-  layer_class_install (klass, flatten_props, G_N_ELEMENTS (flatten_props));
+  cnnfilt_op_class_install_properties (CNNFILT_OP_CLASS (klass), flatten_props, G_N_ELEMENTS (flatten_props));
 }
 
 LAYER_NO_INIT (CnnfiltFlatten, cnnfilt_flatten)

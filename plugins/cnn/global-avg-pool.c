@@ -5,10 +5,10 @@
  */
 #include "layer.h"
 
-typedef CnnfiltLayer CnnfiltGlobalAvgPool;
-typedef CnnfiltLayerClass CnnfiltGlobalAvgPoolClass;
+typedef CnnfiltOp CnnfiltGlobalAvgPool;
+typedef CnnfiltOpClass CnnfiltGlobalAvgPoolClass;
 
-CNNFILT_DEFINE_OP_TYPE (CnnfiltGlobalAvgPool, cnnfilt_global_avg_pool, CNNFILT_TYPE_LAYER)
+CNNFILT_DEFINE_OP_TYPE (CnnfiltGlobalAvgPool, cnnfilt_global_avg_pool, CNNFILT_TYPE_OP)
 
 static gboolean
 cnnfilt_global_avg_pool_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,

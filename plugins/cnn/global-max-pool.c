@@ -5,10 +5,10 @@
  */
 #include "layer.h"
 
-typedef CnnfiltLayer CnnfiltGlobalMaxPool;
-typedef CnnfiltLayerClass CnnfiltGlobalMaxPoolClass;
+typedef CnnfiltOp CnnfiltGlobalMaxPool;
+typedef CnnfiltOpClass CnnfiltGlobalMaxPoolClass;
 
-CNNFILT_DEFINE_OP_TYPE (CnnfiltGlobalMaxPool, cnnfilt_global_max_pool, CNNFILT_TYPE_LAYER)
+CNNFILT_DEFINE_OP_TYPE (CnnfiltGlobalMaxPool, cnnfilt_global_max_pool, CNNFILT_TYPE_OP)
 
 static gboolean
 cnnfilt_global_max_pool_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,

@@ -6,12 +6,12 @@
 #include "layer.h"
 
 typedef struct {
-  CnnfiltLayer parent_instance;
+  CnnfiltOp parent_instance;
 } CnnfiltIdentity;
 
-typedef CnnfiltLayerClass CnnfiltIdentityClass;
+typedef CnnfiltOpClass CnnfiltIdentityClass;
 
-CNNFILT_DEFINE_OP_TYPE (CnnfiltIdentity, cnnfilt_identity, CNNFILT_TYPE_LAYER)
+CNNFILT_DEFINE_OP_TYPE (CnnfiltIdentity, cnnfilt_identity, CNNFILT_TYPE_OP)
 
 static void
 cnnfilt_identity_class_init (CnnfiltIdentityClass *klass)

@@ -1,4 +1,4 @@
-/* layer.c: the cnn plugin's base op, property tables and window geometry
+/* layer.c: what the cnn plugin's ops share: enums, window geometry, copies
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "layer.h"
 
@@ -7,15 +7,6 @@
 
 #include <math.h>
 #include <string.h>
-
-G_DEFINE_DYNAMIC_TYPE_EXTENDED (CnnfiltLayer, cnnfilt_layer, CNNFILT_TYPE_OP,
-                                G_TYPE_FLAG_ABSTRACT, {})
-
-void
-cnnfilt_layer_register (GTypeModule *module)
-{
-  cnnfilt_layer_register_type (module);
-}
 
 GType
 cnnfilt_auto_pad_get_type (void)
@@ -49,149 +40,6 @@ cnnfilt_layer_algorithm_get_type (void)
       g_once_init_leave (&type, g_enum_register_static ("CnnfiltLayerAlgorithm", values));
     }
   return type;
-}
-
-static const LayerProp *
-find_prop (GObject *object, guint id)
-{
-  CnnfiltLayerClass *klass = (CnnfiltLayerClass *) G_OBJECT_GET_CLASS (object);
-  /* A subclass's ids index its own table; a table is never inherited. */
-  g_assert (id >= 1 && id <= klass->n_props);
-  return &klass->props[id - 1];
-}
-
-static void
-cnnfilt_layer_set_property (GObject *object, guint id, const GValue *value, GParamSpec *pspec)
-{
-  const LayerProp *prop = find_prop (object, id);
-  guint8 *base = (guint8 *) object;
-  switch (prop->type)
-    {
-    case LAYER_INT:
-      *(gint *) (base + prop->offset) = g_value_get_int (value);
-      break;
-    case LAYER_FLOAT:
-      *(gfloat *) (base + prop->offset) = g_value_get_float (value);
-      break;
-    case LAYER_BOOL:
-      *(gboolean *) (base + prop->offset) = g_value_get_boolean (value);
-      break;
-    case LAYER_ENUM:
-      *(gint *) (base + prop->offset) = g_value_get_enum (value);
-      break;
-    case LAYER_TENSOR:
-      {
-        CnnfiltTensor **slot = (CnnfiltTensor **) (base + prop->offset);
-        g_clear_object (slot);
-        *slot = g_value_dup_object (value);
-        break;
-      }
-    case LAYER_SHORTHAND:
-      for (guint i = 0; i < G_N_ELEMENTS (prop->offsets) && prop->offsets[i] >= 0; i++)
-        *(gint *) (base + prop->offsets[i]) = g_value_get_int (value);
-      break;
-    }
-  CnnfiltLayerClass *klass = CNNFILT_LAYER_CLASS (G_OBJECT_GET_CLASS (object));
-  if (klass->changed != NULL)
-    klass->changed ((CnnfiltLayer *) object);
-}
-
-static void
-cnnfilt_layer_get_property (GObject *object, guint id, GValue *value, GParamSpec *pspec)
-{
-  const LayerProp *prop = find_prop (object, id);
-  guint8 *base = (guint8 *) object;
-  switch (prop->type)
-    {
-    case LAYER_INT:
-      g_value_set_int (value, *(gint *) (base + prop->offset));
-      break;
-    case LAYER_FLOAT:
-      g_value_set_float (value, *(gfloat *) (base + prop->offset));
-      break;
-    case LAYER_BOOL:
-      g_value_set_boolean (value, *(gboolean *) (base + prop->offset));
-      break;
-    case LAYER_ENUM:
-      g_value_set_enum (value, *(gint *) (base + prop->offset));
-      break;
-    case LAYER_TENSOR:
-      g_value_set_object (value, *(CnnfiltTensor **) (base + prop->offset));
-      break;
-    case LAYER_SHORTHAND:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
-      break;
-    }
-}
-
-static void
-cnnfilt_layer_dispose (GObject *object)
-{
-  CnnfiltLayerClass *klass = (CnnfiltLayerClass *) G_OBJECT_GET_CLASS (object);
-  for (guint i = 0; i < klass->n_props; i++)
-    if (klass->props[i].type == LAYER_TENSOR)
-      g_clear_object ((CnnfiltTensor **) ((guint8 *) object + klass->props[i].offset));
-  G_OBJECT_CLASS (cnnfilt_layer_parent_class)->dispose (object);
-}
-
-static void
-cnnfilt_layer_class_init (CnnfiltLayerClass *klass)
-{
-  G_OBJECT_CLASS (klass)->dispose = cnnfilt_layer_dispose;
-}
-
-static void
-cnnfilt_layer_class_finalize (CnnfiltLayerClass *klass)
-{
-}
-
-static void
-cnnfilt_layer_init (CnnfiltLayer *self)
-{
-}
-
-void
-layer_class_install (CnnfiltLayerClass *klass, const LayerProp *props, guint n_props)
-{
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
-  const GParamFlags flags = G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS;
-  /* GObject does not inherit these two: each class with properties sets them. */
-  object_class->set_property = cnnfilt_layer_set_property;
-  object_class->get_property = cnnfilt_layer_get_property;
-  klass->props = props;
-  klass->n_props = n_props;
-  for (guint i = 0; i < n_props; i++)
-    {
-      const LayerProp *p = &props[i];
-      GParamSpec *spec = NULL;
-      switch (p->type)
-        {
-        case LAYER_INT:
-          spec = g_param_spec_int (p->name, NULL, p->blurb, (gint) p->min, (gint) p->max,
-                                   (gint) p->def, flags);
-          break;
-        case LAYER_FLOAT:
-          spec = g_param_spec_float (p->name, NULL, p->blurb, (gfloat) p->min, (gfloat) p->max,
-                                     (gfloat) p->def, flags);
-          break;
-        case LAYER_BOOL:
-          spec = g_param_spec_boolean (p->name, NULL, p->blurb, p->def != 0, flags);
-          break;
-        case LAYER_ENUM:
-          spec = g_param_spec_enum (p->name, NULL, p->blurb, p->enum_type (), (gint) p->def,
-                                    flags);
-          break;
-        case LAYER_TENSOR:
-          spec = g_param_spec_object (p->name, NULL, p->blurb, CNNFILT_TYPE_TENSOR,
-                                      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
-          break;
-        case LAYER_SHORTHAND:
-          spec = g_param_spec_int (p->name, NULL, p->blurb, (gint) p->min, (gint) p->max,
-                                   (gint) p->def, G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS);
-          break;
-        }
-      g_object_class_install_property (object_class, i + 1, spec);
-    }
 }
 
 gboolean

@@ -1,11 +1,10 @@
 /* layer.h: what the cnn plugin's ops share
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * CnnfiltLayer is the plugin's abstract base op. Its subclasses declare
- * their parameters as a table of LayerProp (name, blurb, type, range,
- * default, and where the value lives in the instance) instead of writing
- * GObject property code each: layer_class_install() turns the table into
- * GObject properties, and the base class sets, gets and frees them.
+ * The cnn plugin's ops derive from CnnfiltOp and declare their parameters
+ * as a table of CnnfiltOpProp (cnnfilt_op_class_install_properties()); this
+ * header holds what several of them share: enums, window geometry and its
+ * property rows, broadcasting, scratch memory.
  */
 #pragma once
 
@@ -14,50 +13,10 @@
 
 G_BEGIN_DECLS
 
-typedef enum {
-  LAYER_INT,
-  LAYER_FLOAT,
-  LAYER_BOOL,
-  LAYER_ENUM,
-  LAYER_TENSOR,
-  LAYER_SHORTHAND, /* write-only int that sets every field in offsets[] */
-} LayerPropType;
-
-typedef struct {
-  const gchar *name;
-  const gchar *blurb;
-  LayerPropType type;
-  gsize offset;           /* of the field in the instance */
-  gdouble min, max, def;
-  GType (*enum_type) (void);
-  gssize offsets[4];      /* LAYER_SHORTHAND: the gint fields it sets; -1 ends */
-} LayerProp;
-
-#define LAYER_FIELD(Type, field) G_STRUCT_OFFSET (Type, field)
-
-typedef struct {
-  CnnfiltOp parent_instance;
-} CnnfiltLayer;
-
-typedef struct {
-  CnnfiltOpClass parent_class;
-  const LayerProp *props;
-  guint n_props;
-  /* called after any property is set: drop what was planned from the old values */
-  void (*changed) (CnnfiltLayer *layer);
-} CnnfiltLayerClass;
-
-GType cnnfilt_layer_get_type (void);
-void  cnnfilt_layer_register (GTypeModule *module);
-#define CNNFILT_TYPE_LAYER (cnnfilt_layer_get_type ())
-#define CNNFILT_LAYER_CLASS(k) (G_TYPE_CHECK_CLASS_CAST ((k), CNNFILT_TYPE_LAYER, CnnfiltLayerClass))
-
 /* The instance init and class finalize functions of ops that need none. */
 #define LAYER_NO_INIT(TypeName, type_name)                                     \
   static void type_name##_class_finalize (TypeName##Class *klass) {}            \
   static void type_name##_init (TypeName *self) {}
-
-void layer_class_install (CnnfiltLayerClass *klass, const LayerProp *props, guint n_props);
 
 /* infer for ops whose output has their first input's shape */
 gboolean layer_infer_same_shape (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
@@ -80,8 +39,8 @@ typedef enum {
 GType cnnfilt_layer_algorithm_get_type (void);
 
 #define LAYER_ALGORITHM_PROP(Type)                                                        \
-  { "algorithm", "auto: oneDNN's kernels; reference: the plain loops", LAYER_ENUM,          \
-    LAYER_FIELD (Type, algorithm), 0, 0, LAYER_ALGORITHM_AUTO,                               \
+  { "algorithm", "auto: oneDNN's kernels; reference: the plain loops", CNNFILT_OP_PROP_ENUM,          \
+    CNNFILT_OP_PROP_FIELD (Type, algorithm), 0, 0, LAYER_ALGORITHM_AUTO,                               \
     cnnfilt_layer_algorithm_get_type, { 0 } }
 
 /* Sliding-window geometry of convolutions and pools. */
@@ -110,44 +69,44 @@ gboolean window_is_identity (const WindowPlan *plan);
 
 /* Properties for a Window embedded at field `window` of Type. */
 #define WINDOW_PROPS(Type, kernel, stride)                                                        \
-  { "stride-h", "Vertical step between windows" kernel, LAYER_INT,                         \
-    LAYER_FIELD (Type, window.stride_h), 0, 1 << 16, stride, NULL, { 0 } },                     \
-  { "stride-w", "Horizontal step between windows" kernel, LAYER_INT,                       \
-    LAYER_FIELD (Type, window.stride_w), 0, 1 << 16, stride, NULL, { 0 } },                     \
-  { "stride", "Shorthand: sets stride-h and stride-w", LAYER_SHORTHAND, 0, 0, 1 << 16, stride, \
-    NULL, { LAYER_FIELD (Type, window.stride_h), LAYER_FIELD (Type, window.stride_w), -1 } }, \
-  { "pad-top", "Zero rows added above", LAYER_INT, LAYER_FIELD (Type, window.pad_top),     \
+  { "stride-h", "Vertical step between windows" kernel, CNNFILT_OP_PROP_INT,                         \
+    CNNFILT_OP_PROP_FIELD (Type, window.stride_h), 0, 1 << 16, stride, NULL, { 0 } },                     \
+  { "stride-w", "Horizontal step between windows" kernel, CNNFILT_OP_PROP_INT,                       \
+    CNNFILT_OP_PROP_FIELD (Type, window.stride_w), 0, 1 << 16, stride, NULL, { 0 } },                     \
+  { "stride", "Shorthand: sets stride-h and stride-w", CNNFILT_OP_PROP_SHORTHAND, 0, 0, 1 << 16, stride, \
+    NULL, { CNNFILT_OP_PROP_FIELD (Type, window.stride_h), CNNFILT_OP_PROP_FIELD (Type, window.stride_w), -1 } }, \
+  { "pad-top", "Zero rows added above", CNNFILT_OP_PROP_INT, CNNFILT_OP_PROP_FIELD (Type, window.pad_top),     \
     0, 1 << 16, 0, NULL, { 0 } },                                                          \
-  { "pad-left", "Zero columns added on the left", LAYER_INT,                               \
-    LAYER_FIELD (Type, window.pad_left), 0, 1 << 16, 0, NULL, { 0 } },                     \
-  { "pad-bottom", "Zero rows added below", LAYER_INT, LAYER_FIELD (Type, window.pad_bottom), \
+  { "pad-left", "Zero columns added on the left", CNNFILT_OP_PROP_INT,                               \
+    CNNFILT_OP_PROP_FIELD (Type, window.pad_left), 0, 1 << 16, 0, NULL, { 0 } },                     \
+  { "pad-bottom", "Zero rows added below", CNNFILT_OP_PROP_INT, CNNFILT_OP_PROP_FIELD (Type, window.pad_bottom), \
     0, 1 << 16, 0, NULL, { 0 } },                                                          \
-  { "pad-right", "Zero columns added on the right", LAYER_INT,                             \
-    LAYER_FIELD (Type, window.pad_right), 0, 1 << 16, 0, NULL, { 0 } },                    \
-  { "padding", "Shorthand: sets all four pad-* sides", LAYER_SHORTHAND, 0, 0, 1 << 16, 0,  \
-    NULL, { LAYER_FIELD (Type, window.pad_top), LAYER_FIELD (Type, window.pad_left),       \
-            LAYER_FIELD (Type, window.pad_bottom), LAYER_FIELD (Type, window.pad_right) } }, \
+  { "pad-right", "Zero columns added on the right", CNNFILT_OP_PROP_INT,                             \
+    CNNFILT_OP_PROP_FIELD (Type, window.pad_right), 0, 1 << 16, 0, NULL, { 0 } },                    \
+  { "padding", "Shorthand: sets all four pad-* sides", CNNFILT_OP_PROP_SHORTHAND, 0, 0, 1 << 16, 0,  \
+    NULL, { CNNFILT_OP_PROP_FIELD (Type, window.pad_top), CNNFILT_OP_PROP_FIELD (Type, window.pad_left),       \
+            CNNFILT_OP_PROP_FIELD (Type, window.pad_bottom), CNNFILT_OP_PROP_FIELD (Type, window.pad_right) } }, \
   { "auto-pad", "Pad to keep size/stride (same-upper: extra at the end, same-lower: at the start), or none (valid); notset uses pad-*", \
-    LAYER_ENUM, LAYER_FIELD (Type, window.auto_pad), 0, 0, CNNFILT_AUTO_PAD_NOTSET,        \
+    CNNFILT_OP_PROP_ENUM, CNNFILT_OP_PROP_FIELD (Type, window.auto_pad), 0, 0, CNNFILT_AUTO_PAD_NOTSET,        \
     cnnfilt_auto_pad_get_type, { 0 } }
 
 #define WINDOW_DILATION_PROPS(Type)                                                       \
-  { "dilation-h", "Vertical spacing of the kernel taps", LAYER_INT,                        \
-    LAYER_FIELD (Type, window.dilation_h), 1, 1 << 16, 1, NULL, { 0 } },                   \
-  { "dilation-w", "Horizontal spacing of the kernel taps", LAYER_INT,                      \
-    LAYER_FIELD (Type, window.dilation_w), 1, 1 << 16, 1, NULL, { 0 } },                   \
-  { "dilation", "Shorthand: sets dilation-h and dilation-w", LAYER_SHORTHAND, 0, 1, 1 << 16, 1, \
-    NULL, { LAYER_FIELD (Type, window.dilation_h), LAYER_FIELD (Type, window.dilation_w), -1 } }
+  { "dilation-h", "Vertical spacing of the kernel taps", CNNFILT_OP_PROP_INT,                        \
+    CNNFILT_OP_PROP_FIELD (Type, window.dilation_h), 1, 1 << 16, 1, NULL, { 0 } },                   \
+  { "dilation-w", "Horizontal spacing of the kernel taps", CNNFILT_OP_PROP_INT,                      \
+    CNNFILT_OP_PROP_FIELD (Type, window.dilation_w), 1, 1 << 16, 1, NULL, { 0 } },                   \
+  { "dilation", "Shorthand: sets dilation-h and dilation-w", CNNFILT_OP_PROP_SHORTHAND, 0, 1, 1 << 16, 1, \
+    NULL, { CNNFILT_OP_PROP_FIELD (Type, window.dilation_h), CNNFILT_OP_PROP_FIELD (Type, window.dilation_w), -1 } }
 
 #define WINDOW_KERNEL_PROPS(Type)                                                         \
-  { "kernel-h", "Window height", LAYER_INT, LAYER_FIELD (Type, window.kernel_h),           \
+  { "kernel-h", "Window height", CNNFILT_OP_PROP_INT, CNNFILT_OP_PROP_FIELD (Type, window.kernel_h),           \
     1, 1 << 16, 2, NULL, { 0 } },                                                          \
-  { "kernel-w", "Window width", LAYER_INT, LAYER_FIELD (Type, window.kernel_w),            \
+  { "kernel-w", "Window width", CNNFILT_OP_PROP_INT, CNNFILT_OP_PROP_FIELD (Type, window.kernel_w),            \
     1, 1 << 16, 2, NULL, { 0 } },                                                          \
-  { "kernel", "Shorthand: sets kernel-h and kernel-w", LAYER_SHORTHAND, 0, 1, 1 << 16, 2,  \
-    NULL, { LAYER_FIELD (Type, window.kernel_h), LAYER_FIELD (Type, window.kernel_w), -1 } }, \
-  { "ceil-mode", "Round the output size up, so that a partial last window counts", LAYER_BOOL, \
-    LAYER_FIELD (Type, window.ceil_mode), 0, 1, 0, NULL, { 0 } }
+  { "kernel", "Shorthand: sets kernel-h and kernel-w", CNNFILT_OP_PROP_SHORTHAND, 0, 1, 1 << 16, 2,  \
+    NULL, { CNNFILT_OP_PROP_FIELD (Type, window.kernel_h), CNNFILT_OP_PROP_FIELD (Type, window.kernel_w), -1 } }, \
+  { "ceil-mode", "Round the output size up, so that a partial last window counts", CNNFILT_OP_PROP_BOOLEAN, \
+    CNNFILT_OP_PROP_FIELD (Type, window.ceil_mode), 0, 1, 0, NULL, { 0 } }
 
 #define WINDOW_ONNX_ATTRIBUTES                                                            \
   "auto_pad=NOTSET:auto-pad strides=1,1:stride-h,stride-w "                                \
@@ -179,10 +138,10 @@ void     layer_broadcast_apply (CnnfiltTensor *a, CnnfiltTensor *b, CnnfiltTenso
 /* The clamp properties of ops that take a following relu or clip into
  * their output (fused when a graph is prepared), and that fuse. */
 #define LAYER_CLAMP_PROPS(Type)                                                           \
-  { "clamp-min", "Outputs below are raised to it: 0 is a fused ReLU", LAYER_FLOAT,         \
-    LAYER_FIELD (Type, clamp_min), -INFINITY, INFINITY, -INFINITY, NULL, { 0 } },          \
+  { "clamp-min", "Outputs below are raised to it: 0 is a fused ReLU", CNNFILT_OP_PROP_FLOAT,         \
+    CNNFILT_OP_PROP_FIELD (Type, clamp_min), -INFINITY, INFINITY, -INFINITY, NULL, { 0 } },          \
   { "clamp-max", "Outputs above are lowered to it: 6 with clamp-min=0 is ReLU6",           \
-    LAYER_FLOAT, LAYER_FIELD (Type, clamp_max), -INFINITY, INFINITY, INFINITY, NULL, { 0 } }
+    CNNFILT_OP_PROP_FLOAT, CNNFILT_OP_PROP_FIELD (Type, clamp_max), -INFINITY, INFINITY, INFINITY, NULL, { 0 } }
 
 /* A copy of @op, whose clamp is [@lo, @hi], with a following relu or clip
  * @next folded in; NULL for any other @next. */

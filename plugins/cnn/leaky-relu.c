@@ -9,16 +9,16 @@
 #include <math.h>
 
 typedef struct {
-  CnnfiltLayer parent_instance;
+  CnnfiltOp parent_instance;
   gfloat alpha;
 } CnnfiltLeakyRelu;
 
-typedef CnnfiltLayerClass CnnfiltLeakyReluClass;
+typedef CnnfiltOpClass CnnfiltLeakyReluClass;
 
-CNNFILT_DEFINE_OP_TYPE (CnnfiltLeakyRelu, cnnfilt_leaky_relu, CNNFILT_TYPE_LAYER)
+CNNFILT_DEFINE_OP_TYPE (CnnfiltLeakyRelu, cnnfilt_leaky_relu, CNNFILT_TYPE_OP)
 
-static const LayerProp leaky_relu_props[] = {
-  { "alpha", "Slope for negative inputs", LAYER_FLOAT, LAYER_FIELD (CnnfiltLeakyRelu, alpha),
+static const CnnfiltOpProp leaky_relu_props[] = {
+  { "alpha", "Slope for negative inputs", CNNFILT_OP_PROP_FLOAT, CNNFILT_OP_PROP_FIELD (CnnfiltLeakyRelu, alpha),
     -G_MAXFLOAT, G_MAXFLOAT, 0.01, NULL, { 0 } },
 };
 
@@ -37,7 +37,7 @@ cnnfilt_leaky_relu_class_init (CnnfiltLeakyReluClass *klass)
   op_class->infer = layer_infer_same_shape;
   op_class->run = cnnfilt_leaky_relu_run;
   op_class->layouts = layer_layouts_elementwise;
-  layer_class_install (klass, leaky_relu_props, G_N_ELEMENTS (leaky_relu_props));
+  cnnfilt_op_class_install_properties (CNNFILT_OP_CLASS (klass), leaky_relu_props, G_N_ELEMENTS (leaky_relu_props));
 }
 
 LAYER_NO_INIT (CnnfiltLeakyRelu, cnnfilt_leaky_relu)

@@ -22,7 +22,7 @@
 #include <stdlib.h>
 
 typedef struct {
-  CnnfiltLayer parent_instance;
+  CnnfiltOp parent_instance;
   CnnfiltTensor *weights, *bias;
   gfloat alpha, beta;
   gboolean trans_a, trans_b;
@@ -30,23 +30,23 @@ typedef struct {
   gfloat *packed;  /* the weights transposed to in×out, made for batches */
 } CnnfiltLinear;
 
-typedef CnnfiltLayerClass CnnfiltLinearClass;
+typedef CnnfiltOpClass CnnfiltLinearClass;
 
-CNNFILT_DEFINE_OP_TYPE (CnnfiltLinear, cnnfilt_linear, CNNFILT_TYPE_LAYER)
+CNNFILT_DEFINE_OP_TYPE (CnnfiltLinear, cnnfilt_linear, CNNFILT_TYPE_OP)
 
-static const LayerProp linear_props[] = {
-  { "weights", "The matrix B: out×in with trans-b, else in×out (.npy)", LAYER_TENSOR,
-    LAYER_FIELD (CnnfiltLinear, weights), 0, 0, 0, NULL, { 0 } },
+static const CnnfiltOpProp linear_props[] = {
+  { "weights", "The matrix B: out×in with trans-b, else in×out (.npy)", CNNFILT_OP_PROP_TENSOR,
+    CNNFILT_OP_PROP_FIELD (CnnfiltLinear, weights), 0, 0, 0, NULL, { 0 } },
   { "bias", "C: out values (or 1, or M×out, or M×1) added to each row (.npy); optional",
-    LAYER_TENSOR, LAYER_FIELD (CnnfiltLinear, bias), 0, 0, 0, NULL, { 0 } },
-  { "alpha", "Scale of the product", LAYER_FLOAT, LAYER_FIELD (CnnfiltLinear, alpha),
+    CNNFILT_OP_PROP_TENSOR, CNNFILT_OP_PROP_FIELD (CnnfiltLinear, bias), 0, 0, 0, NULL, { 0 } },
+  { "alpha", "Scale of the product", CNNFILT_OP_PROP_FLOAT, CNNFILT_OP_PROP_FIELD (CnnfiltLinear, alpha),
     -G_MAXFLOAT, G_MAXFLOAT, 1.0, NULL, { 0 } },
-  { "beta", "Scale of the bias", LAYER_FLOAT, LAYER_FIELD (CnnfiltLinear, beta), -G_MAXFLOAT,
+  { "beta", "Scale of the bias", CNNFILT_OP_PROP_FLOAT, CNNFILT_OP_PROP_FIELD (CnnfiltLinear, beta), -G_MAXFLOAT,
     G_MAXFLOAT, 1.0, NULL, { 0 } },
-  { "trans-a", "Read the input transposed: columns are the samples", LAYER_BOOL,
-    LAYER_FIELD (CnnfiltLinear, trans_a), 0, 1, 0, NULL, { 0 } },
-  { "trans-b", "The weights are out×in, as PyTorch's Linear keeps them", LAYER_BOOL,
-    LAYER_FIELD (CnnfiltLinear, trans_b), 0, 1, 1, NULL, { 0 } },
+  { "trans-a", "Read the input transposed: columns are the samples", CNNFILT_OP_PROP_BOOLEAN,
+    CNNFILT_OP_PROP_FIELD (CnnfiltLinear, trans_a), 0, 1, 0, NULL, { 0 } },
+  { "trans-b", "The weights are out×in, as PyTorch's Linear keeps them", CNNFILT_OP_PROP_BOOLEAN,
+    CNNFILT_OP_PROP_FIELD (CnnfiltLinear, trans_b), 0, 1, 1, NULL, { 0 } },
   LAYER_ALGORITHM_PROP (CnnfiltLinear),
 };
 
@@ -141,7 +141,7 @@ linear_pack (CnnfiltLinear *self, const Gemm *g)
 
 /* new weights: the transposed copy goes */
 static void
-cnnfilt_linear_changed (CnnfiltLayer *layer)
+cnnfilt_linear_changed (CnnfiltOp *layer)
 {
   g_clear_pointer (&((CnnfiltLinear *) layer)->packed, free);
 }
@@ -204,7 +204,7 @@ cnnfilt_linear_class_init (CnnfiltLinearClass *klass)
 {
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
   G_OBJECT_CLASS (klass)->finalize = cnnfilt_linear_finalize;
-  CNNFILT_LAYER_CLASS (klass)->changed = cnnfilt_linear_changed;
+  CNNFILT_OP_CLASS (klass)->changed = cnnfilt_linear_changed;
   op_class->name = "linear";
   op_class->example = "global-avg-pool ! linear weights=fc.npy bias=b.npy ! softmax";
   op_class->description = "Fully connected layer: alpha·x·Wᵀ + beta·bias (ONNX Gemm)";
@@ -215,7 +215,7 @@ cnnfilt_linear_class_init (CnnfiltLinearClass *klass)
   op_class->validate = cnnfilt_linear_validate;
   op_class->infer = cnnfilt_linear_infer;
   op_class->run = cnnfilt_linear_run;
-  layer_class_install (klass, linear_props, G_N_ELEMENTS (linear_props));
+  cnnfilt_op_class_install_properties (CNNFILT_OP_CLASS (klass), linear_props, G_N_ELEMENTS (linear_props));
 }
 
 LAYER_NO_INIT (CnnfiltLinear, cnnfilt_linear)

@@ -12,23 +12,23 @@
 #include <math.h>
 
 typedef struct {
-  CnnfiltLayer parent_instance;
+  CnnfiltOp parent_instance;
   gint size;
   gfloat alpha, beta, bias;
 } CnnfiltLrn;
 
-typedef CnnfiltLayerClass CnnfiltLrnClass;
+typedef CnnfiltOpClass CnnfiltLrnClass;
 
-CNNFILT_DEFINE_OP_TYPE (CnnfiltLrn, cnnfilt_lrn, CNNFILT_TYPE_LAYER)
+CNNFILT_DEFINE_OP_TYPE (CnnfiltLrn, cnnfilt_lrn, CNNFILT_TYPE_OP)
 
-static const LayerProp lrn_props[] = {
-  { "size", "Channels summed over", LAYER_INT, LAYER_FIELD (CnnfiltLrn, size), 1, 1 << 16, 5,
+static const CnnfiltOpProp lrn_props[] = {
+  { "size", "Channels summed over", CNNFILT_OP_PROP_INT, CNNFILT_OP_PROP_FIELD (CnnfiltLrn, size), 1, 1 << 16, 5,
     NULL, { 0 } },
-  { "alpha", "Scale of the sum (divided by size)", LAYER_FLOAT, LAYER_FIELD (CnnfiltLrn, alpha),
+  { "alpha", "Scale of the sum (divided by size)", CNNFILT_OP_PROP_FLOAT, CNNFILT_OP_PROP_FIELD (CnnfiltLrn, alpha),
     -G_MAXFLOAT, G_MAXFLOAT, 1e-4, NULL, { 0 } },
-  { "beta", "Exponent", LAYER_FLOAT, LAYER_FIELD (CnnfiltLrn, beta), -G_MAXFLOAT, G_MAXFLOAT,
+  { "beta", "Exponent", CNNFILT_OP_PROP_FLOAT, CNNFILT_OP_PROP_FIELD (CnnfiltLrn, beta), -G_MAXFLOAT, G_MAXFLOAT,
     0.75, NULL, { 0 } },
-  { "bias", "Added before the power (k)", LAYER_FLOAT, LAYER_FIELD (CnnfiltLrn, bias),
+  { "bias", "Added before the power (k)", CNNFILT_OP_PROP_FLOAT, CNNFILT_OP_PROP_FIELD (CnnfiltLrn, bias),
     -G_MAXFLOAT, G_MAXFLOAT, 1.0, NULL, { 0 } },
 };
 
@@ -77,7 +77,7 @@ cnnfilt_lrn_class_init (CnnfiltLrnClass *klass)
   op_class->n_inputs = 1;
   op_class->infer = layer_infer_same_shape;
   op_class->run = cnnfilt_lrn_run;
-  layer_class_install (klass, lrn_props, G_N_ELEMENTS (lrn_props));
+  cnnfilt_op_class_install_properties (CNNFILT_OP_CLASS (klass), lrn_props, G_N_ELEMENTS (lrn_props));
 }
 
 LAYER_NO_INIT (CnnfiltLrn, cnnfilt_lrn)

@@ -13,11 +13,11 @@ typedef struct {
   LayerPool pool;
 } CnnfiltMaxPool;
 
-typedef CnnfiltLayerClass CnnfiltMaxPoolClass;
+typedef CnnfiltOpClass CnnfiltMaxPoolClass;
 
-CNNFILT_DEFINE_OP_TYPE (CnnfiltMaxPool, cnnfilt_max_pool, CNNFILT_TYPE_LAYER)
+CNNFILT_DEFINE_OP_TYPE (CnnfiltMaxPool, cnnfilt_max_pool, CNNFILT_TYPE_OP)
 
-static const LayerProp max_pool_props[] = {
+static const CnnfiltOpProp max_pool_props[] = {
   WINDOW_KERNEL_PROPS (LayerPool),
   WINDOW_PROPS (LayerPool, " (0: the kernel size)", 0),
   LAYER_ALGORITHM_PROP (LayerPool),
@@ -73,14 +73,14 @@ cnnfilt_max_pool_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
 static void
 cnnfilt_max_pool_finalize (GObject *object)
 {
-  pool_changed ((CnnfiltLayer *) object);
+  pool_changed ((CnnfiltOp *) object);
   G_OBJECT_CLASS (cnnfilt_max_pool_parent_class)->finalize (object);
 }
 
 static void
 cnnfilt_max_pool_class_init (CnnfiltMaxPoolClass *klass)
 {
-  CNNFILT_LAYER_CLASS (klass)->changed = pool_changed;
+  CNNFILT_OP_CLASS (klass)->changed = pool_changed;
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
   G_OBJECT_CLASS (klass)->finalize = cnnfilt_max_pool_finalize;
   op_class->name = "max-pool";
@@ -94,7 +94,7 @@ cnnfilt_max_pool_class_init (CnnfiltMaxPoolClass *klass)
   op_class->infer = pool_infer;
   op_class->run = cnnfilt_max_pool_run;
   op_class->layouts = cnnfilt_max_pool_layouts;
-  layer_class_install (klass, max_pool_props, G_N_ELEMENTS (max_pool_props));
+  cnnfilt_op_class_install_properties (CNNFILT_OP_CLASS (klass), max_pool_props, G_N_ELEMENTS (max_pool_props));
 }
 
 static void

@@ -14,15 +14,15 @@
 #include <string.h>
 
 typedef struct {
-  CnnfiltLayer parent_instance;
+  CnnfiltOp parent_instance;
   gchar *file;
   gchar *output;
   CnnfiltGraph *graph; /* imported on first use, for file and output */
 } CnnfiltModel;
 
-typedef CnnfiltLayerClass CnnfiltModelClass;
+typedef CnnfiltOpClass CnnfiltModelClass;
 
-CNNFILT_DEFINE_OP_TYPE (CnnfiltModel, cnnfilt_model, CNNFILT_TYPE_LAYER)
+CNNFILT_DEFINE_OP_TYPE (CnnfiltModel, cnnfilt_model, CNNFILT_TYPE_OP)
 
 enum { PROP_0, PROP_FILE, PROP_OUTPUT };
 

@@ -11,14 +11,14 @@
 #include <math.h>
 
 typedef struct {
-  CnnfiltLayer parent_instance;
+  CnnfiltOp parent_instance;
   gfloat clamp_min, clamp_max;
 } CnnfiltMul;
-typedef CnnfiltLayerClass CnnfiltMulClass;
+typedef CnnfiltOpClass CnnfiltMulClass;
 
-CNNFILT_DEFINE_OP_TYPE (CnnfiltMul, cnnfilt_mul, CNNFILT_TYPE_LAYER)
+CNNFILT_DEFINE_OP_TYPE (CnnfiltMul, cnnfilt_mul, CNNFILT_TYPE_OP)
 
-static const LayerProp mul_props[] = {
+static const CnnfiltOpProp mul_props[] = {
   LAYER_CLAMP_PROPS (CnnfiltMul),
 };
 
@@ -62,7 +62,7 @@ cnnfilt_mul_class_init (CnnfiltMulClass *klass)
   op_class->run = cnnfilt_mul_run;
   op_class->layouts = layer_layouts_elementwise;
   op_class->fuse = cnnfilt_mul_fuse;
-  layer_class_install (klass, mul_props, G_N_ELEMENTS (mul_props));
+  cnnfilt_op_class_install_properties (CNNFILT_OP_CLASS (klass), mul_props, G_N_ELEMENTS (mul_props));
 }
 
 LAYER_NO_INIT (CnnfiltMul, cnnfilt_mul)

@@ -29,31 +29,31 @@ pad_mode_get_type (void)
 }
 
 typedef struct {
-  CnnfiltLayer parent_instance;
+  CnnfiltOp parent_instance;
   gint top, left, bottom, right;
   gint mode;
   gfloat value;
 } CnnfiltPad;
 
-typedef CnnfiltLayerClass CnnfiltPadClass;
+typedef CnnfiltOpClass CnnfiltPadClass;
 
-CNNFILT_DEFINE_OP_TYPE (CnnfiltPad, cnnfilt_pad, CNNFILT_TYPE_LAYER)
+CNNFILT_DEFINE_OP_TYPE (CnnfiltPad, cnnfilt_pad, CNNFILT_TYPE_OP)
 
-static const LayerProp pad_props[] = {
-  { "pad-top", "Rows added above", LAYER_INT, LAYER_FIELD (CnnfiltPad, top), 0, 1 << 16, 0, NULL,
+static const CnnfiltOpProp pad_props[] = {
+  { "pad-top", "Rows added above", CNNFILT_OP_PROP_INT, CNNFILT_OP_PROP_FIELD (CnnfiltPad, top), 0, 1 << 16, 0, NULL,
     { 0 } },
-  { "pad-left", "Columns added on the left", LAYER_INT, LAYER_FIELD (CnnfiltPad, left), 0,
+  { "pad-left", "Columns added on the left", CNNFILT_OP_PROP_INT, CNNFILT_OP_PROP_FIELD (CnnfiltPad, left), 0,
     1 << 16, 0, NULL, { 0 } },
-  { "pad-bottom", "Rows added below", LAYER_INT, LAYER_FIELD (CnnfiltPad, bottom), 0, 1 << 16, 0,
+  { "pad-bottom", "Rows added below", CNNFILT_OP_PROP_INT, CNNFILT_OP_PROP_FIELD (CnnfiltPad, bottom), 0, 1 << 16, 0,
     NULL, { 0 } },
-  { "pad-right", "Columns added on the right", LAYER_INT, LAYER_FIELD (CnnfiltPad, right), 0,
+  { "pad-right", "Columns added on the right", CNNFILT_OP_PROP_INT, CNNFILT_OP_PROP_FIELD (CnnfiltPad, right), 0,
     1 << 16, 0, NULL, { 0 } },
-  { "padding", "Shorthand: sets all four pad-* sides", LAYER_SHORTHAND, 0, 0, 1 << 16, 0, NULL,
-    { LAYER_FIELD (CnnfiltPad, top), LAYER_FIELD (CnnfiltPad, left),
-      LAYER_FIELD (CnnfiltPad, bottom), LAYER_FIELD (CnnfiltPad, right) } },
+  { "padding", "Shorthand: sets all four pad-* sides", CNNFILT_OP_PROP_SHORTHAND, 0, 0, 1 << 16, 0, NULL,
+    { CNNFILT_OP_PROP_FIELD (CnnfiltPad, top), CNNFILT_OP_PROP_FIELD (CnnfiltPad, left),
+      CNNFILT_OP_PROP_FIELD (CnnfiltPad, bottom), CNNFILT_OP_PROP_FIELD (CnnfiltPad, right) } },
   { "mode", "constant (value), reflect (mirror without the edge) or edge (repeat the edge)",
-    LAYER_ENUM, LAYER_FIELD (CnnfiltPad, mode), 0, 0, PAD_CONSTANT, pad_mode_get_type, { 0 } },
-  { "value", "The fill of constant mode", LAYER_FLOAT, LAYER_FIELD (CnnfiltPad, value),
+    CNNFILT_OP_PROP_ENUM, CNNFILT_OP_PROP_FIELD (CnnfiltPad, mode), 0, 0, PAD_CONSTANT, pad_mode_get_type, { 0 } },
+  { "value", "The fill of constant mode", CNNFILT_OP_PROP_FLOAT, CNNFILT_OP_PROP_FIELD (CnnfiltPad, value),
     -G_MAXFLOAT, G_MAXFLOAT, 0, NULL, { 0 } },
 };
 
@@ -134,7 +134,7 @@ cnnfilt_pad_class_init (CnnfiltPadClass *klass)
   op_class->n_inputs = 1;
   op_class->infer = cnnfilt_pad_infer;
   op_class->run = cnnfilt_pad_run;
-  layer_class_install (klass, pad_props, G_N_ELEMENTS (pad_props));
+  cnnfilt_op_class_install_properties (CNNFILT_OP_CLASS (klass), pad_props, G_N_ELEMENTS (pad_props));
 }
 
 LAYER_NO_INIT (CnnfiltPad, cnnfilt_pad)

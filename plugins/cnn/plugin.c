@@ -14,7 +14,6 @@ OPS (DECLARE)
 static void
 register_cnn (GTypeModule *module)
 {
-  cnnfilt_layer_register (module); /* the base first */
   OPS (REGISTER)
 }
 

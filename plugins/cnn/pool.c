@@ -73,7 +73,7 @@ pool_run (CnnfiltOp *op, const CnnfiltRunContext *ctx, dnnl_alg_kind_t algorithm
 
 /* a new kernel, stride or padding needs a new plan */
 void
-pool_changed (CnnfiltLayer *layer)
+pool_changed (CnnfiltOp *layer)
 {
   g_clear_pointer (&((LayerPool *) layer)->onednn, onednn_pool_free);
 }

@@ -10,7 +10,7 @@ G_BEGIN_DECLS
 /* The first member of both pools' instances: their window properties
  * (WINDOW_PROPS (LayerPool, …)) and algorithm, and the oneDNN plan. */
 typedef struct {
-  CnnfiltLayer parent_instance;
+  CnnfiltOp parent_instance;
   Window window;
   gint algorithm;
   OnednnPool *onednn; /* for the input shape last seen */
@@ -34,6 +34,6 @@ gboolean pool_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
                    CnnfiltTensor *output, PoolLoops loops, GError **error);
 
 /* the layer class's changed hook, and for finalize: the plan goes */
-void pool_changed (CnnfiltLayer *layer);
+void pool_changed (CnnfiltOp *op);
 
 G_END_DECLS

@@ -11,17 +11,17 @@
 #include "layer.h"
 
 typedef struct {
-  CnnfiltLayer parent_instance;
+  CnnfiltOp parent_instance;
   CnnfiltTensor *slope;
 } CnnfiltPrelu;
 
-typedef CnnfiltLayerClass CnnfiltPreluClass;
+typedef CnnfiltOpClass CnnfiltPreluClass;
 
-CNNFILT_DEFINE_OP_TYPE (CnnfiltPrelu, cnnfilt_prelu, CNNFILT_TYPE_LAYER)
+CNNFILT_DEFINE_OP_TYPE (CnnfiltPrelu, cnnfilt_prelu, CNNFILT_TYPE_OP)
 
-static const LayerProp prelu_props[] = {
-  { "slope", "Slopes for negative inputs, broadcast against the input (.npy)", LAYER_TENSOR,
-    LAYER_FIELD (CnnfiltPrelu, slope), 0, 0, 0, NULL, { 0 } },
+static const CnnfiltOpProp prelu_props[] = {
+  { "slope", "Slopes for negative inputs, broadcast against the input (.npy)", CNNFILT_OP_PROP_TENSOR,
+    CNNFILT_OP_PROP_FIELD (CnnfiltPrelu, slope), 0, 0, 0, NULL, { 0 } },
 };
 
 static gboolean
@@ -98,7 +98,7 @@ cnnfilt_prelu_class_init (CnnfiltPreluClass *klass)
   op_class->validate = cnnfilt_prelu_validate;
   op_class->infer = cnnfilt_prelu_infer;
   op_class->run = cnnfilt_prelu_run;
-  layer_class_install (klass, prelu_props, G_N_ELEMENTS (prelu_props));
+  cnnfilt_op_class_install_properties (CNNFILT_OP_CLASS (klass), prelu_props, G_N_ELEMENTS (prelu_props));
 }
 
 LAYER_NO_INIT (CnnfiltPrelu, cnnfilt_prelu)

@@ -9,12 +9,12 @@
 #include <math.h>
 
 typedef struct {
-  CnnfiltLayer parent_instance;
+  CnnfiltOp parent_instance;
 } CnnfiltRelu;
 
-typedef CnnfiltLayerClass CnnfiltReluClass;
+typedef CnnfiltOpClass CnnfiltReluClass;
 
-CNNFILT_DEFINE_OP_TYPE (CnnfiltRelu, cnnfilt_relu, CNNFILT_TYPE_LAYER)
+CNNFILT_DEFINE_OP_TYPE (CnnfiltRelu, cnnfilt_relu, CNNFILT_TYPE_OP)
 
 POINTWISE_RUN (cnnfilt_relu_run, CnnfiltRelu, x > 0.0f ? x : 0.0f)
 

@@ -9,19 +9,19 @@
 #include "layer.h"
 
 typedef struct {
-  CnnfiltLayer parent_instance;
+  CnnfiltOp parent_instance;
   gint dims[4];
 } CnnfiltReshape;
 
-typedef CnnfiltLayerClass CnnfiltReshapeClass;
+typedef CnnfiltOpClass CnnfiltReshapeClass;
 
-CNNFILT_DEFINE_OP_TYPE (CnnfiltReshape, cnnfilt_reshape, CNNFILT_TYPE_LAYER)
+CNNFILT_DEFINE_OP_TYPE (CnnfiltReshape, cnnfilt_reshape, CNNFILT_TYPE_OP)
 
 #define DIM(name, i, def)                                                                   \
-  { name, "Output dim " name ": a size, 0 to keep the input's, -1 to infer", LAYER_INT,     \
-    LAYER_FIELD (CnnfiltReshape, dims[i]), -1, G_MAXINT, def, NULL, { 0 } }
+  { name, "Output dim " name ": a size, 0 to keep the input's, -1 to infer", CNNFILT_OP_PROP_INT,     \
+    CNNFILT_OP_PROP_FIELD (CnnfiltReshape, dims[i]), -1, G_MAXINT, def, NULL, { 0 } }
 
-static const LayerProp reshape_props[] = {
+static const CnnfiltOpProp reshape_props[] = {
   DIM ("n", 0, 0), DIM ("c", 1, -1), DIM ("h", 2, 1), DIM ("w", 3, 1),
 };
 
@@ -77,7 +77,7 @@ cnnfilt_reshape_class_init (CnnfiltReshapeClass *klass)
   op_class->n_inputs = 1;
   op_class->infer = cnnfilt_reshape_infer;
   op_class->run = layer_run_copy;
-  layer_class_install (klass, reshape_props, G_N_ELEMENTS (reshape_props));
+  cnnfilt_op_class_install_properties (CNNFILT_OP_CLASS (klass), reshape_props, G_N_ELEMENTS (reshape_props));
 }
 
 LAYER_NO_INIT (CnnfiltReshape, cnnfilt_reshape)

@@ -9,12 +9,12 @@
 #include <math.h>
 
 typedef struct {
-  CnnfiltLayer parent_instance;
+  CnnfiltOp parent_instance;
 } CnnfiltSigmoid;
 
-typedef CnnfiltLayerClass CnnfiltSigmoidClass;
+typedef CnnfiltOpClass CnnfiltSigmoidClass;
 
-CNNFILT_DEFINE_OP_TYPE (CnnfiltSigmoid, cnnfilt_sigmoid, CNNFILT_TYPE_LAYER)
+CNNFILT_DEFINE_OP_TYPE (CnnfiltSigmoid, cnnfilt_sigmoid, CNNFILT_TYPE_OP)
 
 POINTWISE_RUN (cnnfilt_sigmoid_run, CnnfiltSigmoid, 1.0f / (1.0f + expf (-x)))
 

@@ -11,17 +11,17 @@
 #include <math.h>
 
 typedef struct {
-  CnnfiltLayer parent_instance;
+  CnnfiltOp parent_instance;
   gint axis;
 } CnnfiltSoftmax;
 
-typedef CnnfiltLayerClass CnnfiltSoftmaxClass;
+typedef CnnfiltOpClass CnnfiltSoftmaxClass;
 
-CNNFILT_DEFINE_OP_TYPE (CnnfiltSoftmax, cnnfilt_softmax, CNNFILT_TYPE_LAYER)
+CNNFILT_DEFINE_OP_TYPE (CnnfiltSoftmax, cnnfilt_softmax, CNNFILT_TYPE_OP)
 
-static const LayerProp softmax_props[] = {
-  { "axis", "The dim normalized over (0 n, 1 c: the classes, 2 h, 3 w)", LAYER_INT,
-    LAYER_FIELD (CnnfiltSoftmax, axis), 0, 3, 1, NULL, { 0 } },
+static const CnnfiltOpProp softmax_props[] = {
+  { "axis", "The dim normalized over (0 n, 1 c: the classes, 2 h, 3 w)", CNNFILT_OP_PROP_INT,
+    CNNFILT_OP_PROP_FIELD (CnnfiltSoftmax, axis), 0, 3, 1, NULL, { 0 } },
 };
 
 static gboolean
@@ -76,7 +76,7 @@ cnnfilt_softmax_class_init (CnnfiltSoftmaxClass *klass)
   op_class->n_inputs = 1;
   op_class->infer = layer_infer_same_shape;
   op_class->run = cnnfilt_softmax_run;
-  layer_class_install (klass, softmax_props, G_N_ELEMENTS (softmax_props));
+  cnnfilt_op_class_install_properties (CNNFILT_OP_CLASS (klass), softmax_props, G_N_ELEMENTS (softmax_props));
 }
 
 LAYER_NO_INIT (CnnfiltSoftmax, cnnfilt_softmax)

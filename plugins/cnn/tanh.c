@@ -9,12 +9,12 @@
 #include <math.h>
 
 typedef struct {
-  CnnfiltLayer parent_instance;
+  CnnfiltOp parent_instance;
 } CnnfiltTanh;
 
-typedef CnnfiltLayerClass CnnfiltTanhClass;
+typedef CnnfiltOpClass CnnfiltTanhClass;
 
-CNNFILT_DEFINE_OP_TYPE (CnnfiltTanh, cnnfilt_tanh, CNNFILT_TYPE_LAYER)
+CNNFILT_DEFINE_OP_TYPE (CnnfiltTanh, cnnfilt_tanh, CNNFILT_TYPE_OP)
 
 POINTWISE_RUN (cnnfilt_tanh_run, CnnfiltTanh, tanhf (x))
 
