@@ -39,128 +39,23 @@ thousands (guint64 value)
   return g_string_free (out, FALSE);
 }
 
-static gint
-int_property (CnnfiltOp *op, const gchar *name, gint fallback)
-{
-  GParamSpec *spec = g_object_class_find_property (G_OBJECT_GET_CLASS (op), name);
-  if (spec == NULL || !(spec->flags & G_PARAM_READABLE) || G_PARAM_SPEC_VALUE_TYPE (spec) != G_TYPE_INT)
-    return fallback;
-  gint value = fallback;
-  g_object_get (op, name, &value, NULL);
-  return value;
-}
-
-static CnnfiltTensor *
-tensor_property (CnnfiltOp *op, const gchar *name)
-{
-  GParamSpec *spec = g_object_class_find_property (G_OBJECT_GET_CLASS (op), name);
-  if (spec == NULL || !(spec->flags & G_PARAM_READABLE) ||
-      !g_type_is_a (G_PARAM_SPEC_VALUE_TYPE (spec), CNNFILT_TYPE_TENSOR))
-    return NULL;
-  CnnfiltTensor *tensor = NULL;
-  g_object_get (op, name, &tensor, NULL);
-  return tensor;
-}
-
-/* The learned values an op holds: its tensor properties, less batchnorm's
- * running statistics (buffers, not parameters, as PyTorch counts them). */
-static guint64
-op_params (CnnfiltOp *op)
-{
-  gboolean batchnorm = g_str_equal (cnnfilt_op_get_name (op), "batchnorm");
-  guint n = 0;
-  g_autofree GParamSpec **specs = g_object_class_list_properties (G_OBJECT_GET_CLASS (op), &n);
-  guint64 total = 0;
-  for (guint i = 0; i < n; i++)
-    {
-      if (batchnorm && (g_str_equal (specs[i]->name, "mean") || g_str_equal (specs[i]->name, "var")))
-        continue;
-      g_autoptr (CnnfiltTensor) tensor = tensor_property (op, specs[i]->name);
-      if (tensor != NULL)
-        total += cnnfilt_tensor_get_size (tensor);
-    }
-  return total;
-}
-
-static gboolean
-is_elementwise (const gchar *op)
-{
-  static const gchar *const names[] = {
-    "relu", "leaky-relu", "sigmoid", "tanh", "clip", "prelu", "add", "mul", "batchnorm",
-    "softmax", "abs", "invert", "threshold", NULL,
-  };
-  return g_strv_contains (names, op);
-}
-
-/* FLOPs, multiply and add counted apart; see the --help text. */
-static guint64
-op_flops (CnnfiltOp *op, const CnnfiltShape *out, const CnnfiltShape *in)
-{
-  const gchar *name = cnnfilt_op_get_name (op);
-  guint64 outputs = cnnfilt_shape_get_size (out);
-  if (g_str_equal (name, "conv2d") || g_str_equal (name, "linear"))
-    {
-      g_autoptr (CnnfiltTensor) weights = tensor_property (op, "weights");
-      g_autoptr (CnnfiltTensor) bias = tensor_property (op, "bias");
-      if (weights == NULL || out->c == 0)
-        return 0;
-      /* conv2d: weights O×(C/groups)×kh×kw; linear: N×K (or K×N): per
-       * output value, (C/groups)·kh·kw or K multiply-adds. */
-      guint64 per_output = cnnfilt_tensor_get_size (weights) / out->c;
-      guint64 flops = 2 * outputs * per_output;
-      if (bias != NULL && g_str_equal (name, "conv2d"))
-        flops += outputs;
-      return flops;
-    }
-  if (g_str_equal (name, "max-pool") || g_str_equal (name, "avg-pool"))
-    return outputs * (guint64) int_property (op, "kernel-h", 1) * (guint64) int_property (op, "kernel-w", 1);
-  if (g_str_has_prefix (name, "global-") && in != NULL)
-    return outputs * (guint64) in->h * in->w;
-  if (is_elementwise (name))
-    return outputs;
-  return 0;
-}
-
 /* Where a windowed op (conv2d, the pools) moves the field; other ops keep
- * it, and a linear layer sees its whole input. */
+ * it, and a linear layer or global pool sees its whole input. */
 static void
 op_field (CnnfiltOp *op, Field *field)
 {
-  const gchar *name = cnnfilt_op_get_name (op);
-  gint kh = 0, kw = 0;
-  gint sh = 1, sw = 1;
-  if (g_str_has_prefix (name, "global-") || g_str_equal (name, "linear"))
+  CnnfiltOpWindow window;
+  if (!cnnfilt_op_get_window (op, &window))
+    return;
+  if (window.global)
     {
       field->global = TRUE;
       return;
     }
-  if (g_str_equal (name, "conv2d"))
-    {
-      g_autoptr (CnnfiltTensor) weights = tensor_property (op, "weights");
-      if (weights == NULL)
-        return;
-      kh = cnnfilt_tensor_get_h (weights);
-      kw = cnnfilt_tensor_get_w (weights);
-      sh = int_property (op, "stride-h", 1);
-      sw = int_property (op, "stride-w", 1);
-    }
-  else if (g_str_equal (name, "max-pool") || g_str_equal (name, "avg-pool"))
-    {
-      kh = int_property (op, "kernel-h", 1);
-      kw = int_property (op, "kernel-w", 1);
-      sh = int_property (op, "stride-h", 0);
-      sw = int_property (op, "stride-w", 0);
-      sh = sh == 0 ? kh : sh; /* stride 0: the kernel's size */
-      sw = sw == 0 ? kw : sw;
-    }
-  else
-    return;
-  guint64 eh = (guint64) int_property (op, "dilation-h", 1) * (kh - 1) + 1;
-  guint64 ew = (guint64) int_property (op, "dilation-w", 1) * (kw - 1) + 1;
-  field->size_h += (eh - 1) * field->jump_h;
-  field->size_w += (ew - 1) * field->jump_w;
-  field->jump_h *= MAX (sh, 1);
-  field->jump_w *= MAX (sw, 1);
+  field->size_h += (window.kernel_h - 1) * field->jump_h;
+  field->size_w += (window.kernel_w - 1) * field->jump_w;
+  field->jump_h *= MAX (window.stride_h, 1);
+  field->jump_w *= MAX (window.stride_w, 1);
 }
 
 static void
@@ -511,10 +406,11 @@ model_info (int argc, char **argv)
         }
       Layer layer = { .name = *name, .op = cnnfilt_op_get_name (op) };
       cnnfilt_graph_get_node_shape (graph, *name, &layer.shape);
-      layer.params = op_params (op);
+      layer.params = cnnfilt_op_get_n_params (op);
       g_auto (GStrv) node_inputs = cnnfilt_graph_get_node_inputs (graph, *name);
-      CnnfiltShape first_shape;
-      gboolean have_first = FALSE;
+      guint n_node_inputs = node_inputs ? g_strv_length (node_inputs) : 0;
+      g_autofree CnnfiltShape *in_shapes = g_new0 (CnnfiltShape, MAX (n_node_inputs, 1));
+      guint n_shapes = 0;
       *field = (Field) { 0, 0, 0, 0, FALSE };
       for (gchar **in = node_inputs; in != NULL && *in != NULL; in++)
         {
@@ -528,8 +424,8 @@ model_info (int argc, char **argv)
                 }
               continue; /* a constant does not widen the field */
             }
-          if (!have_first)
-            have_first = cnnfilt_graph_get_node_shape (graph, *in, &first_shape);
+          if (cnnfilt_graph_get_node_shape (graph, *in, &in_shapes[n_shapes]))
+            n_shapes++;
           Field *from = g_hash_table_lookup (fields, *in);
           if (from != NULL)
             field_merge (field, from);
@@ -538,7 +434,7 @@ model_info (int argc, char **argv)
         *field = (Field) { 1, 1, 1, 1, field->global };
       op_field (op, field);
       layer.field = *field;
-      layer.flops = op_flops (op, &layer.shape, have_first ? &first_shape : NULL);
+      layer.flops = cnnfilt_op_get_flops (op, in_shapes, n_shapes, &layer.shape);
       total_params += layer.params;
       total_flops += layer.flops;
       g_array_append_val (layers, layer);

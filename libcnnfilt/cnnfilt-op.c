@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 /**
  * CnnfiltOp:
@@ -54,6 +55,9 @@ table_set_property (GObject *object, guint id, const GValue *value, GParamSpec *
     case CNNFILT_OP_PROP_INT:
       *(gint *) field = g_value_get_int (value);
       break;
+    case CNNFILT_OP_PROP_UINT:
+      *(guint *) field = g_value_get_uint (value);
+      break;
     case CNNFILT_OP_PROP_FLOAT:
       *(gfloat *) field = g_value_get_float (value);
       break;
@@ -98,6 +102,9 @@ table_get_property (GObject *object, guint id, GValue *value, GParamSpec *pspec)
     {
     case CNNFILT_OP_PROP_INT:
       g_value_set_int (value, *(const gint *) field);
+      break;
+    case CNNFILT_OP_PROP_UINT:
+      g_value_set_uint (value, *(const guint *) field);
       break;
     case CNNFILT_OP_PROP_FLOAT:
       g_value_set_float (value, *(const gfloat *) field);
@@ -181,6 +188,10 @@ cnnfilt_op_class_install_properties (CnnfiltOpClass *klass, const CnnfiltOpProp 
         case CNNFILT_OP_PROP_INT:
           spec = g_param_spec_int (p->name, NULL, p->blurb, (gint) p->min, (gint) p->max,
                                    (gint) p->def, flags);
+          break;
+        case CNNFILT_OP_PROP_UINT:
+          spec = g_param_spec_uint (p->name, NULL, p->blurb, (guint) p->min, (guint) p->max,
+                                    (guint) p->def, flags);
           break;
         case CNNFILT_OP_PROP_FLOAT:
           spec = g_param_spec_float (p->name, NULL, p->blurb, (gfloat) p->min, (gfloat) p->max,
@@ -764,4 +775,79 @@ cnnfilt_op_get_layout_support (CnnfiltOp *op, const CnnfiltShape *inputs, guint 
   g_return_val_if_fail (CNNFILT_IS_OP (op), CNNFILT_LAYOUT_SUPPORT_NCHW);
   CnnfiltOpClass *klass = CNNFILT_OP_GET_CLASS (op);
   return klass->layouts ? klass->layouts (op, inputs, n_inputs) : CNNFILT_LAYOUT_SUPPORT_NCHW;
+}
+
+/**
+ * cnnfilt_op_get_n_params:
+ * @op: an op
+ *
+ * The learned values the op holds: the sizes of its tensor properties,
+ * less those declared %CNNFILT_OP_PROP_FLAGS_BUFFER (state, as batch
+ * normalization's running statistics), as PyTorch counts parameters.
+ *
+ * Returns: the number of values
+ */
+guint64
+cnnfilt_op_get_n_params (CnnfiltOp *op)
+{
+  g_return_val_if_fail (CNNFILT_IS_OP (op), 0);
+  guint n = 0;
+  g_autofree GParamSpec **specs = g_object_class_list_properties (G_OBJECT_GET_CLASS (op), &n);
+  guint64 total = 0;
+  for (guint i = 0; i < n; i++)
+    {
+      const CnnfiltOpProp *prop = prop_of (specs[i]);
+      if (!(specs[i]->flags & G_PARAM_READABLE) ||
+          !g_type_is_a (G_PARAM_SPEC_VALUE_TYPE (specs[i]), CNNFILT_TYPE_TENSOR) ||
+          (prop != NULL && (prop->flags & CNNFILT_OP_PROP_FLAGS_BUFFER)))
+        continue;
+      g_autoptr (CnnfiltTensor) tensor = NULL;
+      g_object_get (op, specs[i]->name, &tensor, NULL);
+      if (tensor != NULL)
+        total += cnnfilt_tensor_get_size (tensor);
+    }
+  return total;
+}
+
+/**
+ * cnnfilt_op_get_flops:
+ * @op: an op
+ * @inputs: (array length=n_inputs): the input shapes
+ * @n_inputs: how many
+ * @output: the output shape @op infers for them
+ *
+ * How many floating-point operations one run takes, a multiply and an add
+ * counting two: the op's own count, or @flops_per_output per output value.
+ *
+ * Returns: the count; 0 for ops that move values only (reshape, pad)
+ */
+guint64
+cnnfilt_op_get_flops (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
+                      const CnnfiltShape *output)
+{
+  g_return_val_if_fail (CNNFILT_IS_OP (op), 0);
+  g_return_val_if_fail (output != NULL, 0);
+  CnnfiltOpClass *klass = CNNFILT_OP_GET_CLASS (op);
+  if (klass->flops != NULL)
+    return klass->flops (op, inputs, n_inputs, output);
+  return klass->flops_per_output * cnnfilt_shape_get_size (output);
+}
+
+/**
+ * cnnfilt_op_get_window:
+ * @op: an op
+ * @window: (out caller-allocates): the window
+ *
+ * Returns: %TRUE where @op slides a window over its input or sees it
+ *   whole (@window says which); %FALSE where each output value reads the
+ *   same place of its input
+ */
+gboolean
+cnnfilt_op_get_window (CnnfiltOp *op, CnnfiltOpWindow *window)
+{
+  g_return_val_if_fail (CNNFILT_IS_OP (op), FALSE);
+  g_return_val_if_fail (window != NULL, FALSE);
+  memset (window, 0, sizeof *window);
+  CnnfiltOpClass *klass = CNNFILT_OP_GET_CLASS (op);
+  return klass->window != NULL && klass->window (op, window);
 }

@@ -59,6 +59,7 @@ typedef enum /*< flags >*/ {
  * @CNNFILT_OP_PROP_TENSOR: a #CnnfiltTensor pointer field, owned by the op
  * @CNNFILT_OP_PROP_SHORTHAND: a write-only int that sets every #gint field
  *   of the entry's offsets ("padding" sets the four pad-* sides)
+ * @CNNFILT_OP_PROP_UINT: a #guint field
  *
  * The kinds of parameter a #CnnfiltOpProp declares.
  */
@@ -71,6 +72,7 @@ typedef enum {
   CNNFILT_OP_PROP_STRING,
   CNNFILT_OP_PROP_TENSOR,
   CNNFILT_OP_PROP_SHORTHAND,
+  CNNFILT_OP_PROP_UINT,
 } CnnfiltOpPropType;
 
 /**
@@ -129,6 +131,22 @@ typedef struct {
  */
 #define CNNFILT_OP_PROP_FIELD(Type, field) G_STRUCT_OFFSET (Type, field)
 
+/**
+ * CnnfiltOpWindow:
+ * @kernel_h: rows of input one output value sees, dilation included
+ * @kernel_w: columns of input one output value sees, dilation included
+ * @stride_h: rows between neighbouring windows
+ * @stride_w: columns between neighbouring windows
+ * @global: each output value sees the whole input (global pools, linear)
+ *
+ * The sliding window of a convolution or pool, for receptive fields.
+ */
+typedef struct {
+  guint kernel_h, kernel_w;
+  guint stride_h, stride_w;
+  gboolean global;
+} CnnfiltOpWindow;
+
 #define CNNFILT_TYPE_OP (cnnfilt_op_get_type ())
 G_DECLARE_DERIVABLE_TYPE (CnnfiltOp, cnnfilt_op, CNNFILT, OP, GObject)
 
@@ -155,6 +173,15 @@ G_DECLARE_DERIVABLE_TYPE (CnnfiltOp, cnnfilt_op, CNNFILT, OP, GObject)
  *   shape, the fused op takes this op's inputs followed by that one. Graphs
  *   call it when they are prepared: conv2d absorbs batchnorm, clamping
  *   activations and a residual add this way. Neither op may change.
+ * @flops_per_output: floating-point operations per output value of an op
+ *   that computes value by value (1 for relu, add …); used where @flops is
+ *   %NULL
+ * @flops: the op's floating-point operations for these shapes, a multiply
+ *   and an add counting two; optional
+ * @window: fills @window where the op slides a window over its input, or
+ *   says it sees the whole input; returns %FALSE where each output value
+ *   sees the same place of the input (the receptive field does not grow);
+ *   optional
  * @changed: called after any property of the op's table is set, to drop
  *   what was planned from the old values; optional
  * @example: a pipeline that shows the op in use, for `cnnfilt inspect`
@@ -201,18 +228,27 @@ struct _CnnfiltOpClass {
   CnnfiltOp *(*fuse)   (CnnfiltOp *op, CnnfiltOp *next);
   CnnfiltLayoutSupport (*layouts) (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs);
   void (*changed) (CnnfiltOp *op);
+  guint flops_per_output;
+  guint64 (*flops) (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
+                    const CnnfiltShape *output);
+  gboolean (*window) (CnnfiltOp *op, CnnfiltOpWindow *window);
 
   const gchar *onnx_inputs;
   const gchar *onnx_attributes;
   const gchar *example;
 
   /*< private >*/
-  gpointer padding[6];
+  gpointer padding[4];
 };
 
 void           cnnfilt_op_class_install_properties (CnnfiltOpClass *klass,
                                                     const CnnfiltOpProp *props, guint n_props);
 const CnnfiltOpProp *cnnfilt_op_find_prop (CnnfiltOp *op, const gchar *name);
+
+guint64        cnnfilt_op_get_n_params (CnnfiltOp *op);
+guint64        cnnfilt_op_get_flops    (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
+                                        const CnnfiltShape *output);
+gboolean       cnnfilt_op_get_window   (CnnfiltOp *op, CnnfiltOpWindow *window);
 
 const gchar   *cnnfilt_op_get_name         (CnnfiltOp *op);
 const gchar   *cnnfilt_op_get_description  (CnnfiltOp *op);

@@ -53,6 +53,7 @@ cnnfilt_add_fuse (CnnfiltOp *op, CnnfiltOp *next)
 static void
 cnnfilt_add_class_init (CnnfiltAddClass *klass)
 {
+  CNNFILT_OP_CLASS (klass)->flops_per_output = 1;
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
   op_class->name = "add";
   op_class->description = "Elementwise sum of two tensors, broadcasting per-channel vectors and scalars";

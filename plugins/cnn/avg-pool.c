@@ -97,6 +97,8 @@ cnnfilt_avg_pool_finalize (GObject *object)
 static void
 cnnfilt_avg_pool_class_init (CnnfiltAvgPoolClass *klass)
 {
+  CNNFILT_OP_CLASS (klass)->window = pool_window;
+  CNNFILT_OP_CLASS (klass)->flops = pool_flops;
   CNNFILT_OP_CLASS (klass)->changed = pool_changed;
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
   G_OBJECT_CLASS (klass)->finalize = cnnfilt_avg_pool_finalize;

@@ -29,10 +29,11 @@ static const CnnfiltOpProp batchnorm_props[] = {
     CNNFILT_OP_PROP_FIELD (CnnfiltBatchnorm, scale), 0, 0, 0, NULL, { 0 } },
   { "bias", "Per-channel shift beta, C values (.npy)", CNNFILT_OP_PROP_TENSOR,
     CNNFILT_OP_PROP_FIELD (CnnfiltBatchnorm, bias), 0, 0, 0, NULL, { 0 } },
+  /* running statistics: state, not learned parameters */
   { "mean", "Running mean, C values (.npy)", CNNFILT_OP_PROP_TENSOR, CNNFILT_OP_PROP_FIELD (CnnfiltBatchnorm, mean),
-    0, 0, 0, NULL, { 0 } },
+    0, 0, 0, NULL, { 0 }, NULL, CNNFILT_OP_PROP_FLAGS_BUFFER },
   { "var", "Running variance, C values (.npy)", CNNFILT_OP_PROP_TENSOR,
-    CNNFILT_OP_PROP_FIELD (CnnfiltBatchnorm, var), 0, 0, 0, NULL, { 0 } },
+    CNNFILT_OP_PROP_FIELD (CnnfiltBatchnorm, var), 0, 0, 0, NULL, { 0 }, NULL, CNNFILT_OP_PROP_FLAGS_BUFFER },
   { "epsilon", "Added to the variance", CNNFILT_OP_PROP_FLOAT, CNNFILT_OP_PROP_FIELD (CnnfiltBatchnorm, epsilon), 0,
     1, 1e-5, NULL, { 0 } },
   LAYER_CLAMP_PROPS (CnnfiltBatchnorm),
@@ -137,6 +138,7 @@ cnnfilt_batchnorm_fuse (CnnfiltOp *op, CnnfiltOp *next)
 static void
 cnnfilt_batchnorm_class_init (CnnfiltBatchnormClass *klass)
 {
+  CNNFILT_OP_CLASS (klass)->flops_per_output = 1;
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
   op_class->name = "batchnorm";
   op_class->example = "conv2d weights=w.npy ! batchnorm scale=g.npy bias=b.npy mean=m.npy var=v.npy";

@@ -29,6 +29,7 @@ POINTWISE_RUN (cnnfilt_clip_run, CnnfiltClip, x < self->min ? self->min : x > se
 static void
 cnnfilt_clip_class_init (CnnfiltClipClass *klass)
 {
+  CNNFILT_OP_CLASS (klass)->flops_per_output = 1;
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
   op_class->name = "clip";
   op_class->example = "conv2d weights=w.npy ! clip min=0 max=6";

@@ -824,9 +824,39 @@ cnnfilt_conv2d_changed (CnnfiltOp *layer)
   g_clear_pointer (&((CnnfiltConv2d *) layer)->onednn, onednn_conv_free);
 }
 
+/* 2·(C/groups)·kh·kw per output value, and one more for the bias */
+static guint64
+cnnfilt_conv2d_flops (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
+                      const CnnfiltShape *output)
+{
+  CnnfiltConv2d *self = (CnnfiltConv2d *) op;
+  if (self->weights == NULL || output->c == 0)
+    return 0;
+  guint64 outputs = cnnfilt_shape_get_size (output);
+  guint64 per_output = cnnfilt_tensor_get_size (self->weights) / output->c;
+  return 2 * outputs * per_output + (self->bias != NULL ? outputs : 0);
+}
+
+static gboolean
+cnnfilt_conv2d_window (CnnfiltOp *op, CnnfiltOpWindow *window)
+{
+  CnnfiltConv2d *self = (CnnfiltConv2d *) op;
+  if (self->weights == NULL)
+    return FALSE;
+  window_describe (&self->window, (gint) cnnfilt_tensor_get_h (self->weights),
+                   (gint) cnnfilt_tensor_get_w (self->weights), window);
+  if (self->window.stride_h == 0)
+    window->stride_h = 1;
+  if (self->window.stride_w == 0)
+    window->stride_w = 1;
+  return TRUE;
+}
+
 static void
 cnnfilt_conv2d_class_init (CnnfiltConv2dClass *klass)
 {
+  CNNFILT_OP_CLASS (klass)->flops = cnnfilt_conv2d_flops;
+  CNNFILT_OP_CLASS (klass)->window = cnnfilt_conv2d_window;
   CNNFILT_OP_CLASS (klass)->changed = cnnfilt_conv2d_changed;
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
   G_OBJECT_CLASS (klass)->finalize = cnnfilt_conv2d_finalize;

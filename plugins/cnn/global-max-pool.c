@@ -47,6 +47,8 @@ cnnfilt_global_max_pool_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
 static void
 cnnfilt_global_max_pool_class_init (CnnfiltGlobalMaxPoolClass *klass)
 {
+  CNNFILT_OP_CLASS (klass)->window = layer_window_global;
+  CNNFILT_OP_CLASS (klass)->flops = layer_global_pool_flops;
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
   op_class->name = "global-max-pool";
   op_class->example = "conv2d weights=w.npy ! global-max-pool";

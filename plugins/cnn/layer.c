@@ -42,12 +42,40 @@ cnnfilt_layer_algorithm_get_type (void)
   return type;
 }
 
+void
+window_describe (const Window *window, gint kh, gint kw, CnnfiltOpWindow *out)
+{
+  out->kernel_h = (guint) (MAX (window->dilation_h, 1) * (kh - 1) + 1);
+  out->kernel_w = (guint) (MAX (window->dilation_w, 1) * (kw - 1) + 1);
+  out->stride_h = (guint) (window->stride_h > 0 ? window->stride_h : kh);
+  out->stride_w = (guint) (window->stride_w > 0 ? window->stride_w : kw);
+  out->global = FALSE;
+}
+
+/* The window of ops whose every output value sees the whole input. */
+gboolean
+layer_window_global (CnnfiltOp *op, CnnfiltOpWindow *window)
+{
+  window->global = TRUE;
+  return TRUE;
+}
+
 gboolean
 layer_infer_same_shape (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
                         CnnfiltShape *output, GError **error)
 {
   *output = inputs[0];
   return TRUE;
+}
+
+/* H·W reads per output value */
+guint64
+layer_global_pool_flops (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
+                         const CnnfiltShape *output)
+{
+  if (n_inputs == 0)
+    return 0;
+  return cnnfilt_shape_get_size (output) * (guint64) inputs[0].h * inputs[0].w;
 }
 
 gboolean

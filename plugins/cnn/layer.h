@@ -18,6 +18,13 @@ G_BEGIN_DECLS
   static void type_name##_class_finalize (TypeName##Class *klass) {}            \
   static void type_name##_init (TypeName *self) {}
 
+/* FLOPs of global pools: H·W per output value. */
+guint64 layer_global_pool_flops (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
+                                 const CnnfiltShape *output);
+
+/* The window of linear layers and global pools: the whole input. */
+gboolean layer_window_global (CnnfiltOp *op, CnnfiltOpWindow *window);
+
 /* infer for ops whose output has their first input's shape */
 gboolean layer_infer_same_shape (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
                                  CnnfiltShape *output, GError **error);
@@ -62,6 +69,11 @@ typedef struct {
 
 gboolean window_plan (const Window *window, guint in_h, guint in_w, WindowPlan *plan,
                       GError **error);
+
+/* What the window means for receptive fields, for kernels of @kh × @kw
+ * (conv2d's come from its weights): dilated extent and stride (0: the
+ * kernel's). */
+void window_describe (const Window *window, gint kh, gint kw, CnnfiltOpWindow *out);
 
 /* A 1×1 window, stride 1, no padding: a pool that copies its input (the
  * adaptive 6×6 or 7×7 pool of AlexNet and VGG at 224×224). */

@@ -27,6 +27,7 @@ POINTWISE_RUN (cnnfilt_leaky_relu_run, CnnfiltLeakyRelu, x >= 0.0f ? x : self->a
 static void
 cnnfilt_leaky_relu_class_init (CnnfiltLeakyReluClass *klass)
 {
+  CNNFILT_OP_CLASS (klass)->flops_per_output = 1;
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
   op_class->name = "leaky-relu";
   op_class->example = "conv2d weights=w.npy ! leaky-relu alpha=0.1";

@@ -199,9 +199,22 @@ cnnfilt_linear_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
   return TRUE;
 }
 
+/* 2·K per output value: weights hold N·K values for N outputs per row */
+static guint64
+cnnfilt_linear_flops (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
+                      const CnnfiltShape *output)
+{
+  CnnfiltLinear *self = (CnnfiltLinear *) op;
+  if (self->weights == NULL || output->c == 0)
+    return 0;
+  return 2 * cnnfilt_shape_get_size (output) * (cnnfilt_tensor_get_size (self->weights) / output->c);
+}
+
 static void
 cnnfilt_linear_class_init (CnnfiltLinearClass *klass)
 {
+  CNNFILT_OP_CLASS (klass)->flops = cnnfilt_linear_flops;
+  CNNFILT_OP_CLASS (klass)->window = layer_window_global;
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
   G_OBJECT_CLASS (klass)->finalize = cnnfilt_linear_finalize;
   CNNFILT_OP_CLASS (klass)->changed = cnnfilt_linear_changed;

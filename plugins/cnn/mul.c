@@ -53,6 +53,7 @@ cnnfilt_mul_fuse (CnnfiltOp *op, CnnfiltOp *next)
 static void
 cnnfilt_mul_class_init (CnnfiltMulClass *klass)
 {
+  CNNFILT_OP_CLASS (klass)->flops_per_output = 1;
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
   op_class->name = "mul";
   op_class->description = "Elementwise product of two tensors, broadcasting per-channel vectors and scalars";

@@ -77,3 +77,19 @@ pool_changed (CnnfiltOp *layer)
 {
   g_clear_pointer (&((LayerPool *) layer)->onednn, onednn_pool_free);
 }
+
+gboolean
+pool_window (CnnfiltOp *op, CnnfiltOpWindow *window)
+{
+  const Window *w = &((LayerPool *) op)->window;
+  window_describe (w, w->kernel_h, w->kernel_w, window);
+  return TRUE;
+}
+
+/* kernel-h × kernel-w reads (comparisons or additions) per output value */
+guint64
+pool_flops (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs, const CnnfiltShape *output)
+{
+  const Window *w = &((LayerPool *) op)->window;
+  return cnnfilt_shape_get_size (output) * (guint64) w->kernel_h * (guint64) w->kernel_w;
+}

@@ -35,5 +35,8 @@ gboolean pool_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
 
 /* the layer class's changed hook, and for finalize: the plan goes */
 void pool_changed (CnnfiltOp *op);
+gboolean pool_window (CnnfiltOp *op, CnnfiltOpWindow *window);
+guint64 pool_flops (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
+                    const CnnfiltShape *output);
 
 G_END_DECLS

@@ -88,6 +88,7 @@ cnnfilt_prelu_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
 static void
 cnnfilt_prelu_class_init (CnnfiltPreluClass *klass)
 {
+  CNNFILT_OP_CLASS (klass)->flops_per_output = 1;
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
   op_class->name = "prelu";
   op_class->example = "conv2d weights=w.npy ! prelu slope=a.npy";

@@ -21,6 +21,7 @@ POINTWISE_RUN (cnnfilt_relu_run, CnnfiltRelu, x > 0.0f ? x : 0.0f)
 static void
 cnnfilt_relu_class_init (CnnfiltReluClass *klass)
 {
+  CNNFILT_OP_CLASS (klass)->flops_per_output = 1;
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
   op_class->name = "relu";
   op_class->example = "conv2d weights=w.npy ! relu";

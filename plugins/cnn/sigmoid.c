@@ -21,6 +21,7 @@ POINTWISE_RUN (cnnfilt_sigmoid_run, CnnfiltSigmoid, 1.0f / (1.0f + expf (-x)))
 static void
 cnnfilt_sigmoid_class_init (CnnfiltSigmoidClass *klass)
 {
+  CNNFILT_OP_CLASS (klass)->flops_per_output = 1;
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
   op_class->name = "sigmoid";
   op_class->example = "linear weights=w.npy ! sigmoid";

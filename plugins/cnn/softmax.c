@@ -67,6 +67,7 @@ cnnfilt_softmax_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
 static void
 cnnfilt_softmax_class_init (CnnfiltSoftmaxClass *klass)
 {
+  CNNFILT_OP_CLASS (klass)->flops_per_output = 1;
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
   op_class->name = "softmax";
   op_class->example = "global-avg-pool ! linear weights=fc.npy ! softmax";

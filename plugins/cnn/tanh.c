@@ -21,6 +21,7 @@ POINTWISE_RUN (cnnfilt_tanh_run, CnnfiltTanh, tanhf (x))
 static void
 cnnfilt_tanh_class_init (CnnfiltTanhClass *klass)
 {
+  CNNFILT_OP_CLASS (klass)->flops_per_output = 1;
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
   op_class->name = "tanh";
   op_class->example = "conv2d weights=w.npy ! tanh";
