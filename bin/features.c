@@ -438,12 +438,14 @@ command_features (int argc, char **argv)
   g_autofree gchar *model_name = g_path_get_basename (model_path);
   if (filters)
     {
+      /* filters: learned weights slid as a window over the input */
       GParamSpec *spec = g_object_class_find_property (G_OBJECT_GET_CLASS (op), "weights");
+      CnnfiltOpWindow window;
       if (spec == NULL || !g_type_is_a (spec->value_type, CNNFILT_TYPE_TENSOR) ||
-          !g_str_equal (cnnfilt_op_get_name (op), "conv2d"))
+          !cnnfilt_op_get_window (op, &window) || window.global)
         {
-          fprintf (stderr, "%s: layer '%s' is a %s, not a conv2d: it has no filters\n", model_path,
-                   layer, cnnfilt_op_get_name (op));
+          fprintf (stderr, "%s: layer '%s' is a %s, not a convolution: it has no filters\n",
+                   model_path, layer, cnnfilt_op_get_name (op));
           return EXIT_INPUT_FAILED;
         }
       g_object_get (op, "weights", &values, NULL);

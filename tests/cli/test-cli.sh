@@ -231,7 +231,7 @@ assert np.abs(bias - bias.mean(axis=(1, 2), keepdims=True)).max() < 1e-4, np.abs
 run "$work/o" "$work/e" features -m "$lenet" -l $conv1 --filters -o "$work/filters.png"; status=$?
 check "features --filters draws the kernels" sh -c "test $status -eq 0 && vipsheader '$work/filters.png' | grep -q 'uchar, 3 bands'"
 run "$work/o" "$work/e" features -m "$lenet" -l /features/features.1/Relu --filters -o "$work/f2.png"; status=$?
-check "features --filters on a relu exits 1 saying why" sh -c "test $status -eq 1 && grep -q 'is a relu, not a conv2d' '$work/e' && test ! -e '$work/f2.png'"
+check "features --filters on a relu exits 1 saying why" sh -c "test $status -eq 1 && grep -q 'is a relu, not a convolution' '$work/e' && test ! -e '$work/f2.png'"
 run "$work/o" "$work/e" features -m "$lenet" -l nope "$samples/coffee.jpg" -o "$work/n.png"; status=$?
 check "features with an unknown layer exits 1 pointing at model info" sh -c "test $status -eq 1 && grep -q \"no layer 'nope' ('cnnfilt model info\" '$work/e'"
 run "$work/o" "$work/e" features -m "$lenet" -l $conv1 "$work/mixed/truncated.jpg" -o "$work/t.png"; status=$?
