@@ -9,8 +9,7 @@
  *   channels-last (NHWC) copies of the input and output, with the weights
  *   reordered once into its blocked layout, bias and clamp applied as it
  *   writes. The primitives are made once per input shape and kept.
- *   bench/layers has the figures that chose it: 400–460 GFLOP/s on the
- *   ResNet-18 and VGG-16 layers against 60–290 for im2col + OpenBLAS.
+ *   bench/layers has the figures that chose it (README, "Decisions").
  * - gemm: depthwise convolutions by a direct loop over a padded plane; the
  *   rest as matrix products per group, out (O/g × P) = W (O/g × K) · cols
  *   (K × P), with K = C/g·kh·kw taps and P output pixels (oneDNN's sgemm).

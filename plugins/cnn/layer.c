@@ -250,7 +250,7 @@ layer_broadcast_apply (CnnfiltTensor *a, CnnfiltTensor *b, CnnfiltTensor *out, L
       eb *= db[i];
     }
   /* One thread: OpenMP here cost more in wake-ups than the loop takes
-   * (ResNet-18's adds: 2.2 ms on two threads, 1.5 ms on one). */
+   * (bench/layers README, "Decisions"). */
   const gint64 planes = (gint64) so.n * so.c;
   const gsize plane = (gsize) so.h * so.w;
   for (gint64 p = 0; p < planes; p++)

@@ -10,10 +10,9 @@
  * full M×N matrix, or M×1 (one per row). The output is M×N×1×1.
  *
  * oneDNN's sgemm reads out×in weights fastest for one to three rows but
- * in×out ones for more (measured on the 9216→4096 layer of AlexNet, 2
- * threads: 9.5 against 4.2 ms at 8 rows, 2.2 against 2.7 ms at one). So
- * the first batch of PACK_ROWS rows or more makes a transposed copy, kept
- * beside the weights as the convolutions keep their packed ones.
+ * in×out ones for more (bench/layers README, "Decisions"). So the first
+ * batch of PACK_ROWS rows or more makes a transposed copy, kept beside the
+ * weights as the convolutions keep their packed ones.
  */
 #include "layer.h"
 
