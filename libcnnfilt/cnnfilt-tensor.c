@@ -179,6 +179,34 @@ _cnnfilt_alloc_large (gsize *bytes)
   return data;
 }
 
+/**
+ * cnnfilt_alloc_large: (skip)
+ * @bytes: how many
+ *
+ * Memory for large buffers an op keeps (packed weights, plans): aligned
+ * for vector loads and, from a few megabytes, on transparent huge pages,
+ * as tensors' own buffers are. Free it with cnnfilt_free_large().
+ *
+ * Returns: (nullable): the memory, or %NULL when there is not enough
+ */
+gpointer
+cnnfilt_alloc_large (gsize bytes)
+{
+  return _cnnfilt_alloc_large (&bytes);
+}
+
+/**
+ * cnnfilt_free_large: (skip)
+ * @memory: (nullable): memory from cnnfilt_alloc_large()
+ *
+ * Frees memory from cnnfilt_alloc_large().
+ */
+void
+cnnfilt_free_large (gpointer memory)
+{
+  free (memory);
+}
+
 static gboolean
 tensor_reserve (CnnfiltTensor *self, const CnnfiltShape *shape, GError **error)
 {

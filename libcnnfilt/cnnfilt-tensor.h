@@ -89,4 +89,7 @@ CnnfiltTensor *cnnfilt_tensor_new_from_npy_file  (const gchar *path, GError **er
 gboolean       cnnfilt_tensor_save_npy           (CnnfiltTensor *tensor, const gchar *path,
                                                   GError **error);
 
+gpointer       cnnfilt_alloc_large (gsize bytes);
+void           cnnfilt_free_large  (gpointer memory);
+
 G_END_DECLS

@@ -374,7 +374,7 @@ onednn_conv_free (OnednnConv *plan)
       dnnl_memory_destroy (mems[i]);
   if (plan->stream)
     dnnl_stream_destroy (plan->stream);
-  free (plan->weights_data);
+  cnnfilt_free_large (plan->weights_data);
   g_free (plan);
 }
 
@@ -542,7 +542,7 @@ onednn_conv_new (CnnfiltConv2d *self, const CnnfiltShape *in, const WindowPlan *
     }
   /* huge pages: Winograd's packed weights are four times the plain ones
    * (175 MB for ResNet-18), and their first write would fault every 4 KiB */
-  plan->weights_data = layer_alloc_large (dnnl_memory_desc_get_size (wei_md));
+  plan->weights_data = cnnfilt_alloc_large (dnnl_memory_desc_get_size (wei_md));
   if (plan->weights_data == NULL)
     {
       status = dnnl_out_of_memory;

@@ -98,22 +98,6 @@ layer_run_copy (CnnfiltOp *op, const CnnfiltRunContext *ctx,
   return TRUE;
 }
 
-gpointer
-layer_alloc_large (gsize bytes)
-{
-  const gsize huge = 2 << 20;
-  gpointer memory = NULL;
-  if (bytes < huge)
-    return malloc (MAX (bytes, 1));
-  bytes = (bytes + huge - 1) / huge * huge;
-  if (posix_memalign (&memory, huge, bytes) != 0)
-    return NULL;
-#ifdef MADV_HUGEPAGE
-  madvise (memory, bytes, MADV_HUGEPAGE); /* advice only: no error if refused */
-#endif
-  return memory;
-}
-
 gboolean
 window_is_identity (const WindowPlan *p)
 {

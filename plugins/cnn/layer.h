@@ -169,12 +169,6 @@ CnnfiltOp *layer_fuse_clamp (CnnfiltOp *op, gfloat lo, gfloat hi, CnnfiltOp *nex
 #define LAYER_SCRATCH_SLOTS 3
 gpointer layer_scratch (guint slot, gsize bytes);
 
-/* Memory for large buffers made once (packed weights), released with
- * free(): aligned to 2 MiB and marked for transparent huge pages, which
- * spares a page fault per 4 KiB when it is first written (about 11 µs
- * each on this kind of machine). NULL when it cannot be had. */
-gpointer layer_alloc_large (gsize bytes);
-
 /* layouts for ops that compute value by value */
 CnnfiltLayoutSupport layer_layouts_elementwise (CnnfiltOp *op, const CnnfiltShape *inputs,
                                                 guint n_inputs);

@@ -127,12 +127,12 @@ linear_pack (CnnfiltLinear *self, const Gemm *g)
   if (self->packed != NULL)
     return TRUE;
   gsize size = (gsize) g->n * g->k;
-  self->packed = layer_alloc_large (size * sizeof (gfloat));
+  self->packed = cnnfilt_alloc_large (size * sizeof (gfloat));
   if (self->packed == NULL)
     return FALSE;
   if (!onednn_transpose (cnnfilt_tensor_get_data (self->weights, NULL), g->n, g->k, self->packed))
     {
-      g_clear_pointer (&self->packed, free);
+      g_clear_pointer (&self->packed, cnnfilt_free_large);
       return FALSE;
     }
   return TRUE;
@@ -142,13 +142,13 @@ linear_pack (CnnfiltLinear *self, const Gemm *g)
 static void
 cnnfilt_linear_changed (CnnfiltOp *layer)
 {
-  g_clear_pointer (&((CnnfiltLinear *) layer)->packed, free);
+  g_clear_pointer (&((CnnfiltLinear *) layer)->packed, cnnfilt_free_large);
 }
 
 static void
 cnnfilt_linear_finalize (GObject *object)
 {
-  free (((CnnfiltLinear *) object)->packed);
+  cnnfilt_free_large (((CnnfiltLinear *) object)->packed);
   G_OBJECT_CLASS (cnnfilt_linear_parent_class)->finalize (object);
 }
 
