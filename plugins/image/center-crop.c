@@ -22,7 +22,12 @@ typedef struct {
 
 CNNFILT_DEFINE_OP_TYPE (CnnfiltCenterCrop, cnnfilt_center_crop, CNNFILT_TYPE_OP)
 
-enum { PROP_0, PROP_WIDTH, PROP_HEIGHT };
+static const CnnfiltOpProp center_crop_props[] = {
+  { "width", "Width kept", CNNFILT_OP_PROP_UINT,
+    CNNFILT_OP_PROP_FIELD (CnnfiltCenterCrop, width), 1, 65536, 224, NULL, { 0 } },
+  { "height", "Height kept", CNNFILT_OP_PROP_UINT,
+    CNNFILT_OP_PROP_FIELD (CnnfiltCenterCrop, height), 1, 65536, 224, NULL, { 0 } },
+};
 
 static gboolean
 cnnfilt_center_crop_infer (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
@@ -62,59 +67,17 @@ cnnfilt_center_crop_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
 }
 
 static void
-cnnfilt_center_crop_set_property (GObject *object, guint id, const GValue *value,
-                                  GParamSpec *pspec)
-{
-  CnnfiltCenterCrop *self = (CnnfiltCenterCrop *) object;
-  switch (id)
-    {
-    case PROP_WIDTH:
-      self->width = g_value_get_uint (value);
-      break;
-    case PROP_HEIGHT:
-      self->height = g_value_get_uint (value);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
-    }
-}
-
-static void
-cnnfilt_center_crop_get_property (GObject *object, guint id, GValue *value, GParamSpec *pspec)
-{
-  CnnfiltCenterCrop *self = (CnnfiltCenterCrop *) object;
-  switch (id)
-    {
-    case PROP_WIDTH:
-      g_value_set_uint (value, self->width);
-      break;
-    case PROP_HEIGHT:
-      g_value_set_uint (value, self->height);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
-    }
-}
-
-static void
 cnnfilt_center_crop_class_init (CnnfiltCenterCropClass *klass)
 {
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
-  object_class->set_property = cnnfilt_center_crop_set_property;
-  object_class->get_property = cnnfilt_center_crop_get_property;
   op_class->name = "center-crop";
   op_class->description = "The middle width×height of each image (torchvision's CenterCrop)";
   op_class->example = "resize shorter=256 ! center-crop width=224 height=224";
   op_class->n_inputs = 1;
   op_class->infer = cnnfilt_center_crop_infer;
   op_class->run = cnnfilt_center_crop_run;
-  g_object_class_install_property (
-      object_class, PROP_WIDTH,
-      g_param_spec_uint ("width", "Width", "Width kept", 1, 65536, 224, IMAGE_OP_PARAM_FLAGS));
-  g_object_class_install_property (
-      object_class, PROP_HEIGHT,
-      g_param_spec_uint ("height", "Height", "Height kept", 1, 65536, 224, IMAGE_OP_PARAM_FLAGS));
+  cnnfilt_op_class_install_properties (op_class, center_crop_props,
+                                       G_N_ELEMENTS (center_crop_props));
 }
 
 static void

@@ -39,7 +39,12 @@ typedef struct {
 
 CNNFILT_DEFINE_OP_TYPE (CnnfiltGrayscale, cnnfilt_grayscale, CNNFILT_TYPE_OP)
 
-enum { PROP_0, PROP_WEIGHTS };
+static const CnnfiltOpProp grayscale_props[] = {
+  { "weights", "rec601: 0.299 R + 0.587 G + 0.114 B, as JPEG and OpenCV; rec709: "
+    "0.2126 R + 0.7152 G + 0.0722 B, as HDTV", CNNFILT_OP_PROP_ENUM,
+    CNNFILT_OP_PROP_FIELD (CnnfiltGrayscale, weights), 0, 0, CNNFILT_LUMA_REC601,
+    cnnfilt_luma_get_type, { 0 } },
+};
 
 static gboolean
 cnnfilt_grayscale_infer (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
@@ -89,43 +94,15 @@ cnnfilt_grayscale_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
 }
 
 static void
-cnnfilt_grayscale_set_property (GObject *object, guint prop_id, const GValue *value,
-                                GParamSpec *pspec)
-{
-  if (prop_id == PROP_WEIGHTS)
-    ((CnnfiltGrayscale *) object)->weights = g_value_get_enum (value);
-  else
-    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-}
-
-static void
-cnnfilt_grayscale_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
-{
-  if (prop_id == PROP_WEIGHTS)
-    g_value_set_enum (value, ((CnnfiltGrayscale *) object)->weights);
-  else
-    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-}
-
-static void
 cnnfilt_grayscale_class_init (CnnfiltGrayscaleClass *klass)
 {
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
-  object_class->set_property = cnnfilt_grayscale_set_property;
-  object_class->get_property = cnnfilt_grayscale_get_property;
   op_class->name = "grayscale";
   op_class->description = "Colour to one luma channel (alpha dropped); grey images pass through";
   op_class->n_inputs = 1;
   op_class->infer = cnnfilt_grayscale_infer;
   op_class->run = cnnfilt_grayscale_run;
-
-  g_object_class_install_property (
-      object_class, PROP_WEIGHTS,
-      g_param_spec_enum ("weights", "Weights",
-                         "rec601: 0.299 R + 0.587 G + 0.114 B, as JPEG and OpenCV; rec709: "
-                         "0.2126 R + 0.7152 G + 0.0722 B, as HDTV",
-                         cnnfilt_luma_get_type (), CNNFILT_LUMA_REC601, IMAGE_OP_PARAM_FLAGS));
+  cnnfilt_op_class_install_properties (op_class, grayscale_props, G_N_ELEMENTS (grayscale_props));
 }
 
 static void

@@ -10,6 +10,4 @@ G_BEGIN_DECLS
 gboolean image_op_infer_same_shape (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
                                     CnnfiltShape *output, GError **error);
 
-#define IMAGE_OP_PARAM_FLAGS (G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS)
-
 G_END_DECLS

@@ -18,7 +18,11 @@ typedef struct {
 
 CNNFILT_DEFINE_OP_TYPE (CnnfiltNormalize, cnnfilt_normalize, CNNFILT_TYPE_OP)
 
-enum { PROP_0, PROP_PER_CHANNEL };
+static const CnnfiltOpProp normalize_props[] = {
+  { "per-channel", "Stretch each channel on its own; by default one range covers all "
+    "channels of an image, which keeps its colour balance", CNNFILT_OP_PROP_BOOLEAN,
+    CNNFILT_OP_PROP_FIELD (CnnfiltNormalize, per_channel), 0, 1, FALSE, NULL, { 0 } },
+};
 
 /* (x − min) / (max − min) over @count values; a constant block becomes 0.
  * NaNs are left out of the range and stay NaN. */
@@ -60,43 +64,15 @@ cnnfilt_normalize_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
 }
 
 static void
-cnnfilt_normalize_set_property (GObject *object, guint prop_id, const GValue *value,
-                                GParamSpec *pspec)
-{
-  if (prop_id == PROP_PER_CHANNEL)
-    ((CnnfiltNormalize *) object)->per_channel = g_value_get_boolean (value);
-  else
-    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-}
-
-static void
-cnnfilt_normalize_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
-{
-  if (prop_id == PROP_PER_CHANNEL)
-    g_value_set_boolean (value, ((CnnfiltNormalize *) object)->per_channel);
-  else
-    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-}
-
-static void
 cnnfilt_normalize_class_init (CnnfiltNormalizeClass *klass)
 {
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
-  object_class->set_property = cnnfilt_normalize_set_property;
-  object_class->get_property = cnnfilt_normalize_get_property;
   op_class->name = "normalize";
   op_class->description = "Min–max stretch of each image to [0, 1], for viewing signed or unbounded responses";
   op_class->n_inputs = 1;
   op_class->infer = image_op_infer_same_shape;
   op_class->run = cnnfilt_normalize_run;
-
-  g_object_class_install_property (
-      object_class, PROP_PER_CHANNEL,
-      g_param_spec_boolean ("per-channel", "Per channel",
-                            "Stretch each channel on its own; by default one range covers all "
-                            "channels of an image, which keeps its colour balance",
-                            FALSE, IMAGE_OP_PARAM_FLAGS));
+  cnnfilt_op_class_install_properties (op_class, normalize_props, G_N_ELEMENTS (normalize_props));
 }
 
 static void

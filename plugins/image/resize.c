@@ -55,9 +55,23 @@ typedef struct {
 
 CNNFILT_DEFINE_OP_TYPE (CnnfiltResize, cnnfilt_resize, CNNFILT_TYPE_OP)
 
-enum { PROP_0, PROP_WIDTH, PROP_HEIGHT, PROP_SCALE, PROP_SHORTER, PROP_METHOD };
-
 #define MAX_SIDE 65536u
+
+static const CnnfiltOpProp resize_props[] = {
+  { "width", "Output width; 0 follows the aspect ratio from height", CNNFILT_OP_PROP_UINT,
+    CNNFILT_OP_PROP_FIELD (CnnfiltResize, width), 0, MAX_SIDE, 0, NULL, { 0 } },
+  { "height", "Output height; 0 follows the aspect ratio from width", CNNFILT_OP_PROP_UINT,
+    CNNFILT_OP_PROP_FIELD (CnnfiltResize, height), 0, MAX_SIDE, 0, NULL, { 0 } },
+  { "scale", "Factor for both sides (0.5 halves them); 0 when width or height is given",
+    CNNFILT_OP_PROP_DOUBLE, CNNFILT_OP_PROP_FIELD (CnnfiltResize, scale), 0, 1000, 0, NULL, { 0 } },
+  { "shorter", "Size of the shorter side, the other following the aspect ratio (torchvision's "
+    "Resize(256)); 0 when unused", CNNFILT_OP_PROP_UINT,
+    CNNFILT_OP_PROP_FIELD (CnnfiltResize, shorter), 0, MAX_SIDE, 0, NULL, { 0 } },
+  { "method", "auto: area when shrinking, bilinear when enlarging; nearest; bilinear (aliases "
+    "when shrinking by more than 2); area (the mean of the covered source pixels)",
+    CNNFILT_OP_PROP_ENUM, CNNFILT_OP_PROP_FIELD (CnnfiltResize, method), 0, 0, CNNFILT_RESIZE_AUTO,
+    cnnfilt_resize_method_get_type, { 0 } },
+};
 
 static gboolean
 cnnfilt_resize_validate (CnnfiltOp *op, GError **error)
@@ -240,59 +254,6 @@ cnnfilt_resize_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
 }
 
 static void
-cnnfilt_resize_set_property (GObject *object, guint prop_id, const GValue *value,
-                             GParamSpec *pspec)
-{
-  CnnfiltResize *self = (CnnfiltResize *) object;
-  switch (prop_id)
-    {
-    case PROP_WIDTH:
-      self->width = g_value_get_uint (value);
-      break;
-    case PROP_HEIGHT:
-      self->height = g_value_get_uint (value);
-      break;
-    case PROP_SCALE:
-      self->scale = g_value_get_double (value);
-      break;
-    case PROP_SHORTER:
-      self->shorter = g_value_get_uint (value);
-      break;
-    case PROP_METHOD:
-      self->method = g_value_get_enum (value);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
-cnnfilt_resize_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
-{
-  CnnfiltResize *self = (CnnfiltResize *) object;
-  switch (prop_id)
-    {
-    case PROP_WIDTH:
-      g_value_set_uint (value, self->width);
-      break;
-    case PROP_HEIGHT:
-      g_value_set_uint (value, self->height);
-      break;
-    case PROP_SCALE:
-      g_value_set_double (value, self->scale);
-      break;
-    case PROP_SHORTER:
-      g_value_set_uint (value, self->shorter);
-      break;
-    case PROP_METHOD:
-      g_value_set_enum (value, self->method);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
 cnnfilt_resize_finalize (GObject *object)
 {
   g_free (((CnnfiltResize *) object)->pass);
@@ -304,8 +265,6 @@ cnnfilt_resize_class_init (CnnfiltResizeClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
-  object_class->set_property = cnnfilt_resize_set_property;
-  object_class->get_property = cnnfilt_resize_get_property;
   object_class->finalize = cnnfilt_resize_finalize;
   op_class->name = "resize";
   op_class->description = "Resize to a width, a height or by a scale; area-averaging when shrinking";
@@ -313,32 +272,7 @@ cnnfilt_resize_class_init (CnnfiltResizeClass *klass)
   op_class->validate = cnnfilt_resize_validate;
   op_class->infer = cnnfilt_resize_infer;
   op_class->run = cnnfilt_resize_run;
-
-  g_object_class_install_property (
-      object_class, PROP_WIDTH,
-      g_param_spec_uint ("width", "Width", "Output width; 0 follows the aspect ratio from height",
-                         0, MAX_SIDE, 0, IMAGE_OP_PARAM_FLAGS));
-  g_object_class_install_property (
-      object_class, PROP_HEIGHT,
-      g_param_spec_uint ("height", "Height", "Output height; 0 follows the aspect ratio from width",
-                         0, MAX_SIDE, 0, IMAGE_OP_PARAM_FLAGS));
-  g_object_class_install_property (
-      object_class, PROP_SCALE,
-      g_param_spec_double ("scale", "Scale", "Factor for both sides (0.5 halves them); 0 when "
-                           "width or height is given", 0.0, 1000.0, 0.0, IMAGE_OP_PARAM_FLAGS));
-  g_object_class_install_property (
-      object_class, PROP_SHORTER,
-      g_param_spec_uint ("shorter", "Shorter", "Size of the shorter side, the other following "
-                         "the aspect ratio (torchvision's Resize(256)); 0 when unused",
-                         0, MAX_SIDE, 0, IMAGE_OP_PARAM_FLAGS));
-  g_object_class_install_property (
-      object_class, PROP_METHOD,
-      g_param_spec_enum ("method", "Method",
-                         "auto: area when shrinking, bilinear when enlarging; nearest; bilinear "
-                         "(aliases when shrinking by more than 2); area (the mean of the covered "
-                         "source pixels)",
-                         cnnfilt_resize_method_get_type (), CNNFILT_RESIZE_AUTO,
-                         IMAGE_OP_PARAM_FLAGS));
+  cnnfilt_op_class_install_properties (op_class, resize_props, G_N_ELEMENTS (resize_props));
 }
 
 static void

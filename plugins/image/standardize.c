@@ -19,7 +19,12 @@ typedef struct {
 
 CNNFILT_DEFINE_OP_TYPE (CnnfiltStandardize, cnnfilt_standardize, CNNFILT_TYPE_OP)
 
-enum { PROP_0, PROP_MEAN, PROP_STD };
+static const CnnfiltOpProp standardize_props[] = {
+  { "mean", "Subtracted: one value per channel, or one for all", CNNFILT_OP_PROP_STRING,
+    CNNFILT_OP_PROP_FIELD (CnnfiltStandardize, mean), 0, 0, 0, NULL, { 0 }, "0.485,0.456,0.406" },
+  { "std", "Divided by: one value per channel, or one for all", CNNFILT_OP_PROP_STRING,
+    CNNFILT_OP_PROP_FIELD (CnnfiltStandardize, std), 0, 0, 0, NULL, { 0 }, "0.229,0.224,0.225" },
+};
 
 #define MAX_VALUES 16
 
@@ -118,59 +123,9 @@ cnnfilt_standardize_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
 }
 
 static void
-cnnfilt_standardize_set_property (GObject *object, guint id, const GValue *value,
-                                  GParamSpec *pspec)
-{
-  CnnfiltStandardize *self = (CnnfiltStandardize *) object;
-  switch (id)
-    {
-    case PROP_MEAN:
-      g_free (self->mean);
-      self->mean = g_value_dup_string (value);
-      break;
-    case PROP_STD:
-      g_free (self->std);
-      self->std = g_value_dup_string (value);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
-    }
-}
-
-static void
-cnnfilt_standardize_get_property (GObject *object, guint id, GValue *value, GParamSpec *pspec)
-{
-  CnnfiltStandardize *self = (CnnfiltStandardize *) object;
-  switch (id)
-    {
-    case PROP_MEAN:
-      g_value_set_string (value, self->mean);
-      break;
-    case PROP_STD:
-      g_value_set_string (value, self->std);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
-    }
-}
-
-static void
-cnnfilt_standardize_finalize (GObject *object)
-{
-  CnnfiltStandardize *self = (CnnfiltStandardize *) object;
-  g_free (self->mean);
-  g_free (self->std);
-  G_OBJECT_CLASS (cnnfilt_standardize_parent_class)->finalize (object);
-}
-
-static void
 cnnfilt_standardize_class_init (CnnfiltStandardizeClass *klass)
 {
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
-  object_class->set_property = cnnfilt_standardize_set_property;
-  object_class->get_property = cnnfilt_standardize_get_property;
-  object_class->finalize = cnnfilt_standardize_finalize;
   op_class->name = "standardize";
   op_class->description = "Per-channel (x − mean) / std, ImageNet's by default (torchvision's "
                           "Normalize)";
@@ -179,14 +134,8 @@ cnnfilt_standardize_class_init (CnnfiltStandardizeClass *klass)
   op_class->validate = cnnfilt_standardize_validate;
   op_class->infer = cnnfilt_standardize_infer;
   op_class->run = cnnfilt_standardize_run;
-  g_object_class_install_property (
-      object_class, PROP_MEAN,
-      g_param_spec_string ("mean", "Mean", "Subtracted: one value per channel, or one for all",
-                           "0.485,0.456,0.406", IMAGE_OP_PARAM_FLAGS));
-  g_object_class_install_property (
-      object_class, PROP_STD,
-      g_param_spec_string ("std", "Std", "Divided by: one value per channel, or one for all",
-                           "0.229,0.224,0.225", IMAGE_OP_PARAM_FLAGS));
+  cnnfilt_op_class_install_properties (op_class, standardize_props,
+                                       G_N_ELEMENTS (standardize_props));
 }
 
 static void
