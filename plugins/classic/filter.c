@@ -110,10 +110,6 @@ typedef struct {
 } Scratch;
 
 typedef struct {
-  CnnfiltBorder border;
-  guint stride;
-  gint padding; /* -1: "same" */
-  gfloat offset;
   Scratch scratch; /* grown as needed and kept between runs */
 } CnnfiltFilterPrivate;
 
@@ -124,43 +120,6 @@ void
 cnnfilt_filter_register (GTypeModule *module)
 {
   cnnfilt_filter_register_type (module);
-}
-
-void
-cnnfilt_filter_set_geometry (CnnfiltFilter *self, guint stride, gint padding, gfloat offset)
-{
-  CnnfiltFilterPrivate *priv = cnnfilt_filter_get_instance_private (self);
-  priv->stride = stride;
-  priv->padding = padding;
-  priv->offset = offset;
-}
-
-CnnfiltBorder
-cnnfilt_filter_get_border (CnnfiltFilter *self)
-{
-  CnnfiltFilterPrivate *priv = cnnfilt_filter_get_instance_private (self);
-  return priv->border;
-}
-
-void
-cnnfilt_filter_set_border (CnnfiltFilter *self, CnnfiltBorder border)
-{
-  CnnfiltFilterPrivate *priv = cnnfilt_filter_get_instance_private (self);
-  priv->border = border;
-}
-
-void
-cnnfilt_filter_class_install_border (CnnfiltFilterClass *klass, guint prop_id,
-                                     CnnfiltBorder default_border, const gchar *why)
-{
-  g_autofree gchar *blurb = g_strdup_printf (
-      "Pixels outside the image: zero, replicate (nearest edge pixel) or reflect "
-      "(mirrored, edge not repeated). Default %s: %s",
-      g_enum_get_value (g_type_class_peek (CNNFILT_TYPE_BORDER), default_border)->value_nick, why);
-  g_object_class_install_property (
-      G_OBJECT_CLASS (klass), prop_id,
-      g_param_spec_enum ("border", "Border", g_intern_string (blurb), CNNFILT_TYPE_BORDER,
-                         default_border, G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS));
 }
 
 /* Padding per side for a kernel of size k. */
@@ -214,23 +173,22 @@ static gboolean
 filter_geometry (CnnfiltFilter *self, guint h, guint w, guint kh, guint kw, Geometry *g,
                  GError **error)
 {
-  CnnfiltFilterPrivate *priv = cnnfilt_filter_get_instance_private (self);
   const gchar *name = CNNFILT_OP_GET_CLASS (self)->name;
   g->h = h;
   g->w = w;
-  side_padding (priv->padding, kh, &g->top, &g->bottom);
-  side_padding (priv->padding, kw, &g->left, &g->right);
+  side_padding (self->padding, kh, &g->top, &g->bottom);
+  side_padding (self->padding, kw, &g->left, &g->right);
   g->ph = h + g->top + g->bottom;
   g->pw = w + g->left + g->right;
   if (g->ph < kh || g->pw < kw)
     {
       g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_SHAPE,
                    "%s: the %ux%u kernel does not fit in a %ux%u image with padding %d",
-                   name, kh, kw, h, w, priv->padding);
+                   name, kh, kw, h, w, self->padding);
       return FALSE;
     }
-  g->oh = (g->ph - kh) / priv->stride + 1;
-  g->ow = (g->pw - kw) / priv->stride + 1;
+  g->oh = (g->ph - kh) / self->stride + 1;
+  g->ow = (g->pw - kw) / self->stride + 1;
   return TRUE;
 }
 
@@ -382,15 +340,15 @@ cnnfilt_filter_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
         for (guint oy = 0; oy < g.oh; oy++)
           {
             gfloat *o = out + (gsize) oy * g.ow;
-            kernel_row (s, 0, kernels[0], in, &g, priv->border, priv->stride, oy, o);
+            kernel_row (s, 0, kernels[0], in, &g, self->border, self->stride, oy, o);
             if (n_kernels > 1)
               {
-                kernel_row (s, 1, kernels[1], in, &g, priv->border, priv->stride, oy, s->second);
+                kernel_row (s, 1, kernels[1], in, &g, self->border, self->stride, oy, s->second);
                 row_magnitude (o, s->second, g.ow);
               }
-            if (priv->offset != 0.0f)
+            if (self->offset != 0.0f)
               for (guint x = 0; x < g.ow; x++)
-                o[x] += priv->offset;
+                o[x] += self->offset;
           }
       }
   filter_kernel_free (kernels[0]);
@@ -429,8 +387,6 @@ cnnfilt_filter_class_init (CnnfiltFilterClass *klass)
   op_class->validate = cnnfilt_filter_validate;
   op_class->infer = cnnfilt_filter_infer;
   op_class->run = cnnfilt_filter_run;
-  /* make sure the enum exists before subclasses install properties of it */
-  g_type_class_ref (CNNFILT_TYPE_BORDER);
 }
 
 static void
@@ -441,7 +397,6 @@ cnnfilt_filter_class_finalize (CnnfiltFilterClass *klass)
 static void
 cnnfilt_filter_init (CnnfiltFilter *self)
 {
-  CnnfiltFilterPrivate *priv = cnnfilt_filter_get_instance_private (self);
-  priv->stride = 1;
-  priv->padding = -1;
+  self->stride = 1;
+  self->padding = -1;
 }

@@ -3,9 +3,11 @@
  *
  * A filter correlates every channel of every image with one kernel, or with
  * two whose responses combine as sqrt(a² + b²) (gradient magnitude). It
- * owns what all of them share: the border property, padding and stride,
+ * owns what all of them share: the border, padding, stride and offset,
  * separable kernels done in two passes, and scratch buffers kept between
- * runs. Subclasses only say which kernels their properties mean.
+ * runs. Subclasses only say which kernels their properties mean, and which
+ * of the shared fields they take as properties (rows of their table that
+ * name the CnnfiltFilter fields, as FILTER_BORDER_PROP does).
  */
 #pragma once
 
@@ -40,25 +42,39 @@ void          filter_kernel_free          (FilterKernel *kernel);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FilterKernel, filter_kernel_free)
 
 #define CNNFILT_TYPE_FILTER (cnnfilt_filter_get_type ())
-G_DECLARE_DERIVABLE_TYPE (CnnfiltFilter, cnnfilt_filter, CNNFILT, FILTER, CnnfiltOp)
+#define CNNFILT_FILTER(obj) (G_TYPE_CHECK_INSTANCE_CAST ((obj), CNNFILT_TYPE_FILTER, CnnfiltFilter))
+#define CNNFILT_FILTER_CLASS(klass) \
+  (G_TYPE_CHECK_CLASS_CAST ((klass), CNNFILT_TYPE_FILTER, CnnfiltFilterClass))
+#define CNNFILT_FILTER_GET_CLASS(obj) \
+  (G_TYPE_INSTANCE_GET_CLASS ((obj), CNNFILT_TYPE_FILTER, CnnfiltFilterClass))
+GType cnnfilt_filter_get_type (void);
 
-struct _CnnfiltFilterClass {
+/* The instance fields are public so that subclasses' property tables can
+ * name them; the defaults are stride 1, "same" padding (the output has the
+ * input's size), offset 0 and a zero border. */
+typedef struct {
+  CnnfiltOp parent_instance;
+  CnnfiltBorder border;
+  guint stride;
+  gint padding; /* -1: "same" */
+  gfloat offset; /* added to every output value */
+} CnnfiltFilter;
+
+typedef struct {
   CnnfiltOpClass parent_class;
   /* The kernels for the current properties: one, or two for a magnitude.
    * Fills kernels[0] (and kernels[1]) and returns how many, or 0 with an
    * error naming the property at fault. */
   guint (*make_kernels) (CnnfiltFilter *self, FilterKernel *kernels[2], GError **error);
-};
+} CnnfiltFilterClass;
 
-/* Subclasses that take these as properties set them; the defaults are
- * stride 1, "same" padding (the output has the input's size) and offset 0. */
-void cnnfilt_filter_set_geometry (CnnfiltFilter *self, guint stride, gint padding, gfloat offset);
-
-/* Installs the border property with this class's default and the reason. */
-void cnnfilt_filter_class_install_border (CnnfiltFilterClass *klass, guint prop_id,
-                                          CnnfiltBorder default_border, const gchar *why);
-CnnfiltBorder cnnfilt_filter_get_border (CnnfiltFilter *self);
-void          cnnfilt_filter_set_border (CnnfiltFilter *self, CnnfiltBorder border);
+/* The border row of a filter's property table, with the filter's default
+ * (its value and its nick) and why that default suits the filter. */
+#define FILTER_BORDER_PROP(default_border, default_nick, why)                                    \
+  { "border", "Pixels outside the image: zero, replicate (nearest edge pixel) or reflect "       \
+    "(mirrored, edge not repeated). Default " default_nick ": " why, CNNFILT_OP_PROP_ENUM,         \
+    CNNFILT_OP_PROP_FIELD (CnnfiltFilter, border), 0, 0, default_border, cnnfilt_border_get_type, \
+    { 0 } }
 
 void cnnfilt_filter_register (GTypeModule *module);
 

@@ -22,12 +22,21 @@ GType cnnfilt_gradient_direction_get_type (void);
 #define CNNFILT_TYPE_GRADIENT_DIRECTION (cnnfilt_gradient_direction_get_type ())
 
 #define CNNFILT_TYPE_GRADIENT (cnnfilt_gradient_get_type ())
-G_DECLARE_DERIVABLE_TYPE (CnnfiltGradient, cnnfilt_gradient, CNNFILT, GRADIENT, CnnfiltFilter)
+#define CNNFILT_GRADIENT_CLASS(klass) \
+  (G_TYPE_CHECK_CLASS_CAST ((klass), CNNFILT_TYPE_GRADIENT, CnnfiltGradientClass))
+#define CNNFILT_GRADIENT_GET_CLASS(obj) \
+  (G_TYPE_INSTANCE_GET_CLASS ((obj), CNNFILT_TYPE_GRADIENT, CnnfiltGradientClass))
+GType cnnfilt_gradient_get_type (void);
 
-struct _CnnfiltGradientClass {
+typedef struct {
+  CnnfiltFilter parent_instance;
+  CnnfiltGradientDirection direction;
+} CnnfiltGradient;
+
+typedef struct {
   CnnfiltFilterClass parent_class;
   gfloat smooth[3];
-};
+} CnnfiltGradientClass;
 
 void cnnfilt_gradient_register (GTypeModule *module);
 

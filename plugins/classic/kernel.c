@@ -13,13 +13,11 @@
 
 #define MAX_KERNEL_SIZE 255
 
+/* stride, padding, offset and border are the filter's own fields */
 typedef struct {
   CnnfiltFilter parent_instance;
   gchar *matrix;
   gfloat scale;
-  gfloat offset;
-  guint stride;
-  gint padding;
 } CnnfiltKernel;
 
 typedef struct {
@@ -28,7 +26,22 @@ typedef struct {
 
 CNNFILT_DEFINE_OP_TYPE (CnnfiltKernel, cnnfilt_kernel, CNNFILT_TYPE_FILTER)
 
-enum { PROP_0, PROP_MATRIX, PROP_SCALE, PROP_OFFSET, PROP_STRIDE, PROP_PADDING, PROP_BORDER };
+static const CnnfiltOpProp kernel_props[] = {
+  { "matrix", "Kernel rows separated by ';', values by ',': \"1,0,-1;2,0,-2;1,0,-1\". "
+    "Not flipped: out(y, x) = Σ m(i, j) · in(y·s + i − p, x·s + j − p)", CNNFILT_OP_PROP_STRING,
+    CNNFILT_OP_PROP_FIELD (CnnfiltKernel, matrix), 0, 0, 0, NULL, { 0 }, "1" },
+  { "scale", "Factor applied to every matrix value (1/9 for a 3×3 mean)", CNNFILT_OP_PROP_FLOAT,
+    CNNFILT_OP_PROP_FIELD (CnnfiltKernel, scale), -1e6, 1e6, 1, NULL, { 0 } },
+  { "offset", "Added to every output value (0.5 centres signed responses for viewing)",
+    CNNFILT_OP_PROP_FLOAT, CNNFILT_OP_PROP_FIELD (CnnfiltFilter, offset), -1e6, 1e6, 0, NULL, { 0 } },
+  { "stride", "Step between output samples, in pixels", CNNFILT_OP_PROP_UINT,
+    CNNFILT_OP_PROP_FIELD (CnnfiltFilter, stride), 1, 64, 1, NULL, { 0 } },
+  { "padding", "Pixels added on each side: -1 pads to keep the size at stride 1 (\"same\"), 0 is "
+    "a valid convolution that shrinks the image", CNNFILT_OP_PROP_INT,
+    CNNFILT_OP_PROP_FIELD (CnnfiltFilter, padding), -1, 1000, -1, NULL, { 0 } },
+  FILTER_BORDER_PROP (CNNFILT_BORDER_ZERO, "zero",
+                      "zero padding, as conv2d layers pad, so results match CNN frameworks"),
+};
 
 /* "1,0,-1; 2,0,-2; 1,0,-1": rows split by ';', values by ',' or spaces. */
 static guint
@@ -98,119 +111,13 @@ cnnfilt_kernel_make_kernels (CnnfiltFilter *filter, FilterKernel *kernels[2], GE
 }
 
 static void
-update_geometry (CnnfiltKernel *self)
-{
-  cnnfilt_filter_set_geometry (CNNFILT_FILTER (self), self->stride, self->padding, self->offset);
-}
-
-static void
-cnnfilt_kernel_set_property (GObject *object, guint prop_id, const GValue *value,
-                             GParamSpec *pspec)
-{
-  CnnfiltKernel *self = (CnnfiltKernel *) object;
-  switch (prop_id)
-    {
-    case PROP_MATRIX:
-      g_free (self->matrix);
-      self->matrix = g_value_dup_string (value);
-      break;
-    case PROP_SCALE:
-      self->scale = g_value_get_float (value);
-      break;
-    case PROP_OFFSET:
-      self->offset = g_value_get_float (value);
-      break;
-    case PROP_STRIDE:
-      self->stride = g_value_get_uint (value);
-      break;
-    case PROP_PADDING:
-      self->padding = g_value_get_int (value);
-      break;
-    case PROP_BORDER:
-      cnnfilt_filter_set_border (CNNFILT_FILTER (object), g_value_get_enum (value));
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-  update_geometry (self);
-}
-
-static void
-cnnfilt_kernel_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
-{
-  CnnfiltKernel *self = (CnnfiltKernel *) object;
-  switch (prop_id)
-    {
-    case PROP_MATRIX:
-      g_value_set_string (value, self->matrix);
-      break;
-    case PROP_SCALE:
-      g_value_set_float (value, self->scale);
-      break;
-    case PROP_OFFSET:
-      g_value_set_float (value, self->offset);
-      break;
-    case PROP_STRIDE:
-      g_value_set_uint (value, self->stride);
-      break;
-    case PROP_PADDING:
-      g_value_set_int (value, self->padding);
-      break;
-    case PROP_BORDER:
-      g_value_set_enum (value, cnnfilt_filter_get_border (CNNFILT_FILTER (object)));
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
-cnnfilt_kernel_finalize (GObject *object)
-{
-  g_free (((CnnfiltKernel *) object)->matrix);
-  G_OBJECT_CLASS (cnnfilt_kernel_parent_class)->finalize (object);
-}
-
-static void
 cnnfilt_kernel_class_init (CnnfiltKernelClass *klass)
 {
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
-  const GParamFlags flags = G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS;
-  object_class->set_property = cnnfilt_kernel_set_property;
-  object_class->get_property = cnnfilt_kernel_get_property;
-  object_class->finalize = cnnfilt_kernel_finalize;
   op_class->name = "kernel";
   op_class->description = "Cross-correlation with any matrix, with scale, offset, stride and padding";
   CNNFILT_FILTER_CLASS (klass)->make_kernels = cnnfilt_kernel_make_kernels;
-
-  g_object_class_install_property (
-      object_class, PROP_MATRIX,
-      g_param_spec_string ("matrix", "Matrix",
-                           "Kernel rows separated by ';', values by ',': \"1,0,-1;2,0,-2;1,0,-1\". "
-                           "Not flipped: out(y, x) = Σ m(i, j) · in(y·s + i − p, x·s + j − p)",
-                           "1", flags));
-  g_object_class_install_property (
-      object_class, PROP_SCALE,
-      g_param_spec_float ("scale", "Scale", "Factor applied to every matrix value (1/9 for a 3×3 mean)",
-                          -1e6f, 1e6f, 1.0f, flags));
-  g_object_class_install_property (
-      object_class, PROP_OFFSET,
-      g_param_spec_float ("offset", "Offset", "Added to every output value (0.5 centres signed "
-                          "responses for viewing)", -1e6f, 1e6f, 0.0f, flags));
-  g_object_class_install_property (
-      object_class, PROP_STRIDE,
-      g_param_spec_uint ("stride", "Stride", "Step between output samples, in pixels",
-                         1, 64, 1, flags));
-  g_object_class_install_property (
-      object_class, PROP_PADDING,
-      g_param_spec_int ("padding", "Padding",
-                        "Pixels added on each side: -1 pads to keep the size at stride 1 "
-                        "(\"same\"), 0 is a valid convolution that shrinks the image",
-                        -1, 1000, -1, flags));
-  cnnfilt_filter_class_install_border (CNNFILT_FILTER_CLASS (klass), PROP_BORDER,
-                                       CNNFILT_BORDER_ZERO,
-                                       "zero padding, as conv2d layers pad, so results match CNN frameworks");
+  cnnfilt_op_class_install_properties (op_class, kernel_props, G_N_ELEMENTS (kernel_props));
 }
 
 static void

@@ -16,7 +16,13 @@ typedef struct {
 
 CNNFILT_DEFINE_OP_TYPE (CnnfiltLaplacian, cnnfilt_laplacian, CNNFILT_TYPE_FILTER)
 
-enum { PROP_0, PROP_NEIGHBOURS, PROP_BORDER };
+static const CnnfiltOpProp laplacian_props[] = {
+  { "neighbours", "4: [0 1 0; 1 -4 1; 0 1 0]; 8: [1 1 1; 1 -8 1; 1 1 1], which also responds to "
+    "diagonal edges", CNNFILT_OP_PROP_UINT, CNNFILT_OP_PROP_FIELD (CnnfiltLaplacian, neighbours),
+    4, 8, 4, NULL, { 0 } },
+  FILTER_BORDER_PROP (CNNFILT_BORDER_REPLICATE, "replicate",
+                      "a zero border would respond to the frame of the image"),
+};
 
 static guint
 cnnfilt_laplacian_make_kernels (CnnfiltFilter *filter, FilterKernel *kernels[2], GError **error)
@@ -35,60 +41,13 @@ cnnfilt_laplacian_make_kernels (CnnfiltFilter *filter, FilterKernel *kernels[2],
 }
 
 static void
-cnnfilt_laplacian_set_property (GObject *object, guint prop_id, const GValue *value,
-                                GParamSpec *pspec)
-{
-  CnnfiltLaplacian *self = (CnnfiltLaplacian *) object;
-  switch (prop_id)
-    {
-    case PROP_NEIGHBOURS:
-      self->neighbours = g_value_get_uint (value);
-      break;
-    case PROP_BORDER:
-      cnnfilt_filter_set_border (CNNFILT_FILTER (object), g_value_get_enum (value));
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
-cnnfilt_laplacian_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
-{
-  CnnfiltLaplacian *self = (CnnfiltLaplacian *) object;
-  switch (prop_id)
-    {
-    case PROP_NEIGHBOURS:
-      g_value_set_uint (value, self->neighbours);
-      break;
-    case PROP_BORDER:
-      g_value_set_enum (value, cnnfilt_filter_get_border (CNNFILT_FILTER (object)));
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
 cnnfilt_laplacian_class_init (CnnfiltLaplacianClass *klass)
 {
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
-  object_class->set_property = cnnfilt_laplacian_set_property;
-  object_class->get_property = cnnfilt_laplacian_get_property;
   op_class->name = "laplacian";
   op_class->description = "Laplacian: sum of second derivatives, 4- or 8-neighbour 3×3 kernel";
   CNNFILT_FILTER_CLASS (klass)->make_kernels = cnnfilt_laplacian_make_kernels;
-
-  g_object_class_install_property (
-      object_class, PROP_NEIGHBOURS,
-      g_param_spec_uint ("neighbours", "Neighbours",
-                         "4: [0 1 0; 1 -4 1; 0 1 0]; 8: [1 1 1; 1 -8 1; 1 1 1], which also "
-                         "responds to diagonal edges",
-                         4, 8, 4, G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS));
-  cnnfilt_filter_class_install_border (CNNFILT_FILTER_CLASS (klass), PROP_BORDER,
-                                       CNNFILT_BORDER_REPLICATE,
-                                       "a zero border would respond to the frame of the image");
+  cnnfilt_op_class_install_properties (op_class, laplacian_props, G_N_ELEMENTS (laplacian_props));
 }
 
 static void

@@ -16,7 +16,12 @@ typedef struct {
 
 CNNFILT_DEFINE_OP_TYPE (CnnfiltSharpen, cnnfilt_sharpen, CNNFILT_TYPE_FILTER)
 
-enum { PROP_0, PROP_AMOUNT, PROP_BORDER };
+static const CnnfiltOpProp sharpen_props[] = {
+  { "amount", "Strength: 0 leaves the image as it is, 1 is the classic kernel",
+    CNNFILT_OP_PROP_FLOAT, CNNFILT_OP_PROP_FIELD (CnnfiltSharpen, amount), 0, 100, 1, NULL, { 0 } },
+  FILTER_BORDER_PROP (CNNFILT_BORDER_REPLICATE, "replicate",
+                      "a zero border would brighten a halo around the frame"),
+};
 
 /* identity minus amount × the 4-neighbour Laplacian: [0 -a 0; -a 1+4a -a; 0 -a 0] */
 static guint
@@ -29,60 +34,13 @@ cnnfilt_sharpen_make_kernels (CnnfiltFilter *filter, FilterKernel *kernels[2], G
 }
 
 static void
-cnnfilt_sharpen_set_property (GObject *object, guint prop_id, const GValue *value,
-                              GParamSpec *pspec)
-{
-  CnnfiltSharpen *self = (CnnfiltSharpen *) object;
-  switch (prop_id)
-    {
-    case PROP_AMOUNT:
-      self->amount = g_value_get_float (value);
-      break;
-    case PROP_BORDER:
-      cnnfilt_filter_set_border (CNNFILT_FILTER (object), g_value_get_enum (value));
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
-cnnfilt_sharpen_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
-{
-  CnnfiltSharpen *self = (CnnfiltSharpen *) object;
-  switch (prop_id)
-    {
-    case PROP_AMOUNT:
-      g_value_set_float (value, self->amount);
-      break;
-    case PROP_BORDER:
-      g_value_set_enum (value, cnnfilt_filter_get_border (CNNFILT_FILTER (object)));
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
 cnnfilt_sharpen_class_init (CnnfiltSharpenClass *klass)
 {
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
-  object_class->set_property = cnnfilt_sharpen_set_property;
-  object_class->get_property = cnnfilt_sharpen_get_property;
   op_class->name = "sharpen";
   op_class->description = "Sharpen: the image minus amount × its Laplacian, [0 -1 0; -1 5 -1; 0 -1 0] at amount 1";
   CNNFILT_FILTER_CLASS (klass)->make_kernels = cnnfilt_sharpen_make_kernels;
-
-  g_object_class_install_property (
-      object_class, PROP_AMOUNT,
-      g_param_spec_float ("amount", "Amount",
-                          "Strength: 0 leaves the image as it is, 1 is the classic kernel",
-                          0.0f, 100.0f, 1.0f,
-                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS));
-  cnnfilt_filter_class_install_border (CNNFILT_FILTER_CLASS (klass), PROP_BORDER,
-                                       CNNFILT_BORDER_REPLICATE,
-                                       "a zero border would brighten a halo around the frame");
+  cnnfilt_op_class_install_properties (op_class, sharpen_props, G_N_ELEMENTS (sharpen_props));
 }
 
 static void
