@@ -851,3 +851,48 @@ cnnfilt_op_get_window (CnnfiltOp *op, CnnfiltOpWindow *window)
   CnnfiltOpClass *klass = CNNFILT_OP_GET_CLASS (op);
   return klass->window != NULL && klass->window (op, window);
 }
+
+/**
+ * cnnfilt_op_infer_same_shape:
+ * @op: an op
+ * @inputs: (array length=n_inputs): the input shapes
+ * @n_inputs: how many
+ * @output: (out caller-allocates): the output shape
+ * @error: return location for a #GError
+ *
+ * An infer for ops whose output has their first input's shape.
+ *
+ * Returns: %TRUE
+ */
+gboolean
+cnnfilt_op_infer_same_shape (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
+                             CnnfiltShape *output, GError **error)
+{
+  g_return_val_if_fail (n_inputs >= 1, FALSE);
+  *output = inputs[0];
+  return TRUE;
+}
+
+G_DEFINE_ABSTRACT_TYPE (CnnfiltPointOp, cnnfilt_point_op, CNNFILT_TYPE_OP)
+
+/* value by value: any layout the inputs share */
+static CnnfiltLayoutSupport
+point_op_layouts (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs)
+{
+  return CNNFILT_LAYOUT_SUPPORT_ELEMENTWISE;
+}
+
+static void
+cnnfilt_point_op_class_init (CnnfiltPointOpClass *klass)
+{
+  CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
+  op_class->n_inputs = 1;
+  op_class->infer = cnnfilt_op_infer_same_shape;
+  op_class->layouts = point_op_layouts;
+  op_class->flops_per_output = 1;
+}
+
+static void
+cnnfilt_point_op_init (CnnfiltPointOp *self)
+{
+}

@@ -274,4 +274,74 @@ CnnfiltLayoutSupport cnnfilt_op_get_layout_support (CnnfiltOp *op, const Cnnfilt
 
 gchar         *cnnfilt_value_to_string (const GValue *value);
 
+gboolean       cnnfilt_op_infer_same_shape (CnnfiltOp *op, const CnnfiltShape *inputs,
+                                            guint n_inputs, CnnfiltShape *output,
+                                            GError **error);
+
+#define CNNFILT_TYPE_POINT_OP (cnnfilt_point_op_get_type ())
+G_DECLARE_DERIVABLE_TYPE (CnnfiltPointOp, cnnfilt_point_op, CNNFILT, POINT_OP, CnnfiltOp)
+
+/**
+ * CnnfiltPointOpClass:
+ * @parent_class: the parent class
+ * @expression: the C expression that computes each output value from `x`
+ *   (and the op's fields through `self`), as CNNFILT_POINT_OP_RUN() wrote
+ *   it; the OpenCL kernel of the op is to be made from the same text
+ *
+ * The base of ops that map each value on its own (relu, sigmoid, abs …):
+ * one input, an output of its shape, either tensor layout, one operation
+ * per value for FLOPs. A subclass defines its run with
+ * CNNFILT_POINT_OP_RUN() and sets it with CNNFILT_POINT_OP_CLASS_SET_RUN().
+ */
+struct _CnnfiltPointOpClass {
+  CnnfiltOpClass parent_class;
+  const gchar *expression;
+
+  /*< private >*/
+  gpointer padding[4];
+};
+
+/**
+ * CNNFILT_POINT_OP_RUN:
+ * @func: the run function to define
+ * @Type: the op's instance type, seen as `self` in @expr
+ * @expr: the output value for input value `x`
+ *
+ * Defines `static gboolean func (op, ctx, inputs, n_inputs, output, error)`
+ * writing out[i] = @expr for each x = in[i], and keeps @expr's text. The
+ * count is read by value: one whose address escaped would be reloaded
+ * after every store, and the loop would not vectorise.
+ */
+#define CNNFILT_POINT_OP_RUN(func, Type, expr)                                                 \
+  static const gchar func##_expression[] = #expr;                                              \
+  static gboolean func (CnnfiltOp *op, const CnnfiltRunContext *ctx, CnnfiltTensor **inputs,   \
+                        guint n_inputs, CnnfiltTensor *output, GError **error)                \
+  {                                                                                            \
+    const Type *self G_GNUC_UNUSED = (const Type *) op;                                        \
+    const gsize count = cnnfilt_tensor_get_size (inputs[0]);                                   \
+    const gfloat *restrict in = cnnfilt_tensor_get_data (inputs[0], NULL);                      \
+    gfloat *restrict out = cnnfilt_tensor_get_data (output, NULL);                             \
+    for (gsize i = 0; i < count; i++)                                                          \
+      {                                                                                        \
+        const gfloat x = in[i];                                                                \
+        out[i] = (expr);                                                                       \
+      }                                                                                        \
+    return TRUE;                                                                               \
+  }
+
+/**
+ * CNNFILT_POINT_OP_CLASS_SET_RUN:
+ * @klass: a #CnnfiltPointOpClass subclass, in its class_init
+ * @func: a run function defined with CNNFILT_POINT_OP_RUN()
+ *
+ * Sets @klass's run and its expression.
+ */
+#define CNNFILT_POINT_OP_CLASS_SET_RUN(klass, func)                                            \
+  G_STMT_START                                                                                 \
+  {                                                                                            \
+    CNNFILT_OP_CLASS (klass)->run = func;                                                      \
+    CNNFILT_POINT_OP_CLASS (klass)->expression = func##_expression;                            \
+  }                                                                                            \
+  G_STMT_END
+
 G_END_DECLS

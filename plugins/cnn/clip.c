@@ -4,18 +4,17 @@
  * Example: cnnfilt run 'conv2d weights=w.npy ! clip min=0 max=6' -o out/ in/
  */
 #include "layer.h"
-#include "../pointwise.h"
 
 #include <math.h>
 
 typedef struct {
-  CnnfiltOp parent_instance;
+  CnnfiltPointOp parent_instance;
   gfloat min, max;
 } CnnfiltClip;
 
-typedef CnnfiltOpClass CnnfiltClipClass;
+typedef CnnfiltPointOpClass CnnfiltClipClass;
 
-CNNFILT_DEFINE_OP_TYPE (CnnfiltClip, cnnfilt_clip, CNNFILT_TYPE_OP)
+CNNFILT_DEFINE_OP_TYPE (CnnfiltClip, cnnfilt_clip, CNNFILT_TYPE_POINT_OP)
 
 static const CnnfiltOpProp clip_props[] = {
   { "min", "Lower bound", CNNFILT_OP_PROP_FLOAT, CNNFILT_OP_PROP_FIELD (CnnfiltClip, min), -INFINITY, INFINITY,
@@ -24,12 +23,11 @@ static const CnnfiltOpProp clip_props[] = {
     INFINITY, NULL, { 0 } },
 };
 
-POINTWISE_RUN (cnnfilt_clip_run, CnnfiltClip, x < self->min ? self->min : x > self->max ? self->max : x)
+CNNFILT_POINT_OP_RUN (cnnfilt_clip_run, CnnfiltClip, x < self->min ? self->min : x > self->max ? self->max : x)
 
 static void
 cnnfilt_clip_class_init (CnnfiltClipClass *klass)
 {
-  CNNFILT_OP_CLASS (klass)->flops_per_output = 1;
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
   op_class->name = "clip";
   op_class->example = "conv2d weights=w.npy ! clip min=0 max=6";
@@ -37,10 +35,7 @@ cnnfilt_clip_class_init (CnnfiltClipClass *klass)
   op_class->onnx_op_type = "Clip";
   op_class->onnx_inputs = "- min max";
   op_class->onnx_attributes = "min:min max:max";
-  op_class->n_inputs = 1;
-  op_class->infer = layer_infer_same_shape;
-  op_class->run = cnnfilt_clip_run;
-  op_class->layouts = layer_layouts_elementwise;
+  CNNFILT_POINT_OP_CLASS_SET_RUN (klass, cnnfilt_clip_run);
   cnnfilt_op_class_install_properties (CNNFILT_OP_CLASS (klass), clip_props, G_N_ELEMENTS (clip_props));
 }
 

@@ -30,7 +30,7 @@ cnnfilt_dropout_class_init (CnnfiltDropoutClass *klass)
   op_class->onnx_inputs = "- ratio training_mode";
   op_class->onnx_attributes = "ratio:ratio seed: training_mode:0";
   op_class->n_inputs = 1;
-  op_class->infer = layer_infer_same_shape;
+  op_class->infer = cnnfilt_op_infer_same_shape;
   op_class->run = layer_run_copy;
   op_class->layouts = layer_layouts_elementwise;
   cnnfilt_op_class_install_properties (CNNFILT_OP_CLASS (klass), dropout_props, G_N_ELEMENTS (dropout_props));

@@ -22,7 +22,7 @@ cnnfilt_identity_class_init (CnnfiltIdentityClass *klass)
   op_class->description = "Copies its input unchanged";
   op_class->onnx_op_type = "Identity";
   op_class->n_inputs = 1;
-  op_class->infer = layer_infer_same_shape;
+  op_class->infer = cnnfilt_op_infer_same_shape;
   op_class->run = layer_run_copy;
   op_class->layouts = layer_layouts_elementwise;
 }

@@ -60,14 +60,6 @@ layer_window_global (CnnfiltOp *op, CnnfiltOpWindow *window)
   return TRUE;
 }
 
-gboolean
-layer_infer_same_shape (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
-                        CnnfiltShape *output, GError **error)
-{
-  *output = inputs[0];
-  return TRUE;
-}
-
 /* H·W reads per output value */
 guint64
 layer_global_pool_flops (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,

@@ -25,10 +25,6 @@ guint64 layer_global_pool_flops (CnnfiltOp *op, const CnnfiltShape *inputs, guin
 /* The window of linear layers and global pools: the whole input. */
 gboolean layer_window_global (CnnfiltOp *op, CnnfiltOpWindow *window);
 
-/* infer for ops whose output has their first input's shape */
-gboolean layer_infer_same_shape (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
-                                 CnnfiltShape *output, GError **error);
-
 /* Enums shared by several ops. */
 typedef enum {
   CNNFILT_AUTO_PAD_NOTSET,

@@ -75,7 +75,7 @@ cnnfilt_lrn_class_init (CnnfiltLrnClass *klass)
   op_class->onnx_op_type = "LRN";
   op_class->onnx_attributes = "size:size alpha:alpha beta:beta bias:bias";
   op_class->n_inputs = 1;
-  op_class->infer = layer_infer_same_shape;
+  op_class->infer = cnnfilt_op_infer_same_shape;
   op_class->run = cnnfilt_lrn_run;
   cnnfilt_op_class_install_properties (CNNFILT_OP_CLASS (klass), lrn_props, G_N_ELEMENTS (lrn_props));
 }

@@ -75,7 +75,7 @@ cnnfilt_softmax_class_init (CnnfiltSoftmaxClass *klass)
   op_class->onnx_op_type = "Softmax";
   op_class->onnx_attributes = "axis=-1:axis";
   op_class->n_inputs = 1;
-  op_class->infer = layer_infer_same_shape;
+  op_class->infer = cnnfilt_op_infer_same_shape;
   op_class->run = cnnfilt_softmax_run;
   cnnfilt_op_class_install_properties (CNNFILT_OP_CLASS (klass), softmax_props, G_N_ELEMENTS (softmax_props));
 }

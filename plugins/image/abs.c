@@ -3,22 +3,21 @@
  *
  * Example: cnnfilt run 'grayscale ! laplacian ! abs' -o out/ photos/
  */
-#include "image-op.h"
-#include "../pointwise.h"
+#include <cnnfilt.h>
 
 #include <math.h>
 
 typedef struct {
-  CnnfiltOp parent_instance;
+  CnnfiltPointOp parent_instance;
 } CnnfiltAbs;
 
 typedef struct {
-  CnnfiltOpClass parent_class;
+  CnnfiltPointOpClass parent_class;
 } CnnfiltAbsClass;
 
-CNNFILT_DEFINE_OP_TYPE (CnnfiltAbs, cnnfilt_abs, CNNFILT_TYPE_OP)
+CNNFILT_DEFINE_OP_TYPE (CnnfiltAbs, cnnfilt_abs, CNNFILT_TYPE_POINT_OP)
 
-POINTWISE_RUN (cnnfilt_abs_run, CnnfiltAbs, fabsf (x))
+CNNFILT_POINT_OP_RUN (cnnfilt_abs_run, CnnfiltAbs, fabsf (x))
 
 static void
 cnnfilt_abs_class_init (CnnfiltAbsClass *klass)
@@ -26,9 +25,7 @@ cnnfilt_abs_class_init (CnnfiltAbsClass *klass)
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
   op_class->name = "abs";
   op_class->description = "Absolute value |x|: shows signed responses (Laplacian, Gx) of both signs";
-  op_class->n_inputs = 1;
-  op_class->infer = image_op_infer_same_shape;
-  op_class->run = cnnfilt_abs_run;
+  CNNFILT_POINT_OP_CLASS_SET_RUN (klass, cnnfilt_abs_run);
 }
 
 static void

@@ -6,7 +6,7 @@
  * The offsets are rounded half to even, as torchvision's CenterCrop does, so
  * the pixels match its preprocessing exactly.
  */
-#include "image-op.h"
+#include <cnnfilt.h>
 
 #include <math.h>
 #include <string.h>

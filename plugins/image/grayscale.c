@@ -3,7 +3,7 @@
  *
  * Example: cnnfilt run 'grayscale ! sobel' -o out/ photos/
  */
-#include "image-op.h"
+#include <cnnfilt.h>
 
 #include <string.h>
 

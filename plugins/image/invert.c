@@ -3,20 +3,19 @@
  *
  * Example: cnnfilt run 'grayscale ! sobel ! invert' -o out/ photos/   (dark edges on white)
  */
-#include "image-op.h"
-#include "../pointwise.h"
+#include <cnnfilt.h>
 
 typedef struct {
-  CnnfiltOp parent_instance;
+  CnnfiltPointOp parent_instance;
 } CnnfiltInvert;
 
 typedef struct {
-  CnnfiltOpClass parent_class;
+  CnnfiltPointOpClass parent_class;
 } CnnfiltInvertClass;
 
-CNNFILT_DEFINE_OP_TYPE (CnnfiltInvert, cnnfilt_invert, CNNFILT_TYPE_OP)
+CNNFILT_DEFINE_OP_TYPE (CnnfiltInvert, cnnfilt_invert, CNNFILT_TYPE_POINT_OP)
 
-POINTWISE_RUN (cnnfilt_invert_run, CnnfiltInvert, 1.0f - x)
+CNNFILT_POINT_OP_RUN (cnnfilt_invert_run, CnnfiltInvert, 1.0f - x)
 
 static void
 cnnfilt_invert_class_init (CnnfiltInvertClass *klass)
@@ -24,9 +23,7 @@ cnnfilt_invert_class_init (CnnfiltInvertClass *klass)
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
   op_class->name = "invert";
   op_class->description = "Negative: 1 − x for every value, alpha included";
-  op_class->n_inputs = 1;
-  op_class->infer = image_op_infer_same_shape;
-  op_class->run = cnnfilt_invert_run;
+  CNNFILT_POINT_OP_CLASS_SET_RUN (klass, cnnfilt_invert_run);
 }
 
 static void

@@ -3,7 +3,7 @@
  *
  * Example: cnnfilt run 'grayscale ! laplacian ! normalize' -o out/ photos/
  */
-#include "image-op.h"
+#include <cnnfilt.h>
 
 #include <math.h>
 
@@ -70,7 +70,7 @@ cnnfilt_normalize_class_init (CnnfiltNormalizeClass *klass)
   op_class->name = "normalize";
   op_class->description = "Min–max stretch of each image to [0, 1], for viewing signed or unbounded responses";
   op_class->n_inputs = 1;
-  op_class->infer = image_op_infer_same_shape;
+  op_class->infer = cnnfilt_op_infer_same_shape;
   op_class->run = cnnfilt_normalize_run;
   cnnfilt_op_class_install_properties (op_class, normalize_props, G_N_ELEMENTS (normalize_props));
 }

@@ -1,6 +1,6 @@
 /* plugin.c: the image plugin, helpers around the filters
  * SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "image-op.h"
+#include <cnnfilt.h>
 
 #define OPS(X) X (abs) X (grayscale) X (normalize) X (threshold) X (invert) X (resize) \
                X (center_crop) X (standardize) X (rgb)

@@ -8,7 +8,7 @@
  * sit at half-integers (align_corners=False in PyTorch, INTER_LINEAR in
  * OpenCV) and samples past the edge take the edge pixel.
  */
-#include "image-op.h"
+#include <cnnfilt.h>
 
 #include <math.h>
 #include <string.h>

@@ -3,7 +3,7 @@
  *
  * Example: cnnfilt run 'rgb ! resize shorter=256' -o out/ photos/
  */
-#include "image-op.h"
+#include <cnnfilt.h>
 
 #include <string.h>
 

@@ -6,7 +6,7 @@
  * The defaults are ImageNet's statistics, which torchvision's models were
  * trained with; give one value for every channel, or one for all.
  */
-#include "image-op.h"
+#include <cnnfilt.h>
 
 typedef struct {
   CnnfiltOp parent_instance;

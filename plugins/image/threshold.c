@@ -3,20 +3,19 @@
  *
  * Example: cnnfilt run 'grayscale ! sobel ! threshold value=0.3' -o out/ photos/
  */
-#include "image-op.h"
-#include "../pointwise.h"
+#include <cnnfilt.h>
 
 typedef struct {
-  CnnfiltOp parent_instance;
+  CnnfiltPointOp parent_instance;
   gfloat value;
   gboolean invert;
 } CnnfiltThreshold;
 
 typedef struct {
-  CnnfiltOpClass parent_class;
+  CnnfiltPointOpClass parent_class;
 } CnnfiltThresholdClass;
 
-CNNFILT_DEFINE_OP_TYPE (CnnfiltThreshold, cnnfilt_threshold, CNNFILT_TYPE_OP)
+CNNFILT_DEFINE_OP_TYPE (CnnfiltThreshold, cnnfilt_threshold, CNNFILT_TYPE_POINT_OP)
 
 static const CnnfiltOpProp threshold_props[] = {
   { "value", "Values strictly above it become 1, the rest 0", CNNFILT_OP_PROP_FLOAT,
@@ -25,7 +24,7 @@ static const CnnfiltOpProp threshold_props[] = {
     CNNFILT_OP_PROP_FIELD (CnnfiltThreshold, invert), 0, 1, FALSE, NULL, { 0 } },
 };
 
-POINTWISE_RUN (cnnfilt_threshold_run, CnnfiltThreshold, (x > self->value) != self->invert ? 1.0f : 0.0f)
+CNNFILT_POINT_OP_RUN (cnnfilt_threshold_run, CnnfiltThreshold, (x > self->value) != self->invert ? 1.0f : 0.0f)
 
 static void
 cnnfilt_threshold_class_init (CnnfiltThresholdClass *klass)
@@ -33,9 +32,7 @@ cnnfilt_threshold_class_init (CnnfiltThresholdClass *klass)
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
   op_class->name = "threshold";
   op_class->description = "Binary threshold: 1 where the value is above the threshold, else 0";
-  op_class->n_inputs = 1;
-  op_class->infer = image_op_infer_same_shape;
-  op_class->run = cnnfilt_threshold_run;
+  CNNFILT_POINT_OP_CLASS_SET_RUN (klass, cnnfilt_threshold_run);
   cnnfilt_op_class_install_properties (op_class, threshold_props, G_N_ELEMENTS (threshold_props));
 }
 
