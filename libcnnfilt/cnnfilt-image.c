@@ -2,7 +2,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "cnnfilt-image.h"
 #include "cnnfilt-error.h"
-#include "cnnfilt-png.h"
+#include "cnnfilt-png-private.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -3,6 +3,7 @@
 #include "cnnfilt-op.h"
 #include "cnnfilt-device-private.h"
 #include "cnnfilt-error.h"
+#include "cnnfilt-registry.h"
 
 #include <errno.h>
 #include <math.h>
@@ -895,4 +896,35 @@ cnnfilt_point_op_class_init (CnnfiltPointOpClass *klass)
 static void
 cnnfilt_point_op_init (CnnfiltPointOp *self)
 {
+}
+
+/**
+ * cnnfilt_op_new:
+ * @name: an op name ("sobel")
+ * @error: return location for a #GError
+ *
+ * Creates an op by name with its default properties.
+ *
+ * Returns: (transfer full): a new op, or %NULL if no plugin provides @name
+ */
+CnnfiltOp *
+cnnfilt_op_new (const gchar *name, GError **error)
+{
+  g_return_val_if_fail (name != NULL, NULL);
+  GType type = cnnfilt_registry_lookup (name);
+  if (type != G_TYPE_INVALID)
+    return g_object_new (type, NULL);
+
+  g_auto (GStrv) names = cnnfilt_registry_list_ops ();
+  const gchar *best = cnnfilt_closest_name (name, (const gchar *const *) names);
+  if (best != NULL)
+    g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_INVALID_ARGUMENT,
+                 "unknown op '%s' (did you mean '%s'? `cnnfilt ops` lists them all)", name, best);
+  else if (names[0] == NULL)
+    g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_INVALID_ARGUMENT,
+                 "unknown op '%s': no plugins found (set CNNFILT_PLUGIN_PATH)", name);
+  else
+    g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_INVALID_ARGUMENT,
+                 "unknown op '%s' (`cnnfilt ops` lists them all)", name);
+  return NULL;
 }

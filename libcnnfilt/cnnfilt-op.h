@@ -250,6 +250,7 @@ guint64        cnnfilt_op_get_flops    (CnnfiltOp *op, const CnnfiltShape *input
                                         const CnnfiltShape *output);
 gboolean       cnnfilt_op_get_window   (CnnfiltOp *op, CnnfiltOpWindow *window);
 
+CnnfiltOp     *cnnfilt_op_new              (const gchar *name, GError **error);
 const gchar   *cnnfilt_op_get_name         (CnnfiltOp *op);
 const gchar   *cnnfilt_op_get_description  (CnnfiltOp *op);
 guint          cnnfilt_op_get_n_inputs     (CnnfiltOp *op);

@@ -1,6 +1,6 @@
 /* cnnfilt-png.c: a fast 8-bit PNG writer on libdeflate
  * SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "cnnfilt-png.h"
+#include "cnnfilt-png-private.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -57,7 +57,6 @@ gboolean    cnnfilt_registry_load_plugin (const gchar *path, GError **error);
 GType       cnnfilt_registry_lookup     (const gchar *name);
 GType       cnnfilt_registry_lookup_onnx (const gchar *op_type);
 gchar     **cnnfilt_registry_list_ops   (void);
-CnnfiltOp  *cnnfilt_op_new              (const gchar *name, GError **error);
 const gchar *cnnfilt_closest_name        (const gchar *name, const gchar *const *candidates);
 
 G_END_DECLS

@@ -1,4 +1,4 @@
-/* cnnfilt-png.h: a fast 8-bit PNG writer on libdeflate (private, not installed)
+/* cnnfilt-png-private.h: a fast 8-bit PNG writer on libdeflate (private, not installed)
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
