@@ -160,18 +160,22 @@ class Cnnfilt:
         from gi.repository import Cnnfilt as C, GLib
         self.C, self.GLib = C, GLib
         C.init()
-        C.set_threads(threads)
+        # the thread count is the CPU device's, handed to each op as it runs
+        self.device = C.Device.new_from_string("cpu")
+        self.device.props.n_threads = threads
         out("I", self.name, "version", "%s (%s)" % (C.VERSION, os.path.realpath(
             os.path.join(os.environ.get("LD_LIBRARY_PATH", "").split(":")[0], "libcnnfilt-1.0.so"))))
-        out("I", self.name, "threads", "Cnnfilt.set_threads(%d); get_threads() = %d; OMP_NUM_THREADS=%s"
-            % (threads, C.get_threads(), os.environ.get("OMP_NUM_THREADS", "(unset)")))
+        out("I", self.name, "threads", "cpu device n-threads = %d; OMP_NUM_THREADS=%s"
+            % (self.device.props.n_threads, os.environ.get("OMP_NUM_THREADS", "(unset)")))
         out("I", self.name, "plugins", os.environ.get("CNNFILT_PLUGIN_PATH", "(default)"))
 
     def load(self, path):
         try:
-            return self.C.Graph.new_from_onnx_file(path)
+            graph = self.C.Graph.new_from_onnx_file(path)
         except self.GLib.Error as e:
             raise ImportFailed(e.message)
+        graph.set_device(self.device)
+        return graph
 
     def prepare(self, graph, x):
         t = self.C.Tensor.new_from_bytes(self.GLib.Bytes(x.tobytes()), *x.shape)
