@@ -1,8 +1,12 @@
 /* onednn.h: the oneDNN engine shared by the cnn plugin's fast paths
- * SPDX-License-Identifier: LGPL-2.1-or-later */
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * What every op that reaches oneDNN needs; an op family's own primitives
+ * are beside it, in FAMILY-onednn.c (pool-onednn.c, conv2d-onednn.c),
+ * declared in the family's private header (pool.h, conv2d.h). */
 #pragma once
 
-#include "layer.h"
+#include <cnnfilt.h>
 #include <oneapi/dnnl/dnnl.h>
 
 G_BEGIN_DECLS
@@ -38,26 +42,5 @@ void onednn_sgemm (gboolean trans_a, gboolean trans_b, gsize m, gsize n, gsize k
 /* @dst (cols × rows) = the transpose of @src (rows × cols), both
  * row-major, by oneDNN's reorder on every core; FALSE if it fails. */
 gboolean onednn_transpose (const gfloat *src, gsize rows, gsize cols, gfloat *dst);
-
-/* A oneDNN pooling on NCHW tensors, made for one input shape and kept. */
-typedef struct OnednnPool OnednnPool;
-
-/* NULL where oneDNN has no kernel (the caller runs its own loops);
- * @out_h/@out_w are the caller's output size, which the right and bottom
- * padding is stretched to reach (ceil mode). */
-OnednnPool *onednn_pool_new  (dnnl_alg_kind_t algorithm, const CnnfiltShape *in, guint out_h,
-                              guint out_w, const gint kernel[2], const gint stride[2],
-                              const gint dilation[2], const gint pad_begin[2],
-                              CnnfiltLayout in_layout, CnnfiltLayout out_layout);
-gboolean    onednn_pool_matches (OnednnPool *pool, const CnnfiltShape *in,
-                                 CnnfiltLayout in_layout, CnnfiltLayout out_layout);
-gboolean    onednn_pool_run  (OnednnPool *pool, const gfloat *src, gfloat *dst, GError **error);
-void        onednn_pool_free (OnednnPool *pool);
-
-/* Makes *@pool fit @in, the window @plan and the layouts, unless it already
- * does; FALSE where oneDNN has no kernel. */
-gboolean    onednn_pool_ensure (OnednnPool **pool, dnnl_alg_kind_t algorithm,
-                                const CnnfiltShape *in, const WindowPlan *plan,
-                                CnnfiltLayout in_layout, CnnfiltLayout out_layout);
 
 G_END_DECLS

@@ -1,11 +1,36 @@
 /* pool.h: what max-pool and avg-pool share
- * SPDX-License-Identifier: LGPL-2.1-or-later */
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * pool.c holds the shared window and fast paths, pool-onednn.c oneDNN's
+ * pooling primitives. */
 #pragma once
 
 #include "layer.h"
 #include "onednn.h"
 
 G_BEGIN_DECLS
+
+/* A oneDNN pooling on NCHW tensors, made for one input shape and kept
+ * (pool-onednn.c). */
+typedef struct OnednnPool OnednnPool;
+
+/* NULL where oneDNN has no kernel (the caller runs its own loops);
+ * @out_h/@out_w are the caller's output size, which the right and bottom
+ * padding is stretched to reach (ceil mode). */
+OnednnPool *onednn_pool_new  (dnnl_alg_kind_t algorithm, const CnnfiltShape *in, guint out_h,
+                              guint out_w, const gint kernel[2], const gint stride[2],
+                              const gint dilation[2], const gint pad_begin[2],
+                              CnnfiltLayout in_layout, CnnfiltLayout out_layout);
+gboolean    onednn_pool_matches (OnednnPool *pool, const CnnfiltShape *in,
+                                 CnnfiltLayout in_layout, CnnfiltLayout out_layout);
+gboolean    onednn_pool_run  (OnednnPool *pool, const gfloat *src, gfloat *dst, GError **error);
+void        onednn_pool_free (OnednnPool *pool);
+
+/* Makes *@pool fit @in, the window @plan and the layouts, unless it already
+ * does; FALSE where oneDNN has no kernel. */
+gboolean    onednn_pool_ensure (OnednnPool **pool, dnnl_alg_kind_t algorithm,
+                                const CnnfiltShape *in, const WindowPlan *plan,
+                                CnnfiltLayout in_layout, CnnfiltLayout out_layout);
 
 /* The first member of both pools' instances: their window properties
  * (WINDOW_PROPS (LayerPool, …)) and algorithm, and the oneDNN plan. */

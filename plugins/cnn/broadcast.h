@@ -1,0 +1,23 @@
+/* broadcast.h: elementwise ops on two inputs whose shapes broadcast
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <cnnfilt.h>
+
+G_BEGIN_DECLS
+
+/* Elementwise broadcasting of two shapes (each dim equal or 1). */
+gboolean layer_broadcast_shape (const CnnfiltShape *a, const CnnfiltShape *b, CnnfiltShape *out,
+                                GError **error);
+
+/* Two-input elementwise ops with broadcasting: infer, and the loop, which
+ * calls row() once per output row with each input's row and its step (0
+ * where that input broadcasts along w). */
+typedef void (*LayerRowFunc) (const gfloat *a, gsize step_a, const gfloat *b, gsize step_b,
+                              gfloat *out, gsize count);
+gboolean layer_infer_broadcast (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
+                                CnnfiltShape *output, GError **error);
+void     layer_broadcast_apply (CnnfiltTensor *a, CnnfiltTensor *b, CnnfiltTensor *out,
+                                LayerRowFunc row, gfloat clamp_min, gfloat clamp_max);
+
+G_END_DECLS

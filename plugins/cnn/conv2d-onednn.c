@@ -1,0 +1,368 @@
+/* conv2d-onednn.c: conv2d's oneDNN path
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * oneDNN's convolution (brgemm kernels with AVX-512 here), on channels-last
+ * (NHWC) copies of the input and output, with the weights reordered once
+ * into its blocked layout, bias and clamp applied as it writes. The
+ * primitives are made once per input shape and kept.
+ */
+#include "conv2d.h"
+
+#include <math.h>
+
+/* oneDNN: the convolution on channels-last buffers, with the reorders
+ * from and to our NCHW tensors. */
+struct OnednnConv {
+  CnnfiltShape shape;
+  CnnfiltLayout in_layout, out_layout, res_layout;
+  gboolean reorder_src, reorder_dst; /* the tensors are not in the kernel's layout */
+  gsize src_bytes, dst_bytes;
+  dnnl_stream_t stream;
+  dnnl_primitive_t src_reorder, conv, dst_reorder, res_reorder;
+  dnnl_memory_t user_src, src, weights, bias, dst, user_dst, user_res;
+  gpointer weights_data;             /* the packed weights' memory, ours */
+};
+
+/* The memory descriptors of a plan: the tensors as the caller holds them
+ * (user_*), as the kernel takes them, and the weights in any layout, for
+ * the kernel to choose. */
+typedef struct {
+  dnnl_dims_t src_dims, dst_dims;
+  dnnl_memory_desc_t user_src, src, dst, user_dst, wei_any, user_wei, bias;
+} ConvDescs;
+
+void
+onednn_conv_free (OnednnConv *plan)
+{
+  if (plan == NULL)
+    return;
+  dnnl_primitive_t prims[] = { plan->src_reorder, plan->conv, plan->dst_reorder, plan->res_reorder };
+  for (guint i = 0; i < G_N_ELEMENTS (prims); i++)
+    if (prims[i])
+      dnnl_primitive_destroy (prims[i]);
+  dnnl_memory_t mems[] = { plan->user_src, plan->src, plan->weights, plan->bias, plan->dst,
+                           plan->user_dst, plan->user_res };
+  for (guint i = 0; i < G_N_ELEMENTS (mems); i++)
+    if (mems[i])
+      dnnl_memory_destroy (mems[i]);
+  if (plan->stream)
+    dnnl_stream_destroy (plan->stream);
+  cnnfilt_free_large (plan->weights_data);
+  g_free (plan);
+}
+
+#define TRY(call) do { if ((status = (call)) != dnnl_success) goto fail; } while (0)
+
+/* A reorder primitive from one memory's layout to another's. */
+static dnnl_status_t
+make_reorder (dnnl_engine_t engine, dnnl_memory_t from, dnnl_memory_t to, dnnl_primitive_t *out)
+{
+  const dnnl_memory_desc_t *a, *b;
+  dnnl_memory_get_memory_desc (from, &a);
+  dnnl_memory_get_memory_desc (to, &b);
+  dnnl_primitive_desc_t pd = NULL;
+  dnnl_primitive_attr_t attr = NULL;
+  dnnl_status_t status = onednn_attr_new (&attr);
+  if (status == dnnl_success)
+    status = dnnl_reorder_primitive_desc_create (&pd, a, engine, b, engine, attr);
+  if (status == dnnl_success)
+    {
+      status = dnnl_primitive_create (out, pd);
+      dnnl_primitive_desc_destroy (pd);
+    }
+  if (attr)
+    dnnl_primitive_attr_destroy (attr);
+  return status;
+}
+
+static dnnl_status_t
+run_reorder (dnnl_primitive_t reorder, dnnl_stream_t stream, dnnl_memory_t from, dnnl_memory_t to)
+{
+  dnnl_exec_arg_t args[] = { { DNNL_ARG_FROM, from }, { DNNL_ARG_TO, to } };
+  return onednn_execute (reorder, stream, 2, args);
+}
+
+static dnnl_status_t
+conv_descs_init (ConvDescs *d, const ConvParams *conv, const CnnfiltShape *in, const WindowPlan *p,
+                 CnnfiltLayout in_layout, CnnfiltLayout out_layout)
+{
+  dnnl_status_t status;
+  guint o = cnnfilt_tensor_get_n (conv->weights), g = conv->groups;
+  *d = (ConvDescs) {
+    .src_dims = { in->n, in->c, in->h, in->w },
+    .dst_dims = { in->n, o, p->out_h, p->out_w },
+  };
+  TRY (dnnl_memory_desc_init_by_tag (&d->user_src, 4, d->src_dims, dnnl_f32,
+                                     in_layout == CNNFILT_LAYOUT_NHWC ? dnnl_nhwc : dnnl_nchw));
+  TRY (dnnl_memory_desc_init_by_tag (&d->src, 4, d->src_dims, dnnl_f32, dnnl_nhwc));
+  TRY (dnnl_memory_desc_init_by_tag (&d->dst, 4, d->dst_dims, dnnl_f32, dnnl_nhwc));
+  TRY (dnnl_memory_desc_init_by_tag (&d->user_dst, 4, d->dst_dims, dnnl_f32,
+                                     out_layout == CNNFILT_LAYOUT_NHWC ? dnnl_nhwc : dnnl_nchw));
+  if (g == 1)
+    {
+      dnnl_dims_t wd = { o, in->c, p->kh, p->kw };
+      TRY (dnnl_memory_desc_init_by_tag (&d->user_wei, 4, wd, dnnl_f32, dnnl_oihw));
+      TRY (dnnl_memory_desc_init_by_tag (&d->wei_any, 4, wd, dnnl_f32, dnnl_format_tag_any));
+    }
+  else
+    {
+      dnnl_dims_t wd = { g, o / g, in->c / g, p->kh, p->kw };
+      TRY (dnnl_memory_desc_init_by_tag (&d->user_wei, 5, wd, dnnl_f32, dnnl_goihw));
+      TRY (dnnl_memory_desc_init_by_tag (&d->wei_any, 5, wd, dnnl_f32, dnnl_format_tag_any));
+    }
+  dnnl_dims_t bias_dims = { o };
+  TRY (dnnl_memory_desc_init_by_tag (&d->bias, 1, bias_dims, dnnl_f32, dnnl_a));
+fail:
+  return status;
+}
+
+/* The attributes: a user scratchpad, and the residual add and the clamp as
+ * post-ops, the residual first (it waits in dst), then the clamp. */
+static dnnl_status_t
+conv_attr_new (const ConvParams *conv, dnnl_primitive_attr_t *attr)
+{
+  dnnl_status_t status;
+  dnnl_post_ops_t post_ops = NULL;
+  gboolean clamped = conv->clamp_min != -INFINITY || conv->clamp_max != INFINITY;
+  TRY (onednn_attr_new (attr));
+  if (conv->residual || clamped)
+    TRY (dnnl_post_ops_create (&post_ops));
+  if (conv->residual)
+    TRY (dnnl_post_ops_append_sum (post_ops, 1.0f));
+  if (clamped)
+    {
+      if (conv->clamp_min == 0.0f && conv->clamp_max == INFINITY)
+        TRY (dnnl_post_ops_append_eltwise (post_ops, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f));
+      else
+        TRY (dnnl_post_ops_append_eltwise (post_ops, 1.0f, dnnl_eltwise_clip,
+                                           MAX (conv->clamp_min, -G_MAXFLOAT),
+                                           MIN (conv->clamp_max, G_MAXFLOAT)));
+    }
+  if (post_ops)
+    TRY (dnnl_primitive_attr_set_post_ops (*attr, post_ops));
+fail:
+  /* the attributes keep a copy */
+  if (post_ops)
+    dnnl_post_ops_destroy (post_ops);
+  return status;
+}
+
+/* Winograd F(4×4, 3×3) for 3×3 stride-1 layers where oneDNN has it (in
+ * its blocked layout), else direct convolution on channels-last. */
+static dnnl_status_t
+conv_primitive_desc_create (dnnl_primitive_desc_t *pd, const ConvDescs *d, const ConvParams *conv,
+                            const WindowPlan *p, const_dnnl_primitive_attr_t attr,
+                            dnnl_engine_t engine)
+{
+  dnnl_dims_t strides = { p->sh, p->sw }, dilates = { p->dh - 1, p->dw - 1 };
+  dnnl_dims_t pad_l = { p->pad_top, p->pad_left }, pad_r = { p->pad_bottom, p->pad_right };
+  const dnnl_memory_desc_t *bias = conv->bias ? &d->bias : NULL;
+  dnnl_convolution_desc_t desc;
+  gboolean winograd = conv->winograd && p->kh == 3 && p->kw == 3 && p->sh == 1 && p->sw == 1 &&
+                      p->dh == 1 && p->dw == 1 && conv->groups == 1;
+  dnnl_status_t status = dnnl_runtime_error;
+  if (winograd)
+    {
+      dnnl_memory_desc_t src_any, dst_any;
+      TRY (dnnl_memory_desc_init_by_tag (&src_any, 4, d->src_dims, dnnl_f32, dnnl_format_tag_any));
+      TRY (dnnl_memory_desc_init_by_tag (&dst_any, 4, d->dst_dims, dnnl_f32, dnnl_format_tag_any));
+      status = dnnl_dilated_convolution_forward_desc_init (
+          &desc, dnnl_forward_inference, dnnl_convolution_winograd, &src_any, &d->wei_any, bias,
+          &dst_any, strides, dilates, pad_l, pad_r);
+      if (status == dnnl_success)
+        status = dnnl_primitive_desc_create (pd, &desc, attr, engine, NULL);
+    }
+  if (status != dnnl_success)
+    {
+      TRY (dnnl_dilated_convolution_forward_desc_init (
+          &desc, dnnl_forward_inference, dnnl_convolution_direct, &d->src, &d->wei_any, bias,
+          &d->dst, strides, dilates, pad_l, pad_r));
+      TRY (dnnl_primitive_desc_create (pd, &desc, attr, engine, NULL));
+    }
+fail:
+  return status;
+}
+
+/* The stream and the memories, and the reorders into and out of the
+ * kernel's layout where the tensors are not in it; @d has the kernel's. */
+static dnnl_status_t
+conv_memories_create (OnednnConv *plan, const ConvDescs *d, gboolean residual,
+                      dnnl_engine_t engine)
+{
+  dnnl_status_t status;
+  TRY (dnnl_stream_create (&plan->stream, engine, dnnl_stream_default_flags));
+  TRY (dnnl_memory_create (&plan->user_src, &d->user_src, engine, DNNL_MEMORY_NONE));
+  /* the copies in the kernel's layout live in the thread's scratch, set per run */
+  TRY (dnnl_memory_create (&plan->src, &d->src, engine, DNNL_MEMORY_NONE));
+  TRY (dnnl_memory_create (&plan->dst, &d->dst, engine, DNNL_MEMORY_NONE));
+  TRY (dnnl_memory_create (&plan->user_dst, &d->user_dst, engine, DNNL_MEMORY_NONE));
+  plan->reorder_src = !dnnl_memory_desc_equal (&d->user_src, &d->src);
+  plan->reorder_dst = !dnnl_memory_desc_equal (&d->user_dst, &d->dst);
+  if (plan->reorder_src)
+    TRY (make_reorder (engine, plan->user_src, plan->src, &plan->src_reorder));
+  if (plan->reorder_dst)
+    TRY (make_reorder (engine, plan->dst, plan->user_dst, &plan->dst_reorder));
+  if (residual)
+    {
+      /* the residual is copied into dst, in the kernel's layout */
+      dnnl_memory_desc_t res_md;
+      dnnl_format_tag_t tag = plan->res_layout == CNNFILT_LAYOUT_NHWC ? dnnl_nhwc : dnnl_nchw;
+      TRY (dnnl_memory_desc_init_by_tag (&res_md, 4, d->dst_dims, dnnl_f32, tag));
+      TRY (dnnl_memory_create (&plan->user_res, &res_md, engine, DNNL_MEMORY_NONE));
+      TRY (make_reorder (engine, plan->user_res, plan->dst, &plan->res_reorder));
+    }
+fail:
+  return status;
+}
+
+/* The weights, reordered once into the layout the kernel wants, or those
+ * of @old where they are already in it. */
+static dnnl_status_t
+conv_weights_pack (OnednnConv *plan, OnednnConv *old, const_dnnl_primitive_desc_t pd,
+                   const ConvDescs *d, CnnfiltTensor *weights, dnnl_engine_t engine)
+{
+  dnnl_status_t status;
+  const dnnl_memory_desc_t *wei_md = dnnl_primitive_desc_query_md (pd, dnnl_query_weights_md, 0);
+  if (old != NULL && old->weights != NULL)
+    {
+      const dnnl_memory_desc_t *old_md;
+      if (dnnl_memory_get_memory_desc (old->weights, &old_md) == dnnl_success &&
+          dnnl_memory_desc_equal (old_md, wei_md))
+        {
+          plan->weights = g_steal_pointer (&old->weights);
+          plan->weights_data = g_steal_pointer (&old->weights_data);
+          return dnnl_success;
+        }
+    }
+  /* huge pages: Winograd's packed weights are four times the plain ones
+   * (175 MB for ResNet-18), and their first write would fault every 4 KiB */
+  plan->weights_data = cnnfilt_alloc_large (dnnl_memory_desc_get_size (wei_md));
+  if (plan->weights_data == NULL)
+    return dnnl_out_of_memory;
+  TRY (dnnl_memory_create (&plan->weights, wei_md, engine, plan->weights_data));
+  dnnl_memory_t user_wei = NULL;
+  dnnl_primitive_t wei_reorder = NULL;
+  TRY (dnnl_memory_create (&user_wei, &d->user_wei, engine,
+                           cnnfilt_tensor_get_data (weights, NULL)));
+  status = make_reorder (engine, user_wei, plan->weights, &wei_reorder);
+  if (status == dnnl_success)
+    status = run_reorder (wei_reorder, plan->stream, user_wei, plan->weights);
+  if (status == dnnl_success)
+    status = dnnl_stream_wait (plan->stream);
+  if (wei_reorder)
+    dnnl_primitive_destroy (wei_reorder);
+  dnnl_memory_destroy (user_wei);
+fail:
+  return status;
+}
+
+/* The plan for one input shape; NULL where oneDNN has no kernel for it.
+ * The packed weights of @old, the plan for the same weights at another
+ * shape or layout, are taken over when the new kernel wants the same
+ * packing. */
+static OnednnConv *
+onednn_conv_new (const ConvParams *conv, const CnnfiltShape *in, const WindowPlan *p,
+                 CnnfiltLayout in_layout, CnnfiltLayout out_layout, CnnfiltLayout res_layout,
+                 OnednnConv *old)
+{
+  dnnl_engine_t engine = onednn_engine ();
+  if (engine == NULL)
+    return NULL;
+  dnnl_status_t status;
+  OnednnConv *plan = g_new0 (OnednnConv, 1);
+  plan->shape = *in;
+  plan->in_layout = in_layout;
+  plan->out_layout = out_layout;
+  plan->res_layout = res_layout;
+  dnnl_primitive_desc_t pd = NULL;
+  dnnl_primitive_attr_t attr = NULL;
+  ConvDescs d;
+  TRY (conv_descs_init (&d, conv, in, p, in_layout, out_layout));
+  TRY (conv_attr_new (conv, &attr));
+  TRY (conv_primitive_desc_create (&pd, &d, conv, p, attr, engine));
+  TRY (dnnl_primitive_create (&plan->conv, pd));
+  d.src = *dnnl_primitive_desc_query_md (pd, dnnl_query_src_md, 0);
+  d.dst = *dnnl_primitive_desc_query_md (pd, dnnl_query_dst_md, 0);
+  plan->src_bytes = dnnl_memory_desc_get_size (&d.src);
+  plan->dst_bytes = dnnl_memory_desc_get_size (&d.dst);
+  TRY (conv_memories_create (plan, &d, conv->residual, engine));
+  TRY (conv_weights_pack (plan, old, pd, &d, conv->weights, engine));
+  if (conv->bias)
+    TRY (dnnl_memory_create (&plan->bias, &d.bias, engine,
+                             cnnfilt_tensor_get_data (conv->bias, NULL)));
+  dnnl_primitive_desc_destroy (pd);
+  dnnl_primitive_attr_destroy (attr);
+  return plan;
+
+fail:
+  g_debug ("conv2d: no oneDNN kernel for this shape (status %d); using gemm", (int) status);
+  if (pd)
+    dnnl_primitive_desc_destroy (pd);
+  if (attr)
+    dnnl_primitive_attr_destroy (attr);
+  onednn_conv_free (plan);
+  return NULL;
+}
+
+static gboolean
+onednn_conv_matches (OnednnConv *plan, const CnnfiltShape *in, CnnfiltLayout in_layout,
+                     CnnfiltLayout out_layout, CnnfiltLayout res_layout)
+{
+  return plan != NULL && cnnfilt_shape_equal (&plan->shape, in) && plan->in_layout == in_layout &&
+         plan->out_layout == out_layout && plan->res_layout == res_layout;
+}
+
+gboolean
+onednn_conv_ensure (OnednnConv **plan, const ConvParams *conv, const CnnfiltShape *in,
+                    const WindowPlan *p, CnnfiltLayout in_layout, CnnfiltLayout out_layout,
+                    CnnfiltLayout res_layout)
+{
+  if (!onednn_conv_matches (*plan, in, in_layout, out_layout, res_layout))
+    {
+      OnednnConv *old = g_steal_pointer (plan);
+      *plan = onednn_conv_new (conv, in, p, in_layout, out_layout, res_layout, old);
+      onednn_conv_free (old);
+    }
+  return *plan != NULL;
+}
+
+gboolean
+onednn_conv_run (OnednnConv *plan, const gfloat *src, const gfloat *residual, gfloat *dst,
+                 GError **error)
+{
+  dnnl_status_t status;
+  /* the copies in the kernel's layout, where the tensors are not in it */
+  gpointer src_copy = plan->reorder_src ? layer_scratch (0, plan->src_bytes) : (gpointer) src;
+  gpointer dst_copy = plan->reorder_dst ? layer_scratch (1, plan->dst_bytes) : dst;
+  if (src_copy == NULL || dst_copy == NULL)
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_FAILED,
+                   "conv2d: out of memory for %" G_GSIZE_FORMAT " bytes of scratch",
+                   plan->src_bytes + plan->dst_bytes);
+      return FALSE;
+    }
+  TRY (dnnl_memory_set_data_handle (plan->src, src_copy));
+  TRY (dnnl_memory_set_data_handle (plan->dst, dst_copy));
+  TRY (dnnl_memory_set_data_handle (plan->user_src, (void *) src));
+  TRY (dnnl_memory_set_data_handle (plan->user_dst, dst));
+  if (plan->reorder_src)
+    TRY (run_reorder (plan->src_reorder, plan->stream, plan->user_src, plan->src));
+  if (plan->res_reorder)
+    {
+      TRY (dnnl_memory_set_data_handle (plan->user_res, (void *) residual));
+      TRY (run_reorder (plan->res_reorder, plan->stream, plan->user_res, plan->dst));
+    }
+  dnnl_exec_arg_t args[] = {
+    { DNNL_ARG_SRC, plan->src }, { DNNL_ARG_WEIGHTS, plan->weights },
+    { DNNL_ARG_DST, plan->dst }, { DNNL_ARG_BIAS, plan->bias },
+  };
+  TRY (onednn_execute (plan->conv, plan->stream, plan->bias ? 4 : 3, args));
+  if (plan->reorder_dst)
+    TRY (run_reorder (plan->dst_reorder, plan->stream, plan->dst, plan->user_dst));
+  TRY (dnnl_stream_wait (plan->stream));
+  return TRUE;
+fail:
+  return onednn_error (error, "conv2d", "run the convolution", status);
+}
+
+#undef TRY
