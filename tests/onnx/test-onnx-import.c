@@ -227,7 +227,8 @@ tensor_proto (Model *m, const gchar *name, gint type, gsize n_dims, const gint64
   tensor->data_type = type;
   tensor->n_dims = n_dims;
   tensor->dims = arena_alloc (m, n_dims * sizeof (gint64));
-  memcpy (tensor->dims, dims, n_dims * sizeof (gint64));
+  if (n_dims > 0) /* a scalar: dims may be NULL, which memcpy must not get */
+    memcpy (tensor->dims, dims, n_dims * sizeof (gint64));
   return tensor;
 }
 
