@@ -442,7 +442,7 @@ command_features (int argc, char **argv)
       GParamSpec *spec = g_object_class_find_property (G_OBJECT_GET_CLASS (op), "weights");
       CnnfiltOpWindow window;
       if (spec == NULL || !g_type_is_a (spec->value_type, CNNFILT_TYPE_TENSOR) ||
-          !cnnfilt_op_get_window (op, &window) || window.global)
+          !cnnfilt_op_get_window (op, &window) || window.is_global)
         {
           fprintf (stderr, "%s: layer '%s' is a %s, not a convolution: it has no filters\n",
                    model_path, layer, cnnfilt_op_get_name (op));

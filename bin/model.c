@@ -47,7 +47,7 @@ op_field (CnnfiltOp *op, Field *field)
   CnnfiltOpWindow window;
   if (!cnnfilt_op_get_window (op, &window))
     return;
-  if (window.global)
+  if (window.is_global)
     {
       field->global = TRUE;
       return;

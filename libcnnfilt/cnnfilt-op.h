@@ -137,14 +137,14 @@ typedef struct {
  * @kernel_w: columns of input one output value sees, dilation included
  * @stride_h: rows between neighbouring windows
  * @stride_w: columns between neighbouring windows
- * @global: each output value sees the whole input (global pools, linear)
+ * @is_global: each output value sees the whole input (global pools, linear)
  *
  * The sliding window of a convolution or pool, for receptive fields.
  */
 typedef struct {
   guint kernel_h, kernel_w;
   guint stride_h, stride_w;
-  gboolean global;
+  gboolean is_global;
 } CnnfiltOpWindow;
 
 #define CNNFILT_TYPE_OP (cnnfilt_op_get_type ())

@@ -25,7 +25,7 @@ cnnfilt_layer_algorithm_get_type (void)
 gboolean
 layer_window_global (CnnfiltOp *op, CnnfiltOpWindow *window)
 {
-  window->global = TRUE;
+  window->is_global = TRUE;
   return TRUE;
 }
 

@@ -27,7 +27,7 @@ window_describe (const Window *window, gint kh, gint kw, CnnfiltOpWindow *out)
   out->kernel_w = (guint) (MAX (window->dilation_w, 1) * (kw - 1) + 1);
   out->stride_h = (guint) (window->stride_h > 0 ? window->stride_h : kh);
   out->stride_w = (guint) (window->stride_w > 0 ? window->stride_w : kw);
-  out->global = FALSE;
+  out->is_global = FALSE;
 }
 
 gboolean

@@ -198,6 +198,52 @@ class TestBindings(unittest.TestCase):
         want += b.reshape(1, 3, 1, 1) + 0.5
         np.testing.assert_allclose(got, np.concatenate([x, want], axis=1), rtol=1e-5, atol=1e-5)
 
+    def test_image_load_full_and_header(self):
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "wide.tif")
+            Cnnfilt.image_save(tensor_from_array(np.zeros((2, 30, 40), dtype=np.float32)), path)
+            ok, width, height, channels = Cnnfilt.image_read_header(path)
+            self.assertEqual((width, height, channels), (40, 30, 2))
+            tensor = Cnnfilt.Tensor()
+            Cnnfilt.image_load_full(path, tensor, Cnnfilt.LoadFlags.NO_AUTOROTATE, 0, 0)
+            self.assertEqual((tensor.get_c(), tensor.get_h(), tensor.get_w()), (2, 30, 40))
+            with self.assertRaises(GLib.Error) as caught:
+                Cnnfilt.image_load_full(path, tensor, Cnnfilt.LoadFlags.DEFAULT, 1000, 0)
+            self.assertErrorMatches(caught.exception, Cnnfilt.Error.UNSUPPORTED, path, "40×30",
+                                    "1000 pixels")
+
+    def test_op_facts_and_devices(self):
+        # what `model info` reads: parameters, FLOPs, windows, from the op itself
+        conv = Cnnfilt.Op.new("conv2d")
+        conv.props.weights = tensor_from_array(np.ones((4, 3, 3, 3), dtype=np.float32))
+        conv.props.stride = 2
+        self.assertEqual(conv.get_n_params(), 4 * 3 * 3 * 3)
+        shape = Cnnfilt.Shape()
+        shape.n, shape.c, shape.h, shape.w = 1, 3, 9, 9
+        ok, out = conv.infer([shape])
+        self.assertEqual((out.c, out.h, out.w), (4, 4, 4))
+        # 2·(3·3·3) per output value, no bias
+        self.assertEqual(conv.get_flops([shape], out), 2 * 64 * 27)
+        ok, window = conv.get_window()
+        self.assertTrue(ok)
+        self.assertEqual((window.kernel_h, window.kernel_w, window.stride_h, window.stride_w),
+                         (3, 3, 2, 2))
+        linear = Cnnfilt.Op.new("linear")
+        self.assertTrue(linear.get_window()[0] and linear.get_window()[1].is_global)
+        relu = Cnnfilt.Op.new("relu")
+        self.assertIsInstance(relu, Cnnfilt.PointOp)
+        self.assertFalse(relu.get_window()[0])
+        # one op run on a device of one thread, as a graph would
+        device = Cnnfilt.Device.new_from_string("cpu")
+        device.props.n_threads = 1
+        x = tensor_from_array(np.array([[-1.0, 2.0]], dtype=np.float32))
+        y = Cnnfilt.Tensor()
+        relu.run_on_device(device, [x], y)
+        np.testing.assert_array_equal(array_from_tensor(y).ravel(), [0.0, 2.0])
+        graph = Cnnfilt.Graph.new_from_string("relu")
+        graph.props.trace = True
+        self.assertTrue(graph.props.trace)
+
     def test_closest_name(self):
         self.assertEqual(Cnnfilt.closest_name("sobl", ["sobel", "scharr"]), "sobel")
         self.assertEqual(Cnnfilt.closest_name("SOBEL", ["sobel"]), "sobel")
