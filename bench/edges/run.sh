@@ -2,14 +2,15 @@
 # Batch edge-detection benchmark: cnnfilt vs OpenCV vs libvips.
 #
 # Times whole processes (start-up included) turning a folder of 1920x1080 JPEG
-# photos into grey 8-bit Sobel edge PNGs, three runs per tool, interleaved, and
-# reports the median. See README.md in this folder.
+# photos into grey 8-bit Sobel edge PNGs, RUNS runs per tool (default 5),
+# interleaved, and reports the median and the best. See README.md in this folder.
 #
 # Environment:
 #   CNNFILT       path of the cnnfilt binary   (default: <repo>/build/bin/cnnfilt)
 #   BENCH_IMAGES  number of input photos       (default: 60)
 #   BENCH_DIR     work dir for build/inputs/outputs, outside the repository
 #                 (default: /tmp/cnnfilt-bench-edges)
+#   RUNS          runs per tool, interleaved (default: 5; the machine is noisy)
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -19,7 +20,8 @@ PYTHON=/usr/bin/python3
 CNNFILT=${CNNFILT:-$REPO_ROOT/build/bin/cnnfilt}
 BENCH_IMAGES=${BENCH_IMAGES:-60}
 BENCH_DIR=${BENCH_DIR:-/tmp/cnnfilt-bench-edges}
-RUNS=3
+RUNS=${RUNS:-5}
+[[ $RUNS =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: RUNS must be a positive integer" >&2; exit 1; }
 TOOLS=(ours opencv vips)
 
 die() { echo "run.sh: $*" >&2; exit 1; }
