@@ -1,0 +1,168 @@
+/* cnnfilt-onnx-private.h: the parts of the ONNX importer, for its files
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * cnnfilt-onnx.c builds the graph: the importer's values and names, one
+ * graph node per NodeProto, the model's inputs and outputs, the public
+ * entry points. Beside it:
+ *   cnnfilt-onnx-decode.c   the protobuf decoder (nesting check, allocator)
+ *                           and the tensors read out of the model, those
+ *                           of Constant nodes included;
+ *   cnnfilt-onnx-mapping.c  a node's attributes and constant inputs set as
+ *                           the op's properties, as the op class maps them;
+ *   cnnfilt-onnx-shape.c    the shape computations folded at import.
+ */
+#pragma once
+
+#include "cnnfilt-error.h"
+#include "cnnfilt-onnx.h"
+#include "onnx.pb-c.h"
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define MAX_RANK 4
+
+/* An ONNX value (a tensor name) as the importer tracks it. */
+typedef struct _Value {
+  gint rank;                         /* -1 when unknown */
+  gint64 dims[MAX_RANK];             /* -1 where unknown */
+  gchar *node;                       /* graph node that holds it; NULL for a constant */
+  const Onnx__TensorProto *constant; /* the value of an initializer or Constant */
+  GArray *folded;                    /* ShapeElem: a shape computed at import, or NULL */
+} Value;
+
+/* An element of a shape computed at import (Shape, Gather, Concat …): a
+ * number, or dimension `dim` of value `of`, a size only known when the
+ * graph runs (such as the batch). */
+typedef struct _ShapeElem {
+  gint64 number;
+  const struct _Value *of;
+  gint dim;
+} ShapeElem;
+
+typedef struct {
+  gboolean is_int;
+  gint64 i;
+  gdouble f;
+} Number;
+
+typedef struct {
+  CnnfiltGraph *graph;
+  Onnx__ModelProto *model;
+  gchar *base_dir;        /* for external data; NULL when importing bytes */
+  gint64 opset;
+  GHashTable *values;     /* ONNX name -> Value * */
+  GHashTable *names;      /* graph node names in use */
+  GHashTable *aligned;    /* (name, rank) -> graph node name, for constants and reshapes */
+  GHashTable *consumed;   /* ONNX names read by a node or a graph output */
+  GHashTable *node_names; /* NodeProto name -> how many nodes have it */
+  GHashTable *all_values; /* every ONNX value name the graph defines */
+  GHashTable *declared;   /* ONNX name -> Onnx__ValueInfoProto * (value_info, outputs) */
+  GHashTable *external;   /* Onnx__TensorProto * -> GBytes of its external data */
+  GPtrArray *synthetic;   /* Onnx__TensorProto * made from Constant attributes */
+  GPtrArray *owned;       /* memory the synthetic tensors point to */
+} Importer;
+
+/* The node being imported, for messages. */
+typedef struct {
+  Importer *imp;
+  const Onnx__NodeProto *proto;
+  const gchar *label;     /* name, or first output */
+  CnnfiltOp *op;
+  gint first_rank;        /* rank of the first input, -1 when unknown */
+} NodeCtx;
+
+static inline const gchar *
+nonnull (const gchar *text)
+{
+  return text ? text : "";
+}
+
+/* ---- cnnfilt-onnx.c ---- */
+
+/* A CNNFILT_ERROR that names the node, its op_type and the opset. */
+G_GNUC_INTERNAL G_GNUC_PRINTF (4, 5)
+void node_error (GError **error, const NodeCtx *ctx, gint code, const gchar *format, ...);
+/* Prefixes @error's message with what node_error() writes first. */
+G_GNUC_INTERNAL
+void node_prefix_error (GError **error, const NodeCtx *ctx);
+
+/* A new Value of unknown rank and dims for @name, owned by the importer. */
+G_GNUC_INTERNAL
+Value *add_value (Importer *imp, const gchar *name);
+
+/* ---- cnnfilt-onnx-decode.c ---- */
+
+/* The ModelProto in @data, its nesting checked before protobuf-c, which
+ * recurses once per level, unpacks it; NULL with @error when @data is not a
+ * model with a graph. Free it with model_free(). */
+G_GNUC_INTERNAL
+Onnx__ModelProto *decode_model (const guint8 *data, gsize length, GError **error);
+G_GNUC_INTERNAL
+void model_free (Onnx__ModelProto *model);
+
+/* "FLOAT", "INT64" …, for messages. */
+G_GNUC_INTERNAL
+const gchar *data_type_name (gint type);
+
+/* Checks what the importer reads of a tensor: its type, its dims (rank at
+ * most 4, every dim at least 1, a bounded total) and that exactly the data
+ * its dims call for is present, reading external data relative to the
+ * model's folder. @what names the tensor in messages. */
+G_GNUC_INTERNAL
+gboolean check_tensor (Importer *imp, const Onnx__TensorProto *tensor, const gchar *what,
+                       GError **error);
+/* The product of a checked tensor's dims. */
+G_GNUC_INTERNAL
+gint64 tensor_n_elements (const Onnx__TensorProto *tensor);
+/* The values of a checked tensor of any numeric type: Number. */
+G_GNUC_INTERNAL
+GArray *tensor_numbers (Importer *imp, const Onnx__TensorProto *tensor);
+/* A checked float32 tensor as a CnnfiltTensor: its dims are first aligned
+ * to @align_rank with leading 1s (numpy broadcasting; -1 for none), then
+ * padded to four with trailing 1s. */
+G_GNUC_INTERNAL
+CnnfiltTensor *tensor_to_cnnfilt (Importer *imp, const Onnx__TensorProto *tensor,
+                                  gint align_rank, const gchar *what, GError **error);
+
+/* The tensor a Constant node holds (its one attribute: value,
+ * value_float(s) or value_int(s)), checked; the importer makes and owns
+ * those of the number attributes. NULL with @error. */
+G_GNUC_INTERNAL
+const Onnx__TensorProto *constant_tensor (NodeCtx *ctx, GError **error);
+
+/* ---- cnnfilt-onnx-mapping.c ---- */
+
+/* Sets the properties of ctx->op from the node's constant inputs and its
+ * attributes (with the defaults of those it leaves out), as the op class's
+ * onnx_inputs and onnx_attributes say. Appends the ONNX names of the data
+ * inputs, the graph's edges, to @data_names; *@shape_length becomes the
+ * number of values of a "shape" input or attribute where there is one. */
+G_GNUC_INTERNAL
+gboolean map_node_to_op (NodeCtx *ctx, GPtrArray *data_names, gint *shape_length,
+                         GError **error);
+
+/* ---- cnnfilt-onnx-shape.c ---- */
+
+/* Whether @op_type is always a shape computation (Shape, Gather,
+ * Unsqueeze, Squeeze, Cast), folded at import. */
+G_GNUC_INTERNAL
+gboolean is_shape_op (const gchar *op_type);
+/* Whether @proto is a Concat of shapes: one input at least folded, all
+ * shapes or integer constants. */
+G_GNUC_INTERNAL
+gboolean is_shape_concat (Importer *imp, const Onnx__NodeProto *proto);
+/* Runs a shape computation node at import, its output a folded Value.
+ * FALSE with @error when it does not compute a shape from shapes and
+ * constants. */
+G_GNUC_INTERNAL
+gboolean fold_shape_node (NodeCtx *ctx, GError **error);
+/* The target shape of a Reshape of @data from a folded shape: a size only
+ * known at run time must be the same dim of @data (or the batch), which
+ * Reshape writes as 0, "keep". NULL with @error otherwise. */
+G_GNUC_INTERNAL
+const Onnx__TensorProto *reshape_target (NodeCtx *ctx, const Value *shape, const Value *data,
+                                         GError **error);
+
+G_END_DECLS

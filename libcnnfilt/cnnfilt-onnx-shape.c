@@ -1,0 +1,302 @@
+/* cnnfilt-onnx-shape.c: shape computations folded at import
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Exporters compute the target shapes of Reshape with Shape, Gather,
+ * Unsqueeze, Squeeze, Concat and Cast (x.view(x.size(0), -1) in PyTorch).
+ * These run here, on ShapeElem lists; sizes known only when the graph runs
+ * stay symbolic, and Reshape turns "dim k of its own input" into 0 (keep
+ * that dim). Anything else on them is refused, naming the node.
+ */
+#include "cnnfilt-onnx-private.h"
+
+gboolean
+is_shape_op (const gchar *op_type)
+{
+  static const gchar *const ops[] = { "Shape", "Gather", "Unsqueeze", "Squeeze", "Cast", NULL };
+  return g_strv_contains (ops, op_type);
+}
+
+/* The elements of a folded value, or of an integer constant of rank 0 or 1;
+ * NULL otherwise. *@scalar tells rank 0. */
+static GArray *
+shape_elems (Importer *imp, const Value *value, gboolean *scalar)
+{
+  if (value == NULL)
+    return NULL;
+  if (value->folded != NULL)
+    {
+      *scalar = value->rank == 0;
+      return g_array_ref (value->folded);
+    }
+  const Onnx__TensorProto *t = value->constant;
+  if (t == NULL || t->n_dims > 1 ||
+      (t->data_type != ONNX__TENSOR_PROTO__DATA_TYPE__INT64 &&
+       t->data_type != ONNX__TENSOR_PROTO__DATA_TYPE__INT32))
+    return NULL;
+  g_autoptr (GArray) numbers = tensor_numbers (imp, t);
+  GArray *elems = g_array_new (FALSE, TRUE, sizeof (ShapeElem));
+  for (guint i = 0; i < numbers->len; i++)
+    {
+      ShapeElem e = { g_array_index (numbers, Number, i).i, NULL, 0 };
+      g_array_append_val (elems, e);
+    }
+  *scalar = t->n_dims == 0;
+  return elems;
+}
+
+static gint64
+int_attribute (const Onnx__NodeProto *proto, const gchar *name, gint64 fallback, gboolean *given)
+{
+  for (gsize i = 0; i < proto->n_attribute; i++)
+    if (g_strcmp0 (proto->attribute[i]->name, name) == 0 && proto->attribute[i]->has_i)
+      {
+        if (given)
+          *given = TRUE;
+        return proto->attribute[i]->i;
+      }
+  return fallback;
+}
+
+/* The axes of Unsqueeze/Squeeze (attribute before opset 13, input after);
+ * TRUE when they are exactly {0}, or absent where @absent_ok. */
+static gboolean
+axes_are_zero (Importer *imp, const Onnx__NodeProto *proto, gboolean absent_ok)
+{
+  for (gsize i = 0; i < proto->n_attribute; i++)
+    if (g_strcmp0 (proto->attribute[i]->name, "axes") == 0)
+      return proto->attribute[i]->n_ints == 1 && proto->attribute[i]->ints[0] == 0;
+  if (proto->n_input > 1 && *proto->input[1])
+    {
+      gboolean scalar;
+      g_autoptr (GArray) axes = shape_elems (imp, g_hash_table_lookup (imp->values, proto->input[1]),
+                                             &scalar);
+      return axes != NULL && axes->len == 1 && g_array_index (axes, ShapeElem, 0).of == NULL &&
+             g_array_index (axes, ShapeElem, 0).number == 0;
+    }
+  return absent_ok;
+}
+
+/* An int64 tensor of @n values (a scalar when @scalar) made by the
+ * importer, freed with it; the caller fills int64_data. */
+static Onnx__TensorProto *
+synthetic_int64 (Importer *imp, guint n, gboolean scalar)
+{
+  Onnx__TensorProto *tensor = g_new0 (Onnx__TensorProto, 1);
+  onnx__tensor_proto__init (tensor);
+  g_ptr_array_add (imp->synthetic, tensor);
+  tensor->has_data_type = TRUE;
+  tensor->data_type = ONNX__TENSOR_PROTO__DATA_TYPE__INT64;
+  tensor->n_dims = scalar ? 0 : 1;
+  tensor->dims = g_new (int64_t, 1);
+  tensor->dims[0] = n;
+  tensor->n_int64_data = n;
+  tensor->int64_data = g_new0 (int64_t, MAX (n, 1));
+  g_ptr_array_add (imp->owned, tensor->int64_data);
+  return tensor;
+}
+
+gboolean
+is_shape_concat (Importer *imp, const Onnx__NodeProto *proto)
+{
+  if (!g_str_equal (nonnull (proto->op_type), "Concat") || proto->n_input == 0)
+    return FALSE;
+  gboolean shapes = TRUE, any_folded = FALSE, scalar;
+  for (gsize i = 0; i < proto->n_input && shapes; i++)
+    {
+      Value *v = g_hash_table_lookup (imp->values, proto->input[i]);
+      g_autoptr (GArray) e = shape_elems (imp, v, &scalar);
+      shapes = e != NULL;
+      any_folded = any_folded || (v != NULL && v->folded != NULL);
+    }
+  return shapes && any_folded;
+}
+
+/* Each fold below returns the elements of the node's output, or NULL and
+ * *@why, what it cannot fold. */
+
+/* Shape: the dims of its input from start to end, symbolic where unknown. */
+static GArray *
+fold_shape (const Onnx__NodeProto *proto, const Value *first, const gchar **why)
+{
+  gboolean given = FALSE;
+  gint64 start = int_attribute (proto, "start", 0, NULL), end = int_attribute (proto, "end", 0, &given);
+  if (first->rank < 0)
+    {
+      *why = "the rank of its input is not known";
+      return NULL;
+    }
+  gint r = first->rank;
+  start = CLAMP (start < 0 ? start + r : start, 0, r);
+  end = given ? CLAMP (end < 0 ? end + r : end, 0, r) : r;
+  GArray *out = g_array_new (FALSE, TRUE, sizeof (ShapeElem));
+  for (gint64 k = start; k < end; k++)
+    {
+      ShapeElem e = { first->dims[k], first->dims[k] > 0 ? NULL : first, (gint) k };
+      g_array_append_val (out, e);
+    }
+  return out;
+}
+
+static GArray *
+fold_gather (Importer *imp, const Onnx__NodeProto *proto, GArray *in, gboolean in_scalar,
+             gboolean *scalar, const gchar **why)
+{
+  gboolean index_scalar;
+  g_autoptr (GArray) indices = proto->n_input > 1
+      ? shape_elems (imp, g_hash_table_lookup (imp->values, proto->input[1]), &index_scalar)
+      : NULL;
+  if (int_attribute (proto, "axis", 0, NULL) != 0 || in_scalar)
+    *why = "only axis 0 of a 1-D shape is supported";
+  else if (indices == NULL)
+    *why = "its indices are not constant";
+  if (*why != NULL)
+    return NULL;
+  g_autoptr (GArray) out = g_array_new (FALSE, TRUE, sizeof (ShapeElem));
+  for (guint i = 0; i < indices->len; i++)
+    {
+      const ShapeElem *index = &g_array_index (indices, ShapeElem, i);
+      gint64 k = index->number < 0 ? index->number + in->len : index->number;
+      if (index->of != NULL || k < 0 || k >= in->len)
+        {
+          *why = "an index is out of range";
+          return NULL;
+        }
+      g_array_append_val (out, g_array_index (in, ShapeElem, k));
+    }
+  *scalar = index_scalar;
+  return g_steal_pointer (&out);
+}
+
+static GArray *
+fold_concat (Importer *imp, const Onnx__NodeProto *proto, gboolean in_scalar, const gchar **why)
+{
+  if (int_attribute (proto, "axis", 0, NULL) != 0 || in_scalar)
+    {
+      *why = "only axis 0 of 1-D shapes is supported";
+      return NULL;
+    }
+  g_autoptr (GArray) out = g_array_new (FALSE, TRUE, sizeof (ShapeElem));
+  for (gsize i = 0; i < proto->n_input; i++)
+    {
+      gboolean part_scalar;
+      g_autoptr (GArray) part =
+          shape_elems (imp, g_hash_table_lookup (imp->values, proto->input[i]), &part_scalar);
+      if (part == NULL || part_scalar)
+        {
+          *why = "not all its inputs are 1-D shapes";
+          return NULL;
+        }
+      g_array_append_vals (out, part->data, part->len);
+    }
+  return g_steal_pointer (&out);
+}
+
+/* The ops that take a shape or integer constant @in and pass it on:
+ * Unsqueeze and Squeeze between a scalar and one value, Cast to integers. */
+static GArray *
+fold_pass_on (Importer *imp, const Onnx__NodeProto *proto, GArray *in, gboolean in_scalar,
+              gboolean *scalar, const gchar **why)
+{
+  const gchar *op_type = nonnull (proto->op_type);
+  if (g_str_equal (op_type, "Unsqueeze"))
+    {
+      if (!in_scalar || !axes_are_zero (imp, proto, FALSE))
+        *why = "only a scalar made a 1-D shape (axes [0]) is supported";
+      *scalar = FALSE;
+    }
+  else if (g_str_equal (op_type, "Squeeze"))
+    {
+      if (in_scalar || in->len != 1 || !axes_are_zero (imp, proto, TRUE))
+        *why = "only a 1-D shape of one value made a scalar is supported";
+      *scalar = TRUE;
+    }
+  else /* Cast */
+    {
+      gint64 to = int_attribute (proto, "to", 0, NULL);
+      if (to != ONNX__TENSOR_PROTO__DATA_TYPE__INT64 && to != ONNX__TENSOR_PROTO__DATA_TYPE__INT32)
+        *why = "only casts to integers are supported";
+      *scalar = in_scalar;
+    }
+  return *why == NULL ? g_array_ref (in) : NULL;
+}
+
+/* The folded output of the node: a shape, and where all its elements are
+ * numbers an ordinary constant too, for any op that reads one. */
+static void
+keep_folded (Importer *imp, const Onnx__NodeProto *proto, GArray *out, gboolean scalar)
+{
+  Value *value = add_value (imp, proto->output[0]);
+  value->folded = out;
+  value->rank = scalar ? 0 : 1;
+  value->dims[0] = scalar ? -1 : (gint64) out->len;
+  gboolean known = TRUE;
+  for (guint i = 0; i < out->len; i++)
+    known = known && g_array_index (out, ShapeElem, i).of == NULL;
+  if (known)
+    {
+      Onnx__TensorProto *tensor = synthetic_int64 (imp, out->len, scalar);
+      for (guint i = 0; i < out->len; i++)
+        tensor->int64_data[i] = g_array_index (out, ShapeElem, i).number;
+      value->constant = tensor;
+    }
+}
+
+gboolean
+fold_shape_node (NodeCtx *ctx, GError **error)
+{
+  Importer *imp = ctx->imp;
+  const Onnx__NodeProto *proto = ctx->proto;
+  const gchar *op_type = nonnull (proto->op_type);
+  Value *first = proto->n_input > 0 ? g_hash_table_lookup (imp->values, proto->input[0]) : NULL;
+  gboolean scalar = FALSE, in_scalar = FALSE;
+  g_autoptr (GArray) in = NULL;
+  GArray *out = NULL;
+  const gchar *why = NULL;
+
+  if (first == NULL)
+    why = "it has no input";
+  else if (g_str_equal (op_type, "Shape"))
+    out = fold_shape (proto, first, &why);
+  else if ((in = shape_elems (imp, first, &in_scalar)) == NULL)
+    why = "its input is neither a shape nor an integer constant";
+  else if (g_str_equal (op_type, "Gather"))
+    out = fold_gather (imp, proto, in, in_scalar, &scalar, &why);
+  else if (g_str_equal (op_type, "Concat"))
+    out = fold_concat (imp, proto, in_scalar, &why);
+  else
+    out = fold_pass_on (imp, proto, in, in_scalar, &scalar, &why);
+  if (why != NULL)
+    {
+      node_error (error, ctx, CNNFILT_ERROR_UNSUPPORTED,
+                  "only shape computations that fold at import are supported, and here %s", why);
+      return FALSE;
+    }
+  keep_folded (imp, proto, out, scalar);
+  return TRUE;
+}
+
+/* ---- Reshape ------------------------------------------------------------ */
+
+const Onnx__TensorProto *
+reshape_target (NodeCtx *ctx, const Value *shape, const Value *data, GError **error)
+{
+  Importer *imp = ctx->imp;
+  GArray *elems = shape->folded;
+  Onnx__TensorProto *tensor = synthetic_int64 (imp, elems->len, FALSE);
+  for (guint k = 0; k < elems->len; k++)
+    {
+      const ShapeElem *e = &g_array_index (elems, ShapeElem, k);
+      if (e->of == NULL)
+        tensor->int64_data[k] = e->number;
+      else if (e->dim == (gint) k && (e->of == data || k == 0))
+        tensor->int64_data[k] = 0; /* the same dim of the input: the batch, say */
+      else
+        {
+          node_error (error, ctx, CNNFILT_ERROR_UNSUPPORTED,
+                      "the target shape's value %u is a size known only when the graph runs "
+                      "(dim %d of another tensor)", k, e->dim);
+          return NULL;
+        }
+    }
+  return tensor;
+}
