@@ -1,9 +1,11 @@
-/* cnnfilt-graph.c: DAGs of ops
- * SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "cnnfilt-graph.h"
+/* cnnfilt-graph.c: DAGs of ops, built and run
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Preparing, the plan a run follows, is in cnnfilt-graph-plan.c.
+ */
+#include "cnnfilt-graph-private.h"
 #include "cnnfilt-device-private.h"
 #include "cnnfilt-error.h"
-#include "cnnfilt-tensor-private.h"
 
 #include <string.h>
 
@@ -21,45 +23,6 @@
  * cnnfilt_graph_run() prepares again only when the input shapes change, so
  * a batch of same-sized images runs without allocating.
  */
-
-typedef struct {
-  gchar *name;
-  CnnfiltOp *op;         /* NULL for a graph input or a constant */
-  CnnfiltTensor *constant; /* the value of a constant */
-  guint *inputs;         /* node indices */
-  guint n_inputs;
-  /* The plan made by prepare: the op that runs (the node's own, or one
-   * fused with the nodes before it) and what it reads. */
-  CnnfiltOp *exec;
-  guint *run_inputs;
-  guint n_run_inputs;
-  gboolean skipped;      /* fused into the node that reads it */
-  CnnfiltLayout layout;  /* of the tensor it writes */
-  gint64 busy_us;        /* time spent running, with CNNFILT_PROFILE */
-  guint runs;
-  CnnfiltShape shape;    /* inferred by prepare */
-  CnnfiltShape declared; /* of a graph input: what it expects, 0 where free */
-  CnnfiltTensor *tensor; /* buffer while running; borrowed from slots or outputs */
-  guint last_use;        /* index of the last node reading it */
-  gboolean is_output;
-} Node;
-
-struct _CnnfiltGraph {
-  GObject parent_instance;
-  GPtrArray *nodes;       /* Node *, in insertion (= topological) order */
-  GHashTable *by_name;    /* name -> index + 1 */
-  GArray *inputs;         /* guint node indices */
-  GArray *outputs;        /* guint node indices */
-  GPtrArray *slots;       /* CnnfiltTensor *: reusable intermediate buffers */
-  GPtrArray *results;     /* CnnfiltTensor *: one per output */
-  CnnfiltShape *prepared; /* input shapes of the last prepare, or NULL */
-  CnnfiltDevice *device;
-  gboolean fuse;
-  gboolean default_output; /* outputs holds only the implicit last node */
-  gboolean profile;        /* CNNFILT_PROFILE is set: time each node */
-  gboolean trace;          /* say where each node runs, once per prepare */
-  gboolean traced;
-};
 
 G_DEFINE_TYPE (CnnfiltGraph, cnnfilt_graph, G_TYPE_OBJECT)
 
@@ -227,8 +190,8 @@ cnnfilt_graph_new (void)
   return g_object_new (CNNFILT_TYPE_GRAPH, NULL);
 }
 
-static void
-invalidate (CnnfiltGraph *self)
+void
+_cnnfilt_graph_invalidate (CnnfiltGraph *self)
 {
   g_clear_pointer (&self->prepared, g_free);
 }
@@ -296,7 +259,7 @@ add_node (CnnfiltGraph *self, const gchar *name, CnnfiltOp *op, const gchar * co
       g_array_set_size (self->outputs, 0);
       self->default_output = FALSE;
     }
-  invalidate (self);
+  _cnnfilt_graph_invalidate (self);
   return TRUE;
 }
 
@@ -395,7 +358,7 @@ cnnfilt_graph_add_output (CnnfiltGraph *graph, const gchar *name, GError **error
     g_array_set_size (graph->outputs, 0);
   graph->default_output = FALSE;
   g_array_append_val (graph->outputs, uindex);
-  invalidate (graph);
+  _cnnfilt_graph_invalidate (graph);
   return TRUE;
 }
 
@@ -457,8 +420,8 @@ cnnfilt_graph_get_input_shape (CnnfiltGraph *graph, guint index, CnnfiltShape *s
   return TRUE;
 }
 
-static void
-ensure_default_output (CnnfiltGraph *self)
+void
+_cnnfilt_graph_ensure_default_output (CnnfiltGraph *self)
 {
   if (self->outputs->len == 0 && self->nodes->len > 0)
     {
@@ -478,7 +441,7 @@ guint
 cnnfilt_graph_get_n_outputs (CnnfiltGraph *graph)
 {
   g_return_val_if_fail (CNNFILT_IS_GRAPH (graph), 0);
-  ensure_default_output (graph);
+  _cnnfilt_graph_ensure_default_output (graph);
   return graph->outputs->len;
 }
 
@@ -669,332 +632,6 @@ cnnfilt_graph_get_device (CnnfiltGraph *graph)
   return graph->device;
 }
 
-/* Takes a free slot for a node's output. Slots only grow, so a prepared
- * graph reaches its peak memory once and keeps it. */
-static CnnfiltTensor *
-take_slot (CnnfiltGraph *self, GPtrArray *free_slots, const CnnfiltShape *shape,
-           GError **error)
-{
-  /* The smallest free slot that is big enough, else the largest, to grow. */
-  gsize need = cnnfilt_shape_get_size (shape);
-  gint fit = -1, largest = -1;
-  for (guint i = 0; i < free_slots->len; i++)
-    {
-      gsize have = cnnfilt_tensor_get_capacity (free_slots->pdata[i]);
-      if (have >= need && (fit < 0 || have < cnnfilt_tensor_get_capacity (free_slots->pdata[fit])))
-        fit = i;
-      if (largest < 0 || have > cnnfilt_tensor_get_capacity (free_slots->pdata[largest]))
-        largest = i;
-    }
-  gint best = fit >= 0 ? fit : largest;
-  CnnfiltTensor *slot;
-  if (best >= 0)
-    slot = g_ptr_array_steal_index_fast (free_slots, best);
-  else
-    {
-      slot = g_object_new (CNNFILT_TYPE_TENSOR, NULL);
-      g_ptr_array_add (self->slots, slot);
-    }
-  if (!cnnfilt_tensor_set_shape (slot, shape, error))
-    return NULL;
-  return slot;
-}
-
-/* Channels-last between ops that support it: a node writes NHWC when it
- * is not an output, can write it (or is elementwise and all its inputs
- * are NHWC), and every reader reads NHWC (or is elementwise and NHWC
- * itself). Start from every node that could, drop the ones that break a
- * rule until none does. Graph inputs, constants and outputs stay NCHW. */
-static void
-plan_layouts (CnnfiltGraph *self)
-{
-  guint n = self->nodes->len;
-  g_autofree guint *support = g_new0 (guint, n);
-  g_autofree gboolean *nhwc = g_new0 (gboolean, n);
-  for (guint i = 0; i < n; i++)
-    {
-      Node *node = self->nodes->pdata[i];
-      node->layout = CNNFILT_LAYOUT_NCHW;
-      if (!self->fuse || node->exec == NULL || node->skipped)
-        continue;
-      CnnfiltShape in_shapes[MAX (node->n_run_inputs, 1)];
-      for (guint j = 0; j < node->n_run_inputs; j++)
-        in_shapes[j] = ((Node *) self->nodes->pdata[node->run_inputs[j]])->shape;
-      support[i] = cnnfilt_op_get_layout_support (node->exec, in_shapes, node->n_run_inputs);
-      nhwc[i] = !node->is_output &&
-                (support[i] & (CNNFILT_LAYOUT_SUPPORT_OUTPUT | CNNFILT_LAYOUT_SUPPORT_ELEMENTWISE));
-    }
-  gboolean changed = TRUE;
-  while (changed)
-    {
-      changed = FALSE;
-      for (guint i = 0; i < n; i++)
-        {
-          Node *node = self->nodes->pdata[i];
-          if (!nhwc[i])
-            continue;
-          gboolean ok = TRUE;
-          if (!(support[i] & CNNFILT_LAYOUT_SUPPORT_OUTPUT))
-            for (guint j = 0; j < node->n_run_inputs && ok; j++)
-              ok = nhwc[node->run_inputs[j]];
-          for (guint r = i + 1; r < n && ok; r++)
-            {
-              Node *reader = self->nodes->pdata[r];
-              if (reader->exec == NULL || reader->skipped)
-                continue;
-              for (guint j = 0; j < reader->n_run_inputs && ok; j++)
-                if (reader->run_inputs[j] == i)
-                  ok = (support[r] & CNNFILT_LAYOUT_SUPPORT_INPUT) ||
-                       ((support[r] & CNNFILT_LAYOUT_SUPPORT_ELEMENTWISE) && nhwc[r]);
-            }
-          if (!ok)
-            nhwc[i] = FALSE, changed = TRUE;
-        }
-    }
-  for (guint i = 0; i < n; i++)
-    if (nhwc[i])
-      ((Node *) self->nodes->pdata[i])->layout = CNNFILT_LAYOUT_NHWC;
-}
-
-/**
- * cnnfilt_graph_prepare:
- * @graph: a graph
- * @inputs: (array length=n_inputs): the shape of each input
- * @n_inputs: the number of inputs
- * @error: return location for a #GError
- *
- * Infers every node's output shape and allocates the buffers. Errors name
- * the node and the shapes that do not fit. cnnfilt_graph_run() calls this
- * itself when the input shapes change.
- *
- * Returns: %TRUE if the graph can run on inputs of these shapes
- */
-gboolean
-cnnfilt_graph_prepare (CnnfiltGraph *graph, const CnnfiltShape *inputs, guint n_inputs,
-                       GError **error)
-{
-  g_return_val_if_fail (CNNFILT_IS_GRAPH (graph), FALSE);
-  invalidate (graph);
-  ensure_default_output (graph);
-  if (graph->outputs->len == 0)
-    {
-      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_INVALID_ARGUMENT, "the graph is empty");
-      return FALSE;
-    }
-  if (n_inputs != graph->inputs->len)
-    {
-      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_INVALID_ARGUMENT,
-                   "the graph takes %u input%s, %u given", graph->inputs->len,
-                   graph->inputs->len == 1 ? "" : "s", n_inputs);
-      return FALSE;
-    }
-  if (graph->device != NULL && cnnfilt_device_get_kind (graph->device) != CNNFILT_DEVICE_KIND_CPU)
-    {
-      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_DEVICE, "device %s cannot run graphs",
-                   cnnfilt_device_get_name (graph->device));
-      return FALSE;
-    }
-
-  guint n_nodes = graph->nodes->len;
-  for (guint i = 0; i < n_nodes; i++)
-    {
-      Node *node = graph->nodes->pdata[i];
-      node->last_use = i;
-      node->is_output = FALSE;
-      node->skipped = FALSE;
-      node->tensor = node->constant;
-      g_clear_object (&node->exec);
-      g_clear_pointer (&node->run_inputs, g_free);
-      node->n_run_inputs = 0;
-      if (node->constant != NULL)
-        cnnfilt_tensor_get_shape (node->constant, &node->shape);
-    }
-  for (guint i = 0; i < graph->outputs->len; i++)
-    ((Node *) graph->nodes->pdata[g_array_index (graph->outputs, guint, i)])->is_output = TRUE;
-  for (guint i = 0; i < graph->inputs->len; i++)
-    ((Node *) graph->nodes->pdata[g_array_index (graph->inputs, guint, i)])->shape = inputs[i];
-
-  /* Shapes first, so that a mismatch is reported before anything is allocated. */
-  for (guint i = 0; i < n_nodes; i++)
-    {
-      Node *node = graph->nodes->pdata[i];
-      if (node->op == NULL)
-        continue;
-      CnnfiltShape in_shapes[MAX (node->n_inputs, 1)];
-      for (guint j = 0; j < node->n_inputs; j++)
-        in_shapes[j] = ((Node *) graph->nodes->pdata[node->inputs[j]])->shape;
-      if (!cnnfilt_op_infer (node->op, in_shapes, node->n_inputs, &node->shape, error))
-        {
-          GString *shapes = g_string_new (NULL);
-          for (guint j = 0; j < node->n_inputs; j++)
-            {
-              g_autofree gchar *s = cnnfilt_shape_to_string (&in_shapes[j]);
-              g_string_append_printf (shapes, "%s%s", j ? ", " : "", s);
-            }
-          g_prefix_error (error, "%s (input %s): ", node->name, shapes->str);
-          g_string_free (shapes, TRUE);
-          return FALSE;
-        }
-    }
-
-  /* The plan: each node runs its own op on its own inputs, except where a
-   * node is the only reader of an op node before it and the two fuse; then
-   * the reader runs the fused op on the earlier node's inputs and the
-   * earlier node is skipped. Chains fuse step by step (conv, batchnorm,
-   * relu). */
-  g_autofree guint *readers = g_new0 (guint, n_nodes);
-  for (guint i = 0; i < n_nodes; i++)
-    {
-      Node *node = graph->nodes->pdata[i];
-      for (guint j = 0; j < node->n_inputs; j++)
-        readers[node->inputs[j]]++;
-    }
-  for (guint i = 0; i < n_nodes; i++)
-    {
-      Node *node = graph->nodes->pdata[i];
-      if (node->op == NULL)
-        continue;
-      node->exec = g_object_ref (node->op);
-      node->run_inputs = g_memdup2 (node->inputs, sizeof (guint) * MAX (node->n_inputs, 1));
-      node->n_run_inputs = node->n_inputs;
-      if (!graph->fuse || node->n_inputs == 0 || node->n_inputs > 2)
-        continue;
-      /* The source: the input fused into this node. With two inputs (a
-       * residual add) the other one, of the output's shape, is appended to
-       * the source's inputs. */
-      for (guint k = 0; k < node->n_inputs; k++)
-        {
-          guint src = node->inputs[k], other = node->n_inputs == 2 ? node->inputs[1 - k] : src;
-          Node *source = graph->nodes->pdata[src];
-          if (source->exec == NULL || source->skipped || source->is_output || readers[src] != 1)
-            continue;
-          if (node->n_inputs == 2 &&
-              (other == src || !cnnfilt_shape_equal (&((Node *) graph->nodes->pdata[other])->shape,
-                                                     &node->shape)))
-            continue;
-          CnnfiltOp *fused = cnnfilt_op_fuse (source->exec, node->op);
-          if (fused == NULL)
-            continue;
-          g_object_unref (node->exec);
-          node->exec = fused;
-          g_free (node->run_inputs);
-          node->n_run_inputs = source->n_run_inputs + node->n_inputs - 1;
-          node->run_inputs = g_new (guint, node->n_run_inputs);
-          memcpy (node->run_inputs, source->run_inputs, sizeof (guint) * source->n_run_inputs);
-          if (node->n_inputs == 2)
-            node->run_inputs[source->n_run_inputs] = other;
-          source->skipped = TRUE;
-          break;
-        }
-    }
-  for (guint i = 0; i < n_nodes; i++)
-    {
-      Node *node = graph->nodes->pdata[i];
-      if (node->exec == NULL || node->skipped)
-        continue;
-      for (guint j = 0; j < node->n_run_inputs; j++)
-        {
-          Node *source = graph->nodes->pdata[node->run_inputs[j]];
-          source->last_use = MAX (source->last_use, i);
-        }
-    }
-
-  plan_layouts (graph);
-
-  /* Buffers: outputs get tensors of their own, handed to callers; other
-   * nodes share slots, each returned when its last reader has run. */
-  g_ptr_array_set_size (graph->results, 0);
-  g_autoptr (GPtrArray) free_slots = g_ptr_array_new ();
-  for (guint i = 0; i < graph->slots->len; i++)
-    g_ptr_array_add (free_slots, graph->slots->pdata[i]);
-  for (guint i = 0; i < n_nodes; i++)
-    {
-      Node *node = graph->nodes->pdata[i];
-      if (node->exec == NULL || node->skipped)
-        continue;
-      if (node->is_output)
-        {
-          node->tensor = g_object_new (CNNFILT_TYPE_TENSOR, NULL);
-          if (!cnnfilt_tensor_set_shape (node->tensor, &node->shape, error))
-            {
-              g_object_unref (node->tensor);
-              return FALSE;
-            }
-          /* results keeps the reference; node->tensor borrows it */
-          g_ptr_array_add (graph->results, node->tensor);
-        }
-      else if ((node->tensor = take_slot (graph, free_slots, &node->shape, error)) == NULL)
-        return FALSE;
-      for (guint j = 0; j < node->n_run_inputs; j++)
-        {
-          Node *source = graph->nodes->pdata[node->run_inputs[j]];
-          if (source->exec != NULL && !source->is_output && source->last_use == i)
-            {
-              source->last_use = G_MAXUINT; /* release once, even if read twice */
-              g_ptr_array_add (free_slots, source->tensor);
-            }
-        }
-    }
-  graph->prepared = g_memdup2 (inputs, sizeof (CnnfiltShape) * MAX (n_inputs, 1));
-  graph->traced = FALSE;
-  /* Each buffer fits the machine's memory; all of them must too, or the
-   * first run would be killed touching pages it was promised. */
-  gsize needed = cnnfilt_graph_get_buffer_size (graph);
-  if (needed > _cnnfilt_physical_memory ())
-    {
-      invalidate (graph);
-      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_SHAPE,
-                   "the graph's buffers need %" G_GSIZE_FORMAT " MiB for these inputs, more than "
-                   "this machine's %" G_GSIZE_FORMAT " MiB of memory", needed >> 20,
-                   _cnnfilt_physical_memory () >> 20);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-/**
- * cnnfilt_graph_get_output_shape:
- * @graph: a prepared graph
- * @index: output index
- * @shape: (out caller-allocates): the output's shape
- *
- * Returns: %TRUE if the graph is prepared and has that output
- */
-gboolean
-cnnfilt_graph_get_output_shape (CnnfiltGraph *graph, guint index, CnnfiltShape *shape)
-{
-  g_return_val_if_fail (CNNFILT_IS_GRAPH (graph), FALSE);
-  if (graph->prepared == NULL || index >= graph->outputs->len)
-    return FALSE;
-  *shape = ((Node *) graph->nodes->pdata[g_array_index (graph->outputs, guint, index)])->shape;
-  return TRUE;
-}
-
-/**
- * cnnfilt_graph_get_buffer_size:
- * @graph: a prepared graph
- *
- * The memory the prepared graph holds for its tensors: the shared
- * intermediate buffers plus the outputs. Buffers are reserved by
- * cnnfilt_graph_prepare() but only touched by cnnfilt_graph_run(), so a
- * caller can check this before running.
- *
- * Returns: bytes, or 0 if the graph is not prepared
- */
-gsize
-cnnfilt_graph_get_buffer_size (CnnfiltGraph *graph)
-{
-  g_return_val_if_fail (CNNFILT_IS_GRAPH (graph), 0);
-  if (graph->prepared == NULL)
-    return 0;
-  gsize values = 0;
-  for (guint i = 0; i < graph->slots->len; i++)
-    values += cnnfilt_tensor_get_capacity (graph->slots->pdata[i]);
-  for (guint i = 0; i < graph->results->len; i++)
-    values += cnnfilt_tensor_get_capacity (graph->results->pdata[i]);
-  return values * sizeof (gfloat);
-}
-
 static gboolean
 shapes_prepared (CnnfiltGraph *self, CnnfiltTensor **inputs, guint n_inputs)
 {
@@ -1006,6 +643,33 @@ shapes_prepared (CnnfiltGraph *self, CnnfiltTensor **inputs, guint n_inputs)
       cnnfilt_tensor_get_shape (inputs[i], &shape);
       if (!cnnfilt_shape_equal (&shape, &self->prepared[i]))
         return FALSE;
+    }
+  return TRUE;
+}
+
+/* Copy on write: replaces the results a caller still holds. */
+static gboolean
+renew_held_results (CnnfiltGraph *graph, GError **error)
+{
+  for (guint i = 0, r = 0; i < graph->nodes->len; i++)
+    {
+      Node *node = graph->nodes->pdata[i];
+      if (node->exec == NULL || node->skipped || !node->is_output)
+        continue;
+      CnnfiltTensor *result = graph->results->pdata[r];
+      if (G_OBJECT (result)->ref_count > 1)
+        {
+          CnnfiltTensor *fresh = g_object_new (CNNFILT_TYPE_TENSOR, NULL);
+          if (!cnnfilt_tensor_set_shape (fresh, &node->shape, error))
+            {
+              g_object_unref (fresh);
+              return FALSE;
+            }
+          g_ptr_array_index (graph->results, r) = fresh;
+          g_object_unref (result);
+          node->tensor = fresh;
+        }
+      r++;
     }
   return TRUE;
 }
@@ -1057,27 +721,8 @@ cnnfilt_graph_run (CnnfiltGraph *graph, CnnfiltTensor **inputs, guint n_inputs, 
   for (guint i = 0; i < n_inputs; i++)
     ((Node *) graph->nodes->pdata[g_array_index (graph->inputs, guint, i)])->tensor = inputs[i];
 
-  /* Copy on write: replace results a caller still holds. */
-  for (guint i = 0, r = 0; i < graph->nodes->len; i++)
-    {
-      Node *node = graph->nodes->pdata[i];
-      if (node->exec == NULL || node->skipped || !node->is_output)
-        continue;
-      CnnfiltTensor *result = graph->results->pdata[r];
-      if (G_OBJECT (result)->ref_count > 1)
-        {
-          CnnfiltTensor *fresh = g_object_new (CNNFILT_TYPE_TENSOR, NULL);
-          if (!cnnfilt_tensor_set_shape (fresh, &node->shape, error))
-            {
-              g_object_unref (fresh);
-              return FALSE;
-            }
-          g_ptr_array_index (graph->results, r) = fresh;
-          g_object_unref (result);
-          node->tensor = fresh;
-        }
-      r++;
-    }
+  if (!renew_held_results (graph, error))
+    return FALSE;
 
   CnnfiltRunContext ctx;
   _cnnfilt_device_init_context (graph->device, &ctx);
