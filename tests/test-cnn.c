@@ -539,6 +539,45 @@ START_TEST (test_broadcast_and_concat)
                           20, 30, 40, 50, 600, 700, 800, 900 };          /* k + a·k */
   tu_assert_tensor (out, 1, 6, 2, 2, want, 1e-6);
 
+  /* inputs in both layouts, NCHW between NHWC: a channels-last conv joined
+   * between two copies of the graph input, read by a broadcasting mul
+   * (NCHW only); each input lands at its own channels, fused or not */
+  g_autoptr (CnnfiltTensor) x = random_tensor (1, 3, 8, 8, 11);
+  g_autoptr (CnnfiltTensor) w = random_tensor (4, 3, 3, 3, 12);
+  g_autoptr (CnnfiltTensor) k = random_tensor (1, 10, 1, 1, 13);
+  g_autoptr (CnnfiltTensor) fused = NULL, plain = NULL;
+  for (gint fuse = 1; fuse >= 0; fuse--)
+    {
+      g_autoptr (CnnfiltGraph) mixed = g_object_new (CNNFILT_TYPE_GRAPH, "fuse", fuse, NULL);
+      g_autoptr (CnnfiltOp) conv = new_op ("conv2d");
+      g_object_set (conv, "weights", w, "padding", 1, NULL);
+      g_autoptr (CnnfiltOp) join = new_op ("concat");
+      g_autoptr (CnnfiltOp) scale = new_op ("mul");
+      const gchar *xin[] = { "x", NULL }, *xcx[] = { "x", "c", "x", NULL };
+      const gchar *jk[] = { "j", "k", NULL };
+      ck_assert (cnnfilt_graph_add_input (mixed, "x", &error));
+      ck_assert (cnnfilt_graph_add_constant (mixed, "k", k, &error));
+      ck_assert (cnnfilt_graph_add_node (mixed, "c", conv, xin, &error));
+      ck_assert (cnnfilt_graph_add_node (mixed, "j", join, xcx, &error));
+      ck_assert (cnnfilt_graph_add_node (mixed, "m", scale, jk, &error));
+      CnnfiltTensor *result = cnnfilt_graph_process (mixed, x, &error);
+      ck_assert_msg (result != NULL, "%s", error ? error->message : "");
+      if (fuse)
+        fused = result;
+      else
+        plain = result;
+    }
+  /* channel 0 is x's channel 0 scaled by k[0]; channel 7, after x and the
+   * conv's 4 channels, is x's channel 0 again, scaled by k[7] */
+  const gfloat *xv = cnnfilt_tensor_get_data (x, NULL), *kv = cnnfilt_tensor_get_data (k, NULL);
+  const gfloat *pv = cnnfilt_tensor_get_data (plain, NULL);
+  for (guint i = 0; i < 64; i++)
+    {
+      ck_assert_float_eq_tol (pv[i], xv[i] * kv[0], 1e-6);
+      ck_assert_float_eq_tol (pv[7 * 64 + i], xv[i] * kv[7], 1e-6);
+    }
+  assert_close (fused, plain);
+
   /* concat of mismatched shapes names the node */
   g_autoptr (CnnfiltGraph) bad = cnnfilt_graph_new ();
   const gchar *pair[] = { "a", "b", NULL };

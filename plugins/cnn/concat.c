@@ -79,7 +79,7 @@ cnnfilt_concat_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
   for (gint k = axis + 1; k < 4; k++)
     inner *= d[k];
   gfloat *dst = cnnfilt_tensor_get_data (output, NULL);
-  gsize offset_c = 0, offset_flat = 0;
+  gsize offset_c = 0; /* along the axis: where the next input goes */
   for (guint i = 0; i < n_inputs; i++)
     {
       CnnfiltShape s;
@@ -92,9 +92,8 @@ cnnfilt_concat_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
           const guint di[4] = { s.n, s.c, s.h, s.w };
           gsize chunk = di[axis] * inner;
           for (gsize o = 0; o < outer; o++)
-            memcpy (dst + o * d[axis] * inner + offset_flat, src + o * chunk,
+            memcpy (dst + o * d[axis] * inner + offset_c * inner, src + o * chunk,
                     chunk * sizeof (gfloat));
-          offset_flat += chunk;
         }
       else if (layout == CNNFILT_LAYOUT_NHWC && out_layout == CNNFILT_LAYOUT_NHWC && axis == 1)
         {
