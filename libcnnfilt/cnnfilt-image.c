@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "cnnfilt-image.h"
 #include "cnnfilt-error.h"
+#include "cnnfilt-npy.h"
 #include "cnnfilt-png-private.h"
 
 #include <errno.h>

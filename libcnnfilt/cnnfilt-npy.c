@@ -7,7 +7,7 @@
  * {'descr': '<f4', 'fortran_order': False, 'shape': (64, 3, 7, 7), }
  * padded with spaces to a multiple of 64 and ended by '\n', then the data.
  */
-#include "cnnfilt-tensor.h"
+#include "cnnfilt-npy.h"
 #include "cnnfilt-error.h"
 
 #include <string.h>

@@ -3,6 +3,7 @@
 #include "cnnfilt-op.h"
 #include "cnnfilt-device-private.h"
 #include "cnnfilt-error.h"
+#include "cnnfilt-npy.h"
 #include "cnnfilt-registry.h"
 
 #include <errno.h>

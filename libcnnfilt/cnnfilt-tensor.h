@@ -83,12 +83,6 @@ void           cnnfilt_tensor_set_value      (CnnfiltTensor *tensor,
 void           cnnfilt_tensor_fill           (CnnfiltTensor *tensor, gfloat value);
 gfloat        *cnnfilt_tensor_get_plane      (CnnfiltTensor *tensor, guint n, guint c);
 
-CnnfiltTensor *cnnfilt_tensor_new_from_npy_bytes (GBytes *bytes, const gchar *name,
-                                                  GError **error);
-CnnfiltTensor *cnnfilt_tensor_new_from_npy_file  (const gchar *path, GError **error);
-gboolean       cnnfilt_tensor_save_npy           (CnnfiltTensor *tensor, const gchar *path,
-                                                  GError **error);
-
 gpointer       cnnfilt_alloc_large (gsize bytes);
 void           cnnfilt_free_large  (gpointer memory);
 
