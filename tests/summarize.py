@@ -1,16 +1,18 @@
 #!/usr/bin/python3
-"""Summarise the last `meson test` run of a build folder.
+"""Summarise the last `meson test` run of one or more build folders.
 
-Usage: summarize.py BUILD_DIR
+Usage: summarize.py BUILD_DIR [BUILD_DIR...]
 
 Reads BUILD_DIR/meson-logs/testlog.json (one JSON object per test) and
 counts the TAP lines in each test's stdout: `ok` passes, `not ok` fails,
 `ok ... # SKIP` is skipped (as is `not ok ... # TODO`, an expected failure).
 A test without TAP lines counts once, by its result. A test whose TAP lines
 all pass but which itself failed (a crash, a timeout, a wrong plan) counts
-one more failure. Prints one line per test, then each failure, and ends with
-`N passed, N failed, N skipped`. Exits 1 if anything failed, 2 if the log is
-missing or unreadable. Standard library only.
+one more failure. Prints one line per test (prefixed with its build folder
+when given several, as `build-asan: name: ...`), then each failure, and
+ends with one combined line `N passed, N failed, N skipped`. A folder whose
+log is missing or unreadable counts as one failure. Exits 1 if anything
+failed, 2 if a log is missing or unreadable. Standard library only.
 """
 
 import json
@@ -71,27 +73,40 @@ def summarize_test(entry):
     return name, result, counts, failures
 
 
+def read_log(build_dir):
+    """The entries of BUILD_DIR's testlog.json; raises OSError or ValueError."""
+    path = os.path.join(build_dir, "meson-logs", "testlog.json")
+    with open(path, encoding="utf-8") as log:
+        return [json.loads(line) for line in log if line.strip()]
+
+
 def main(argv):
-    if len(argv) != 2:
+    if len(argv) < 2:
         print(__doc__.strip().splitlines()[2], file=sys.stderr)
         return 2
-    path = os.path.join(argv[1], "meson-logs", "testlog.json")
-    try:
-        with open(path, encoding="utf-8") as log:
-            entries = [json.loads(line) for line in log if line.strip()]
-    except (OSError, ValueError) as error:
-        print(f"{path}: {error}", file=sys.stderr)
-        return 2
-
+    build_dirs = argv[1:]
+    several = len(build_dirs) > 1
     total = {"passed": 0, "failed": 0, "skipped": 0}
     all_failures = []
-    for entry in entries:
-        name, result, counts, failures = summarize_test(entry)
-        for key in total:
-            total[key] += counts[key]
-        all_failures.extend(failures)
-        print(f"{name}: {result}, {counts['passed']} passed, {counts['failed']} failed, "
-              f"{counts['skipped']} skipped")
+    unreadable = False
+    for build_dir in build_dirs:
+        prefix = f"{build_dir}: " if several else ""
+        try:
+            entries = read_log(build_dir)
+        except (OSError, ValueError) as error:
+            path = os.path.join(build_dir, "meson-logs", "testlog.json")
+            print(f"{path}: {error}", file=sys.stderr)
+            unreadable = True
+            total["failed"] += 1
+            all_failures.append(f"{build_dir}: no readable test log ({path})")
+            continue
+        for entry in entries:
+            name, result, counts, failures = summarize_test(entry)
+            for key in total:
+                total[key] += counts[key]
+            all_failures.extend(prefix + failure for failure in failures)
+            print(f"{prefix}{name}: {result}, {counts['passed']} passed, "
+                  f"{counts['failed']} failed, {counts['skipped']} skipped")
     if all_failures:
         print()
         print("Failures:")
@@ -99,6 +114,8 @@ def main(argv):
             print(f"  {failure}")
         print()
     print(f"{total['passed']} passed, {total['failed']} failed, {total['skipped']} skipped")
+    if unreadable:
+        return 2
     return 1 if total["failed"] else 0
 
 
