@@ -240,7 +240,8 @@ float_tensor (Model *m, const gchar *name, gsize n_dims, const gint64 *dims, gsi
   Onnx__TensorProto *tensor = tensor_proto (m, name, ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, n_dims, dims);
   tensor->n_float_data = n;
   tensor->float_data = arena_alloc (m, n * sizeof (gfloat));
-  memcpy (tensor->float_data, values, n * sizeof (gfloat));
+  if (n > 0) /* an empty tensor: values may be NULL */
+    memcpy (tensor->float_data, values, n * sizeof (gfloat));
   return tensor;
 }
 
