@@ -197,7 +197,8 @@ attr_ints (Model *m, Onnx__NodeProto *node, const gchar *name, gsize n, const gi
   Onnx__AttributeProto *attr = attribute (m, node, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS);
   attr->n_ints = n;
   attr->ints = arena_alloc (m, n * sizeof (gint64));
-  memcpy (attr->ints, values, n * sizeof (gint64));
+  if (n > 0)
+    memcpy (attr->ints, values, n * sizeof (gint64));
 }
 
 static void
@@ -271,7 +272,8 @@ int64_tensor (Model *m, const gchar *name, gsize n, const gint64 *values)
   Onnx__TensorProto *tensor = tensor_proto (m, name, ONNX__TENSOR_PROTO__DATA_TYPE__INT64, 1, dims);
   tensor->n_int64_data = n;
   tensor->int64_data = arena_alloc (m, n * sizeof (gint64));
-  memcpy (tensor->int64_data, values, n * sizeof (gint64));
+  if (n > 0)
+    memcpy (tensor->int64_data, values, n * sizeof (gint64));
   return tensor;
 }
 
