@@ -2,6 +2,10 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#if !defined (CNNFILT_INSIDE) && !defined (CNNFILT_COMPILATION)
+#error "Only <cnnfilt.h> can be included directly."
+#endif
+
 #include <glib-object.h>
 
 G_BEGIN_DECLS
