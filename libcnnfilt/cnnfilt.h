@@ -3,6 +3,7 @@
 #pragma once
 
 #define CNNFILT_INSIDE
+#include "cnnfilt-area-op.h"
 #include "cnnfilt-device.h"
 #include "cnnfilt-enum-types.h"
 #include "cnnfilt-error.h"

@@ -5,24 +5,6 @@
 #include <math.h>
 #include <string.h>
 
-GType
-cnnfilt_border_get_type (void)
-{
-  static gsize type = 0;
-  if (g_once_init_enter (&type))
-    {
-      static const GEnumValue values[] = {
-        { CNNFILT_BORDER_ZERO, "CNNFILT_BORDER_ZERO", "zero" },
-        { CNNFILT_BORDER_REPLICATE, "CNNFILT_BORDER_REPLICATE", "replicate" },
-        { CNNFILT_BORDER_REFLECT, "CNNFILT_BORDER_REFLECT", "reflect" },
-        { 0, NULL, NULL },
-      };
-      /* Static in a module that stays resident, so registering it once is safe. */
-      g_once_init_leave (&type, g_enum_register_static ("CnnfiltBorder", values));
-    }
-  return type;
-}
-
 FilterKernel *
 filter_kernel_new (guint kh, guint kw, const gfloat *values)
 {
@@ -113,7 +95,7 @@ typedef struct {
   Scratch scratch; /* grown as needed and kept between runs */
 } CnnfiltFilterPrivate;
 
-G_DEFINE_DYNAMIC_TYPE_EXTENDED (CnnfiltFilter, cnnfilt_filter, CNNFILT_TYPE_OP,
+G_DEFINE_DYNAMIC_TYPE_EXTENDED (CnnfiltFilter, cnnfilt_filter, CNNFILT_TYPE_AREA_OP,
                                 G_TYPE_FLAG_ABSTRACT, G_ADD_PRIVATE_DYNAMIC (CnnfiltFilter))
 
 void
@@ -169,41 +151,78 @@ typedef struct {
   guint oh, ow;        /* output plane */
 } Geometry;
 
-static gboolean
-filter_geometry (CnnfiltFilter *self, guint h, guint w, guint kh, guint kw, Geometry *g,
-                 GError **error)
+/* The window of kernel @k: its size, the filter's stride, and its padding
+ * (-1: centred, the extra row or column of an even kernel at the end). */
+static void
+filter_window (CnnfiltFilter *self, const FilterKernel *k, CnnfiltWindow *w)
 {
-  const gchar *name = CNNFILT_OP_GET_CLASS (self)->name;
-  g->h = h;
-  g->w = w;
-  side_padding (self->padding, kh, &g->top, &g->bottom);
-  side_padding (self->padding, kw, &g->left, &g->right);
-  g->ph = h + g->top + g->bottom;
-  g->pw = w + g->left + g->right;
-  if (g->ph < kh || g->pw < kw)
-    {
-      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_SHAPE,
-                   "%s: the %ux%u kernel does not fit in a %ux%u image with padding %d",
-                   name, kh, kw, h, w, self->padding);
-      return FALSE;
-    }
-  g->oh = (g->ph - kh) / self->stride + 1;
-  g->ow = (g->pw - kw) / self->stride + 1;
+  guint top, bottom, left, right;
+  side_padding (self->padding, k->kh, &top, &bottom);
+  side_padding (self->padding, k->kw, &left, &right);
+  *w = (CnnfiltWindow) {
+    .kernel_h = k->kh, .kernel_w = k->kw,
+    .stride_h = self->stride, .stride_w = self->stride,
+    .pad_top = top, .pad_left = left, .pad_bottom = bottom, .pad_right = right,
+    .dilation_h = 1, .dilation_w = 1,
+    .auto_pad = CNNFILT_AUTO_PAD_NOTSET,
+    .border = self->parent_instance.window.border,
+  };
+}
+
+static gboolean
+cnnfilt_filter_resolve (CnnfiltAreaOp *area, CnnfiltWindow *window, GError **error)
+{
+  CnnfiltFilter *self = CNNFILT_FILTER (area);
+  FilterKernel *kernels[2] = { NULL, NULL };
+  if (CNNFILT_FILTER_GET_CLASS (self)->make_kernels (self, kernels, error) == 0)
+    return FALSE;
+  filter_window (self, kernels[0], window);
+  filter_kernel_free (kernels[0]);
+  filter_kernel_free (kernels[1]);
   return TRUE;
 }
 
+/* The geometry of kernel @k on an @h × @w plane. */
+static gboolean
+filter_geometry (CnnfiltFilter *self, guint h, guint w, const FilterKernel *k, Geometry *g,
+                 GError **error)
+{
+  CnnfiltWindow window;
+  CnnfiltWindowPlan plan;
+  filter_window (self, k, &window);
+  if (h + window.pad_top + window.pad_bottom < k->kh || w + window.pad_left + window.pad_right < k->kw)
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_SHAPE,
+                   "%s: the %ux%u kernel does not fit in a %ux%u image with padding %d",
+                   cnnfilt_op_get_name (CNNFILT_OP (self)), k->kh, k->kw, h, w, self->padding);
+      return FALSE;
+    }
+  if (!cnnfilt_window_plan (&window, h, w, &plan, error))
+    {
+      g_prefix_error (error, "%s: ", cnnfilt_op_get_name (CNNFILT_OP (self)));
+      return FALSE;
+    }
+  *g = (Geometry) {
+    .h = h, .w = w,
+    .top = plan.pad_top, .bottom = plan.pad_bottom, .left = plan.pad_left, .right = plan.pad_right,
+    .ph = h + plan.pad_top + plan.pad_bottom, .pw = w + plan.pad_left + plan.pad_right,
+    .oh = plan.out_h, .ow = plan.out_w,
+  };
+  return TRUE;
+}
+
+/* The area op's infer, with the filter's own message for a kernel that
+ * does not fit. */
 static gboolean
 cnnfilt_filter_infer (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
                       CnnfiltShape *output, GError **error)
 {
   CnnfiltFilter *self = CNNFILT_FILTER (op);
   FilterKernel *kernels[2] = { NULL, NULL };
-  guint n = CNNFILT_FILTER_GET_CLASS (self)->make_kernels (self, kernels, error);
-  if (n == 0)
+  if (CNNFILT_FILTER_GET_CLASS (self)->make_kernels (self, kernels, error) == 0)
     return FALSE;
   Geometry g;
-  gboolean ok = filter_geometry (self, inputs[0].h, inputs[0].w, kernels[0]->kh, kernels[0]->kw,
-                                 &g, error);
+  gboolean ok = filter_geometry (self, inputs[0].h, inputs[0].w, kernels[0], &g, error);
   filter_kernel_free (kernels[0]);
   filter_kernel_free (kernels[1]);
   if (!ok)
@@ -315,7 +334,7 @@ cnnfilt_filter_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
   CnnfiltShape shape;
   cnnfilt_tensor_get_shape (inputs[0], &shape);
   Geometry g;
-  if (!filter_geometry (self, shape.h, shape.w, kernels[0]->kh, kernels[0]->kw, &g, error))
+  if (!filter_geometry (self, shape.h, shape.w, kernels[0], &g, error))
     {
       filter_kernel_free (kernels[0]);
       filter_kernel_free (kernels[1]);
@@ -340,10 +359,10 @@ cnnfilt_filter_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
         for (guint oy = 0; oy < g.oh; oy++)
           {
             gfloat *o = out + (gsize) oy * g.ow;
-            kernel_row (s, 0, kernels[0], in, &g, self->border, self->stride, oy, o);
+            kernel_row (s, 0, kernels[0], in, &g, self->parent_instance.window.border, self->stride, oy, o);
             if (n_kernels > 1)
               {
-                kernel_row (s, 1, kernels[1], in, &g, self->border, self->stride, oy, s->second);
+                kernel_row (s, 1, kernels[1], in, &g, self->parent_instance.window.border, self->stride, oy, s->second);
                 row_magnitude (o, s->second, g.ow);
               }
             if (self->offset != 0.0f)
@@ -383,9 +402,9 @@ cnnfilt_filter_class_init (CnnfiltFilterClass *klass)
 {
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
   G_OBJECT_CLASS (klass)->finalize = cnnfilt_filter_finalize;
-  op_class->n_inputs = 1;
   op_class->validate = cnnfilt_filter_validate;
   op_class->infer = cnnfilt_filter_infer;
+  CNNFILT_AREA_OP_CLASS (klass)->resolve = cnnfilt_filter_resolve;
   op_class->run = cnnfilt_filter_run;
 }
 

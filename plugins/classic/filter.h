@@ -1,7 +1,7 @@
 /* filter.h: the base of the classic plugin's kernel filters
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * A filter correlates every channel of every image with one kernel, or with
+ * A filter (an area op) correlates every channel of every image with one kernel, or with
  * two whose responses combine as sqrt(a² + b²) (gradient magnitude). It
  * owns what all of them share: the border, padding, stride and offset,
  * separable kernels done in two passes, and scratch buffers kept between
@@ -14,16 +14,6 @@
 #include <cnnfilt.h>
 
 G_BEGIN_DECLS
-
-/* How pixels outside the image are made up. */
-typedef enum {
-  CNNFILT_BORDER_ZERO,      /* 0, as CNN frameworks pad */
-  CNNFILT_BORDER_REPLICATE, /* the nearest edge pixel: aaa|abcd|ddd */
-  CNNFILT_BORDER_REFLECT,   /* mirrored without repeating the edge: cb|abcd|cb */
-} CnnfiltBorder;
-
-GType cnnfilt_border_get_type (void);
-#define CNNFILT_TYPE_BORDER (cnnfilt_border_get_type ())
 
 /* A kernel of kh × kw values, applied as cross-correlation (not flipped).
  * When row and column are set the kernel is their outer product,
@@ -53,15 +43,14 @@ GType cnnfilt_filter_get_type (void);
  * name them; the defaults are stride 1, "same" padding (the output has the
  * input's size), offset 0 and a zero border. */
 typedef struct {
-  CnnfiltOp parent_instance;
-  CnnfiltBorder border;
+  CnnfiltAreaOp parent_instance; /* its window's border is the filter's */
   guint stride;
   gint padding; /* -1: "same" */
   gfloat offset; /* added to every output value */
 } CnnfiltFilter;
 
 typedef struct {
-  CnnfiltOpClass parent_class;
+  CnnfiltAreaOpClass parent_class;
   /* The kernels for the current properties: one, or two for a magnitude.
    * Fills kernels[0] (and kernels[1]) and returns how many, or 0 with an
    * error naming the property at fault. */
@@ -70,11 +59,8 @@ typedef struct {
 
 /* The border row of a filter's property table, with the filter's default
  * (its value and its nick) and why that default suits the filter. */
-#define FILTER_BORDER_PROP(default_border, default_nick, why)                                    \
-  { "border", "Pixels outside the image: zero, replicate (nearest edge pixel) or reflect "       \
-    "(mirrored, edge not repeated). Default " default_nick ": " why, CNNFILT_OP_PROP_ENUM,         \
-    CNNFILT_OP_PROP_FIELD (CnnfiltFilter, border), 0, 0, default_border, cnnfilt_border_get_type, \
-    { 0 } }
+#define FILTER_BORDER_PROP(default_border, default_nick, why) \
+  CNNFILT_AREA_OP_BORDER_PROP (default_border, default_nick, why)
 
 void cnnfilt_filter_register (GTypeModule *module);
 

@@ -15,13 +15,13 @@ typedef struct {
   gboolean count_include_pad;
 } CnnfiltAvgPool;
 
-typedef CnnfiltOpClass CnnfiltAvgPoolClass;
+typedef CnnfiltAreaOpClass CnnfiltAvgPoolClass;
 
-CNNFILT_DEFINE_OP_TYPE (CnnfiltAvgPool, cnnfilt_avg_pool, CNNFILT_TYPE_OP)
+CNNFILT_DEFINE_OP_TYPE (CnnfiltAvgPool, cnnfilt_avg_pool, CNNFILT_TYPE_AREA_OP)
 
 static const CnnfiltOpProp avg_pool_props[] = {
-  WINDOW_KERNEL_PROPS (LayerPool),
-  WINDOW_PROPS (LayerPool, " (0: the kernel size)", 0),
+  CNNFILT_AREA_OP_KERNEL_PROPS (2),
+  CNNFILT_AREA_OP_STRIDE_PROPS (0, " (0: the kernel size)"),
   LAYER_ALGORITHM_PROP (LayerPool),
   { "count-include-pad", "Divide by the window size including padded cells, not only the "
     "input cells", CNNFILT_OP_PROP_BOOLEAN, CNNFILT_OP_PROP_FIELD (CnnfiltAvgPool, count_include_pad), 0, 1, 0, NULL,
@@ -36,7 +36,7 @@ avg_pool_onednn (CnnfiltAvgPool *self)
 {
   if (!self->count_include_pad)
     return dnnl_pooling_avg_exclude_padding;
-  return self->pool.window.ceil_mode ? dnnl_alg_kind_undef : dnnl_pooling_avg_include_padding;
+  return self->pool.parent_instance.window.ceil_mode ? dnnl_alg_kind_undef : dnnl_pooling_avg_include_padding;
 }
 
 static CnnfiltLayoutSupport
@@ -47,11 +47,11 @@ cnnfilt_avg_pool_layouts (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inp
 
 static void
 avg_pool_loops (LayerPool *pool, const gfloat *src, gfloat *dst, const CnnfiltShape *shape,
-                const WindowPlan *plan)
+                const CnnfiltWindowPlan *plan)
 {
   const CnnfiltAvgPool *self = (const CnnfiltAvgPool *) pool;
   const CnnfiltShape in = *shape;
-  const WindowPlan p = *plan;
+  const CnnfiltWindowPlan p = *plan;
   gsize planes = (gsize) in.n * in.c;
   gint padded_h = in.h + p.pad_bottom, padded_w = in.w + p.pad_right;
   for (gsize pl = 0; pl < planes; pl++)
@@ -60,11 +60,11 @@ avg_pool_loops (LayerPool *pool, const gfloat *src, gfloat *dst, const CnnfiltSh
       gfloat *out = dst + pl * p.out_h * p.out_w;
       for (guint y = 0; y < p.out_h; y++)
         {
-          gint y0 = (gint) y * p.sh - p.pad_top, y1 = MIN (y0 + p.kh, padded_h);
+          gint y0 = (gint) y * p.stride_h - p.pad_top, y1 = MIN (y0 + p.kernel_h, padded_h);
           gint iy0 = MAX (y0, 0), iy1 = MIN (y1, (gint) in.h);
           for (guint x = 0; x < p.out_w; x++)
             {
-              gint x0 = (gint) x * p.sw - p.pad_left, x1 = MIN (x0 + p.kw, padded_w);
+              gint x0 = (gint) x * p.stride_w - p.pad_left, x1 = MIN (x0 + p.kernel_w, padded_w);
               gint ix0 = MAX (x0, 0), ix1 = MIN (x1, (gint) in.w);
               gfloat sum = 0.0f;
               for (gint iy = iy0; iy < iy1; iy++)
@@ -97,7 +97,6 @@ cnnfilt_avg_pool_finalize (GObject *object)
 static void
 cnnfilt_avg_pool_class_init (CnnfiltAvgPoolClass *klass)
 {
-  CNNFILT_OP_CLASS (klass)->window = pool_window;
   CNNFILT_OP_CLASS (klass)->flops = pool_flops;
   CNNFILT_OP_CLASS (klass)->changed = pool_changed;
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
@@ -106,10 +105,8 @@ cnnfilt_avg_pool_class_init (CnnfiltAvgPoolClass *klass)
   op_class->example = "avg-pool kernel=3 stride=1 padding=1";
   op_class->description = "Average pooling: the mean of each kernel-h×kernel-w window";
   op_class->onnx_op_type = "AveragePool";
-  op_class->onnx_attributes = WINDOW_ONNX_ATTRIBUTES
+  op_class->onnx_attributes = CNNFILT_AREA_OP_ONNX_ATTRIBUTES
       " kernel_shape:kernel-h,kernel-w ceil_mode:ceil-mode count_include_pad:count-include-pad";
-  op_class->n_inputs = 1;
-  op_class->infer = pool_infer;
   op_class->run = cnnfilt_avg_pool_run;
   op_class->layouts = cnnfilt_avg_pool_layouts;
   cnnfilt_op_class_install_properties (CNNFILT_OP_CLASS (klass), avg_pool_props, G_N_ELEMENTS (avg_pool_props));

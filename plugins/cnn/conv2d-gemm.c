@@ -20,7 +20,7 @@ clamp (gfloat v, gfloat lo, gfloat hi)
 }
 
 void
-conv_run_reference (const ConvParams *conv, const WindowPlan *p, const gfloat *in, guint n_images,
+conv_run_reference (const ConvParams *conv, const CnnfiltWindowPlan *p, const gfloat *in, guint n_images,
                     guint c, gfloat *out, guint o)
 {
   const gfloat *w = cnnfilt_tensor_get_data (conv->weights, NULL);
@@ -35,17 +35,17 @@ conv_run_reference (const ConvParams *conv, const WindowPlan *p, const gfloat *i
             {
               gfloat sum = b ? b[oc] : 0.0f;
               for (guint ic = 0; ic < cg; ic++)
-                for (gint i = 0; i < p->kh; i++)
+                for (gint i = 0; i < p->kernel_h; i++)
                   {
-                    gint iy = (gint) y * p->sh - p->pad_top + i * p->dh;
+                    gint iy = (gint) y * p->stride_h - p->pad_top + i * p->dilation_h;
                     if (iy < 0 || iy >= (gint) p->in_h)
                       continue;
-                    for (gint j = 0; j < p->kw; j++)
+                    for (gint j = 0; j < p->kernel_w; j++)
                       {
-                        gint ix = (gint) x * p->sw - p->pad_left + j * p->dw;
+                        gint ix = (gint) x * p->stride_w - p->pad_left + j * p->dilation_w;
                         if (ix < 0 || ix >= (gint) p->in_w)
                           continue;
-                        sum += w[((gsize) (oc * cg + ic) * p->kh + i) * p->kw + j] *
+                        sum += w[((gsize) (oc * cg + ic) * p->kernel_h + i) * p->kernel_w + j] *
                                in[(((gsize) n * c + g * cg + ic) * p->in_h + iy) * p->in_w + ix];
                       }
                   }
@@ -58,7 +58,7 @@ conv_run_reference (const ConvParams *conv, const WindowPlan *p, const gfloat *i
 /* Depthwise: each channel convolved with its own kernel, through a padded
  * copy of the plane so the inner loop has no bounds checks. */
 static void
-conv_depthwise (const ConvParams *conv, const WindowPlan *p, const gfloat *in, guint n_images,
+conv_depthwise (const ConvParams *conv, const CnnfiltWindowPlan *p, const gfloat *in, guint n_images,
                 guint c, gfloat *out, gfloat *padded)
 {
   const gfloat *w = cnnfilt_tensor_get_data (conv->weights, NULL);
@@ -73,7 +73,7 @@ conv_depthwise (const ConvParams *conv, const WindowPlan *p, const gfloat *in, g
         for (guint y = 0; y < p->in_h; y++)
           memcpy (padded + (y + p->pad_top) * pw + p->pad_left, src + (gsize) y * p->in_w,
                   p->in_w * sizeof (gfloat));
-        const gfloat *k = w + (gsize) ch * p->kh * p->kw;
+        const gfloat *k = w + (gsize) ch * p->kernel_h * p->kernel_w;
         gfloat *dst = out + ((gsize) n * c + ch) * out_plane;
         gfloat bias = b ? b[ch] : 0.0f;
         for (guint y = 0; y < p->out_h; y++)
@@ -81,19 +81,19 @@ conv_depthwise (const ConvParams *conv, const WindowPlan *p, const gfloat *in, g
             gfloat *row = dst + (gsize) y * p->out_w;
             for (guint x = 0; x < p->out_w; x++)
               row[x] = bias;
-            for (gint i = 0; i < p->kh; i++)
+            for (gint i = 0; i < p->kernel_h; i++)
               {
-                const gfloat *line = padded + ((gsize) y * p->sh + i * p->dh) * pw;
-                for (gint j = 0; j < p->kw; j++)
+                const gfloat *line = padded + ((gsize) y * p->stride_h + i * p->dilation_h) * pw;
+                for (gint j = 0; j < p->kernel_w; j++)
                   {
-                    const gfloat kv = k[i * p->kw + j];
-                    const gfloat *s = line + j * p->dw;
-                    if (p->sw == 1)
+                    const gfloat kv = k[i * p->kernel_w + j];
+                    const gfloat *s = line + j * p->dilation_w;
+                    if (p->stride_w == 1)
                       for (guint x = 0; x < p->out_w; x++)
                         row[x] += kv * s[x];
                     else
                       for (guint x = 0; x < p->out_w; x++)
-                        row[x] += kv * s[(gsize) x * p->sw];
+                        row[x] += kv * s[(gsize) x * p->stride_w];
                   }
               }
             for (guint x = 0; x < p->out_w; x++)
@@ -104,18 +104,18 @@ conv_depthwise (const ConvParams *conv, const WindowPlan *p, const gfloat *in, g
 
 /* Gathers the K × (rows · out_w) column band for output rows [y0, y0+rows). */
 static void
-im2col_band (const WindowPlan *p, const gfloat *in, guint cg, guint y0, guint rows, gfloat *cols)
+im2col_band (const CnnfiltWindowPlan *p, const gfloat *in, guint cg, guint y0, guint rows, gfloat *cols)
 {
   gsize band = (gsize) rows * p->out_w;
   for (guint ic = 0; ic < cg; ic++)
-    for (gint i = 0; i < p->kh; i++)
-      for (gint j = 0; j < p->kw; j++)
+    for (gint i = 0; i < p->kernel_h; i++)
+      for (gint j = 0; j < p->kernel_w; j++)
         {
-          gfloat *dst = cols + (((gsize) ic * p->kh + i) * p->kw + j) * band;
+          gfloat *dst = cols + (((gsize) ic * p->kernel_h + i) * p->kernel_w + j) * band;
           const gfloat *plane = in + (gsize) ic * p->in_h * p->in_w;
           for (guint r = 0; r < rows; r++)
             {
-              gint iy = (gint) (y0 + r) * p->sh - p->pad_top + i * p->dh;
+              gint iy = (gint) (y0 + r) * p->stride_h - p->pad_top + i * p->dilation_h;
               gfloat *d = dst + (gsize) r * p->out_w;
               if (iy < 0 || iy >= (gint) p->in_h)
                 {
@@ -123,10 +123,10 @@ im2col_band (const WindowPlan *p, const gfloat *in, guint cg, guint y0, guint ro
                   continue;
                 }
               const gfloat *line = plane + (gsize) iy * p->in_w;
-              gint x0 = j * p->dw - p->pad_left;
+              gint x0 = j * p->dilation_w - p->pad_left;
               for (guint x = 0; x < p->out_w; x++)
                 {
-                  gint ix = x0 + (gint) x * p->sw;
+                  gint ix = x0 + (gint) x * p->stride_w;
                   d[x] = ix >= 0 && ix < (gint) p->in_w ? line[ix] : 0.0f;
                 }
             }
@@ -147,15 +147,15 @@ epilogue (const ConvParams *conv, gfloat *out, gsize ld, guint og, gsize count, 
 }
 
 static void
-conv_gemm (const ConvParams *conv, const WindowPlan *p, const gfloat *in, guint n_images, guint c,
+conv_gemm (const ConvParams *conv, const CnnfiltWindowPlan *p, const gfloat *in, guint n_images, guint c,
            gfloat *out, guint o, guint band_rows, gfloat *cols)
 {
   const gfloat *w = cnnfilt_tensor_get_data (conv->weights, NULL);
   const gfloat *b = conv->bias ? cnnfilt_tensor_get_data (conv->bias, NULL) : NULL;
   guint groups = conv->groups, cg = c / groups, og = o / groups;
-  gsize k = (gsize) cg * p->kh * p->kw;
+  gsize k = (gsize) cg * p->kernel_h * p->kernel_w;
   gsize out_plane = (gsize) p->out_h * p->out_w, in_plane = (gsize) p->in_h * p->in_w;
-  gboolean direct = p->kh == 1 && p->kw == 1 && p->sh == 1 && p->sw == 1 && p->pad_top == 0 &&
+  gboolean direct = p->kernel_h == 1 && p->kernel_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0 &&
                     p->pad_left == 0 && p->pad_bottom == 0 && p->pad_right == 0;
   for (guint n = 0; n < n_images; n++)
     for (guint g = 0; g < groups; g++)
@@ -196,7 +196,7 @@ conv_scratch (gsize values, GError **error)
 }
 
 gboolean
-conv_run_gemm (const ConvParams *conv, const WindowPlan *p, const gfloat *in, guint n_images,
+conv_run_gemm (const ConvParams *conv, const CnnfiltWindowPlan *p, const gfloat *in, guint n_images,
                guint c, gfloat *out, guint o, GError **error)
 {
   gfloat *cols;
@@ -210,7 +210,7 @@ conv_run_gemm (const ConvParams *conv, const WindowPlan *p, const gfloat *in, gu
       return TRUE;
     }
   /* Bands of about 64k column values (256 KiB) per gemm call, at least one row. */
-  gsize k = (gsize) (c / conv->groups) * p->kh * p->kw;
+  gsize k = (gsize) (c / conv->groups) * p->kernel_h * p->kernel_w;
   guint band_rows = CLAMP ((65536 / MAX (k * p->out_w, 1)), 1, p->out_h);
   if ((cols = conv_scratch (k * band_rows * p->out_w, error)) == NULL)
     return FALSE;

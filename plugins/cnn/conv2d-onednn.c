@@ -83,7 +83,7 @@ run_reorder (dnnl_primitive_t reorder, dnnl_stream_t stream, dnnl_memory_t from,
 }
 
 static dnnl_status_t
-conv_descs_init (ConvDescs *d, const ConvParams *conv, const CnnfiltShape *in, const WindowPlan *p,
+conv_descs_init (ConvDescs *d, const ConvParams *conv, const CnnfiltShape *in, const CnnfiltWindowPlan *p,
                  CnnfiltLayout in_layout, CnnfiltLayout out_layout)
 {
   dnnl_status_t status;
@@ -100,13 +100,13 @@ conv_descs_init (ConvDescs *d, const ConvParams *conv, const CnnfiltShape *in, c
                                      out_layout == CNNFILT_LAYOUT_NHWC ? dnnl_nhwc : dnnl_nchw));
   if (g == 1)
     {
-      dnnl_dims_t wd = { o, in->c, p->kh, p->kw };
+      dnnl_dims_t wd = { o, in->c, p->kernel_h, p->kernel_w };
       TRY (dnnl_memory_desc_init_by_tag (&d->user_wei, 4, wd, dnnl_f32, dnnl_oihw));
       TRY (dnnl_memory_desc_init_by_tag (&d->wei_any, 4, wd, dnnl_f32, dnnl_format_tag_any));
     }
   else
     {
-      dnnl_dims_t wd = { g, o / g, in->c / g, p->kh, p->kw };
+      dnnl_dims_t wd = { g, o / g, in->c / g, p->kernel_h, p->kernel_w };
       TRY (dnnl_memory_desc_init_by_tag (&d->user_wei, 5, wd, dnnl_f32, dnnl_goihw));
       TRY (dnnl_memory_desc_init_by_tag (&d->wei_any, 5, wd, dnnl_f32, dnnl_format_tag_any));
     }
@@ -151,15 +151,15 @@ fail:
  * its blocked layout), else direct convolution on channels-last. */
 static dnnl_status_t
 conv_primitive_desc_create (dnnl_primitive_desc_t *pd, const ConvDescs *d, const ConvParams *conv,
-                            const WindowPlan *p, const_dnnl_primitive_attr_t attr,
+                            const CnnfiltWindowPlan *p, const_dnnl_primitive_attr_t attr,
                             dnnl_engine_t engine)
 {
-  dnnl_dims_t strides = { p->sh, p->sw }, dilates = { p->dh - 1, p->dw - 1 };
+  dnnl_dims_t strides = { p->stride_h, p->stride_w }, dilates = { p->dilation_h - 1, p->dilation_w - 1 };
   dnnl_dims_t pad_l = { p->pad_top, p->pad_left }, pad_r = { p->pad_bottom, p->pad_right };
   const dnnl_memory_desc_t *bias = conv->bias ? &d->bias : NULL;
   dnnl_convolution_desc_t desc;
-  gboolean winograd = conv->winograd && p->kh == 3 && p->kw == 3 && p->sh == 1 && p->sw == 1 &&
-                      p->dh == 1 && p->dw == 1 && conv->groups == 1;
+  gboolean winograd = conv->winograd && p->kernel_h == 3 && p->kernel_w == 3 && p->stride_h == 1 && p->stride_w == 1 &&
+                      p->dilation_h == 1 && p->dilation_w == 1 && conv->groups == 1;
   dnnl_status_t status = dnnl_runtime_error;
   if (winograd)
     {
@@ -261,7 +261,7 @@ fail:
  * shape or layout, are taken over when the new kernel wants the same
  * packing. */
 static OnednnConv *
-onednn_conv_new (const ConvParams *conv, const CnnfiltShape *in, const WindowPlan *p,
+onednn_conv_new (const ConvParams *conv, const CnnfiltShape *in, const CnnfiltWindowPlan *p,
                  CnnfiltLayout in_layout, CnnfiltLayout out_layout, CnnfiltLayout res_layout,
                  OnednnConv *old)
 {
@@ -314,7 +314,7 @@ onednn_conv_matches (OnednnConv *plan, const CnnfiltShape *in, CnnfiltLayout in_
 
 gboolean
 onednn_conv_ensure (OnednnConv **plan, const ConvParams *conv, const CnnfiltShape *in,
-                    const WindowPlan *p, CnnfiltLayout in_layout, CnnfiltLayout out_layout,
+                    const CnnfiltWindowPlan *p, CnnfiltLayout in_layout, CnnfiltLayout out_layout,
                     CnnfiltLayout res_layout)
 {
   if (!onednn_conv_matches (*plan, in, in_layout, out_layout, res_layout))

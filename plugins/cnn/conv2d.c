@@ -44,8 +44,7 @@ conv_algorithm_get_type (void)
 }
 
 typedef struct {
-  CnnfiltOp parent_instance;
-  Window window;
+  CnnfiltAreaOp parent_instance;
   gint groups;
   CnnfiltTensor *weights;
   CnnfiltTensor *bias;
@@ -57,17 +56,17 @@ typedef struct {
   OnednnConv *onednn;
 } CnnfiltConv2d;
 
-typedef CnnfiltOpClass CnnfiltConv2dClass;
+typedef CnnfiltAreaOpClass CnnfiltConv2dClass;
 
-CNNFILT_DEFINE_OP_TYPE (CnnfiltConv2d, cnnfilt_conv2d, CNNFILT_TYPE_OP)
+CNNFILT_DEFINE_OP_TYPE (CnnfiltConv2d, cnnfilt_conv2d, CNNFILT_TYPE_AREA_OP)
 
 static const CnnfiltOpProp conv2d_props[] = {
   { "weights", "Kernels, O×(C/groups)×kh×kw (.npy)", CNNFILT_OP_PROP_TENSOR,
     CNNFILT_OP_PROP_FIELD (CnnfiltConv2d, weights), 0, 0, 0, NULL, { 0 } },
   { "bias", "Added to each output channel, O values (.npy); optional", CNNFILT_OP_PROP_TENSOR,
     CNNFILT_OP_PROP_FIELD (CnnfiltConv2d, bias), 0, 0, 0, NULL, { 0 } },
-  WINDOW_PROPS (CnnfiltConv2d, "", 1),
-  WINDOW_DILATION_PROPS (CnnfiltConv2d),
+  CNNFILT_AREA_OP_STRIDE_PROPS (1, ""),
+  CNNFILT_AREA_OP_DILATION_PROPS,
   { "groups", "Channel groups: input and output channels split in this many independent "
     "convolutions (groups = channels: depthwise)", CNNFILT_OP_PROP_INT,
     CNNFILT_OP_PROP_FIELD (CnnfiltConv2d, groups), 1, 1 << 20, 1, NULL, { 0 } },
@@ -115,34 +114,42 @@ cnnfilt_conv2d_validate (CnnfiltOp *op, GError **error)
   return TRUE;
 }
 
+/* the kernel size is the weights', and a stride must be given */
 static gboolean
-conv_plan (CnnfiltConv2d *self, const CnnfiltShape *in, WindowPlan *plan, GError **error)
+cnnfilt_conv2d_resolve (CnnfiltAreaOp *area, CnnfiltWindow *window, GError **error)
 {
-  Window window = self->window;
-  window.kernel_h = cnnfilt_tensor_get_h (self->weights);
-  window.kernel_w = cnnfilt_tensor_get_w (self->weights);
-  window.ceil_mode = FALSE;
-  if (window.stride_h <= 0 || window.stride_w <= 0)
+  CnnfiltConv2d *self = (CnnfiltConv2d *) area;
+  if (self->weights == NULL)
     {
       g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_INVALID_ARGUMENT,
-                   "conv2d: stride-h and stride-w must be at least 1 (%d, %d given)",
-                   window.stride_h, window.stride_w);
+                   "property weights is not set (give it a .npy file: weights=FILE.npy)");
       return FALSE;
     }
-  guint cg = cnnfilt_tensor_get_c (self->weights);
-  if ((guint64) cg * self->groups != in->c)
+  window->kernel_h = cnnfilt_tensor_get_h (self->weights);
+  window->kernel_w = cnnfilt_tensor_get_w (self->weights);
+  window->ceil_mode = FALSE;
+  if (window->stride_h <= 0 || window->stride_w <= 0)
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_INVALID_ARGUMENT,
+                   "stride-h and stride-w must be at least 1 (%d, %d given)",
+                   window->stride_h, window->stride_w);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+conv_plan (CnnfiltConv2d *self, const CnnfiltShape *in, CnnfiltWindowPlan *plan, GError **error)
+{
+  guint cg = self->weights != NULL ? cnnfilt_tensor_get_c (self->weights) : 0;
+  if (self->weights != NULL && (guint64) cg * self->groups != in->c)
     {
       g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_SHAPE,
                    "conv2d: the input has %u channels, the weights expect %u (%u per group × "
                    "groups=%d)", in->c, cg * self->groups, cg, self->groups);
       return FALSE;
     }
-  if (!window_plan (&window, in->h, in->w, plan, error))
-    {
-      g_prefix_error (error, "conv2d: ");
-      return FALSE;
-    }
-  return TRUE;
+  return cnnfilt_area_op_plan (&self->parent_instance, in->h, in->w, plan, error);
 }
 
 static gboolean
@@ -150,7 +157,7 @@ cnnfilt_conv2d_infer (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
                       CnnfiltShape *output, GError **error)
 {
   CnnfiltConv2d *self = (CnnfiltConv2d *) op;
-  WindowPlan plan;
+  CnnfiltWindowPlan plan;
   if (!conv_plan (self, &inputs[0], &plan, error))
     return FALSE;
   output->n = inputs[0].n;
@@ -184,7 +191,7 @@ cnnfilt_conv2d_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
   onednn_set_threads (ctx);
   CnnfiltShape in;
   cnnfilt_tensor_get_shape (inputs[0], &in);
-  WindowPlan p;
+  CnnfiltWindowPlan p;
   if (!conv_plan (self, &in, &p, error))
     return FALSE;
   const gfloat *src = cnnfilt_tensor_get_data (inputs[0], NULL);
@@ -299,7 +306,7 @@ static CnnfiltLayoutSupport
 cnnfilt_conv2d_layouts (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs)
 {
   CnnfiltConv2d *self = (CnnfiltConv2d *) op;
-  WindowPlan p;
+  CnnfiltWindowPlan p;
   if (self->algorithm != CONV_ALGORITHM_AUTO || self->weights == NULL ||
       !conv_plan (self, &inputs[0], &p, NULL))
     return CNNFILT_LAYOUT_SUPPORT_NCHW;
@@ -337,26 +344,11 @@ cnnfilt_conv2d_flops (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
   return 2 * outputs * per_output + (self->bias != NULL ? outputs : 0);
 }
 
-static gboolean
-cnnfilt_conv2d_window (CnnfiltOp *op, CnnfiltOpWindow *window)
-{
-  CnnfiltConv2d *self = (CnnfiltConv2d *) op;
-  if (self->weights == NULL)
-    return FALSE;
-  window_describe (&self->window, (gint) cnnfilt_tensor_get_h (self->weights),
-                   (gint) cnnfilt_tensor_get_w (self->weights), window);
-  if (self->window.stride_h == 0)
-    window->stride_h = 1;
-  if (self->window.stride_w == 0)
-    window->stride_w = 1;
-  return TRUE;
-}
-
 static void
 cnnfilt_conv2d_class_init (CnnfiltConv2dClass *klass)
 {
   CNNFILT_OP_CLASS (klass)->flops = cnnfilt_conv2d_flops;
-  CNNFILT_OP_CLASS (klass)->window = cnnfilt_conv2d_window;
+  CNNFILT_AREA_OP_CLASS (klass)->resolve = cnnfilt_conv2d_resolve;
   CNNFILT_OP_CLASS (klass)->changed = cnnfilt_conv2d_changed;
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
   G_OBJECT_CLASS (klass)->finalize = cnnfilt_conv2d_finalize;
@@ -366,7 +358,7 @@ cnnfilt_conv2d_class_init (CnnfiltConv2dClass *klass)
                           "groups (depthwise), bias, fused ReLU/ReLU6";
   op_class->onnx_op_type = "Conv";
   op_class->onnx_inputs = "- weights bias";
-  op_class->onnx_attributes = WINDOW_ONNX_ATTRIBUTES
+  op_class->onnx_attributes = CNNFILT_AREA_OP_ONNX_ATTRIBUTES
       " dilations:dilation-h,dilation-w group:groups kernel_shape:";
   op_class->n_inputs = 1;
   op_class->validate = cnnfilt_conv2d_validate;

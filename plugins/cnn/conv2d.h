@@ -26,12 +26,12 @@ typedef struct {
 
 /* conv2d-gemm.c: the textbook loops, on NCHW tensors of @n_images images of
  * @c channels, into @o output channels. */
-void     conv_run_reference (const ConvParams *conv, const WindowPlan *p, const gfloat *in,
+void     conv_run_reference (const ConvParams *conv, const CnnfiltWindowPlan *p, const gfloat *in,
                              guint n_images, guint c, gfloat *out, guint o);
 
 /* conv2d-gemm.c: the depthwise loop or im2col and sgemm, on NCHW tensors,
  * with the calling thread's scratch; FALSE where that cannot be had. */
-gboolean conv_run_gemm (const ConvParams *conv, const WindowPlan *p, const gfloat *in,
+gboolean conv_run_gemm (const ConvParams *conv, const CnnfiltWindowPlan *p, const gfloat *in,
                         guint n_images, guint c, gfloat *out, guint o, GError **error);
 
 /* conv2d-onednn.c: oneDNN's convolution for one input shape and layouts,
@@ -44,7 +44,7 @@ typedef struct OnednnConv OnednnConv;
  * replaces are taken over when the new kernel wants the same packing:
  * repacking (Winograd's above all) costs more than creating the kernel. */
 gboolean onednn_conv_ensure (OnednnConv **plan, const ConvParams *conv, const CnnfiltShape *in,
-                             const WindowPlan *p, CnnfiltLayout in_layout,
+                             const CnnfiltWindowPlan *p, CnnfiltLayout in_layout,
                              CnnfiltLayout out_layout, CnnfiltLayout res_layout);
 /* @residual: the second input with residual, else NULL */
 gboolean onednn_conv_run    (OnednnConv *plan, const gfloat *src, const gfloat *residual,

@@ -6,8 +6,9 @@
  * header holds what several of them share: the algorithm enum, property
  * rows, and class hooks ready to install (copy run, layouts, global pools,
  * clamp fusion). It includes the other shared parts, so that an op includes
- * this one header: window.h (sliding-window geometry and its property rows),
- * broadcast.h (two-input elementwise ops), scratch.h (per-thread scratch).
+ * this one header: broadcast.h (two-input elementwise ops) and scratch.h
+ * (per-thread scratch). The window of convolutions and pools is the core's
+ * CnnfiltAreaOp.
  */
 #pragma once
 
@@ -16,7 +17,6 @@
 
 #include "broadcast.h"
 #include "scratch.h"
-#include "window.h"
 
 G_BEGIN_DECLS
 

@@ -13,15 +13,15 @@ typedef struct {
   LayerPool pool;
 } CnnfiltMaxPool;
 
-typedef CnnfiltOpClass CnnfiltMaxPoolClass;
+typedef CnnfiltAreaOpClass CnnfiltMaxPoolClass;
 
-CNNFILT_DEFINE_OP_TYPE (CnnfiltMaxPool, cnnfilt_max_pool, CNNFILT_TYPE_OP)
+CNNFILT_DEFINE_OP_TYPE (CnnfiltMaxPool, cnnfilt_max_pool, CNNFILT_TYPE_AREA_OP)
 
 static const CnnfiltOpProp max_pool_props[] = {
-  WINDOW_KERNEL_PROPS (LayerPool),
-  WINDOW_PROPS (LayerPool, " (0: the kernel size)", 0),
+  CNNFILT_AREA_OP_KERNEL_PROPS (2),
+  CNNFILT_AREA_OP_STRIDE_PROPS (0, " (0: the kernel size)"),
   LAYER_ALGORITHM_PROP (LayerPool),
-  WINDOW_DILATION_PROPS (LayerPool),
+  CNNFILT_AREA_OP_DILATION_PROPS,
 };
 
 static CnnfiltLayoutSupport
@@ -32,10 +32,10 @@ cnnfilt_max_pool_layouts (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inp
 
 static void
 max_pool_loops (LayerPool *pool, const gfloat *src, gfloat *dst, const CnnfiltShape *shape,
-                const WindowPlan *plan)
+                const CnnfiltWindowPlan *plan)
 {
   const CnnfiltShape in = *shape;
-  const WindowPlan p = *plan;
+  const CnnfiltWindowPlan p = *plan;
   gsize planes = (gsize) in.n * in.c;
   for (gsize pl = 0; pl < planes; pl++)
     {
@@ -45,14 +45,14 @@ max_pool_loops (LayerPool *pool, const gfloat *src, gfloat *dst, const CnnfiltSh
         for (guint x = 0; x < p.out_w; x++)
           {
             gfloat best = -INFINITY;
-            for (gint i = 0; i < p.kh; i++)
+            for (gint i = 0; i < p.kernel_h; i++)
               {
-                gint iy = (gint) y * p.sh - p.pad_top + i * p.dh;
+                gint iy = (gint) y * p.stride_h - p.pad_top + i * p.dilation_h;
                 if (iy < 0 || iy >= (gint) in.h)
                   continue;
-                for (gint j = 0; j < p.kw; j++)
+                for (gint j = 0; j < p.kernel_w; j++)
                   {
-                    gint ix = (gint) x * p.sw - p.pad_left + j * p.dw;
+                    gint ix = (gint) x * p.stride_w - p.pad_left + j * p.dilation_w;
                     if (ix >= 0 && ix < (gint) in.w && plane[iy * in.w + ix] > best)
                       best = plane[iy * in.w + ix];
                   }
@@ -80,7 +80,6 @@ cnnfilt_max_pool_finalize (GObject *object)
 static void
 cnnfilt_max_pool_class_init (CnnfiltMaxPoolClass *klass)
 {
-  CNNFILT_OP_CLASS (klass)->window = pool_window;
   CNNFILT_OP_CLASS (klass)->flops = pool_flops;
   CNNFILT_OP_CLASS (klass)->changed = pool_changed;
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
@@ -89,11 +88,9 @@ cnnfilt_max_pool_class_init (CnnfiltMaxPoolClass *klass)
   op_class->example = "conv2d weights=w.npy ! relu ! max-pool kernel=2";
   op_class->description = "Max pooling: the largest value of each kernel-h×kernel-w window";
   op_class->onnx_op_type = "MaxPool";
-  op_class->onnx_attributes = WINDOW_ONNX_ATTRIBUTES
+  op_class->onnx_attributes = CNNFILT_AREA_OP_ONNX_ATTRIBUTES
       " kernel_shape:kernel-h,kernel-w dilations:dilation-h,dilation-w ceil_mode:ceil-mode"
       " storage_order:0";
-  op_class->n_inputs = 1;
-  op_class->infer = pool_infer;
   op_class->run = cnnfilt_max_pool_run;
   op_class->layouts = cnnfilt_max_pool_layouts;
   cnnfilt_op_class_install_properties (CNNFILT_OP_CLASS (klass), max_pool_props, G_N_ELEMENTS (max_pool_props));

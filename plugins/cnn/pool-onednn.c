@@ -114,13 +114,13 @@ onednn_pool_matches (OnednnPool *pool, const CnnfiltShape *in, CnnfiltLayout in_
 
 gboolean
 onednn_pool_ensure (OnednnPool **pool, dnnl_alg_kind_t algorithm, const CnnfiltShape *in,
-                    const WindowPlan *p, CnnfiltLayout in_layout, CnnfiltLayout out_layout)
+                    const CnnfiltWindowPlan *p, CnnfiltLayout in_layout, CnnfiltLayout out_layout)
 {
   if (!onednn_pool_matches (*pool, in, in_layout, out_layout))
     {
       g_clear_pointer (pool, onednn_pool_free);
-      const gint kernel[2] = { p->kh, p->kw }, stride[2] = { p->sh, p->sw };
-      const gint dilation[2] = { p->dh, p->dw }, pad[2] = { p->pad_top, p->pad_left };
+      const gint kernel[2] = { p->kernel_h, p->kernel_w }, stride[2] = { p->stride_h, p->stride_w };
+      const gint dilation[2] = { p->dilation_h, p->dilation_w }, pad[2] = { p->pad_top, p->pad_left };
       *pool = onednn_pool_new (algorithm, in, p->out_h, p->out_w, kernel, stride, dilation, pad,
                                in_layout, out_layout);
     }

@@ -2,27 +2,11 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "pool.h"
 
-gboolean
-pool_infer (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs, CnnfiltShape *output,
-            GError **error)
-{
-  WindowPlan plan;
-  if (!window_plan (&((LayerPool *) op)->window, inputs[0].h, inputs[0].w, &plan, error))
-    {
-      g_prefix_error (error, "%s: ", cnnfilt_op_get_name (op));
-      return FALSE;
-    }
-  *output = inputs[0];
-  output->h = plan.out_h;
-  output->w = plan.out_w;
-  return TRUE;
-}
-
 /* oneDNN's kernel for @in and the layouts, made or kept; FALSE where the
  * op asked for its loops or oneDNN has no kernel. */
 static gboolean
 pool_ensure_onednn (LayerPool *self, dnnl_alg_kind_t algorithm, const CnnfiltShape *in,
-                    const WindowPlan *p, CnnfiltLayout in_layout, CnnfiltLayout out_layout)
+                    const CnnfiltWindowPlan *p, CnnfiltLayout in_layout, CnnfiltLayout out_layout)
 {
   return self->algorithm == LAYER_ALGORITHM_AUTO && algorithm != dnnl_alg_kind_undef &&
          onednn_pool_ensure (&self->onednn, algorithm, in, p, in_layout, out_layout);
@@ -32,10 +16,10 @@ CnnfiltLayoutSupport
 pool_layouts (CnnfiltOp *op, dnnl_alg_kind_t algorithm, const CnnfiltShape *inputs)
 {
   LayerPool *self = (LayerPool *) op;
-  WindowPlan p;
-  if (!window_plan (&self->window, inputs[0].h, inputs[0].w, &p, NULL))
+  CnnfiltWindowPlan p;
+  if (!cnnfilt_area_op_plan (&self->parent_instance, inputs[0].h, inputs[0].w, &p, NULL))
     return CNNFILT_LAYOUT_SUPPORT_NCHW;
-  if (self->algorithm == LAYER_ALGORITHM_AUTO && window_is_identity (&p))
+  if (self->algorithm == LAYER_ALGORITHM_AUTO && cnnfilt_window_plan_is_identity (&p))
     return CNNFILT_LAYOUT_SUPPORT_ELEMENTWISE; /* a copy, in either layout */
   if (pool_ensure_onednn (self, algorithm, &inputs[0], &p, CNNFILT_LAYOUT_NHWC, CNNFILT_LAYOUT_NHWC))
     return CNNFILT_LAYOUT_SUPPORT_INPUT | CNNFILT_LAYOUT_SUPPORT_OUTPUT;
@@ -50,14 +34,14 @@ pool_run (CnnfiltOp *op, const CnnfiltRunContext *ctx, dnnl_alg_kind_t algorithm
   onednn_set_threads (ctx);
   CnnfiltShape in;
   cnnfilt_tensor_get_shape (inputs[0], &in);
-  WindowPlan p;
-  if (!window_plan (&self->window, in.h, in.w, &p, error))
+  CnnfiltWindowPlan p;
+  if (!cnnfilt_area_op_plan (&self->parent_instance, in.h, in.w, &p, error))
     return FALSE;
   const gfloat *src = cnnfilt_tensor_get_data (inputs[0], NULL);
   gfloat *dst = cnnfilt_tensor_get_data (output, NULL);
   CnnfiltLayout in_layout = cnnfilt_tensor_get_layout (inputs[0]);
   CnnfiltLayout out_layout = cnnfilt_tensor_get_layout (output);
-  if (self->algorithm == LAYER_ALGORITHM_AUTO && window_is_identity (&p) && in_layout == out_layout)
+  if (self->algorithm == LAYER_ALGORITHM_AUTO && cnnfilt_window_plan_is_identity (&p) && in_layout == out_layout)
     return layer_run_copy (op, ctx, inputs, 1, output, error);
   if (pool_ensure_onednn (self, algorithm, &in, &p, in_layout, out_layout))
     return onednn_pool_run (self->onednn, src, dst, error);
@@ -78,18 +62,10 @@ pool_changed (CnnfiltOp *layer)
   g_clear_pointer (&((LayerPool *) layer)->onednn, onednn_pool_free);
 }
 
-gboolean
-pool_window (CnnfiltOp *op, CnnfiltOpWindow *window)
-{
-  const Window *w = &((LayerPool *) op)->window;
-  window_describe (w, w->kernel_h, w->kernel_w, window);
-  return TRUE;
-}
-
 /* kernel-h × kernel-w reads (comparisons or additions) per output value */
 guint64
 pool_flops (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs, const CnnfiltShape *output)
 {
-  const Window *w = &((LayerPool *) op)->window;
+  const CnnfiltWindow *w = &((CnnfiltAreaOp *) op)->window;
   return cnnfilt_shape_get_size (output) * (guint64) w->kernel_h * (guint64) w->kernel_w;
 }

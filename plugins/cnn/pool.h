@@ -29,25 +29,20 @@ void        onednn_pool_free (OnednnPool *pool);
 /* Makes *@pool fit @in, the window @plan and the layouts, unless it already
  * does; FALSE where oneDNN has no kernel. */
 gboolean    onednn_pool_ensure (OnednnPool **pool, dnnl_alg_kind_t algorithm,
-                                const CnnfiltShape *in, const WindowPlan *plan,
+                                const CnnfiltShape *in, const CnnfiltWindowPlan *plan,
                                 CnnfiltLayout in_layout, CnnfiltLayout out_layout);
 
-/* The first member of both pools' instances: their window properties
- * (WINDOW_PROPS (LayerPool, …)) and algorithm, and the oneDNN plan. */
+/* The first member of both pools' instances: the window (the area op
+ * base), the algorithm and the oneDNN plan. */
 typedef struct {
-  CnnfiltOp parent_instance;
-  Window window;
+  CnnfiltAreaOp parent_instance;
   gint algorithm;
   OnednnPool *onednn; /* for the input shape last seen */
 } LayerPool;
 
 /* The pool's own loops, on NCHW tensors. */
 typedef void (*PoolLoops) (LayerPool *pool, const gfloat *src, gfloat *dst, const CnnfiltShape *in,
-                           const WindowPlan *plan);
-
-/* infer: the window's output size, errors prefixed with the op's name */
-gboolean pool_infer (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
-                     CnnfiltShape *output, GError **error);
+                           const CnnfiltWindowPlan *plan);
 
 /* layouts and run, given the oneDNN algorithm that computes what the op
  * does (dnnl_alg_kind_undef where none does): a 1×1 window copies, else
@@ -60,7 +55,6 @@ gboolean pool_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
 
 /* the layer class's changed hook, and for finalize: the plan goes */
 void pool_changed (CnnfiltOp *op);
-gboolean pool_window (CnnfiltOp *op, CnnfiltOpWindow *window);
 guint64 pool_flops (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
                     const CnnfiltShape *output);
 

@@ -244,6 +244,26 @@ class TestBindings(unittest.TestCase):
         graph.props.trace = True
         self.assertTrue(graph.props.trace)
 
+    def test_area_op(self):
+        # windowed ops share the area op base: its window and plan
+        pool = Cnnfilt.Op.new("max-pool")
+        self.assertIsInstance(pool, Cnnfilt.AreaOp)
+        pool.set_property_from_string("kernel", "3")
+        pool.set_property_from_string("stride", "2")
+        pool.props.ceil_mode = True
+        ok, plan = pool.plan(6, 6)
+        self.assertTrue(ok)
+        # ceil((6 - 3) / 2) + 1 = 3, as PyTorch's MaxPool2d(3, 2, ceil_mode=True)
+        self.assertEqual((plan.out_h, plan.out_w, plan.kernel_h, plan.stride_h), (3, 3, 3, 2))
+        ok, window = Cnnfilt.Op.new("sobel").resolve()
+        self.assertEqual((window.kernel_h, window.pad_top, window.border),
+                         (3, 1, Cnnfilt.Border.REPLICATE))
+        with self.assertRaises(GLib.Error) as caught:
+            Cnnfilt.Op.new("conv2d").resolve()
+        self.assertErrorMatches(caught.exception, Cnnfilt.Error.INVALID_ARGUMENT, "conv2d: ",
+                                "weights")
+        self.assertNotIsInstance(Cnnfilt.Op.new("relu"), Cnnfilt.AreaOp)
+
     def test_closest_name(self):
         self.assertEqual(Cnnfilt.closest_name("sobl", ["sobel", "scharr"]), "sobel")
         self.assertEqual(Cnnfilt.closest_name("SOBEL", ["sobel"]), "sobel")
