@@ -4,6 +4,7 @@
 
 #include "cnnfilt-device.h"
 #include "cnnfilt-op.h"
+#include "cnnfilt-cl-private.h"
 
 G_BEGIN_DECLS
 
@@ -15,10 +16,12 @@ typedef gboolean (*CnnfiltOpRunFunc) (CnnfiltOp *op, const CnnfiltRunContext *ct
 CnnfiltDevice   *_cnnfilt_device_get_cpu      (void);
 /* The context an op gets on @device (NULL: the CPU). */
 void             _cnnfilt_device_init_context (CnnfiltDevice *device, CnnfiltRunContext *ctx);
-/* The one dispatch point: the implementation of @op for @device, and
- * where it runs and why, for traces. An op without one for the device gets
- * its CPU run. */
+/* The one dispatch point: the implementation of @op for @device, whether
+ * it runs on @device (an op without an implementation for the device gets
+ * its CPU run), and why, for traces. */
 CnnfiltOpRunFunc _cnnfilt_device_pick_run     (CnnfiltDevice *device, CnnfiltOp *op,
-                                               const gchar **why);
+                                               gboolean *on_device, const gchar **why);
+/* The OpenCL device of an OpenCL #CnnfiltDevice, else NULL. */
+CnnfiltClDevice *_cnnfilt_device_get_cl       (CnnfiltDevice *device);
 
 G_END_DECLS

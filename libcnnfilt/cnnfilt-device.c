@@ -1,7 +1,9 @@
 /* cnnfilt-device.c: where ops run
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "cnnfilt-device-private.h"
+#include "cnnfilt-cl-private.h"
 #include "cnnfilt-error.h"
+#include "cnnfilt-tensor-private.h"
 
 #include <string.h>
 
@@ -9,9 +11,14 @@
  * CnnfiltDevice:
  *
  * A device ops run on. Devices are named by a spec: `cpu` is the host
- * processor. `cnnfilt_device_get_default()` honours the `CNNFILT_DEVICE`
- * environment variable, and the `--device` option of `cnnfilt` sets the
- * same.
+ * processor; `opencl` the first OpenCL GPU, or else the first OpenCL
+ * device; `opencl:P:D` device D of platform P; any other spec a part of one
+ * OpenCL device's name (`opencl:0:0`, `pthread`, `A100`).
+ * `cnnfilt_device_get_default()` honours the `CNNFILT_DEVICE` environment
+ * variable, and the `--device` option of `cnnfilt` sets the same.
+ *
+ * OpenCL is looked at only when a spec other than `cpu` is given or the
+ * devices are listed: a program on the CPU loads no OpenCL driver.
  */
 struct _CnnfiltDevice {
   GObject parent_instance;
@@ -19,11 +26,27 @@ struct _CnnfiltDevice {
   gchar *name;
   gchar *description;
   guint n_threads;
+  CnnfiltClDevice *cl; /* the OpenCL device, owned by cnnfilt-cl.c */
+  /* what `cnnfilt devices` shows */
+  gchar *platform, *device_type, *version, *driver;
+  guint compute_units;
+  guint64 global_memory, local_memory;
 };
 
 G_DEFINE_TYPE (CnnfiltDevice, cnnfilt_device, G_TYPE_OBJECT)
 
-enum { PROP_0, PROP_N_THREADS, N_PROPS };
+enum {
+  PROP_0,
+  PROP_N_THREADS,
+  PROP_PLATFORM,
+  PROP_DEVICE_TYPE,
+  PROP_COMPUTE_UNITS,
+  PROP_GLOBAL_MEMORY,
+  PROP_LOCAL_MEMORY,
+  PROP_VERSION,
+  PROP_DRIVER,
+  N_PROPS
+};
 static GParamSpec *properties[N_PROPS];
 
 static void
@@ -40,10 +63,35 @@ static void
 cnnfilt_device_get_property (GObject *object, guint id, GValue *value, GParamSpec *pspec)
 {
   CnnfiltDevice *self = CNNFILT_DEVICE (object);
-  if (id == PROP_N_THREADS)
-    g_value_set_uint (value, (guint) g_atomic_int_get ((gint *) &self->n_threads));
-  else
-    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+  switch (id)
+    {
+    case PROP_N_THREADS:
+      g_value_set_uint (value, (guint) g_atomic_int_get ((gint *) &self->n_threads));
+      break;
+    case PROP_PLATFORM:
+      g_value_set_string (value, self->platform);
+      break;
+    case PROP_DEVICE_TYPE:
+      g_value_set_string (value, self->device_type);
+      break;
+    case PROP_COMPUTE_UNITS:
+      g_value_set_uint (value, self->compute_units);
+      break;
+    case PROP_GLOBAL_MEMORY:
+      g_value_set_uint64 (value, self->global_memory);
+      break;
+    case PROP_LOCAL_MEMORY:
+      g_value_set_uint64 (value, self->local_memory);
+      break;
+    case PROP_VERSION:
+      g_value_set_string (value, self->version);
+      break;
+    case PROP_DRIVER:
+      g_value_set_string (value, self->driver);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+    }
 }
 
 static void
@@ -52,6 +100,10 @@ cnnfilt_device_finalize (GObject *object)
   CnnfiltDevice *self = CNNFILT_DEVICE (object);
   g_free (self->name);
   g_free (self->description);
+  g_free (self->platform);
+  g_free (self->device_type);
+  g_free (self->version);
+  g_free (self->driver);
   G_OBJECT_CLASS (cnnfilt_device_parent_class)->finalize (object);
 }
 
@@ -73,6 +125,49 @@ cnnfilt_device_class_init (CnnfiltDeviceClass *klass)
   properties[PROP_N_THREADS] =
       g_param_spec_uint ("n-threads", "Threads", "Threads one op may use; 0: one per core", 0,
                          4096, 0, G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  const GParamFlags ro = G_PARAM_READABLE | G_PARAM_STATIC_STRINGS;
+  /**
+   * CnnfiltDevice:platform:
+   *
+   * The OpenCL platform ("Portable Computing Language"), or "host".
+   */
+  properties[PROP_PLATFORM] = g_param_spec_string ("platform", "Platform", "OpenCL platform, or host", NULL, ro);
+  /**
+   * CnnfiltDevice:device-type:
+   *
+   * "cpu", "gpu", "accelerator" or "other".
+   */
+  properties[PROP_DEVICE_TYPE] = g_param_spec_string ("device-type", "Type", "cpu, gpu, accelerator or other", NULL, ro);
+  /**
+   * CnnfiltDevice:compute-units:
+   *
+   * Compute units (OpenCL), or the host's processors.
+   */
+  properties[PROP_COMPUTE_UNITS] = g_param_spec_uint ("compute-units", "Compute units", "Compute units or processors", 0, G_MAXUINT, 0, ro);
+  /**
+   * CnnfiltDevice:global-memory:
+   *
+   * Bytes of device memory, or of the host's memory.
+   */
+  properties[PROP_GLOBAL_MEMORY] = g_param_spec_uint64 ("global-memory", "Global memory", "Bytes of memory", 0, G_MAXUINT64, 0, ro);
+  /**
+   * CnnfiltDevice:local-memory:
+   *
+   * Bytes of local memory per work-group (OpenCL); 0 for the host.
+   */
+  properties[PROP_LOCAL_MEMORY] = g_param_spec_uint64 ("local-memory", "Local memory", "Bytes of local memory per work-group", 0, G_MAXUINT64, 0, ro);
+  /**
+   * CnnfiltDevice:version:
+   *
+   * The OpenCL version the device supports ("OpenCL 3.0 PoCL …"); empty for the host.
+   */
+  properties[PROP_VERSION] = g_param_spec_string ("version", "Version", "OpenCL version", NULL, ro);
+  /**
+   * CnnfiltDevice:driver:
+   *
+   * The driver version; empty for the host.
+   */
+  properties[PROP_DRIVER] = g_param_spec_string ("driver", "Driver", "Driver version", NULL, ro);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -108,12 +203,49 @@ cpu_device_new (void)
   self->kind = CNNFILT_DEVICE_KIND_CPU;
   self->name = g_strdup ("cpu");
   self->description = cpu_description ();
+  self->platform = g_strdup ("host");
+  self->device_type = g_strdup ("cpu");
+  self->version = g_strdup ("");
+  self->driver = g_strdup ("");
+  self->compute_units = g_get_num_processors ();
+  self->global_memory = _cnnfilt_physical_memory ();
+  return self;
+}
+
+static const gchar *
+cl_device_name (CnnfiltClDevice *d)
+{
+#ifdef CNNFILT_HAVE_OPENCL
+  return d->name;
+#else
+  return "";
+#endif
+}
+
+static CnnfiltDevice *
+cl_device_new (CnnfiltClDevice *cl)
+{
+  CnnfiltDevice *self = g_object_new (CNNFILT_TYPE_DEVICE, NULL);
+  self->kind = CNNFILT_DEVICE_KIND_OPENCL;
+  self->name = _cnnfilt_cl_spec (cl);
+  self->description = _cnnfilt_cl_describe (cl);
+  self->cl = cl;
+#ifdef CNNFILT_HAVE_OPENCL
+  self->platform = g_strdup (cl->platform_name);
+  self->version = g_strdup (cl->version);
+  self->driver = g_strdup (cl->driver);
+  self->compute_units = cl->compute_units;
+  self->global_memory = cl->global_memory;
+  self->local_memory = cl->local_memory;
+#endif
+  self->device_type = g_strdup (_cnnfilt_cl_type_name (cl));
   return self;
 }
 
 /**
  * cnnfilt_device_new_from_string:
- * @spec: a device spec: `cpu`
+ * @spec: a device spec: `cpu`, `opencl`, `opencl:P:D` or a unique part of
+ *   an OpenCL device's name
  * @error: return location for a #GError
  *
  * Returns: (transfer full): the device, or %NULL with a
@@ -125,9 +257,60 @@ cnnfilt_device_new_from_string (const gchar *spec, GError **error)
   g_return_val_if_fail (spec != NULL, NULL);
   if (g_ascii_strcasecmp (spec, "cpu") == 0)
     return cpu_device_new ();
-  g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_DEVICE,
-               "unknown device '%s' (devices in this build: cpu)", spec);
+  GPtrArray *devices = _cnnfilt_cl_devices ();
+  CnnfiltClDevice *found = NULL;
+  guint matches = 0;
+  if (g_ascii_strcasecmp (spec, "opencl") == 0)
+    found = _cnnfilt_cl_default_device (), matches = found != NULL;
+  else
+    for (guint i = 0; i < devices->len; i++)
+      {
+        CnnfiltClDevice *d = devices->pdata[i];
+        g_autofree gchar *id = _cnnfilt_cl_spec (d);
+        g_autofree gchar *name = g_utf8_strdown (cl_device_name (d), -1);
+        g_autofree gchar *want = g_utf8_strdown (spec, -1);
+        if (g_str_equal (id, spec))
+          {
+            found = d, matches = 1;
+            break;
+          }
+        if (*want != '\0' && strstr (name, want) != NULL)
+          found = d, matches++;
+      }
+  if (matches == 1)
+    return cl_device_new (found);
+  g_autoptr (GString) known = g_string_new ("cpu");
+  for (guint i = 0; i < devices->len; i++)
+    {
+      g_autofree gchar *id = _cnnfilt_cl_spec (devices->pdata[i]);
+      g_string_append_printf (known, ", %s (%s)", id, cl_device_name (devices->pdata[i]));
+    }
+  if (devices->len == 0)
+    g_string_append (known, _cnnfilt_cl_built ()
+                                ? "; no OpenCL platform is installed (Debian: pocl-opencl-icd for "
+                                  "the CPU, or a GPU vendor's ICD)"
+                                : "; this build has no OpenCL");
+  g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_DEVICE, "%s device '%s' (devices: %s)",
+               matches > 1 ? "ambiguous" : "unknown", spec, known->str);
   return NULL;
+}
+
+/**
+ * cnnfilt_device_enumerate:
+ *
+ * Every device: the CPU, then each OpenCL device of each platform.
+ *
+ * Returns: (transfer full) (element-type CnnfiltDevice): the devices
+ */
+GPtrArray *
+cnnfilt_device_enumerate (void)
+{
+  GPtrArray *all = g_ptr_array_new_with_free_func (g_object_unref);
+  g_ptr_array_add (all, cpu_device_new ());
+  GPtrArray *devices = _cnnfilt_cl_devices ();
+  for (guint i = 0; i < devices->len; i++)
+    g_ptr_array_add (all, cl_device_new (devices->pdata[i]));
+  return all;
 }
 
 /**
@@ -160,9 +343,13 @@ cnnfilt_device_get_default (GError **error)
 gchar **
 cnnfilt_device_list (void)
 {
-  g_autoptr (CnnfiltDevice) cpu = cpu_device_new ();
-  GStrv lines = g_new0 (gchar *, 2);
-  lines[0] = g_strdup_printf ("%s: %s", cpu->name, cpu->description);
+  g_autoptr (GPtrArray) devices = cnnfilt_device_enumerate ();
+  GStrv lines = g_new0 (gchar *, devices->len + 1);
+  for (guint i = 0; i < devices->len; i++)
+    {
+      CnnfiltDevice *d = devices->pdata[i];
+      lines[i] = g_strdup_printf ("%s: %s", d->name, d->description);
+    }
   return lines;
 }
 
@@ -254,11 +441,29 @@ _cnnfilt_device_init_context (CnnfiltDevice *device, CnnfiltRunContext *ctx)
 }
 
 CnnfiltOpRunFunc
-_cnnfilt_device_pick_run (CnnfiltDevice *device, CnnfiltOp *op, const gchar **why)
+_cnnfilt_device_pick_run (CnnfiltDevice *device, CnnfiltOp *op, gboolean *on_device,
+                          const gchar **why)
 {
-  /* The CPU is the only kind of this build. An OpenCL kind picks the op's
-   * run_cl, or its run with why = "no OpenCL kernel for OP". */
-  g_return_val_if_fail (device == NULL || device->kind == CNNFILT_DEVICE_KIND_CPU, NULL);
-  *why = "CPU device";
-  return CNNFILT_OP_GET_CLASS (op)->run;
+  CnnfiltOpClass *klass = CNNFILT_OP_GET_CLASS (op);
+  *on_device = TRUE;
+  if (device == NULL || device->kind == CNNFILT_DEVICE_KIND_CPU)
+    {
+      *why = "CPU device";
+      return klass->run;
+    }
+  if (klass->run_cl != NULL)
+    {
+      *why = "OpenCL kernel";
+      return klass->run_cl;
+    }
+  *on_device = FALSE;
+  *why = "no OpenCL kernel for this op: ran on the CPU, values copied to and from the device";
+  return klass->run;
+}
+
+CnnfiltClDevice *
+_cnnfilt_device_get_cl (CnnfiltDevice *device)
+{
+  g_return_val_if_fail (CNNFILT_IS_DEVICE (device), NULL);
+  return device->cl;
 }

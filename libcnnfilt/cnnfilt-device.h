@@ -13,11 +13,14 @@ G_BEGIN_DECLS
 /**
  * CnnfiltDeviceKind:
  * @CNNFILT_DEVICE_KIND_CPU: the host processor
+ * @CNNFILT_DEVICE_KIND_OPENCL: an OpenCL device (a GPU, or a CPU through an
+ *   OpenCL runtime such as PoCL)
  *
  * The kinds of device ops run on.
  */
 typedef enum {
   CNNFILT_DEVICE_KIND_CPU,
+  CNNFILT_DEVICE_KIND_OPENCL,
 } CnnfiltDeviceKind;
 
 #define CNNFILT_TYPE_DEVICE (cnnfilt_device_get_type ())
@@ -26,6 +29,7 @@ G_DECLARE_FINAL_TYPE (CnnfiltDevice, cnnfilt_device, CNNFILT, DEVICE, GObject)
 CnnfiltDevice     *cnnfilt_device_get_default     (GError **error);
 CnnfiltDevice     *cnnfilt_device_new_from_string (const gchar *spec, GError **error);
 gchar            **cnnfilt_device_list            (void);
+GPtrArray         *cnnfilt_device_enumerate       (void);
 CnnfiltDeviceKind  cnnfilt_device_get_kind        (CnnfiltDevice *device);
 const gchar       *cnnfilt_device_get_name        (CnnfiltDevice *device);
 const gchar       *cnnfilt_device_get_description (CnnfiltDevice *device);

@@ -296,18 +296,16 @@ cnnfilt_graph_prepare (CnnfiltGraph *graph, const CnnfiltShape *inputs, guint n_
                    graph->inputs->len == 1 ? "" : "s", n_inputs);
       return FALSE;
     }
-  if (graph->device != NULL && cnnfilt_device_get_kind (graph->device) != CNNFILT_DEVICE_KIND_CPU)
-    {
-      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_DEVICE, "device %s cannot run graphs",
-                   cnnfilt_device_get_name (graph->device));
-      return FALSE;
-    }
-
   reset_plan (graph, inputs);
   if (!infer_shapes (graph, error))
     return FALSE;
   plan_fusion (graph);
-  plan_layouts (graph);
+  /* OpenCL kernels take NCHW: channels-last is the CPU kernels' choice */
+  if (graph->device == NULL || cnnfilt_device_get_kind (graph->device) == CNNFILT_DEVICE_KIND_CPU)
+    plan_layouts (graph);
+  else
+    for (guint i = 0; i < graph->nodes->len; i++)
+      ((Node *) graph->nodes->pdata[i])->layout = CNNFILT_LAYOUT_NCHW;
   if (!plan_buffers (graph, error))
     return FALSE;
   graph->prepared = g_memdup2 (inputs, sizeof (CnnfiltShape) * MAX (n_inputs, 1));

@@ -734,9 +734,14 @@ cnnfilt_graph_run (CnnfiltGraph *graph, CnnfiltTensor **inputs, guint n_inputs, 
       if (node->exec == NULL || node->skipped)
         continue;
       const gchar *why;
-      CnnfiltOpRunFunc run = _cnnfilt_device_pick_run (ctx.device, node->exec, &why);
-      if (trace)
+      gboolean on_device;
+      CnnfiltOpRunFunc run = _cnnfilt_device_pick_run (ctx.device, node->exec, &on_device, &why);
+      if (trace && (on_device || cnnfilt_device_get_kind (ctx.device) == CNNFILT_DEVICE_KIND_CPU))
         g_printerr ("cnnfilt trace: %s (%s) on %s, %u thread%s: %s\n", node->name,
+                    cnnfilt_op_get_name (node->exec), cnnfilt_device_get_name (ctx.device),
+                    ctx.n_threads, ctx.n_threads == 1 ? "" : "s", why);
+      else if (trace)
+        g_printerr ("cnnfilt trace: %s (%s) on cpu instead of %s, %u thread%s: %s\n", node->name,
                     cnnfilt_op_get_name (node->exec), cnnfilt_device_get_name (ctx.device),
                     ctx.n_threads, ctx.n_threads == 1 ? "" : "s", why);
       CnnfiltTensor *in_tensors[MAX (node->n_run_inputs, 1)];

@@ -684,7 +684,9 @@ cnnfilt_op_run_on_device (CnnfiltOp *op, CnnfiltDevice *device, CnnfiltTensor **
   CnnfiltRunContext ctx;
   _cnnfilt_device_init_context (device, &ctx);
   const gchar *why;
-  return _cnnfilt_device_pick_run (ctx.device, op, &why) (op, &ctx, inputs, n_inputs, output, error);
+  gboolean on_device;
+  return _cnnfilt_device_pick_run (ctx.device, op, &on_device, &why) (op, &ctx, inputs, n_inputs,
+                                                                      output, error);
 }
 
 /**

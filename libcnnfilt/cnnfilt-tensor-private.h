@@ -14,3 +14,31 @@ gsize _cnnfilt_physical_memory (void);
  * reserved. Released with free(); NULL when it cannot be had. */
 G_GNUC_INTERNAL
 gpointer _cnnfilt_alloc_large (gsize *bytes);
+
+/* Where a tensor's values are current: only on the host, on the host and a
+ * device (both equal), or only on a device. Host accessors bring the values
+ * back from the device first; cnnfilt_tensor_get_data() and
+ * cnnfilt_tensor_get_plane(), which may be written through, leave the host
+ * copy the only current one. */
+typedef enum {
+  CNNFILT_TENSOR_SYNC_HOST,
+  CNNFILT_TENSOR_SYNC_BOTH,
+  CNNFILT_TENSOR_SYNC_DEVICE,
+} CnnfiltTensorSync;
+
+/* A tensor's device buffer: an OpenCL cl_mem of @bytes on @device (a
+ * CnnfiltClDevice), or none. */
+typedef struct {
+  gpointer mem;
+  gsize bytes;
+  gpointer device;
+  CnnfiltTensorSync sync;
+} CnnfiltTensorDevice;
+
+typedef struct _CnnfiltTensor CnnfiltTensor;
+
+G_GNUC_INTERNAL
+CnnfiltTensorDevice *_cnnfilt_tensor_device (CnnfiltTensor *tensor);
+/* The host buffer as it is, without bringing values back. */
+G_GNUC_INTERNAL
+gfloat *_cnnfilt_tensor_host (CnnfiltTensor *tensor);

@@ -3,6 +3,7 @@
 #include "cnnfilt-tensor.h"
 #include "cnnfilt-error.h"
 #include "cnnfilt-tensor-private.h"
+#include "cnnfilt-cl-private.h"
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -30,9 +31,41 @@ struct _CnnfiltTensor {
   gfloat *data;
   gsize capacity; /* in values */
   CnnfiltLayout layout;
+  CnnfiltTensorDevice device; /* a copy on an OpenCL device, or none */
 };
 
 G_DEFINE_TYPE (CnnfiltTensor, cnnfilt_tensor, G_TYPE_OBJECT)
+
+CnnfiltTensorDevice *
+_cnnfilt_tensor_device (CnnfiltTensor *tensor)
+{
+  return &tensor->device;
+}
+
+gfloat *
+_cnnfilt_tensor_host (CnnfiltTensor *tensor)
+{
+  return tensor->data;
+}
+
+/* The host values, current: read back from the device where it holds the
+ * only current copy. */
+static gfloat *
+host_read (CnnfiltTensor *tensor)
+{
+  if (tensor->device.sync == CNNFILT_TENSOR_SYNC_DEVICE)
+    _cnnfilt_cl_tensor_download (tensor);
+  return tensor->data;
+}
+
+/* The host values, current, for writing: the device copy is stale after. */
+static gfloat *
+host_write (CnnfiltTensor *tensor)
+{
+  host_read (tensor);
+  tensor->device.sync = CNNFILT_TENSOR_SYNC_HOST;
+  return tensor->data;
+}
 
 G_DEFINE_BOXED_TYPE (CnnfiltShape, cnnfilt_shape, cnnfilt_shape_copy, cnnfilt_shape_free)
 
@@ -129,6 +162,7 @@ static void
 cnnfilt_tensor_finalize (GObject *object)
 {
   CnnfiltTensor *self = CNNFILT_TENSOR (object);
+  _cnnfilt_cl_tensor_release (self);
   free (self->data);
   G_OBJECT_CLASS (cnnfilt_tensor_parent_class)->finalize (object);
 }
@@ -244,6 +278,9 @@ tensor_reserve (CnnfiltTensor *self, const CnnfiltShape *shape, GError **error)
       self->data = data;
       self->capacity = bytes / sizeof (gfloat);
     }
+  /* The values are unspecified after a change of shape: none to bring back. */
+  if (!cnnfilt_shape_equal (&self->shape, shape))
+    self->device.sync = CNNFILT_TENSOR_SYNC_HOST;
   self->shape = *shape;
   return TRUE;
 }
@@ -366,7 +403,7 @@ cnnfilt_tensor_copy (CnnfiltTensor *tensor)
   /* The source exists, so its size is known to be allocatable. */
   if (!tensor_reserve (copy, &tensor->shape, NULL))
     g_error ("out of memory copying a tensor");
-  memcpy (copy->data, tensor->data, cnnfilt_shape_get_size (&tensor->shape) * sizeof (gfloat));
+  memcpy (copy->data, host_read (tensor), cnnfilt_shape_get_size (&tensor->shape) * sizeof (gfloat));
   copy->layout = tensor->layout;
   return copy;
 }
@@ -482,7 +519,7 @@ cnnfilt_tensor_get_data (CnnfiltTensor *tensor, gsize *n_values)
   g_return_val_if_fail (CNNFILT_IS_TENSOR (tensor), NULL);
   if (n_values != NULL)
     *n_values = cnnfilt_shape_get_size (&tensor->shape);
-  return tensor->data;
+  return host_write (tensor);
 }
 
 /**
@@ -498,7 +535,7 @@ cnnfilt_tensor_get_values (CnnfiltTensor *tensor, gsize *n_values)
   g_return_val_if_fail (CNNFILT_IS_TENSOR (tensor), NULL);
   gsize size = cnnfilt_shape_get_size (&tensor->shape);
   *n_values = size;
-  return g_memdup2 (tensor->data, size * sizeof (gfloat));
+  return g_memdup2 (host_read (tensor), size * sizeof (gfloat));
 }
 
 /**
@@ -512,7 +549,7 @@ GBytes *
 cnnfilt_tensor_get_bytes (CnnfiltTensor *tensor)
 {
   g_return_val_if_fail (CNNFILT_IS_TENSOR (tensor), NULL);
-  return g_bytes_new (tensor->data, cnnfilt_shape_get_size (&tensor->shape) * sizeof (gfloat));
+  return g_bytes_new (host_read (tensor), cnnfilt_shape_get_size (&tensor->shape) * sizeof (gfloat));
 }
 
 static gsize
@@ -545,7 +582,7 @@ cnnfilt_tensor_get_value (CnnfiltTensor *tensor, guint n, guint c, guint h, guin
 {
   g_return_val_if_fail (CNNFILT_IS_TENSOR (tensor), 0.f);
   g_return_val_if_fail (tensor_index_valid (tensor, n, c, h, w), 0.f);
-  return tensor->data[tensor_offset (tensor, n, c, h, w)];
+  return host_read (tensor)[tensor_offset (tensor, n, c, h, w)];
 }
 
 /**
@@ -563,7 +600,7 @@ cnnfilt_tensor_set_value (CnnfiltTensor *tensor, guint n, guint c, guint h, guin
 {
   g_return_if_fail (CNNFILT_IS_TENSOR (tensor));
   g_return_if_fail (tensor_index_valid (tensor, n, c, h, w));
-  tensor->data[tensor_offset (tensor, n, c, h, w)] = value;
+  host_write (tensor)[tensor_offset (tensor, n, c, h, w)] = value;
 }
 
 /**
@@ -576,8 +613,9 @@ cnnfilt_tensor_fill (CnnfiltTensor *tensor, gfloat value)
 {
   g_return_if_fail (CNNFILT_IS_TENSOR (tensor));
   gsize size = cnnfilt_shape_get_size (&tensor->shape);
+  gfloat *data = host_write (tensor);
   for (gsize i = 0; i < size; i++)
-    tensor->data[i] = value;
+    data[i] = value;
 }
 
 /**
@@ -595,7 +633,7 @@ cnnfilt_tensor_get_plane (CnnfiltTensor *tensor, guint n, guint c)
   g_return_val_if_fail (CNNFILT_IS_TENSOR (tensor), NULL);
   g_return_val_if_fail (n < tensor->shape.n && c < tensor->shape.c, NULL);
   g_return_val_if_fail (tensor->layout == CNNFILT_LAYOUT_NCHW, NULL);
-  return tensor->data + tensor_offset (tensor, n, c, 0, 0);
+  return host_write (tensor) + tensor_offset (tensor, n, c, 0, 0);
 }
 
 /**

@@ -9,6 +9,7 @@
 #include "cnnfilt-error.h"
 #include "cnnfilt-graph.h"
 #include "cnnfilt-image.h"
+#include "cnnfilt-kernel.h"
 #include "cnnfilt-npy.h"
 #include "cnnfilt-onnx.h"
 #include "cnnfilt-op.h"

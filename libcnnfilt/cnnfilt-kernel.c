@@ -1,0 +1,352 @@
+/* cnnfilt-kernel.c: OpenCL kernels for ops, and tensors on the device
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * A tensor's device buffer is made when a kernel first takes it, kept
+ * while its capacity suffices, and holds the current values after a kernel
+ * wrote them (CnnfiltTensorSync): a chain of ops with kernels moves no
+ * data, and the host asks for the values back only where it reads them.
+ * Everything a device does (buffers, arguments, launches, transfers) runs
+ * under its lock, so that batch workers may share one device.
+ */
+#include "cnnfilt-kernel.h"
+#include "cnnfilt-cl-private.h"
+#include "cnnfilt-device-private.h"
+#include "cnnfilt-error.h"
+#include "cnnfilt-tensor-private.h"
+
+#include <gio/gio.h>
+#include <string.h>
+
+static CnnfiltClDevice *
+ctx_device (const CnnfiltRunContext *ctx)
+{
+  return ctx != NULL && ctx->device != NULL ? _cnnfilt_device_get_cl (ctx->device) : NULL;
+}
+
+/**
+ * cnnfilt_kernel_source_from_resource:
+ * @path: a GResource path (`/org/cnnfilt/classic/filter.cl`)
+ * @error: return location for a #GError
+ *
+ * The text of a kernel source embedded in a plugin as a GResource.
+ *
+ * Returns: (transfer full): the source, or %NULL with @error set
+ */
+gchar *
+cnnfilt_kernel_source_from_resource (const gchar *path, GError **error)
+{
+  g_autoptr (GBytes) bytes = g_resources_lookup_data (path, G_RESOURCE_LOOKUP_FLAGS_NONE, error);
+  if (bytes == NULL)
+    return NULL;
+  gsize size = 0;
+  const gchar *data = g_bytes_get_data (bytes, &size);
+  return g_strndup (data, size);
+}
+
+/**
+ * cnnfilt_kernel_get_max_work_group:
+ * @ctx: the run context of an OpenCL device
+ *
+ * Returns: the most work-items a work-group may have on the device; 1 for
+ *   a device that is not OpenCL
+ */
+gsize
+cnnfilt_kernel_get_max_work_group (const CnnfiltRunContext *ctx)
+{
+#ifdef CNNFILT_HAVE_OPENCL
+  CnnfiltClDevice *device = ctx_device (ctx);
+  return device != NULL ? device->max_work_group : 1;
+#else
+  return 1;
+#endif
+}
+
+/**
+ * cnnfilt_kernel_get_vector_width:
+ * @ctx: the run context of an OpenCL device
+ *
+ * Returns: the device's preferred float vector width
+ *   (`CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT`); 1 for a device that is not
+ *   OpenCL
+ */
+guint
+cnnfilt_kernel_get_vector_width (const CnnfiltRunContext *ctx)
+{
+#ifdef CNNFILT_HAVE_OPENCL
+  CnnfiltClDevice *device = ctx_device (ctx);
+  return device != NULL ? device->vector_width : 1;
+#else
+  return 1;
+#endif
+}
+
+/**
+ * cnnfilt_kernel_get_compute_units:
+ * @ctx: the run context of an OpenCL device
+ *
+ * Returns: the device's compute units; 1 for a device that is not OpenCL
+ */
+guint
+cnnfilt_kernel_get_compute_units (const CnnfiltRunContext *ctx)
+{
+#ifdef CNNFILT_HAVE_OPENCL
+  CnnfiltClDevice *device = ctx_device (ctx);
+  return device != NULL ? MAX (device->compute_units, 1) : 1;
+#else
+  return 1;
+#endif
+}
+
+#ifdef CNNFILT_HAVE_OPENCL
+
+static gsize
+tensor_bytes (CnnfiltTensor *tensor)
+{
+  return MAX (cnnfilt_tensor_get_size (tensor), 1) * sizeof (gfloat);
+}
+
+/* Copies the device values back; the caller holds the device's lock. */
+static void
+download_locked (CnnfiltClDevice *device, CnnfiltTensor *tensor)
+{
+  CnnfiltTensorDevice *copy = _cnnfilt_tensor_device (tensor);
+  if (copy->sync != CNNFILT_TENSOR_SYNC_DEVICE)
+    return;
+  cl_int status = clEnqueueReadBuffer (device->queue, copy->mem, CL_TRUE, 0, tensor_bytes (tensor),
+                                       _cnnfilt_tensor_host (tensor), 0, NULL, NULL);
+  if (status != CL_SUCCESS)
+    /* A lost device: its values are gone, and nothing can report it here. */
+    g_critical ("reading a tensor back from %s failed: %s; its values are lost", device->name,
+                _cnnfilt_cl_status_name (status));
+  copy->sync = CNNFILT_TENSOR_SYNC_BOTH;
+}
+
+void
+_cnnfilt_cl_tensor_download (CnnfiltTensor *tensor)
+{
+  CnnfiltClDevice *device = _cnnfilt_tensor_device (tensor)->device;
+  g_mutex_lock (&device->lock);
+  download_locked (device, tensor);
+  g_mutex_unlock (&device->lock);
+}
+
+static void
+release_locked (CnnfiltTensor *tensor)
+{
+  CnnfiltTensorDevice *copy = _cnnfilt_tensor_device (tensor);
+  if (copy->mem != NULL)
+    clReleaseMemObject (copy->mem);
+  copy->mem = NULL;
+  copy->bytes = 0;
+  copy->device = NULL;
+  copy->sync = CNNFILT_TENSOR_SYNC_HOST;
+}
+
+void
+_cnnfilt_cl_tensor_release (CnnfiltTensor *tensor)
+{
+  CnnfiltClDevice *device = _cnnfilt_tensor_device (tensor)->device;
+  if (device == NULL)
+    return;
+  g_mutex_lock (&device->lock);
+  release_locked (tensor);
+  g_mutex_unlock (&device->lock);
+}
+
+/* A device buffer of @tensor on @device large enough for its shape; the
+ * values come along where @upload and the host holds the only current
+ * copy. The caller holds @device's lock. */
+static gboolean
+tensor_on_device (CnnfiltClDevice *device, CnnfiltTensor *tensor, gboolean upload,
+                  GError **error)
+{
+  CnnfiltTensorDevice *copy = _cnnfilt_tensor_device (tensor);
+  if (copy->device != NULL && copy->device != device)
+    {
+      /* last used on another device: bring it home first */
+      CnnfiltClDevice *other = copy->device;
+      g_mutex_unlock (&device->lock);
+      _cnnfilt_cl_tensor_download (tensor);
+      _cnnfilt_cl_tensor_release (tensor);
+      g_mutex_lock (&device->lock);
+      (void) other;
+    }
+  gsize bytes = tensor_bytes (tensor);
+  if (copy->mem != NULL && copy->bytes < bytes)
+    {
+      download_locked (device, tensor);
+      release_locked (tensor);
+    }
+  if (copy->mem == NULL)
+    {
+      if (bytes > device->max_alloc)
+        {
+          g_autofree gchar *shape = NULL;
+          CnnfiltShape s;
+          cnnfilt_tensor_get_shape (tensor, &s);
+          shape = cnnfilt_shape_to_string (&s);
+          g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_DEVICE,
+                       "a tensor of shape %s needs %" G_GSIZE_FORMAT " MiB, more than the %"
+                       G_GUINT64_FORMAT " MiB one buffer may hold on %s (opencl:%u:%u)",
+                       shape, bytes >> 20, device->max_alloc >> 20, device->name,
+                       device->platform_index, device->device_index);
+          return FALSE;
+        }
+      cl_int status = CL_SUCCESS;
+      copy->mem = clCreateBuffer (device->context, CL_MEM_READ_WRITE, bytes, NULL, &status);
+      if (status != CL_SUCCESS)
+        {
+          copy->mem = NULL;
+          _cnnfilt_cl_set_error (error, device, "allocating a device buffer", status);
+          return FALSE;
+        }
+      copy->bytes = bytes;
+      copy->device = device;
+      copy->sync = CNNFILT_TENSOR_SYNC_HOST;
+    }
+  if (upload && copy->sync == CNNFILT_TENSOR_SYNC_HOST)
+    {
+      cl_int status = clEnqueueWriteBuffer (device->queue, copy->mem, CL_TRUE, 0, bytes,
+                                            _cnnfilt_tensor_host (tensor), 0, NULL, NULL);
+      if (status != CL_SUCCESS)
+        {
+          _cnnfilt_cl_set_error (error, device, "copying a tensor to the device", status);
+          return FALSE;
+        }
+      copy->sync = CNNFILT_TENSOR_SYNC_BOTH;
+    }
+  return TRUE;
+}
+
+static gboolean
+set_args (CnnfiltClDevice *device, cl_kernel kernel, const CnnfiltKernelArg *args, guint n_args,
+          GError **error)
+{
+  for (guint i = 0; i < n_args; i++)
+    {
+      const CnnfiltKernelArg *a = &args[i];
+      cl_int status = CL_SUCCESS;
+      switch (a->type)
+        {
+        case CNNFILT_KERNEL_ARG_INPUT:
+        case CNNFILT_KERNEL_ARG_OUTPUT:
+          if (!tensor_on_device (device, a->tensor, a->type == CNNFILT_KERNEL_ARG_INPUT, error))
+            return FALSE;
+          status = clSetKernelArg (kernel, i, sizeof (cl_mem),
+                                   &_cnnfilt_tensor_device (a->tensor)->mem);
+          break;
+        case CNNFILT_KERNEL_ARG_INT:
+          {
+            cl_int v = a->int_value;
+            status = clSetKernelArg (kernel, i, sizeof v, &v);
+            break;
+          }
+        case CNNFILT_KERNEL_ARG_FLOAT:
+          {
+            cl_float v = a->float_value;
+            status = clSetKernelArg (kernel, i, sizeof v, &v);
+            break;
+          }
+        case CNNFILT_KERNEL_ARG_LOCAL:
+          status = clSetKernelArg (kernel, i, a->bytes, NULL);
+          break;
+        }
+      if (status != CL_SUCCESS)
+        {
+          g_autofree gchar *what = g_strdup_printf ("setting argument %u", i);
+          _cnnfilt_cl_set_error (error, device, what, status);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static gboolean
+launch_locked (CnnfiltClDevice *device, const CnnfiltKernelLaunch *launch,
+               const CnnfiltKernelArg *args, guint n_args, GError **error)
+{
+  cl_kernel kernel = _cnnfilt_cl_kernel (device, launch->source, launch->options, launch->name,
+                                         error);
+  if (kernel == NULL || !set_args (device, kernel, args, n_args, error))
+    return FALSE;
+  gsize global[3], local[3];
+  gboolean has_local = launch->local[0] != 0;
+  for (guint d = 0; d < launch->work_dim; d++)
+    {
+      local[d] = has_local ? MAX (launch->local[d], 1) : 1;
+      global[d] = (MAX (launch->global[d], 1) + local[d] - 1) / local[d] * local[d];
+    }
+  cl_int status = clEnqueueNDRangeKernel (device->queue, kernel, launch->work_dim, NULL, global,
+                                          has_local ? local : NULL, 0, NULL, NULL);
+  if (status != CL_SUCCESS)
+    {
+      g_autofree gchar *what = g_strdup_printf ("running kernel %s", launch->name);
+      _cnnfilt_cl_set_error (error, device, what, status);
+      return FALSE;
+    }
+  for (guint i = 0; i < n_args; i++)
+    if (args[i].type == CNNFILT_KERNEL_ARG_OUTPUT)
+      _cnnfilt_tensor_device (args[i].tensor)->sync = CNNFILT_TENSOR_SYNC_DEVICE;
+  return TRUE;
+}
+
+#else
+
+void
+_cnnfilt_cl_tensor_download (CnnfiltTensor *tensor)
+{
+}
+
+void
+_cnnfilt_cl_tensor_release (CnnfiltTensor *tensor)
+{
+}
+
+#endif
+
+/**
+ * cnnfilt_kernel_run:
+ * @op: the op that runs the kernel, for error messages
+ * @ctx: its run context, on an OpenCL device
+ * @launch: the kernel and its sizes
+ * @args: (array length=n_args): its arguments, in order
+ * @n_args: how many
+ * @error: return location for a #GError
+ *
+ * Runs one OpenCL kernel for an op's #CnnfiltOpClass.run_cl: builds the
+ * program once per device (cached in memory and on disk), moves the input
+ * tensors to the device where their values are not current there, and
+ * enqueues the kernel. The outputs' values stay on the device until a host
+ * accessor reads them. Launches on one device run in order.
+ *
+ * Returns: %TRUE, or %FALSE with a %CNNFILT_ERROR_DEVICE error naming the
+ *   op and the device (a failed compile carries the build log)
+ */
+gboolean
+cnnfilt_kernel_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
+                    const CnnfiltKernelLaunch *launch, const CnnfiltKernelArg *args,
+                    guint n_args, GError **error)
+{
+  g_return_val_if_fail (launch != NULL && launch->work_dim >= 1 && launch->work_dim <= 3, FALSE);
+#ifdef CNNFILT_HAVE_OPENCL
+  CnnfiltClDevice *device = ctx_device (ctx);
+  if (device == NULL)
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_DEVICE,
+                   "%s: kernel %s needs an OpenCL device", cnnfilt_op_get_name (op), launch->name);
+      return FALSE;
+    }
+  if (!_cnnfilt_cl_open (device, error))
+    return FALSE;
+  g_mutex_lock (&device->lock);
+  gboolean ok = launch_locked (device, launch, args, n_args, error);
+  g_mutex_unlock (&device->lock);
+  if (!ok)
+    g_prefix_error (error, "%s: ", cnnfilt_op_get_name (op));
+  return ok;
+#else
+  g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_UNSUPPORTED,
+               "%s: this build of libcnnfilt has no OpenCL", cnnfilt_op_get_name (op));
+  return FALSE;
+#endif
+}
