@@ -877,30 +877,6 @@ cnnfilt_op_infer_same_shape (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_
   return TRUE;
 }
 
-G_DEFINE_ABSTRACT_TYPE (CnnfiltPointOp, cnnfilt_point_op, CNNFILT_TYPE_OP)
-
-/* value by value: any layout the inputs share */
-static CnnfiltLayoutSupport
-point_op_layouts (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs)
-{
-  return CNNFILT_LAYOUT_SUPPORT_ELEMENTWISE;
-}
-
-static void
-cnnfilt_point_op_class_init (CnnfiltPointOpClass *klass)
-{
-  CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
-  op_class->n_inputs = 1;
-  op_class->infer = cnnfilt_op_infer_same_shape;
-  op_class->layouts = point_op_layouts;
-  op_class->flops_per_output = 1;
-}
-
-static void
-cnnfilt_point_op_init (CnnfiltPointOp *self)
-{
-}
-
 /**
  * cnnfilt_op_new:
  * @name: an op name ("sobel")

@@ -19,6 +19,69 @@ tu_tensor_at (const char *file, int line, const gfloat *values, gsize n_values,
   return tensor;
 }
 
+CnnfiltDevice *
+tu_opencl_device (void)
+{
+  static gsize once = 0;
+  static CnnfiltDevice *device = NULL;
+  if (g_once_init_enter (&once))
+    {
+      const gchar *spec = g_getenv ("CNNFILT_TEST_OPENCL");
+      if (g_strcmp0 (spec, "0") != 0)
+        device = cnnfilt_device_new_from_string (spec != NULL && *spec ? spec : "opencl", NULL);
+      g_once_init_leave (&once, 1);
+    }
+  return device;
+}
+
+void
+tu_assert_close_at (const char *file, int line, const char *what, CnnfiltTensor *expected,
+                    CnnfiltTensor *got, gdouble relative)
+{
+  CnnfiltShape want, have;
+  cnnfilt_tensor_get_shape (expected, &want);
+  cnnfilt_tensor_get_shape (got, &have);
+  if (!cnnfilt_shape_equal (&want, &have))
+    _ck_assert_failed (file, line, what, "%s: shape %ux%ux%ux%u, expected %ux%ux%ux%u", what,
+                       have.n, have.c, have.h, have.w, want.n, want.c, want.h, want.w);
+  gsize size = 0;
+  g_autofree gfloat *a = cnnfilt_tensor_get_values (expected, &size);
+  g_autofree gfloat *b = cnnfilt_tensor_get_values (got, &size);
+  gdouble scale = 0;
+  for (gsize i = 0; i < size; i++)
+    if (isfinite (a[i]))
+      scale = MAX (scale, fabs (a[i]));
+  gdouble bound = relative * MAX (scale, 1e-30);
+  for (gsize i = 0; i < size; i++)
+    {
+      gboolean same = isfinite (a[i]) ? fabs ((gdouble) a[i] - b[i]) <= bound
+                                      : (isnan (a[i]) ? isnan (b[i]) : a[i] == b[i]);
+      if (!same)
+        _ck_assert_failed (file, line, what, "%s: value %" G_GSIZE_FORMAT " is %.9g, expected "
+                           "%.9g (within %g of the largest magnitude, %.9g)", what, i, b[i], a[i],
+                           relative, scale);
+    }
+}
+
+/* The same pipeline on the OpenCL device, compared with the CPU's result. */
+static void
+compare_on_opencl (const char *file, int line, const gchar *pipeline, CnnfiltTensor *input,
+                   CnnfiltTensor *cpu)
+{
+  CnnfiltDevice *device = tu_opencl_device ();
+  if (device == NULL)
+    return;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CnnfiltGraph) graph = cnnfilt_graph_new_from_string (pipeline, &error);
+  cnnfilt_graph_set_device (graph, device);
+  g_autoptr (CnnfiltTensor) output = cnnfilt_graph_process (graph, input, &error);
+  if (output == NULL)
+    _ck_assert_failed (file, line, "run", "'%s' fails on %s: %s", pipeline,
+                       cnnfilt_device_get_name (device), error ? error->message : "(no error)");
+  g_autofree gchar *what = g_strdup_printf ("'%s' on %s", pipeline, cnnfilt_device_get_name (device));
+  tu_assert_close_at (file, line, what, cpu, output, TU_OPENCL_TOLERANCE);
+}
+
 CnnfiltTensor *
 tu_run_at (const char *file, int line, const gchar *pipeline, CnnfiltTensor *input)
 {
@@ -31,6 +94,7 @@ tu_run_at (const char *file, int line, const gchar *pipeline, CnnfiltTensor *inp
   if (output == NULL)
     _ck_assert_failed (file, line, "run", "'%s' fails: %s", pipeline,
                        error ? error->message : "(no error)");
+  compare_on_opencl (file, line, pipeline, input, output);
   return output;
 }
 
@@ -60,6 +124,18 @@ tu_run_error_at (const char *file, int line, const gchar *pipeline, CnnfiltTenso
     _ck_assert_failed (file, line, "run", "'%s' runs, an error was expected", pipeline);
   if (error == NULL)
     _ck_assert_failed (file, line, "run", "'%s': NULL output without an error", pipeline);
+  /* and the same error on OpenCL */
+  CnnfiltDevice *device = tu_opencl_device ();
+  if (device != NULL)
+    {
+      g_autoptr (GError) cl_error = NULL;
+      cnnfilt_graph_set_device (graph, device);
+      g_autoptr (CnnfiltTensor) cl_output = cnnfilt_graph_process (graph, input, &cl_error);
+      if (cl_output != NULL || cl_error == NULL || cl_error->code != error->code)
+        _ck_assert_failed (file, line, "run", "'%s' on %s: %s, expected the CPU's error: %s",
+                           pipeline, cnnfilt_device_get_name (device),
+                           cl_error ? cl_error->message : "no error", error->message);
+    }
   return error;
 }
 

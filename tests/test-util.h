@@ -14,8 +14,25 @@ G_BEGIN_DECLS
 CnnfiltTensor *tu_tensor_at (const char *file, int line, const gfloat *values, gsize n_values,
                              guint n, guint c, guint h, guint w);
 
+/* The OpenCL device every suite compares the CPU with: CNNFILT_TEST_OPENCL
+ * names it (default "opencl"; "0" for none); NULL where there is none. */
+CnnfiltDevice *tu_opencl_device (void);
+
+/* How close OpenCL results must be to the CPU's: relative to the largest
+ * magnitude of the CPU's output (sums taken in another order, fused
+ * multiply-adds, the device's exp and tanh). */
+#define TU_OPENCL_TOLERANCE 1e-4
+
+/* Checks that @got has @expected's shape and values within @relative of
+ * the largest finite magnitude of @expected (NaN and infinities equal). */
+#define tu_assert_close(what, expected, got, relative) \
+  tu_assert_close_at (__FILE__, __LINE__, (what), (expected), (got), (relative))
+void tu_assert_close_at (const char *file, int line, const char *what, CnnfiltTensor *expected,
+                         CnnfiltTensor *got, gdouble relative);
+
 /* Parses @pipeline and runs it on @input; fails the test, with the
- * library's message, on any error. */
+ * library's message, on any error. Where there is an OpenCL device, runs it
+ * there too and compares (TU_OPENCL_TOLERANCE). */
 #define tu_run(pipeline, input) tu_run_at (__FILE__, __LINE__, (pipeline), (input))
 CnnfiltTensor *tu_run_at (const char *file, int line, const gchar *pipeline,
                           CnnfiltTensor *input);

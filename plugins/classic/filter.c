@@ -93,6 +93,7 @@ typedef struct {
 
 typedef struct {
   Scratch scratch; /* grown as needed and kept between runs */
+  CnnfiltTensor *cl_rows; /* the row pass of a separable kernel, on the device */
 } CnnfiltFilterPrivate;
 
 G_DEFINE_DYNAMIC_TYPE_EXTENDED (CnnfiltFilter, cnnfilt_filter, CNNFILT_TYPE_AREA_OP,
@@ -375,6 +376,120 @@ cnnfilt_filter_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
   return TRUE;
 }
 
+/* OpenCL: filter.cl, one correlation kernel for every filter */
+
+static const gchar *
+filter_cl_source (GError **error)
+{
+  static gsize source = 0;
+  if (g_once_init_enter (&source))
+    g_once_init_leave (&source, (gsize) cnnfilt_kernel_source_from_resource (
+                                    "/org/cnnfilt/classic/filter.cl", error));
+  if (source == 0)
+    g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_FAILED, "filter.cl is not in the plugin");
+  return (const gchar *) source;
+}
+
+static CnnfiltTensor *
+values_tensor (const gfloat *values, guint n)
+{
+  return cnnfilt_tensor_new_from_data (values, n, 1, 1, 1, n, NULL);
+}
+
+/* One kernel, or two for a magnitude, tap by tap. */
+static gboolean
+run_cl_direct (CnnfiltFilter *self, const CnnfiltRunContext *ctx, CnnfiltTensor *in,
+               CnnfiltTensor *out, FilterKernel *kernels[2], guint n_kernels, const Geometry *g,
+               guint planes, const gchar *source, const gchar *options, guint px, GError **error)
+{
+  g_autoptr (CnnfiltTensor) k0 = values_tensor (kernels[0]->values, kernels[0]->kh * kernels[0]->kw);
+  g_autoptr (CnnfiltTensor) k1 = n_kernels > 1 ? values_tensor (kernels[1]->values,
+                                                                kernels[1]->kh * kernels[1]->kw)
+                                               : g_object_ref (k0);
+  const CnnfiltKernelArg args[] = {
+    CNNFILT_KERNEL_IN (in), CNNFILT_KERNEL_OUT (out), CNNFILT_KERNEL_IN (k0), CNNFILT_KERNEL_IN (k1),
+    CNNFILT_KERNEL_INT (kernels[0]->kh), CNNFILT_KERNEL_INT (kernels[0]->kw),
+    CNNFILT_KERNEL_INT (g->h), CNNFILT_KERNEL_INT (g->w), CNNFILT_KERNEL_INT (g->oh),
+    CNNFILT_KERNEL_INT (g->ow), CNNFILT_KERNEL_INT (self->stride), CNNFILT_KERNEL_INT (g->top),
+    CNNFILT_KERNEL_INT (g->left), CNNFILT_KERNEL_INT (self->parent_instance.window.border),
+    CNNFILT_KERNEL_INT (n_kernels > 1), CNNFILT_KERNEL_FLOAT (self->offset),
+  };
+  CnnfiltKernelLaunch launch = { source, options, "correlate", 3,
+                                 { (g->ow + px - 1) / px, g->oh, planes } };
+  return cnnfilt_kernel_run (CNNFILT_OP (self), ctx, &launch, args, G_N_ELEMENTS (args), error);
+}
+
+/* A separable kernel as a row pass into the padded rows, then a column pass. */
+static gboolean
+run_cl_separable (CnnfiltFilter *self, const CnnfiltRunContext *ctx, CnnfiltTensor *in,
+                  CnnfiltTensor *out, const FilterKernel *k, const Geometry *g, guint planes,
+                  const gchar *source, const gchar *options, guint px, GError **error)
+{
+  CnnfiltFilterPrivate *priv = cnnfilt_filter_get_instance_private (self);
+  if (priv->cl_rows == NULL)
+    priv->cl_rows = g_object_new (CNNFILT_TYPE_TENSOR, NULL);
+  CnnfiltShape rows_shape = { 1, planes, g->ph, g->ow };
+  if (!cnnfilt_tensor_set_shape (priv->cl_rows, &rows_shape, error))
+    return FALSE;
+  g_autoptr (CnnfiltTensor) row = values_tensor (k->row, k->kw);
+  g_autoptr (CnnfiltTensor) column = values_tensor (k->column, k->kh);
+  const CnnfiltKernelArg row_args[] = {
+    CNNFILT_KERNEL_IN (in), CNNFILT_KERNEL_OUT (priv->cl_rows), CNNFILT_KERNEL_IN (row),
+    CNNFILT_KERNEL_INT (k->kw), CNNFILT_KERNEL_INT (g->h), CNNFILT_KERNEL_INT (g->w),
+    CNNFILT_KERNEL_INT (g->ph), CNNFILT_KERNEL_INT (g->ow), CNNFILT_KERNEL_INT (self->stride),
+    CNNFILT_KERNEL_INT (g->top), CNNFILT_KERNEL_INT (g->left),
+    CNNFILT_KERNEL_INT (self->parent_instance.window.border),
+  };
+  CnnfiltKernelLaunch rows = { source, options, "rows", 3, { (g->ow + px - 1) / px, g->ph, planes } };
+  const CnnfiltKernelArg column_args[] = {
+    CNNFILT_KERNEL_IN (priv->cl_rows), CNNFILT_KERNEL_OUT (out), CNNFILT_KERNEL_IN (column),
+    CNNFILT_KERNEL_INT (k->kh), CNNFILT_KERNEL_INT (g->ph), CNNFILT_KERNEL_INT (g->oh),
+    CNNFILT_KERNEL_INT (g->ow), CNNFILT_KERNEL_INT (self->stride),
+    CNNFILT_KERNEL_FLOAT (self->offset),
+  };
+  CnnfiltKernelLaunch columns = { source, options, "columns", 3,
+                                  { (g->ow + px - 1) / px, g->oh, planes } };
+  return cnnfilt_kernel_run (CNNFILT_OP (self), ctx, &rows, row_args, G_N_ELEMENTS (row_args),
+                             error) &&
+         cnnfilt_kernel_run (CNNFILT_OP (self), ctx, &columns, column_args,
+                             G_N_ELEMENTS (column_args), error);
+}
+
+static gboolean
+cnnfilt_filter_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx,
+                       CnnfiltTensor **inputs, guint n_inputs,
+                       CnnfiltTensor *output, GError **error)
+{
+  CnnfiltFilter *self = CNNFILT_FILTER (op);
+  const gchar *source = filter_cl_source (error);
+  if (source == NULL)
+    return FALSE;
+  FilterKernel *kernels[2] = { NULL, NULL };
+  guint n_kernels = CNNFILT_FILTER_GET_CLASS (self)->make_kernels (self, kernels, error);
+  if (n_kernels == 0)
+    return FALSE;
+  CnnfiltShape shape;
+  cnnfilt_tensor_get_shape (inputs[0], &shape);
+  Geometry g;
+  gboolean ok = filter_geometry (self, shape.h, shape.w, kernels[0], &g, error);
+  if (ok)
+    {
+      /* outputs per work-item: the device's float vector width, 4 to 16 */
+      guint px = CLAMP (cnnfilt_kernel_get_vector_width (ctx), 4, 16);
+      g_autofree gchar *options = g_strdup_printf ("-DPX=%u", px);
+      const FilterKernel *k = kernels[0];
+      if (n_kernels == 1 && k->row != NULL && k->kh * k->kw > 2 * (k->kh + k->kw))
+        ok = run_cl_separable (self, ctx, inputs[0], output, k, &g, shape.n * shape.c, source,
+                               options, px, error);
+      else
+        ok = run_cl_direct (self, ctx, inputs[0], output, kernels, n_kernels, &g,
+                            shape.n * shape.c, source, options, px, error);
+    }
+  filter_kernel_free (kernels[0]);
+  filter_kernel_free (kernels[1]);
+  return ok;
+}
+
 static gboolean
 cnnfilt_filter_validate (CnnfiltOp *op, GError **error)
 {
@@ -394,6 +509,7 @@ cnnfilt_filter_finalize (GObject *object)
   ring_clear (&priv->scratch.pass[0]);
   ring_clear (&priv->scratch.pass[1]);
   g_free (priv->scratch.second);
+  g_clear_object (&priv->cl_rows);
   G_OBJECT_CLASS (cnnfilt_filter_parent_class)->finalize (object);
 }
 
@@ -406,6 +522,7 @@ cnnfilt_filter_class_init (CnnfiltFilterClass *klass)
   op_class->infer = cnnfilt_filter_infer;
   CNNFILT_AREA_OP_CLASS (klass)->resolve = cnnfilt_filter_resolve;
   op_class->run = cnnfilt_filter_run;
+  op_class->run_cl = cnnfilt_filter_run_cl;
 }
 
 static void
