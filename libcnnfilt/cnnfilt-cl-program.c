@@ -139,7 +139,12 @@ program_from_source (CnnfiltClDevice *device, const gchar *source, const gchar *
     {
       g_autofree gchar *log = build_log (device, program);
       _cnnfilt_cl_set_error (error, device, "compiling an OpenCL program", status);
-      g_prefix_error (error, "%s%s", log, *log ? "\n" : "");
+      if (*log != '\0' && error != NULL && *error != NULL)
+        {
+          gchar *message = g_strdup_printf ("%s; build log:\n%s", (*error)->message, log);
+          g_free ((*error)->message);
+          (*error)->message = message;
+        }
       clReleaseProgram (program);
       return NULL;
     }

@@ -28,19 +28,116 @@ ctx_device (const CnnfiltRunContext *ctx)
  * @path: a GResource path (`/org/cnnfilt/classic/filter.cl`)
  * @error: return location for a #GError
  *
- * The text of a kernel source embedded in a plugin as a GResource.
+ * The text of a kernel source embedded in a plugin as a GResource, read
+ * once and kept for the life of the process.
  *
- * Returns: (transfer full): the source, or %NULL with @error set
+ * Returns: (transfer none): the source, or %NULL with @error set
  */
-gchar *
+const gchar *
 cnnfilt_kernel_source_from_resource (const gchar *path, GError **error)
 {
-  g_autoptr (GBytes) bytes = g_resources_lookup_data (path, G_RESOURCE_LOOKUP_FLAGS_NONE, error);
-  if (bytes == NULL)
-    return NULL;
-  gsize size = 0;
-  const gchar *data = g_bytes_get_data (bytes, &size);
-  return g_strndup (data, size);
+  static GMutex lock;
+  static GHashTable *sources = NULL;
+  g_mutex_lock (&lock);
+  if (sources == NULL)
+    sources = g_hash_table_new (g_str_hash, g_str_equal);
+  const gchar *source = g_hash_table_lookup (sources, path);
+  if (source == NULL)
+    {
+      g_autoptr (GBytes) bytes = g_resources_lookup_data (path, G_RESOURCE_LOOKUP_FLAGS_NONE, error);
+      if (bytes != NULL)
+        {
+          gsize size = 0;
+          const gchar *data = g_bytes_get_data (bytes, &size);
+          gchar *copy = g_strndup (data, size);
+          g_hash_table_insert (sources, g_strdup (path), copy);
+          source = copy;
+        }
+    }
+  g_mutex_unlock (&lock);
+  return source;
+}
+
+/* The kernels of cnnfilt_kernel_copy(). */
+static const gchar copy_source[] =
+    "__kernel void copy_region (__global const float *src, __global float *dst, int c, int h,\n"
+    "    int w, int src_c_total, int src_h, int src_w, int src_c, int src_c_step, int src_y,\n"
+    "    int src_x, int dst_c_total, int dst_h, int dst_w, int dst_c, int dst_y, int dst_x)\n"
+    "{\n"
+    "  const int x = get_global_id (0), y = get_global_id (1), p = get_global_id (2);\n"
+    "  if (x >= w || y >= h)\n"
+    "    return;\n"
+    "  const int n = p / c, k = p % c;\n"
+    "  const size_t from = (((size_t) n * src_c_total + src_c + k * src_c_step) * src_h + src_y + y)\n"
+    "                      * src_w + src_x + x;\n"
+    "  const size_t to = (((size_t) n * dst_c_total + dst_c + k) * dst_h + dst_y + y) * dst_w\n"
+    "                    + dst_x + x;\n"
+    "  dst[to] = src[from];\n"
+    "}\n"
+    "__kernel void copy_all (__global const float *src, __global float *dst, int count)\n"
+    "{\n"
+    "  const int i = get_global_id (0);\n"
+    "  if (i < count)\n"
+    "    dst[i] = src[i];\n"
+    "}\n";
+
+/**
+ * cnnfilt_kernel_copy:
+ * @op: the op that copies, for error messages
+ * @ctx: its run context, on an OpenCL device
+ * @src: the tensor read
+ * @dst: the tensor written; values outside the region are left as they are
+ * @region: what is copied where
+ * @error: return location for a #GError
+ *
+ * Copies a block of @src into @dst on the device. Both are NCHW.
+ *
+ * Returns: %TRUE, or %FALSE with @error set
+ */
+gboolean
+cnnfilt_kernel_copy (CnnfiltOp *op, const CnnfiltRunContext *ctx, CnnfiltTensor *src,
+                     CnnfiltTensor *dst, const CnnfiltKernelRegion *r, GError **error)
+{
+  CnnfiltShape s, d;
+  cnnfilt_tensor_get_shape (src, &s);
+  cnnfilt_tensor_get_shape (dst, &d);
+  const CnnfiltKernelArg args[] = {
+    CNNFILT_KERNEL_IN (src), CNNFILT_KERNEL_OUT (dst), CNNFILT_KERNEL_INT (r->c),
+    CNNFILT_KERNEL_INT (r->h), CNNFILT_KERNEL_INT (r->w), CNNFILT_KERNEL_INT (s.c),
+    CNNFILT_KERNEL_INT (s.h), CNNFILT_KERNEL_INT (s.w), CNNFILT_KERNEL_INT (r->src_c),
+    CNNFILT_KERNEL_INT (r->src_c_step), CNNFILT_KERNEL_INT (r->src_y),
+    CNNFILT_KERNEL_INT (r->src_x), CNNFILT_KERNEL_INT (d.c), CNNFILT_KERNEL_INT (d.h),
+    CNNFILT_KERNEL_INT (d.w), CNNFILT_KERNEL_INT (r->dst_c), CNNFILT_KERNEL_INT (r->dst_y),
+    CNNFILT_KERNEL_INT (r->dst_x),
+  };
+  CnnfiltKernelLaunch launch = { copy_source, NULL, "copy_region", 3,
+                                 { r->w, r->h, (gsize) r->n * r->c } };
+  return cnnfilt_kernel_run (op, ctx, &launch, args, G_N_ELEMENTS (args), error);
+}
+
+/**
+ * cnnfilt_kernel_copy_all:
+ * @op: the op that copies, for error messages
+ * @ctx: its run context, on an OpenCL device
+ * @src: the tensor read
+ * @dst: the tensor written, of as many values (its shape may differ)
+ * @error: return location for a #GError
+ *
+ * Copies every value of @src to @dst on the device, in order: flatten,
+ * reshape, identity.
+ *
+ * Returns: %TRUE, or %FALSE with @error set
+ */
+gboolean
+cnnfilt_kernel_copy_all (CnnfiltOp *op, const CnnfiltRunContext *ctx, CnnfiltTensor *src,
+                         CnnfiltTensor *dst, GError **error)
+{
+  gsize count = MIN (cnnfilt_tensor_get_size (src), cnnfilt_tensor_get_size (dst));
+  const CnnfiltKernelArg args[] = {
+    CNNFILT_KERNEL_IN (src), CNNFILT_KERNEL_OUT (dst), CNNFILT_KERNEL_INT (count),
+  };
+  CnnfiltKernelLaunch launch = { copy_source, NULL, "copy_all", 1, { count } };
+  return cnnfilt_kernel_run (op, ctx, &launch, args, G_N_ELEMENTS (args), error);
 }
 
 /**
@@ -320,7 +417,8 @@ _cnnfilt_cl_tensor_release (CnnfiltTensor *tensor)
  * accessor reads them. Launches on one device run in order.
  *
  * Returns: %TRUE, or %FALSE with a %CNNFILT_ERROR_DEVICE error naming the
- *   op and the device (a failed compile carries the build log)
+ *   kernel and the device (a failed compile carries the build log); graphs
+ *   prefix the node's name
  */
 gboolean
 cnnfilt_kernel_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
@@ -342,7 +440,7 @@ cnnfilt_kernel_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
   gboolean ok = launch_locked (device, launch, args, n_args, error);
   g_mutex_unlock (&device->lock);
   if (!ok)
-    g_prefix_error (error, "%s: ", cnnfilt_op_get_name (op));
+    g_prefix_error (error, "kernel %s: ", launch->name);
   return ok;
 #else
   g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_UNSUPPORTED,

@@ -78,12 +78,42 @@ typedef struct {
   gsize local[3];
 } CnnfiltKernelLaunch;
 
+/**
+ * CnnfiltKernelRegion:
+ * @n: images to copy
+ * @c: channels to copy
+ * @h: rows to copy
+ * @w: columns to copy
+ * @src_c: the first source channel
+ * @src_c_step: source channels between copied channels: 1, or 0 to copy
+ *   one source channel to every destination channel
+ * @src_y: the first source row
+ * @src_x: the first source column
+ * @dst_c: the first destination channel
+ * @dst_y: the first destination row
+ * @dst_x: the first destination column
+ *
+ * A block of an NCHW tensor copied into another by cnnfilt_kernel_copy():
+ * crops, channel concatenation, grey to RGB.
+ */
+typedef struct {
+  guint n, c, h, w;
+  guint src_c, src_c_step, src_y, src_x;
+  guint dst_c, dst_y, dst_x;
+} CnnfiltKernelRegion;
+
+gboolean cnnfilt_kernel_copy (CnnfiltOp *op, const CnnfiltRunContext *ctx, CnnfiltTensor *src,
+                              CnnfiltTensor *dst, const CnnfiltKernelRegion *region,
+                              GError **error);
+gboolean cnnfilt_kernel_copy_all (CnnfiltOp *op, const CnnfiltRunContext *ctx,
+                                  CnnfiltTensor *src, CnnfiltTensor *dst, GError **error);
+
 gboolean cnnfilt_kernel_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
                              const CnnfiltKernelLaunch *launch, const CnnfiltKernelArg *args,
                              guint n_args, GError **error);
 gsize    cnnfilt_kernel_get_max_work_group (const CnnfiltRunContext *ctx);
 guint    cnnfilt_kernel_get_vector_width   (const CnnfiltRunContext *ctx);
 guint    cnnfilt_kernel_get_compute_units  (const CnnfiltRunContext *ctx);
-gchar   *cnnfilt_kernel_source_from_resource (const gchar *path, GError **error);
+const gchar *cnnfilt_kernel_source_from_resource (const gchar *path, GError **error);
 
 G_END_DECLS

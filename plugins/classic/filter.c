@@ -378,18 +378,6 @@ cnnfilt_filter_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
 
 /* OpenCL: filter.cl, one correlation kernel for every filter */
 
-static const gchar *
-filter_cl_source (GError **error)
-{
-  static gsize source = 0;
-  if (g_once_init_enter (&source))
-    g_once_init_leave (&source, (gsize) cnnfilt_kernel_source_from_resource (
-                                    "/org/cnnfilt/classic/filter.cl", error));
-  if (source == 0)
-    g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_FAILED, "filter.cl is not in the plugin");
-  return (const gchar *) source;
-}
-
 static CnnfiltTensor *
 values_tensor (const gfloat *values, guint n)
 {
@@ -461,7 +449,8 @@ cnnfilt_filter_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx,
                        CnnfiltTensor *output, GError **error)
 {
   CnnfiltFilter *self = CNNFILT_FILTER (op);
-  const gchar *source = filter_cl_source (error);
+  const gchar *source = cnnfilt_kernel_source_from_resource ("/org/cnnfilt/classic/filter.cl",
+                                                              error);
   if (source == NULL)
     return FALSE;
   FilterKernel *kernels[2] = { NULL, NULL };

@@ -66,6 +66,22 @@ cnnfilt_center_crop_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
   return TRUE;
 }
 
+static gboolean
+cnnfilt_center_crop_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx,
+                            CnnfiltTensor **inputs, guint n_inputs,
+                            CnnfiltTensor *output, GError **error)
+{
+  CnnfiltCenterCrop *self = (CnnfiltCenterCrop *) op;
+  CnnfiltShape in;
+  cnnfilt_tensor_get_shape (inputs[0], &in);
+  CnnfiltKernelRegion region = {
+    .n = in.n, .c = in.c, .h = self->height, .w = self->width, .src_c_step = 1,
+    .src_y = (guint) rint ((in.h - self->height) / 2.0),
+    .src_x = (guint) rint ((in.w - self->width) / 2.0),
+  };
+  return cnnfilt_kernel_copy (op, ctx, inputs[0], output, &region, error);
+}
+
 static void
 cnnfilt_center_crop_class_init (CnnfiltCenterCropClass *klass)
 {
@@ -76,6 +92,7 @@ cnnfilt_center_crop_class_init (CnnfiltCenterCropClass *klass)
   op_class->n_inputs = 1;
   op_class->infer = cnnfilt_center_crop_infer;
   op_class->run = cnnfilt_center_crop_run;
+  op_class->run_cl = cnnfilt_center_crop_run_cl;
   cnnfilt_op_class_install_properties (op_class, center_crop_props,
                                        G_N_ELEMENTS (center_crop_props));
 }

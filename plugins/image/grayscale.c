@@ -93,6 +93,29 @@ cnnfilt_grayscale_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
   return TRUE;
 }
 
+static gboolean
+cnnfilt_grayscale_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx,
+                          CnnfiltTensor **inputs, guint n_inputs,
+                          CnnfiltTensor *output, GError **error)
+{
+  CnnfiltGrayscale *self = (CnnfiltGrayscale *) op;
+  const gchar *source = cnnfilt_kernel_source_from_resource ("/org/cnnfilt/image/grayscale.cl",
+                                                              error);
+  if (source == NULL)
+    return FALSE;
+  CnnfiltShape in;
+  cnnfilt_tensor_get_shape (inputs[0], &in);
+  gboolean rec709 = self->weights == CNNFILT_LUMA_REC709;
+  const CnnfiltKernelArg args[] = {
+    CNNFILT_KERNEL_IN (inputs[0]), CNNFILT_KERNEL_OUT (output), CNNFILT_KERNEL_INT (in.c),
+    CNNFILT_KERNEL_INT (in.h * in.w), CNNFILT_KERNEL_FLOAT (rec709 ? 0.2126f : 0.299f),
+    CNNFILT_KERNEL_FLOAT (rec709 ? 0.7152f : 0.587f),
+    CNNFILT_KERNEL_FLOAT (rec709 ? 0.0722f : 0.114f),
+  };
+  CnnfiltKernelLaunch launch = { source, NULL, "grayscale", 2, { (gsize) in.h * in.w, in.n } };
+  return cnnfilt_kernel_run (op, ctx, &launch, args, G_N_ELEMENTS (args), error);
+}
+
 static void
 cnnfilt_grayscale_class_init (CnnfiltGrayscaleClass *klass)
 {
@@ -102,6 +125,7 @@ cnnfilt_grayscale_class_init (CnnfiltGrayscaleClass *klass)
   op_class->n_inputs = 1;
   op_class->infer = cnnfilt_grayscale_infer;
   op_class->run = cnnfilt_grayscale_run;
+  op_class->run_cl = cnnfilt_grayscale_run_cl;
   cnnfilt_op_class_install_properties (op_class, grayscale_props, G_N_ELEMENTS (grayscale_props));
 }
 

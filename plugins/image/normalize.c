@@ -63,6 +63,42 @@ cnnfilt_normalize_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
   return TRUE;
 }
 
+/* normalize.cl: the range of each segment, then the stretch */
+static gboolean
+cnnfilt_normalize_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx,
+                          CnnfiltTensor **inputs, guint n_inputs,
+                          CnnfiltTensor *output, GError **error)
+{
+  CnnfiltNormalize *self = (CnnfiltNormalize *) op;
+  const gchar *source = cnnfilt_kernel_source_from_resource ("/org/cnnfilt/image/normalize.cl",
+                                                              error);
+  if (source == NULL)
+    return FALSE;
+  CnnfiltShape in;
+  cnnfilt_tensor_get_shape (inputs[0], &in);
+  guint segments = self->per_channel ? in.n * in.c : in.n;
+  gsize count = cnnfilt_tensor_get_size (inputs[0]) / segments;
+  g_autoptr (CnnfiltTensor) ranges = cnnfilt_tensor_new (1, 1, segments, 2, error);
+  if (ranges == NULL)
+    return FALSE;
+  /* a power of two for the reduction, within the device's limit */
+  gsize group = 1;
+  while (group * 2 <= MIN (cnnfilt_kernel_get_max_work_group (ctx), 256))
+    group *= 2;
+  const CnnfiltKernelArg range_args[] = {
+    CNNFILT_KERNEL_IN (inputs[0]), CNNFILT_KERNEL_OUT (ranges), CNNFILT_KERNEL_INT (count),
+    CNNFILT_KERNEL_LOCAL (group * sizeof (gfloat)), CNNFILT_KERNEL_LOCAL (group * sizeof (gfloat)),
+  };
+  CnnfiltKernelLaunch range = { source, NULL, "range", 1, { group * segments }, { group } };
+  const CnnfiltKernelArg stretch_args[] = {
+    CNNFILT_KERNEL_IN (inputs[0]), CNNFILT_KERNEL_OUT (output), CNNFILT_KERNEL_IN (ranges),
+    CNNFILT_KERNEL_INT (count),
+  };
+  CnnfiltKernelLaunch stretch = { source, NULL, "stretch", 2, { count, segments } };
+  return cnnfilt_kernel_run (op, ctx, &range, range_args, G_N_ELEMENTS (range_args), error) &&
+         cnnfilt_kernel_run (op, ctx, &stretch, stretch_args, G_N_ELEMENTS (stretch_args), error);
+}
+
 static void
 cnnfilt_normalize_class_init (CnnfiltNormalizeClass *klass)
 {
@@ -72,6 +108,7 @@ cnnfilt_normalize_class_init (CnnfiltNormalizeClass *klass)
   op_class->n_inputs = 1;
   op_class->infer = cnnfilt_op_infer_same_shape;
   op_class->run = cnnfilt_normalize_run;
+  op_class->run_cl = cnnfilt_normalize_run_cl;
   cnnfilt_op_class_install_properties (op_class, normalize_props, G_N_ELEMENTS (normalize_props));
 }
 

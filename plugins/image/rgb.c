@@ -48,6 +48,18 @@ cnnfilt_rgb_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
   return TRUE;
 }
 
+static gboolean
+cnnfilt_rgb_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx,
+                    CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
+                    GError **error)
+{
+  CnnfiltShape in;
+  cnnfilt_tensor_get_shape (inputs[0], &in);
+  CnnfiltKernelRegion region = { .n = in.n, .c = 3, .h = in.h, .w = in.w,
+                                 .src_c_step = in.c < 3 ? 0 : 1 };
+  return cnnfilt_kernel_copy (op, ctx, inputs[0], output, &region, error);
+}
+
 static void
 cnnfilt_rgb_class_init (CnnfiltRgbClass *klass)
 {
@@ -57,6 +69,7 @@ cnnfilt_rgb_class_init (CnnfiltRgbClass *klass)
   op_class->n_inputs = 1;
   op_class->infer = cnnfilt_rgb_infer;
   op_class->run = cnnfilt_rgb_run;
+  op_class->run_cl = cnnfilt_rgb_run_cl;
   op_class->example = "rgb ! resize shorter=256 ! center-crop ! standardize";
 }
 

@@ -122,6 +122,42 @@ cnnfilt_standardize_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
   return TRUE;
 }
 
+static gboolean
+cnnfilt_standardize_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx,
+                            CnnfiltTensor **inputs, guint n_inputs,
+                            CnnfiltTensor *output, GError **error)
+{
+  CnnfiltStandardize *self = (CnnfiltStandardize *) op;
+  const gchar *source = cnnfilt_kernel_source_from_resource ("/org/cnnfilt/image/standardize.cl",
+                                                              error);
+  if (source == NULL)
+    return FALSE;
+  CnnfiltShape in;
+  cnnfilt_tensor_get_shape (inputs[0], &in);
+  gdouble mean[MAX_VALUES], std[MAX_VALUES];
+  guint n_mean = parse_list ("mean", self->mean, mean, error);
+  guint n_std = parse_list ("std", self->std, std, error);
+  if (n_mean == 0 || n_std == 0)
+    return FALSE;
+  g_autofree gfloat *values = g_new (gfloat, 2 * in.c);
+  for (guint c = 0; c < in.c; c++)
+    {
+      values[c] = mean[n_mean == 1 ? 0 : c];
+      values[in.c + c] = std[n_std == 1 ? 0 : c];
+    }
+  g_autoptr (CnnfiltTensor) mean_std = cnnfilt_tensor_new_from_data (values, 2 * in.c, 1, 1, 2,
+                                                                     in.c, error);
+  if (mean_std == NULL)
+    return FALSE;
+  const CnnfiltKernelArg args[] = {
+    CNNFILT_KERNEL_IN (inputs[0]), CNNFILT_KERNEL_OUT (output), CNNFILT_KERNEL_IN (mean_std),
+    CNNFILT_KERNEL_INT (in.c), CNNFILT_KERNEL_INT (in.h * in.w),
+  };
+  CnnfiltKernelLaunch launch = { source, NULL, "standardize", 2,
+                                 { (gsize) in.h * in.w, (gsize) in.n * in.c } };
+  return cnnfilt_kernel_run (op, ctx, &launch, args, G_N_ELEMENTS (args), error);
+}
+
 static void
 cnnfilt_standardize_class_init (CnnfiltStandardizeClass *klass)
 {
@@ -134,6 +170,7 @@ cnnfilt_standardize_class_init (CnnfiltStandardizeClass *klass)
   op_class->validate = cnnfilt_standardize_validate;
   op_class->infer = cnnfilt_standardize_infer;
   op_class->run = cnnfilt_standardize_run;
+  op_class->run_cl = cnnfilt_standardize_run_cl;
   cnnfilt_op_class_install_properties (op_class, standardize_props,
                                        G_N_ELEMENTS (standardize_props));
 }
