@@ -54,6 +54,8 @@ typedef struct {
   gboolean residual;
   /* oneDNN's plan for the input shape and layouts last seen */
   OnednnConv *onednn;
+  /* the weights packed for the OpenCL kernel */
+  ConvCl *cl;
 } CnnfiltConv2d;
 
 typedef CnnfiltAreaOpClass CnnfiltConv2dClass;
@@ -239,6 +241,34 @@ cnnfilt_conv2d_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
   return conv_run_gemm (&conv, &p, src, in.n, in.c, dst, o, error);
 }
 
+static gboolean
+cnnfilt_conv2d_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx,
+                       CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
+                       GError **error)
+{
+  CnnfiltConv2d *self = (CnnfiltConv2d *) op;
+  CnnfiltShape in;
+  cnnfilt_tensor_get_shape (inputs[0], &in);
+  CnnfiltWindowPlan p;
+  if (!conv_plan (self, &in, &p, error))
+    return FALSE;
+  CnnfiltTensor *residual = NULL;
+  if (self->residual)
+    {
+      CnnfiltShape res, out;
+      cnnfilt_tensor_get_shape (output, &out);
+      if (n_inputs != 2 || (cnnfilt_tensor_get_shape (inputs[1], &res), !cnnfilt_shape_equal (&res, &out)))
+        {
+          g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_SHAPE,
+                       "conv2d: residual=true takes a second input of the output's shape");
+          return FALSE;
+        }
+      residual = inputs[1];
+    }
+  const ConvParams conv = conv_params (self);
+  return conv_run_cl (op, ctx, &self->cl, &conv, &p, inputs[0], residual, output, error);
+}
+
 /* A copy with batchnorm folded in: w' = w·s, b' = (b − mean)·s + beta,
  * s = scale / sqrt(var + epsilon), per output channel. */
 static CnnfiltOp *
@@ -317,18 +347,19 @@ cnnfilt_conv2d_layouts (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_input
   return CNNFILT_LAYOUT_SUPPORT_NCHW;
 }
 
-static void
-cnnfilt_conv2d_finalize (GObject *object)
-{
-  g_clear_pointer (&((CnnfiltConv2d *) object)->onednn, onednn_conv_free);
-  G_OBJECT_CLASS (cnnfilt_conv2d_parent_class)->finalize (object);
-}
-
 /* new weights, geometry or epilogue: the plan and its packed weights go */
 static void
 cnnfilt_conv2d_changed (CnnfiltOp *layer)
 {
   g_clear_pointer (&((CnnfiltConv2d *) layer)->onednn, onednn_conv_free);
+  g_clear_pointer (&((CnnfiltConv2d *) layer)->cl, conv_cl_free);
+}
+
+static void
+cnnfilt_conv2d_finalize (GObject *object)
+{
+  cnnfilt_conv2d_changed (CNNFILT_OP (object));
+  G_OBJECT_CLASS (cnnfilt_conv2d_parent_class)->finalize (object);
 }
 
 /* 2·(C/groups)·kh·kw per output value, and one more for the bias */
@@ -364,6 +395,7 @@ cnnfilt_conv2d_class_init (CnnfiltConv2dClass *klass)
   op_class->validate = cnnfilt_conv2d_validate;
   op_class->infer = cnnfilt_conv2d_infer;
   op_class->run = cnnfilt_conv2d_run;
+  op_class->run_cl = cnnfilt_conv2d_run_cl;
   op_class->fuse = cnnfilt_conv2d_fuse;
   op_class->layouts = cnnfilt_conv2d_layouts;
   cnnfilt_op_class_install_properties (CNNFILT_OP_CLASS (klass), conv2d_props, G_N_ELEMENTS (conv2d_props));

@@ -4,7 +4,7 @@
  * conv2d.c is the op: its properties, shape inference, the choice of path
  * and fusion. The paths are beside it: conv2d-onednn.c (oneDNN's
  * convolution) and conv2d-gemm.c (im2col and sgemm, the depthwise loop,
- * and the reference loops).
+ * and the reference loops), and conv2d-cl.c (conv2d.cl on OpenCL devices).
  */
 #pragma once
 
@@ -50,5 +50,14 @@ gboolean onednn_conv_ensure (OnednnConv **plan, const ConvParams *conv, const Cn
 gboolean onednn_conv_run    (OnednnConv *plan, const gfloat *src, const gfloat *residual,
                              gfloat *dst, GError **error);
 void     onednn_conv_free   (OnednnConv *plan);
+
+/* conv2d-cl.c: conv2d.cl on an OpenCL device, with the weights packed for
+ * its vectors once and kept in *@cl (conv_cl_free() when they change);
+ * @residual the second input with residual, else NULL. */
+typedef struct ConvCl ConvCl;
+gboolean conv_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx, ConvCl **cl,
+                      const ConvParams *conv, const CnnfiltWindowPlan *p, CnnfiltTensor *in,
+                      CnnfiltTensor *residual, CnnfiltTensor *out, GError **error);
+void     conv_cl_free (ConvCl *cl);
 
 G_END_DECLS

@@ -20,8 +20,13 @@ run of mobilenet_v2 is 1.7e-4 off its float64 one with a floor of 1e-2
 (make-models.py prints PyTorch float32's error by this measure, for each
 model, beside cnnfilt's). The TAP line gives the worst ratio
 |got - want| / max(|want|, 0.1 * peak) and the milliseconds per
-image of the second of two runs (the first prepares the graph). Run by meson with GI_TYPELIB_PATH, LD_LIBRARY_PATH and
-CNNFILT_PLUGIN_PATH pointing at the build tree; prints TAP.
+image of the second of two runs (the first prepares the graph).
+
+Every model runs on the CPU and, where there is one, on the OpenCL device
+CNNFILT_TEST_OPENCL names (default "opencl"; "0" for none), held to the
+same bound against PyTorch. Run by meson with GI_TYPELIB_PATH,
+LD_LIBRARY_PATH and CNNFILT_PLUGIN_PATH pointing at the build tree; prints
+TAP.
 """
 
 import os
@@ -88,6 +93,18 @@ def check(graph, images, want):
     return err, ms, None
 
 
+def devices():
+    """The CPU, and the OpenCL device to compare where there is one."""
+    found = [Cnnfilt.Device.new_from_string("cpu")]
+    spec = os.environ.get("CNNFILT_TEST_OPENCL", "opencl") or "opencl"
+    if spec != "0":
+        try:
+            found.append(Cnnfilt.Device.new_from_string(spec))
+        except GLib.Error:
+            pass
+    return found
+
+
 def make(folder):
     """Runs make-models.py for FOLDER if its files are missing or stale."""
     script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "make-models.py")
@@ -116,7 +133,8 @@ def main(argv):
               "tests/models/make-models.py, which needs python3-torch and "
               "python3-torchvision)", flush=True)
         return 0
-    print(f"1..{2 * len(folders)}", flush=True)
+    targets = devices()
+    print(f"1..{2 * len(folders) * len(targets)}", flush=True)
     number = 0
     failed = False
     for folder in folders:
@@ -128,28 +146,31 @@ def main(argv):
             error = None
         except GLib.Error as e:
             graph, error = None, f"import failed: {e.message}"
-        for batch in (1, len(images)):
-            number += 1
-            if graph is None:
-                err, ms, problem = None, 0, error
-            else:
-                try:
-                    err, ms, problem = check(graph, images[:batch], want[:batch])
-                except GLib.Error as e:
-                    err, ms, problem = None, 0, f"run failed: {e.message}"
-                except Exception:  # noqa: BLE001 - reported as a failed test
-                    err, ms, problem = None, 0, traceback.format_exc()
-            what = f"{name} batch {batch}"
-            if problem is None:
-                print(f"ok {number} - {what} (max rel err {err:.2e}, {ms:.3g} ms/image)",
-                      flush=True)
-            else:
-                failed = True
-                print(f"not ok {number} - {what}", flush=True)
-                for line in problem.rstrip().splitlines():
-                    print(f"# {line}", flush=True)
-                if err is not None:
-                    print(f"# {ms:.3g} ms/image", flush=True)
+        for device in targets:
+            if graph is not None:
+                graph.set_device(device)
+            for batch in (1, len(images)):
+                number += 1
+                if graph is None:
+                    err, ms, problem = None, 0, error
+                else:
+                    try:
+                        err, ms, problem = check(graph, images[:batch], want[:batch])
+                    except GLib.Error as e:
+                        err, ms, problem = None, 0, f"run failed: {e.message}"
+                    except Exception:  # noqa: BLE001 - reported as a failed test
+                        err, ms, problem = None, 0, traceback.format_exc()
+                what = f"{name} batch {batch} on {device.get_name()}"
+                if problem is None:
+                    print(f"ok {number} - {what} (max rel err {err:.2e}, {ms:.3g} ms/image)",
+                          flush=True)
+                else:
+                    failed = True
+                    print(f"not ok {number} - {what}", flush=True)
+                    for line in problem.rstrip().splitlines():
+                        print(f"# {line}", flush=True)
+                    if err is not None:
+                        print(f"# {ms:.3g} ms/image", flush=True)
     return 1 if failed else 0
 
 
