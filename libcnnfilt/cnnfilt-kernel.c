@@ -61,17 +61,18 @@ cnnfilt_kernel_source_from_resource (const gchar *path, GError **error)
 /* The kernels of cnnfilt_kernel_copy(). */
 static const gchar copy_source[] =
     "__kernel void copy_region (__global const float *src, __global float *dst, int c, int h,\n"
-    "    int w, int src_c_total, int src_h, int src_w, int src_c, int src_c_step, int src_y,\n"
-    "    int src_x, int dst_c_total, int dst_h, int dst_w, int dst_c, int dst_y, int dst_x)\n"
+    "    int w, int src_c_total, int src_h, int src_w, int src_n, int src_c, int src_c_step,\n"
+    "    int src_y, int src_x, int dst_c_total, int dst_h, int dst_w, int dst_n, int dst_c,\n"
+    "    int dst_y, int dst_x)\n"
     "{\n"
     "  const int x = get_global_id (0), y = get_global_id (1), p = get_global_id (2);\n"
     "  if (x >= w || y >= h)\n"
     "    return;\n"
     "  const int n = p / c, k = p % c;\n"
-    "  const size_t from = (((size_t) n * src_c_total + src_c + k * src_c_step) * src_h + src_y + y)\n"
-    "                      * src_w + src_x + x;\n"
-    "  const size_t to = (((size_t) n * dst_c_total + dst_c + k) * dst_h + dst_y + y) * dst_w\n"
-    "                    + dst_x + x;\n"
+    "  const size_t from = (((size_t) (src_n + n) * src_c_total + src_c + k * src_c_step) * src_h\n"
+    "                       + src_y + y) * src_w + src_x + x;\n"
+    "  const size_t to = (((size_t) (dst_n + n) * dst_c_total + dst_c + k) * dst_h + dst_y + y)\n"
+    "                    * dst_w + dst_x + x;\n"
     "  dst[to] = src[from];\n"
     "}\n"
     "__kernel void copy_all (__global const float *src, __global float *dst, int count)\n"
@@ -86,7 +87,8 @@ static const gchar copy_source[] =
  * @op: the op that copies, for error messages
  * @ctx: its run context, on an OpenCL device
  * @src: the tensor read
- * @dst: the tensor written; values outside the region are left as they are
+ * @dst: the tensor written; outside the region its values are unspecified
+ *   unless they were current on the device
  * @region: what is copied where
  * @error: return location for a #GError
  *
@@ -104,10 +106,12 @@ cnnfilt_kernel_copy (CnnfiltOp *op, const CnnfiltRunContext *ctx, CnnfiltTensor 
   const CnnfiltKernelArg args[] = {
     CNNFILT_KERNEL_IN (src), CNNFILT_KERNEL_OUT (dst), CNNFILT_KERNEL_INT (r->c),
     CNNFILT_KERNEL_INT (r->h), CNNFILT_KERNEL_INT (r->w), CNNFILT_KERNEL_INT (s.c),
-    CNNFILT_KERNEL_INT (s.h), CNNFILT_KERNEL_INT (s.w), CNNFILT_KERNEL_INT (r->src_c),
+    CNNFILT_KERNEL_INT (s.h), CNNFILT_KERNEL_INT (s.w), CNNFILT_KERNEL_INT (r->src_n),
+    CNNFILT_KERNEL_INT (r->src_c),
     CNNFILT_KERNEL_INT (r->src_c_step), CNNFILT_KERNEL_INT (r->src_y),
     CNNFILT_KERNEL_INT (r->src_x), CNNFILT_KERNEL_INT (d.c), CNNFILT_KERNEL_INT (d.h),
-    CNNFILT_KERNEL_INT (d.w), CNNFILT_KERNEL_INT (r->dst_c), CNNFILT_KERNEL_INT (r->dst_y),
+    CNNFILT_KERNEL_INT (d.w), CNNFILT_KERNEL_INT (r->dst_n), CNNFILT_KERNEL_INT (r->dst_c),
+    CNNFILT_KERNEL_INT (r->dst_y),
     CNNFILT_KERNEL_INT (r->dst_x),
   };
   CnnfiltKernelLaunch launch = { copy_source, NULL, "copy_region", 3,

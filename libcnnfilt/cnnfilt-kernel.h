@@ -84,22 +84,24 @@ typedef struct {
  * @c: channels to copy
  * @h: rows to copy
  * @w: columns to copy
+ * @src_n: the first source image
  * @src_c: the first source channel
  * @src_c_step: source channels between copied channels: 1, or 0 to copy
  *   one source channel to every destination channel
  * @src_y: the first source row
  * @src_x: the first source column
+ * @dst_n: the first destination image
  * @dst_c: the first destination channel
  * @dst_y: the first destination row
  * @dst_x: the first destination column
  *
  * A block of an NCHW tensor copied into another by cnnfilt_kernel_copy():
- * crops, channel concatenation, grey to RGB.
+ * crops, concatenation, grey to RGB.
  */
 typedef struct {
   guint n, c, h, w;
-  guint src_c, src_c_step, src_y, src_x;
-  guint dst_c, dst_y, dst_x;
+  guint src_n, src_c, src_c_step, src_y, src_x;
+  guint dst_n, dst_c, dst_y, dst_x;
 } CnnfiltKernelRegion;
 
 gboolean cnnfilt_kernel_copy (CnnfiltOp *op, const CnnfiltRunContext *ctx, CnnfiltTensor *src,

@@ -43,6 +43,16 @@ cnnfilt_add_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
   return TRUE;
 }
 
+static gboolean
+cnnfilt_add_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx,
+                   CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
+                   GError **error)
+{
+  CnnfiltTensor *a = inputs[0], *b = inputs[1];
+  return layer_broadcast_run_cl (op, ctx, a, b, NULL, output, "a + b", ((CnnfiltAdd *) op)->clamp_min,
+                                 ((CnnfiltAdd *) op)->clamp_max, error);
+}
+
 static CnnfiltOp *
 cnnfilt_add_fuse (CnnfiltOp *op, CnnfiltOp *next)
 {
@@ -61,6 +71,7 @@ cnnfilt_add_class_init (CnnfiltAddClass *klass)
   op_class->n_inputs = 2;
   op_class->infer = layer_infer_broadcast;
   op_class->run = cnnfilt_add_run;
+  op_class->run_cl = cnnfilt_add_run_cl;
   op_class->layouts = layer_layouts_elementwise;
   op_class->fuse = cnnfilt_add_fuse;
   cnnfilt_op_class_install_properties (CNNFILT_OP_CLASS (klass), add_props, G_N_ELEMENTS (add_props));

@@ -87,6 +87,15 @@ cnnfilt_avg_pool_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
                    error);
 }
 
+static gboolean
+cnnfilt_avg_pool_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx,
+                         CnnfiltTensor **inputs, guint n_inputs,
+                         CnnfiltTensor *output, GError **error)
+{
+  return pool_run_cl (op, ctx, FALSE, ((CnnfiltAvgPool *) op)->count_include_pad, inputs, output,
+                      error);
+}
+
 static void
 cnnfilt_avg_pool_finalize (GObject *object)
 {
@@ -108,6 +117,7 @@ cnnfilt_avg_pool_class_init (CnnfiltAvgPoolClass *klass)
   op_class->onnx_attributes = CNNFILT_AREA_OP_ONNX_ATTRIBUTES
       " kernel_shape:kernel-h,kernel-w ceil_mode:ceil-mode count_include_pad:count-include-pad";
   op_class->run = cnnfilt_avg_pool_run;
+  op_class->run_cl = cnnfilt_avg_pool_run_cl;
   op_class->layouts = cnnfilt_avg_pool_layouts;
   cnnfilt_op_class_install_properties (CNNFILT_OP_CLASS (klass), avg_pool_props, G_N_ELEMENTS (avg_pool_props));
 }

@@ -135,6 +135,41 @@ cnnfilt_batchnorm_fuse (CnnfiltOp *op, CnnfiltOp *next)
   return layer_fuse_clamp (op, self->clamp_min, self->clamp_max, next);
 }
 
+static gboolean
+cnnfilt_batchnorm_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx,
+                   CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
+                   GError **error)
+{
+  CnnfiltBatchnorm *self = (CnnfiltBatchnorm *) op;
+  const gchar *source = cnnfilt_kernel_source_from_resource ("/org/cnnfilt/cnn/batchnorm.cl", error);
+  if (source == NULL)
+    return FALSE;
+  CnnfiltShape in;
+  cnnfilt_tensor_get_shape (inputs[0], &in);
+  g_autoptr (CnnfiltTensor) scale_shift = cnnfilt_tensor_new (1, 1, 2, in.c, error);
+  if (scale_shift == NULL)
+    return FALSE;
+  const gfloat *g = cnnfilt_tensor_get_data (self->scale, NULL);
+  const gfloat *b = cnnfilt_tensor_get_data (self->bias, NULL);
+  const gfloat *m = cnnfilt_tensor_get_data (self->mean, NULL);
+  const gfloat *v = cnnfilt_tensor_get_data (self->var, NULL);
+  gfloat *ss = cnnfilt_tensor_get_data (scale_shift, NULL);
+  for (guint c = 0; c < in.c; c++)
+    {
+      /* as the CPU run computes them */
+      ss[c] = (gfloat) (g[c] / sqrt ((gdouble) v[c] + self->epsilon));
+      ss[in.c + c] = b[c] - m[c] * ss[c];
+    }
+  const CnnfiltKernelArg args[] = {
+    CNNFILT_KERNEL_IN (inputs[0]), CNNFILT_KERNEL_OUT (output), CNNFILT_KERNEL_IN (scale_shift),
+    CNNFILT_KERNEL_INT (in.c), CNNFILT_KERNEL_INT (in.h * in.w),
+    CNNFILT_KERNEL_FLOAT (self->clamp_min), CNNFILT_KERNEL_FLOAT (self->clamp_max),
+  };
+  CnnfiltKernelLaunch launch = { source, NULL, "batchnorm", 2,
+                                 { (gsize) in.h * in.w, (gsize) in.n * in.c } };
+  return cnnfilt_kernel_run (op, ctx, &launch, args, G_N_ELEMENTS (args), error);
+}
+
 static void
 cnnfilt_batchnorm_class_init (CnnfiltBatchnormClass *klass)
 {
@@ -151,6 +186,7 @@ cnnfilt_batchnorm_class_init (CnnfiltBatchnormClass *klass)
   op_class->validate = cnnfilt_batchnorm_validate;
   op_class->infer = cnnfilt_batchnorm_infer;
   op_class->run = cnnfilt_batchnorm_run;
+  op_class->run_cl = cnnfilt_batchnorm_run_cl;
   op_class->layouts = cnnfilt_batchnorm_layouts;
   op_class->fuse = cnnfilt_batchnorm_fuse;
   cnnfilt_op_class_install_properties (CNNFILT_OP_CLASS (klass), batchnorm_props, G_N_ELEMENTS (batchnorm_props));

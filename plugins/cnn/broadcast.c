@@ -77,3 +77,49 @@ layer_broadcast_apply (CnnfiltTensor *a, CnnfiltTensor *b, CnnfiltTensor *out, L
         }
     }
 }
+
+/* Strides of @s in the output's index space: 0 where it broadcasts. */
+static void
+broadcast_strides (const CnnfiltShape *s, gint strides[4])
+{
+  const guint d[4] = { s->n, s->c, s->h, s->w };
+  gint extent = 1;
+  for (gint i = 3; i >= 0; i--)
+    {
+      strides[i] = d[i] == 1 ? 0 : extent;
+      extent *= d[i];
+    }
+}
+
+gboolean
+layer_broadcast_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx, CnnfiltTensor *a,
+                        CnnfiltTensor *b, const CnnfiltShape *b_shape, CnnfiltTensor *out,
+                        const gchar *op_expr,
+                        gfloat clamp_min, gfloat clamp_max, GError **error)
+{
+  const gchar *source = cnnfilt_kernel_source_from_resource ("/org/cnnfilt/cnn/broadcast.cl", error);
+  if (source == NULL)
+    return FALSE;
+  CnnfiltShape sa, sb, so;
+  cnnfilt_tensor_get_shape (a, &sa);
+  if (b_shape != NULL)
+    sb = *b_shape;
+  else
+    cnnfilt_tensor_get_shape (b, &sb);
+  cnnfilt_tensor_get_shape (out, &so);
+  gint stra[4], strb[4];
+  broadcast_strides (&sa, stra);
+  broadcast_strides (&sb, strb);
+  g_autofree gchar *options = g_strdup_printf ("\"-DOP(a,b)=(%s)\"", op_expr);
+  gsize total = cnnfilt_shape_get_size (&so);
+  const CnnfiltKernelArg args[] = {
+    CNNFILT_KERNEL_IN (a), CNNFILT_KERNEL_IN (b), CNNFILT_KERNEL_OUT (out),
+    CNNFILT_KERNEL_INT (so.c), CNNFILT_KERNEL_INT (so.h), CNNFILT_KERNEL_INT (so.w),
+    CNNFILT_KERNEL_INT (total), CNNFILT_KERNEL_INT (stra[0]), CNNFILT_KERNEL_INT (stra[1]),
+    CNNFILT_KERNEL_INT (stra[2]), CNNFILT_KERNEL_INT (stra[3]), CNNFILT_KERNEL_INT (strb[0]),
+    CNNFILT_KERNEL_INT (strb[1]), CNNFILT_KERNEL_INT (strb[2]), CNNFILT_KERNEL_INT (strb[3]),
+    CNNFILT_KERNEL_FLOAT (clamp_min), CNNFILT_KERNEL_FLOAT (clamp_max),
+  };
+  CnnfiltKernelLaunch launch = { source, options, "broadcast", 1, { total } };
+  return cnnfilt_kernel_run (op, ctx, &launch, args, G_N_ELEMENTS (args), error);
+}

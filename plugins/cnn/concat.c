@@ -130,6 +130,28 @@ cnnfilt_concat_layouts (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_input
              : CNNFILT_LAYOUT_SUPPORT_NCHW;
 }
 
+static gboolean
+cnnfilt_concat_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx,
+                   CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
+                   GError **error)
+{
+  gint axis = ((CnnfiltConcat *) op)->axis;
+  guint at = 0; /* along the axis: where the next input goes */
+  for (guint i = 0; i < n_inputs; i++)
+    {
+      CnnfiltShape s;
+      cnnfilt_tensor_get_shape (inputs[i], &s);
+      CnnfiltKernelRegion region = { .n = s.n, .c = s.c, .h = s.h, .w = s.w, .src_c_step = 1,
+                                     .dst_n = axis == 0 ? at : 0, .dst_c = axis == 1 ? at : 0,
+                                     .dst_y = axis == 2 ? at : 0, .dst_x = axis == 3 ? at : 0 };
+      if (!cnnfilt_kernel_copy (op, ctx, inputs[i], output, &region, error))
+        return FALSE;
+      const guint d[4] = { s.n, s.c, s.h, s.w };
+      at += d[axis];
+    }
+  return TRUE;
+}
+
 static void
 cnnfilt_concat_class_init (CnnfiltConcatClass *klass)
 {
@@ -141,6 +163,7 @@ cnnfilt_concat_class_init (CnnfiltConcatClass *klass)
   op_class->n_inputs = 0;
   op_class->infer = cnnfilt_concat_infer;
   op_class->run = cnnfilt_concat_run;
+  op_class->run_cl = cnnfilt_concat_run_cl;
   op_class->layouts = cnnfilt_concat_layouts;
   cnnfilt_op_class_install_properties (CNNFILT_OP_CLASS (klass), concat_props, G_N_ELEMENTS (concat_props));
 }

@@ -46,6 +46,14 @@ cnnfilt_global_avg_pool_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
   return TRUE;
 }
 
+static gboolean
+cnnfilt_global_avg_pool_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx,
+                   CnnfiltTensor **inputs, guint n_inputs,
+                   CnnfiltTensor *output, GError **error)
+{
+  return layer_global_pool_run_cl (op, ctx, FALSE, inputs[0], output, error);
+}
+
 static void
 cnnfilt_global_avg_pool_class_init (CnnfiltGlobalAvgPoolClass *klass)
 {
@@ -59,6 +67,7 @@ cnnfilt_global_avg_pool_class_init (CnnfiltGlobalAvgPoolClass *klass)
   op_class->n_inputs = 1;
   op_class->infer = layer_infer_global_pool;
   op_class->run = cnnfilt_global_avg_pool_run;
+  op_class->run_cl = cnnfilt_global_avg_pool_run_cl;
   op_class->layouts = layer_layouts_reads_any;
 }
 

@@ -106,3 +106,33 @@ layer_layouts_reads_any (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inpu
 {
   return CNNFILT_LAYOUT_SUPPORT_INPUT | CNNFILT_LAYOUT_SUPPORT_OUTPUT;
 }
+
+gboolean
+layer_run_copy_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx, CnnfiltTensor **inputs,
+                   guint n_inputs, CnnfiltTensor *output, GError **error)
+{
+  return cnnfilt_kernel_copy_all (op, ctx, inputs[0], output, error);
+}
+
+gboolean
+layer_global_pool_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx, gboolean max,
+                          CnnfiltTensor *input, CnnfiltTensor *output, GError **error)
+{
+  const gchar *source = cnnfilt_kernel_source_from_resource ("/org/cnnfilt/cnn/global-pool.cl",
+                                                              error);
+  if (source == NULL)
+    return FALSE;
+  CnnfiltShape in;
+  cnnfilt_tensor_get_shape (input, &in);
+  gsize plane = (gsize) in.h * in.w, group = 1;
+  /* a power of two for the reduction, no larger than the plane needs */
+  while (group * 2 <= MIN (cnnfilt_kernel_get_max_work_group (ctx), 64) && group * 2 <= plane)
+    group *= 2;
+  const CnnfiltKernelArg args[] = {
+    CNNFILT_KERNEL_IN (input), CNNFILT_KERNEL_OUT (output), CNNFILT_KERNEL_INT (plane),
+    CNNFILT_KERNEL_LOCAL (group * sizeof (gfloat)), CNNFILT_KERNEL_INT (max),
+  };
+  CnnfiltKernelLaunch launch = { source, NULL, "global_pool", 1, { group * in.n * in.c },
+                                 { group } };
+  return cnnfilt_kernel_run (op, ctx, &launch, args, G_N_ELEMENTS (args), error);
+}

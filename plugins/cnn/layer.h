@@ -53,6 +53,15 @@ gboolean layer_run_copy (CnnfiltOp *op, const CnnfiltRunContext *ctx,
                          CnnfiltTensor **inputs, guint n_inputs,
                          CnnfiltTensor *output, GError **error);
 
+/* run_cl for ops that copy their input */
+gboolean layer_run_copy_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx,
+                            CnnfiltTensor **inputs, guint n_inputs,
+                            CnnfiltTensor *output, GError **error);
+
+/* run_cl of global pools (global-pool.cl): the mean, or the max */
+gboolean layer_global_pool_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx, gboolean max,
+                                   CnnfiltTensor *input, CnnfiltTensor *output, GError **error);
+
 /* The clamp properties of ops that take a following relu or clip into
  * their output (fused when a graph is prepared), and that fuse. */
 #define LAYER_CLAMP_PROPS(Type)                                                           \

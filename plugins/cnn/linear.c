@@ -209,6 +209,36 @@ cnnfilt_linear_flops (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
   return 2 * cnnfilt_shape_get_size (output) * (cnnfilt_tensor_get_size (self->weights) / output->c);
 }
 
+static gboolean
+cnnfilt_linear_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx,
+                       CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
+                       GError **error)
+{
+  CnnfiltLinear *self = (CnnfiltLinear *) op;
+  const gchar *source = cnnfilt_kernel_source_from_resource ("/org/cnnfilt/cnn/linear.cl", error);
+  if (source == NULL)
+    return FALSE;
+  CnnfiltShape in;
+  cnnfilt_tensor_get_shape (inputs[0], &in);
+  Gemm g;
+  if (!linear_plan (self, &in, &g, error))
+    return FALSE;
+  /* the bias at i·bi + j·bj */
+  gint bi = g.bias == BIAS_ROW ? 1 : g.bias == BIAS_FULL ? (gint) g.n : 0;
+  gint bj = g.bias == BIAS_COLUMN || g.bias == BIAS_FULL ? 1 : 0;
+  const CnnfiltKernelArg args[] = {
+    CNNFILT_KERNEL_IN (inputs[0]), CNNFILT_KERNEL_IN (self->weights),
+    CNNFILT_KERNEL_IN (self->bias ? self->bias : self->weights), CNNFILT_KERNEL_OUT (output),
+    CNNFILT_KERNEL_INT (g.m), CNNFILT_KERNEL_INT (g.n), CNNFILT_KERNEL_INT (g.k),
+    CNNFILT_KERNEL_INT (self->trans_a), CNNFILT_KERNEL_INT (self->trans_b),
+    CNNFILT_KERNEL_FLOAT (self->alpha), CNNFILT_KERNEL_FLOAT (self->beta),
+    CNNFILT_KERNEL_INT (g.bias != BIAS_NONE), CNNFILT_KERNEL_INT (bi), CNNFILT_KERNEL_INT (bj),
+  };
+  /* tiles of 4×4 (linear.cl's IB and JB) */
+  CnnfiltKernelLaunch launch = { source, NULL, "linear", 2, { (g.n + 3) / 4, (g.m + 3) / 4 } };
+  return cnnfilt_kernel_run (op, ctx, &launch, args, G_N_ELEMENTS (args), error);
+}
+
 static void
 cnnfilt_linear_class_init (CnnfiltLinearClass *klass)
 {
@@ -227,6 +257,7 @@ cnnfilt_linear_class_init (CnnfiltLinearClass *klass)
   op_class->validate = cnnfilt_linear_validate;
   op_class->infer = cnnfilt_linear_infer;
   op_class->run = cnnfilt_linear_run;
+  op_class->run_cl = cnnfilt_linear_run_cl;
   cnnfilt_op_class_install_properties (CNNFILT_OP_CLASS (klass), linear_props, G_N_ELEMENTS (linear_props));
 }
 

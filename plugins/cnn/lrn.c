@@ -65,6 +65,27 @@ cnnfilt_lrn_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
   return TRUE;
 }
 
+static gboolean
+cnnfilt_lrn_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx,
+                   CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
+                   GError **error)
+{
+  CnnfiltLrn *self = (CnnfiltLrn *) op;
+  const gchar *source = cnnfilt_kernel_source_from_resource ("/org/cnnfilt/cnn/lrn.cl", error);
+  if (source == NULL)
+    return FALSE;
+  CnnfiltShape in;
+  cnnfilt_tensor_get_shape (inputs[0], &in);
+  const CnnfiltKernelArg args[] = {
+    CNNFILT_KERNEL_IN (inputs[0]), CNNFILT_KERNEL_OUT (output), CNNFILT_KERNEL_INT (in.c),
+    CNNFILT_KERNEL_INT (in.h * in.w), CNNFILT_KERNEL_INT (self->size),
+    CNNFILT_KERNEL_FLOAT (self->alpha), CNNFILT_KERNEL_FLOAT (self->beta),
+    CNNFILT_KERNEL_FLOAT (self->bias),
+  };
+  CnnfiltKernelLaunch launch = { source, NULL, "lrn", 2, { (gsize) in.h * in.w, (gsize) in.n * in.c } };
+  return cnnfilt_kernel_run (op, ctx, &launch, args, G_N_ELEMENTS (args), error);
+}
+
 static void
 cnnfilt_lrn_class_init (CnnfiltLrnClass *klass)
 {
@@ -77,6 +98,7 @@ cnnfilt_lrn_class_init (CnnfiltLrnClass *klass)
   op_class->n_inputs = 1;
   op_class->infer = cnnfilt_op_infer_same_shape;
   op_class->run = cnnfilt_lrn_run;
+  op_class->run_cl = cnnfilt_lrn_run_cl;
   cnnfilt_op_class_install_properties (CNNFILT_OP_CLASS (klass), lrn_props, G_N_ELEMENTS (lrn_props));
 }
 

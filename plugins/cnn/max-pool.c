@@ -70,6 +70,14 @@ cnnfilt_max_pool_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
   return pool_run (op, ctx, dnnl_pooling_max, inputs, output, max_pool_loops, error);
 }
 
+static gboolean
+cnnfilt_max_pool_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx,
+                         CnnfiltTensor **inputs, guint n_inputs,
+                         CnnfiltTensor *output, GError **error)
+{
+  return pool_run_cl (op, ctx, TRUE, FALSE, inputs, output, error);
+}
+
 static void
 cnnfilt_max_pool_finalize (GObject *object)
 {
@@ -92,6 +100,7 @@ cnnfilt_max_pool_class_init (CnnfiltMaxPoolClass *klass)
       " kernel_shape:kernel-h,kernel-w dilations:dilation-h,dilation-w ceil_mode:ceil-mode"
       " storage_order:0";
   op_class->run = cnnfilt_max_pool_run;
+  op_class->run_cl = cnnfilt_max_pool_run_cl;
   op_class->layouts = cnnfilt_max_pool_layouts;
   cnnfilt_op_class_install_properties (CNNFILT_OP_CLASS (klass), max_pool_props, G_N_ELEMENTS (max_pool_props));
 }

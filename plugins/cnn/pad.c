@@ -120,6 +120,28 @@ cnnfilt_pad_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
   return TRUE;
 }
 
+static gboolean
+cnnfilt_pad_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx,
+                   CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
+                   GError **error)
+{
+  CnnfiltPad *self = (CnnfiltPad *) op;
+  const gchar *source = cnnfilt_kernel_source_from_resource ("/org/cnnfilt/cnn/pad.cl", error);
+  if (source == NULL)
+    return FALSE;
+  CnnfiltShape in, out;
+  cnnfilt_tensor_get_shape (inputs[0], &in);
+  cnnfilt_tensor_get_shape (output, &out);
+  const CnnfiltKernelArg args[] = {
+    CNNFILT_KERNEL_IN (inputs[0]), CNNFILT_KERNEL_OUT (output), CNNFILT_KERNEL_INT (in.h),
+    CNNFILT_KERNEL_INT (in.w), CNNFILT_KERNEL_INT (out.h), CNNFILT_KERNEL_INT (out.w),
+    CNNFILT_KERNEL_INT (self->top), CNNFILT_KERNEL_INT (self->left),
+    CNNFILT_KERNEL_INT (self->mode), CNNFILT_KERNEL_FLOAT (self->value),
+  };
+  CnnfiltKernelLaunch launch = { source, NULL, "pad", 3, { out.w, out.h, (gsize) in.n * in.c } };
+  return cnnfilt_kernel_run (op, ctx, &launch, args, G_N_ELEMENTS (args), error);
+}
+
 static void
 cnnfilt_pad_class_init (CnnfiltPadClass *klass)
 {
@@ -134,6 +156,7 @@ cnnfilt_pad_class_init (CnnfiltPadClass *klass)
   op_class->n_inputs = 1;
   op_class->infer = cnnfilt_pad_infer;
   op_class->run = cnnfilt_pad_run;
+  op_class->run_cl = cnnfilt_pad_run_cl;
   cnnfilt_op_class_install_properties (CNNFILT_OP_CLASS (klass), pad_props, G_N_ELEMENTS (pad_props));
 }
 

@@ -69,3 +69,41 @@ pool_flops (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs, const Cnn
   const CnnfiltWindow *w = &((CnnfiltAreaOp *) op)->window;
   return cnnfilt_shape_get_size (output) * (guint64) w->kernel_h * (guint64) w->kernel_w;
 }
+
+gboolean
+pool_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx, gboolean max, gboolean count_include_pad,
+             CnnfiltTensor **inputs, CnnfiltTensor *output, GError **error)
+{
+  const gchar *source = cnnfilt_kernel_source_from_resource ("/org/cnnfilt/cnn/pool.cl", error);
+  if (source == NULL)
+    return FALSE;
+  CnnfiltShape in;
+  cnnfilt_tensor_get_shape (inputs[0], &in);
+  CnnfiltWindowPlan p;
+  if (!cnnfilt_area_op_plan (CNNFILT_AREA_OP (op), in.h, in.w, &p, error))
+    return FALSE;
+  CnnfiltKernelLaunch launch = { source, NULL, max ? "max_pool" : "avg_pool", 3,
+                                 { p.out_w, p.out_h, (gsize) in.n * in.c } };
+  if (max)
+    {
+      const CnnfiltKernelArg args[] = {
+        CNNFILT_KERNEL_IN (inputs[0]), CNNFILT_KERNEL_OUT (output), CNNFILT_KERNEL_INT (in.h),
+        CNNFILT_KERNEL_INT (in.w), CNNFILT_KERNEL_INT (p.out_h), CNNFILT_KERNEL_INT (p.out_w),
+        CNNFILT_KERNEL_INT (p.kernel_h), CNNFILT_KERNEL_INT (p.kernel_w),
+        CNNFILT_KERNEL_INT (p.stride_h), CNNFILT_KERNEL_INT (p.stride_w),
+        CNNFILT_KERNEL_INT (p.dilation_h), CNNFILT_KERNEL_INT (p.dilation_w),
+        CNNFILT_KERNEL_INT (p.pad_top), CNNFILT_KERNEL_INT (p.pad_left),
+      };
+      return cnnfilt_kernel_run (op, ctx, &launch, args, G_N_ELEMENTS (args), error);
+    }
+  const CnnfiltKernelArg args[] = {
+    CNNFILT_KERNEL_IN (inputs[0]), CNNFILT_KERNEL_OUT (output), CNNFILT_KERNEL_INT (in.h),
+    CNNFILT_KERNEL_INT (in.w), CNNFILT_KERNEL_INT (p.out_h), CNNFILT_KERNEL_INT (p.out_w),
+    CNNFILT_KERNEL_INT (p.kernel_h), CNNFILT_KERNEL_INT (p.kernel_w),
+    CNNFILT_KERNEL_INT (p.stride_h), CNNFILT_KERNEL_INT (p.stride_w),
+    CNNFILT_KERNEL_INT (p.pad_top), CNNFILT_KERNEL_INT (p.pad_left),
+    CNNFILT_KERNEL_INT (p.pad_bottom), CNNFILT_KERNEL_INT (p.pad_right),
+    CNNFILT_KERNEL_INT (count_include_pad),
+  };
+  return cnnfilt_kernel_run (op, ctx, &launch, args, G_N_ELEMENTS (args), error);
+}

@@ -53,6 +53,12 @@ gboolean pool_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
                    dnnl_alg_kind_t algorithm, CnnfiltTensor **inputs,
                    CnnfiltTensor *output, PoolLoops loops, GError **error);
 
+/* run_cl of both pools: pool.cl's max_pool, or avg_pool with
+ * @count_include_pad */
+gboolean pool_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx, gboolean max,
+                      gboolean count_include_pad, CnnfiltTensor **inputs, CnnfiltTensor *output,
+                      GError **error);
+
 /* the layer class's changed hook, and for finalize: the plan goes */
 void pool_changed (CnnfiltOp *op);
 guint64 pool_flops (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,

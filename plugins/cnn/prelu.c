@@ -10,6 +10,8 @@
  */
 #include "layer.h"
 
+#include <math.h>
+
 typedef struct {
   CnnfiltOp parent_instance;
   CnnfiltTensor *slope;
@@ -85,6 +87,17 @@ cnnfilt_prelu_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
   return TRUE;
 }
 
+static gboolean
+cnnfilt_prelu_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx,
+                      CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
+                      GError **error)
+{
+  CnnfiltShape s;
+  slope_shape ((CnnfiltPrelu *) op, cnnfilt_tensor_get_c (inputs[0]), &s);
+  return layer_broadcast_run_cl (op, ctx, inputs[0], ((CnnfiltPrelu *) op)->slope, &s, output,
+                                 "a >= 0.0f ? a : b * a", -INFINITY, INFINITY, error);
+}
+
 static void
 cnnfilt_prelu_class_init (CnnfiltPreluClass *klass)
 {
@@ -99,6 +112,7 @@ cnnfilt_prelu_class_init (CnnfiltPreluClass *klass)
   op_class->validate = cnnfilt_prelu_validate;
   op_class->infer = cnnfilt_prelu_infer;
   op_class->run = cnnfilt_prelu_run;
+  op_class->run_cl = cnnfilt_prelu_run_cl;
   cnnfilt_op_class_install_properties (CNNFILT_OP_CLASS (klass), prelu_props, G_N_ELEMENTS (prelu_props));
 }
 

@@ -64,6 +64,30 @@ cnnfilt_softmax_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
   return TRUE;
 }
 
+static gboolean
+cnnfilt_softmax_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx,
+                   CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
+                   GError **error)
+{
+  const gchar *source = cnnfilt_kernel_source_from_resource ("/org/cnnfilt/cnn/softmax.cl", error);
+  if (source == NULL)
+    return FALSE;
+  CnnfiltShape in;
+  cnnfilt_tensor_get_shape (inputs[0], &in);
+  const guint d[4] = { in.n, in.c, in.h, in.w };
+  gint axis = ((CnnfiltSoftmax *) op)->axis;
+  gsize inner = 1;
+  for (gint i = axis + 1; i < 4; i++)
+    inner *= d[i];
+  gsize lines = cnnfilt_tensor_get_size (inputs[0]) / d[axis];
+  const CnnfiltKernelArg args[] = {
+    CNNFILT_KERNEL_IN (inputs[0]), CNNFILT_KERNEL_OUT (output), CNNFILT_KERNEL_INT (d[axis]),
+    CNNFILT_KERNEL_INT (inner), CNNFILT_KERNEL_INT (lines),
+  };
+  CnnfiltKernelLaunch launch = { source, NULL, "softmax", 1, { lines } };
+  return cnnfilt_kernel_run (op, ctx, &launch, args, G_N_ELEMENTS (args), error);
+}
+
 static void
 cnnfilt_softmax_class_init (CnnfiltSoftmaxClass *klass)
 {
@@ -77,6 +101,7 @@ cnnfilt_softmax_class_init (CnnfiltSoftmaxClass *klass)
   op_class->n_inputs = 1;
   op_class->infer = cnnfilt_op_infer_same_shape;
   op_class->run = cnnfilt_softmax_run;
+  op_class->run_cl = cnnfilt_softmax_run_cl;
   cnnfilt_op_class_install_properties (CNNFILT_OP_CLASS (klass), softmax_props, G_N_ELEMENTS (softmax_props));
 }
 

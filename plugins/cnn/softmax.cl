@@ -1,0 +1,34 @@
+/* softmax.cl: softmax along one axis on OpenCL devices
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * One work-item per line along the axis (outer × inner of them); the sum
+ * in double where the device has it, as the CPU sums. */
+#ifdef cl_khr_fp64
+#pragma OPENCL EXTENSION cl_khr_fp64 : enable
+typedef double acc_t;
+#else
+typedef float acc_t;
+#endif
+__kernel void
+softmax (__global const float *in, __global float *out, int len, int inner, int lines)
+{
+  const int line = get_global_id (0);
+  if (line >= lines)
+    return;
+  const size_t base = (size_t) (line / inner) * len * inner + line % inner;
+  __global const float *x = in + base;
+  __global float *y = out + base;
+  float top = -INFINITY;
+  for (int k = 0; k < len; k++)
+    top = fmax (top, x[k * inner]);
+  acc_t sum = 0;
+  for (int k = 0; k < len; k++)
+    {
+      const float e = exp (x[k * inner] - top);
+      y[k * inner] = e;
+      sum += e;
+    }
+  const float scale = (float) (1.0 / sum);
+  for (int k = 0; k < len; k++)
+    y[k * inner] *= scale;
+}
