@@ -66,7 +66,9 @@ op_json (GString *out, CnnfiltOp *op)
   cli_json_string (out, cnnfilt_op_get_name (op));
   g_string_append (out, ", \"description\": ");
   cli_json_string (out, cnnfilt_op_get_description (op));
-  g_string_append_printf (out, ", \"inputs\": %u, \"properties\": [", cnnfilt_op_get_n_inputs (op));
+  g_string_append_printf (out, ", \"inputs\": %u, \"opencl\": %s, \"properties\": [",
+                          cnnfilt_op_get_n_inputs (op),
+                          cnnfilt_op_runs_on (op, CNNFILT_DEVICE_KIND_OPENCL) ? "true" : "false");
   guint n = 0;
   g_autofree GParamSpec **specs = g_object_class_list_properties (G_OBJECT_GET_CLASS (op), &n);
   for (guint i = 0; i < n; i++)
@@ -169,6 +171,7 @@ command_inspect (int argc, char **argv)
     printf ("Inputs: %u\n", klass->n_inputs);
   if (klass->onnx_op_type)
     printf ("ONNX op_type: %s\n", klass->onnx_op_type);
+  printf ("Devices: cpu%s\n", cnnfilt_op_runs_on (op, CNNFILT_DEVICE_KIND_OPENCL) ? ", opencl" : "");
   printf ("Type: %s\n\nProperties:\n", G_OBJECT_TYPE_NAME (op));
   guint n = 0;
   g_autofree GParamSpec **specs = g_object_class_list_properties (G_OBJECT_GET_CLASS (op), &n);

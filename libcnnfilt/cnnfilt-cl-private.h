@@ -40,8 +40,7 @@ struct _CnnfiltClDevice {
   cl_command_queue queue;
   GHashTable *programs; /* key (hex) → cl_program */
   GHashTable *kernels;  /* "key/name" → cl_kernel */
-  cl_mem scratch;
-  gsize scratch_bytes;
+  guint64 uploaded, downloaded; /* bytes copied to and from the device */
 };
 
 /* A GError from an OpenCL status: "WHAT failed on DEVICE: CL_NAME". */

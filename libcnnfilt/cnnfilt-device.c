@@ -30,7 +30,7 @@ struct _CnnfiltDevice {
   /* what `cnnfilt devices` shows */
   gchar *platform, *device_type, *version, *driver;
   guint compute_units;
-  guint64 global_memory, local_memory;
+  guint64 global_memory, local_memory, max_allocation;
 };
 
 G_DEFINE_TYPE (CnnfiltDevice, cnnfilt_device, G_TYPE_OBJECT)
@@ -43,8 +43,11 @@ enum {
   PROP_COMPUTE_UNITS,
   PROP_GLOBAL_MEMORY,
   PROP_LOCAL_MEMORY,
+  PROP_MAX_ALLOCATION,
   PROP_VERSION,
   PROP_DRIVER,
+  PROP_UPLOADED_BYTES,
+  PROP_DOWNLOADED_BYTES,
   N_PROPS
 };
 static GParamSpec *properties[N_PROPS];
@@ -83,12 +86,30 @@ cnnfilt_device_get_property (GObject *object, guint id, GValue *value, GParamSpe
     case PROP_LOCAL_MEMORY:
       g_value_set_uint64 (value, self->local_memory);
       break;
+    case PROP_MAX_ALLOCATION:
+      g_value_set_uint64 (value, self->max_allocation);
+      break;
     case PROP_VERSION:
       g_value_set_string (value, self->version);
       break;
     case PROP_DRIVER:
       g_value_set_string (value, self->driver);
       break;
+    case PROP_UPLOADED_BYTES:
+    case PROP_DOWNLOADED_BYTES:
+      {
+        guint64 bytes = 0;
+#ifdef CNNFILT_HAVE_OPENCL
+        if (self->cl != NULL)
+          {
+            g_mutex_lock (&self->cl->lock);
+            bytes = id == PROP_UPLOADED_BYTES ? self->cl->uploaded : self->cl->downloaded;
+            g_mutex_unlock (&self->cl->lock);
+          }
+#endif
+        g_value_set_uint64 (value, bytes);
+        break;
+      }
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
     }
@@ -157,6 +178,13 @@ cnnfilt_device_class_init (CnnfiltDeviceClass *klass)
    */
   properties[PROP_LOCAL_MEMORY] = g_param_spec_uint64 ("local-memory", "Local memory", "Bytes of local memory per work-group", 0, G_MAXUINT64, 0, ro);
   /**
+   * CnnfiltDevice:max-allocation:
+   *
+   * The largest buffer the device allocates, in bytes: a tensor larger
+   * than this cannot go to the device.
+   */
+  properties[PROP_MAX_ALLOCATION] = g_param_spec_uint64 ("max-allocation", "Largest buffer", "Bytes of the largest buffer", 0, G_MAXUINT64, 0, ro);
+  /**
    * CnnfiltDevice:version:
    *
    * The OpenCL version the device supports ("OpenCL 3.0 PoCL …"); empty for the host.
@@ -168,6 +196,21 @@ cnnfilt_device_class_init (CnnfiltDeviceClass *klass)
    * The driver version; empty for the host.
    */
   properties[PROP_DRIVER] = g_param_spec_string ("driver", "Driver", "Driver version", NULL, ro);
+  /**
+   * CnnfiltDevice:uploaded-bytes:
+   *
+   * Bytes of tensor values copied to the device so far, by everything in
+   * the process that uses it; 0 for the host. Graphs copy only their inputs,
+   * the weights once, and the values around an op without a kernel.
+   */
+  properties[PROP_UPLOADED_BYTES] = g_param_spec_uint64 ("uploaded-bytes", "Uploaded bytes", "Bytes copied to the device", 0, G_MAXUINT64, 0, ro);
+  /**
+   * CnnfiltDevice:downloaded-bytes:
+   *
+   * Bytes of tensor values copied back from the device so far; 0 for the
+   * host.
+   */
+  properties[PROP_DOWNLOADED_BYTES] = g_param_spec_uint64 ("downloaded-bytes", "Downloaded bytes", "Bytes copied back from the device", 0, G_MAXUINT64, 0, ro);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -209,6 +252,7 @@ cpu_device_new (void)
   self->driver = g_strdup ("");
   self->compute_units = g_get_num_processors ();
   self->global_memory = _cnnfilt_physical_memory ();
+  self->max_allocation = self->global_memory;
   return self;
 }
 
@@ -237,6 +281,7 @@ cl_device_new (CnnfiltClDevice *cl)
   self->compute_units = cl->compute_units;
   self->global_memory = cl->global_memory;
   self->local_memory = cl->local_memory;
+  self->max_allocation = cl->max_alloc;
 #endif
   self->device_type = g_strdup (_cnnfilt_cl_type_name (cl));
   return self;

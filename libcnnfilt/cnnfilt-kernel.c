@@ -219,6 +219,7 @@ download_locked (CnnfiltClDevice *device, CnnfiltTensor *tensor)
     /* A lost device: its values are gone, and nothing can report it here. */
     g_critical ("reading a tensor back from %s failed: %s; its values are lost", device->name,
                 _cnnfilt_cl_status_name (status));
+  device->downloaded += tensor_bytes (tensor);
   copy->sync = CNNFILT_TENSOR_SYNC_BOTH;
 }
 
@@ -314,6 +315,7 @@ tensor_on_device (CnnfiltClDevice *device, CnnfiltTensor *tensor, gboolean uploa
           _cnnfilt_cl_set_error (error, device, "copying a tensor to the device", status);
           return FALSE;
         }
+      device->uploaded += bytes;
       copy->sync = CNNFILT_TENSOR_SYNC_BOTH;
     }
   return TRUE;

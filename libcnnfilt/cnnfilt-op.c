@@ -273,6 +273,23 @@ cnnfilt_op_get_description (CnnfiltOp *op)
 }
 
 /**
+ * cnnfilt_op_runs_on:
+ * @op: an op
+ * @kind: a kind of device
+ *
+ * Returns: %TRUE where @op has its own implementation for devices of
+ *   @kind (every op runs on the CPU; on OpenCL, an op without a kernel runs
+ *   on the CPU, with its values copied to and from the device)
+ */
+gboolean
+cnnfilt_op_runs_on (CnnfiltOp *op, CnnfiltDeviceKind kind)
+{
+  g_return_val_if_fail (CNNFILT_IS_OP (op), FALSE);
+  CnnfiltOpClass *klass = CNNFILT_OP_GET_CLASS (op);
+  return kind == CNNFILT_DEVICE_KIND_CPU ? klass->run != NULL : klass->run_cl != NULL;
+}
+
+/**
  * cnnfilt_op_get_n_inputs:
  * @op: an op
  *

@@ -258,6 +258,7 @@ CnnfiltOp     *cnnfilt_op_new              (const gchar *name, GError **error);
 const gchar   *cnnfilt_op_get_name         (CnnfiltOp *op);
 const gchar   *cnnfilt_op_get_description  (CnnfiltOp *op);
 guint          cnnfilt_op_get_n_inputs     (CnnfiltOp *op);
+gboolean       cnnfilt_op_runs_on          (CnnfiltOp *op, CnnfiltDeviceKind kind);
 
 gboolean       cnnfilt_op_set_property_from_string (CnnfiltOp *op, const gchar *property,
                                                     const gchar *value, GError **error);

@@ -153,6 +153,23 @@ cnnfilt_model_finalize (GObject *object)
   G_OBJECT_CLASS (cnnfilt_model_parent_class)->finalize (object);
 }
 
+/* The inner graph on the device, its output copied there */
+static gboolean
+cnnfilt_model_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx,
+                      CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
+                      GError **error)
+{
+  CnnfiltModel *self = (CnnfiltModel *) op;
+  cnnfilt_graph_set_device (self->graph, ctx->device);
+  if (!cnnfilt_graph_run (self->graph, inputs, 1, error))
+    {
+      g_prefix_error (error, "model: %s: ", self->file);
+      return FALSE;
+    }
+  g_autoptr (CnnfiltTensor) result = cnnfilt_graph_get_output (self->graph, output_index (self));
+  return cnnfilt_kernel_copy_all (op, ctx, result, output, error);
+}
+
 static void
 cnnfilt_model_class_init (CnnfiltModelClass *klass)
 {
@@ -168,6 +185,7 @@ cnnfilt_model_class_init (CnnfiltModelClass *klass)
   op_class->validate = cnnfilt_model_validate;
   op_class->infer = cnnfilt_model_infer;
   op_class->run = cnnfilt_model_run;
+  op_class->run_cl = cnnfilt_model_run_cl;
   const GParamFlags flags = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS;
   g_object_class_install_property (object_class, PROP_FILE,
     g_param_spec_string ("file", NULL, "The ONNX model file", NULL, flags));

@@ -47,6 +47,7 @@ typedef struct {
   CnnfiltResizeMethod method;
   gfloat *pass; /* scratch: rows resampled, columns not yet */
   gsize pass_size;
+  CnnfiltTensor *cl_pass; /* the same on an OpenCL device */
 } CnnfiltResize;
 
 typedef struct {
@@ -253,10 +254,71 @@ cnnfilt_resize_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
   return TRUE;
 }
 
+/* A table as two tensors: indices (as floats) and weights. */
+static gboolean
+table_tensors (const Table *t, guint out, CnnfiltTensor **index, CnnfiltTensor **weight,
+               GError **error)
+{
+  gsize n = (gsize) out * t->taps;
+  g_autofree gfloat *as_float = g_new (gfloat, n);
+  for (gsize i = 0; i < n; i++)
+    as_float[i] = (gfloat) t->index[i];
+  *index = cnnfilt_tensor_new_from_data (as_float, n, 1, 1, out, t->taps, error);
+  *weight = *index ? cnnfilt_tensor_new_from_data (t->weight, n, 1, 1, out, t->taps, error) : NULL;
+  return *weight != NULL;
+}
+
+static gboolean
+cnnfilt_resize_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx,
+                       CnnfiltTensor **inputs, guint n_inputs,
+                       CnnfiltTensor *output, GError **error)
+{
+  CnnfiltResize *self = (CnnfiltResize *) op;
+  const gchar *source = cnnfilt_kernel_source_from_resource ("/org/cnnfilt/image/resize.cl", error);
+  if (source == NULL)
+    return FALSE;
+  CnnfiltShape in, out;
+  cnnfilt_tensor_get_shape (inputs[0], &in);
+  cnnfilt_tensor_get_shape (output, &out);
+  Table rows, columns;
+  make_table (&columns, in.w, out.w, self->method);
+  make_table (&rows, in.h, out.h, self->method);
+  g_autoptr (CnnfiltTensor) ci = NULL, cw = NULL, ri = NULL, rw = NULL;
+  gboolean ok = table_tensors (&columns, out.w, &ci, &cw, error) &&
+                table_tensors (&rows, out.h, &ri, &rw, error);
+  guint column_taps = columns.taps, row_taps = rows.taps;
+  table_free (&rows);
+  table_free (&columns);
+  if (!ok)
+    return FALSE;
+  if (self->cl_pass == NULL)
+    self->cl_pass = g_object_new (CNNFILT_TYPE_TENSOR, NULL);
+  CnnfiltShape pass = { in.n, in.c, in.h, out.w };
+  if (!cnnfilt_tensor_set_shape (self->cl_pass, &pass, error))
+    return FALSE;
+  gsize planes = (gsize) in.n * in.c;
+  const CnnfiltKernelArg row_args[] = {
+    CNNFILT_KERNEL_IN (inputs[0]), CNNFILT_KERNEL_OUT (self->cl_pass), CNNFILT_KERNEL_IN (ci),
+    CNNFILT_KERNEL_IN (cw), CNNFILT_KERNEL_INT (column_taps), CNNFILT_KERNEL_INT (in.h),
+    CNNFILT_KERNEL_INT (in.w), CNNFILT_KERNEL_INT (out.w),
+  };
+  CnnfiltKernelLaunch row_launch = { source, NULL, "resize_rows", 3, { out.w, in.h, planes } };
+  const CnnfiltKernelArg column_args[] = {
+    CNNFILT_KERNEL_IN (self->cl_pass), CNNFILT_KERNEL_OUT (output), CNNFILT_KERNEL_IN (ri),
+    CNNFILT_KERNEL_IN (rw), CNNFILT_KERNEL_INT (row_taps), CNNFILT_KERNEL_INT (in.h),
+    CNNFILT_KERNEL_INT (out.h), CNNFILT_KERNEL_INT (out.w),
+  };
+  CnnfiltKernelLaunch column_launch = { source, NULL, "resize_columns", 3, { out.w, out.h, planes } };
+  return cnnfilt_kernel_run (op, ctx, &row_launch, row_args, G_N_ELEMENTS (row_args), error) &&
+         cnnfilt_kernel_run (op, ctx, &column_launch, column_args, G_N_ELEMENTS (column_args),
+                             error);
+}
+
 static void
 cnnfilt_resize_finalize (GObject *object)
 {
   g_free (((CnnfiltResize *) object)->pass);
+  g_clear_object (&((CnnfiltResize *) object)->cl_pass);
   G_OBJECT_CLASS (cnnfilt_resize_parent_class)->finalize (object);
 }
 
@@ -272,6 +334,7 @@ cnnfilt_resize_class_init (CnnfiltResizeClass *klass)
   op_class->validate = cnnfilt_resize_validate;
   op_class->infer = cnnfilt_resize_infer;
   op_class->run = cnnfilt_resize_run;
+  op_class->run_cl = cnnfilt_resize_run_cl;
   cnnfilt_op_class_install_properties (op_class, resize_props, G_N_ELEMENTS (resize_props));
 }
 
