@@ -71,7 +71,10 @@ conv_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx, ConvCl **cl, const Con
     }
   /* pixels per work-item: 8, or 4 on narrow outputs that 8 would waste */
   guint pxb = p->out_w >= 16 ? 8 : 4;
-  g_autofree gchar *options = g_strdup_printf ("-DVW=%u -DPXB=%u", MAX (vw, 1), pxb);
+  g_autofree gchar *options = g_strdup_printf ("-DVW=%u -DPXB=%u -DKH=%d -DKW=%d -DSH=%d -DSW=%d "
+                                               "-DDH=%d -DDW=%d", MAX (vw, 1), pxb, p->kernel_h,
+                                               p->kernel_w, p->stride_h, p->stride_w,
+                                               p->dilation_h, p->dilation_w);
   CnnfiltTensor *w = vw > 1 ? (*cl)->packed : conv->weights;
   const CnnfiltKernelArg args[] = {
     CNNFILT_KERNEL_IN (in), CNNFILT_KERNEL_IN (w),
@@ -79,9 +82,6 @@ conv_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx, ConvCl **cl, const Con
     CNNFILT_KERNEL_OUT (out), CNNFILT_KERNEL_INT (s.c), CNNFILT_KERNEL_INT (s.h),
     CNNFILT_KERNEL_INT (s.w), CNNFILT_KERNEL_INT (d.h), CNNFILT_KERNEL_INT (d.w),
     CNNFILT_KERNEL_INT (d.c), CNNFILT_KERNEL_INT (cg), CNNFILT_KERNEL_INT (og),
-    CNNFILT_KERNEL_INT (p->kernel_h), CNNFILT_KERNEL_INT (p->kernel_w),
-    CNNFILT_KERNEL_INT (p->stride_h), CNNFILT_KERNEL_INT (p->stride_w),
-    CNNFILT_KERNEL_INT (p->dilation_h), CNNFILT_KERNEL_INT (p->dilation_w),
     CNNFILT_KERNEL_INT (p->pad_top), CNNFILT_KERNEL_INT (p->pad_left),
     CNNFILT_KERNEL_INT (conv->bias != NULL), CNNFILT_KERNEL_INT (residual != NULL),
     CNNFILT_KERNEL_FLOAT (conv->clamp_min), CNNFILT_KERNEL_FLOAT (conv->clamp_max),

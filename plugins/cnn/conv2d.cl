@@ -6,10 +6,12 @@
  * from the device's preferred width and the group's channels) at PXB
  * neighbouring pixels of a row, so that every weight vector it loads
  * serves PXB pixels and every input value VW channels. Weights are packed
- * [O/VW][C/groups][kh][kw][VW] by the host once. conv_px, for depthwise and
+ * [O/VW][C/groups][KH][KW][VW] by the host once. conv_px, for depthwise and
  * other narrow groups, computes PXB pixels of one channel. Both add the
  * bias, the residual (a fused add) and clamp (a fused ReLU/ReLU6) as they
  * write, in the CPU path's order: ((conv + bias) + residual), clamped.
+ * The window (KH, KW, SH, SW, DH, DW) is compiled in, so that the tap loops
+ * unroll: one program per window shape, cached as any other.
  */
 
 #define CAT_(a, b) a##b
@@ -25,8 +27,7 @@
 __kernel void
 conv_oc (__global const float *in, __global const float *wpack, __global const float *bias,
          __global const float *res, __global float *out, int c, int h, int w, int oh, int ow,
-         int o, int cg, int og, int kh, int kw, int sh, int sw, int dh, int dw, int pt, int pl,
-         int has_bias, int has_res, float lo, float hi)
+         int o, int cg, int og, int pt, int pl, int has_bias, int has_res, float lo, float hi)
 {
   const int nxb = (ow + PXB - 1) / PXB;
   const int oy = get_global_id (0) / nxb, x0 = (get_global_id (0) % nxb) * PXB;
@@ -37,29 +38,29 @@ conv_oc (__global const float *in, __global const float *wpack, __global const f
   VTYPE acc[PXB];
   for (int p = 0; p < PXB; p++)
     acc[p] = 0.0f;
-  const int ix_base = x0 * sw - pl;
-  const bool inside_x = ix_base >= 0 && ix_base + (PXB - 1) * sw + (kw - 1) * dw < w;
+  const int ix_base = x0 * SW - pl;
+  const bool inside_x = ix_base >= 0 && ix_base + (PXB - 1) * SW + (KW - 1) * DW < w;
   for (int ic = 0; ic < cg; ic++)
     {
       __global const float *src = in + ((size_t) n * c + ic0 + ic) * h * w;
-      __global const float *wk = wpack + ((size_t) ob * cg + ic) * kh * kw * VW;
-      for (int i = 0; i < kh; i++)
+      __global const float *wk = wpack + ((size_t) ob * cg + ic) * KH * KW * VW;
+      for (int i = 0; i < KH; i++)
         {
-          const int iy = oy * sh - pt + i * dh;
+          const int iy = oy * SH - pt + i * DH;
           if (iy < 0 || iy >= h)
             continue;
           __global const float *line = src + (size_t) iy * w;
-          for (int j = 0; j < kw; j++)
+          for (int j = 0; j < KW; j++)
             {
-              const VTYPE wv = VLOAD (wk + (i * kw + j) * VW);
-              const int ix0 = ix_base + j * dw;
+              const VTYPE wv = VLOAD (wk + (i * KW + j) * VW);
+              const int ix0 = ix_base + j * DW;
               if (inside_x)
                 for (int p = 0; p < PXB; p++)
-                  acc[p] = fma ((VTYPE) line[ix0 + p * sw], wv, acc[p]);
+                  acc[p] = fma ((VTYPE) line[ix0 + p * SW], wv, acc[p]);
               else
                 for (int p = 0; p < PXB; p++)
                   {
-                    const int ix = ix0 + p * sw;
+                    const int ix = ix0 + p * SW;
                     const float v = ix >= 0 && ix < w ? line[ix] : 0.0f;
                     acc[p] = fma ((VTYPE) v, wv, acc[p]);
                   }
@@ -94,8 +95,7 @@ conv_oc (__global const float *in, __global const float *wpack, __global const f
 __kernel void
 conv_px (__global const float *in, __global const float *weights, __global const float *bias,
          __global const float *res, __global float *out, int c, int h, int w, int oh, int ow,
-         int o, int cg, int og, int kh, int kw, int sh, int sw, int dh, int dw, int pt, int pl,
-         int has_bias, int has_res, float lo, float hi)
+         int o, int cg, int og, int pt, int pl, int has_bias, int has_res, float lo, float hi)
 {
   const int nxb = (ow + PXB - 1) / PXB;
   const int oy = get_global_id (0) / nxb, x0 = (get_global_id (0) % nxb) * PXB;
@@ -106,25 +106,25 @@ conv_px (__global const float *in, __global const float *weights, __global const
   float acc[PXB];
   for (int p = 0; p < PXB; p++)
     acc[p] = 0.0f;
-  const int ix_base = x0 * sw - pl;
-  const bool inside_x = ix_base >= 0 && ix_base + (PXB - 1) * sw + (kw - 1) * dw < w;
+  const int ix_base = x0 * SW - pl;
+  const bool inside_x = ix_base >= 0 && ix_base + (PXB - 1) * SW + (KW - 1) * DW < w;
   for (int ic = 0; ic < cg; ic++)
     {
       __global const float *src = in + ((size_t) n * c + ic0 + ic) * h * w;
-      __global const float *wk = weights + ((size_t) oc * cg + ic) * kh * kw;
-      for (int i = 0; i < kh; i++)
+      __global const float *wk = weights + ((size_t) oc * cg + ic) * KH * KW;
+      for (int i = 0; i < KH; i++)
         {
-          const int iy = oy * sh - pt + i * dh;
+          const int iy = oy * SH - pt + i * DH;
           if (iy < 0 || iy >= h)
             continue;
           __global const float *line = src + (size_t) iy * w;
-          for (int j = 0; j < kw; j++)
+          for (int j = 0; j < KW; j++)
             {
-              const float wv = wk[i * kw + j];
-              const int ix0 = ix_base + j * dw;
+              const float wv = wk[i * KW + j];
+              const int ix0 = ix_base + j * DW;
               for (int p = 0; p < PXB; p++)
                 {
-                  const int ix = ix0 + p * sw;
+                  const int ix = ix0 + p * SW;
                   const float v = inside_x || (ix >= 0 && ix < w) ? line[ix] : 0.0f;
                   acc[p] = fma (v, wv, acc[p]);
                 }
