@@ -52,10 +52,10 @@ command_devices (int argc, char **argv)
       "or a part of one OpenCL device's name.\n");
   if (!cli_parse (context, &argc, &argv, "devices"))
     return EXIT_USAGE;
-  g_autoptr (GPtrArray) devices = cnnfilt_device_enumerate ();
-  for (guint i = 0; i < devices->len; i++)
+  g_autolist (CnnfiltDevice) devices = cnnfilt_device_enumerate ();
+  for (GList *l = devices; l != NULL; l = l->next)
     {
-      CnnfiltDevice *device = devices->pdata[i];
+      CnnfiltDevice *device = l->data;
       if (json)
         print_json (device);
       else

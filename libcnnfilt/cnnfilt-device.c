@@ -345,17 +345,17 @@ cnnfilt_device_new_from_string (const gchar *spec, GError **error)
  *
  * Every device: the CPU, then each OpenCL device of each platform.
  *
- * Returns: (transfer full) (element-type CnnfiltDevice): the devices
+ * Returns: (transfer full) (element-type CnnfiltDevice): the devices; free
+ *   with `g_list_free_full (list, g_object_unref)`
  */
-GPtrArray *
+GList *
 cnnfilt_device_enumerate (void)
 {
-  GPtrArray *all = g_ptr_array_new_with_free_func (g_object_unref);
-  g_ptr_array_add (all, cpu_device_new ());
+  GList *all = NULL;
   GPtrArray *devices = _cnnfilt_cl_devices ();
-  for (guint i = 0; i < devices->len; i++)
-    g_ptr_array_add (all, cl_device_new (devices->pdata[i]));
-  return all;
+  for (guint i = devices->len; i > 0; i--)
+    all = g_list_prepend (all, cl_device_new (devices->pdata[i - 1]));
+  return g_list_prepend (all, cpu_device_new ());
 }
 
 /**
@@ -388,13 +388,15 @@ cnnfilt_device_get_default (GError **error)
 gchar **
 cnnfilt_device_list (void)
 {
-  g_autoptr (GPtrArray) devices = cnnfilt_device_enumerate ();
-  GStrv lines = g_new0 (gchar *, devices->len + 1);
-  for (guint i = 0; i < devices->len; i++)
+  GList *devices = cnnfilt_device_enumerate ();
+  GStrv lines = g_new0 (gchar *, g_list_length (devices) + 1);
+  guint i = 0;
+  for (GList *l = devices; l != NULL; l = l->next)
     {
-      CnnfiltDevice *d = devices->pdata[i];
-      lines[i] = g_strdup_printf ("%s: %s", d->name, d->description);
+      CnnfiltDevice *d = l->data;
+      lines[i++] = g_strdup_printf ("%s: %s", d->name, d->description);
     }
+  g_list_free_full (devices, g_object_unref);
   return lines;
 }
 

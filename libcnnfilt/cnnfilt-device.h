@@ -29,7 +29,7 @@ G_DECLARE_FINAL_TYPE (CnnfiltDevice, cnnfilt_device, CNNFILT, DEVICE, GObject)
 CnnfiltDevice     *cnnfilt_device_get_default     (GError **error);
 CnnfiltDevice     *cnnfilt_device_new_from_string (const gchar *spec, GError **error);
 gchar            **cnnfilt_device_list            (void);
-GPtrArray         *cnnfilt_device_enumerate       (void);
+GList             *cnnfilt_device_enumerate       (void);
 CnnfiltDeviceKind  cnnfilt_device_get_kind        (CnnfiltDevice *device);
 const gchar       *cnnfilt_device_get_name        (CnnfiltDevice *device);
 const gchar       *cnnfilt_device_get_description (CnnfiltDevice *device);

@@ -30,12 +30,12 @@ counter (CnnfiltDevice *device, const gchar *name)
 
 START_TEST (test_devices_and_specs)
 {
-  g_autoptr (GPtrArray) devices = cnnfilt_device_enumerate ();
-  ck_assert_uint_ge (devices->len, 1);
-  ck_assert_str_eq (cnnfilt_device_get_name (devices->pdata[0]), "cpu");
+  g_autolist (CnnfiltDevice) devices = cnnfilt_device_enumerate ();
+  ck_assert_uint_ge (g_list_length (devices), 1);
+  ck_assert_str_eq (cnnfilt_device_get_name (devices->data), "cpu");
   need_opencl ();
-  ck_assert_uint_ge (devices->len, 2);
-  CnnfiltDevice *first = devices->pdata[1];
+  ck_assert_uint_ge (g_list_length (devices), 2);
+  CnnfiltDevice *first = devices->next->data;
   ck_assert_int_eq (cnnfilt_device_get_kind (first), CNNFILT_DEVICE_KIND_OPENCL);
   ck_assert_str_eq (cnnfilt_device_get_name (first), "opencl:0:0");
   g_autofree gchar *platform = NULL, *type = NULL, *version = NULL;

@@ -264,6 +264,30 @@ class TestBindings(unittest.TestCase):
                                 "weights")
         self.assertNotIsInstance(Cnnfilt.Op.new("relu"), Cnnfilt.AreaOp)
 
+    def test_devices_and_opencl(self):
+        devices = Cnnfilt.Device.enumerate()
+        self.assertEqual(devices[0].get_name(), "cpu")
+        self.assertEqual(devices[0].get_kind(), Cnnfilt.DeviceKind.CPU)
+        if len(devices) < 2 or os.environ.get("CNNFILT_TEST_OPENCL") == "0":
+            self.skipTest("no OpenCL platform")
+        device = Cnnfilt.Device.new_from_string("opencl")
+        self.assertEqual(device.get_kind(), Cnnfilt.DeviceKind.OPENCL)
+        self.assertGreaterEqual(device.props.compute_units, 1)
+        self.assertTrue(Cnnfilt.Op.new("sobel").runs_on(Cnnfilt.DeviceKind.OPENCL))
+        x = np.random.default_rng(3).random((1, 3, 40, 50), dtype=np.float32)
+        cpu = run("grayscale ! sobel ! normalize", x)
+        graph = Cnnfilt.Graph.new_from_string("grayscale ! sobel ! normalize")
+        graph.set_device(device)
+        before = device.props.downloaded_bytes
+        out = graph.process(tensor_from_array(x))
+        self.assertEqual(device.props.downloaded_bytes, before)  # still on the device
+        got = array_from_tensor(out)
+        self.assertEqual(device.props.downloaded_bytes - before, 40 * 50 * 4)
+        np.testing.assert_allclose(got, cpu, atol=1e-4 * np.abs(cpu).max())
+        with self.assertRaises(GLib.Error) as caught:
+            Cnnfilt.Device.new_from_string("opencl:9:9")
+        self.assertErrorMatches(caught.exception, Cnnfilt.Error.DEVICE, "opencl:9:9", "cpu")
+
     def test_closest_name(self):
         self.assertEqual(Cnnfilt.closest_name("sobl", ["sobel", "scharr"]), "sobel")
         self.assertEqual(Cnnfilt.closest_name("SOBEL", ["sobel"]), "sobel")
