@@ -364,6 +364,26 @@ set_args (CnnfiltClDevice *device, cl_kernel kernel, const CnnfiltKernelArg *arg
   return TRUE;
 }
 
+/* Work-items per group along the first dimension where the kernel leaves
+ * it to us: a power of two up to GROUP_SIZE, within what the device and
+ * the kernel allow and what the work needs. Left to themselves, runtimes
+ * may pick groups of one work-item, whose overhead (PoCL: a few hundred ns
+ * each) costs more than a filter's work. */
+#define GROUP_SIZE 64
+static gsize
+default_group (CnnfiltClDevice *device, cl_kernel kernel, gsize work)
+{
+  gsize most = device->max_work_group;
+  gsize kernel_most = 0;
+  if (clGetKernelWorkGroupInfo (kernel, device->id, CL_KERNEL_WORK_GROUP_SIZE, sizeof kernel_most,
+                                &kernel_most, NULL) == CL_SUCCESS && kernel_most > 0)
+    most = MIN (most, kernel_most);
+  gsize group = 1;
+  while (group * 2 <= MIN (MIN (most, GROUP_SIZE), MAX (work, 1)))
+    group *= 2;
+  return group;
+}
+
 static gboolean
 launch_locked (CnnfiltClDevice *device, const CnnfiltKernelLaunch *launch,
                const CnnfiltKernelArg *args, guint n_args, GError **error)
@@ -373,14 +393,14 @@ launch_locked (CnnfiltClDevice *device, const CnnfiltKernelLaunch *launch,
   if (kernel == NULL || !set_args (device, kernel, args, n_args, error))
     return FALSE;
   gsize global[3], local[3];
-  gboolean has_local = launch->local[0] != 0;
   for (guint d = 0; d < launch->work_dim; d++)
-    {
-      local[d] = has_local ? MAX (launch->local[d], 1) : 1;
-      global[d] = (MAX (launch->global[d], 1) + local[d] - 1) / local[d] * local[d];
-    }
+    local[d] = launch->local[0] != 0 ? MAX (launch->local[d], 1) : 1;
+  if (launch->local[0] == 0)
+    local[0] = default_group (device, kernel, launch->global[0]);
+  for (guint d = 0; d < launch->work_dim; d++)
+    global[d] = (MAX (launch->global[d], 1) + local[d] - 1) / local[d] * local[d];
   cl_int status = clEnqueueNDRangeKernel (device->queue, kernel, launch->work_dim, NULL, global,
-                                          has_local ? local : NULL, 0, NULL, NULL);
+                                          local, 0, NULL, NULL);
   if (status != CL_SUCCESS)
     {
       g_autofree gchar *what = g_strdup_printf ("running kernel %s", launch->name);

@@ -64,8 +64,10 @@ typedef struct {
  * @work_dim: 1, 2 or 3
  * @global: work-items per dimension; rounded up to a multiple of @local,
  *   so the kernel checks its bounds
- * @local: the work-group size per dimension, or all 0 for the driver's
- *   choice; at most cnnfilt_kernel_get_max_work_group() in all
+ * @local: the work-group size per dimension, or all 0 for the library's
+ *   choice (up to 64 work-items along the first dimension, within the
+ *   device's and the kernel's limits); at most
+ *   cnnfilt_kernel_get_max_work_group() in all
  *
  * One launch of a kernel.
  */

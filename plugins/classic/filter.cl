@@ -12,6 +12,17 @@
  * Border: 0 zero, 1 replicate, 2 reflect (CnnfiltBorder).
  */
 
+/* Unrolled, the PX accumulators stay in registers (PoCL keeps arrays in
+ * memory otherwise). */
+#define UNROLL _Pragma ("unroll")
+
+/* PX outputs as one vector, for the stride-1 rows inside the image */
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_ (a, b)
+#define VT CAT (float, PX)
+#define VLOAD CAT (vload, PX)
+#define VSTORE CAT (vstore, PX)
+
 /* Where coordinate i reads in a line of n, or -1 for a zero. */
 inline int
 border_source (int i, int n, int border)
@@ -53,17 +64,35 @@ correlate (__global const float *in, __global float *out, __global const float *
   __global const float *src = in + (size_t) plane * h * w;
   __global float *dst = out + (size_t) plane * oh * ow + (size_t) oy * ow;
   float a[PX], b[PX];
-  for (int p = 0; p < PX; p++)
+  UNROLL for (int p = 0; p < PX; p++)
     a[p] = b[p] = 0.0f;
   const int iy = oy * stride - top, ix = x0 * stride - left;
   const bool inside = iy >= 0 && iy + kh <= h && ix >= 0 && ix + (PX - 1) * stride + kw <= w;
+  if (inside && stride == 1 && x0 + PX <= ow)
+    {
+      /* the common case, whole vectors: PX outputs per tap in one load */
+      VT va = 0.0f, vb = 0.0f;
+      for (int i = 0; i < kh; i++)
+        for (int j = 0; j < kw; j++)
+          {
+            const float ta = k0[i * kw + j], tb = two ? k1[i * kw + j] : 0.0f;
+            if (ta == 0.0f && tb == 0.0f)
+              continue;
+            const VT v = VLOAD (0, src + (iy + i) * w + ix + j);
+            va = fma (v, (VT) ta, va);
+            if (two)
+              vb = fma (v, (VT) tb, vb);
+          }
+      VSTORE ((two ? sqrt (va * va + vb * vb) : va) + offset, 0, dst + x0);
+      return;
+    }
   for (int i = 0; i < kh; i++)
     for (int j = 0; j < kw; j++)
       {
         const float ta = k0[i * kw + j], tb = two ? k1[i * kw + j] : 0.0f;
         if (ta == 0.0f && tb == 0.0f)
           continue;
-        for (int p = 0; p < PX; p++)
+        UNROLL for (int p = 0; p < PX; p++)
           {
             const int x = ix + p * stride + j;
             const float v = inside ? src[(iy + i) * w + x] : fetch (src, iy + i, x, h, w, border);
@@ -88,16 +117,24 @@ rows (__global const float *in, __global float *tmp, __global const float *row, 
   __global float *dst = tmp + (size_t) plane * ph * ow + (size_t) py * ow;
   const int sy = border_source (py - top, h, border);
   float a[PX];
-  for (int p = 0; p < PX; p++)
+  UNROLL for (int p = 0; p < PX; p++)
     a[p] = 0.0f;
   if (sy >= 0)
     {
       const int ix = x0 * stride - left;
       const bool inside = ix >= 0 && ix + (PX - 1) * stride + kw <= w;
+      if (inside && stride == 1 && x0 + PX <= ow)
+        {
+          VT v = 0.0f;
+          for (int j = 0; j < kw; j++)
+            v = fma (VLOAD (0, src + sy * w + ix + j), (VT) row[j], v);
+          VSTORE (v, 0, dst + x0);
+          return;
+        }
       for (int j = 0; j < kw; j++)
         {
           const float t = row[j];
-          for (int p = 0; p < PX; p++)
+          UNROLL for (int p = 0; p < PX; p++)
             {
               const int x = ix + p * stride + j;
               const float v = inside ? src[sy * w + x] : fetch (src, sy, x, h, w, border);
@@ -120,15 +157,23 @@ columns (__global const float *tmp, __global float *out, __global const float *c
   __global const float *src = tmp + (size_t) plane * ph * ow;
   __global float *dst = out + (size_t) plane * oh * ow + (size_t) oy * ow;
   float a[PX];
-  for (int p = 0; p < PX; p++)
+  UNROLL for (int p = 0; p < PX; p++)
     a[p] = 0.0f;
   const int n = min (PX, ow - x0);
+  if (n == PX)
+    {
+      VT v = 0.0f;
+      for (int i = 0; i < kh; i++)
+        v = fma (VLOAD (0, src + (size_t) (oy * stride + i) * ow + x0), (VT) column[i], v);
+      VSTORE (v + offset, 0, dst + x0);
+      return;
+    }
   for (int i = 0; i < kh; i++)
     {
       const float t = column[i];
       __global const float *line = src + (size_t) (oy * stride + i) * ow + x0;
       if (n == PX)
-        for (int p = 0; p < PX; p++)
+        UNROLL for (int p = 0; p < PX; p++)
           a[p] += t * line[p];
       else
         for (int p = 0; p < n; p++)
