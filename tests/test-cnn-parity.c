@@ -345,6 +345,19 @@ START_TEST (test_case)
         compare (name, label, want, got2, failures);
     }
 
+  /* the same graph on the OpenCL device, against the same reference */
+  CnnfiltDevice *device = tu_opencl_device ();
+  if (device != NULL)
+    {
+      g_autoptr (GPtrArray) inputs3 = g_ptr_array_new_with_free_func (g_object_unref);
+      g_autoptr (CnnfiltGraph) graph3 = build_graph (text, inputs3);
+      cnnfilt_graph_set_device (graph3, device);
+      g_autoptr (CnnfiltTensor) got3 = run_graph (graph3, inputs3, cnnfilt_device_get_name (device),
+                                                  failures);
+      if (got3 != NULL)
+        compare (name, cnnfilt_device_get_name (device), want, got3, failures);
+    }
+
   g_chdir (cwd);
   if (failures->len > 0)
     ck_abort_msg ("%s ('%s'):%s", name, text, failures->str);

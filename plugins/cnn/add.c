@@ -49,7 +49,7 @@ cnnfilt_add_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx,
                    GError **error)
 {
   CnnfiltTensor *a = inputs[0], *b = inputs[1];
-  return layer_broadcast_run_cl (op, ctx, a, b, NULL, output, "a + b", ((CnnfiltAdd *) op)->clamp_min,
+  return layer_broadcast_run_cl (op, ctx, a, b, NULL, output, LAYER_BROADCAST_ADD, ((CnnfiltAdd *) op)->clamp_min,
                                  ((CnnfiltAdd *) op)->clamp_max, error);
 }
 

@@ -94,7 +94,7 @@ broadcast_strides (const CnnfiltShape *s, gint strides[4])
 gboolean
 layer_broadcast_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx, CnnfiltTensor *a,
                         CnnfiltTensor *b, const CnnfiltShape *b_shape, CnnfiltTensor *out,
-                        const gchar *op_expr,
+                        LayerBroadcastKind kind,
                         gfloat clamp_min, gfloat clamp_max, GError **error)
 {
   const gchar *source = cnnfilt_kernel_source_from_resource ("/org/cnnfilt/cnn/broadcast.cl", error);
@@ -110,7 +110,7 @@ layer_broadcast_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx, CnnfiltTens
   gint stra[4], strb[4];
   broadcast_strides (&sa, stra);
   broadcast_strides (&sb, strb);
-  g_autofree gchar *options = g_strdup_printf ("\"-DOP(a,b)=(%s)\"", op_expr);
+  g_autofree gchar *options = g_strdup_printf ("-DOP_KIND=%d", kind);
   gsize total = cnnfilt_shape_get_size (&so);
   const CnnfiltKernelArg args[] = {
     CNNFILT_KERNEL_IN (a), CNNFILT_KERNEL_IN (b), CNNFILT_KERNEL_OUT (out),

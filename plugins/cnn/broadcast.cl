@@ -2,7 +2,18 @@
  * prelu), numpy broadcasting through strides of 0, clamped as they write
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * OP(a, b) comes from the op as a build option. */
+ * OP_KIND, a build option, picks what OP(a, b) is (LayerBroadcastKind of
+ * broadcast.h): function-like macros are not valid -D options everywhere
+ * (PoCL refuses them). */
+#if OP_KIND == 1
+#define OP(a, b) ((a) + (b))
+#elif OP_KIND == 2
+#define OP(a, b) ((a) * (b))
+#elif OP_KIND == 3
+#define OP(a, b) ((a) >= 0.0f ? (a) : (b) * (a))
+#else
+#error "OP_KIND: 1 add, 2 mul, 3 prelu"
+#endif
 __kernel void
 broadcast (__global const float *a, __global const float *b, __global float *out, int c, int h,
            int w, int total, int an, int ac, int ah, int aw, int bn, int bc, int bh, int bw,

@@ -20,12 +20,18 @@ gboolean layer_infer_broadcast (CnnfiltOp *op, const CnnfiltShape *inputs, guint
 void     layer_broadcast_apply (CnnfiltTensor *a, CnnfiltTensor *b, CnnfiltTensor *out,
                                 LayerRowFunc row, gfloat clamp_min, gfloat clamp_max);
 
-/* The same on an OpenCL device (broadcast.cl), out = clamp (@op_expr):
- * @op_expr a C expression of a and b ("a + b"); @b_shape the shape @b is
- * read as, or NULL for its own. */
+/* What broadcast.cl computes of a and b. */
+typedef enum {
+  LAYER_BROADCAST_ADD = 1, /* a + b */
+  LAYER_BROADCAST_MUL,     /* a · b */
+  LAYER_BROADCAST_PRELU,   /* a ≥ 0 ? a : b · a */
+} LayerBroadcastKind;
+
+/* The same on an OpenCL device (broadcast.cl), out = clamp (@kind of a
+ * and b); @b_shape the shape @b is read as, or NULL for its own. */
 gboolean layer_broadcast_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx, CnnfiltTensor *a,
                                  CnnfiltTensor *b, const CnnfiltShape *b_shape,
-                                 CnnfiltTensor *out, const gchar *op_expr,
+                                 CnnfiltTensor *out, LayerBroadcastKind kind,
                                  gfloat clamp_min, gfloat clamp_max, GError **error);
 
 G_END_DECLS

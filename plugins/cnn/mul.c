@@ -49,7 +49,7 @@ cnnfilt_mul_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx,
                    GError **error)
 {
   CnnfiltTensor *a = inputs[0], *b = inputs[1];
-  return layer_broadcast_run_cl (op, ctx, a, b, NULL, output, "a * b", ((CnnfiltMul *) op)->clamp_min,
+  return layer_broadcast_run_cl (op, ctx, a, b, NULL, output, LAYER_BROADCAST_MUL, ((CnnfiltMul *) op)->clamp_min,
                                  ((CnnfiltMul *) op)->clamp_max, error);
 }
 

@@ -95,7 +95,7 @@ cnnfilt_prelu_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx,
   CnnfiltShape s;
   slope_shape ((CnnfiltPrelu *) op, cnnfilt_tensor_get_c (inputs[0]), &s);
   return layer_broadcast_run_cl (op, ctx, inputs[0], ((CnnfiltPrelu *) op)->slope, &s, output,
-                                 "a >= 0.0f ? a : b * a", -INFINITY, INFINITY, error);
+                                 LAYER_BROADCAST_PRELU, -INFINITY, INFINITY, error);
 }
 
 static void

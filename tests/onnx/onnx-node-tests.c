@@ -252,6 +252,96 @@ model_free (Onnx__ModelProto *model)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Onnx__ModelProto, model_free)
 
+/* The devices every case runs on: the CPU, and the OpenCL device
+ * CNNFILT_TEST_OPENCL names (default "opencl", "0" for none) where one
+ * exists. */
+static CnnfiltDevice *run_devices[3];
+
+static void
+find_devices (void)
+{
+  run_devices[0] = cnnfilt_device_new_from_string ("cpu", NULL);
+  const gchar *spec = g_getenv ("CNNFILT_TEST_OPENCL");
+  if (g_strcmp0 (spec, "0") != 0)
+    run_devices[1] = cnnfilt_device_new_from_string (spec != NULL && *spec ? spec : "opencl", NULL);
+}
+
+/* Runs @cnn_graph on the inputs and compares every output with the case's;
+ * NULL when all match, else what is wrong. */
+static gchar *
+run_and_compare (CnnfiltGraph *cnn_graph, Onnx__GraphProto *graph, const gchar *dir,
+                 const gchar *set, GPtrArray *data_inputs, gboolean *refused,
+                 GError **library_error)
+{
+  g_autoptr (GError) error = NULL;
+  if (!cnnfilt_graph_run (cnn_graph, (CnnfiltTensor **) data_inputs->pdata, data_inputs->len,
+                          &error))
+    {
+      *refused = TRUE;
+      g_propagate_error (library_error, g_steal_pointer (&error));
+      return g_strdup_printf ("run: %s", (*library_error)->message);
+    }
+  if (cnnfilt_graph_get_n_outputs (cnn_graph) != graph->n_output)
+    return g_strdup_printf ("%u outputs, %" G_GSIZE_FORMAT " expected",
+                            cnnfilt_graph_get_n_outputs (cnn_graph), graph->n_output);
+
+  for (gsize k = 0; k < graph->n_output; k++)
+    {
+      g_autofree gchar *file = g_strdup_printf ("output_%" G_GSIZE_FORMAT ".pb", k);
+      g_autofree gchar *path = g_build_filename (dir, set, file, NULL);
+      g_autoptr (Onnx__TensorProto) tensor = read_tensor (path, &error);
+      if (tensor == NULL)
+        return g_strdup (error->message);
+      guint dims[4];
+      gsize n = 0;
+      g_autofree gfloat *want = tensor_values (tensor, dims, &n, &error);
+      if (want == NULL)
+        return g_strdup_printf ("output %" G_GSIZE_FORMAT ": %s", k, error->message);
+      g_autoptr (CnnfiltTensor) output = cnnfilt_graph_get_output (cnn_graph, k);
+      if (output == NULL)
+        return g_strdup_printf ("output %" G_GSIZE_FORMAT " missing", k);
+      CnnfiltShape shape, expected = { dims[0], dims[1], dims[2], dims[3] };
+      cnnfilt_tensor_get_shape (output, &shape);
+      if (!cnnfilt_shape_equal (&shape, &expected))
+        {
+          g_autofree gchar *got = cnnfilt_shape_to_string (&shape);
+          g_autofree gchar *wanted = cnnfilt_shape_to_string (&expected);
+          g_autofree gchar *onnx = format_dims (tensor);
+          return g_strdup_printf ("output %" G_GSIZE_FORMAT ": shape %s, expected %s (ONNX %s)",
+                                  k, got, wanted, onnx);
+        }
+      const gfloat *got = cnnfilt_tensor_get_data (output, NULL);
+      gdouble worst = 0, worst_excess = 0;
+      gssize worst_index = -1;
+      guint bad = 0;
+      for (gsize i = 0; i < n; i++)
+        {
+          gdouble a = got[i], b = want[i];
+          if ((isnan (a) && isnan (b)) || a == b)
+            continue;
+          gdouble difference = fabs (a - b);
+          gdouble excess = isnan (difference) ? INFINITY : difference - (ATOL + RTOL * fabs (b));
+          if (excess > 0)
+            {
+              bad++;
+              if (worst_index < 0 || excess > worst_excess)
+                worst_excess = excess, worst = difference, worst_index = i;
+            }
+        }
+      if (bad > 0)
+        {
+          gsize i = worst_index;
+          guint w = i % dims[3], h = i / dims[3] % dims[2], c = i / dims[3] / dims[2] % dims[1],
+                b = i / dims[3] / dims[2] / dims[1];
+          return g_strdup_printf ("output %" G_GSIZE_FORMAT ": %u of %" G_GSIZE_FORMAT
+                                  " values off (max error %g at index (%u,%u,%u,%u): got %.9g, "
+                                  "expected %.9g)", k, bad, n, worst, b, c, h, w,
+                                  got[i], want[i]);
+        }
+    }
+  return NULL;
+}
+
 /* Runs one data set; returns NULL when every output matches, else why not.
  * *refused is set when the failure is a GError of the library (import or
  * run), the only way an unsupported test may fail. */
@@ -330,69 +420,22 @@ run_data_set (const gchar *dir, const gchar *set, gboolean *refused, GError **li
         }
       g_ptr_array_add (data_inputs, input);
     }
-  if (!cnnfilt_graph_run (cnn_graph, (CnnfiltTensor **) data_inputs->pdata, data_inputs->len,
-                          &error))
+  /* On the CPU, then on the OpenCL device where there is one: the same
+   * outputs, to the same tolerance. */
+  for (guint d = 0; d < G_N_ELEMENTS (run_devices) && run_devices[d] != NULL; d++)
     {
-      *refused = TRUE;
-      g_propagate_error (library_error, g_steal_pointer (&error));
-      return g_strdup_printf ("run: %s", (*library_error)->message);
-    }
-  if (cnnfilt_graph_get_n_outputs (cnn_graph) != graph->n_output)
-    return g_strdup_printf ("%u outputs, %" G_GSIZE_FORMAT " expected",
-                            cnnfilt_graph_get_n_outputs (cnn_graph), graph->n_output);
-
-  for (gsize k = 0; k < graph->n_output; k++)
-    {
-      g_autofree gchar *file = g_strdup_printf ("output_%" G_GSIZE_FORMAT ".pb", k);
-      g_autofree gchar *path = g_build_filename (dir, set, file, NULL);
-      g_autoptr (Onnx__TensorProto) tensor = read_tensor (path, &error);
-      if (tensor == NULL)
-        return g_strdup (error->message);
-      guint dims[4];
-      gsize n = 0;
-      g_autofree gfloat *want = tensor_values (tensor, dims, &n, &error);
-      if (want == NULL)
-        return g_strdup_printf ("output %" G_GSIZE_FORMAT ": %s", k, error->message);
-      g_autoptr (CnnfiltTensor) output = cnnfilt_graph_get_output (cnn_graph, k);
-      if (output == NULL)
-        return g_strdup_printf ("output %" G_GSIZE_FORMAT " missing", k);
-      CnnfiltShape shape, expected = { dims[0], dims[1], dims[2], dims[3] };
-      cnnfilt_tensor_get_shape (output, &shape);
-      if (!cnnfilt_shape_equal (&shape, &expected))
+      cnnfilt_graph_set_device (cnn_graph, run_devices[d]);
+      gchar *problem = run_and_compare (cnn_graph, graph, dir, set, data_inputs, refused,
+                                        library_error);
+      if (problem != NULL)
         {
-          g_autofree gchar *got = cnnfilt_shape_to_string (&shape);
-          g_autofree gchar *wanted = cnnfilt_shape_to_string (&expected);
-          g_autofree gchar *onnx = format_dims (tensor);
-          return g_strdup_printf ("output %" G_GSIZE_FORMAT ": shape %s, expected %s (ONNX %s)",
-                                  k, got, wanted, onnx);
-        }
-      const gfloat *got = cnnfilt_tensor_get_data (output, NULL);
-      gdouble worst = 0, worst_excess = 0;
-      gssize worst_index = -1;
-      guint bad = 0;
-      for (gsize i = 0; i < n; i++)
-        {
-          gdouble a = got[i], b = want[i];
-          if ((isnan (a) && isnan (b)) || a == b)
-            continue;
-          gdouble difference = fabs (a - b);
-          gdouble excess = isnan (difference) ? INFINITY : difference - (ATOL + RTOL * fabs (b));
-          if (excess > 0)
-            {
-              bad++;
-              if (worst_index < 0 || excess > worst_excess)
-                worst_excess = excess, worst = difference, worst_index = i;
-            }
-        }
-      if (bad > 0)
-        {
-          gsize i = worst_index;
-          guint w = i % dims[3], h = i / dims[3] % dims[2], c = i / dims[3] / dims[2] % dims[1],
-                b = i / dims[3] / dims[2] / dims[1];
-          return g_strdup_printf ("output %" G_GSIZE_FORMAT ": %u of %" G_GSIZE_FORMAT
-                                  " values off (max error %g at index (%u,%u,%u,%u): got %.9g, "
-                                  "expected %.9g)", k, bad, n, worst, b, c, h, w,
-                                  got[i], want[i]);
+          if (d == 0)
+            return problem;
+          gchar *named = g_strdup_printf ("on %s: %s", cnnfilt_device_get_name (run_devices[d]),
+                                          problem);
+          g_free (problem);
+          *refused = FALSE; /* refused on the CPU is a refusal; on a device, a failure */
+          return named;
         }
     }
   return NULL;
@@ -450,6 +493,7 @@ main (int argc, char **argv)
       return 0;
     }
   cnnfilt_init (NULL);
+  find_devices ();
 
   Tally tally = { 0 };
   g_autoptr (GHashTable) listed_seen = g_hash_table_new (g_str_hash, g_str_equal);
