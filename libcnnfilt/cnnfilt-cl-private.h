@@ -73,6 +73,9 @@ gpointer    _cnnfilt_cl_kernel (CnnfiltClDevice *device, const gchar *source, co
 /* Tensors (cnnfilt-kernel.c): copies the device values of @tensor to its
  * host buffer, and drops its device buffer. */
 void        _cnnfilt_cl_tensor_download (CnnfiltTensor *tensor);
+/* Waits until no copy to the device reads the host buffer any more: before
+ * the host writes it or frees it. */
+void        _cnnfilt_cl_tensor_wait     (CnnfiltTensor *tensor);
 void        _cnnfilt_cl_tensor_release  (CnnfiltTensor *tensor);
 
 G_END_DECLS

@@ -224,18 +224,50 @@ download_locked (CnnfiltClDevice *device, CnnfiltTensor *tensor)
 }
 
 void
+_cnnfilt_cl_tensor_wait (CnnfiltTensor *tensor)
+{
+  CnnfiltTensorDevice *copy = _cnnfilt_tensor_device (tensor);
+  cl_event pending = copy->pending;
+  if (pending == NULL)
+    return;
+  copy->pending = NULL;
+  clWaitForEvents (1, &pending);
+  clReleaseEvent (pending);
+}
+
+/* The values back from the device, the lock held only to enqueue the read,
+ * so that other threads' work on the device goes on meanwhile. */
+void
 _cnnfilt_cl_tensor_download (CnnfiltTensor *tensor)
 {
-  CnnfiltClDevice *device = _cnnfilt_tensor_device (tensor)->device;
+  CnnfiltTensorDevice *copy = _cnnfilt_tensor_device (tensor);
+  CnnfiltClDevice *device = copy->device;
+  cl_event done = NULL;
   g_mutex_lock (&device->lock);
-  download_locked (device, tensor);
+  cl_int status = CL_SUCCESS;
+  if (copy->sync == CNNFILT_TENSOR_SYNC_DEVICE)
+    {
+      status = clEnqueueReadBuffer (device->queue, copy->mem, CL_FALSE, 0, tensor_bytes (tensor),
+                                    _cnnfilt_tensor_host (tensor), 0, NULL, &done);
+      device->downloaded += tensor_bytes (tensor);
+      copy->sync = CNNFILT_TENSOR_SYNC_BOTH;
+    }
   g_mutex_unlock (&device->lock);
+  if (status == CL_SUCCESS && done != NULL)
+    status = clWaitForEvents (1, &done);
+  if (done != NULL)
+    clReleaseEvent (done);
+  if (status != CL_SUCCESS)
+    /* A lost device: its values are gone, and nothing can report it here. */
+    g_critical ("reading a tensor back from %s failed: %s; its values are lost", device->name,
+                _cnnfilt_cl_status_name (status));
 }
 
 static void
 release_locked (CnnfiltTensor *tensor)
 {
   CnnfiltTensorDevice *copy = _cnnfilt_tensor_device (tensor);
+  _cnnfilt_cl_tensor_wait (tensor);
   if (copy->mem != NULL)
     clReleaseMemObject (copy->mem);
   copy->mem = NULL;
@@ -308,8 +340,13 @@ tensor_on_device (CnnfiltClDevice *device, CnnfiltTensor *tensor, gboolean uploa
     }
   if (upload && copy->sync == CNNFILT_TENSOR_SYNC_HOST)
     {
-      cl_int status = clEnqueueWriteBuffer (device->queue, copy->mem, CL_TRUE, 0, bytes,
-                                            _cnnfilt_tensor_host (tensor), 0, NULL, NULL);
+      /* Not blocking: the host buffer is read while the device works; a
+       * host write or free of it waits for the copy (copy->pending). */
+      _cnnfilt_cl_tensor_wait (tensor);
+      cl_event done = NULL;
+      cl_int status = clEnqueueWriteBuffer (device->queue, copy->mem, CL_FALSE, 0, bytes,
+                                            _cnnfilt_tensor_host (tensor), 0, NULL, &done);
+      copy->pending = done;
       if (status != CL_SUCCESS)
         {
           _cnnfilt_cl_set_error (error, device, "copying a tensor to the device", status);
@@ -417,6 +454,11 @@ launch_locked (CnnfiltClDevice *device, const CnnfiltKernelLaunch *launch,
 
 void
 _cnnfilt_cl_tensor_download (CnnfiltTensor *tensor)
+{
+}
+
+void
+_cnnfilt_cl_tensor_wait (CnnfiltTensor *tensor)
 {
 }
 

@@ -33,6 +33,7 @@ typedef struct {
   gsize bytes;
   gpointer device;
   CnnfiltTensorSync sync;
+  gpointer pending; /* a cl_event: a copy to the device still reading the host buffer */
 } CnnfiltTensorDevice;
 
 typedef struct _CnnfiltTensor CnnfiltTensor;

@@ -63,6 +63,8 @@ static gfloat *
 host_write (CnnfiltTensor *tensor)
 {
   host_read (tensor);
+  if (tensor->device.pending != NULL)
+    _cnnfilt_cl_tensor_wait (tensor);
   tensor->device.sync = CNNFILT_TENSOR_SYNC_HOST;
   return tensor->data;
 }
@@ -274,6 +276,8 @@ tensor_reserve (CnnfiltTensor *self, const CnnfiltShape *shape, GError **error)
                        text, bytes >> 20);
           return FALSE;
         }
+      if (self->device.pending != NULL)
+        _cnnfilt_cl_tensor_wait (self);
       free (self->data);
       self->data = data;
       self->capacity = bytes / sizeof (gfloat);
