@@ -94,6 +94,10 @@ typedef struct {
 typedef struct {
   Scratch scratch; /* grown as needed and kept between runs */
   CnnfiltTensor *cl_rows; /* the row pass of a separable kernel, on the device */
+  /* the taps of the last run, kept on the device while they do not change:
+   * kernels 0 and 1, or a separable kernel's row and column */
+  CnnfiltTensor *cl_taps[2];
+  gfloat *cl_taps_copy[2];
 } CnnfiltFilterPrivate;
 
 G_DEFINE_DYNAMIC_TYPE_EXTENDED (CnnfiltFilter, cnnfilt_filter, CNNFILT_TYPE_AREA_OP,
@@ -378,10 +382,21 @@ cnnfilt_filter_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
 
 /* OpenCL: filter.cl, one correlation kernel for every filter */
 
+/* A tensor of @values in slot @slot: the one of the last run while they
+ * are the same (it stays on the device), else a new one. */
 static CnnfiltTensor *
-values_tensor (const gfloat *values, guint n)
+taps_tensor (CnnfiltFilter *self, guint slot, const gfloat *values, guint n)
 {
-  return cnnfilt_tensor_new_from_data (values, n, 1, 1, 1, n, NULL);
+  CnnfiltFilterPrivate *priv = cnnfilt_filter_get_instance_private (self);
+  if (priv->cl_taps[slot] == NULL || cnnfilt_tensor_get_size (priv->cl_taps[slot]) != n ||
+      memcmp (priv->cl_taps_copy[slot], values, n * sizeof (gfloat)) != 0)
+    {
+      g_clear_object (&priv->cl_taps[slot]);
+      g_free (priv->cl_taps_copy[slot]);
+      priv->cl_taps[slot] = cnnfilt_tensor_new_from_data (values, n, 1, 1, 1, n, NULL);
+      priv->cl_taps_copy[slot] = g_memdup2 (values, n * sizeof (gfloat));
+    }
+  return g_object_ref (priv->cl_taps[slot]);
 }
 
 /* One kernel, or two for a magnitude, tap by tap. */
@@ -390,9 +405,10 @@ run_cl_direct (CnnfiltFilter *self, const CnnfiltRunContext *ctx, CnnfiltTensor 
                CnnfiltTensor *out, FilterKernel *kernels[2], guint n_kernels, const Geometry *g,
                guint planes, const gchar *source, const gchar *options, guint px, GError **error)
 {
-  g_autoptr (CnnfiltTensor) k0 = values_tensor (kernels[0]->values, kernels[0]->kh * kernels[0]->kw);
-  g_autoptr (CnnfiltTensor) k1 = n_kernels > 1 ? values_tensor (kernels[1]->values,
-                                                                kernels[1]->kh * kernels[1]->kw)
+  g_autoptr (CnnfiltTensor) k0 = taps_tensor (self, 0, kernels[0]->values,
+                                              kernels[0]->kh * kernels[0]->kw);
+  g_autoptr (CnnfiltTensor) k1 = n_kernels > 1 ? taps_tensor (self, 1, kernels[1]->values,
+                                                              kernels[1]->kh * kernels[1]->kw)
                                                : g_object_ref (k0);
   const CnnfiltKernelArg args[] = {
     CNNFILT_KERNEL_IN (in), CNNFILT_KERNEL_OUT (out), CNNFILT_KERNEL_IN (k0), CNNFILT_KERNEL_IN (k1),
@@ -419,8 +435,8 @@ run_cl_separable (CnnfiltFilter *self, const CnnfiltRunContext *ctx, CnnfiltTens
   CnnfiltShape rows_shape = { 1, planes, g->ph, g->ow };
   if (!cnnfilt_tensor_set_shape (priv->cl_rows, &rows_shape, error))
     return FALSE;
-  g_autoptr (CnnfiltTensor) row = values_tensor (k->row, k->kw);
-  g_autoptr (CnnfiltTensor) column = values_tensor (k->column, k->kh);
+  g_autoptr (CnnfiltTensor) row = taps_tensor (self, 0, k->row, k->kw);
+  g_autoptr (CnnfiltTensor) column = taps_tensor (self, 1, k->column, k->kh);
   const CnnfiltKernelArg row_args[] = {
     CNNFILT_KERNEL_IN (in), CNNFILT_KERNEL_OUT (priv->cl_rows), CNNFILT_KERNEL_IN (row),
     CNNFILT_KERNEL_INT (k->kw), CNNFILT_KERNEL_INT (g->h), CNNFILT_KERNEL_INT (g->w),
@@ -499,6 +515,11 @@ cnnfilt_filter_finalize (GObject *object)
   ring_clear (&priv->scratch.pass[1]);
   g_free (priv->scratch.second);
   g_clear_object (&priv->cl_rows);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_clear_object (&priv->cl_taps[i]);
+      g_free (priv->cl_taps_copy[i]);
+    }
   G_OBJECT_CLASS (cnnfilt_filter_parent_class)->finalize (object);
 }
 
