@@ -6,7 +6,8 @@
     bench.py filter DEVICE [--pipeline sobel] [--size 4096] [--chain 10]
                     [--min-time 1] [--min-reps 5] [--warm-only]
     bench.py model ENGINE MODEL_DIR MODEL BATCH [--min-time 0.5]
-                   [--min-reps 5] [--slow-reps 3] [--ocv-cl-reps 2] [--warm-only]
+                   [--min-reps 5] [--slow-reps 3] [--ocv-cl-reps 2]
+                   [--warm-only | --serve]
 
 DEVICE is a cnnfilt device spec (cpu, opencl, opencl:0:0). ENGINE is one of
   cnnfilt-cpu     Cnnfilt.Graph.new_from_onnx_file on the cpu device
@@ -48,11 +49,18 @@ tests/models/test-models.py does).
 --warm-only: the first run only (run.sh uses it to fill the OpenCL program
 caches before timing); prints first_ms and the logits check.
 
+--serve: after the warm-up, prints "D ready" and waits on stdin; each line
+"run" times one round as above and ends with "D done"; end of input or
+another line ends the process. run.sh keeps OpenCV's OpenCL path in such a
+process for the whole benchmark: its first forward pass sets up for 5 s
+(batch 1) to 50 s (batch 8) in every process, program cache or not.
+
 Output, one line each, tab-separated:
   R KEY VALUE     a figure
   I KEY VALUE     what ran and how
   W KEY TEXT      a warning (e.g. OpenCV fell back to its CPU path)
   S REASON        not timed (import or run failed)
+  D WHAT          --serve: ready, or a round done
 """
 import argparse
 import contextlib
@@ -99,13 +107,16 @@ def capture_fd(fd, echo=True):
 
 
 def timed(fn, min_reps, min_time):
+    """Runs fn until >= min_reps runs and >= min_time seconds; returns the
+    median time, the number of runs and the last run's result."""
     times = []
+    result = None
     start = time.perf_counter()
     while len(times) < min_reps or time.perf_counter() - start < min_time:
         a = time.perf_counter()
-        fn()
+        result = fn()
         times.append(time.perf_counter() - a)
-    return statistics.median(times), len(times), times
+    return statistics.median(times), len(times), result
 
 
 # ------------------------------------------------------------ cnnfilt
@@ -309,31 +320,49 @@ def cmd_model(a):
     except ImportFailed as e:
         out("S", "import failed: %s" % e)
         return
+
+    def check(y):
+        err = logits_error(np.asarray(y, dtype=np.float32).reshape(a.batch, -1), want)
+        out("R", "logits_err", "%.2g" % err)
+
     try:
         run = eng.runner(net, x)
         t0 = time.perf_counter()
         y = eng.first_run(run) if isinstance(eng, OpenCVEngine) else run()
         first = time.perf_counter() - t0
         out("R", "first_ms", "%.1f" % (first * 1e3))
-        if not a.warm_only:
-            warm = [first]
-            while len(warm) < 2 or sum(warm) < 0.2:
-                t0 = time.perf_counter()
-                run()
-                warm.append(time.perf_counter() - t0)
+        if a.warm_only:
+            check(y)
+            eng.report()
+            return
+        warm = [first]
+        while len(warm) < 2 or sum(warm) < 0.2:
+            t0 = time.perf_counter()
+            run()
+            warm.append(time.perf_counter() - t0)
+        if a.serve:
+            check(y)
+            out("I", "warm-up", "%d runs of batch %d, then one request per round" % (len(warm), a.batch))
+            out("D", "ready")
+        while True:
+            if a.serve:
+                request = sys.stdin.readline().split()
+                if not request or request[0] != "run":
+                    break
             if a.engine == "opencv-opencl":
-                ms, reps, _ = timed(run, a.ocv_cl_reps, 0)
+                ms, reps, y = timed(run, a.ocv_cl_reps, 0)
             else:
                 slow = min(warm[1:]) > 1.0
-                ms, reps, _ = timed(run, a.slow_reps if slow else a.min_reps, a.min_time)
-            y = run()
+                ms, reps, y = timed(run, a.slow_reps if slow else a.min_reps, a.min_time)
             out("R", "ms_per_image", "%.3f" % (ms * 1e3 / a.batch))
-            out("I", "reps", "%d timed runs of batch %d after %d warm-up" % (reps, a.batch, len(warm)))
+            out("I", "reps", "%d timed runs of batch %d" % (reps, a.batch))
+            check(y)
+            if not a.serve:
+                break
+            out("D", "done")
     except Exception as e:  # noqa: BLE001 - reported as a skipped cell
         out("S", "run failed: %s: %s" % (type(e).__name__, e))
         return
-    err = logits_error(np.asarray(y, dtype=np.float32).reshape(a.batch, -1), want)
-    out("R", "logits_err", "%.2g" % err)
     eng.report()
 
 
@@ -398,6 +427,7 @@ def main():
     m.add_argument("--slow-reps", type=int, default=3)
     m.add_argument("--ocv-cl-reps", type=int, default=2)
     m.add_argument("--warm-only", action="store_true")
+    m.add_argument("--serve", action="store_true")
     d = sub.add_parser("pngdiff")
     d.add_argument("a")
     d.add_argument("b")
