@@ -32,6 +32,7 @@ struct _CnnfiltTensor {
   gsize capacity; /* in values */
   CnnfiltLayout layout;
   CnnfiltTensorDevice device; /* a copy on an OpenCL device, or none */
+  gboolean borrowed;          /* data is the caller's (new_wrapping): never freed here */
 };
 
 G_DEFINE_TYPE (CnnfiltTensor, cnnfilt_tensor, G_TYPE_OBJECT)
@@ -165,7 +166,8 @@ cnnfilt_tensor_finalize (GObject *object)
 {
   CnnfiltTensor *self = CNNFILT_TENSOR (object);
   _cnnfilt_cl_tensor_release (self);
-  free (self->data);
+  if (!self->borrowed)
+    free (self->data);
   G_OBJECT_CLASS (cnnfilt_tensor_parent_class)->finalize (object);
 }
 
@@ -278,7 +280,9 @@ tensor_reserve (CnnfiltTensor *self, const CnnfiltShape *shape, GError **error)
         }
       if (self->device.pending != NULL)
         _cnnfilt_cl_tensor_wait (self);
-      free (self->data);
+      if (!self->borrowed)
+        free (self->data);
+      self->borrowed = FALSE; /* a larger shape gets memory of its own */
       self->data = data;
       self->capacity = bytes / sizeof (gfloat);
     }
@@ -391,6 +395,76 @@ cnnfilt_tensor_new_from_bytes (GBytes *bytes, guint n, guint c, guint h, guint w
   if (self != NULL && length > 0)
     memcpy (self->data, data, length);
   return self;
+}
+
+/**
+ * cnnfilt_tensor_new_wrapping:
+ * @address: the address of n·c·h·w native-endian float32 values in NCHW
+ *   order, aligned to 4 bytes, which the caller keeps alive and does not
+ *   move for the life of the tensor
+ * @n_bytes: the size of the memory at @address
+ * @n: batch size
+ * @c: channels
+ * @h: height
+ * @w: width
+ * @error: return location for a #GError
+ *
+ * Creates a tensor whose values are the caller's memory, without a copy:
+ * ops read and write it in place. The Python override
+ * `Cnnfilt.Tensor.from_numpy()` wraps a float32 C-contiguous array this
+ * way and keeps the array alive with the tensor. A later shape larger
+ * than @n_bytes gives the tensor memory of its own.
+ *
+ * Returns: (transfer full): a new tensor, or %NULL when @address is 0 or
+ *   misaligned, or @n_bytes does not hold the shape
+ */
+CnnfiltTensor *
+cnnfilt_tensor_new_wrapping (guintptr address, gsize n_bytes, guint n, guint c, guint h, guint w,
+                             GError **error)
+{
+  CnnfiltShape shape = { n, c, h, w };
+  gsize size = cnnfilt_shape_get_size (&shape);
+  if (size == 0)
+    {
+      g_autofree gchar *text = cnnfilt_shape_to_string (&shape);
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_SHAPE,
+                   "invalid tensor shape %s: every dimension must be at least 1", text);
+      return NULL;
+    }
+  if (address == 0 || address % sizeof (gfloat) != 0 || n_bytes / sizeof (gfloat) < size)
+    {
+      g_autofree gchar *text = cnnfilt_shape_to_string (&shape);
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_INVALID_ARGUMENT,
+                   "cannot wrap %" G_GSIZE_FORMAT " bytes at 0x%" G_GINTPTR_MODIFIER "x as a "
+                   "tensor of shape %s (%" G_GSIZE_FORMAT " bytes, float-aligned)", n_bytes,
+                   address, text, size * sizeof (gfloat));
+      return NULL;
+    }
+  CnnfiltTensor *self = g_object_new (CNNFILT_TYPE_TENSOR, NULL);
+  self->data = GSIZE_TO_POINTER (address);
+  self->capacity = n_bytes / sizeof (gfloat);
+  self->borrowed = TRUE;
+  self->shape = shape;
+  return self;
+}
+
+/**
+ * cnnfilt_tensor_get_address:
+ * @tensor: a tensor
+ *
+ * The address of the host values, made current (read back from a device
+ * where it holds the only current copy) and writable: what the Python
+ * override `Cnnfilt.Tensor.to_numpy()` views without a copy. It is valid
+ * until the tensor changes shape or is finalized, and a device copy is
+ * stale after it.
+ *
+ * Returns: the address of the values in NCHW order (the tensor's layout)
+ */
+guintptr
+cnnfilt_tensor_get_address (CnnfiltTensor *tensor)
+{
+  g_return_val_if_fail (CNNFILT_IS_TENSOR (tensor), 0);
+  return GPOINTER_TO_SIZE (host_write (tensor));
 }
 
 /**

@@ -79,6 +79,9 @@ gboolean       cnnfilt_tensor_set_shape      (CnnfiltTensor *tensor, const Cnnfi
 gfloat        *cnnfilt_tensor_get_data       (CnnfiltTensor *tensor, gsize *n_values);
 GBytes        *cnnfilt_tensor_get_bytes      (CnnfiltTensor *tensor);
 gfloat        *cnnfilt_tensor_get_values     (CnnfiltTensor *tensor, gsize *n_values);
+CnnfiltTensor *cnnfilt_tensor_new_wrapping   (guintptr address, gsize n_bytes, guint n, guint c,
+                                              guint h, guint w, GError **error);
+guintptr       cnnfilt_tensor_get_address    (CnnfiltTensor *tensor);
 gfloat         cnnfilt_tensor_get_value      (CnnfiltTensor *tensor,
                                               guint n, guint c, guint h, guint w);
 void           cnnfilt_tensor_set_value      (CnnfiltTensor *tensor,

@@ -1,11 +1,9 @@
-#!/usr/bin/python3
-# test_bindings.py: libcnnfilt through GObject introspection, as Python
-# programs use it. Run by meson with GI_TYPELIB_PATH and LD_LIBRARY_PATH
-# pointing at the build tree; prints TAP.
+# test_bindings.py: libcnnfilt through GObject introspection, the raw C API
+# as Python programs see it (the overrides have test_overrides.py). Run by
+# pytest (bindings/python/tests/conftest.py).
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
 import os
-import sys
 import tempfile
 import unittest
 
@@ -16,6 +14,9 @@ gi.require_version("GLib", "2.0")
 from gi.repository import Cnnfilt, GLib  # noqa: E402
 
 import numpy as np  # noqa: E402
+
+# the repository's tests/ folder, with the model and ONNX files these use
+TESTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "tests")
 
 
 def tensor_from_array(array):
@@ -325,7 +326,7 @@ class TestBindings(unittest.TestCase):
 
     def test_onnx_model(self):
         # the LeNet-5 of the models suite: PyTorch's logits, imported and cut
-        folder = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "models", "data", "lenet5")
+        folder = os.path.join(TESTS, "models", "data", "lenet5")
         path = os.path.join(folder, "model.onnx")
         graph = Cnnfilt.Graph.new_from_onnx_file(path)
         ok, declared = graph.get_input_shape(0)
@@ -358,7 +359,7 @@ class TestBindings(unittest.TestCase):
         # (tests/onnx/invalid-utf8/make.py): errors quoting them must still
         # reach Python as GLib.Error, and node names as str, with each
         # invalid byte written as \xNN.
-        folder = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "onnx", "invalid-utf8")
+        folder = os.path.join(TESTS, "onnx", "invalid-utf8")
         refused = {
             "pad-mode.onnx": (Cnnfilt.Error.INVALID_ARGUMENT, ["node 'pad' (Pad, opset 13)", "'\\xff\\xfe'"]),
             "op-type.onnx": (Cnnfilt.Error.UNSUPPORTED, ["(Re\\xfflu, opset 13)", "no op implements Re\\xfflu"]),
@@ -379,59 +380,3 @@ class TestBindings(unittest.TestCase):
         x = np.arange(-8, 8, dtype=np.float32).reshape(1, 1, 4, 4)
         np.testing.assert_array_equal(array_from_tensor(graph.process(tensor_from_array(x))),
                                       np.maximum(x, 0))
-
-
-class TapResult(unittest.TextTestResult):
-    """Prints one TAP line per test: ok N - name / not ok N - name."""
-
-    def __init__(self, stream, descriptions, verbosity):
-        super().__init__(stream, descriptions, 0)
-        self.number = 0
-
-    def _line(self, ok, test, note=""):
-        self.number += 1
-        name = test.id().rsplit(".", 1)[-1]
-        print(f"{'ok' if ok else 'not ok'} {self.number} - {name}{note}", flush=True)
-
-    def addSuccess(self, test):
-        super().addSuccess(test)
-        self._line(True, test)
-
-    def addFailure(self, test, err):
-        super().addFailure(test, err)
-        self._line(False, test)
-        self._diagnose(self.failures[-1][1])
-
-    def addError(self, test, err):
-        super().addError(test, err)
-        self._line(False, test)
-        self._diagnose(self.errors[-1][1])
-
-    def addSkip(self, test, reason):
-        super().addSkip(test, reason)
-        self._line(True, test, f" # SKIP {reason}")
-
-    def addExpectedFailure(self, test, err):
-        super().addExpectedFailure(test, err)
-        self._line(True, test, " # TODO expected failure")
-
-    def addUnexpectedSuccess(self, test):
-        super().addUnexpectedSuccess(test)
-        self._line(False, test, " # unexpected success")
-
-    @staticmethod
-    def _diagnose(text):
-        for line in text.rstrip().splitlines():
-            print(f"# {line}", flush=True)
-
-
-def main():
-    suite = unittest.defaultTestLoader.loadTestsFromTestCase(TestBindings)
-    print(f"1..{suite.countTestCases()}", flush=True)
-    runner = unittest.TextTestRunner(stream=sys.stderr, resultclass=TapResult, verbosity=0)
-    result = runner.run(suite)
-    return 0 if result.wasSuccessful() else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())
