@@ -407,10 +407,10 @@ command_classify (int argc, char **argv)
   if (size > 0)
     cls.image.h = cls.image.w = (guint) size;
   cls.preprocess = preprocess ? g_strdup (preprocess)
-                              : cli_default_preprocess (&cls.image, (guint) resize, mean, std);
+                              : cnnfilt_imagenet_pipeline (&cls.image, (guint) resize, mean, std);
   /* the default pipeline resizes first, so a large photo can be decoded
    * reduced; a custom one may crop first, at full resolution */
-  cls.shrink_to = preprocess || full_decode ? 0 : cli_default_resize (&cls.image, (guint) resize);
+  cls.shrink_to = preprocess || full_decode ? 0 : cnnfilt_imagenet_resize (&cls.image, (guint) resize);
   cls.options = &options;
   if ((check = cnnfilt_graph_new_from_string (cls.preprocess, &error)) == NULL)
     {

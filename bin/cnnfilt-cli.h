@@ -102,15 +102,6 @@ CnnfiltGraph *cli_load_model (const gchar *path);
 /* One image's shape as the model's first input declares it (batch 1);
  * 1x3x224x224 where it declares none. */
 void cli_model_input_shape (CnnfiltGraph *graph, CnnfiltShape *shape);
-/* The pipeline that makes a decoded image what a model of input @image
- * takes, as torchvision's evaluation transform: rgb (or grayscale) ! resize
- * shorter=@resize (0: image side × 256/224) ! center-crop ! standardize
- * (@mean and @std, NULL for ImageNet's; none for a grey model unless given). */
-/* The side the default preprocessing resizes the shorter side of images to:
- * @resize, or the model's side × 256/224. */
-guint  cli_default_resize     (const CnnfiltShape *image, guint resize);
-gchar *cli_default_preprocess (const CnnfiltShape *image, guint resize, const gchar *mean,
-                               const gchar *std);
 
 int command_run     (int argc, char **argv);
 int command_edges   (int argc, char **argv);

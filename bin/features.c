@@ -468,9 +468,9 @@ command_features (int argc, char **argv)
         fprintf (stderr, "%s: input height and width are free; assumed %u×%u (give --size)\n",
                  model_path, image.h, image.w);
       g_autofree gchar *pipeline = preprocess ? g_strdup (preprocess)
-                                              : cli_default_preprocess (&image, 0, NULL, NULL);
+                                              : cnnfilt_imagenet_pipeline (&image, 0, NULL, NULL);
       /* the default pipeline resizes first: decode large photos reduced */
-      guint shrink_to = preprocess || full_decode ? 0 : cli_default_resize (&image, 0);
+      guint shrink_to = preprocess || full_decode ? 0 : cnnfilt_imagenet_resize (&image, 0);
       values = activations (graph, layer, pipeline, argv[1], &load, shrink_to, &error);
       if (values == NULL)
         {

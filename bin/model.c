@@ -282,34 +282,6 @@ cli_model_input_shape (CnnfiltGraph *graph, CnnfiltShape *shape)
   shape->n = 1;
 }
 
-/* The pipeline that turns a decoded image into what the model takes. */
-guint
-cli_default_resize (const CnnfiltShape *image, guint resize)
-{
-  /* torchvision's evaluation transform: Resize(256), CenterCrop(224) */
-  return resize ? resize : (guint) (MIN (image->h, image->w) * 256.0 / 224.0 + 0.5);
-}
-
-gchar *
-cli_default_preprocess (const CnnfiltShape *image, guint resize, const gchar *mean, const gchar *std)
-{
-  guint shorter = cli_default_resize (image, resize);
-  GString *text = g_string_new (image->c == 1 ? "grayscale" : "rgb");
-  g_string_append_printf (text, " ! resize shorter=%u ! center-crop width=%u height=%u", shorter,
-                          image->w, image->h);
-  /* ImageNet's statistics by default, for colour models; grey models get
-   * [0, 1] values unless told otherwise */
-  if (image->c == 3 || mean != NULL || std != NULL)
-    {
-      g_string_append (text, " ! standardize");
-      if (mean != NULL)
-        g_string_append_printf (text, " mean='%s'", mean);
-      if (std != NULL)
-        g_string_append_printf (text, " std='%s'", std);
-    }
-  return g_string_free (text, FALSE);
-}
-
 static int
 model_info (int argc, char **argv)
 {

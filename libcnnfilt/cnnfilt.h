@@ -14,6 +14,7 @@
 #include "cnnfilt-onnx.h"
 #include "cnnfilt-op.h"
 #include "cnnfilt-parse.h"
+#include "cnnfilt-preprocess.h"
 #include "cnnfilt-registry.h"
 #include "cnnfilt-tensor.h"
 #include "cnnfilt-version.h"
