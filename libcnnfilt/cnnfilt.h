@@ -7,6 +7,7 @@
 #include "cnnfilt-device.h"
 #include "cnnfilt-enum-types.h"
 #include "cnnfilt-error.h"
+#include "cnnfilt-features.h"
 #include "cnnfilt-graph.h"
 #include "cnnfilt-image.h"
 #include "cnnfilt-kernel.h"
@@ -14,6 +15,9 @@
 #include "cnnfilt-onnx.h"
 #include "cnnfilt-op.h"
 #include "cnnfilt-parse.h"
+#if CNNFILT_HAVE_PIXBUF
+#include "cnnfilt-pixbuf.h"
+#endif
 #include "cnnfilt-preprocess.h"
 #include "cnnfilt-registry.h"
 #include "cnnfilt-tensor.h"
