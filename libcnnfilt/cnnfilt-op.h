@@ -320,8 +320,9 @@ struct _CnnfiltPointOpClass {
  */
 #define CNNFILT_POINT_OP_RUN(func, Type, expr)                                                 \
   static const gchar func##_expression[] = #expr;                                              \
-  static gboolean func (CnnfiltOp *op, const CnnfiltRunContext *ctx, CnnfiltTensor **inputs,   \
-                        guint n_inputs, CnnfiltTensor *output, GError **error)                \
+  static gboolean func (CnnfiltOp *op, const CnnfiltRunContext *ctx G_GNUC_UNUSED,             \
+                        CnnfiltTensor **inputs, guint n_inputs G_GNUC_UNUSED,                 \
+                        CnnfiltTensor *output, GError **error G_GNUC_UNUSED)                  \
   {                                                                                            \
     const Type *self G_GNUC_UNUSED = (const Type *) op;                                        \
     const gsize count = cnnfilt_tensor_get_size (inputs[0]);                                   \
