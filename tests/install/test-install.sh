@@ -36,6 +36,9 @@ for what in bin lib plugins typelibs overrides pc; do
   check "installed: $what" test -n "${!what}"
 done
 check "installed: vapi" test -n "$(find_one '*/vapi/cnnfilt-1.0.vapi')"
+check "installed: man pages" test -n "$(find_one '*/man1/cnnfilt-run.1')"
+check "installed: bash completion" test -n "$(find_one '*/bash-completion/completions/cnnfilt')"
+check "installed: the API reference" test -n "$(find_one '*/doc/Cnnfilt-1.0/index.html')"
 check "installed: headers, the kernel and area-op ones too" test -n "$(find_one '*/cnnfilt-1.0/cnnfilt-area-op.h')" -a -n "$(find_one '*/cnnfilt-1.0/cnnfilt-kernel.h')"
 examples=$(dirname "$(find_one '*/examples/gjs/edges.js')")
 
