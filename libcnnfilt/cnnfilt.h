@@ -11,6 +11,7 @@
 #include "cnnfilt-graph.h"
 #include "cnnfilt-image.h"
 #include "cnnfilt-kernel.h"
+#include "cnnfilt-mosaic.h"
 #include "cnnfilt-npy.h"
 #include "cnnfilt-onnx.h"
 #include "cnnfilt-op.h"
