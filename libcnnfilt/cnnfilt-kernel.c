@@ -24,7 +24,7 @@ ctx_device (const CnnfiltRunContext *ctx)
 }
 
 /**
- * cnnfilt_kernel_source_from_resource:
+ * cnnfilt_kernel_source_from_resource: (skip)
  * @path: a GResource path (`/org/cnnfilt/classic/filter.cl`)
  * @error: return location for a #GError
  *
@@ -83,7 +83,7 @@ static const gchar copy_source[] =
     "}\n";
 
 /**
- * cnnfilt_kernel_copy:
+ * cnnfilt_kernel_copy: (skip)
  * @op: the op that copies, for error messages
  * @ctx: its run context, on an OpenCL device
  * @src: the tensor read
@@ -120,7 +120,7 @@ cnnfilt_kernel_copy (CnnfiltOp *op, const CnnfiltRunContext *ctx, CnnfiltTensor 
 }
 
 /**
- * cnnfilt_kernel_copy_all:
+ * cnnfilt_kernel_copy_all: (skip)
  * @op: the op that copies, for error messages
  * @ctx: its run context, on an OpenCL device
  * @src: the tensor read
@@ -145,7 +145,7 @@ cnnfilt_kernel_copy_all (CnnfiltOp *op, const CnnfiltRunContext *ctx, CnnfiltTen
 }
 
 /**
- * cnnfilt_kernel_get_max_work_group:
+ * cnnfilt_kernel_get_max_work_group: (skip)
  * @ctx: the run context of an OpenCL device
  *
  * Returns: the most work-items a work-group may have on the device; 1 for
@@ -163,7 +163,7 @@ cnnfilt_kernel_get_max_work_group (const CnnfiltRunContext *ctx)
 }
 
 /**
- * cnnfilt_kernel_get_vector_width:
+ * cnnfilt_kernel_get_vector_width: (skip)
  * @ctx: the run context of an OpenCL device
  *
  * Returns: the device's preferred float vector width
@@ -182,7 +182,7 @@ cnnfilt_kernel_get_vector_width (const CnnfiltRunContext *ctx)
 }
 
 /**
- * cnnfilt_kernel_get_compute_units:
+ * cnnfilt_kernel_get_compute_units: (skip)
  * @ctx: the run context of an OpenCL device
  *
  * Returns: the device's compute units; 1 for a device that is not OpenCL
@@ -470,7 +470,7 @@ _cnnfilt_cl_tensor_release (CnnfiltTensor *tensor)
 #endif
 
 /**
- * cnnfilt_kernel_run:
+ * cnnfilt_kernel_run: (skip)
  * @op: the op that runs the kernel, for error messages
  * @ctx: its run context, on an OpenCL device
  * @launch: the kernel and its sizes
