@@ -10,6 +10,7 @@
 #include "cnnfilt-features.h"
 #include "cnnfilt-graph.h"
 #include "cnnfilt-image.h"
+#include "cnnfilt-index.h"
 #include "cnnfilt-kernel.h"
 #include "cnnfilt-mosaic.h"
 #include "cnnfilt-npy.h"

@@ -1,0 +1,83 @@
+# test_index.py: the embedding index (CnnfiltIndex) from Python: embed a
+# few photos with a model, search, incremental updates, errors
+# SPDX-License-Identifier: LGPL-2.1-or-later
+
+import os
+
+import numpy as np
+import pytest
+from gi.repository import Cnnfilt, GLib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SAMPLES = os.path.join(HERE, "..", "..", "..", "samples")
+MODEL = os.path.join(HERE, "..", "..", "..", "tests", "models", "data", "squeezenet1_1", "model.onnx")
+PHOTOS = ["camera.png", "chelsea.jpg", "coffee.jpg", "space/astronaut.jpg", "space/rocket.jpg"]
+
+
+@pytest.fixture(scope="module")
+def embed():
+    """SqueezeNet 1.1 (seeded weights) cut before its classifier, pooled: 512 values."""
+    graph = Cnnfilt.Graph.new_from_string(
+        Cnnfilt.imagenet_pipeline(Cnnfilt.Shape.new(1, 3, 224, 224), 0, None, None)
+        + f" ! model file='{MODEL}' output=/features/features.12/Concat ! global-avg-pool")
+    return lambda tensor: graph(tensor).to_numpy(copy=True).reshape(-1)
+
+
+def test_embed_search_and_reopen(tmp_path, embed):
+    path = str(tmp_path / "photos.db")
+    index = Cnnfilt.Index.open(path)
+    assert index.get_model() is None and index.get_count() == 0 and index.get_path() == path
+    index.set_model("squeezenet1_1-seeded", 512)
+    index.begin()
+    vectors = {}
+    for name in PHOTOS:
+        file = os.path.join(SAMPLES, name)
+        vectors[name] = embed(Cnnfilt.Tensor.from_file(file))
+        st = os.stat(file)
+        index.add(name, st.st_size, int(st.st_mtime), vectors[name])
+    index.commit()
+    assert index.get_count() == 5 and list(index.list_paths()) == sorted(PHOTOS)
+    # each photo finds itself first, with cosine 1
+    for name in PHOTOS:
+        paths, scores = index.search(vectors[name], 3)
+        assert paths[0] == name and abs(scores[0] - 1.0) < 1e-5
+        assert len(paths) == 3 and scores[0] >= scores[1] >= scores[2]
+    # a half-size copy of a photo finds it
+    coffee = Cnnfilt.Tensor.from_file(os.path.join(SAMPLES, "coffee.jpg"))
+    half = Cnnfilt.Op.new("resize", scale=0.5)(coffee)
+    paths, scores = index.search(embed(half), 1)
+    assert paths == ["coffee.jpg"] and scores[0] > 0.9
+    # stored vectors are normalised
+    stored = np.array(index.get_embedding("coffee.jpg"))
+    assert abs(np.linalg.norm(stored) - 1.0) < 1e-5
+    del index
+    # committed work survives the process; the model is checked
+    again = Cnnfilt.Index.open(path)
+    assert again.get_count() == 5 and again.get_dimension() == 512
+    st = os.stat(os.path.join(SAMPLES, "coffee.jpg"))
+    assert again.is_current("coffee.jpg", st.st_size, int(st.st_mtime))
+    assert not again.is_current("coffee.jpg", st.st_size + 1, int(st.st_mtime))
+    with pytest.raises(GLib.Error) as caught:
+        again.set_model("resnet50", 2048)
+    assert "squeezenet1_1-seeded" in caught.value.message
+    again.remove("coffee.jpg")
+    assert again.get_count() == 4 and len(again.get_embedding("coffee.jpg") or []) == 0
+
+
+def test_errors(tmp_path):
+    index = Cnnfilt.Index.open(str(tmp_path / "x.db"))
+    index.set_model("m", 4)
+    with pytest.raises(GLib.Error) as caught:
+        index.add("a.jpg", 1, 1, [1.0, 2.0])
+    assert caught.value.code == Cnnfilt.Error.SHAPE and "a.jpg" in caught.value.message
+    with pytest.raises(GLib.Error) as caught:
+        index.add("zero.jpg", 1, 1, [0.0, 0.0, 0.0, 0.0])
+    assert "all zeros" in caught.value.message
+    with pytest.raises(GLib.Error):
+        index.search([1.0, 0.0], 5)
+    assert index.search([1.0, 0.0, 0.0, 0.0], 5) == ([], [])
+    bad = tmp_path / "not-a-db.db"
+    bad.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(GLib.Error) as caught:
+        Cnnfilt.Index.open(str(bad))
+    assert "not-a-db.db" in caught.value.message

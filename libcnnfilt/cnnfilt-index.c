@@ -1,0 +1,543 @@
+/* cnnfilt-index.c: an index of image embeddings, and search in it
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * One SQLite file (write-ahead log): the model's identity and the
+ * embedding dimension, then per image its path, size and modification
+ * time (so that an unchanged file is not embedded again) and its
+ * embedding, L2-normalised, as a float32 blob. Search is exact: cosine
+ * similarity is the dot product of normalised vectors, taken against every
+ * vector, which are read into memory once and kept until the index
+ * changes; the k best are kept in a small heap.
+ */
+#include "cnnfilt-index.h"
+#include "cnnfilt-error.h"
+
+#include <math.h>
+#include <sqlite3.h>
+#include <string.h>
+
+struct _CnnfiltIndex {
+  GObject parent_instance;
+  gchar *path;
+  sqlite3 *db;
+  gchar *model;
+  guint dimension;
+  /* every vector, row by row, and their paths: read on the first search */
+  gfloat *matrix;
+  GPtrArray *paths;
+};
+
+G_DEFINE_TYPE (CnnfiltIndex, cnnfilt_index, G_TYPE_OBJECT)
+
+static void
+forget_vectors (CnnfiltIndex *self)
+{
+  g_clear_pointer (&self->matrix, g_free);
+  g_clear_pointer (&self->paths, g_ptr_array_unref);
+}
+
+static void
+cnnfilt_index_finalize (GObject *object)
+{
+  CnnfiltIndex *self = CNNFILT_INDEX (object);
+  forget_vectors (self);
+  if (self->db != NULL)
+    sqlite3_close (self->db);
+  g_free (self->path);
+  g_free (self->model);
+  G_OBJECT_CLASS (cnnfilt_index_parent_class)->finalize (object);
+}
+
+static void
+cnnfilt_index_class_init (CnnfiltIndexClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = cnnfilt_index_finalize;
+}
+
+static void
+cnnfilt_index_init (CnnfiltIndex *self)
+{
+}
+
+static gboolean
+db_error (CnnfiltIndex *self, GError **error, const gchar *what)
+{
+  g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_IO, "%s: %s: %s", self->path, what,
+               sqlite3_errmsg (self->db));
+  return FALSE;
+}
+
+static gboolean
+exec (CnnfiltIndex *self, const gchar *sql, GError **error)
+{
+  char *message = NULL;
+  if (sqlite3_exec (self->db, sql, NULL, NULL, &message) == SQLITE_OK)
+    return TRUE;
+  g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_IO, "%s: %s", self->path,
+               message ? message : sqlite3_errmsg (self->db));
+  sqlite3_free (message);
+  return FALSE;
+}
+
+static const gchar schema[] =
+    "PRAGMA journal_mode=WAL;"
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS images (path TEXT PRIMARY KEY, size INTEGER NOT NULL,"
+    " mtime INTEGER NOT NULL, embedding BLOB NOT NULL);";
+
+/* The model and dimension the index was made with, if any. */
+static gboolean
+read_meta (CnnfiltIndex *self, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  if (sqlite3_prepare_v2 (self->db, "SELECT key, value FROM meta", -1, &stmt, NULL) != SQLITE_OK)
+    return db_error (self, error, "reading the model");
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      const gchar *key = (const gchar *) sqlite3_column_text (stmt, 0);
+      const gchar *value = (const gchar *) sqlite3_column_text (stmt, 1);
+      if (g_strcmp0 (key, "model") == 0)
+        {
+          g_free (self->model);
+          self->model = g_strdup (value);
+        }
+      else if (g_strcmp0 (key, "dimension") == 0)
+        self->dimension = (guint) g_ascii_strtoull (value ? value : "0", NULL, 10);
+    }
+  sqlite3_finalize (stmt);
+  return TRUE;
+}
+
+/**
+ * cnnfilt_index_open:
+ * @path: the index file; created when missing
+ * @error: return location for a #GError
+ *
+ * Opens an embedding index: one SQLite file written through a write-ahead
+ * log, so that an interrupted writer leaves every committed image and a
+ * valid file.
+ *
+ * Returns: (transfer full): the index, or %NULL with @error naming @path
+ *   (not a database, not writable, a corrupt file)
+ */
+CnnfiltIndex *
+cnnfilt_index_open (const gchar *path, GError **error)
+{
+  g_return_val_if_fail (path != NULL, NULL);
+  g_autoptr (CnnfiltIndex) self = g_object_new (CNNFILT_TYPE_INDEX, NULL);
+  self->path = g_strdup (path);
+  if (sqlite3_open_v2 (path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+      SQLITE_OK)
+    {
+      db_error (self, error, "cannot open");
+      return NULL;
+    }
+  sqlite3_busy_timeout (self->db, 10000);
+  if (!exec (self, schema, error) || !read_meta (self, error))
+    {
+      g_prefix_error (error, "not an embedding index: ");
+      return NULL;
+    }
+  return g_steal_pointer (&self);
+}
+
+/**
+ * cnnfilt_index_get_path:
+ * @index: an index
+ *
+ * Returns: the index file
+ */
+const gchar *
+cnnfilt_index_get_path (CnnfiltIndex *index)
+{
+  g_return_val_if_fail (CNNFILT_IS_INDEX (index), NULL);
+  return index->path;
+}
+
+/**
+ * cnnfilt_index_get_model:
+ * @index: an index
+ *
+ * Returns: (nullable): the identity of the model its embeddings come from,
+ *   or %NULL for a new index
+ */
+const gchar *
+cnnfilt_index_get_model (CnnfiltIndex *index)
+{
+  g_return_val_if_fail (CNNFILT_IS_INDEX (index), NULL);
+  return index->model;
+}
+
+/**
+ * cnnfilt_index_get_dimension:
+ * @index: an index
+ *
+ * Returns: the length of its embeddings; 0 for a new index
+ */
+guint
+cnnfilt_index_get_dimension (CnnfiltIndex *index)
+{
+  g_return_val_if_fail (CNNFILT_IS_INDEX (index), 0);
+  return index->dimension;
+}
+
+/**
+ * cnnfilt_index_get_count:
+ * @index: an index
+ *
+ * Returns: how many images it holds
+ */
+guint64
+cnnfilt_index_get_count (CnnfiltIndex *index)
+{
+  g_return_val_if_fail (CNNFILT_IS_INDEX (index), 0);
+  sqlite3_stmt *stmt = NULL;
+  guint64 count = 0;
+  if (sqlite3_prepare_v2 (index->db, "SELECT COUNT(*) FROM images", -1, &stmt, NULL) == SQLITE_OK &&
+      sqlite3_step (stmt) == SQLITE_ROW)
+    count = (guint64) sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  return count;
+}
+
+/**
+ * cnnfilt_index_set_model:
+ * @index: an index
+ * @model: the model's identity (a file name and its checksum, say)
+ * @dimension: the length of its embeddings
+ * @error: return location for a #GError
+ *
+ * Records the model of a new index, or checks that an index was made with
+ * this one: embeddings of two models cannot be compared.
+ *
+ * Returns: %TRUE, or %FALSE with @error saying which model the index has
+ */
+gboolean
+cnnfilt_index_set_model (CnnfiltIndex *index, const gchar *model, guint dimension, GError **error)
+{
+  g_return_val_if_fail (CNNFILT_IS_INDEX (index), FALSE);
+  g_return_val_if_fail (model != NULL && dimension > 0, FALSE);
+  if (index->model != NULL)
+    {
+      if (g_str_equal (index->model, model) && index->dimension == dimension)
+        return TRUE;
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_INVALID_ARGUMENT,
+                   "%s holds embeddings of %s (%u values), not of %s (%u values): use "
+                   "another index, or the same model", index->path, index->model,
+                   index->dimension, model, dimension);
+      return FALSE;
+    }
+  sqlite3_stmt *stmt = NULL;
+  g_autofree gchar *dim = g_strdup_printf ("%u", dimension);
+  const gchar *keys[] = { "model", "dimension" }, *values[] = { model, dim };
+  for (guint i = 0; i < 2; i++)
+    {
+      if (sqlite3_prepare_v2 (index->db, "INSERT OR REPLACE INTO meta VALUES (?, ?)", -1, &stmt,
+                              NULL) != SQLITE_OK)
+        return db_error (index, error, "recording the model");
+      sqlite3_bind_text (stmt, 1, keys[i], -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 2, values[i], -1, SQLITE_TRANSIENT);
+      int status = sqlite3_step (stmt);
+      sqlite3_finalize (stmt);
+      if (status != SQLITE_DONE)
+        return db_error (index, error, "recording the model");
+    }
+  index->model = g_strdup (model);
+  index->dimension = dimension;
+  return TRUE;
+}
+
+/**
+ * cnnfilt_index_is_current:
+ * @index: an index
+ * @path: an image file, as it was added
+ * @size: its size in bytes
+ * @mtime: its modification time
+ *
+ * Returns: %TRUE where @path is indexed with this size and time: it need
+ *   not be embedded again
+ */
+gboolean
+cnnfilt_index_is_current (CnnfiltIndex *index, const gchar *path, gint64 size, gint64 mtime)
+{
+  g_return_val_if_fail (CNNFILT_IS_INDEX (index), FALSE);
+  sqlite3_stmt *stmt = NULL;
+  gboolean current = FALSE;
+  if (sqlite3_prepare_v2 (index->db, "SELECT size, mtime FROM images WHERE path = ?", -1, &stmt,
+                          NULL) == SQLITE_OK)
+    {
+      sqlite3_bind_text (stmt, 1, path, -1, SQLITE_STATIC);
+      current = sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_int64 (stmt, 0) == size &&
+                sqlite3_column_int64 (stmt, 1) == mtime;
+    }
+  sqlite3_finalize (stmt);
+  return current;
+}
+
+/**
+ * cnnfilt_index_add:
+ * @index: an index with a model (cnnfilt_index_set_model())
+ * @path: the image file
+ * @size: its size in bytes
+ * @mtime: its modification time
+ * @embedding: (array length=n_values): its embedding
+ * @n_values: the embedding's length: the index's dimension
+ * @error: return location for a #GError
+ *
+ * Adds or replaces the embedding of @path, L2-normalised. Outside
+ * cnnfilt_index_begin() and cnnfilt_index_commit(), each call is a
+ * transaction of its own.
+ *
+ * Returns: %TRUE, or %FALSE with @error set (a wrong length, a vector of
+ *   zeros or non-finite values, a failed write)
+ */
+gboolean
+cnnfilt_index_add (CnnfiltIndex *index, const gchar *path, gint64 size, gint64 mtime,
+                   const gfloat *embedding, gsize n_values, GError **error)
+{
+  g_return_val_if_fail (CNNFILT_IS_INDEX (index), FALSE);
+  g_return_val_if_fail (path != NULL && (embedding != NULL || n_values == 0), FALSE);
+  if (index->dimension == 0 || n_values != index->dimension)
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_SHAPE,
+                   "%s: an embedding of %" G_GSIZE_FORMAT " values for an index of %u", path,
+                   n_values, index->dimension);
+      return FALSE;
+    }
+  gdouble norm = 0;
+  for (gsize i = 0; i < n_values; i++)
+    norm += (gdouble) embedding[i] * embedding[i];
+  norm = sqrt (norm);
+  if (!(norm > 0) || !isfinite (norm))
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_INVALID_ARGUMENT,
+                   "%s: the embedding is %s, so it has no direction to compare", path,
+                   norm == 0 ? "all zeros" : "not finite");
+      return FALSE;
+    }
+  g_autofree gfloat *unit = g_new (gfloat, n_values);
+  for (gsize i = 0; i < n_values; i++)
+    unit[i] = (gfloat) (embedding[i] / norm);
+  sqlite3_stmt *stmt = NULL;
+  if (sqlite3_prepare_v2 (index->db, "INSERT OR REPLACE INTO images VALUES (?, ?, ?, ?)", -1,
+                          &stmt, NULL) != SQLITE_OK)
+    return db_error (index, error, "adding an image");
+  sqlite3_bind_text (stmt, 1, path, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 2, size);
+  sqlite3_bind_int64 (stmt, 3, mtime);
+  sqlite3_bind_blob (stmt, 4, unit, (int) (n_values * sizeof (gfloat)), SQLITE_STATIC);
+  int status = sqlite3_step (stmt);
+  sqlite3_finalize (stmt);
+  if (status != SQLITE_DONE)
+    return db_error (index, error, "adding an image");
+  forget_vectors (index);
+  return TRUE;
+}
+
+/**
+ * cnnfilt_index_remove:
+ * @index: an index
+ * @path: an indexed image
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE (also where @path was not indexed), or %FALSE on a failed
+ *   write
+ */
+gboolean
+cnnfilt_index_remove (CnnfiltIndex *index, const gchar *path, GError **error)
+{
+  g_return_val_if_fail (CNNFILT_IS_INDEX (index), FALSE);
+  sqlite3_stmt *stmt = NULL;
+  if (sqlite3_prepare_v2 (index->db, "DELETE FROM images WHERE path = ?", -1, &stmt, NULL) !=
+      SQLITE_OK)
+    return db_error (index, error, "removing an image");
+  sqlite3_bind_text (stmt, 1, path, -1, SQLITE_STATIC);
+  int status = sqlite3_step (stmt);
+  sqlite3_finalize (stmt);
+  if (status != SQLITE_DONE)
+    return db_error (index, error, "removing an image");
+  forget_vectors (index);
+  return TRUE;
+}
+
+/**
+ * cnnfilt_index_list_paths:
+ * @index: an index
+ *
+ * Returns: (transfer full) (array zero-terminated=1): the indexed paths,
+ *   sorted
+ */
+gchar **
+cnnfilt_index_list_paths (CnnfiltIndex *index)
+{
+  g_return_val_if_fail (CNNFILT_IS_INDEX (index), NULL);
+  GPtrArray *paths = g_ptr_array_new ();
+  sqlite3_stmt *stmt = NULL;
+  if (sqlite3_prepare_v2 (index->db, "SELECT path FROM images ORDER BY path", -1, &stmt, NULL) ==
+      SQLITE_OK)
+    while (sqlite3_step (stmt) == SQLITE_ROW)
+      g_ptr_array_add (paths, g_strdup ((const gchar *) sqlite3_column_text (stmt, 0)));
+  sqlite3_finalize (stmt);
+  g_ptr_array_add (paths, NULL);
+  return (gchar **) g_ptr_array_free (paths, FALSE);
+}
+
+/**
+ * cnnfilt_index_get_embedding:
+ * @index: an index
+ * @path: an indexed image
+ * @n_values: (out): the embedding's length
+ *
+ * Returns: (transfer full) (array length=n_values) (nullable): the stored,
+ *   normalised embedding of @path, or %NULL where it is not indexed
+ */
+gfloat *
+cnnfilt_index_get_embedding (CnnfiltIndex *index, const gchar *path, gsize *n_values)
+{
+  g_return_val_if_fail (CNNFILT_IS_INDEX (index), NULL);
+  *n_values = 0;
+  sqlite3_stmt *stmt = NULL;
+  gfloat *values = NULL;
+  if (sqlite3_prepare_v2 (index->db, "SELECT embedding FROM images WHERE path = ?", -1, &stmt,
+                          NULL) == SQLITE_OK)
+    {
+      sqlite3_bind_text (stmt, 1, path, -1, SQLITE_STATIC);
+      if (sqlite3_step (stmt) == SQLITE_ROW)
+        {
+          gsize bytes = (gsize) sqlite3_column_bytes (stmt, 0);
+          values = g_memdup2 (sqlite3_column_blob (stmt, 0), bytes);
+          *n_values = bytes / sizeof (gfloat);
+        }
+    }
+  sqlite3_finalize (stmt);
+  return values;
+}
+
+/**
+ * cnnfilt_index_begin:
+ * @index: an index
+ * @error: return location for a #GError
+ *
+ * Starts a transaction: the images added until cnnfilt_index_commit() are
+ * written together, much faster than one by one.
+ *
+ * Returns: %TRUE, or %FALSE with @error set
+ */
+gboolean
+cnnfilt_index_begin (CnnfiltIndex *index, GError **error)
+{
+  g_return_val_if_fail (CNNFILT_IS_INDEX (index), FALSE);
+  return exec (index, "BEGIN IMMEDIATE", error);
+}
+
+/**
+ * cnnfilt_index_commit:
+ * @index: an index
+ * @error: return location for a #GError
+ *
+ * Ends the transaction cnnfilt_index_begin() started: its images are now
+ * in the file, whatever happens to the process after.
+ *
+ * Returns: %TRUE, or %FALSE with @error set
+ */
+gboolean
+cnnfilt_index_commit (CnnfiltIndex *index, GError **error)
+{
+  g_return_val_if_fail (CNNFILT_IS_INDEX (index), FALSE);
+  return exec (index, "COMMIT", error);
+}
+
+/* Every vector into one matrix, once. */
+static gboolean
+load_vectors (CnnfiltIndex *self, GError **error)
+{
+  if (self->matrix != NULL)
+    return TRUE;
+  sqlite3_stmt *stmt = NULL;
+  if (sqlite3_prepare_v2 (self->db, "SELECT path, embedding FROM images ORDER BY path", -1, &stmt,
+                          NULL) != SQLITE_OK)
+    return db_error (self, error, "reading the embeddings");
+  GArray *matrix = g_array_new (FALSE, FALSE, sizeof (gfloat));
+  self->paths = g_ptr_array_new_with_free_func (g_free);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      gsize bytes = (gsize) sqlite3_column_bytes (stmt, 1);
+      if (bytes != self->dimension * sizeof (gfloat))
+        continue; /* not of this model: never compared */
+      g_array_append_vals (matrix, sqlite3_column_blob (stmt, 1), self->dimension);
+      g_ptr_array_add (self->paths, g_strdup ((const gchar *) sqlite3_column_text (stmt, 0)));
+    }
+  sqlite3_finalize (stmt);
+  self->matrix = (gfloat *) g_array_free (matrix, FALSE);
+  return TRUE;
+}
+
+/**
+ * cnnfilt_index_search:
+ * @index: an index
+ * @query: (array length=n_values): an embedding of the index's model
+ * @n_values: its length
+ * @k: how many results at most
+ * @scores: (out) (array length=n_scores) (transfer full): the cosine
+ *   similarity of each result, best first
+ * @n_scores: (out): how many results
+ * @error: return location for a #GError
+ *
+ * The @k indexed images most similar to @query by cosine similarity,
+ * searched exactly.
+ *
+ * Returns: (transfer full) (array zero-terminated=1): their paths, best
+ *   first, or %NULL with @error set (a query of another length)
+ */
+gchar **
+cnnfilt_index_search (CnnfiltIndex *index, const gfloat *query, gsize n_values, guint k,
+                      gfloat **scores, gsize *n_scores, GError **error)
+{
+  g_return_val_if_fail (CNNFILT_IS_INDEX (index), NULL);
+  *scores = NULL;
+  *n_scores = 0;
+  if (index->dimension == 0 || n_values != index->dimension)
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_SHAPE,
+                   "a query of %" G_GSIZE_FORMAT " values for an index of %u", n_values,
+                   index->dimension);
+      return NULL;
+    }
+  if (!load_vectors (index, error))
+    return NULL;
+  gdouble norm = 0;
+  for (gsize i = 0; i < n_values; i++)
+    norm += (gdouble) query[i] * query[i];
+  gfloat scale = norm > 0 ? (gfloat) (1.0 / sqrt (norm)) : 0.0f;
+  guint n = index->paths->len;
+  guint keep = MIN (k, n);
+  /* the best @keep so far, sorted: insertion, as k is small */
+  g_autofree gfloat *best = g_new (gfloat, MAX (keep, 1));
+  g_autofree guint *which = g_new (guint, MAX (keep, 1));
+  guint have = 0;
+  for (guint r = 0; r < n; r++)
+    {
+      const gfloat *row = index->matrix + (gsize) r * index->dimension;
+      gfloat dot = 0;
+      for (guint i = 0; i < index->dimension; i++)
+        dot += row[i] * query[i];
+      dot *= scale;
+      if (keep == 0 || (have == keep && dot <= best[have - 1]))
+        continue;
+      guint at = have < keep ? have++ : keep - 1;
+      while (at > 0 && best[at - 1] < dot)
+        {
+          best[at] = best[at - 1];
+          which[at] = which[at - 1];
+          at--;
+        }
+      best[at] = dot;
+      which[at] = r;
+    }
+  gchar **paths = g_new0 (gchar *, have + 1);
+  for (guint i = 0; i < have; i++)
+    paths[i] = g_strdup (index->paths->pdata[which[i]]);
+  *scores = g_memdup2 (best, sizeof (gfloat) * MAX (have, 1));
+  *n_scores = have;
+  return paths;
+}
