@@ -104,6 +104,9 @@ CnnfiltGraph *cli_load_model (const gchar *path);
 void cli_model_input_shape (CnnfiltGraph *graph, CnnfiltShape *shape);
 
 int command_run     (int argc, char **argv);
+int command_embed   (int argc, char **argv);
+int command_search  (int argc, char **argv);
+int command_index   (int argc, char **argv);
 int command_edges   (int argc, char **argv);
 int command_ops     (int argc, char **argv);
 int command_inspect (int argc, char **argv);

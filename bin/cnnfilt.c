@@ -22,6 +22,9 @@ static const Command commands[] = {
   { "model", command_model, "model info MODEL.onnx: a model's layers, parameters and FLOPs" },
   { "classify", command_classify, "classify images with an ONNX model: top-k classes" },
   { "features", command_features, "a layer's activation maps, or a conv layer's filters, as one picture" },
+  { "embed", command_embed, "embed images with an ONNX model into an index for search" },
+  { "search", command_search, "the indexed images most similar to photos or indexed paths" },
+  { "index", command_index, "index info FILE.db: what an embedding index holds" },
 };
 
 /* Appends @text as a JSON string: quotes, backslashes and control

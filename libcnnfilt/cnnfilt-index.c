@@ -248,6 +248,60 @@ cnnfilt_index_set_model (CnnfiltIndex *index, const gchar *model, guint dimensio
 }
 
 /**
+ * cnnfilt_index_set_info:
+ * @index: an index
+ * @key: a name of the program's choosing ("model-path", "layer")
+ * @value: its value
+ * @error: return location for a #GError
+ *
+ * Keeps a piece of text with the index, such as how its embeddings were
+ * made, so that queries can be embedded the same way.
+ *
+ * Returns: %TRUE, or %FALSE with @error set on a failed write
+ */
+gboolean
+cnnfilt_index_set_info (CnnfiltIndex *index, const gchar *key, const gchar *value, GError **error)
+{
+  g_return_val_if_fail (CNNFILT_IS_INDEX (index), FALSE);
+  g_return_val_if_fail (key != NULL && value != NULL, FALSE);
+  g_autofree gchar *stored = g_strconcat ("info.", key, NULL);
+  sqlite3_stmt *stmt = NULL;
+  if (sqlite3_prepare_v2 (index->db, "INSERT OR REPLACE INTO meta VALUES (?, ?)", -1, &stmt, NULL) !=
+      SQLITE_OK)
+    return db_error (index, error, "writing its information");
+  sqlite3_bind_text (stmt, 1, stored, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, value, -1, SQLITE_STATIC);
+  int status = sqlite3_step (stmt);
+  sqlite3_finalize (stmt);
+  return status == SQLITE_DONE || db_error (index, error, "writing its information");
+}
+
+/**
+ * cnnfilt_index_get_info:
+ * @index: an index
+ * @key: a name given to cnnfilt_index_set_info()
+ *
+ * Returns: (transfer full) (nullable): its value, or %NULL
+ */
+gchar *
+cnnfilt_index_get_info (CnnfiltIndex *index, const gchar *key)
+{
+  g_return_val_if_fail (CNNFILT_IS_INDEX (index), NULL);
+  g_autofree gchar *stored = g_strconcat ("info.", key, NULL);
+  sqlite3_stmt *stmt = NULL;
+  gchar *value = NULL;
+  if (sqlite3_prepare_v2 (index->db, "SELECT value FROM meta WHERE key = ?", -1, &stmt, NULL) ==
+      SQLITE_OK)
+    {
+      sqlite3_bind_text (stmt, 1, stored, -1, SQLITE_STATIC);
+      if (sqlite3_step (stmt) == SQLITE_ROW)
+        value = g_strdup ((const gchar *) sqlite3_column_text (stmt, 0));
+    }
+  sqlite3_finalize (stmt);
+  return value;
+}
+
+/**
  * cnnfilt_index_is_current:
  * @index: an index
  * @path: an image file, as it was added

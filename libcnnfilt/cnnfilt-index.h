@@ -20,6 +20,9 @@ guint         cnnfilt_index_get_dimension (CnnfiltIndex *index);
 guint64       cnnfilt_index_get_count     (CnnfiltIndex *index);
 gboolean      cnnfilt_index_set_model     (CnnfiltIndex *index, const gchar *model, guint dimension,
                                            GError **error);
+gboolean      cnnfilt_index_set_info      (CnnfiltIndex *index, const gchar *key, const gchar *value,
+                                           GError **error);
+gchar        *cnnfilt_index_get_info      (CnnfiltIndex *index, const gchar *key);
 
 gboolean      cnnfilt_index_is_current    (CnnfiltIndex *index, const gchar *path, gint64 size,
                                            gint64 mtime);

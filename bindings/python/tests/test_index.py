@@ -28,6 +28,9 @@ def test_embed_search_and_reopen(tmp_path, embed):
     index = Cnnfilt.Index.open(path)
     assert index.get_model() is None and index.get_count() == 0 and index.get_path() == path
     index.set_model("squeezenet1_1-seeded", 512)
+    index.set_info("layer", "/features/features.12/Concat")
+    assert index.get_info("layer") == "/features/features.12/Concat"
+    assert index.get_info("nothing") is None
     index.begin()
     vectors = {}
     for name in PHOTOS:

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# cnnfilt embed / search / index info, as TAP, with the in-tree SqueezeNet
+# 1.1 (seeded weights) cut before its classifier.
+# Usage: test-embed.sh CNNFILT SAMPLES_DIR MODEL.onnx
+set -u
+cnnfilt=$1
+samples=$2
+model=$3
+layer=/features/features.12/Concat
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+n=0
+failed=0
+ok () { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok () { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for line in "$@"; do echo "# $line"; done; }
+check () {
+  local name=$1; shift
+  if "$@" >"$work/check.out" 2>&1; then ok "$name"; else not_ok "$name" "failed: $*" "$(tail -3 "$work/check.out")"; fi
+}
+
+mkdir -p "$work/photos/sub"
+cp "$samples"/*.jpg "$samples"/*.png "$work/photos/"
+cp "$samples"/space/*.jpg "$work/photos/sub/"
+printf 'not a jpeg at all' >"$work/photos/broken.jpg"
+db=$work/photos.db
+"$cnnfilt" embed -m "$model" --layer "$layer" --index "$db" "$work/photos" >"$work/o1" 2>"$work/e1"
+status=$?
+check "embed exits 1 when a file fails" test $status -eq 1
+check "... and names the broken file" grep -q "broken.jpg: " "$work/e1"
+check "... and indexes the others" sh -c "'$cnnfilt' index info '$db' | grep -q ': 5 images, 512 values each'"
+
+"$cnnfilt" embed -m "$model" --layer "$layer" --index "$db" "$work/photos/camera.png" "$work/photos/sub" >"$work/o2" 2>"$work/e2"
+check "embed again: unchanged files are not embedded again" grep -q "3 unchanged since indexed" "$work/e2"
+
+"$cnnfilt" index info --json "$db" >"$work/info.json"
+check "index info --json" /usr/bin/python3 -c "
+import json; d = json.load(open('$work/info.json'))
+assert d['images'] == 5 and d['dimension'] == 512 and 'model.onnx' in d['model'] and d['model_path'].endswith('model.onnx'), d"
+
+vips resize "$samples/coffee.jpg" "$work/half.jpg" 0.5 2>/dev/null
+"$cnnfilt" search --index "$db" -k 3 --json "$work/half.jpg" "$work/photos/chelsea.jpg" >"$work/s.json" 2>"$work/s.err"
+check "search by photo and by indexed path, as JSON lines" /usr/bin/python3 -c "
+import json
+rows = [json.loads(l) for l in open('$work/s.json')]
+assert len(rows) == 2, rows
+half, chelsea = rows
+assert half['query'].endswith('half.jpg') and half['results'][0]['path'].endswith('photos/coffee.jpg'), half
+assert chelsea['results'][0]['path'].endswith('photos/chelsea.jpg') and abs(chelsea['results'][0]['score'] - 1) < 1e-5
+for row in rows:
+    scores = [r['score'] for r in row['results']]
+    assert len(scores) == 3 and scores == sorted(scores, reverse=True), scores
+"
+"$cnnfilt" search --index "$db" "$work/nothing.jpg" >/dev/null 2>"$work/s2.err"
+status=$?
+check "search: an unreadable query exits 1 naming it" sh -c "test $status -eq 1 && grep -q 'nothing.jpg' '$work/s2.err'"
+
+rm "$work/photos/sub/rocket.jpg"
+"$cnnfilt" embed -m "$model" --layer "$layer" --index "$db" --prune "$work/photos/sub" >/dev/null 2>"$work/e3"
+check "--prune drops files gone from disk" sh -c "grep -q '1 gone from disk' '$work/e3' && '$cnnfilt' index info '$db' | grep -q ': 4 images'"
+
+other=$(dirname "$(dirname "$model")")/lenet5/model.onnx
+"$cnnfilt" embed -m "$other" --index "$db" "$work/photos/camera.png" >/dev/null 2>"$work/e4"
+status=$?
+check "another model on the same index is refused, naming both" sh -c "test $status -ne 0 && grep -q 'holds embeddings of' '$work/e4'"
+
+printf 'garbage' >"$work/bad.db"
+"$cnnfilt" index info "$work/bad.db" >/dev/null 2>"$work/e5"
+status=$?
+check "a file that is no index is an error naming it" sh -c "test $status -eq 1 && grep -q 'bad.db' '$work/e5'"
+
+echo "1..$n"
+[ $failed -eq 0 ]
