@@ -107,6 +107,7 @@ int command_run     (int argc, char **argv);
 int command_embed   (int argc, char **argv);
 int command_search  (int argc, char **argv);
 int command_index   (int argc, char **argv);
+int command_dedup   (int argc, char **argv);
 int command_edges   (int argc, char **argv);
 int command_ops     (int argc, char **argv);
 int command_inspect (int argc, char **argv);

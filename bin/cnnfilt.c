@@ -24,6 +24,7 @@ static const Command commands[] = {
   { "features", command_features, "a layer's activation maps, or a conv layer's filters, as one picture" },
   { "embed", command_embed, "embed images with an ONNX model into an index for search" },
   { "search", command_search, "the indexed images most similar to photos or indexed paths" },
+  { "dedup", command_dedup, "groups of near-duplicate images in an index" },
   { "index", command_index, "index info FILE.db: what an embedding index holds" },
 };
 

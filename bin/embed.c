@@ -408,3 +408,87 @@ command_index (int argc, char **argv)
             model ? model : "(none yet)", path ? path : "(unknown)");
   return EXIT_OK;
 }
+
+int
+command_dedup (int argc, char **argv)
+{
+  g_autofree gchar *index_path = NULL;
+  gdouble threshold = 0.92;
+  gboolean json = FALSE;
+  GOptionEntry entries[] = {
+    { "index", 'i', 0, G_OPTION_ARG_FILENAME, &index_path, "The index (required)", "FILE.db" },
+    { "threshold", 't', 0, G_OPTION_ARG_DOUBLE, &threshold,
+      "Cosine similarity from which two images are duplicates (default 0.92)", "S" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json,
+      "One JSON object: {FILE: [DUPLICATES], ...}, FILE the first of each group", NULL },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context =
+      g_option_context_new ("--index FILE.db — groups of near-duplicate images");
+  g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_set_summary (
+      context,
+      "Prints each group of images whose embeddings are at least --threshold similar\n"
+      "(or linked through such pairs), one group per paragraph, the first path first.");
+  if (!cli_parse (context, &argc, &argv, "dedup"))
+    return EXIT_USAGE;
+  if (index_path == NULL || argc != 1 || threshold < -1 || threshold > 1)
+    {
+      cli_error ("dedup: give the index (--index FILE.db) and a --threshold from -1 to 1");
+      return EXIT_USAGE;
+    }
+  if (!g_file_test (index_path, G_FILE_TEST_IS_REGULAR))
+    {
+      cli_error ("dedup: %s: no such index (make it with 'cnnfilt embed')", index_path);
+      return EXIT_USAGE;
+    }
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CnnfiltIndex) index = cnnfilt_index_open (index_path, &error);
+  gsize n = 0;
+  g_autofree guint *group = index ? cnnfilt_index_group_duplicates (index, (gfloat) threshold, &n,
+                                                                    &error)
+                                  : NULL;
+  if (group == NULL)
+    {
+      fprintf (stderr, "%s\n", error->message);
+      return EXIT_INPUT_FAILED;
+    }
+  g_auto (GStrv) paths = cnnfilt_index_list_paths (index);
+  g_autoptr (GString) out = g_string_new (json ? "{" : "");
+  guint groups = 0;
+  for (gsize g = 0; g < n; g++)
+    {
+      gboolean first = TRUE;
+      for (gsize i = g + 1; i < n; i++)
+        {
+          if (group[i] != g)
+            continue;
+          if (first)
+            {
+              if (json)
+                {
+                  if (groups > 0)
+                    g_string_append (out, ", ");
+                  cli_json_string (out, paths[g]);
+                  g_string_append (out, ": [");
+                }
+              else
+                g_string_append_printf (out, "%s%s\n", groups > 0 ? "\n" : "", paths[g]);
+              groups++;
+            }
+          else if (json)
+            g_string_append (out, ", ");
+          if (json)
+            cli_json_string (out, paths[i]);
+          else
+            g_string_append_printf (out, "  %s\n", paths[i]);
+          first = FALSE;
+        }
+      if (!first && json)
+        g_string_append (out, "]");
+    }
+  if (json)
+    g_string_append (out, "}\n");
+  fputs (out->str, stdout);
+  return EXIT_OK;
+}

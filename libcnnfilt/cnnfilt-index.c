@@ -110,7 +110,8 @@ read_meta (CnnfiltIndex *self, GError **error)
 
 /**
  * cnnfilt_index_open:
- * @path: the index file; created when missing
+ * @path: the index file, created when missing; ":memory:" for an index
+ *   that lives only in this process
  * @error: return location for a #GError
  *
  * Opens an embedding index: one SQLite file written through a write-ahead
@@ -594,4 +595,63 @@ cnnfilt_index_search (CnnfiltIndex *index, const gfloat *query, gsize n_values, 
   *scores = g_memdup2 (best, sizeof (gfloat) * MAX (have, 1));
   *n_scores = have;
   return paths;
+}
+
+static guint
+find_root (guint *parent, guint i)
+{
+  while (parent[i] != i)
+    i = parent[i] = parent[parent[i]];
+  return i;
+}
+
+/**
+ * cnnfilt_index_group_duplicates:
+ * @index: an index
+ * @threshold: the cosine similarity from which two images are duplicates
+ *   (0.92, say)
+ * @n_paths: (out): how many paths: as many as cnnfilt_index_list_paths() gives
+ * @error: return location for a #GError
+ *
+ * Groups near-duplicates: images whose similarity reaches @threshold, and
+ * those linked to them in a chain, share a group. Every pair is compared,
+ * one row against the rest at a time: memory stays that of the vectors,
+ * never a matrix of all pairs.
+ *
+ * Returns: (transfer full) (array length=n_paths): per path, in the order
+ *   of cnnfilt_index_list_paths(), its group: the position of the group's
+ *   first path; an image without duplicates is a group of its own
+ */
+guint *
+cnnfilt_index_group_duplicates (CnnfiltIndex *index, gfloat threshold, gsize *n_paths,
+                                GError **error)
+{
+  g_return_val_if_fail (CNNFILT_IS_INDEX (index), NULL);
+  *n_paths = 0;
+  if (!load_vectors (index, error))
+    return NULL;
+  guint n = index->paths->len, d = index->dimension;
+  guint *parent = g_new (guint, MAX (n, 1));
+  for (guint i = 0; i < n; i++)
+    parent[i] = i;
+  for (guint i = 0; i < n; i++)
+    {
+      const gfloat *a = index->matrix + (gsize) i * d;
+      for (guint j = i + 1; j < n; j++)
+        {
+          const gfloat *b = index->matrix + (gsize) j * d;
+          gfloat dot = 0;
+          for (guint k = 0; k < d; k++)
+            dot += a[k] * b[k];
+          if (dot >= threshold)
+            {
+              guint ri = find_root (parent, i), rj = find_root (parent, j);
+              parent[MAX (ri, rj)] = MIN (ri, rj);
+            }
+        }
+    }
+  for (guint i = 0; i < n; i++)
+    parent[i] = find_root (parent, i);
+  *n_paths = n;
+  return parent;
 }

@@ -40,4 +40,7 @@ gchar       **cnnfilt_index_search        (CnnfiltIndex *index, const gfloat *qu
                                            guint k, gfloat **scores, gsize *n_scores,
                                            GError **error);
 
+guint        *cnnfilt_index_group_duplicates (CnnfiltIndex *index, gfloat threshold,
+                                              gsize *n_paths, GError **error);
+
 G_END_DECLS

@@ -54,6 +54,21 @@ for row in rows:
 status=$?
 check "search: an unreadable query exits 1 naming it" sh -c "test $status -eq 1 && grep -q 'nothing.jpg' '$work/s2.err'"
 
+# near-duplicates: smaller copies of two photos group with their originals
+vips resize "$samples/coffee.jpg" "$work/photos/coffee-small.jpg" 0.6 2>/dev/null
+vips resize "$samples/chelsea.jpg" "$work/photos/chelsea-small.jpg" 0.7 2>/dev/null
+"$cnnfilt" embed -q -m "$model" --layer "$layer" --index "$db" "$work/photos" >/dev/null 2>&1
+"$cnnfilt" dedup --index "$db" --threshold 0.9995 --json >"$work/d.json" 2>"$work/d.err"
+check "dedup groups each photo with its smaller copy, as JSON" /usr/bin/python3 -c "
+import json, os
+groups = {os.path.basename(k): sorted(os.path.basename(p) for p in v) for k, v in json.load(open('$work/d.json')).items()}
+assert groups == {'chelsea-small.jpg': ['chelsea.jpg'], 'coffee-small.jpg': ['coffee.jpg']}, groups
+"
+"$cnnfilt" dedup --index "$db" --threshold 1 >"$work/d.txt" 2>&1
+check "dedup at threshold 1 finds no group among different files" test ! -s "$work/d.txt"
+rm "$work/photos/coffee-small.jpg" "$work/photos/chelsea-small.jpg"
+"$cnnfilt" embed -q -m "$model" --layer "$layer" --index "$db" --prune "$work/photos" >/dev/null 2>&1
+
 rm "$work/photos/sub/rocket.jpg"
 "$cnnfilt" embed -m "$model" --layer "$layer" --index "$db" --prune "$work/photos/sub" >/dev/null 2>"$work/e3"
 check "--prune drops files gone from disk" sh -c "grep -q '1 gone from disk' '$work/e3' && '$cnnfilt' index info '$db' | grep -q ': 4 images'"

@@ -47,3 +47,15 @@ def test_feature_maps(tmp_path):
     assert figure.shape[2] >= 400 and figure.shape[3] >= 400
     # a grid of maps, not a blank page: many distinct levels
     assert len(np.unique(np.round(figure[0, :3] * 255))) > 100
+
+
+def test_similarity_search(tmp_path):
+    model = os.path.join(ROOT, "tests", "models", "data", "squeezenet1_1", "model.onnx")
+    query = tmp_path / "coffee-half.png"
+    half = Cnnfilt.Op.new("resize", scale=0.5)(Cnnfilt.Tensor.from_file(os.path.join(SAMPLES, "coffee.jpg")))
+    half.save(query)
+    done = run_example("similar.py", model, "/features/features.12/Concat", SAMPLES, query)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.split("\n")
+    assert lines[0].endswith("coffee.jpg") and float(lines[0].split()[0]) > 0.99
+    assert len([l for l in lines if l]) == 3

@@ -53,6 +53,10 @@ def test_embed_search_and_reopen(tmp_path, embed):
     # stored vectors are normalised
     stored = np.array(index.get_embedding("coffee.jpg"))
     assert abs(np.linalg.norm(stored) - 1.0) < 1e-5
+    # near-duplicates: each photo is a group of its own at a threshold of 1
+    groups = index.group_duplicates(1.0)
+    assert list(groups) == list(range(5))
+    assert len(set(index.group_duplicates(-1.0))) == 1  # everything similar enough
     del index
     # committed work survives the process; the model is checked
     again = Cnnfilt.Index.open(path)
