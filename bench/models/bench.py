@@ -35,16 +35,17 @@ and once more with oneDNN's verbose mode on (cnnfilt, torch), whose exec
 lines are summarised as primitive/implementation counts.
 """
 import argparse
-import contextlib
 import ctypes
 import os
 import re
 import statistics
 import sys
-import tempfile
 import time
 import traceback
 from collections import Counter
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from capture import capture_fd as _capture_fd  # noqa: E402
 
 import numpy as np
 
@@ -81,28 +82,9 @@ def batch_of(images, n):
 
 # ------------------------------------------------------------ kernel probes
 
-@contextlib.contextmanager
-def capture_fd(fd):
-    """Redirects the C-level file descriptor fd into a temporary file; the
-    text written meanwhile is in the yielded list afterwards."""
-    libc = ctypes.CDLL(None)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    libc.fflush(None)
-    saved = os.dup(fd)
-    got = []
-    with tempfile.TemporaryFile(mode="w+b") as tmp:
-        os.dup2(tmp.fileno(), fd)
-        try:
-            yield got
-        finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            libc.fflush(None)
-            os.dup2(saved, fd)
-            os.close(saved)
-            tmp.seek(0)
-            got.append(tmp.read().decode("utf-8", "replace"))
+def capture_fd(fd, echo=False):
+    """bench/capture.py's, with this script's default for echo."""
+    return _capture_fd(fd, echo=echo)
 
 
 def dnnl_lib():

@@ -63,13 +63,13 @@ Output, one line each, tab-separated:
   D WHAT          --serve: ready, or a round done
 """
 import argparse
-import contextlib
-import ctypes
 import os
 import statistics
 import sys
-import tempfile
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from capture import capture_fd as _capture_fd  # noqa: E402
 
 import numpy as np
 
@@ -78,32 +78,9 @@ def out(*fields):
     print("\t".join(" ".join(str(f).split()) for f in fields), flush=True)
 
 
-@contextlib.contextmanager
 def capture_fd(fd, echo=True):
-    """Redirects the C-level file descriptor fd into a temporary file; the
-    text written meanwhile is in the yielded list afterwards (and is written
-    to fd again when echo)."""
-    libc = ctypes.CDLL(None)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    libc.fflush(None)
-    saved = os.dup(fd)
-    got = []
-    with tempfile.TemporaryFile(mode="w+b") as tmp:
-        os.dup2(tmp.fileno(), fd)
-        try:
-            yield got
-        finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            libc.fflush(None)
-            os.dup2(saved, fd)
-            os.close(saved)
-            tmp.seek(0)
-            data = tmp.read()
-            if echo and data:
-                os.write(fd, data)
-            got.append(data.decode("utf-8", "replace"))
+    """bench/capture.py's, with this script's default for echo."""
+    return _capture_fd(fd, echo=echo)
 
 
 def timed(fn, min_reps, min_time):
