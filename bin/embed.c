@@ -29,6 +29,28 @@ typedef struct {
   CnnfiltTensor *image;
 } EmbedWorker;
 
+#define DEFAULT_MODEL "mobilenet_v2_140.onnx"
+
+/* The default embedding model (models/README.md): in CNNFILT_MODELDIR
+ * when set, else the installed data folder, else the source tree's
+ * models/; NULL after saying how to make it. */
+static gchar *
+default_model (void)
+{
+  const gchar *dirs[] = { g_getenv ("CNNFILT_MODELDIR"), CNNFILT_MODELDIR, CNNFILT_SOURCE_MODELDIR };
+  for (guint i = 0; i < G_N_ELEMENTS (dirs); i++)
+    if (dirs[i] != NULL)
+      {
+        gchar *path = g_build_filename (dirs[i], DEFAULT_MODEL, NULL);
+        if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
+          return path;
+        g_free (path);
+      }
+  cli_error ("no default model (%s): make it with models/fetch-default-model.sh (npm and "
+             "python3-onnx), or give one with -m MODEL.onnx", DEFAULT_MODEL);
+  return NULL;
+}
+
 /* The SHA-256 of the model file's first 16 MiB and its size: enough to
  * tell models apart without reading a large one twice. */
 static gchar *
@@ -164,7 +186,9 @@ command_embed (int argc, char **argv)
   g_autofree gchar *identity = NULL, *model_id = NULL, *absolute = NULL;
   gboolean prune = FALSE;
   GOptionEntry own[] = {
-    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, "The ONNX model (required)", "MODEL.onnx" },
+    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path,
+      "The ONNX model (default: MobileNetV2 1.4 trained on ImageNet, 1,792 features; "
+      "models/README.md)", "MODEL.onnx" },
     { "layer", 'l', 0, G_OPTION_ARG_STRING, &layer,
       "The layer whose output is the embedding, pooled over its height and width (default: "
       "the model's output)", "NAME" },
@@ -174,7 +198,7 @@ command_embed (int argc, char **argv)
     { NULL },
   };
   g_autoptr (GOptionContext) context =
-      g_option_context_new ("-m MODEL.onnx --index FILE.db INPUT… — embed images into an index");
+      g_option_context_new ("[-m MODEL.onnx] --index FILE.db INPUT… — embed images into an index");
   g_option_context_add_main_entries (context, own, NULL);
   g_option_context_add_main_entries (context, entries, NULL);
   g_option_context_set_summary (
@@ -189,11 +213,13 @@ command_embed (int argc, char **argv)
   g_autoptr (CnnfiltDevice) device = NULL;
   if (!cli_parse (context, &argc, &argv, "embed"))
     goto out;
-  if (model_path == NULL || index_path == NULL)
+  if (index_path == NULL)
     {
-      cli_error ("embed: give the model (-m MODEL.onnx) and the index (--index FILE.db)");
+      cli_error ("embed: give the index (--index FILE.db)");
       goto out;
     }
+  if (model_path == NULL && (model_path = default_model ()) == NULL)
+    goto out;
   if (!batch_check_options (&options) || (device = batch_device (&options)) == NULL)
     goto out;
   guint dimension = 0;
