@@ -22,6 +22,8 @@ typedef struct {
   BatchOptions *options;
   guint shrink_to;
   gint unchanged;        /* atomic: files already indexed as they are */
+  guint shard, shards;   /* this run embeds the paths whose hash % shards == shard */
+  gint elsewhere;        /* atomic: files of other shards */
 } Embed;
 
 typedef struct {
@@ -113,6 +115,16 @@ embed_worker_free (gpointer data)
   g_free (w);
 }
 
+/* The shard of @path: FNV-1a of its bytes, the same on every machine. */
+static guint
+shard_of (const gchar *path, guint shards)
+{
+  guint32 h = 2166136261u;
+  for (const guchar *p = (const guchar *) path; *p != '\0'; p++)
+    h = (h ^ *p) * 16777619u;
+  return h % shards;
+}
+
 static void
 embed_process (Batch *batch, gpointer data, gpointer state, BatchJob **jobs, guint n)
 {
@@ -125,6 +137,12 @@ embed_process (Batch *batch, gpointer data, gpointer state, BatchJob **jobs, gui
     {
       g_autoptr (GError) error = NULL;
       g_ptr_array_add (vectors, NULL);
+      if (e->shards > 1 && shard_of (jobs[i]->input, e->shards) != e->shard)
+        {
+          g_atomic_int_inc (&e->elsewhere);
+          batch_job_done (batch, jobs[i]);
+          continue;
+        }
       if (g_stat (jobs[i]->input, &stats[i]) != 0)
         {
           batch_job_failed (batch, jobs[i], g_strerror (errno));
@@ -185,6 +203,7 @@ command_embed (int argc, char **argv)
   g_autofree gchar *model_path = NULL, *layer = NULL, *index_path = NULL;
   g_autofree gchar *identity = NULL, *model_id = NULL, *absolute = NULL;
   gboolean prune = FALSE;
+  g_autofree gchar *shard = NULL;
   GOptionEntry own[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path,
       "The ONNX model (default: MobileNetV2 1.4 trained on ImageNet, 1,792 features; "
@@ -195,6 +214,9 @@ command_embed (int argc, char **argv)
     { "index", 'i', 0, G_OPTION_ARG_FILENAME, &index_path,
       "The index file, created when missing (required)", "FILE.db" },
     { "prune", 0, 0, G_OPTION_ARG_NONE, &prune, "Drop indexed files that are gone from disk", NULL },
+    { "shard", 0, 0, G_OPTION_ARG_STRING, &shard,
+      "Embed only shard K of N (0 <= K < N), by a hash of each path, so that N machines share "
+      "a folder; join their indexes with 'cnnfilt index merge'", "K/N" },
     { NULL },
   };
   g_autoptr (GOptionContext) context =
@@ -220,6 +242,21 @@ command_embed (int argc, char **argv)
     }
   if (model_path == NULL && (model_path = default_model ()) == NULL)
     goto out;
+  e.shards = 1;
+  if (shard != NULL)
+    {
+      gchar *end = NULL;
+      guint64 k = g_ascii_strtoull (shard, &end, 10), count = 0;
+      if (end != NULL && *end == '/')
+        count = g_ascii_strtoull (end + 1, &end, 10);
+      if (end == NULL || *end != '\0' || count < 1 || count > 65536 || k >= count)
+        {
+          cli_error ("embed: --shard %s: expected K/N with 0 <= K < N", shard);
+          goto out;
+        }
+      e.shard = (guint) k;
+      e.shards = (guint) count;
+    }
   if (!batch_check_options (&options) || (device = batch_device (&options)) == NULL)
     goto out;
   guint dimension = 0;
@@ -266,6 +303,8 @@ command_embed (int argc, char **argv)
       if (!options.quiet)
         fprintf (stderr, "cnnfilt: %u gone from disk, dropped from %s\n", pruned, index_path);
     }
+  if (!options.quiet && e.elsewhere > 0)
+    fprintf (stderr, "cnnfilt: %d left to the other shards\n", e.elsewhere);
   if (!options.quiet && e.unchanged > 0)
     fprintf (stderr, "cnnfilt: %d unchanged since indexed, not embedded again\n", e.unchanged);
   g_mutex_clear (&e.index_lock);
@@ -393,26 +432,66 @@ command_index (int argc, char **argv)
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "As one JSON object", NULL },
     { NULL },
   };
-  g_autoptr (GOptionContext) context = g_option_context_new ("info FILE.db — what an index holds");
+  g_autoptr (GOptionContext) context = g_option_context_new (
+      "info FILE.db | merge INTO.db FROM.db… | export FILE.db OUT.npy PATHS.txt — embedding indexes");
   g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_set_summary (
+      context,
+      "info: counts, model identity and dimension.\n"
+      "merge: every image of the FROM indexes into INTO (created when missing), as the\n"
+      "indexes of 'cnnfilt embed --shard K/N' on several machines become one; the\n"
+      "same model throughout.\n"
+      "export: the normalised embeddings as an N x D float32 .npy and the paths, one\n"
+      "per line, in the same order.");
   if (!cli_parse (context, &argc, &argv, "index"))
     return EXIT_USAGE;
-  if (argc != 3 || !g_str_equal (argv[1], "info"))
+  const gchar *action = argc > 1 ? argv[1] : "";
+  gboolean shape_ok = (g_str_equal (action, "info") && argc == 3) ||
+                      (g_str_equal (action, "merge") && argc >= 4) ||
+                      (g_str_equal (action, "export") && argc == 5);
+  if (!shape_ok)
     {
-      cli_error ("index: expected 'cnnfilt index info FILE.db'");
+      cli_error ("index: expected 'info FILE.db', 'merge INTO.db FROM.db…' or "
+                 "'export FILE.db OUT.npy PATHS.txt'");
       return EXIT_USAGE;
     }
-  if (!g_file_test (argv[2], G_FILE_TEST_IS_REGULAR))
-    {
-      cli_error ("index: %s: no such index", argv[2]);
-      return EXIT_USAGE;
-    }
+  for (int i = g_str_equal (action, "merge") ? 3 : 2; i < (g_str_equal (action, "export") ? 3 : argc); i++)
+    if (!g_file_test (argv[i], G_FILE_TEST_IS_REGULAR))
+      {
+        cli_error ("index: %s: no such index", argv[i]);
+        return EXIT_USAGE;
+      }
   g_autoptr (GError) error = NULL;
   g_autoptr (CnnfiltIndex) index = cnnfilt_index_open (argv[2], &error);
   if (index == NULL)
     {
       fprintf (stderr, "%s\n", error->message);
       return EXIT_INPUT_FAILED;
+    }
+  if (g_str_equal (action, "merge"))
+    {
+      for (int i = 3; i < argc; i++)
+        {
+          guint64 added = 0;
+          if (!cnnfilt_index_merge (index, argv[i], &added, &error))
+            {
+              fprintf (stderr, "%s\n", error->message);
+              return EXIT_INPUT_FAILED;
+            }
+          fprintf (stderr, "cnnfilt: %" G_GUINT64_FORMAT " images from %s\n", added, argv[i]);
+        }
+      fprintf (stderr, "cnnfilt: %s holds %" G_GUINT64_FORMAT " images\n", argv[2],
+               cnnfilt_index_get_count (index));
+      return EXIT_OK;
+    }
+  if (g_str_equal (action, "export"))
+    {
+      if (!cnnfilt_index_export (index, argv[3], argv[4], &error))
+        {
+          fprintf (stderr, "%s\n", error->message);
+          return EXIT_INPUT_FAILED;
+        }
+      return EXIT_OK;
     }
   const gchar *model = cnnfilt_index_get_model (index);
   g_autofree gchar *path = cnnfilt_index_get_info (index, "model-path");

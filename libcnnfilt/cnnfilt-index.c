@@ -710,3 +710,128 @@ cnnfilt_index_group_duplicates (CnnfiltIndex *index, gfloat threshold, gsize *n_
   *n_paths = n;
   return parent;
 }
+
+/**
+ * cnnfilt_index_merge:
+ * @index: an index
+ * @other: the file of another index, of the same model (or of none yet)
+ * @n_added: (out) (optional): how many images came from @other
+ * @error: return location for a #GError
+ *
+ * Adds every image of @other to @index in one transaction, replacing
+ * those of the same path: the indexes of machines that each embedded a
+ * share of a folder (`cnnfilt embed --shard K/N`) become one. Merging the
+ * same index twice changes nothing.
+ *
+ * Returns: %TRUE, or %FALSE with @error set (another model, a file that
+ *   is no index)
+ */
+gboolean
+cnnfilt_index_merge (CnnfiltIndex *index, const gchar *other, guint64 *n_added, GError **error)
+{
+  g_return_val_if_fail (CNNFILT_IS_INDEX (index), FALSE);
+  if (n_added != NULL)
+    *n_added = 0;
+  g_autoptr (CnnfiltIndex) source = cnnfilt_index_open (other, error);
+  if (source == NULL)
+    return FALSE;
+  if (source->model == NULL)
+    return TRUE; /* empty */
+  if (!cnnfilt_index_set_model (index, source->model, source->dimension, error))
+    return FALSE;
+  g_autofree gchar *model_path = cnnfilt_index_get_info (source, "model-path");
+  g_autofree gchar *layer = cnnfilt_index_get_info (source, "layer");
+  if ((model_path && !cnnfilt_index_set_info (index, "model-path", model_path, error)) ||
+      (layer && !cnnfilt_index_set_info (index, "layer", layer, error)))
+    return FALSE;
+  sqlite3_stmt *read = NULL, *write = NULL;
+  if (sqlite3_prepare_v2 (source->db, "SELECT path, size, mtime, embedding FROM images", -1, &read,
+                          NULL) != SQLITE_OK)
+    return db_error (source, error, "reading");
+  if (!cnnfilt_index_begin (index, error))
+    {
+      sqlite3_finalize (read);
+      return FALSE;
+    }
+  gboolean ok = sqlite3_prepare_v2 (index->db, "INSERT OR REPLACE INTO images VALUES (?, ?, ?, ?)",
+                                    -1, &write, NULL) == SQLITE_OK;
+  guint64 added = 0;
+  while (ok && sqlite3_step (read) == SQLITE_ROW)
+    {
+      if ((gsize) sqlite3_column_bytes (read, 3) != index->dimension * sizeof (gfloat))
+        continue;
+      sqlite3_bind_text (write, 1, (const gchar *) sqlite3_column_text (read, 0), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64 (write, 2, sqlite3_column_int64 (read, 1));
+      sqlite3_bind_int64 (write, 3, sqlite3_column_int64 (read, 2));
+      sqlite3_bind_blob (write, 4, sqlite3_column_blob (read, 3), sqlite3_column_bytes (read, 3),
+                         SQLITE_TRANSIENT);
+      ok = sqlite3_step (write) == SQLITE_DONE;
+      sqlite3_reset (write);
+      added++;
+    }
+  sqlite3_finalize (read);
+  sqlite3_finalize (write);
+  if (!ok)
+    {
+      db_error (index, error, "merging");
+      exec (index, "ROLLBACK", NULL);
+      return FALSE;
+    }
+  forget_vectors (index);
+  if (n_added != NULL)
+    *n_added = added;
+  return cnnfilt_index_commit (index, error);
+}
+
+/**
+ * cnnfilt_index_export:
+ * @index: an index
+ * @npy_path: the .npy file to write: an N × dimension float32 matrix of
+ *   the normalised embeddings
+ * @paths_path: the text file to write: the N paths, one per line, in the
+ *   matrix's order
+ * @error: return location for a #GError
+ *
+ * Writes the index for other tools (numpy, FAISS, scikit-learn), each file
+ * atomically.
+ *
+ * Returns: %TRUE, or %FALSE with @error set
+ */
+gboolean
+cnnfilt_index_export (CnnfiltIndex *index, const gchar *npy_path, const gchar *paths_path,
+                      GError **error)
+{
+  g_return_val_if_fail (CNNFILT_IS_INDEX (index), FALSE);
+  if (!load_vectors (index, error))
+    return FALSE;
+  guint n = index->paths->len;
+  if (n == 0 || index->dimension == 0)
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_INVALID_ARGUMENT, "%s holds no images",
+                   index->path);
+      return FALSE;
+    }
+  /* .npy version 1.0: magic, header length, a dict padded to 64 bytes, data */
+  g_autoptr (GString) header = g_string_new (NULL);
+  g_string_printf (header, "{'descr': '<f4', 'fortran_order': False, 'shape': (%u, %u), }", n,
+                   index->dimension);
+  while ((10 + header->len + 1) % 64 != 0)
+    g_string_append_c (header, ' ');
+  g_string_append_c (header, '\n');
+  g_autoptr (GByteArray) npy = g_byte_array_new ();
+  const guint8 magic[8] = { 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0 };
+  const guint8 length[2] = { header->len & 0xff, header->len >> 8 };
+  g_byte_array_append (npy, magic, 8);
+  g_byte_array_append (npy, length, 2);
+  g_byte_array_append (npy, (const guint8 *) header->str, header->len);
+  g_byte_array_append (npy, (const guint8 *) index->matrix,
+                       (guint) ((gsize) n * index->dimension * sizeof (gfloat)));
+  if (!g_file_set_contents_full (npy_path, (const gchar *) npy->data, npy->len,
+                                 G_FILE_SET_CONTENTS_CONSISTENT, 0644, error))
+    return FALSE;
+  g_autoptr (GString) text = g_string_new (NULL);
+  for (guint i = 0; i < n; i++)
+    g_string_append_printf (text, "%s\n", (const gchar *) index->paths->pdata[i]);
+  return g_file_set_contents_full (paths_path, text->str, text->len,
+                                   G_FILE_SET_CONTENTS_CONSISTENT, 0644, error);
+}

@@ -40,6 +40,10 @@ gchar       **cnnfilt_index_search        (CnnfiltIndex *index, const gfloat *qu
                                            guint k, gfloat **scores, gsize *n_scores,
                                            GError **error);
 
+gboolean      cnnfilt_index_merge         (CnnfiltIndex *index, const gchar *other, guint64 *n_added,
+                                           GError **error);
+gboolean      cnnfilt_index_export        (CnnfiltIndex *index, const gchar *npy_path,
+                                           const gchar *paths_path, GError **error);
 guint        *cnnfilt_index_group_duplicates (CnnfiltIndex *index, gfloat threshold,
                                               gsize *n_paths, GError **error);
 

@@ -78,6 +78,26 @@ other=$(dirname "$(dirname "$model")")/lenet5/model.onnx
 status=$?
 check "another model on the same index is refused, naming both" sh -c "test $status -ne 0 && grep -q 'holds embeddings of' '$work/e4'"
 
+# shards on two "machines", merged, give what one run gives
+"$cnnfilt" embed -q -m "$model" --layer "$layer" --shard 0/2 --index "$work/s0.db" "$samples" >/dev/null 2>&1
+"$cnnfilt" embed -m "$model" --layer "$layer" --shard 1/2 --index "$work/s1.db" "$samples" >/dev/null 2>"$work/sh.err"
+"$cnnfilt" embed -q -m "$model" --layer "$layer" --index "$work/one.db" "$samples" >/dev/null 2>&1
+"$cnnfilt" index merge "$work/all.db" "$work/s0.db" "$work/s1.db" "$work/s1.db" >/dev/null 2>"$work/m.err"
+check "--shard leaves files to the other shards" grep -q "left to the other shards" "$work/sh.err"
+"$cnnfilt" index export "$work/one.db" "$work/one.npy" "$work/one.txt" &&
+"$cnnfilt" index export "$work/all.db" "$work/all.npy" "$work/all.txt"
+check "shards merged (one twice) hold exactly what one run holds, exported as .npy + paths" /usr/bin/python3 -c "
+import numpy as np
+a, b = np.load('$work/one.npy'), np.load('$work/all.npy')
+pa, pb = open('$work/one.txt').read().split('\\n'), open('$work/all.txt').read().split('\\n')
+assert a.shape == b.shape == (5, 512) and pa == pb, (a.shape, b.shape, pa, pb)
+assert np.abs(a - b).max() < 1e-6
+assert np.allclose(np.linalg.norm(a, axis=1), 1, atol=1e-5)
+"
+"$cnnfilt" index merge "$work/all.db" "$(dirname "$(dirname "$model")")/lenet5/model.onnx" >/dev/null 2>"$work/m2.err"
+status=$?
+check "merging a file that is no index fails naming it" sh -c "test $status -eq 1 && grep -q 'model.onnx' '$work/m2.err'"
+
 printf 'garbage' >"$work/bad.db"
 "$cnnfilt" index info "$work/bad.db" >/dev/null 2>"$work/e5"
 status=$?

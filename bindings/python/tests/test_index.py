@@ -71,6 +71,30 @@ def test_embed_search_and_reopen(tmp_path, embed):
     assert again.get_count() == 4 and len(again.get_embedding("coffee.jpg") or []) == 0
 
 
+def test_merge_and_export(tmp_path, embed):
+    parts = []
+    for k, names in enumerate((PHOTOS[:2], PHOTOS[2:])):
+        part = Cnnfilt.Index.open(str(tmp_path / f"part{k}.db"))
+        part.set_model("squeezenet1_1-seeded", 512)
+        for name in names:
+            part.add(name, 0, 0, embed(Cnnfilt.Tensor.from_file(os.path.join(SAMPLES, name))))
+        parts.append(str(tmp_path / f"part{k}.db"))
+    whole = Cnnfilt.Index.open(str(tmp_path / "whole.db"))
+    for part in parts + parts[:1]:
+        ok, added = whole.merge(part)
+        assert ok and added > 0
+    assert whole.get_count() == 5 and whole.get_model() == "squeezenet1_1-seeded"
+    whole.export(str(tmp_path / "v.npy"), str(tmp_path / "p.txt"))
+    vectors = np.load(tmp_path / "v.npy")
+    paths = (tmp_path / "p.txt").read_text().split()
+    assert vectors.shape == (5, 512) and paths == sorted(PHOTOS)
+    np.testing.assert_allclose(vectors[paths.index("coffee.jpg")], whole.get_embedding("coffee.jpg"))
+    other = Cnnfilt.Index.open(str(tmp_path / "other.db"))
+    other.set_model("another", 512)
+    with pytest.raises(GLib.Error):
+        other.merge(parts[0])
+
+
 def test_errors(tmp_path):
     index = Cnnfilt.Index.open(str(tmp_path / "x.db"))
     index.set_model("m", 4)
