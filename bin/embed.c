@@ -68,6 +68,42 @@ model_identity (const gchar *path, GError **error)
   return g_strdup_printf ("%s %" G_GSIZE_FORMAT " bytes sha256:%.16s", base, length, sum);
 }
 
+/* The index at @path, which must exist; NULL after saying why, with the
+ * exit status in *@status: 2 for a missing file, 1 for one that is no index. */
+static CnnfiltIndex *
+open_existing (const gchar *command, const gchar *path, int *status)
+{
+  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    {
+      cli_error ("%s: %s: no such index (make it with 'cnnfilt embed')", command, path);
+      *status = EXIT_USAGE;
+      return NULL;
+    }
+  g_autoptr (GError) error = NULL;
+  CnnfiltIndex *index = cnnfilt_index_open (path, &error);
+  if (index == NULL)
+    {
+      fprintf (stderr, "%s\n", error->message);
+      *status = EXIT_INPUT_FAILED;
+    }
+  return index;
+}
+
+/* A pipeline value for @text, quoted with whichever quote it does not
+ * hold; NULL after saying so when it holds both. */
+static gchar *
+quote_value (const gchar *what, const gchar *text, GError **error)
+{
+  if (strchr (text, '\'') == NULL)
+    return g_strdup_printf ("'%s'", text);
+  if (strchr (text, '"') == NULL)
+    return g_strdup_printf ("\"%s\"", text);
+  g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_INVALID_ARGUMENT,
+               "%s %s holds both kinds of quote, which a pipeline cannot carry: rename it", what,
+               text);
+  return NULL;
+}
+
 /* The pipeline that embeds a photo: the model's preparation, the model cut
  * at @layer, and a global average pool unless the layer is one vector. */
 static gchar *
@@ -81,8 +117,12 @@ embedding_pipeline (const gchar *model_path, const gchar *layer, guint *dimensio
   cli_model_input_shape (model, &input);
   g_autofree gchar *prepare = cnnfilt_imagenet_pipeline (&input, 0, NULL, NULL);
   *shrink_to = cnnfilt_imagenet_resize (&input, 0);
-  g_autofree gchar *cut = layer ? g_strdup_printf (" output='%s'", layer) : g_strdup ("");
-  g_autofree gchar *text = g_strdup_printf ("%s ! model file='%s'%s", prepare, model_path, cut);
+  g_autofree gchar *file = quote_value ("the model file", model_path, error);
+  g_autofree gchar *output = layer ? quote_value ("the layer", layer, error) : g_strdup ("");
+  if (file == NULL || output == NULL)
+    return NULL;
+  g_autofree gchar *text = g_strdup_printf ("%s ! model file=%s%s%s", prepare, file,
+                                            layer ? " output=" : "", output);
   g_autoptr (CnnfiltGraph) graph = cnnfilt_graph_new_from_string (text, error);
   if (graph == NULL)
     return NULL;
@@ -371,19 +411,11 @@ command_search (int argc, char **argv)
       return EXIT_USAGE;
     }
   g_autoptr (GError) error = NULL;
-  if (!g_file_test (index_path, G_FILE_TEST_IS_REGULAR))
-    {
-      cli_error ("search: %s: no such index (make it with 'cnnfilt embed')", index_path);
-      return EXIT_USAGE;
-    }
-  g_autoptr (CnnfiltIndex) index = cnnfilt_index_open (index_path, &error);
-  if (index == NULL)
-    {
-      fprintf (stderr, "%s\n", error->message);
-      return EXIT_INPUT_FAILED;
-    }
-  g_autoptr (CnnfiltGraph) embedder = NULL;
   int status = EXIT_OK;
+  g_autoptr (CnnfiltIndex) index = open_existing ("search", index_path, &status);
+  if (index == NULL)
+    return status;
+  g_autoptr (CnnfiltGraph) embedder = NULL;
   for (int q = 1; q < argc; q++)
     {
       gsize n = 0, n_scores = 0;
@@ -455,18 +487,23 @@ command_index (int argc, char **argv)
                  "'export FILE.db OUT.npy PATHS.txt'");
       return EXIT_USAGE;
     }
-  for (int i = g_str_equal (action, "merge") ? 3 : 2; i < (g_str_equal (action, "export") ? 3 : argc); i++)
+  /* merge creates its target; the other actions read an existing index */
+  gboolean merge = g_str_equal (action, "merge");
+  for (int i = 3; merge && i < argc; i++)
     if (!g_file_test (argv[i], G_FILE_TEST_IS_REGULAR))
       {
         cli_error ("index: %s: no such index", argv[i]);
         return EXIT_USAGE;
       }
   g_autoptr (GError) error = NULL;
-  g_autoptr (CnnfiltIndex) index = cnnfilt_index_open (argv[2], &error);
+  int status = EXIT_OK;
+  g_autoptr (CnnfiltIndex) index = merge ? cnnfilt_index_open (argv[2], &error)
+                                         : open_existing ("index", argv[2], &status);
   if (index == NULL)
     {
-      fprintf (stderr, "%s\n", error->message);
-      return EXIT_INPUT_FAILED;
+      if (error != NULL)
+        fprintf (stderr, "%s\n", error->message);
+      return error != NULL ? EXIT_INPUT_FAILED : status;
     }
   if (g_str_equal (action, "merge"))
     {
@@ -542,17 +579,13 @@ command_dedup (int argc, char **argv)
       cli_error ("dedup: give the index (--index FILE.db) and a --threshold from -1 to 1");
       return EXIT_USAGE;
     }
-  if (!g_file_test (index_path, G_FILE_TEST_IS_REGULAR))
-    {
-      cli_error ("dedup: %s: no such index (make it with 'cnnfilt embed')", index_path);
-      return EXIT_USAGE;
-    }
   g_autoptr (GError) error = NULL;
-  g_autoptr (CnnfiltIndex) index = cnnfilt_index_open (index_path, &error);
+  int status = EXIT_OK;
+  g_autoptr (CnnfiltIndex) index = open_existing ("dedup", index_path, &status);
+  if (index == NULL)
+    return status;
   gsize n = 0;
-  g_autofree guint *group = index ? cnnfilt_index_group_duplicates (index, (gfloat) threshold, &n,
-                                                                    &error)
-                                  : NULL;
+  g_autofree guint *group = cnnfilt_index_group_duplicates (index, (gfloat) threshold, &n, &error);
   if (group == NULL)
     {
       fprintf (stderr, "%s\n", error->message);

@@ -98,6 +98,12 @@ assert np.allclose(np.linalg.norm(a, axis=1), 1, atol=1e-5)
 status=$?
 check "merging a file that is no index fails naming it" sh -c "test $status -eq 1 && grep -q 'model.onnx' '$work/m2.err'"
 
+# a model whose path holds a quote (pipelines quote values)
+mkdir -p "$work/it's"
+cp "$model" "$work/it's/model.onnx"
+"$cnnfilt" embed -q -m "$work/it's/model.onnx" --layer "$layer" --index "$work/q.db" "$samples/coffee.jpg" >/dev/null 2>"$work/q.err"
+check "a model path with a quote works" sh -c "'$cnnfilt' index info '$work/q.db' | grep -q ': 1 images'"
+
 printf 'garbage' >"$work/bad.db"
 "$cnnfilt" index info "$work/bad.db" >/dev/null 2>"$work/e5"
 status=$?
