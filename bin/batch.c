@@ -225,6 +225,16 @@ batch_job_failed (Batch *batch, BatchJob *job, const gchar *message)
   finish (batch, job, &batch->failed, message);
 }
 
+/**
+ * batch_job_skipped:
+ * Counts @job as skipped: nothing to do for it (the progress rate leaves it out).
+ */
+void
+batch_job_skipped (Batch *batch, BatchJob *job)
+{
+  finish (batch, job, &batch->skipped, NULL);
+}
+
 static gpointer
 worker (gpointer data)
 {
@@ -360,16 +370,25 @@ batch_load_image (BatchOptions *options, const gchar *path, CnnfiltTensor *tenso
   CnnfiltLoadFlags flags = options->no_autorotate ? CNNFILT_LOAD_NO_AUTOROTATE : CNNFILT_LOAD_DEFAULT;
   if (cnnfilt_image_load_full (path, tensor, flags, (guint64) options->max_pixels, shrink_to, error))
     return TRUE;
-  /* the library names the limit; say which option lifts it */
-  const gchar *limit = strstr ((*error)->message, " (max-pixels)");
+  batch_name_option (*error);
+  return FALSE;
+}
+
+/**
+ * batch_name_option:
+ * Where the library's @error names the pixel limit, says which option lifts it.
+ */
+void
+batch_name_option (GError *error)
+{
+  const gchar *limit = strstr (error->message, " (max-pixels)");
   if (limit != NULL)
     {
       gchar *message = g_strdup_printf ("%.*s (--max-pixels; 0 for no limit)",
-                                        (int) (limit - (*error)->message), (*error)->message);
-      g_free ((*error)->message);
-      (*error)->message = message;
+                                        (int) (limit - error->message), error->message);
+      g_free (error->message);
+      error->message = message;
     }
-  return FALSE;
 }
 
 /* Bytes of memory the system can still give: MemAvailable, or the cgroup's

@@ -52,7 +52,7 @@ typedef struct _Batch Batch;
 /* What a command does with the images batch_process() collects. Each
  * worker thread makes its own state with worker_new, then calls process
  * with up to group jobs at a time; process ends each job with
- * batch_job_done() or batch_job_failed(). start, when set, is called once
+ * batch_job_done(), batch_job_failed() or batch_job_skipped(). start, when set, is called once
  * the jobs are known, before any worker: it returns the group size, or 0
  * after printing why the command cannot go on. */
 typedef struct {
@@ -73,9 +73,12 @@ typedef struct {
 /* How workers load images: the EXIF orientation and --max-pixels of @options. */
 gboolean batch_load_image (BatchOptions *options, const gchar *path, CnnfiltTensor *tensor,
                            guint shrink_to, GError **error);
+/* Where a load @error names the library's pixel limit, names --max-pixels instead. */
+void     batch_name_option (GError *error);
 
 void batch_job_done   (Batch *batch, BatchJob *job);
 void batch_job_failed (Batch *batch, BatchJob *job, const gchar *message);
+void batch_job_skipped (Batch *batch, BatchJob *job);
 
 /* Collects the images in @inputs (files and folders) and runs @handler
  * over them with progress and a summary. Returns an exit status. */

@@ -1,10 +1,11 @@
 /* embed.c: `cnnfilt embed`, `cnnfilt search` and `cnnfilt index info`
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * embed: each worker prepares a photo as classify does and runs the model
- * cut at --layer, pooled to one vector where the layer has a spatial
- * extent; the vectors go into a CnnfiltIndex (one SQLite file), a
- * transaction per group of images. A file whose path, size and time are
+ * embed: each worker prepares its group of photos into a batch with the
+ * library's CnnfiltEmbedder, whose model, held once, runs one batch at a
+ * time with every core (so decoding on one worker overlaps the model on
+ * another, as in classify); the vectors go into a CnnfiltIndex (one SQLite
+ * file), a transaction per group of images. A file whose path, size and time are
  * already indexed is not embedded again. search: the indexed images most
  * similar to a query, given as an indexed path or as a photo embedded the
  * way the index says it was made.
@@ -16,56 +17,33 @@
 #include <string.h>
 
 typedef struct {
+  CnnfiltEmbedder *embedder;
   CnnfiltIndex *index;
   GMutex index_lock;
-  gchar *pipeline;       /* preprocessing ! model ! pooling */
-  BatchOptions *options;
-  guint shrink_to;
-  gint unchanged;        /* atomic: files already indexed as they are */
+  guint batch;           /* images per model run */
+  CnnfiltShape image;    /* one prepared image */
   guint shard, shards;   /* this run embeds the paths whose hash % shards == shard */
+  gint unchanged;        /* atomic: files already indexed as they are */
   gint elsewhere;        /* atomic: files of other shards */
 } Embed;
 
-typedef struct {
-  CnnfiltGraph *graph;
-  CnnfiltTensor *image;
-} EmbedWorker;
-
-#define DEFAULT_MODEL "mobilenet_v2_140.onnx"
-
-/* The default embedding model (models/README.md): in CNNFILT_MODELDIR
- * when set, else the installed data folder, else the source tree's
- * models/; NULL after saying how to make it. */
-static gchar *
-default_model (void)
+/* A worker's batch: it prepares its group of images into it, then runs the
+ * shared model on it. */
+static gpointer
+embed_worker_new (gpointer data)
 {
-  const gchar *dirs[] = { g_getenv ("CNNFILT_MODELDIR"), CNNFILT_MODELDIR, CNNFILT_SOURCE_MODELDIR };
-  for (guint i = 0; i < G_N_ELEMENTS (dirs); i++)
-    if (dirs[i] != NULL)
-      {
-        gchar *path = g_build_filename (dirs[i], DEFAULT_MODEL, NULL);
-        if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
-          return path;
-        g_free (path);
-      }
-  cli_error ("no default model (%s): make it with models/fetch-default-model.sh (npm and "
-             "python3-onnx), or give one with -m MODEL.onnx", DEFAULT_MODEL);
-  return NULL;
+  Embed *e = data;
+  g_autoptr (GError) error = NULL;
+  CnnfiltTensor *batch = cnnfilt_tensor_new (e->batch, e->image.c, e->image.h, e->image.w, &error);
+  g_assert_no_error (error); /* a few MB */
+  cnnfilt_tensor_fill (batch, 0.0f);
+  return batch;
 }
 
-/* The SHA-256 of the model file's first 16 MiB and its size: enough to
- * tell models apart without reading a large one twice. */
-static gchar *
-model_identity (const gchar *path, GError **error)
+static void
+embed_worker_free (gpointer state)
 {
-  g_autoptr (GMappedFile) file = g_mapped_file_new (path, FALSE, error);
-  if (file == NULL)
-    return NULL;
-  gsize length = g_mapped_file_get_length (file);
-  g_autofree gchar *sum = g_compute_checksum_for_data (
-      G_CHECKSUM_SHA256, (const guchar *) g_mapped_file_get_contents (file), MIN (length, 16u << 20));
-  g_autofree gchar *base = g_path_get_basename (path);
-  return g_strdup_printf ("%s %" G_GSIZE_FORMAT " bytes sha256:%.16s", base, length, sum);
+  g_object_unref (state);
 }
 
 /* The index at @path, which must exist; NULL after saying why, with the
@@ -89,72 +67,6 @@ open_existing (const gchar *command, const gchar *path, int *status)
   return index;
 }
 
-/* A pipeline value for @text, quoted with whichever quote it does not
- * hold; NULL after saying so when it holds both. */
-static gchar *
-quote_value (const gchar *what, const gchar *text, GError **error)
-{
-  if (strchr (text, '\'') == NULL)
-    return g_strdup_printf ("'%s'", text);
-  if (strchr (text, '"') == NULL)
-    return g_strdup_printf ("\"%s\"", text);
-  g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_INVALID_ARGUMENT,
-               "%s %s holds both kinds of quote, which a pipeline cannot carry: rename it", what,
-               text);
-  return NULL;
-}
-
-/* The pipeline that embeds a photo: the model's preparation, the model cut
- * at @layer, and a global average pool unless the layer is one vector. */
-static gchar *
-embedding_pipeline (const gchar *model_path, const gchar *layer, guint *dimension, guint *shrink_to,
-                    GError **error)
-{
-  g_autoptr (CnnfiltGraph) model = cnnfilt_graph_new_from_onnx_file (model_path, error);
-  if (model == NULL)
-    return NULL;
-  CnnfiltShape input;
-  cli_model_input_shape (model, &input);
-  g_autofree gchar *prepare = cnnfilt_imagenet_pipeline (&input, 0, NULL, NULL);
-  *shrink_to = cnnfilt_imagenet_resize (&input, 0);
-  g_autofree gchar *file = quote_value ("the model file", model_path, error);
-  g_autofree gchar *output = layer ? quote_value ("the layer", layer, error) : g_strdup ("");
-  if (file == NULL || output == NULL)
-    return NULL;
-  g_autofree gchar *text = g_strdup_printf ("%s ! model file=%s%s%s", prepare, file,
-                                            layer ? " output=" : "", output);
-  g_autoptr (CnnfiltGraph) graph = cnnfilt_graph_new_from_string (text, error);
-  if (graph == NULL)
-    return NULL;
-  CnnfiltShape one = { 1, input.c, input.h + 32, input.w + 32 }, out;
-  if (!cnnfilt_graph_prepare (graph, &one, 1, error) || !cnnfilt_graph_get_output_shape (graph, 0, &out))
-    return NULL;
-  gboolean pool = out.h * out.w > 1;
-  *dimension = out.c * (pool ? 1 : out.h * out.w);
-  return pool ? g_strconcat (text, " ! global-avg-pool", NULL) : g_steal_pointer (&text);
-}
-
-static gpointer
-embed_worker_new (gpointer data)
-{
-  Embed *e = data;
-  EmbedWorker *w = g_new0 (EmbedWorker, 1);
-  g_autoptr (GError) error = NULL;
-  w->graph = cnnfilt_graph_new_from_string (e->pipeline, &error);
-  g_assert_no_error (error); /* parsed once already */
-  w->image = g_object_new (CNNFILT_TYPE_TENSOR, NULL);
-  return w;
-}
-
-static void
-embed_worker_free (gpointer data)
-{
-  EmbedWorker *w = data;
-  g_object_unref (w->graph);
-  g_object_unref (w->image);
-  g_free (w);
-}
-
 /* The shard of @path: FNV-1a of its bytes, the same on every machine. */
 static guint
 shard_of (const gchar *path, guint shards)
@@ -165,73 +77,96 @@ shard_of (const gchar *path, guint shards)
   return h % shards;
 }
 
+/* Whether @job needs embedding: not another shard's, not indexed as it is
+ * now; ends the job otherwise. */
+static gboolean
+needs_embedding (Embed *e, Batch *batch, BatchJob *job, GStatBuf *info)
+{
+  if (e->shards > 1 && shard_of (job->input, e->shards) != e->shard)
+    {
+      g_atomic_int_inc (&e->elsewhere);
+      batch_job_skipped (batch, job);
+      return FALSE;
+    }
+  if (g_stat (job->input, info) != 0)
+    {
+      batch_job_failed (batch, job, g_strerror (errno));
+      return FALSE;
+    }
+  g_mutex_lock (&e->index_lock);
+  gboolean current = cnnfilt_index_is_current (e->index, job->input, info->st_size, info->st_mtime);
+  g_mutex_unlock (&e->index_lock);
+  if (current)
+    {
+      g_atomic_int_inc (&e->unchanged);
+      batch_job_skipped (batch, job);
+    }
+  return !current;
+}
+
+/* Prepares the group's images into the worker's batch, runs the model once
+ * on them (a short group at the full batch size all the same: preparing
+ * the model for another size costs more than a few images) and adds them
+ * to the index in one transaction: committed together, or not at all. */
 static void
 embed_process (Batch *batch, gpointer data, gpointer state, BatchJob **jobs, guint n)
 {
   Embed *e = data;
-  EmbedWorker *w = state;
-  g_autoptr (GPtrArray) vectors = g_ptr_array_new_with_free_func (g_free);
+  CnnfiltTensor *images = state;
   g_autofree GStatBuf *stats = g_new0 (GStatBuf, n);
-  g_autofree gboolean *todo = g_new0 (gboolean, n);
+  g_autofree guint *ready = g_new (guint, n);
+  guint k = 0;
   for (guint i = 0; i < n; i++)
     {
       g_autoptr (GError) error = NULL;
-      g_ptr_array_add (vectors, NULL);
-      if (e->shards > 1 && shard_of (jobs[i]->input, e->shards) != e->shard)
+      if (!needs_embedding (e, batch, jobs[i], &stats[i]))
+        continue;
+      if (cnnfilt_embedder_prepare_file (e->embedder, jobs[i]->input, images, k, &error))
+        ready[k++] = i;
+      else
         {
-          g_atomic_int_inc (&e->elsewhere);
-          batch_job_done (batch, jobs[i]);
-          continue;
-        }
-      if (g_stat (jobs[i]->input, &stats[i]) != 0)
-        {
-          batch_job_failed (batch, jobs[i], g_strerror (errno));
-          continue;
-        }
-      g_mutex_lock (&e->index_lock);
-      gboolean current = cnnfilt_index_is_current (e->index, jobs[i]->input, stats[i].st_size,
-                                                   stats[i].st_mtime);
-      g_mutex_unlock (&e->index_lock);
-      if (current)
-        {
-          g_atomic_int_inc (&e->unchanged);
-          batch_job_done (batch, jobs[i]);
-          continue;
-        }
-      if (!batch_load_image (e->options, jobs[i]->input, w->image, e->shrink_to, &error) ||
-          !cnnfilt_graph_run (w->graph, &w->image, 1, &error))
-        {
+          batch_name_option (error);
           batch_job_failed (batch, jobs[i], error->message);
-          continue;
         }
-      g_autoptr (CnnfiltTensor) out = cnnfilt_graph_get_output (w->graph, 0);
-      gsize count = 0;
-      vectors->pdata[i] = cnnfilt_tensor_get_values (out, &count);
-      todo[i] = TRUE;
     }
-  /* one transaction for the group: committed together, or not at all */
+  if (k == 0)
+    return;
   g_autoptr (GError) error = NULL;
+  gsize n_values = 0;
+  g_autofree gfloat *vectors = cnnfilt_embedder_run (e->embedder, images, &n_values, &error);
+  guint dimension = cnnfilt_embedder_get_dimension (e->embedder);
   g_mutex_lock (&e->index_lock);
-  gboolean ok = cnnfilt_index_begin (e->index, &error);
-  guint dimension = cnnfilt_index_get_dimension (e->index);
-  for (guint i = 0; i < n && ok; i++)
-    if (todo[i] && !cnnfilt_index_add (e->index, jobs[i]->input, stats[i].st_size,
-                                       stats[i].st_mtime, vectors->pdata[i], dimension, &error))
-      {
-        batch_job_failed (batch, jobs[i], error->message);
-        g_clear_error (&error);
-        todo[i] = FALSE;
-      }
+  gboolean ok = vectors != NULL && cnnfilt_index_begin (e->index, &error);
+  for (guint r = 0; r < k && ok; r++)
+    {
+      guint i = ready[r];
+      g_autoptr (GError) add_error = NULL;
+      if (!cnnfilt_index_add (e->index, jobs[i]->input, stats[i].st_size, stats[i].st_mtime,
+                              vectors + (gsize) r * dimension, dimension, &add_error))
+        {
+          batch_job_failed (batch, jobs[i], add_error->message);
+          ready[r] = G_MAXUINT;
+        }
+    }
   ok = ok && cnnfilt_index_commit (e->index, &error);
   g_mutex_unlock (&e->index_lock);
-  for (guint i = 0; i < n; i++)
-    if (todo[i])
-      {
-        if (ok)
-          batch_job_done (batch, jobs[i]);
-        else
-          batch_job_failed (batch, jobs[i], error->message);
-      }
+  for (guint r = 0; r < k; r++)
+    if (ready[r] == G_MAXUINT)
+      continue;
+    else if (ok)
+      batch_job_done (batch, jobs[ready[r]]);
+    else
+      batch_job_failed (batch, jobs[ready[r]], error->message);
+}
+
+/* Sizes the batch for the work at hand: enough groups for every worker,
+ * none larger than 8. */
+static guint
+embed_start (gpointer data, guint n_jobs, guint n_workers)
+{
+  Embed *e = data;
+  e->batch = MAX (1, MIN (8, (n_jobs + n_workers - 1) / n_workers));
+  return e->batch;
 }
 
 int
@@ -241,7 +176,6 @@ command_embed (int argc, char **argv)
   batch_options_init (&options, FALSE, 0);
   g_autofree GOptionEntry *entries = batch_option_entries (&options);
   g_autofree gchar *model_path = NULL, *layer = NULL, *index_path = NULL;
-  g_autofree gchar *identity = NULL, *model_id = NULL, *absolute = NULL;
   gboolean prune = FALSE;
   g_autofree gchar *shard = NULL;
   GOptionEntry own[] = {
@@ -280,8 +214,6 @@ command_embed (int argc, char **argv)
       cli_error ("embed: give the index (--index FILE.db)");
       goto out;
     }
-  if (model_path == NULL && (model_path = default_model ()) == NULL)
-    goto out;
   e.shards = 1;
   if (shard != NULL)
     {
@@ -299,33 +231,30 @@ command_embed (int argc, char **argv)
     }
   if (!batch_check_options (&options) || (device = batch_device (&options)) == NULL)
     goto out;
-  guint dimension = 0;
-  identity = model_identity (model_path, &error);
-  if (identity == NULL ||
-      (e.pipeline = embedding_pipeline (model_path, layer, &dimension, &e.shrink_to, &error)) == NULL)
+  if ((e.embedder = cnnfilt_embedder_new (model_path, layer, &error)) == NULL)
     {
       /* the importer's messages mostly name the file already */
-      if (strstr (error->message, model_path) != NULL)
-        fprintf (stderr, "%s\n", error->message);
+      if (model_path == NULL || strstr (error->message, model_path) != NULL)
+        cli_error ("embed: %s", error->message);
       else
         fprintf (stderr, "%s: %s\n", model_path, error->message);
       goto out;
     }
-  model_id = g_strdup_printf ("%s layer %s", identity, layer ? layer : "(output)");
-  absolute = g_canonicalize_filename (model_path, NULL);
+  cnnfilt_embedder_set_device (e.embedder, device);
+  g_object_set (e.embedder, "max-pixels", (guint64) options.max_pixels, "load-flags",
+                options.no_autorotate ? CNNFILT_LOAD_NO_AUTOROTATE : CNNFILT_LOAD_DEFAULT, NULL);
+  cnnfilt_embedder_get_input_shape (e.embedder, &e.image);
   if ((e.index = cnnfilt_index_open (index_path, &error)) == NULL ||
-      !cnnfilt_index_set_model (e.index, model_id, dimension, &error) ||
-      !cnnfilt_index_set_info (e.index, "model-path", absolute, &error) ||
-      !cnnfilt_index_set_info (e.index, "layer", layer ? layer : "", &error))
+      !cnnfilt_embedder_attach (e.embedder, e.index, &error))
     {
       fprintf (stderr, "%s\n", error->message);
       goto out;
     }
-  e.options = &options;
   g_mutex_init (&e.index_lock);
   const BatchHandler handler = {
     .verb = "embedded",
-    .group = 8,
+    .start = embed_start,
+    .ops_threaded = TRUE,
     .device = device,
     .data = &e,
     .worker_new = embed_worker_new,
@@ -350,7 +279,7 @@ command_embed (int argc, char **argv)
   g_mutex_clear (&e.index_lock);
 out:
   g_clear_object (&e.index);
-  g_free (e.pipeline);
+  g_clear_object (&e.embedder);
   batch_options_clear (&options);
   return status;
 }
@@ -358,29 +287,15 @@ out:
 /* The embedding of @query: its stored one when indexed, else the photo
  * embedded as the index's were made. */
 static gfloat *
-query_vector (CnnfiltIndex *index, CnnfiltGraph **embedder, const gchar *query, gsize *n,
+query_vector (CnnfiltIndex *index, CnnfiltEmbedder **embedder, const gchar *query, gsize *n,
               GError **error)
 {
   gfloat *stored = cnnfilt_index_get_embedding (index, query, n);
   if (stored != NULL)
     return stored;
-  if (*embedder == NULL)
-    {
-      g_autofree gchar *model = cnnfilt_index_get_info (index, "model-path");
-      g_autofree gchar *layer = cnnfilt_index_get_info (index, "layer");
-      guint dimension = 0, shrink = 0;
-      g_autofree gchar *text = model ? embedding_pipeline (model, layer && *layer ? layer : NULL,
-                                                           &dimension, &shrink, error)
-                                     : NULL;
-      if (model == NULL)
-        g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_INVALID_ARGUMENT,
-                     "not indexed, and the index does not say which model made it");
-      if (text == NULL || (*embedder = cnnfilt_graph_new_from_string (text, error)) == NULL)
-        return NULL;
-    }
-  g_autoptr (CnnfiltTensor) image = cnnfilt_image_load (query, error);
-  g_autoptr (CnnfiltTensor) out = image ? cnnfilt_graph_process (*embedder, image, error) : NULL;
-  return out ? cnnfilt_tensor_get_values (out, n) : NULL;
+  if (*embedder == NULL && (*embedder = cnnfilt_embedder_new_for_index (index, error)) == NULL)
+    return NULL;
+  return cnnfilt_embedder_embed_file (*embedder, query, n, error);
 }
 
 int
@@ -415,7 +330,7 @@ command_search (int argc, char **argv)
   g_autoptr (CnnfiltIndex) index = open_existing ("search", index_path, &status);
   if (index == NULL)
     return status;
-  g_autoptr (CnnfiltGraph) embedder = NULL;
+  g_autoptr (CnnfiltEmbedder) embedder = NULL;
   for (int q = 1; q < argc; q++)
     {
       gsize n = 0, n_scores = 0;

@@ -5,6 +5,7 @@
 #define CNNFILT_INSIDE
 #include "cnnfilt-area-op.h"
 #include "cnnfilt-device.h"
+#include "cnnfilt-embedder.h"
 #include "cnnfilt-enum-types.h"
 #include "cnnfilt-error.h"
 #include "cnnfilt-features.h"

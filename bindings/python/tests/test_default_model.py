@@ -52,19 +52,18 @@ def edits(path):
 
 def test_near_duplicates_found(tmp_path):
     pytest.importorskip("PIL", reason="python3-pil is not installed")
-    prepare = Cnnfilt.imagenet_pipeline(Cnnfilt.Shape.new(1, 3, 224, 224), 0, None, None)
-    embed = Cnnfilt.Graph.new_from_string(f"{prepare} ! model file='{MODEL}'")
+    embedder = Cnnfilt.Embedder.new(None, None)  # the default model
+    assert embedder.get_model_path() == os.path.realpath(MODEL) and embedder.get_dimension() == 1792
     index = Cnnfilt.Index.open(":memory:")
-    index.set_model("default", 1792)
+    embedder.attach(index)
     for name in PHOTOS:
-        index.add(name, 0, 0, embed(Cnnfilt.Tensor.from_file(os.path.join(SAMPLES, name))).to_numpy().reshape(-1))
+        index.add(name, 0, 0, embedder.embed_file(os.path.join(SAMPLES, name)))
     hits = queries = 0
     for name in PHOTOS:
         for edit, image in edits(os.path.join(SAMPLES, name)).items():
             file = tmp_path / f"{edit}.png"
             image.save(file)
-            query = embed(Cnnfilt.Tensor.from_file(str(file))).to_numpy().reshape(-1)
-            paths, scores = index.search(query, 1)
+            paths, scores = index.search(embedder.embed_file(str(file)), 1)
             queries += 1
             hits += paths[0] == name
     assert hits >= 0.95 * queries, f"recall@1 {hits}/{queries}"
