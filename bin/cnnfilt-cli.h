@@ -106,6 +106,15 @@ CnnfiltGraph *cli_load_model (const gchar *path);
  * 1x3x224x224 where it declares none. */
 void cli_model_input_shape (CnnfiltGraph *graph, CnnfiltShape *shape);
 
+/* report.c: the self-contained HTML page of search --html and dedup --html. */
+typedef struct _Report Report;
+gboolean report_check_path  (const gchar *command, const gchar *path);
+Report  *report_new         (const gchar *title, const gchar *subtitle);
+void     report_begin_group (Report *report, const gchar *heading);
+void     report_add_image   (Report *report, const gchar *path, gdouble score, gboolean query);
+void     report_end_group   (Report *report);
+gboolean report_finish      (Report *report, const gchar *path, gboolean quiet);
+
 int command_run     (int argc, char **argv);
 int command_embed   (int argc, char **argv);
 int command_search  (int argc, char **argv);

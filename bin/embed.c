@@ -302,6 +302,7 @@ int
 command_search (int argc, char **argv)
 {
   g_autofree gchar *index_path = NULL;
+  g_autofree gchar *html = NULL;
   gint k = 10;
   gboolean json = FALSE;
   GOptionEntry entries[] = {
@@ -309,6 +310,9 @@ command_search (int argc, char **argv)
     { "top", 'k', 0, G_OPTION_ARG_INT, &k, "Results per query (default 10)", "K" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json,
       "One JSON object per query: {\"query\": PATH, \"results\": [{\"path\": PATH, \"score\": COSINE}]}", NULL },
+    { "html", 0, 0, G_OPTION_ARG_FILENAME, &html,
+      "Also write one self-contained page showing each query and its matches, thumbnails embedded",
+      "REPORT.html" },
     { NULL },
   };
   g_autoptr (GOptionContext) context =
@@ -325,12 +329,21 @@ command_search (int argc, char **argv)
       cli_error ("search: give the index (--index FILE.db), a query, and -k of 1 or more");
       return EXIT_USAGE;
     }
+  if (html != NULL && !report_check_path ("search", html))
+    return EXIT_USAGE;
   g_autoptr (GError) error = NULL;
   int status = EXIT_OK;
   g_autoptr (CnnfiltIndex) index = open_existing ("search", index_path, &status);
   if (index == NULL)
     return status;
   g_autoptr (CnnfiltEmbedder) embedder = NULL;
+  Report *report = NULL;
+  if (html != NULL)
+    {
+      g_autofree gchar *subtitle = g_strdup_printf ("%d quer%s in %s, %d best by cosine similarity",
+                                                    argc - 1, argc == 2 ? "y" : "ies", index_path, k);
+      report = report_new ("cnnfilt search", subtitle);
+    }
   for (int q = 1; q < argc; q++)
     {
       gsize n = 0, n_scores = 0;
@@ -367,7 +380,17 @@ command_search (int argc, char **argv)
             g_string_append_printf (out, "  %.4f  %s\n", scores[i], paths[i]);
         }
       fputs (out->str, stdout);
+      if (report != NULL)
+        {
+          report_begin_group (report, argv[q]);
+          report_add_image (report, argv[q], 0, TRUE);
+          for (gsize i = 0; i < n_scores; i++)
+            report_add_image (report, paths[i], scores[i], FALSE);
+          report_end_group (report);
+        }
     }
+  if (report != NULL && !report_finish (report, html, FALSE))
+    status = EXIT_INPUT_FAILED;
   return status;
 }
 
@@ -470,6 +493,7 @@ int
 command_dedup (int argc, char **argv)
 {
   g_autofree gchar *index_path = NULL;
+  g_autofree gchar *html = NULL;
   gdouble threshold = 0.92;
   gboolean json = FALSE;
   GOptionEntry entries[] = {
@@ -478,6 +502,9 @@ command_dedup (int argc, char **argv)
       "Cosine similarity from which two images are duplicates (default 0.92)", "S" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json,
       "One JSON object: {FILE: [DUPLICATES], ...}, FILE the first of each group", NULL },
+    { "html", 0, 0, G_OPTION_ARG_FILENAME, &html,
+      "Also write one self-contained page showing each group, thumbnails embedded, with each "
+      "image's similarity to the group's first", "REPORT.html" },
     { NULL },
   };
   g_autoptr (GOptionContext) context =
@@ -494,6 +521,8 @@ command_dedup (int argc, char **argv)
       cli_error ("dedup: give the index (--index FILE.db) and a --threshold from -1 to 1");
       return EXIT_USAGE;
     }
+  if (html != NULL && !report_check_path ("dedup", html))
+    return EXIT_USAGE;
   g_autoptr (GError) error = NULL;
   int status = EXIT_OK;
   g_autoptr (CnnfiltIndex) index = open_existing ("dedup", index_path, &status);
@@ -507,41 +536,80 @@ command_dedup (int argc, char **argv)
       return EXIT_INPUT_FAILED;
     }
   g_auto (GStrv) paths = cnnfilt_index_list_paths (index);
+  /* the members of each group after its first, in index order: one pass */
+  g_autofree guint *next = g_new (guint, MAX (n, 1));
+  g_autofree guint *last = g_new (guint, MAX (n, 1));
+  for (gsize i = 0; i < n; i++)
+    next[i] = last[i] = G_MAXUINT;
+  for (gsize i = 0; i < n; i++)
+    if (group[i] != i)
+      {
+        guint first = group[i];
+        if (last[first] == G_MAXUINT)
+          next[first] = (guint) i;
+        else
+          next[last[first]] = (guint) i;
+        last[first] = (guint) i;
+      }
+  Report *report = NULL;
+  if (html != NULL)
+    {
+      g_autofree gchar *subtitle = g_strdup_printf (
+          "Groups of near-duplicates in %s (%" G_GSIZE_FORMAT " images), cosine similarity from %.2f; "
+          "each score is the similarity to the group's first image", index_path, n, threshold);
+      report = report_new ("cnnfilt dedup", subtitle);
+    }
   g_autoptr (GString) out = g_string_new (json ? "{" : "");
   guint groups = 0;
   for (gsize g = 0; g < n; g++)
     {
-      gboolean first = TRUE;
-      for (gsize i = g + 1; i < n; i++)
+      if (group[g] != g || next[g] == G_MAXUINT)
+        continue;
+      if (json)
         {
-          if (group[i] != g)
-            continue;
-          if (first)
-            {
-              if (json)
-                {
-                  if (groups > 0)
-                    g_string_append (out, ", ");
-                  cli_json_string (out, paths[g]);
-                  g_string_append (out, ": [");
-                }
-              else
-                g_string_append_printf (out, "%s%s\n", groups > 0 ? "\n" : "", paths[g]);
-              groups++;
-            }
-          else if (json)
-            g_string_append (out, ", ");
+          g_string_append (out, groups > 0 ? ", " : "");
+          cli_json_string (out, paths[g]);
+          g_string_append (out, ": [");
+        }
+      else
+        g_string_append_printf (out, "%s%s\n", groups > 0 ? "\n" : "", paths[g]);
+      gsize dimension = 0;
+      g_autofree gfloat *first = report ? cnnfilt_index_get_embedding (index, paths[g], &dimension) : NULL;
+      if (report != NULL)
+        {
+          g_autofree gchar *heading = g_strdup_printf ("Group %u", groups + 1);
+          report_begin_group (report, heading);
+          report_add_image (report, paths[g], 1.0, FALSE);
+        }
+      for (guint i = next[g]; i != G_MAXUINT; i = next[i])
+        {
           if (json)
-            cli_json_string (out, paths[i]);
+            {
+              g_string_append (out, i == next[g] ? "" : ", ");
+              cli_json_string (out, paths[i]);
+            }
           else
             g_string_append_printf (out, "  %s\n", paths[i]);
-          first = FALSE;
+          if (report != NULL)
+            {
+              gsize length = 0;
+              g_autofree gfloat *other = cnnfilt_index_get_embedding (index, paths[i], &length);
+              gdouble dot = 0;
+              for (gsize j = 0; first && other && j < MIN (length, dimension); j++)
+                dot += (gdouble) first[j] * other[j];
+              report_add_image (report, paths[i], dot, FALSE);
+            }
         }
-      if (!first && json)
+      if (json)
         g_string_append (out, "]");
+      if (report != NULL)
+        report_end_group (report);
+      groups++;
     }
   if (json)
     g_string_append (out, "}\n");
   fputs (out->str, stdout);
+  if (report != NULL && !report_finish (report, html, FALSE))
+    return EXIT_INPUT_FAILED;
   return EXIT_OK;
 }

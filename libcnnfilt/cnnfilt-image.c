@@ -1093,6 +1093,75 @@ cnnfilt_image_save_with_options (CnnfiltTensor *tensor, const gchar *path, gint 
   return TRUE;
 }
 
+typedef struct {
+  CnnfiltTensor *tensor;
+  const gchar *format;
+  gint quality;
+  void *buffer;
+  size_t length;
+} EncodeJob;
+
+static gboolean
+encode_with_vips (gpointer data, const gchar **failure, GError **error)
+{
+  EncodeJob *job = data;
+  g_autoptr (VipsImage) image = tensor_to_vips (job->tensor, FALSE);
+  if (image == NULL)
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_FAILED, "out of memory");
+      return FALSE;
+    }
+  g_autofree gchar *options = g_str_equal (job->format, "png")
+                                  ? g_strdup (".png")
+                                  : g_strdup_printf (".%s[Q=%d]", job->format,
+                                                     job->quality < 0 ? 90 : job->quality);
+  if (vips_image_write_to_buffer (image, options, &job->buffer, &job->length, NULL) != 0)
+    {
+      *failure = "cannot encode image";
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * cnnfilt_image_encode:
+ * @tensor: a `1 × c × h × w` tensor of 1 to 4 channels
+ * @format: "jpg", "png" or "webp"
+ * @quality: JPEG and WebP quality 1 to 100, or -1 for the default (90);
+ *   PNG, lossless, ignores it
+ * @error: return location for a #GError
+ *
+ * The bytes of an image file of @tensor, as cnnfilt_image_save() would
+ * write it, held in memory: for a web page, a database, a network reply.
+ * Values are clamped to [0, 1]; one or two channels are grey, three or four
+ * sRGB (JPEG has no alpha: libvips flattens the image onto black).
+ *
+ * Returns: (transfer full): the file's bytes, or %NULL with @error set
+ */
+GBytes *
+cnnfilt_image_encode (CnnfiltTensor *tensor, const gchar *format, gint quality, GError **error)
+{
+  g_return_val_if_fail (CNNFILT_IS_TENSOR (tensor), NULL);
+  g_return_val_if_fail (format != NULL, NULL);
+  ensure_vips ();
+  const gchar *const formats[] = { "jpg", "png", "webp", NULL };
+  guint c = cnnfilt_tensor_get_c (tensor);
+  if (!g_strv_contains (formats, format) || quality > 100 || quality == 0 || quality < -1 ||
+      cnnfilt_tensor_get_n (tensor) != 1 || c < 1 || c > 4)
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_INVALID_ARGUMENT,
+                   "cannot encode %u image%s of %u channels as '%s' at quality %d: one image of 1 "
+                   "to 4 channels as jpg, png or webp, quality 1 to 100 or -1",
+                   cnnfilt_tensor_get_n (tensor), cnnfilt_tensor_get_n (tensor) == 1 ? "" : "s", c,
+                   format, quality);
+      return NULL;
+    }
+  EncodeJob job = { tensor, format, quality, NULL, 0 };
+  if (!run_vips (encode_with_vips, &job, CNNFILT_ERROR_FAILED, format, error))
+    return NULL;
+  return g_bytes_new_with_free_func (job.buffer, job.length, g_free, job.buffer);
+}
+
 /**
  * cnnfilt_image_save:
  * @tensor: a `1 × c × h × w` tensor

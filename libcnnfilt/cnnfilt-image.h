@@ -48,6 +48,8 @@ gboolean       cnnfilt_image_save              (CnnfiltTensor *tensor, const gch
 gboolean       cnnfilt_image_save_with_options (CnnfiltTensor *tensor, const gchar *path,
                                                 gint compression, gint quality,
                                                 GError **error);
+GBytes        *cnnfilt_image_encode            (CnnfiltTensor *tensor, const gchar *format,
+                                                gint quality, GError **error);
 gboolean       cnnfilt_image_format_is_float   (const gchar *path);
 gboolean       cnnfilt_image_format_is_known   (const gchar *path);
 

@@ -120,3 +120,25 @@ def test_window_plan_identity():
     w.kernel_h = 3
     ok, plan = w.plan(5, 5)
     assert not plan.is_identity() and plan.out_h == 3
+
+
+def test_image_encode_in_memory(tmp_path):
+    """Image bytes without a file: PNG round-trips to the 8-bit values,
+    JPEG and WebP start with their signatures, bad requests are refused."""
+    import io
+    from PIL import Image
+    values = (np.arange(2 * 3 * 4, dtype=np.float32).reshape(1, 3, 2, 4) / 23.0)
+    tensor = Cnnfilt.Tensor.from_numpy(values)
+    png = Cnnfilt.image_encode(tensor, "png", -1).get_data()
+    back = np.asarray(Image.open(io.BytesIO(png))).transpose(2, 0, 1)[None] / 255.0
+    assert np.abs(back - values).max() <= 0.5 / 255 + 1e-6
+    assert Cnnfilt.image_encode(tensor, "jpg", 80).get_data()[:3] == b"\xff\xd8\xff"
+    assert Cnnfilt.image_encode(tensor, "webp", 50).get_data()[8:12] == b"WEBP"
+    grey = Cnnfilt.Tensor.from_numpy(np.full((1, 1, 5, 7), 0.5, dtype=np.float32))
+    assert Image.open(io.BytesIO(Cnnfilt.image_encode(grey, "png", -1).get_data())).mode == "L"
+    for args in [("gif", -1), ("jpg", 0), ("jpg", 101)]:
+        with pytest.raises(GLib.Error, match="cannot encode"):
+            Cnnfilt.image_encode(tensor, *args)
+    five = Cnnfilt.Tensor.new(1, 5, 2, 2)
+    with pytest.raises(GLib.Error, match="5 channels"):
+        Cnnfilt.image_encode(five, "png", -1)
