@@ -10,8 +10,12 @@ browserify bundles: model.min.js exports the graph JSON, each
 group1-shard*.min.js a base64 string of weight bytes, every weight uint8-
 quantised per tensor (value = q · scale + min). This script reads them with
 node, dequantises the weights and writes an ONNX model of the backbone
-only: NCHW input 1×3×224×224 of RGB values in [0, 1] (the graph's own
-x·2 − 1 kept), output "embedding", 1×1792, the pooled features.
+only: NCHW input 1×3×224×224 of RGB standardised with ImageNet's mean and
+standard deviation, as torchvision's models take it (so that `cnnfilt
+embed`, `classify` and `features` prepare photos for it as for any of
+them), output "embedding", 1×1792, the pooled features. The graph itself
+takes RGB in [0, 1] and maps it to [−1, 1]: a per-channel x·std + mean is
+put in front of it, undoing the standardisation.
 Convolutions become ONNX Conv (weights HWIO → OIHW; depthwise [kh,kw,C,1]
 → [C,1,kh,kw] with group C; TensorFlow's SAME padding as SAME_UPPER),
 their fused bias, ReLU6 as Clip(0, 6), AddV2 as Add, the 7×7 average pool
@@ -28,6 +32,10 @@ import sys
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
+
+# ImageNet's statistics, as torchvision (and cnnfilt_imagenet_pipeline) use them
+MEAN = np.array([0.485, 0.456, 0.406], np.float32)
+STD = np.array([0.229, 0.224, 0.225], np.float32)
 
 PREFIX = "StatefulPartitionedCall/sequential/keras_layer/StatefulPartitionedCall/" \
          "StatefulPartitionedCall/StatefulPartitionedCall/predict/"
@@ -91,6 +99,11 @@ def convert(model, weights):
         return name
 
     clip_lo, clip_hi = const("relu6_min", 0.0), const("relu6_max", 6.0)
+    # ImageNet-standardised input back to [0, 1], per channel
+    onnx_nodes.append(helper.make_node("Mul", ["image", const("unstandardize_std", STD.reshape(1, 3, 1, 1))],
+                                       ["image_scaled"], name="unstandardize_std"))
+    onnx_nodes.append(helper.make_node("Add", ["image_scaled", const("unstandardize_mean", MEAN.reshape(1, 3, 1, 1))],
+                                       ["image_01"], name="unstandardize_mean"))
     order = model["modelTopology"]["node"]
     out_name = None
     for n in order:
@@ -99,7 +112,7 @@ def convert(model, weights):
         if op in ("Const", "Identity"):
             continue
         if op == "Placeholder":
-            names[name] = "image"
+            names[name] = "image_01"
             continue
         if op in ("Mul", "Sub"):
             data = names[[i for i in inputs if nodes[i]["op"] != "Const"][0]]
@@ -157,7 +170,8 @@ def convert(model, weights):
     m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)],
                           producer_name="libcnnfilt convert-nsfwjs-mobilenet.py")
     m.doc_string = ("Google's ImageNet MobileNetV2 1.4 224 feature vector, as shipped (uint8-quantised) "
-                    "in npm's nsfwjs 4.3.0 (MIT). Input RGB in [0, 1].")
+                    "in npm's nsfwjs 4.3.0 (MIT). Input RGB standardised with ImageNet's mean "
+                    "(0.485, 0.456, 0.406) and std (0.229, 0.224, 0.225), as torchvision's models.")
     onnx.checker.check_model(m)
     return m
 
@@ -229,7 +243,9 @@ def main():
     # graph in numpy; tests/… compare cnnfilt's run of the ONNX file with it
     image = np.random.default_rng(1792).random((1, 224, 224, 3))
     embedding = run_tf(model, weights, image)
-    np.save(out + "-check-input.npy", image.transpose(0, 3, 1, 2).astype(np.float32))
+    # the ONNX model's input: the same image, standardised
+    standardised = (image.transpose(0, 3, 1, 2) - MEAN.reshape(1, 3, 1, 1)) / STD.reshape(1, 3, 1, 1)
+    np.save(out + "-check-input.npy", standardised.astype(np.float32))
     np.save(out + "-check-embedding.npy", embedding.astype(np.float32))
     print(f"{out}: {len(onnx_model.graph.node)} nodes, "
           f"{sum(int(np.prod(t.dims)) for t in onnx_model.graph.initializer):,} weights")
