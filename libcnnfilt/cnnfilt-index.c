@@ -6,13 +6,20 @@
  * time (so that an unchanged file is not embedded again) and its
  * embedding, L2-normalised, as a float32 blob. Search is exact: cosine
  * similarity is the dot product of normalised vectors, taken against every
- * vector, which are read into memory once and kept until the index
- * changes; the k best are kept in a small heap.
+ * vector. The vectors are read into memory once, as half floats (half the
+ * memory, and half the time of a scan, which the memory's speed bounds),
+ * kept until the index changes; the rows that may be among the best by
+ * their half-float score are scored again from their float32 blobs, so the
+ * results are those of float32 throughout (cnnfilt-index-vectors.c).
+ * Grouping duplicates compares blocks of rows as matrix products
+ * (oneDNN's sgemm), never holding all pairs.
  */
 #include "cnnfilt-index.h"
 #include "cnnfilt-error.h"
+#include "cnnfilt-index-private.h"
 
 #include <math.h>
+#include <oneapi/dnnl/dnnl.h>
 #include <sqlite3.h>
 #include <string.h>
 
@@ -22,9 +29,12 @@ struct _CnnfiltIndex {
   sqlite3 *db;
   gchar *model;
   guint dimension;
-  /* every vector, row by row, and their paths: read on the first search */
-  gfloat *matrix;
+  /* every vector as half floats, row by row, their rows in the table and
+   * their paths: read on the first search */
+  guint16 *half;
+  gint64 *rowids;
   GPtrArray *paths;
+  sqlite3_stmt *read_row;  /* one row's float32 embedding, by rowid */
 };
 
 G_DEFINE_TYPE (CnnfiltIndex, cnnfilt_index, G_TYPE_OBJECT)
@@ -32,7 +42,8 @@ G_DEFINE_TYPE (CnnfiltIndex, cnnfilt_index, G_TYPE_OBJECT)
 static void
 forget_vectors (CnnfiltIndex *self)
 {
-  g_clear_pointer (&self->matrix, g_free);
+  g_clear_pointer (&self->half, g_free);
+  g_clear_pointer (&self->rowids, g_free);
   g_clear_pointer (&self->paths, g_ptr_array_unref);
 }
 
@@ -41,6 +52,7 @@ cnnfilt_index_finalize (GObject *object)
 {
   CnnfiltIndex *self = CNNFILT_INDEX (object);
   forget_vectors (self);
+  sqlite3_finalize (self->read_row);
   if (self->db != NULL)
     sqlite3_close (self->db);
   g_free (self->path);
@@ -502,54 +514,58 @@ cnnfilt_index_commit (CnnfiltIndex *index, GError **error)
   return exec (index, "COMMIT", error);
 }
 
-/* Every vector into one matrix, once. */
+/* Every vector into memory as half floats, once. */
 static gboolean
 load_vectors (CnnfiltIndex *self, GError **error)
 {
-  if (self->matrix != NULL)
+  if (self->half != NULL)
     return TRUE;
   sqlite3_stmt *stmt = NULL;
-  if (sqlite3_prepare_v2 (self->db, "SELECT path, embedding FROM images ORDER BY path", -1, &stmt,
-                          NULL) != SQLITE_OK)
+  if (sqlite3_prepare_v2 (self->db, "SELECT rowid, path, embedding FROM images ORDER BY path", -1,
+                          &stmt, NULL) != SQLITE_OK)
     return db_error (self, error, "reading the embeddings");
-  GArray *matrix = g_array_new (FALSE, FALSE, sizeof (gfloat));
+  guint d = self->dimension;
+  GArray *half = g_array_new (FALSE, FALSE, sizeof (guint16));
+  GArray *rowids = g_array_new (FALSE, FALSE, sizeof (gint64));
   self->paths = g_ptr_array_new_with_free_func (g_free);
   while (sqlite3_step (stmt) == SQLITE_ROW)
     {
-      gsize bytes = (gsize) sqlite3_column_bytes (stmt, 1);
-      if (bytes != self->dimension * sizeof (gfloat))
+      gsize bytes = (gsize) sqlite3_column_bytes (stmt, 2);
+      if (d == 0 || bytes != d * sizeof (gfloat))
         continue; /* not of this model: never compared */
-      g_array_append_vals (matrix, sqlite3_column_blob (stmt, 1), self->dimension);
-      g_ptr_array_add (self->paths, g_strdup ((const gchar *) sqlite3_column_text (stmt, 0)));
+      gint64 rowid = sqlite3_column_int64 (stmt, 0);
+      g_array_set_size (half, half->len + d);
+      _cnnfilt_half_from_float (sqlite3_column_blob (stmt, 2),
+                                &g_array_index (half, guint16, half->len - d), d);
+      g_array_append_val (rowids, rowid);
+      g_ptr_array_add (self->paths, g_strdup ((const gchar *) sqlite3_column_text (stmt, 1)));
     }
   sqlite3_finalize (stmt);
-  self->matrix = (gfloat *) g_array_free (matrix, FALSE);
+  self->half = (guint16 *) g_array_free (half, FALSE);
+  self->rowids = (gint64 *) g_array_free (rowids, FALSE);
   return TRUE;
 }
 
-/* The dot product of two rows of @n values: sixteen partial sums, so that
- * the compiler keeps them in one vector register (the order of a plain
- * sum would forbid it). */
-__attribute__ ((target_clones ("avx2", "default"))) static gfloat
-dot (const gfloat *restrict a, const gfloat *restrict b, guint n)
+/* Row @row's float32 embedding into @out, as stored. */
+static gboolean
+read_row (CnnfiltIndex *self, guint row, gfloat *out)
 {
-  gfloat part[16] = { 0 };
-  guint i = 0;
-  for (; i + 16 <= n; i += 16)
-    for (guint k = 0; k < 16; k++)
-      part[k] += a[i + k] * b[i + k];
-  gfloat sum = 0;
-  for (guint k = 0; k < 16; k++)
-    sum += part[k];
-  for (; i < n; i++)
-    sum += a[i] * b[i];
-  return sum;
+  if (self->read_row == NULL &&
+      sqlite3_prepare_v2 (self->db, "SELECT embedding FROM images WHERE rowid = ?", -1,
+                          &self->read_row, NULL) != SQLITE_OK)
+    return FALSE;
+  sqlite3_bind_int64 (self->read_row, 1, self->rowids[row]);
+  gboolean ok = sqlite3_step (self->read_row) == SQLITE_ROW &&
+                (gsize) sqlite3_column_bytes (self->read_row, 0) == self->dimension * sizeof (gfloat);
+  if (ok)
+    memcpy (out, sqlite3_column_blob (self->read_row, 0), self->dimension * sizeof (gfloat));
+  sqlite3_reset (self->read_row);
+  return ok;
 }
 
 typedef struct {
   const CnnfiltIndex *index;
   const gfloat *query;
-  gfloat scale;
   gfloat *scores;
   guint first, last;
 } ScoreRange;
@@ -560,15 +576,16 @@ score_range (gpointer data)
   ScoreRange *r = data;
   guint d = r->index->dimension;
   for (guint row = r->first; row < r->last; row++)
-    r->scores[row] = dot (r->index->matrix + (gsize) row * d, r->query, d) * r->scale;
+    r->scores[row] = _cnnfilt_half_dot (r->index->half + (gsize) row * d, r->query, d);
   return NULL;
 }
 
-/* Every row's cosine with @query into @scores, the rows split between one
- * thread per core: a search streams every vector once, which one core
- * alone cannot do at the memory's speed. */
+/* Every row's cosine with the unit vector @query, from the half floats,
+ * into @scores, the rows split between one thread per core: a search
+ * streams every vector once, which one core alone cannot do at the
+ * memory's speed. */
 static void
-score_all (const CnnfiltIndex *index, const gfloat *query, gfloat scale, gfloat *scores)
+score_all (const CnnfiltIndex *index, const gfloat *query, gfloat *scores)
 {
   guint n = index->paths->len;
   guint threads = MIN (MAX (g_get_num_processors (), 1), 16);
@@ -578,7 +595,7 @@ score_all (const CnnfiltIndex *index, const gfloat *query, gfloat scale, gfloat 
   GThread *running[16] = { NULL };
   for (guint t = 0; t < threads; t++)
     {
-      ranges[t] = (ScoreRange) { index, query, scale, scores, (guint) ((guint64) n * t / threads),
+      ranges[t] = (ScoreRange) { index, query, scores, (guint) ((guint64) n * t / threads),
                                  (guint) ((guint64) n * (t + 1) / threads) };
       if (t > 0)
         running[t] = g_thread_new ("cnnfilt-search", score_range, &ranges[t]);
@@ -586,6 +603,55 @@ score_all (const CnnfiltIndex *index, const gfloat *query, gfloat scale, gfloat 
   score_range (&ranges[0]);
   for (guint t = 1; t < threads; t++)
     g_thread_join (running[t]);
+}
+
+typedef struct {
+  gfloat score;
+  guint row;
+} Hit;
+
+/* Best first; among equals, the first path first. */
+static gint
+by_score (gconstpointer a, gconstpointer b)
+{
+  const Hit *x = a, *y = b;
+  if (x->score != y->score)
+    return x->score > y->score ? -1 : 1;
+  return x->row < y->row ? -1 : x->row > y->row;
+}
+
+/* The @k-th largest of @n scores (0 < k <= n), by selection on a copy:
+ * after each partition, a[lo..j] >= pivot >= a[i..hi]. */
+static gfloat
+kth_largest (const gfloat *scores, guint n, guint k)
+{
+  g_autofree gfloat *a = g_memdup2 (scores, sizeof (gfloat) * n);
+  gint64 lo = 0, hi = (gint64) n - 1, want = (gint64) k - 1;
+  while (lo < hi)
+    {
+      gfloat pivot = a[lo + (hi - lo) / 2];
+      gint64 i = lo, j = hi;
+      while (i <= j)
+        {
+          while (a[i] > pivot)
+            i++;
+          while (a[j] < pivot)
+            j--;
+          if (i <= j)
+            {
+              gfloat t = a[i];
+              a[i++] = a[j];
+              a[j--] = t;
+            }
+        }
+      if (want <= j)
+        hi = j;
+      else if (want >= i)
+        lo = i;
+      else
+        break;
+    }
+  return a[want];
 }
 
 /**
@@ -625,33 +691,39 @@ cnnfilt_index_search (CnnfiltIndex *index, const gfloat *query, gsize n_values, 
   for (gsize i = 0; i < n_values; i++)
     norm += (gdouble) query[i] * query[i];
   gfloat scale = norm > 0 ? (gfloat) (1.0 / sqrt (norm)) : 0.0f;
-  guint n = index->paths->len;
+  guint d = index->dimension, n = index->paths->len;
   guint keep = MIN (k, n);
+  g_autofree gfloat *unit = g_new (gfloat, d);
+  for (guint i = 0; i < d; i++)
+    unit[i] = query[i] * scale;
+  /* the half-float scores; every row within the margin of the k-th best
+   * of them may be among the k best, and is scored again in float32 */
   g_autofree gfloat *all = g_new (gfloat, MAX (n, 1));
-  score_all (index, query, scale, all);
-  /* the best @keep, sorted: insertion, as k is small */
-  g_autofree gfloat *best = g_new (gfloat, MAX (keep, 1));
-  g_autofree guint *which = g_new (guint, MAX (keep, 1));
-  guint have = 0;
+  score_all (index, unit, all);
+  gfloat floor = keep > 0 ? kth_largest (all, n, keep) - 2 * CNNFILT_HALF_MARGIN : INFINITY;
+  g_autoptr (GArray) hits = g_array_new (FALSE, FALSE, sizeof (Hit));
+  g_autofree gfloat *row = g_new (gfloat, d);
   for (guint r = 0; r < n; r++)
-    {
-      gfloat dot = all[r];
-      if (keep == 0 || (have == keep && dot <= best[have - 1]))
-        continue;
-      guint at = have < keep ? have++ : keep - 1;
-      while (at > 0 && best[at - 1] < dot)
-        {
-          best[at] = best[at - 1];
-          which[at] = which[at - 1];
-          at--;
-        }
-      best[at] = dot;
-      which[at] = r;
-    }
+    if (all[r] >= floor)
+      {
+        if (!read_row (index, r, row))
+          {
+            db_error (index, error, "reading an embedding");
+            return NULL;
+          }
+        Hit hit = { _cnnfilt_dot (row, query, d) * scale, r };
+        g_array_append_val (hits, hit);
+      }
+  g_array_sort (hits, by_score);
+  guint have = MIN (keep, hits->len);
   gchar **paths = g_new0 (gchar *, have + 1);
+  *scores = g_new (gfloat, MAX (have, 1));
   for (guint i = 0; i < have; i++)
-    paths[i] = g_strdup (index->paths->pdata[which[i]]);
-  *scores = g_memdup2 (best, sizeof (gfloat) * MAX (have, 1));
+    {
+      const Hit *hit = &g_array_index (hits, Hit, i);
+      paths[i] = g_strdup (index->paths->pdata[hit->row]);
+      (*scores)[i] = hit->score;
+    }
   *n_scores = have;
   return paths;
 }
@@ -690,25 +762,58 @@ cnnfilt_index_group_duplicates (CnnfiltIndex *index, gfloat threshold, gsize *n_
   if (!load_vectors (index, error))
     return NULL;
   guint n = index->paths->len, d = index->dimension;
-  guint *parent = g_new (guint, MAX (n, 1));
+  g_autofree guint *parent = g_new (guint, MAX (n, 1));
   for (guint i = 0; i < n; i++)
     parent[i] = i;
-  for (guint i = 0; i < n; i++)
+  /* blocks of rows back in float32, compared block against block by one
+   * matrix product; a pair within the margin of the threshold (both rows
+   * rounded) is decided on its float32 rows, as stored */
+  const guint block = 1024;
+  const gfloat margin = 2 * CNNFILT_HALF_MARGIN;
+  g_autofree gfloat *a = g_new (gfloat, (gsize) MIN (block, MAX (n, 1)) * d);
+  g_autofree gfloat *b = g_new (gfloat, (gsize) MIN (block, MAX (n, 1)) * d);
+  g_autofree gfloat *products = g_new (gfloat, (gsize) MIN (block, MAX (n, 1)) * MIN (block, MAX (n, 1)));
+  g_autofree gfloat *exact_i = g_new (gfloat, MAX (d, 1));
+  g_autofree gfloat *exact_j = g_new (gfloat, MAX (d, 1));
+  for (guint i0 = 0; i0 < n; i0 += block)
     {
-      const gfloat *a = index->matrix + (gsize) i * d;
-      for (guint j = i + 1; j < n; j++)
+      guint bi = MIN (block, n - i0);
+      _cnnfilt_half_to_float (index->half + (gsize) i0 * d, a, (gsize) bi * d);
+      for (guint j0 = i0; j0 < n; j0 += block)
         {
-          if (dot (a, index->matrix + (gsize) j * d, d) >= threshold)
+          guint bj = MIN (block, n - j0);
+          _cnnfilt_half_to_float (index->half + (gsize) j0 * d, b, (gsize) bj * d);
+          if (dnnl_sgemm ('N', 'T', bi, bj, d, 1.0f, a, d, b, d, 0.0f, products, bj) != dnnl_success)
             {
-              guint ri = find_root (parent, i), rj = find_root (parent, j);
-              parent[MAX (ri, rj)] = MIN (ri, rj);
+              g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_FAILED, "%s: oneDNN's sgemm failed",
+                           index->path);
+              return NULL;
             }
+          for (guint i = 0; i < bi; i++)
+            for (guint j = (j0 == i0 ? i + 1 : 0); j < bj; j++)
+              {
+                gfloat near = products[(gsize) i * bj + j];
+                if (near < threshold - margin)
+                  continue;
+                if (near < threshold + margin)
+                  {
+                    if (!read_row (index, i0 + i, exact_i) || !read_row (index, j0 + j, exact_j))
+                      {
+                        db_error (index, error, "reading an embedding");
+                        return NULL;
+                      }
+                    if (_cnnfilt_dot (exact_i, exact_j, d) < threshold)
+                      continue;
+                  }
+                guint ri = find_root (parent, i0 + i), rj = find_root (parent, j0 + j);
+                parent[MAX (ri, rj)] = MIN (ri, rj);
+              }
         }
     }
   for (guint i = 0; i < n; i++)
     parent[i] = find_root (parent, i);
   *n_paths = n;
-  return parent;
+  return g_steal_pointer (&parent);
 }
 
 /**
@@ -824,8 +929,12 @@ cnnfilt_index_export (CnnfiltIndex *index, const gchar *npy_path, const gchar *p
   g_byte_array_append (npy, magic, 8);
   g_byte_array_append (npy, length, 2);
   g_byte_array_append (npy, (const guint8 *) header->str, header->len);
-  g_byte_array_append (npy, (const guint8 *) index->matrix,
-                       (guint) ((gsize) n * index->dimension * sizeof (gfloat)));
+  gsize row_bytes = (gsize) index->dimension * sizeof (gfloat);
+  g_byte_array_set_size (npy, npy->len + n * row_bytes);
+  gfloat *rows = (gfloat *) (npy->data + npy->len - n * row_bytes);
+  for (guint i = 0; i < n; i++)
+    if (!read_row (index, i, rows + (gsize) i * index->dimension))
+      return db_error (index, error, "reading an embedding");
   if (!g_file_set_contents_full (npy_path, (const gchar *) npy->data, npy->len,
                                  G_FILE_SET_CONTENTS_CONSISTENT, 0644, error))
     return FALSE;

@@ -112,3 +112,53 @@ def test_errors(tmp_path):
     with pytest.raises(GLib.Error) as caught:
         Cnnfilt.Index.open(str(bad))
     assert "not-a-db.db" in caught.value.message
+
+
+def test_exact_results_although_vectors_are_held_as_half_floats():
+    """The index scans half floats and scores the likely best again in
+    float32: ranks and scores are those of float32, even among vectors
+    closer than a half float can tell apart (cosines 1e-5 apart)."""
+    rng = np.random.default_rng(7)
+    d = 1792
+    base = rng.standard_normal((40, d)).astype(np.float32)
+    rows, names = [], []
+    for c, centre in enumerate(base):
+        for m in range(30):  # 30 near-copies of each centre, ever closer
+            rows.append(centre + (m + 1) * 2e-3 * rng.standard_normal(d).astype(np.float32))
+            names.append(f"c{c:02d}/m{m:02d}.jpg")
+    vectors = np.array(rows, dtype=np.float32)
+    index = Cnnfilt.Index.open(":memory:")
+    index.set_model("random", d)
+    index.begin()
+    for name, vector in zip(names, vectors):
+        index.add(name, 0, 0, vector)
+    index.commit()
+    stored = np.array([index.get_embedding(name) for name in names], dtype=np.float32)
+    assert np.abs(np.linalg.norm(stored, axis=1) - 1).max() < 1e-5
+    for c in (0, 17, 39):
+        query = (base[c] + 1e-3 * rng.standard_normal(d)).astype(np.float32)
+        want = stored @ (query / np.linalg.norm(query))
+        order = np.argsort(-want, kind="stable")[:25]
+        paths, scores = index.search(query, 25)
+        gaps = np.diff(want[order])
+        assert np.abs(gaps).min() > 5e-6  # no near-ties that float32 order could flip
+        assert list(paths) == [names[i] for i in order]
+        assert np.abs(np.array(scores) - want[order]).max() < 3e-6  # float32 sums of 1,792
+    # grouping at a threshold among the near-copies' cosines (in the widest
+    # gap between them): the same groups as all pairs compared in float64
+    cosines = stored.astype(np.float64) @ stored.T.astype(np.float64)
+    close = np.sort(cosines[np.triu_indices(len(names), 1)])
+    close = close[close > 0.9999]  # the near-copies' pairs, 1e-5 or so apart
+    widest = np.argmax(np.diff(close))
+    threshold = float(close[widest] + close[widest + 1]) / 2
+    assert np.abs(close - threshold).min() > 2e-6 and (close >= threshold).sum() > 10
+    parent = list(range(len(names)))
+
+    def root(i):
+        while parent[i] != i:
+            i = parent[i]
+        return i
+    for i, j in zip(*np.nonzero(np.triu(cosines >= threshold, 1))):
+        ri, rj = root(i), root(j)
+        parent[max(ri, rj)] = min(ri, rj)
+    assert list(index.group_duplicates(threshold)) == [root(i) for i in range(len(names))]
