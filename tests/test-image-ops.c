@@ -326,6 +326,21 @@ START_TEST (test_crop_standardize_shorter)
   e = tu_run_error ("resize shorter=2 scale=0.5", r);
   tu_assert_error (e, CNNFILT_ERROR_INVALID_ARGUMENT, "resize", "exclude");
   g_error_free (e);
+
+  /* a strip of 300:1 resized to a shorter side of 256 would be 76,800
+   * long: its longer side stops at the limit, 65,536, both ways round */
+  const CnnfiltShape strips[2] = { { 1, 3, 1, 300 }, { 1, 3, 300, 1 } };
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (CnnfiltGraph) graph = cnnfilt_graph_new_from_string ("resize shorter=256", &error);
+      g_assert_no_error (error);
+      CnnfiltShape out;
+      ck_assert (cnnfilt_graph_prepare (graph, &strips[i], 1, &error));
+      ck_assert (cnnfilt_graph_get_output_shape (graph, 0, &out));
+      ck_assert_uint_eq (i == 0 ? out.h : out.w, 256);
+      ck_assert_uint_eq (i == 0 ? out.w : out.h, 65536);
+    }
 }
 END_TEST
 

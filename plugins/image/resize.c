@@ -107,11 +107,14 @@ cnnfilt_resize_infer (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
   else if (self->shorter != 0)
     {
       /* as torchvision's Resize(int): the shorter side to the size, the
-       * longer one scaled and truncated */
+       * longer one scaled and truncated; but at most MAX_SIDE, so that a
+       * strip of more than 256:1 is squeezed along its length rather than
+       * refused (a centre crop, all a model's preparation keeps of it,
+       * then sees it narrower than it is) */
       if (h <= w)
-        oh = self->shorter, ow = floor (w * self->shorter / h);
+        oh = self->shorter, ow = MIN (floor (w * self->shorter / h), MAX_SIDE);
       else
-        ow = self->shorter, oh = floor (h * self->shorter / w);
+        ow = self->shorter, oh = MIN (floor (h * self->shorter / w), MAX_SIDE);
     }
   else if (self->width != 0 && self->height != 0)
     oh = self->height, ow = self->width;
