@@ -427,12 +427,12 @@ cap_workers (const BatchHandler *handler, BatchOptions *options, GArray *jobs, g
 {
   guint wanted = n_workers;
   gchar reason[160] = "";
-  guint most = 4 * g_get_num_processors ();
+  guint most = 4 * cnnfilt_get_n_cpus ();
   if (n_workers > most)
     {
       n_workers = most;
       g_snprintf (reason, sizeof reason, "more than 4 per core (%u cores) only wait for each other",
-                  g_get_num_processors ());
+                  cnnfilt_get_n_cpus ());
     }
   guint64 largest = 0;
   guint step = MAX (1, jobs->len / 16);
@@ -502,7 +502,7 @@ batch_process (const BatchHandler *handler, BatchOptions *options, gchar **input
   if (options->verbose && !options->quiet)
     cli_log_set_info_func (print_info, &batch);
 
-  guint n_workers = options->jobs > 0 ? (guint) options->jobs : g_get_num_processors ();
+  guint n_workers = options->jobs > 0 ? (guint) options->jobs : cnnfilt_get_n_cpus ();
   n_workers = cap_workers (handler, options, jobs, n_workers);
   guint group = MAX (handler->group, 1);
   if (handler->start != NULL && jobs->len > 0)

@@ -1,11 +1,16 @@
 /* cnnfilt-device.c: where ops run
  * SPDX-License-Identifier: LGPL-2.1-or-later */
+/* sched_getaffinity and CPU_COUNT (cnnfilt_get_n_cpus) */
+#define _GNU_SOURCE
 #include "cnnfilt-device-private.h"
 #include "cnnfilt-cl-private.h"
 #include "cnnfilt-error.h"
 #include "cnnfilt-tensor-private.h"
 
 #include <string.h>
+#ifdef __linux__
+#include <sched.h>
+#endif
 
 /**
  * CnnfiltDevice:
@@ -235,8 +240,63 @@ cpu_description (void)
               model = g_strstrip (g_strdup (colon + 1));
           }
     }
-  return g_strdup_printf ("%s, %u threads", model ? model : "host CPU",
-                          g_get_num_processors ());
+  return g_strdup_printf ("%s, %u threads", model ? model : "host CPU", cnnfilt_get_n_cpus ());
+}
+
+/* The cgroup v2 CPU quota of this process (cpu.max: "QUOTA PERIOD" or
+ * "max PERIOD"), in CPUs rounded up; 0 when there is none. */
+static guint
+cgroup_cpu_limit (void)
+{
+  g_autofree gchar *cgroup = NULL, *text = NULL;
+  const gchar *path = "";
+  if (g_file_get_contents ("/proc/self/cgroup", &cgroup, NULL, NULL) &&
+      g_str_has_prefix (cgroup, "0::"))
+    {
+      path = cgroup + 3;
+      g_strchomp (cgroup);
+    }
+  g_autofree gchar *file = g_build_filename ("/sys/fs/cgroup", path, "cpu.max", NULL);
+  if (!g_file_get_contents (file, &text, NULL, NULL) &&
+      !g_file_get_contents ("/sys/fs/cgroup/cpu.max", &text, NULL, NULL))
+    return 0;
+  gchar *end = NULL;
+  guint64 quota = g_ascii_strtoull (text, &end, 10);
+  guint64 period = end != text ? g_ascii_strtoull (end, NULL, 10) : 0;
+  if (quota == 0 || period == 0)
+    return 0; /* "max": no quota */
+  return (guint) MAX (1, (quota + period - 1) / period);
+}
+
+/**
+ * cnnfilt_get_n_cpus:
+ *
+ * The CPUs this process may use: those of its affinity mask (`taskset`,
+ * a Slurm allocation, a container's cpuset), and no more than its cgroup's
+ * CPU quota allows. The CPU device runs on this many threads unless told
+ * otherwise, and `cnnfilt` starts as many workers.
+ *
+ * Returns: the count, at least 1
+ */
+guint
+cnnfilt_get_n_cpus (void)
+{
+  static gsize count = 0;
+  if (g_once_init_enter (&count))
+    {
+      guint n = g_get_num_processors ();
+#ifdef __linux__
+      cpu_set_t set;
+      CPU_ZERO (&set);
+      if (sched_getaffinity (0, sizeof set, &set) == 0 && CPU_COUNT (&set) > 0)
+        n = (guint) CPU_COUNT (&set);
+#endif
+      guint limit = cgroup_cpu_limit ();
+      if (limit > 0)
+        n = MIN (n, limit);
+      g_once_init_leave (&count, MAX (n, 1));
+    }
+  return (guint) count;
 }
 
 static CnnfiltDevice *
@@ -250,7 +310,7 @@ cpu_device_new (void)
   self->device_type = g_strdup ("cpu");
   self->version = g_strdup ("");
   self->driver = g_strdup ("");
-  self->compute_units = g_get_num_processors ();
+  self->compute_units = cnnfilt_get_n_cpus ();
   self->global_memory = _cnnfilt_physical_memory ();
   self->max_allocation = self->global_memory;
   return self;
@@ -484,7 +544,7 @@ _cnnfilt_device_init_context (CnnfiltDevice *device, CnnfiltRunContext *ctx)
   memset (ctx, 0, sizeof *ctx);
   ctx->device = device;
   guint n = cnnfilt_device_get_n_threads (device);
-  ctx->n_threads = n > 0 ? n : g_get_num_processors ();
+  ctx->n_threads = n > 0 ? n : cnnfilt_get_n_cpus ();
 }
 
 CnnfiltOpRunFunc

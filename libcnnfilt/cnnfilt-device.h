@@ -27,6 +27,7 @@ typedef enum {
 G_DECLARE_FINAL_TYPE (CnnfiltDevice, cnnfilt_device, CNNFILT, DEVICE, GObject)
 
 CnnfiltDevice     *cnnfilt_device_get_default     (GError **error);
+guint              cnnfilt_get_n_cpus             (void);
 CnnfiltDevice     *cnnfilt_device_new_from_string (const gchar *spec, GError **error);
 gchar            **cnnfilt_device_list            (void);
 GList             *cnnfilt_device_enumerate       (void);

@@ -16,6 +16,7 @@
  */
 #include "cnnfilt-index.h"
 #include "cnnfilt-error.h"
+#include "cnnfilt-device.h"
 #include "cnnfilt-index-private.h"
 
 #include <math.h>
@@ -120,6 +121,20 @@ read_meta (CnnfiltIndex *self, GError **error)
   return TRUE;
 }
 
+/* An index in a folder this process may not write, whose write-ahead log
+ * cannot be opened: read as an immutable file (what the last writer
+ * checkpointed). */
+static gboolean
+reopen_immutable (CnnfiltIndex *self)
+{
+  sqlite3_close (self->db);
+  self->db = NULL;
+  g_autofree gchar *escaped = g_uri_escape_string (self->path, "/", FALSE);
+  g_autofree gchar *uri = g_strdup_printf ("file:%s?immutable=1", escaped);
+  return sqlite3_open_v2 (uri, &self->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) == SQLITE_OK &&
+         read_meta (self, NULL) && self->model != NULL;
+}
+
 /**
  * cnnfilt_index_open:
  * @path: the index file, created when missing; ":memory:" for an index
@@ -128,7 +143,7 @@ read_meta (CnnfiltIndex *self, GError **error)
  *
  * Opens an embedding index: one SQLite file written through a write-ahead
  * log, so that an interrupted writer leaves every committed image and a
- * valid file.
+ * valid file. A file this process may not write is opened to read.
  *
  * Returns: (transfer full): the index, or %NULL with @error naming @path
  *   (not a database, not writable, a corrupt file)
@@ -146,8 +161,16 @@ cnnfilt_index_open (const gchar *path, GError **error)
       return NULL;
     }
   sqlite3_busy_timeout (self->db, 10000);
-  if (!exec (self, schema, error) || !read_meta (self, error))
+  /* a file this process may not write is opened to read: search, info and
+   * export work, writes fail naming the file */
+  gboolean read_only = sqlite3_db_readonly (self->db, "main") == 1;
+  if ((!read_only && !exec (self, schema, error)) || !read_meta (self, error))
     {
+      if (read_only && reopen_immutable (self))
+        {
+          g_clear_error (error);
+          return g_steal_pointer (&self);
+        }
       g_prefix_error (error, "not an embedding index: ");
       return NULL;
     }
@@ -588,7 +611,7 @@ static void
 score_all (const CnnfiltIndex *index, const gfloat *query, gfloat *scores)
 {
   guint n = index->paths->len;
-  guint threads = MIN (MAX (g_get_num_processors (), 1), 16);
+  guint threads = MIN (MAX (cnnfilt_get_n_cpus (), 1), 16);
   if ((gsize) n * index->dimension < (1u << 20))
     threads = 1; /* small: not worth a thread */
   ScoreRange ranges[16];
@@ -820,13 +843,15 @@ cnnfilt_index_group_duplicates (CnnfiltIndex *index, gfloat threshold, gsize *n_
  * cnnfilt_index_merge:
  * @index: an index
  * @other: the file of another index, of the same model (or of none yet)
- * @n_added: (out) (optional): how many images came from @other
+ * @n_added: (out) (optional): how many images came from @other, new or
+ *   newer than those held
  * @error: return location for a #GError
  *
- * Adds every image of @other to @index in one transaction, replacing
- * those of the same path: the indexes of machines that each embedded a
- * share of a folder (`cnnfilt embed --shard K/N`) become one. Merging the
- * same index twice changes nothing.
+ * Adds every image of @other to @index in one transaction: the indexes of
+ * machines that each embedded a share of a folder (`cnnfilt embed --shard
+ * K/N`) become one. A path in both keeps the row of the later modification
+ * time (@other's at equal times), whatever order indexes are merged in;
+ * merging the same index twice changes nothing.
  *
  * Returns: %TRUE, or %FALSE with @error set (another model, a file that
  *   is no index)
@@ -858,7 +883,14 @@ cnnfilt_index_merge (CnnfiltIndex *index, const gchar *other, guint64 *n_added, 
       sqlite3_finalize (read);
       return FALSE;
     }
-  gboolean ok = sqlite3_prepare_v2 (index->db, "INSERT OR REPLACE INTO images VALUES (?, ?, ?, ?)",
+  /* a path in both keeps the newer file's row (the later mtime; the
+   * incoming one at equal times), whatever the order of the merges; a row
+   * already there as it is counts as nothing new */
+  gboolean ok = sqlite3_prepare_v2 (index->db,
+                                    "INSERT INTO images VALUES (?, ?, ?, ?) ON CONFLICT (path) DO "
+                                    "UPDATE SET size = excluded.size, mtime = excluded.mtime, "
+                                    "embedding = excluded.embedding WHERE excluded.mtime > mtime OR (excluded.mtime = "
+                                    "mtime AND (excluded.size != size OR excluded.embedding != embedding))",
                                     -1, &write, NULL) == SQLITE_OK;
   guint64 added = 0;
   while (ok && sqlite3_step (read) == SQLITE_ROW)
@@ -872,7 +904,7 @@ cnnfilt_index_merge (CnnfiltIndex *index, const gchar *other, guint64 *n_added, 
                          SQLITE_TRANSIENT);
       ok = sqlite3_step (write) == SQLITE_DONE;
       sqlite3_reset (write);
-      added++;
+      added += ok ? (guint64) sqlite3_changes (index->db) : 0;
     }
   sqlite3_finalize (read);
   sqlite3_finalize (write);

@@ -142,3 +142,12 @@ def test_image_encode_in_memory(tmp_path):
     five = Cnnfilt.Tensor.new(1, 5, 2, 2)
     with pytest.raises(GLib.Error, match="5 channels"):
         Cnnfilt.image_encode(five, "png", -1)
+
+
+def test_cpu_count_follows_the_affinity_mask():
+    """The CPUs this process may use (taskset, Slurm, cpusets), not the
+    machine's: what the CPU device runs on by default."""
+    n = Cnnfilt.get_n_cpus()
+    assert 1 <= n <= len(os.sched_getaffinity(0))
+    cpu = Cnnfilt.Device.new_from_string("cpu")
+    assert cpu.props.compute_units == n

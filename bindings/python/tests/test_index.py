@@ -80,9 +80,9 @@ def test_merge_and_export(tmp_path, embed):
             part.add(name, 0, 0, embed(Cnnfilt.Tensor.from_file(os.path.join(SAMPLES, name))))
         parts.append(str(tmp_path / f"part{k}.db"))
     whole = Cnnfilt.Index.open(str(tmp_path / "whole.db"))
-    for part in parts + parts[:1]:
+    for part, want in zip(parts + parts[:1], (2, 3, 0)):  # the first again: nothing new
         ok, added = whole.merge(part)
-        assert ok and added > 0
+        assert ok and added == want
     assert whole.get_count() == 5 and whole.get_model() == "squeezenet1_1-seeded"
     whole.export(str(tmp_path / "v.npy"), str(tmp_path / "p.txt"))
     vectors = np.load(tmp_path / "v.npy")
@@ -162,3 +162,23 @@ def test_exact_results_although_vectors_are_held_as_half_floats():
         ri, rj = root(i), root(j)
         parent[max(ri, rj)] = min(ri, rj)
     assert list(index.group_duplicates(threshold)) == [root(i) for i in range(len(names))]
+
+
+def test_merge_keeps_the_newer_file_whatever_the_order(tmp_path):
+    """Two shards that both embedded photo.jpg, before and after it changed:
+    the merged index keeps the later one, merged in either order, and a
+    merge that brings nothing new counts nothing."""
+    old, new = np.eye(4, dtype=np.float32)[0], np.eye(4, dtype=np.float32)[1]
+    for name, vector, mtime in (("old.db", old, 100), ("new.db", new, 200)):
+        index = Cnnfilt.Index.open(str(tmp_path / name))
+        index.set_model("m", 4)
+        index.add("photo.jpg", 10, mtime, vector)
+        index.add(f"only-{name}.jpg", 10, mtime, vector)
+        del index
+    for order in (("old.db", "new.db"), ("new.db", "old.db")):
+        merged = Cnnfilt.Index.open(str(tmp_path / f"{order[0]}+{order[1]}"))
+        counts = [merged.merge(str(tmp_path / name)).n_added for name in order]
+        assert np.array_equal(merged.get_embedding("photo.jpg"), new), order
+        assert merged.is_current("photo.jpg", 10, 200) and merged.get_count() == 3
+        assert counts == ([2, 2] if order[0] == "old.db" else [2, 1]), counts
+        assert merged.merge(str(tmp_path / order[1])).n_added == 0  # again: nothing new
