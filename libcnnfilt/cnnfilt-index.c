@@ -19,10 +19,14 @@
 #include "cnnfilt-device.h"
 #include "cnnfilt-index-private.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
 #include <math.h>
 #include <oneapi/dnnl/dnnl.h>
 #include <sqlite3.h>
 #include <string.h>
+#include <unistd.h>
 
 struct _CnnfiltIndex {
   GObject parent_instance;
@@ -548,24 +552,36 @@ load_vectors (CnnfiltIndex *self, GError **error)
                           &stmt, NULL) != SQLITE_OK)
     return db_error (self, error, "reading the embeddings");
   guint d = self->dimension;
-  GArray *half = g_array_new (FALSE, FALSE, sizeof (guint16));
-  GArray *rowids = g_array_new (FALSE, FALSE, sizeof (gint64));
-  self->paths = g_ptr_array_new_with_free_func (g_free);
-  while (sqlite3_step (stmt) == SQLITE_ROW)
+  /* sized once from the count (growing an array of gigabytes copies it) */
+  sqlite3_stmt *count = NULL;
+  gint64 rows = 0;
+  if (sqlite3_prepare_v2 (self->db, "SELECT count(*) FROM images", -1, &count, NULL) == SQLITE_OK &&
+      sqlite3_step (count) == SQLITE_ROW)
+    rows = sqlite3_column_int64 (count, 0);
+  sqlite3_finalize (count);
+  self->half = g_try_new (guint16, MAX ((gsize) rows * d, 1));
+  self->rowids = g_try_new (gint64, MAX (rows, 1));
+  self->paths = g_ptr_array_new_full ((guint) rows, g_free);
+  if (self->half == NULL || self->rowids == NULL)
+    {
+      sqlite3_finalize (stmt);
+      forget_vectors (self);
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_FAILED,
+                   "%s: no memory for %" G_GINT64_FORMAT " embeddings of %u values", self->path,
+                   rows, d);
+      return FALSE;
+    }
+  guint n = 0;
+  while (sqlite3_step (stmt) == SQLITE_ROW && n < rows)
     {
       gsize bytes = (gsize) sqlite3_column_bytes (stmt, 2);
       if (d == 0 || bytes != d * sizeof (gfloat))
         continue; /* not of this model: never compared */
-      gint64 rowid = sqlite3_column_int64 (stmt, 0);
-      g_array_set_size (half, half->len + d);
-      _cnnfilt_half_from_float (sqlite3_column_blob (stmt, 2),
-                                &g_array_index (half, guint16, half->len - d), d);
-      g_array_append_val (rowids, rowid);
+      _cnnfilt_half_from_float (sqlite3_column_blob (stmt, 2), self->half + (gsize) n * d, d);
+      self->rowids[n++] = sqlite3_column_int64 (stmt, 0);
       g_ptr_array_add (self->paths, g_strdup ((const gchar *) sqlite3_column_text (stmt, 1)));
     }
   sqlite3_finalize (stmt);
-  self->half = (guint16 *) g_array_free (half, FALSE);
-  self->rowids = (gint64 *) g_array_free (rowids, FALSE);
   return TRUE;
 }
 
@@ -948,28 +964,49 @@ cnnfilt_index_export (CnnfiltIndex *index, const gchar *npy_path, const gchar *p
                    index->path);
       return FALSE;
     }
-  /* .npy version 1.0: magic, header length, a dict padded to 64 bytes, data */
+  /* .npy version 1.0: magic, header length, a dict padded to 64 bytes,
+   * then the rows, streamed from the file to a temporary one renamed into
+   * place: memory stays one row, whatever the size */
   g_autoptr (GString) header = g_string_new (NULL);
   g_string_printf (header, "{'descr': '<f4', 'fortran_order': False, 'shape': (%u, %u), }", n,
                    index->dimension);
   while ((10 + header->len + 1) % 64 != 0)
     g_string_append_c (header, ' ');
   g_string_append_c (header, '\n');
-  g_autoptr (GByteArray) npy = g_byte_array_new ();
-  const guint8 magic[8] = { 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0 };
-  const guint8 length[2] = { header->len & 0xff, header->len >> 8 };
-  g_byte_array_append (npy, magic, 8);
-  g_byte_array_append (npy, length, 2);
-  g_byte_array_append (npy, (const guint8 *) header->str, header->len);
-  gsize row_bytes = (gsize) index->dimension * sizeof (gfloat);
-  g_byte_array_set_size (npy, npy->len + n * row_bytes);
-  gfloat *rows = (gfloat *) (npy->data + npy->len - n * row_bytes);
-  for (guint i = 0; i < n; i++)
-    if (!read_row (index, i, rows + (gsize) i * index->dimension))
-      return db_error (index, error, "reading an embedding");
-  if (!g_file_set_contents_full (npy_path, (const gchar *) npy->data, npy->len,
-                                 G_FILE_SET_CONTENTS_CONSISTENT, 0644, error))
-    return FALSE;
+  const guint8 magic[10] = { 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, header->len & 0xff, header->len >> 8 };
+  g_autofree gchar *temp = g_strdup_printf ("%s.XXXXXX", npy_path);
+  int fd = g_mkstemp_full (temp, O_WRONLY, 0644);
+  FILE *out = fd >= 0 ? fdopen (fd, "wb") : NULL;
+  if (out == NULL)
+    {
+      int saved = errno;
+      if (fd >= 0)
+        close (fd);
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_IO, "%s: %s", npy_path, g_strerror (saved));
+      return FALSE;
+    }
+  g_autofree gfloat *row = g_new (gfloat, index->dimension);
+  gboolean ok = fwrite (magic, 1, 10, out) == 10 &&
+                fwrite (header->str, 1, header->len, out) == header->len;
+  for (guint i = 0; i < n && ok; i++)
+    {
+      if (!read_row (index, i, row))
+        {
+          fclose (out);
+          g_unlink (temp);
+          return db_error (index, error, "reading an embedding");
+        }
+      ok = fwrite (row, sizeof (gfloat), index->dimension, out) == index->dimension;
+    }
+  ok = ok && fflush (out) == 0 && fsync (fileno (out)) == 0;
+  ok = fclose (out) == 0 && ok;
+  if (!ok || g_rename (temp, npy_path) != 0)
+    {
+      int saved = errno;
+      g_unlink (temp);
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_IO, "%s: %s", npy_path, g_strerror (saved));
+      return FALSE;
+    }
   g_autoptr (GString) text = g_string_new (NULL);
   for (guint i = 0; i < n; i++)
     g_string_append_printf (text, "%s\n", (const gchar *) index->paths->pdata[i]);
