@@ -294,7 +294,12 @@ check_tensor (Importer *imp, const Onnx__TensorProto *tensor, const gchar *what,
       return FALSE;
     }
   gint64 n = 1;
-  for (gsize i = 0; i < tensor->n_dims; i++)
+  /* an empty list of integers (ReduceSum's axes from opset 13) is read as
+   * such; other empty tensors are not supported */
+  gboolean empty_list = tensor->n_dims == 1 && tensor->dims[0] == 0 &&
+                        (type == ONNX__TENSOR_PROTO__DATA_TYPE__INT64 ||
+                         type == ONNX__TENSOR_PROTO__DATA_TYPE__INT32);
+  for (gsize i = 0; i < tensor->n_dims && !empty_list; i++)
     {
       gint64 dim = tensor->dims[i];
       if (dim < 1 || dim > MAX_ELEMENTS || n > MAX_ELEMENTS / dim)
@@ -308,6 +313,8 @@ check_tensor (Importer *imp, const Onnx__TensorProto *tensor, const gchar *what,
       n *= dim;
     }
 
+  if (empty_list)
+    n = 0;
   gsize need = (gsize) n * size;
   if (tensor->has_data_location && tensor->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL)
     return load_external (imp, tensor, what, need, error);

@@ -69,7 +69,30 @@ split_words (const gchar *text)
   return parts;
 }
 
-/* Parses CnnfiltOpClass.onnx_attributes. */
+/* Whether OPSETS of a mapping entry ("6", "1-6", "-6", "7-") hold
+ * @opset; FALSE with @error when it is malformed. */
+static gboolean
+opsets_contain (NodeCtx *ctx, const gchar *opsets, gboolean *contains, GError **error)
+{
+  const gchar *dash = strchr (opsets, '-');
+  gint64 first = 0, last = G_MAXINT64;
+  g_autofree gchar *low = dash ? g_strndup (opsets, dash - opsets) : g_strdup (opsets);
+  const gchar *high = dash ? dash + 1 : opsets;
+  if ((*low == '\0' && *high == '\0') ||
+      (*low != '\0' && !g_ascii_string_to_signed (low, 10, 1, G_MAXINT64, &first, NULL)) ||
+      (*high != '\0' && !g_ascii_string_to_signed (high, 10, 1, G_MAXINT64, &last, NULL)))
+    {
+      node_error (error, ctx, CNNFILT_ERROR_PLUGIN,
+                  "op %s: malformed opsets '@%s' in its ONNX mapping (FIRST-LAST, -LAST, "
+                  "FIRST- or one opset)", cnnfilt_op_get_name (ctx->op), opsets);
+      return FALSE;
+    }
+  *contains = first <= ctx->imp->opset && ctx->imp->opset <= last;
+  return TRUE;
+}
+
+/* Parses CnnfiltOpClass.onnx_attributes, keeping the entries that apply
+ * at the model's opset. */
 static GPtrArray *
 parse_mappings (NodeCtx *ctx, const gchar *text, GError **error)
 {
@@ -81,15 +104,34 @@ parse_mappings (NodeCtx *ctx, const gchar *text, GError **error)
       if (colon == NULL || colon == entries[i])
         {
           node_error (error, ctx, CNNFILT_ERROR_PLUGIN,
-                      "op %s: malformed onnx_attributes entry '%s' (NAME[=DEFAULT]:TARGETS)",
+                      "op %s: malformed onnx_attributes entry '%s' "
+                      "(NAME[@OPSETS][=DEFAULT]:TARGETS)", cnnfilt_op_get_name (ctx->op),
+                      entries[i]);
+          return NULL;
+        }
+      g_autofree gchar *head = g_strndup (entries[i], colon - entries[i]);
+      const gchar *equals = strchr (head, '=');
+      g_autofree gchar *name = equals ? g_strndup (head, equals - head) : g_strdup (head);
+      gchar *at = strchr (name, '@');
+      if (at != NULL)
+        {
+          gboolean applies = FALSE;
+          *at = '\0';
+          if (!opsets_contain (ctx, at + 1, &applies, error))
+            return NULL;
+          if (!applies)
+            continue;
+        }
+      if (*name == '\0' && equals == NULL)
+        {
+          node_error (error, ctx, CNNFILT_ERROR_PLUGIN,
+                      "op %s: onnx_attributes entry '%s' has neither a name nor a default",
                       cnnfilt_op_get_name (ctx->op), entries[i]);
           return NULL;
         }
       Mapping *mapping = g_new0 (Mapping, 1);
       g_ptr_array_add (mappings, mapping);
-      g_autofree gchar *head = g_strndup (entries[i], colon - entries[i]);
-      const gchar *equals = strchr (head, '=');
-      mapping->name = equals ? g_strndup (head, equals - head) : g_strdup (head);
+      mapping->name = g_steal_pointer (&name);
       mapping->default_text = equals ? g_strdup (equals + 1) : NULL;
       GStrv targets = *(colon + 1) ? g_strsplit (colon + 1, ",", -1) : g_new0 (gchar *, 1);
       guint n = g_strv_length (targets);
@@ -123,6 +165,20 @@ parse_target_number (const gchar *text, gdouble *number)
   gchar *end = NULL;
   *number = g_ascii_strtod (text, &end);
   return *text != '\0' && end != NULL && *end == '\0';
+}
+
+/* A target `PROPERTY[K]`: *@property (to free) and *@dim. */
+static gboolean
+parse_target_dim (const gchar *text, gchar **property, guint *dim)
+{
+  const gchar *open = strchr (text, '[');
+  gsize length = strlen (text);
+  if (open == NULL || open == text || length < 3 || text[length - 1] != ']' ||
+      open + 2 != text + length - 1 || open[1] < '0' || open[1] > '3')
+    return FALSE;
+  *property = g_strndup (text, open - text);
+  *dim = open[1] - '0';
+  return TRUE;
 }
 
 /* An enum nick from an ONNX string: "SAME_UPPER" -> "same-upper". */
@@ -218,18 +274,99 @@ set_number (NodeCtx *ctx, GParamSpec *spec, const Number *number, const gchar *s
   return TRUE;
 }
 
+/* Sets a tensor property, the tensor's dims first aligned to @align_rank
+ * with leading 1s (-1: as they are). */
 static gboolean
-set_tensor (NodeCtx *ctx, GParamSpec *spec, const Onnx__TensorProto *tensor, gboolean align,
+set_tensor (NodeCtx *ctx, GParamSpec *spec, const Onnx__TensorProto *tensor, gint align_rank,
             const gchar *source, GError **error)
 {
-  g_autoptr (CnnfiltTensor) value = tensor_to_cnnfilt (ctx->imp, tensor, align ? ctx->first_rank : -1,
-                                                       source, error);
+  g_autoptr (CnnfiltTensor) value = tensor_to_cnnfilt (ctx->imp, tensor, align_rank, source, error);
   if (value == NULL)
     {
       node_prefix_error (error, ctx);
       return FALSE;
     }
   g_object_set (ctx->op, spec->name, value, NULL);
+  return TRUE;
+}
+
+/* numpy-style negative axes (of `axis` and `axes`) count from the end of
+ * the ONNX rank. */
+static gboolean
+resolve_axis (NodeCtx *ctx, const Mapping *mapping, const Arg *arg, Number *number,
+              GError **error)
+{
+  if (!(g_str_equal (mapping->name, "axis") || g_str_equal (mapping->name, "axes")) ||
+      !number->is_int || number->i >= 0)
+    return TRUE;
+  if (ctx->first_rank < 0)
+    {
+      node_error (error, ctx, CNNFILT_ERROR_UNSUPPORTED,
+                  "%s is negative and the input's rank is unknown", arg->source);
+      return FALSE;
+    }
+  number->i += ctx->first_rank;
+  number->f = number->i;
+  return TRUE;
+}
+
+/* A target PROPERTY[K]: value @i (of @n) must equal dim K of the tensor
+ * property, which an input set before the attributes are applied. */
+static gboolean
+check_restated (NodeCtx *ctx, const Arg *arg, guint i, guint n, const gchar *property,
+                guint dim, const Number *number, GError **error)
+{
+  GParamSpec *spec = find_property (ctx, property, arg->source, error);
+  if (spec == NULL)
+    return FALSE;
+  g_autoptr (CnnfiltTensor) tensor = NULL;
+  if (is_tensor_property (spec))
+    g_object_get (ctx->op, spec->name, &tensor, NULL);
+  g_autofree gchar *where = n > 1 ? g_strdup_printf (" value %u", i) : g_strdup ("");
+  if (tensor == NULL)
+    {
+      node_error (error, ctx, CNNFILT_ERROR_UNSUPPORTED,
+                  "%s restates the %s, which no input gives", arg->source, spec->name);
+      return FALSE;
+    }
+  CnnfiltShape shape;
+  cnnfilt_tensor_get_shape (tensor, &shape);
+  const guint dims[4] = { shape.n, shape.c, shape.h, shape.w };
+  if (number->f != dims[dim])
+    {
+      node_error (error, ctx, CNNFILT_ERROR_INVALID_ARGUMENT,
+                  "%s%s is %.17g, but the %s say %u (their dim %u)", arg->source, where,
+                  number->is_int ? (gdouble) number->i : number->f, spec->name, dims[dim], dim);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* A list of numbers set as one string property: the values joined by
+ * commas, negative axes resolved. */
+static gboolean
+set_list (NodeCtx *ctx, const Mapping *mapping, const Arg *arg, GParamSpec *spec,
+          GError **error)
+{
+  g_autoptr (GString) text = g_string_new (NULL);
+  for (guint i = 0; i < arg->numbers->len; i++)
+    {
+      Number number = g_array_index (arg->numbers, Number, i);
+      if (!resolve_axis (ctx, mapping, arg, &number, error))
+        return FALSE;
+      gchar buffer[G_ASCII_DTOSTR_BUF_SIZE];
+      if (number.is_int)
+        g_string_append_printf (text, "%s%" G_GINT64_FORMAT, i ? "," : "", number.i);
+      else
+        g_string_append_printf (text, "%s%s", i ? "," : "",
+                                g_ascii_dtostr (buffer, sizeof buffer, number.f));
+    }
+  if (!cnnfilt_op_set_property_from_string (ctx->op, spec->name, text->str, error))
+    {
+      g_prefix_error (error, "%s: ", arg->source);
+      node_prefix_error (error, ctx);
+      return FALSE;
+    }
   return TRUE;
 }
 
@@ -271,10 +408,21 @@ apply_mapping (NodeCtx *ctx, Mapping *mapping, Arg *arg, GError **error)
       if (spec == NULL)
         return FALSE;
       if (is_tensor_property (spec))
-        return set_tensor (ctx, spec, arg->tensor, FALSE, arg->source, error);
+        return set_tensor (ctx, spec, arg->tensor, -1, arg->source, error);
     }
   if (arg->kind == ARG_TENSOR && arg->numbers == NULL)
     arg->numbers = tensor_numbers (ctx->imp, arg->tensor);
+
+  /* one property, not a value to match: a string property takes a list */
+  if (n_targets == 1 && !parse_target_number (mapping->targets[0], &(gdouble) { 0 }) &&
+      strchr (mapping->targets[0], '[') == NULL)
+    {
+      GParamSpec *spec = find_property (ctx, mapping->targets[0], mapping->name, error);
+      if (spec == NULL)
+        return FALSE;
+      if (G_PARAM_SPEC_VALUE_TYPE (spec) == G_TYPE_STRING)
+        return set_list (ctx, mapping, arg, spec, error);
+    }
 
   guint n = arg->numbers->len;
   if (n > n_targets || (n < n_targets && !mapping->open))
@@ -302,18 +450,16 @@ apply_mapping (NodeCtx *ctx, Mapping *mapping, Arg *arg, GError **error)
         }
       if (*target == '\0')
         continue;
-      if (g_str_equal (mapping->name, "axis") && number.is_int && number.i < 0)
+      g_autofree gchar *restated = NULL;
+      guint dim = 0;
+      if (parse_target_dim (target, &restated, &dim))
         {
-          /* numpy-style negative axes count from the end of the ONNX rank */
-          if (ctx->first_rank < 0)
-            {
-              node_error (error, ctx, CNNFILT_ERROR_UNSUPPORTED,
-                          "%s is negative and the input's rank is unknown", arg->source);
-              return FALSE;
-            }
-          number.i += ctx->first_rank;
-          number.f = number.i;
+          if (!check_restated (ctx, arg, i, n, restated, dim, &number, error))
+            return FALSE;
+          continue;
         }
+      if (!resolve_axis (ctx, mapping, arg, &number, error))
+        return FALSE;
       GParamSpec *spec = find_property (ctx, target, mapping->name, error);
       if (spec == NULL)
         return FALSE;
@@ -329,13 +475,30 @@ apply_mapping (NodeCtx *ctx, Mapping *mapping, Arg *arg, GError **error)
   return TRUE;
 }
 
-/* An Arg from a DEFAULT of the mapping: numbers, or one string. */
+/* An Arg from a DEFAULT of the mapping: numbers, or one string; RANK is
+ * @data_rank, the rank of the node's data inputs. NULL with @error where
+ * that rank is not known. */
 static Arg *
-default_arg (const Mapping *mapping)
+default_arg (NodeCtx *ctx, const Mapping *mapping, gint data_rank, GError **error)
 {
+  g_autofree gchar *text = NULL;
+  if (g_str_equal (mapping->default_text, "RANK"))
+    {
+      if (data_rank < 0)
+        {
+          node_error (error, ctx, CNNFILT_ERROR_UNSUPPORTED,
+                      "the rank of its inputs is not known, and the op needs it");
+          return NULL;
+        }
+      text = g_strdup_printf ("%d", data_rank);
+    }
+  else
+    text = g_strdup (mapping->default_text);
   Arg *arg = g_new0 (Arg, 1);
-  arg->source = g_strdup_printf ("attribute '%s' (default %s)", mapping->name, mapping->default_text);
-  g_auto (GStrv) parts = g_strsplit (mapping->default_text, ",", -1);
+  arg->source = *mapping->name ? g_strdup_printf ("attribute '%s' (default %s)", mapping->name,
+                                                  mapping->default_text)
+                               : g_strdup_printf ("the rank of its inputs (%s)", text);
+  g_auto (GStrv) parts = g_strsplit (text, ",", -1);
   arg->kind = ARG_NUMBERS;
   arg->numbers = g_array_new (FALSE, TRUE, sizeof (Number));
   for (guint i = 0; parts[i] != NULL; i++)
@@ -355,7 +518,7 @@ default_arg (const Mapping *mapping)
               /* not a number: a string such as an enum value */
               g_array_set_size (arg->numbers, 0);
               arg->kind = ARG_STRING;
-              arg->string = g_strdup (mapping->default_text);
+              arg->string = g_steal_pointer (&text);
               return arg;
             }
         }
@@ -443,12 +606,38 @@ attribute_arg (NodeCtx *ctx, const Onnx__AttributeProto *attribute, GError **err
 /* ---- A node's inputs and attributes ------------------------------------- */
 
 /* What each input of the node is to the op: "-" for data, else the name of
- * an attribute or property the constant input sets (onnx_inputs). */
+ * an attribute or property the constant input sets (onnx_inputs); of
+ * alternatives (A@OPSETS|B), the first that applies at the model's opset,
+ * "" where none does. NULL with @error for a malformed entry. */
 static GStrv
-input_entries (CnnfiltOpClass *klass, const Onnx__NodeProto *proto)
+input_entries (NodeCtx *ctx, CnnfiltOpClass *klass, const Onnx__NodeProto *proto,
+               GError **error)
 {
   if (klass->onnx_inputs != NULL)
-    return split_words (klass->onnx_inputs);
+    {
+      g_auto (GStrv) entries = split_words (klass->onnx_inputs);
+      for (guint i = 0; entries[i] != NULL; i++)
+        {
+          g_auto (GStrv) alternatives = g_strsplit (entries[i], "|", -1);
+          gchar *chosen = NULL;
+          for (guint k = 0; alternatives[k] != NULL && chosen == NULL; k++)
+            {
+              gchar *at = strchr (alternatives[k], '@');
+              gboolean applies = TRUE;
+              if (at != NULL)
+                {
+                  *at = '\0';
+                  if (!opsets_contain (ctx, at + 1, &applies, error))
+                    return NULL;
+                }
+              if (applies)
+                chosen = g_strdup (alternatives[k]);
+            }
+          g_free (entries[i]);
+          entries[i] = chosen != NULL ? chosen : g_strdup ("");
+        }
+      return g_steal_pointer (&entries);
+    }
   /* as many data inputs as the op takes; any number for n_inputs 0 */
   guint n = klass->n_inputs == 0 ? MAX (proto->n_input, 1) : klass->n_inputs;
   GStrv entries = g_new0 (gchar *, n + 1);
@@ -484,10 +673,23 @@ map_constant_input (NodeCtx *ctx, gsize i, const gchar *entry, GPtrArray *mappin
                   "or a Constant node), not computed", i, name);
       return FALSE;
     }
+  /* KEY, KEY^ (numpy alignment) or KEY^AXIS (its dims from that axis on) */
   g_autofree gchar *key = g_strdup (entry);
-  gboolean align = g_str_has_suffix (key, "^");
-  if (align)
-    key[strlen (key) - 1] = '\0';
+  gchar *caret = strchr (key, '^');
+  gint align_rank = -1;
+  if (caret != NULL)
+    {
+      guint64 axis = 0;
+      if (caret[1] != '\0' && !g_ascii_string_to_unsigned (caret + 1, 10, 0, MAX_RANK - 1, &axis, NULL))
+        {
+          node_error (error, ctx, CNNFILT_ERROR_PLUGIN,
+                      "op %s: malformed onnx_inputs entry '%s' (NAME, NAME^ or NAME^AXIS)",
+                      cnnfilt_op_get_name (ctx->op), entry);
+          return FALSE;
+        }
+      align_rank = caret[1] == '\0' ? ctx->first_rank : (gint) (axis + constant->n_dims);
+      *caret = '\0';
+    }
   g_autofree gchar *source = g_strdup_printf ("input %" G_GSIZE_FORMAT " ('%s')", i, name);
   Mapping *mapping = find_mapping (mappings, key);
   if (mapping != NULL)
@@ -510,7 +712,7 @@ map_constant_input (NodeCtx *ctx, gsize i, const gchar *entry, GPtrArray *mappin
   if (spec == NULL)
     return FALSE;
   if (is_tensor_property (spec))
-    return set_tensor (ctx, spec, constant, align, source, error);
+    return set_tensor (ctx, spec, constant, align_rank, source, error);
   g_autoptr (GArray) numbers = tensor_numbers (imp, constant);
   if (numbers->len != 1)
     {
@@ -535,11 +737,12 @@ map_inputs (NodeCtx *ctx, GStrv entries, GPtrArray *mappings, GPtrArray *data_na
       const gchar *name = proto->input[i];
       if (*name == '\0')
         continue; /* an optional input left out */
-      if (i >= n_entries)
+      if (i >= n_entries || *entries[i] == '\0')
         {
           node_error (error, ctx, CNNFILT_ERROR_UNSUPPORTED,
-                      "input %" G_GSIZE_FORMAT " ('%s') is not supported (the op takes %u)", i,
-                      name, n_entries);
+                      "input %" G_GSIZE_FORMAT " ('%s') is not supported (the op takes %u%s)",
+                      i, name, i < n_entries ? (guint) i : n_entries,
+                      i < n_entries ? " at this opset" : "");
           return FALSE;
         }
       if (g_str_equal (entries[i], "-"))
@@ -558,7 +761,7 @@ map_attributes (NodeCtx *ctx, GPtrArray *mappings, gint *shape_length, GError **
   for (gsize i = 0; i < proto->n_attribute; i++)
     {
       const gchar *name = nonnull (proto->attribute[i]->name);
-      Mapping *mapping = find_mapping (mappings, name);
+      Mapping *mapping = *name != '\0' ? find_mapping (mappings, name) : NULL;
       if (mapping == NULL)
         {
           node_error (error, ctx, CNNFILT_ERROR_UNSUPPORTED, "attribute '%s' is not supported",
@@ -583,19 +786,34 @@ gboolean
 map_node_to_op (NodeCtx *ctx, GPtrArray *data_names, gint *shape_length, GError **error)
 {
   CnnfiltOpClass *klass = CNNFILT_OP_GET_CLASS (ctx->op);
-  g_auto (GStrv) entries = input_entries (klass, ctx->proto);
+  g_auto (GStrv) entries = input_entries (ctx, klass, ctx->proto, error);
+  if (entries == NULL)
+    return FALSE;
   g_autoptr (GPtrArray) mappings = parse_mappings (ctx, klass->onnx_attributes, error);
   if (mappings == NULL)
     return FALSE;
   if (!map_inputs (ctx, entries, mappings, data_names, shape_length, error) ||
       !map_attributes (ctx, mappings, shape_length, error))
     return FALSE;
-  /* then the defaults of the attributes the node leaves out */
+  /* then the defaults of the attributes the node leaves out, and the
+   * entries without a name */
+  gint data_rank = -1;
+  for (guint i = 0; i < data_names->len; i++)
+    {
+      Value *value = g_hash_table_lookup (ctx->imp->values, data_names->pdata[i]);
+      if (value->rank < 0)
+        {
+          data_rank = -1;
+          break;
+        }
+      data_rank = MAX (data_rank, value->rank);
+    }
   for (guint i = 0; i < mappings->len; i++)
     {
       Mapping *mapping = mappings->pdata[i];
-      if (mapping->arg == NULL && mapping->default_text != NULL)
-        mapping->arg = default_arg (mapping);
+      if (mapping->arg == NULL && mapping->default_text != NULL &&
+          (mapping->arg = default_arg (ctx, mapping, data_rank, error)) == NULL)
+        return FALSE;
       if (mapping->arg != NULL && !apply_mapping (ctx, mapping, mapping->arg, error))
         return FALSE;
     }

@@ -88,6 +88,12 @@ void node_error (GError **error, const NodeCtx *ctx, gint code, const gchar *for
 G_GNUC_INTERNAL
 void node_prefix_error (GError **error, const NodeCtx *ctx);
 
+/* The value of integer attribute @name of @proto, or @fallback where it
+ * has none; *@given (unless NULL) is set when it has. */
+G_GNUC_INTERNAL
+gint64 int_attribute (const Onnx__NodeProto *proto, const gchar *name, gint64 fallback,
+                      gboolean *given);
+
 /* A new Value of unknown rank and dims for @name, owned by the importer. */
 G_GNUC_INTERNAL
 Value *add_value (Importer *imp, const gchar *name);

@@ -44,19 +44,6 @@ shape_elems (Importer *imp, const Value *value, gboolean *scalar)
   return elems;
 }
 
-static gint64
-int_attribute (const Onnx__NodeProto *proto, const gchar *name, gint64 fallback, gboolean *given)
-{
-  for (gsize i = 0; i < proto->n_attribute; i++)
-    if (g_strcmp0 (proto->attribute[i]->name, name) == 0 && proto->attribute[i]->has_i)
-      {
-        if (given)
-          *given = TRUE;
-        return proto->attribute[i]->i;
-      }
-  return fallback;
-}
-
 /* The axes of Unsqueeze/Squeeze (attribute before opset 13, input after);
  * TRUE when they are exactly {0}, or absent where @absent_ok. */
 static gboolean
@@ -170,7 +157,8 @@ fold_gather (Importer *imp, const Onnx__NodeProto *proto, GArray *in, gboolean i
 static GArray *
 fold_concat (Importer *imp, const Onnx__NodeProto *proto, gboolean in_scalar, const gchar **why)
 {
-  if (int_attribute (proto, "axis", 0, NULL) != 0 || in_scalar)
+  /* Concat's axis defaults to 1 before opset 4 (and is required after) */
+  if (int_attribute (proto, "axis", imp->opset < 4 ? 1 : 0, NULL) != 0 || in_scalar)
     {
       *why = "only axis 0 of 1-D shapes is supported";
       return NULL;

@@ -8,8 +8,9 @@
  * class (cnnfilt-onnx-mapping.c), so the importer knows no op by name
  * except Constant, whose value it keeps as a constant, Identity, which
  * passes a constant on, the shape computations it folds
- * (cnnfilt-onnx-shape.c), the rank rules of Flatten, Gemm and Reshape, and
- * Softmax's meaning before opset 13.
+ * (cnnfilt-onnx-shape.c), the rank rules of Flatten, Gemm, Reshape and
+ * Reduce*, and two meanings that no attribute states: Softmax's before
+ * opset 13 and BatchNormalization's training mode from opset 7 to 13.
  *
  * Tensors are 4-D with trailing 1s; ONNX values keep their rank here, so
  * that numpy broadcasting (which aligns trailing dimensions) can be
@@ -23,11 +24,13 @@
 
 #include <string.h>
 
-/* Opsets 1 to 17. Where an op's meaning changed over the versions (Add's
- * and Gemm's broadcast, BatchNormalization's spatial and consumed_inputs,
- * Dropout's is_test before opset 7), the old versions have attributes the
- * op classes do not list, so such a node is refused as unsupported rather
- * than misread; Softmax's change at 13 is checked below. */
+/* Opsets 1 to 17. Where an op's meaning changed over the versions, the op
+ * class maps each version's attributes and inputs (entries limited to
+ * opsets, `@-6`: PRelu's per-channel slope, BatchNormalization's and
+ * Dropout's is_test, Gemm's broadcast), and what it does not list, such as
+ * Add's old broadcast or consumed_inputs, is refused as unsupported rather
+ * than misread; the changes no attribute shows are checked below
+ * (check_legacy_meaning). */
 #define MIN_OPSET 1
 #define MAX_OPSET 17
 
@@ -112,6 +115,19 @@ node_prefix_error (GError **error, const NodeCtx *ctx)
 }
 
 /* ---- Values and names --------------------------------------------------- */
+
+gint64
+int_attribute (const Onnx__NodeProto *proto, const gchar *name, gint64 fallback, gboolean *given)
+{
+  for (gsize i = 0; i < proto->n_attribute; i++)
+    if (g_strcmp0 (proto->attribute[i]->name, name) == 0 && proto->attribute[i]->has_i)
+      {
+        if (given)
+          *given = TRUE;
+        return proto->attribute[i]->i;
+      }
+  return fallback;
+}
 
 Value *
 add_value (Importer *imp, const gchar *name)
@@ -271,15 +287,42 @@ import_constant (NodeCtx *ctx, GError **error)
   return TRUE;
 }
 
-/* Output ranks that are not the first input's (nor, for several data
- * inputs, the largest of theirs). */
+/* How many dims a Reduce* node takes away from its input's @rank: those of
+ * its axes (an attribute, or input 1 from ReduceSum-13), unless keepdims;
+ * no axes are all dims, or none with noop_with_empty_axes. */
 static gint
-output_rank_rule (const gchar *op_type, gint shape_length)
+reduced_rank (NodeCtx *ctx, gint rank)
 {
+  const Onnx__NodeProto *proto = ctx->proto;
+  if (int_attribute (proto, "keepdims", 1, NULL) != 0 || rank < 0)
+    return rank;
+  gint64 n_axes = 0;
+  for (gsize i = 0; i < proto->n_attribute; i++)
+    if (g_strcmp0 (proto->attribute[i]->name, "axes") == 0)
+      n_axes = proto->attribute[i]->n_ints;
+  if (proto->n_input > 1 && *proto->input[1] != '\0')
+    {
+      Value *axes = g_hash_table_lookup (ctx->imp->values, proto->input[1]);
+      if (axes != NULL && axes->constant != NULL)
+        n_axes = tensor_n_elements (axes->constant);
+    }
+  if (n_axes == 0)
+    return int_attribute (proto, "noop_with_empty_axes", 0, NULL) != 0 ? rank : 0;
+  return MAX (rank - (gint) n_axes, 0);
+}
+
+/* Output ranks that are not the first input's (nor, for several data
+ * inputs, the largest of theirs); -1 for those. */
+static gint
+output_rank_rule (NodeCtx *ctx, gint shape_length, gint data_rank)
+{
+  const gchar *op_type = nonnull (ctx->proto->op_type);
   if (g_str_equal (op_type, "Flatten") || g_str_equal (op_type, "Gemm"))
     return 2;
   if (g_str_equal (op_type, "Reshape"))
     return shape_length;
+  if (g_str_has_prefix (op_type, "Reduce"))
+    return reduced_rank (ctx, data_rank);
   return -1;
 }
 
@@ -349,22 +392,39 @@ alias_constant (Importer *imp, const Onnx__NodeProto *proto)
   return TRUE;
 }
 
-/* Before opset 13 Softmax, LogSoftmax and Hardmax flatten the dims from
- * axis on (default 1) into one; that is a softmax along one dim only when
- * axis is the last. Refused otherwise rather than computed differently. */
+/* Meanings of old opsets that no attribute states, so that no mapping of
+ * the op class can refuse them:
+ * - from opset 7 to 13, BatchNormalization runs in training mode (it
+ *   normalizes with the batch's own statistics) when the node names more
+ *   than its first output; refused, it is not inference.
+ * - before opset 13 Softmax, LogSoftmax and Hardmax flatten the dims from
+ *   axis on (default 1) into one; that is a softmax along one dim only when
+ *   axis is the last. Refused otherwise rather than computed differently. */
 static gboolean
-check_softmax_axis (NodeCtx *ctx, GError **error)
+check_legacy_meaning (NodeCtx *ctx, GError **error)
 {
   const Onnx__NodeProto *proto = ctx->proto;
   const gchar *op_type = nonnull (proto->op_type);
-  if (ctx->imp->opset >= 13 || !(g_str_equal (op_type, "Softmax") ||
-                                 g_str_equal (op_type, "LogSoftmax") ||
-                                 g_str_equal (op_type, "Hardmax")))
+  gint64 opset = ctx->imp->opset;
+  if (g_str_equal (op_type, "BatchNormalization") && opset >= 7 && opset < 14)
+    {
+      guint named = 0;
+      for (gsize i = 0; i < proto->n_output; i++)
+        named += *proto->output[i] != '\0';
+      if (named > 1)
+        {
+          node_error (error, ctx, CNNFILT_ERROR_UNSUPPORTED,
+                      "with %u outputs it runs in training mode (normalizing with the batch's "
+                      "statistics) at opsets 7 to 13; only inference, one output, is supported",
+                      named);
+          return FALSE;
+        }
+      return TRUE;
+    }
+  if (opset >= 13 || !(g_str_equal (op_type, "Softmax") || g_str_equal (op_type, "LogSoftmax") ||
+                       g_str_equal (op_type, "Hardmax")))
     return TRUE;
-  gint64 axis = 1;
-  for (gsize i = 0; i < proto->n_attribute; i++)
-    if (g_strcmp0 (proto->attribute[i]->name, "axis") == 0)
-      axis = proto->attribute[i]->i;
+  gint64 axis = int_attribute (proto, "axis", 1, NULL);
   if (ctx->first_rank < 0 || (axis < 0 ? axis + ctx->first_rank : axis) != ctx->first_rank - 1)
     {
       node_error (error, ctx, CNNFILT_ERROR_UNSUPPORTED,
@@ -429,7 +489,8 @@ add_graph_node (NodeCtx *ctx, const gchar **inputs, GError **error)
 
 /* The node's output, read from graph node @node_name, with the rank and
  * dims declared for it, else its rank by rule: @shape_length for Reshape,
- * 2 for Flatten and Gemm, otherwise @data_rank, that of its data inputs. */
+ * 2 for Flatten and Gemm, fewer for Reduce* without keepdims, otherwise
+ * @data_rank, that of its data inputs. */
 static gboolean
 add_output_value (NodeCtx *ctx, const gchar *node_name, gint shape_length, gint data_rank,
                   GError **error)
@@ -454,7 +515,7 @@ add_output_value (NodeCtx *ctx, const gchar *node_name, gint shape_length, gint 
       value_set_dims (output, rank, dims);
       return TRUE;
     }
-  rank = output_rank_rule (nonnull (proto->op_type), shape_length);
+  rank = output_rank_rule (ctx, shape_length, data_rank);
   if (rank < 0)
     rank = data_rank;
   if (rank > MAX_RANK)
@@ -498,7 +559,7 @@ import_node (Importer *imp, const Onnx__NodeProto *proto, guint index, GError **
   g_autoptr (GPtrArray) data_names = g_ptr_array_new (); /* ONNX names */
   gint shape_length = -1;
   if (!map_node_to_op (&ctx, data_names, &shape_length, error) ||
-      !check_softmax_axis (&ctx, error))
+      !check_legacy_meaning (&ctx, error))
     return FALSE;
   if (data_names->len == 0 || (klass->n_inputs != 0 && data_names->len != klass->n_inputs))
     {
@@ -799,7 +860,7 @@ import_model (const guint8 *data, gsize length, const gchar *base_dir, GError **
  * inputs are the model's inputs that are not initializers, in order, and
  * its outputs the model's outputs. Ops come from the plugins by ONNX
  * op_type. Tensors are float32 of rank at most 4, stored with trailing 1s.
- * Opsets 9 to 17 of the default domain are read. A model that uses an op,
+ * Opsets 1 to 17 of the default domain are read. A model that uses an op,
  * attribute or value this library does not support, or that is truncated
  * or malformed, gives an error naming the node, its op_type and the opset.
  * Names and strings of the file that are not UTF-8, as ONNX requires them

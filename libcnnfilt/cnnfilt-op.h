@@ -199,16 +199,31 @@ G_DECLARE_DERIVABLE_TYPE (CnnfiltOp, cnnfilt_op, CNNFILT, OP, GObject)
  *   or by a property (a tensor property takes the tensor, a number property
  *   its single value). A trailing `^` aligns the tensor's rank to the first
  *   input's, numpy-style (leading 1s), before it is padded to four
- *   dimensions. %NULL means as many `-` as @n_inputs.
+ *   dimensions; `^AXIS` puts its first dim at dim AXIS of the first input
+ *   instead (ONNX's broadcasting before opset 7: `^1` is one value per
+ *   channel). Where an input meant something else in older opsets, an entry
+ *   holds alternatives separated by `|`, each ending in `@OPSETS` (as in
+ *   @onnx_attributes): the first whose opsets hold the model's applies
+ *   (`slope^1@-6|slope^`). %NULL means as many `-` as @n_inputs.
  * @onnx_attributes: how ONNX attributes map to properties, space-separated
- *   entries `NAME[=DEFAULT]:TARGETS`. TARGETS are comma-separated: each a
- *   property, or a number the value in that position must equal; empty
- *   TARGETS accept the attribute and ignore it. A list must have as many
- *   values as targets unless TARGETS end in `...`. DEFAULT (comma-separated)
- *   is applied when the node lacks the attribute, where ONNX's default
- *   differs from the property's. Strings set enum nicks (lower case, `_` as
- *   `-`); a negative `axis` has the first input's rank added. Attributes not
- *   listed are unsupported.
+ *   entries `NAME[@OPSETS][=DEFAULT]:TARGETS`. OPSETS (`6`, `1-6`, `-6`,
+ *   `7-`) limits the entry to models of those opsets, for attributes an
+ *   operator had or lost at some version: elsewhere the attribute is
+ *   unsupported and the entry's DEFAULT is not applied. TARGETS are
+ *   comma-separated: each a property, a number the value in that position
+ *   must equal, or `PROPERTY[K]`, dim K (0 to 3) of a tensor property set
+ *   from an input, which the value must equal (for attributes that restate
+ *   what the weights say); empty TARGETS accept the attribute and ignore
+ *   it. A list must have as many values as targets unless TARGETS end in
+ *   `...`. DEFAULT (comma-separated) is applied when the node lacks the
+ *   attribute, where ONNX's default differs from the property's. Strings set
+ *   enum nicks (lower case, `_` as `-`); a list of numbers given to one
+ *   string property is set as its values joined by commas; a negative `axis`
+ *   or value of `axes` has the first input's rank added. Attributes not
+ *   listed are unsupported. An entry without NAME (`=DEFAULT:TARGETS`) is
+ *   applied to every node: its DEFAULT may be `RANK`, the rank of the
+ *   node's data inputs (the largest, to which the others are aligned), for
+ *   ops that must know which of the four stored dims are the model's.
  *
  * The class of every operator. Parameters are GObject properties, each with
  * a nick, a blurb, a range and a default: the pipeline parser, `cnnfilt

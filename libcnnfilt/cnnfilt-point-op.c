@@ -87,6 +87,7 @@ point_kernel_source (const gchar *expression, GPtrArray *fields)
       "#define expf(v) exp (v)\n#define tanhf(v) tanh (v)\n#define fabsf(v) fabs (v)\n"
       "#define sqrtf(v) sqrt (v)\n#define logf(v) log (v)\n#define powf(a, b) pow (a, b)\n"
       "#define fminf(a, b) fmin (a, b)\n#define fmaxf(a, b) fmax (a, b)\n"
+      "#define erff(v) erf (v)\n#define expm1f(v) expm1 (v)\n#define log1pf(v) log1p (v)\n"
       "__kernel void point (__global const float *in, __global float *out, int count");
   for (guint i = 0; i < fields->len; i++)
     g_string_append_printf (src, ", float p_%s", (const gchar *) fields->pdata[i]);

@@ -612,6 +612,285 @@ START_TEST (test_activations)
 }
 END_TEST
 
+/* The activations of MobileNetV3, EfficientNet-style and self-normalising
+ * networks, and the elementwise maths of exported normalisations, against
+ * values worked out by hand (numpy in float64 for the transcendental ones),
+ * to 1e-6 (exp: 2e-4 absolute at 1096, float's precision there). */
+START_TEST (test_activations_more)
+{
+  const gfloat in[] = { -2, -0.5f, 0, 0.5f, 3, 7 };
+  static const struct {
+    const gchar *pipeline;
+    gfloat want[6];
+    gdouble tolerance;
+  } cases[] = {
+    /* max(0, min(1, 0.2x + 0.5)) */
+    { "hard-sigmoid", { 0.1f, 0.4f, 0.5f, 0.6f, 1, 1 }, 1e-6 },
+    { "hard-sigmoid alpha=0.5 beta=0", { 0, 0, 0, 0.25f, 1, 1 }, 1e-6 },
+    /* x · max(0, min(1, x/6 + 1/2)) */
+    { "hard-swish", { -1 / 3.0f, -0.5f * (5 / 12.0f), 0, 0.5f * (7 / 12.0f), 3, 7 }, 1e-6 },
+    /* x ≥ 0: x; below: exp(x) − 1 */
+    { "elu", { -0.86466472f, -0.39346934f, 0, 0.5f, 3, 7 }, 1e-6 },
+    { "elu alpha=2", { -1.72932943f, -0.78693868f, 0, 0.5f, 3, 7 }, 1e-6 },
+    /* 1.0507·x above 0, 1.0507·1.6733·(exp(x) − 1) below */
+    { "selu", { -1.52016647f, -0.69175819f, 0, 0.52535051f, 3.15210307f, 7.35490716f }, 1e-6 },
+    /* log(1 + exp(x)) */
+    { "softplus", { 0.12692801f, 0.47407698f, 0.69314718f, 0.97407698f, 3.04858735f, 7.00091147f }, 1e-6 },
+    { "exp", { 0.13533528f, 0.60653066f, 1, 1.64872127f, 20.0855369f, 1096.63316f }, 2e-4 },
+    { "neg", { 2, 0.5f, 0, -0.5f, -3, -7 }, 0 },
+    { "erf", { -0.99532227f, -0.52049988f, 0, 0.52049988f, 0.99997791f, 1 }, 1e-6 },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (CnnfiltTensor) out = tu_run_values (cases[i].pipeline, in, 1, 1, 1, 6);
+      tu_assert_tensor (out, 1, 1, 1, 6, cases[i].want, cases[i].tolerance);
+    }
+
+  const gfloat squares[] = { 0, 0.25f, 1, 4, 9, 2 }, roots[] = { 0, 0.5f, 1, 2, 3, 1.41421356f };
+  g_autoptr (CnnfiltTensor) root = tu_run_values ("sqrt", squares, 1, 1, 1, 6);
+  tu_assert_tensor (root, 1, 1, 1, 6, roots, 1e-6);
+  /* outside their domain: NaN, not a number made up */
+  const gfloat negative[] = { -1 };
+  g_autoptr (CnnfiltTensor) nan_root = tu_run_values ("sqrt", negative, 1, 1, 1, 1);
+  ck_assert (isnan (cnnfilt_tensor_get_value (nan_root, 0, 0, 0, 0)));
+  /* softplus of large inputs is the input, not infinity */
+  const gfloat large[] = { 100, -100 };
+  g_autoptr (CnnfiltTensor) soft = tu_run_values ("softplus", large, 1, 1, 1, 2);
+  tu_assert_near (100, cnnfilt_tensor_get_value (soft, 0, 0, 0, 0), 1e-5);
+  tu_assert_near (0, cnnfilt_tensor_get_value (soft, 0, 0, 0, 1), 1e-30);
+}
+END_TEST
+
+/* Runs @name on a (1×2×2×2, 1 … 8) and a constant b, which broadcasts. */
+static CnnfiltTensor *
+run_binary (const gchar *name, CnnfiltTensor *a, CnnfiltTensor *b)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CnnfiltGraph) graph = cnnfilt_graph_new ();
+  g_autoptr (CnnfiltOp) op = new_op (name);
+  const gchar *ab[] = { "a", "b", NULL };
+  ck_assert (cnnfilt_graph_add_input (graph, "a", &error));
+  ck_assert (cnnfilt_graph_add_constant (graph, "b", b, &error));
+  ck_assert (cnnfilt_graph_add_node (graph, "op", op, ab, &error));
+  CnnfiltTensor *out = cnnfilt_graph_process (graph, a, &error);
+  ck_assert_msg (out != NULL, "%s: %s", name, error ? error->message : "");
+  /* the same on the OpenCL device, where there is one */
+  CnnfiltDevice *device = tu_opencl_device ();
+  if (device != NULL)
+    {
+      cnnfilt_graph_set_device (graph, device);
+      g_autoptr (CnnfiltTensor) on_device = cnnfilt_graph_process (graph, a, &error);
+      ck_assert_msg (on_device != NULL, "%s on OpenCL: %s", name, error ? error->message : "");
+      tu_assert_close (name, out, on_device, TU_OPENCL_TOLERANCE);
+    }
+  return out;
+}
+
+START_TEST (test_sub_div_pow)
+{
+  const gfloat av[] = { 1, 2, 3, 4, 5, 6, 7, 8 }; /* 1×2×2×2 */
+  const gfloat per_channel[] = { 2, 4 };          /* 1×2×1×1 */
+  const gfloat one[] = { 2 };                     /* a scalar */
+  g_autoptr (CnnfiltTensor) a = tu_tensor (av, 1, 2, 2, 2);
+  g_autoptr (CnnfiltTensor) b = tu_tensor (per_channel, 1, 2, 1, 1);
+  g_autoptr (CnnfiltTensor) two = tu_tensor (one, 1, 1, 1, 1);
+
+  g_autoptr (CnnfiltTensor) diff = run_binary ("sub", a, b);
+  const gfloat want_diff[] = { -1, 0, 1, 2, 1, 2, 3, 4 };
+  tu_assert_tensor (diff, 1, 2, 2, 2, want_diff, 0);
+  g_autoptr (CnnfiltTensor) quotient = run_binary ("div", a, b);
+  const gfloat want_quotient[] = { 0.5f, 1, 1.5f, 2, 1.25f, 1.5f, 1.75f, 2 };
+  tu_assert_tensor (quotient, 1, 2, 2, 2, want_quotient, 0);
+  g_autoptr (CnnfiltTensor) squares = run_binary ("pow", a, two);
+  const gfloat want_squares[] = { 1, 4, 9, 16, 25, 36, 49, 64 };
+  tu_assert_tensor (squares, 1, 2, 2, 2, want_squares, 1e-5);
+  g_autoptr (CnnfiltTensor) powers = run_binary ("pow", b, a); /* 2^1 … 2^4, 4^5 … 4^8 */
+  const gfloat want_powers[] = { 2, 4, 8, 16, 1024, 4096, 16384, 65536 };
+  tu_assert_tensor (powers, 1, 2, 2, 2, want_powers, 1e-2);
+
+  /* a negative base: whole exponents are defined, others NaN; 1/0 is
+   * infinity and 0/0 NaN, as in numpy, on both devices */
+  const gfloat bases[] = { -2, -2, 1, 0 }, exponents[] = { 3, 0.5f, 0, 0 };
+  g_autoptr (CnnfiltTensor) base = tu_tensor (bases, 1, 4, 1, 1);
+  g_autoptr (CnnfiltTensor) exponent = tu_tensor (exponents, 1, 4, 1, 1);
+  g_autoptr (CnnfiltTensor) p = run_binary ("pow", base, exponent);
+  tu_assert_near (-8, cnnfilt_tensor_get_value (p, 0, 0, 0, 0), 1e-6);
+  ck_assert (isnan (cnnfilt_tensor_get_value (p, 0, 1, 0, 0)));
+  tu_assert_near (1, cnnfilt_tensor_get_value (p, 0, 3, 0, 0), 0); /* 0^0 = 1 */
+  g_autoptr (CnnfiltTensor) q = run_binary ("div", base, exponent);
+  ck_assert (isinf (cnnfilt_tensor_get_value (q, 0, 2, 0, 0)));
+  ck_assert (isnan (cnnfilt_tensor_get_value (q, 0, 3, 0, 0)));
+}
+END_TEST
+
+/* x: 1×2×2×3 holding 1 … 12 (channel 0: 1 … 6, channel 1: 7 … 12). */
+START_TEST (test_reduce)
+{
+  gfloat xv[12];
+  for (guint i = 0; i < 12; i++)
+    xv[i] = i + 1;
+  /* the mean of each channel: (1 + … + 6)/6, (7 + … + 12)/6; n×c×1×1
+   * with or without keepdims */
+  const gfloat means[] = { 3.5f, 9.5f };
+  g_autoptr (CnnfiltTensor) a = tu_run_values ("reduce-mean axes=2,3", xv, 1, 2, 2, 3);
+  tu_assert_tensor (a, 1, 2, 1, 1, means, 1e-6);
+  g_autoptr (CnnfiltTensor) b = tu_run_values ("reduce-mean axes=3,2 keepdims=false", xv, 1, 2, 2, 3);
+  tu_assert_tensor (b, 1, 2, 1, 1, means, 1e-6);
+  /* over the channels: kept as 1, or dropped (h and w move up) */
+  const gfloat sums[] = { 8, 10, 12, 14, 16, 18 };
+  g_autoptr (CnnfiltTensor) c = tu_run_values ("reduce-sum axes=1", xv, 1, 2, 2, 3);
+  tu_assert_tensor (c, 1, 1, 2, 3, sums, 0);
+  g_autoptr (CnnfiltTensor) d = tu_run_values ("reduce-sum axes=1 keepdims=false", xv, 1, 2, 2, 3);
+  tu_assert_tensor (d, 1, 2, 3, 1, sums, 0);
+  /* the largest of each row; of everything (no axes) */
+  const gfloat row_max[] = { 3, 6, 9, 12 }, all_max[] = { 12 };
+  g_autoptr (CnnfiltTensor) e = tu_run_values ("reduce-max axes=3 keepdims=false", xv, 1, 2, 2, 3);
+  tu_assert_tensor (e, 1, 2, 2, 1, row_max, 0);
+  g_autoptr (CnnfiltTensor) f = tu_run_values ("reduce-max", xv, 1, 2, 2, 3);
+  tu_assert_tensor (f, 1, 1, 1, 1, all_max, 0);
+  /* no axes with noop-with-empty-axes: a copy */
+  g_autoptr (CnnfiltTensor) g = tu_run_values ("reduce-sum noop-with-empty-axes=true", xv, 1, 2, 2, 3);
+  tu_assert_tensor (g, 1, 2, 2, 3, xv, 0);
+  /* a NaN is the max, as numpy says */
+  const gfloat with_nan[] = { 1, NAN, 3 };
+  g_autoptr (CnnfiltTensor) h = tu_run_values ("reduce-max", with_nan, 1, 1, 1, 3);
+  ck_assert (isnan (cnnfilt_tensor_get_value (h, 0, 0, 0, 0)));
+
+  g_autoptr (CnnfiltTensor) x = tu_tensor (xv, 1, 2, 2, 3);
+  GError *error = tu_run_error ("reduce-mean axes=4", x);
+  tu_assert_error (error, CNNFILT_ERROR_INVALID_ARGUMENT, "reduce-mean", "axes '4'", "0 to 3");
+  g_clear_error (&error);
+  error = tu_run_error ("reduce-sum axes=1,1", x);
+  tu_assert_error (error, CNNFILT_ERROR_INVALID_ARGUMENT, "axes '1,1'", "distinct");
+  g_clear_error (&error);
+
+  /* channels-last input, as after a convolution in a prepared graph (the
+   * squeeze-and-excitation mean): the same values as NCHW */
+  g_autoptr (CnnfiltTensor) input = random_tensor (2, 3, 9, 7, 21);
+  g_autoptr (CnnfiltTensor) w = random_tensor (5, 3, 3, 3, 22);
+  static const struct {
+    const gchar *axes;
+    gboolean keepdims;
+  } reductions[] = { { "2,3", TRUE }, { "2,3", FALSE }, { "1", TRUE }, { "1,3", FALSE } };
+  for (guint r = 0; r < G_N_ELEMENTS (reductions); r++)
+    {
+      g_autoptr (CnnfiltTensor) fused = NULL, plain = NULL;
+      for (gint fuse = 1; fuse >= 0; fuse--)
+        {
+          g_autoptr (GError) local = NULL;
+          g_autoptr (CnnfiltGraph) graph = g_object_new (CNNFILT_TYPE_GRAPH, "fuse", fuse, NULL);
+          g_autoptr (CnnfiltOp) conv = new_op ("conv2d");
+          g_object_set (conv, "weights", w, "padding", 1, NULL);
+          g_autoptr (CnnfiltOp) mean = new_op ("reduce-mean");
+          g_object_set (mean, "axes", reductions[r].axes, "keepdims", reductions[r].keepdims, NULL);
+          const gchar *xin[] = { "x", NULL }, *cin[] = { "c", NULL };
+          ck_assert (cnnfilt_graph_add_input (graph, "x", &local));
+          ck_assert (cnnfilt_graph_add_node (graph, "c", conv, xin, &local));
+          ck_assert (cnnfilt_graph_add_node (graph, "m", mean, cin, &local));
+          CnnfiltTensor *result = cnnfilt_graph_process (graph, input, &local);
+          ck_assert_msg (result != NULL, "%s", local ? local->message : "");
+          if (fuse)
+            fused = result;
+          else
+            plain = result;
+        }
+      assert_close (plain, fused);
+    }
+}
+END_TEST
+
+/* Runs @op on @x, on the CPU and, where there is one, on the OpenCL
+ * device, and returns the CPU's output after comparing the two. */
+static CnnfiltTensor *
+run_op_both (CnnfiltOp *op, CnnfiltTensor *x)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CnnfiltGraph) graph = cnnfilt_graph_new ();
+  const gchar *in[] = { "x", NULL };
+  ck_assert (cnnfilt_graph_add_input (graph, "x", &error));
+  ck_assert (cnnfilt_graph_add_node (graph, "op", op, in, &error));
+  CnnfiltTensor *out = cnnfilt_graph_process (graph, x, &error);
+  ck_assert_msg (out != NULL, "%s", error ? error->message : "");
+  CnnfiltDevice *device = tu_opencl_device ();
+  if (device != NULL)
+    {
+      cnnfilt_graph_set_device (graph, device);
+      g_autoptr (CnnfiltTensor) on_device = cnnfilt_graph_process (graph, x, &error);
+      ck_assert_msg (on_device != NULL, "on OpenCL: %s", error ? error->message : "");
+      tu_assert_close (cnnfilt_op_get_name (op), out, on_device, TU_OPENCL_TOLERANCE);
+    }
+  return out;
+}
+
+/* What ConvNeXt and transformers add: log, layer-norm, transpose and
+ * matmul, on values worked by hand. */
+START_TEST (test_log_layer_norm_transpose_matmul)
+{
+  const gfloat in[] = { 1, (gfloat) G_E, 0.5f, 0, -1 };
+  g_autoptr (CnnfiltTensor) l = tu_run_values ("log", in, 1, 1, 1, 5);
+  tu_assert_near (0, cnnfilt_tensor_get_value (l, 0, 0, 0, 0), 1e-7);
+  tu_assert_near (1, cnnfilt_tensor_get_value (l, 0, 0, 0, 1), 1e-6);
+  tu_assert_near (-0.69314718, cnnfilt_tensor_get_value (l, 0, 0, 0, 2), 1e-6);
+  ck_assert (isinf (cnnfilt_tensor_get_value (l, 0, 0, 0, 3)));
+  ck_assert (isnan (cnnfilt_tensor_get_value (l, 0, 0, 0, 4)));
+
+  /* layer-norm from axis 1 of 1×2×1×2 (1 2 | 3 4): mean 2.5, variance
+   * 1.25, so ∓1.3416408, ∓0.4472136; scale 2 on channel 0 and 0.5 on
+   * channel 1 (1×2×1×1 broadcasts within the block), epsilon 0 */
+  const gfloat xv[] = { 1, 2, 3, 4 }, gv[] = { 2, 0.5f };
+  g_autoptr (CnnfiltTensor) x = tu_tensor (xv, 1, 2, 1, 2);
+  g_autoptr (CnnfiltTensor) g = tu_tensor (gv, 1, 2, 1, 1);
+  g_autoptr (CnnfiltOp) ln = new_op ("layer-norm");
+  g_object_set (ln, "axis", 1, "epsilon", 0.0f, "scale", g, NULL);
+  g_autoptr (CnnfiltTensor) normed = run_op_both (ln, x);
+  const gfloat want_normed[] = { -2.6832816f, -0.8944272f, 0.2236068f, 0.6708204f };
+  tu_assert_tensor (normed, 1, 2, 1, 2, want_normed, 1e-6);
+  /* a scale that does not fit the block is refused by name */
+  g_autoptr (CnnfiltTensor) wrong = tu_tensor (gv, 2, 1, 1, 1);
+  g_object_set (ln, "scale", wrong, NULL);
+  g_autoptr (CnnfiltGraph) bad = cnnfilt_graph_new ();
+  g_autoptr (GError) error = NULL;
+  const gchar *xin[] = { "x", NULL };
+  ck_assert (cnnfilt_graph_add_input (bad, "x", &error));
+  ck_assert (cnnfilt_graph_add_node (bad, "ln", ln, xin, &error));
+  ck_assert (!cnnfilt_graph_prepare (bad, &(CnnfiltShape) { 1, 2, 1, 2 }, 1, &error));
+  tu_assert_error (error, CNNFILT_ERROR_SHAPE, "ln", "scale (2x1x1x1) does not fit");
+  g_clear_error (&error);
+
+  /* NCHW to NHWC: out[0, h, w, c] = x[0, c, h, w], x holding 1 … 12 */
+  gfloat seq[12];
+  for (guint i = 0; i < 12; i++)
+    seq[i] = i + 1;
+  g_autoptr (CnnfiltTensor) t = tu_run_values ("transpose perm=0,2,3,1", seq, 1, 2, 2, 3);
+  const gfloat want_t[] = { 1, 7, 2, 8, 3, 9, 4, 10, 5, 11, 6, 12 };
+  tu_assert_tensor (t, 1, 2, 3, 2, want_t, 0);
+  /* rank 3 of the four dims, no perm: those three reversed */
+  g_autoptr (CnnfiltTensor) r = tu_run_values ("transpose rank=3", seq, 2, 2, 3, 1);
+  const gfloat want_r[] = { 1, 7, 4, 10, 2, 8, 5, 11, 3, 9, 6, 12 };
+  tu_assert_tensor (r, 3, 2, 2, 1, want_r, 0);
+  g_autoptr (CnnfiltTensor) seq_t = tu_tensor (seq, 1, 2, 2, 3);
+  GError *e = tu_run_error ("transpose perm=0,0,1,2", seq_t);
+  tu_assert_error (e, CNNFILT_ERROR_INVALID_ARGUMENT, "perm '0,0,1,2'", "0 to 3");
+  g_clear_error (&e);
+
+  /* matmul over h and w: [[1,0,0],[0,1,1]] and [[1,1,1],[2,0,0]] by
+   * [[1,2],[3,4],[5,6]] (shared: one tall product) */
+  const gfloat av[] = { 1, 0, 0, 0, 1, 1, 1, 1, 1, 2, 0, 0 };
+  const gfloat bv[] = { 1, 2, 3, 4, 5, 6 }, b2v[] = { 1, 2, 3, 4, 5, 6, 0, 1, 1, 0, 1, 1 };
+  g_autoptr (CnnfiltTensor) a = tu_tensor (av, 1, 2, 2, 3);
+  g_autoptr (CnnfiltTensor) b = tu_tensor (bv, 1, 1, 3, 2);
+  g_autoptr (CnnfiltTensor) ab = run_binary ("matmul", a, b);
+  const gfloat want_ab[] = { 1, 2, 8, 10, 9, 12, 2, 4 };
+  tu_assert_tensor (ab, 1, 2, 2, 2, want_ab, 0);
+  /* the first matrix by two: [[1,2],[3,4],[5,6]] and [[0,1],[1,0],[1,1]] */
+  g_autoptr (CnnfiltTensor) a0 = tu_tensor_at (__FILE__, __LINE__, av, 6, 1, 1, 2, 3);
+  g_autoptr (CnnfiltTensor) b2 = tu_tensor (b2v, 1, 2, 3, 2);
+  g_autoptr (CnnfiltTensor) ab2 = run_binary ("matmul", a0, b2);
+  const gfloat want_ab2[] = { 1, 2, 8, 10, 0, 1, 2, 1 };
+  tu_assert_tensor (ab2, 1, 2, 2, 2, want_ab2, 0);
+}
+END_TEST
+
 START_TEST (test_softmax_linear_flatten)
 {
   const gfloat in[] = { 1, 2, 3, 4, 5, 6 };  /* 2 samples × 3 features */
@@ -1019,6 +1298,10 @@ main (void)
   suite_add_tcase (suite, graphs);
   TCase *layers = tu_tcase ("layers");
   tcase_add_test (layers, test_activations);
+  tcase_add_test (layers, test_activations_more);
+  tcase_add_test (layers, test_sub_div_pow);
+  tcase_add_test (layers, test_reduce);
+  tcase_add_test (layers, test_log_layer_norm_transpose_matmul);
   tcase_add_test (layers, test_softmax_linear_flatten);
   tcase_add_test (layers, test_pad_modes);
   tcase_add_test (layers, test_lrn_hand);

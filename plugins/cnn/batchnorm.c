@@ -181,7 +181,9 @@ cnnfilt_batchnorm_class_init (CnnfiltBatchnormClass *klass)
                           "into a preceding conv2d";
   op_class->onnx_op_type = "BatchNormalization";
   op_class->onnx_inputs = "- scale bias mean var";
-  op_class->onnx_attributes = "epsilon:epsilon momentum: training_mode:0 spatial:1";
+  /* is_test (opsets 1-6) defaults to training, whose output this is not */
+  op_class->onnx_attributes = "epsilon:epsilon momentum: training_mode@14-:0 spatial@-8:1 "
+                              "is_test@-6=0:1";
   op_class->n_inputs = 1;
   op_class->validate = cnnfilt_batchnorm_validate;
   op_class->infer = cnnfilt_batchnorm_infer;

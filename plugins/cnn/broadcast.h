@@ -25,6 +25,9 @@ typedef enum {
   LAYER_BROADCAST_ADD = 1, /* a + b */
   LAYER_BROADCAST_MUL,     /* a · b */
   LAYER_BROADCAST_PRELU,   /* a ≥ 0 ? a : b · a */
+  LAYER_BROADCAST_SUB,     /* a − b */
+  LAYER_BROADCAST_DIV,     /* a / b */
+  LAYER_BROADCAST_POW,     /* a^b */
 } LayerBroadcastKind;
 
 /* The same on an OpenCL device (broadcast.cl), out = clamp (@kind of a

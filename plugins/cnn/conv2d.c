@@ -390,7 +390,7 @@ cnnfilt_conv2d_class_init (CnnfiltConv2dClass *klass)
   op_class->onnx_op_type = "Conv";
   op_class->onnx_inputs = "- weights bias";
   op_class->onnx_attributes = CNNFILT_AREA_OP_ONNX_ATTRIBUTES
-      " dilations:dilation-h,dilation-w group:groups kernel_shape:";
+      " dilations:dilation-h,dilation-w group:groups kernel_shape:weights[2],weights[3]";
   op_class->n_inputs = 1;
   op_class->validate = cnnfilt_conv2d_validate;
   op_class->infer = cnnfilt_conv2d_infer;

@@ -28,7 +28,8 @@ cnnfilt_dropout_class_init (CnnfiltDropoutClass *klass)
   op_class->description = "Dropout at inference: copies its input (training is not done here)";
   op_class->onnx_op_type = "Dropout";
   op_class->onnx_inputs = "- ratio training_mode";
-  op_class->onnx_attributes = "ratio:ratio seed: training_mode:0";
+  /* is_test (opsets 1-6) defaults to training, which drops values */
+  op_class->onnx_attributes = "ratio:ratio seed@12-: training_mode@12-:0 is_test@-6=0:1";
   op_class->n_inputs = 1;
   op_class->infer = cnnfilt_op_infer_same_shape;
   op_class->run = layer_run_copy;

@@ -252,7 +252,9 @@ cnnfilt_linear_class_init (CnnfiltLinearClass *klass)
   op_class->description = "Fully connected layer: alpha·x·Wᵀ + beta·bias (ONNX Gemm)";
   op_class->onnx_op_type = "Gemm";
   op_class->onnx_inputs = "- weights bias^";
-  op_class->onnx_attributes = "alpha:alpha beta:beta transA:trans-a transB=0:trans-b";
+  /* broadcast (opsets 1-6): whether C broadcasts, as bias always may */
+  op_class->onnx_attributes = "alpha:alpha beta:beta transA:trans-a transB=0:trans-b "
+                              "broadcast@-6:";
   op_class->n_inputs = 1;
   op_class->validate = cnnfilt_linear_validate;
   op_class->infer = cnnfilt_linear_infer;

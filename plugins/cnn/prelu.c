@@ -107,7 +107,8 @@ cnnfilt_prelu_class_init (CnnfiltPreluClass *klass)
   op_class->example = "conv2d weights=w.npy ! prelu slope=a.npy";
   op_class->description = "Parametric ReLU: x where x >= 0, slope·x below, slopes learned";
   op_class->onnx_op_type = "PRelu";
-  op_class->onnx_inputs = "- slope^";
+  /* before opset 7 the slope is per channel (or one value), not numpy-broadcast */
+  op_class->onnx_inputs = "- slope^1@-6|slope^";
   op_class->n_inputs = 1;
   op_class->validate = cnnfilt_prelu_validate;
   op_class->infer = cnnfilt_prelu_infer;

@@ -82,6 +82,10 @@ MODELS = {
     "resnet50": (lambda: torchvision.models.resnet50(weights=None), (3, 224, 224)),
     "alexnet": (lambda: torchvision.models.alexnet(weights=None), (3, 224, 224)),
     "vgg16": (lambda: torchvision.models.vgg16(weights=None), (3, 224, 224)),
+    # hard-sigmoid, hard-swish (HardSigmoid · x before opset 14) and
+    # squeeze-and-excitation; MNASNet ends with ReduceMean without keepdims
+    "mobilenet_v3_small": (lambda: torchvision.models.mobilenet_v3_small(weights=None), (3, 224, 224)),
+    "mnasnet0_5": (lambda: torchvision.models.mnasnet0_5(weights=None), (3, 224, 224)),
 }
 
 BATCH = 4

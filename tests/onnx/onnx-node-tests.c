@@ -49,7 +49,15 @@ static const gchar *const default_patterns[] = {
   "test_leakyrelu*", "test_sigmoid*", "test_tanh*", "test_clip*", "test_prelu*", "test_lrn*",
   "test_gemm_*", "test_flatten_*", "test_softmax_*", "test_add*", "test_mul*", "test_concat_*",
   "test_dropout_default*", "test_identity*", "test_constant_pad", "test_edge_pad",
-  "test_reflect_pad", "test_reshape_*",
+  "test_reflect_pad", "test_reshape_*", "test_hardsigmoid*", "test_hardswish*", "test_elu*",
+  "test_selu*", "test_softplus*", "test_exp", "test_exp_example", "test_neg*", "test_sqrt*",
+  "test_erf", "test_celu_expanded", "test_sub*", "test_div*", "test_pow*", "test_reduce_mean_*",
+  "test_reduce_max_*", "test_reduce_sum_default_*", "test_reduce_sum_do_not_keepdims_*",
+  "test_reduce_sum_keepdims_*", "test_reduce_sum_negative_axes_*", "test_reduce_sum_empty_axes_*",
+  "test_log", "test_log_example", "test_logsoftmax_*_expanded", "test_transpose_*", "test_matmul_*",
+  "test_layer_normalization_?d_axis?", "test_layer_normalization_?d_axis?_epsilon",
+  "test_layer_normalization_?d_axis_negative_?", "test_layer_normalization_?d_axis_negative_?_epsilon",
+  "test_layer_normalization_default_axis",
   NULL,
 };
 

@@ -1200,6 +1200,350 @@ START_TEST (test_broadcast_unknown_dims)
 }
 END_TEST
 
+/* ---- What changed between opsets (issue 13) ----------------------------- */
+
+/* PRelu's slope of C values: per channel before opset 7 (the old rule),
+ * along the last dim from opset 7 (numpy broadcasting). With the width
+ * equal to C, both run; only the right rule gives these values.
+ * x[0, c, 0, w] = -(w + 1), slope = (0.1, 0.2, 0.3). */
+START_TEST (test_prelu_per_opset)
+{
+  const gfloat xv[] = { -1, -2, -3, -1, -2, -3, -1, -2, -3 };
+  /* opset 6: y = x · slope[c] */
+  const gfloat per_channel[] = { -0.1f, -0.2f, -0.3f, -0.2f, -0.4f, -0.6f, -0.3f, -0.6f, -0.9f };
+  /* opset 7: y = x · slope[w] */
+  const gfloat per_column[] = { -0.1f, -0.4f, -0.9f, -0.1f, -0.4f, -0.9f, -0.1f, -0.4f, -0.9f };
+  for (gint64 opset = 6; opset <= 7; opset++)
+    {
+      g_autoptr (Model) m = model_new (opset);
+      model_input (m, "x", DIMS (1, 3, 1, 3));
+      model_initializer (m, float_tensor (m, "slope", DIMS (3), VALUES (0.1f, 0.2f, 0.3f)));
+      model_node (m, "PRelu", "prelu", "x,slope", "y");
+      model_output (m, "y");
+      g_autoptr (CnnfiltGraph) graph = import_ok (m);
+      assert_property (graph, "prelu", "slope", opset == 6 ? "<1x3x1x1 tensor>" : "<1x1x1x3 tensor>");
+      g_autoptr (CnnfiltTensor) x = tu_tensor (xv, 1, 3, 1, 3);
+      g_autoptr (CnnfiltTensor) y = run (graph, x);
+      if (opset == 6)
+        tu_assert_tensor (y, 1, 3, 1, 3, per_channel, EXACT);
+      else
+        tu_assert_tensor (y, 1, 3, 1, 3, per_column, EXACT);
+    }
+
+  /* opset 6, one value: shared by every channel */
+  g_autoptr (Model) one = model_new (6);
+  model_input (one, "x", DIMS (1, 3, 1, 3));
+  model_initializer (one, float_tensor (one, "slope", DIMS (1), VALUES (0.5f)));
+  model_node (one, "PRelu", "prelu", "x,slope", "y");
+  model_output (one, "y");
+  g_autoptr (CnnfiltGraph) one_graph = import_ok (one);
+  g_autoptr (CnnfiltTensor) x = tu_tensor (xv, 1, 3, 1, 3);
+  g_autoptr (CnnfiltTensor) y = run (one_graph, x);
+  const gfloat halves[] = { -0.5f, -1, -1.5f, -0.5f, -1, -1.5f, -0.5f, -1, -1.5f };
+  tu_assert_tensor (y, 1, 3, 1, 3, halves, EXACT);
+
+  /* opset 6, 3 slopes for 2 channels (the width is 3): refused, not read
+   * along the width */
+  g_autoptr (Model) bad = model_new (6);
+  model_input (bad, "x", DIMS (1, 2, 1, 3));
+  model_initializer (bad, float_tensor (bad, "slope", DIMS (3), VALUES (0.1f, 0.2f, 0.3f)));
+  model_node (bad, "PRelu", "prelu", "x,slope", "y");
+  model_output (bad, "y");
+  g_autoptr (CnnfiltGraph) bad_graph = import_ok (bad);
+  g_autoptr (CnnfiltTensor) x2 = cnnfilt_tensor_new (1, 2, 1, 3, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CnnfiltTensor) none = cnnfilt_graph_process (bad_graph, x2, &error);
+  ck_assert_ptr_null (none);
+  tu_assert_error (error, CNNFILT_ERROR_SHAPE, "prelu", "slope (1x3x1x1) does not broadcast");
+}
+END_TEST
+
+/* BatchNormalization with is_test=1 (opset 6) is the inference the op
+ * computes; without it (ONNX's default 0) it is training, refused. Hand
+ * values, epsilon 0: y = scale·(x − mean)/√var + bias, per channel:
+ * 2·(1 − 0)/2 + 1 = 2 and 0.5·(4 − 2)/1 − 1 = 0. */
+static Model *
+batchnorm_model (gint64 opset, gint is_test, gboolean all_outputs)
+{
+  Model *m = model_new (opset);
+  model_input (m, "x", DIMS (1, 2, 1, 1));
+  model_initializer (m, float_tensor (m, "scale", DIMS (2), VALUES (2, 0.5f)));
+  model_initializer (m, float_tensor (m, "bias", DIMS (2), VALUES (1, -1)));
+  model_initializer (m, float_tensor (m, "mean", DIMS (2), VALUES (0, 2)));
+  model_initializer (m, float_tensor (m, "var", DIMS (2), VALUES (4, 1)));
+  Onnx__NodeProto *bn = model_node (m, "BatchNormalization", "bn", "x,scale,bias,mean,var",
+                                    all_outputs ? "y,m,v,sm,sv" : "y");
+  attr_float (m, bn, "epsilon", 0);
+  if (is_test >= 0)
+    attr_int (m, bn, "is_test", is_test);
+  model_output (m, "y");
+  return m;
+}
+
+START_TEST (test_legacy_training_mode)
+{
+  const gfloat xv[] = { 1, 4 }, expected[] = { 2, 0 };
+  g_autoptr (CnnfiltTensor) x = tu_tensor (xv, 1, 2, 1, 1);
+  g_autoptr (Model) test6 = batchnorm_model (6, 1, TRUE);
+  g_autoptr (CnnfiltGraph) graph = import_ok (test6);
+  g_autoptr (CnnfiltTensor) y = run (graph, x);
+  tu_assert_tensor (y, 1, 2, 1, 1, expected, EXACT);
+
+  g_autoptr (Model) training6 = batchnorm_model (6, -1, FALSE);
+  g_autoptr (GError) error = import_error (training6);
+  tu_assert_error (error, CNNFILT_ERROR_UNSUPPORTED, "node 'bn' (BatchNormalization, opset 6)",
+                   "attribute 'is_test' (default 0) is 0; only 1 is supported");
+  g_autoptr (Model) zero6 = batchnorm_model (6, 0, FALSE);
+  g_autoptr (GError) zero_error = import_error (zero6);
+  tu_assert_error (zero_error, CNNFILT_ERROR_UNSUPPORTED, "attribute 'is_test' is 0; only 1");
+
+  /* is_test is gone at opset 7; from 7 to 13 five outputs mean training */
+  g_autoptr (Model) test7 = batchnorm_model (7, 1, FALSE);
+  g_autoptr (GError) test7_error = import_error (test7);
+  tu_assert_error (test7_error, CNNFILT_ERROR_UNSUPPORTED, "opset 7",
+                   "attribute 'is_test' is not supported");
+  g_autoptr (Model) training9 = batchnorm_model (9, -1, TRUE);
+  g_autoptr (GError) training9_error = import_error (training9);
+  tu_assert_error (training9_error, CNNFILT_ERROR_UNSUPPORTED, "node 'bn' (BatchNormalization, opset 9)",
+                   "with 5 outputs it runs in training mode");
+  g_autoptr (Model) inference9 = batchnorm_model (9, -1, FALSE);
+  g_autoptr (CnnfiltGraph) graph9 = import_ok (inference9);
+  g_autoptr (CnnfiltTensor) y9 = run (graph9, x);
+  tu_assert_tensor (y9, 1, 2, 1, 1, expected, EXACT);
+
+  /* Dropout: is_test=1 copies; without it, opset 6 drops values */
+  g_autoptr (Model) drop = model_new (6);
+  model_input (drop, "x", DIMS (1, 2, 1, 1));
+  attr_int (drop, model_node (drop, "Dropout", "drop", "x", "y"), "is_test", 1);
+  model_output (drop, "y");
+  g_autoptr (CnnfiltGraph) drop_graph = import_ok (drop);
+  g_autoptr (CnnfiltTensor) copy = run (drop_graph, x);
+  tu_assert_tensor (copy, 1, 2, 1, 1, xv, 0);
+  g_autoptr (Model) dropping = model_new (6);
+  model_input (dropping, "x", DIMS (1, 2, 1, 1));
+  model_node (dropping, "Dropout", "drop", "x", "y");
+  model_output (dropping, "y");
+  g_autoptr (GError) drop_error = import_error (dropping);
+  tu_assert_error (drop_error, CNNFILT_ERROR_UNSUPPORTED, "node 'drop' (Dropout, opset 6)",
+                   "attribute 'is_test' (default 0) is 0; only 1 is supported");
+}
+END_TEST
+
+/* Gemm's broadcast (opsets 1 to 6) says C broadcasts, as the op's bias
+ * does at any opset: (2,3)·(3,2) + (10, 20) on each row. Gone at 7. */
+START_TEST (test_gemm_broadcast)
+{
+  const gfloat a[] = { 1, 0, 0, 0, 1, 1 };
+  const gfloat expected[] = { 11, 22, 18, 30 }; /* rows (1, 2) and (8, 10), plus C */
+  for (gint64 opset = 6; opset <= 7; opset++)
+    {
+      g_autoptr (Model) m = model_new (opset);
+      model_input (m, "a", DIMS (2, 3));
+      model_initializer (m, float_tensor (m, "b", DIMS (3, 2), VALUES (1, 2, 3, 4, 5, 6)));
+      model_initializer (m, float_tensor (m, "c", DIMS (2), VALUES (10, 20)));
+      attr_int (m, model_node (m, "Gemm", "fc", "a,b,c", "y"), "broadcast", 1);
+      model_output (m, "y");
+      if (opset == 7)
+        {
+          g_autoptr (GError) error = import_error (m);
+          tu_assert_error (error, CNNFILT_ERROR_UNSUPPORTED, "node 'fc' (Gemm, opset 7)",
+                           "attribute 'broadcast' is not supported");
+          continue;
+        }
+      g_autoptr (CnnfiltGraph) graph = import_ok (m);
+      g_autoptr (CnnfiltTensor) x = tu_tensor (a, 2, 3, 1, 1);
+      g_autoptr (CnnfiltTensor) y = run (graph, x);
+      tu_assert_tensor (y, 2, 2, 1, 1, expected, EXACT);
+    }
+}
+END_TEST
+
+/* Conv's kernel_shape restates the weights' (here 3×3): anything else is
+ * refused, whatever it holds. */
+START_TEST (test_conv_kernel_shape)
+{
+  static const struct {
+    gsize n;
+    gint64 values[3];
+    const gchar *message;
+  } cases[] = {
+    { 2, { 0, 3 }, "attribute 'kernel_shape' value 0 is 0, but the weights say 3 (their dim 2)" },
+    { 2, { 3, -1 }, "attribute 'kernel_shape' value 1 is -1, but the weights say 3 (their dim 3)" },
+    { 2, { G_GINT64_CONSTANT (1) << 31, 3 }, "value 0 is 2147483648, but the weights say 3" },
+    { 2, { 3, 2 }, "value 1 is 2, but the weights say 3" },
+    { 0, { 0 }, "attribute 'kernel_shape' has 0 values; 2 supported" },
+    { 3, { 3, 3, 3 }, "attribute 'kernel_shape' has 3 values; 2 supported" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (Model) m = model_new (13);
+      model_input (m, "x", DIMS (1, 1, 5, 5));
+      gfloat w[9] = { 0 };
+      model_initializer (m, float_tensor (m, "W", DIMS (1, 1, 3, 3), 9, w));
+      attr_ints (m, model_node (m, "Conv", "conv", "x,W", "y"), "kernel_shape", cases[i].n,
+                 cases[i].values);
+      model_output (m, "y");
+      g_autoptr (GError) error = import_error (m);
+      tu_assert_error (error, cases[i].n == 2 ? CNNFILT_ERROR_INVALID_ARGUMENT : CNNFILT_ERROR_UNSUPPORTED,
+                       "node 'conv' (Conv, opset 13)", cases[i].message);
+    }
+}
+END_TEST
+
+/* Bytes that are not UTF-8 where ONNX wants text (op_type, an enum value,
+ * names): messages and node names stay UTF-8, each such byte as \xNN. */
+START_TEST (test_strings_not_utf8)
+{
+  g_autoptr (Model) op = model_new (13);
+  model_input (op, "x", DIMS (1, 1, 2, 2));
+  model_node (op, "Re\xfflu", "n", "x", "y");
+  model_output (op, "y");
+  g_autoptr (GError) op_error = import_error (op);
+  ck_assert (g_utf8_validate (op_error->message, -1, NULL));
+  tu_assert_error (op_error, CNNFILT_ERROR_UNSUPPORTED, "(Re\\xfflu, opset 13)",
+                   "no op implements Re\\xfflu");
+
+  g_autoptr (Model) mode = model_new (13);
+  model_input (mode, "x", DIMS (1, 1, 2, 2));
+  model_initializer (mode, int64_tensor (mode, "pads", DIMS (0, 0, 1, 1, 0, 0, 1, 1)));
+  attr_string (mode, model_node (mode, "Pad", "pad\xfe", "x,pads", "y"), "mode", "\xff\xfe");
+  model_output (mode, "y");
+  g_autoptr (GError) mode_error = import_error (mode);
+  ck_assert (g_utf8_validate (mode_error->message, -1, NULL));
+  tu_assert_error (mode_error, CNNFILT_ERROR_INVALID_ARGUMENT, "node 'pad\\xfe' (Pad, opset 13)",
+                   "'\\xff\\xfe'");
+
+  /* valid UTF-8 around the bad bytes is kept as it is */
+  g_autoptr (Model) names = model_new (13);
+  model_input (names, "x\xff\xfe", DIMS (1, 1, 2, 2));
+  model_node (names, "Relu", "r\xc3\xa9lu\xff", "x\xff\xfe", "y\xff\xfe");
+  model_output (names, "y\xff\xfe");
+  g_autoptr (CnnfiltGraph) graph = import_ok (names);
+  g_autofree gchar *node_list = node_names (graph);
+  ck_assert_str_eq (node_list, "x\\xff\\xfe,r\xc3\xa9lu\\xff");
+}
+END_TEST
+
+/* ReduceMean without keepdims drops its axes from the rank: x.mean([2, 3])
+ * of (1,2,2,3) is (1,2), so that a (2) constant added after it runs along
+ * the channels. The axes, negative ones resolved, are the op's list. x
+ * holds 1 … 12: channel means 3.5 and 9.5, plus 10 and 20. */
+START_TEST (test_reduce_rank)
+{
+  g_autoptr (Model) m = model_new (13);
+  model_input (m, "x", DIMS (1, 2, 2, 3));
+  Onnx__NodeProto *mean = model_node (m, "ReduceMean", "mean", "x", "r");
+  attr_ints (m, mean, "axes", DIMS (-2, 3));
+  attr_int (m, mean, "keepdims", 0);
+  model_initializer (m, float_tensor (m, "k", DIMS (2), VALUES (10, 20)));
+  model_node (m, "Add", "add", "r,k", "y");
+  model_output (m, "y");
+  g_autoptr (CnnfiltGraph) graph = import_ok (m);
+  assert_property (graph, "mean", "axes", "2,3");
+  assert_property (graph, "mean", "keepdims", "false");
+  gfloat xv[12];
+  for (guint i = 0; i < 12; i++)
+    xv[i] = i + 1;
+  g_autoptr (CnnfiltTensor) x = tu_tensor (xv, 1, 2, 2, 3);
+  g_autoptr (CnnfiltTensor) y = run (graph, x);
+  const gfloat expected[] = { 13.5f, 29.5f };
+  tu_assert_tensor (y, 1, 2, 1, 1, expected, EXACT);
+
+  /* ReduceSum-13: axes as an input, an empty list of them: every dim, or
+   * none with noop_with_empty_axes */
+  for (gint noop = 0; noop <= 1; noop++)
+    {
+      g_autoptr (Model) r = model_new (13);
+      model_input (r, "x", DIMS (1, 2, 2, 3));
+      model_initializer (r, int64_tensor (r, "axes", 0, NULL));
+      Onnx__NodeProto *sum = model_node (r, "ReduceSum", "sum", "x,axes", "y");
+      attr_int (r, sum, "noop_with_empty_axes", noop);
+      model_output (r, "y");
+      g_autoptr (CnnfiltGraph) sum_graph = import_ok (r);
+      g_autoptr (CnnfiltTensor) total = run (sum_graph, x);
+      const gfloat all[] = { 78 };
+      if (noop)
+        tu_assert_tensor (total, 1, 2, 2, 3, xv, 0);
+      else
+        tu_assert_tensor (total, 1, 1, 1, 1, all, 0);
+    }
+}
+END_TEST
+
+/* LayerNormalization (opset 17), Y alone: each row of (2,4) to mean 0 and
+ * variance 1, epsilon 0, then · scale + bias along the row. Row 1: mean
+ * 2.5, variance 1.25, so (x − 2.5)/√1.25 = ∓1.3416408, ∓0.4472136; row 2
+ * (0 0 4 4): mean 2, variance 4, so ∓1. */
+START_TEST (test_layer_norm)
+{
+  g_autoptr (Model) m = model_new (17);
+  model_input (m, "x", DIMS (2, 4));
+  model_initializer (m, float_tensor (m, "scale", DIMS (4), VALUES (1, 2, 0.5f, 1)));
+  model_initializer (m, float_tensor (m, "bias", DIMS (4), VALUES (0, 1, 0, -1)));
+  attr_float (m, model_node (m, "LayerNormalization", "ln", "x,scale,bias", "y"), "epsilon", 0);
+  model_output (m, "y");
+  g_autoptr (CnnfiltGraph) graph = import_ok (m);
+  assert_property (graph, "ln", "axis", "1");
+  assert_property (graph, "ln", "scale", "<1x4x1x1 tensor>");
+  const gfloat xv[] = { 1, 2, 3, 4, 0, 0, 4, 4 };
+  g_autoptr (CnnfiltTensor) x = tu_tensor (xv, 2, 4, 1, 1);
+  g_autoptr (CnnfiltTensor) y = run (graph, x);
+  const gfloat expected[] = { -1.3416408f, 2 * -0.4472136f + 1, 0.5f * 0.4472136f, 1.3416408f - 1,
+                              -1, -2 + 1, 0.5f, 0 };
+  tu_assert_tensor (y, 2, 4, 1, 1, expected, 1e-6);
+}
+END_TEST
+
+/* Transpose and MatMul get the rank of their inputs (an entry `=RANK` of
+ * their mapping): Transpose of (2,3,4) without perm reverses those three
+ * dims, not all four stored; MatMul multiplies the last two of the rank.
+ * A (2,2,3) by a (3,2) constant, aligned to (1,3,2): two products,
+ * [[1,0,0],[0,1,1]] and [[1,1,1],[2,0,0]] by [[1,2],[3,4],[5,6]]. */
+START_TEST (test_rank_from_inputs)
+{
+  g_autoptr (Model) t = model_new (13);
+  model_input (t, "x", DIMS (2, 3, 4));
+  model_node (t, "Transpose", "t", "x", "y");
+  model_output (t, "y");
+  g_autoptr (CnnfiltGraph) t_graph = import_ok (t);
+  assert_property (t_graph, "t", "rank", "3");
+  gfloat xv[24];
+  for (guint i = 0; i < 24; i++)
+    xv[i] = i;
+  g_autoptr (CnnfiltTensor) x = tu_tensor (xv, 2, 3, 4, 1);
+  g_autoptr (CnnfiltTensor) y = run (t_graph, x);
+  CnnfiltShape shape;
+  cnnfilt_tensor_get_shape (y, &shape);
+  ck_assert_msg (shape.n == 4 && shape.c == 3 && shape.h == 2 && shape.w == 1, "shape %ux%ux%ux%u",
+                 shape.n, shape.c, shape.h, shape.w);
+  tu_assert_near (9, cnnfilt_tensor_get_value (y, 1, 2, 0, 0), 0);  /* x[0,2,1] */
+  tu_assert_near (15, cnnfilt_tensor_get_value (y, 3, 0, 1, 0), 0); /* x[1,0,3] */
+
+  g_autoptr (Model) m = model_new (13);
+  model_input (m, "a", DIMS (2, 2, 3));
+  model_initializer (m, float_tensor (m, "b", DIMS (3, 2), VALUES (1, 2, 3, 4, 5, 6)));
+  model_node (m, "MatMul", "mm", "a,b", "c");
+  model_output (m, "c");
+  g_autoptr (CnnfiltGraph) graph = import_ok (m);
+  assert_property (graph, "mm", "rank", "3");
+  const gfloat av[] = { 1, 0, 0, 0, 1, 1, 1, 1, 1, 2, 0, 0 };
+  g_autoptr (CnnfiltTensor) a = tu_tensor (av, 2, 2, 3, 1);
+  g_autoptr (CnnfiltTensor) c = run (graph, a);
+  const gfloat expected[] = { 1, 2, 8, 10, 9, 12, 2, 4 };
+  tu_assert_tensor (c, 2, 2, 2, 1, expected, EXACT);
+
+  /* 1-D operands (a vector) are not matrices here */
+  g_autoptr (Model) v = model_new (13);
+  model_input (v, "a", DIMS (3));
+  model_initializer (v, float_tensor (v, "b", DIMS (3), VALUES (1, 2, 3)));
+  model_node (v, "MatMul", "mm", "a,b", "c");
+  model_output (v, "c");
+  g_autoptr (GError) error = import_error (v);
+  tu_assert_error (error, CNNFILT_ERROR_INVALID_ARGUMENT, "node 'mm' (MatMul, opset 13)",
+                   "the rank of its inputs (1)", "rank: '1' is out of range (2 to 4)");
+}
+END_TEST
+
 static Suite *
 onnx_import_suite (void)
 {
@@ -1222,6 +1566,9 @@ onnx_import_suite (void)
   tcase_add_test (mapping, test_constant_node_as_data);
   tcase_add_test (mapping, test_identity_of_constant);
   tcase_add_test (mapping, test_external_data);
+  tcase_add_test (mapping, test_reduce_rank);
+  tcase_add_test (mapping, test_layer_norm);
+  tcase_add_test (mapping, test_rank_from_inputs);
   suite_add_tcase (suite, mapping);
 
   TCase *errors = tu_tcase ("errors");
@@ -1242,6 +1589,14 @@ onnx_import_suite (void)
   tcase_add_test (errors, test_broadcast_unknown_dims);
   tcase_add_test (errors, test_legacy_softmax);
   suite_add_tcase (suite, errors);
+
+  TCase *opsets = tu_tcase ("opsets");
+  tcase_add_test (opsets, test_prelu_per_opset);
+  tcase_add_test (opsets, test_legacy_training_mode);
+  tcase_add_test (opsets, test_gemm_broadcast);
+  tcase_add_test (opsets, test_conv_kernel_shape);
+  tcase_add_test (opsets, test_strings_not_utf8);
+  suite_add_tcase (suite, opsets);
   return suite;
 }
 

@@ -1,0 +1,60 @@
+/* div.c: elementwise quotient of two tensors, broadcasting per-channel vectors and scalars
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * GELU's x/√2, normalisations (x / σ) and softmax written out use it. Each
+ * dim of the two inputs must be equal or 1 (numpy broadcasting over n, c,
+ * h, w). A division by 0 gives ±infinity or NaN, as IEEE and numpy do.
+ */
+#include "layer.h"
+
+#include <math.h>
+
+typedef CnnfiltOp CnnfiltDiv;
+typedef CnnfiltOpClass CnnfiltDivClass;
+
+CNNFILT_DEFINE_OP_TYPE (CnnfiltDiv, cnnfilt_div, CNNFILT_TYPE_OP)
+
+static void
+div_row (const gfloat *a, gsize step_a, const gfloat *b, gsize step_b, gfloat *out, gsize count)
+{
+  if (step_a == 1 && step_b == 1)
+    for (gsize x = 0; x < count; x++)
+      out[x] = a[x] / b[x];
+  else
+    for (gsize x = 0; x < count; x++)
+      out[x] = a[x * step_a] / b[x * step_b];
+}
+
+static gboolean
+cnnfilt_div_run (CnnfiltOp *op, const CnnfiltRunContext *ctx, CnnfiltTensor **inputs,
+                 guint n_inputs, CnnfiltTensor *output, GError **error)
+{
+  layer_broadcast_apply (inputs[0], inputs[1], output, div_row, -INFINITY, INFINITY);
+  return TRUE;
+}
+
+static gboolean
+cnnfilt_div_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx, CnnfiltTensor **inputs,
+                    guint n_inputs, CnnfiltTensor *output, GError **error)
+{
+  return layer_broadcast_run_cl (op, ctx, inputs[0], inputs[1], NULL, output, LAYER_BROADCAST_DIV,
+                                 -INFINITY, INFINITY, error);
+}
+
+static void
+cnnfilt_div_class_init (CnnfiltDivClass *klass)
+{
+  CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
+  op_class->flops_per_output = 1;
+  op_class->name = "div";
+  op_class->description = "Elementwise quotient a / b of two tensors, broadcasting "
+                          "per-channel vectors and scalars";
+  op_class->onnx_op_type = "Div";
+  op_class->n_inputs = 2;
+  op_class->infer = layer_infer_broadcast;
+  op_class->run = cnnfilt_div_run;
+  op_class->run_cl = cnnfilt_div_run_cl;
+  op_class->layouts = layer_layouts_elementwise;
+}
+
+LAYER_NO_INIT (CnnfiltDiv, cnnfilt_div)

@@ -1,0 +1,177 @@
+/* transpose.c: the dims of a tensor reordered, as ONNX's Transpose
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Example: cnnfilt run 'transpose perm=0,2,3,1' -o out/ in/
+ *
+ * Output dim i is input dim perm[i]. ConvNeXt (and PyTorch's permute in
+ * general) moves channels last and back this way around its LayerNorms
+ * and Linears. Tensors hold four dims, the model's rank of them first and
+ * then 1s: `rank` says how many perm reorders (the importer sets it), and
+ * an empty perm reverses those, as ONNX's default does.
+ */
+#include "layer.h"
+
+#include <string.h>
+
+typedef struct {
+  CnnfiltOp parent_instance;
+  gchar *perm;
+  gint rank;
+} CnnfiltTranspose;
+
+typedef CnnfiltOpClass CnnfiltTransposeClass;
+
+CNNFILT_DEFINE_OP_TYPE (CnnfiltTranspose, cnnfilt_transpose, CNNFILT_TYPE_OP)
+
+static const CnnfiltOpProp transpose_props[] = {
+  { "perm", "For each output dim, the input dim it is (0 n, 1 c, 2 h, 3 w), comma-separated, "
+    "rank of them; empty: those dims reversed", CNNFILT_OP_PROP_STRING,
+    CNNFILT_OP_PROP_FIELD (CnnfiltTranspose, perm), 0, 0, 0, NULL, { 0 }, "" },
+  { "rank", "How many of the four dims are reordered (a model's rank; the others are 1s)",
+    CNNFILT_OP_PROP_INT, CNNFILT_OP_PROP_FIELD (CnnfiltTranspose, rank), 1, 4, 4, NULL, { 0 } },
+};
+
+/* The permutation of all four dims: perm, then the dims after rank kept. */
+static gboolean
+transpose_perm (CnnfiltOp *op, guint perm[4], GError **error)
+{
+  CnnfiltTranspose *self = (CnnfiltTranspose *) op;
+  const gchar *text = self->perm ? self->perm : "";
+  guint used = 0, n = 0;
+  for (gint i = 0; i < 4; i++)
+    perm[i] = i < self->rank ? self->rank - 1 - i : i;
+  if (*text != '\0')
+    {
+      g_auto (GStrv) parts = g_strsplit (text, ",", -1);
+      for (n = 0; parts[n] != NULL; n++)
+        {
+          guint64 dim = 0;
+          if (n >= (guint) self->rank ||
+              !g_ascii_string_to_unsigned (g_strstrip (parts[n]), 10, 0, self->rank - 1, &dim, NULL) ||
+              (used & (1u << dim)))
+            break;
+          used |= 1u << dim;
+          perm[n] = dim;
+        }
+      if (parts[n] != NULL || n != (guint) self->rank)
+        {
+          g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_INVALID_ARGUMENT,
+                       "transpose: perm '%s' is not an order of the dims 0 to %d", text,
+                       self->rank - 1);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static gboolean
+cnnfilt_transpose_validate (CnnfiltOp *op, GError **error)
+{
+  guint perm[4];
+  return transpose_perm (op, perm, error);
+}
+
+static gboolean
+cnnfilt_transpose_infer (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
+                         CnnfiltShape *output, GError **error)
+{
+  guint perm[4];
+  if (!transpose_perm (op, perm, error))
+    return FALSE;
+  const guint d[4] = { inputs[0].n, inputs[0].c, inputs[0].h, inputs[0].w };
+  *output = (CnnfiltShape) { d[perm[0]], d[perm[1]], d[perm[2]], d[perm[3]] };
+  return TRUE;
+}
+
+/* For each output dim, the stride of the input dim it reads. */
+static void
+transpose_strides (const CnnfiltShape *in, const guint perm[4], gsize strides[4])
+{
+  const guint d[4] = { in->n, in->c, in->h, in->w };
+  gsize own[4];
+  own[3] = 1;
+  for (gint i = 2; i >= 0; i--)
+    own[i] = own[i + 1] * d[i + 1];
+  for (guint i = 0; i < 4; i++)
+    strides[i] = own[perm[i]];
+}
+
+static gboolean
+cnnfilt_transpose_run (CnnfiltOp *op, const CnnfiltRunContext *ctx, CnnfiltTensor **inputs,
+                       guint n_inputs, CnnfiltTensor *output, GError **error)
+{
+  guint perm[4];
+  if (!transpose_perm (op, perm, error))
+    return FALSE;
+  CnnfiltShape in, out;
+  cnnfilt_tensor_get_shape (inputs[0], &in);
+  cnnfilt_tensor_get_shape (output, &out);
+  gsize s[4];
+  transpose_strides (&in, perm, s);
+  const gfloat *src = cnnfilt_tensor_get_data (inputs[0], NULL);
+  gfloat *dst = cnnfilt_tensor_get_data (output, NULL);
+  for (guint a = 0; a < out.n; a++)
+    for (guint b = 0; b < out.c; b++)
+      for (guint c = 0; c < out.h; c++)
+        {
+          const gfloat *row = src + a * s[0] + b * s[1] + c * s[2];
+          if (s[3] == 1)
+            memcpy (dst, row, out.w * sizeof (gfloat));
+          else
+            for (guint e = 0; e < out.w; e++)
+              dst[e] = row[e * s[3]];
+          dst += out.w;
+        }
+  return TRUE;
+}
+
+static gboolean
+cnnfilt_transpose_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx, CnnfiltTensor **inputs,
+                          guint n_inputs, CnnfiltTensor *output, GError **error)
+{
+  const gchar *source = cnnfilt_kernel_source_from_resource ("/org/cnnfilt/cnn/transpose.cl",
+                                                              error);
+  guint perm[4];
+  if (source == NULL || !transpose_perm (op, perm, error))
+    return FALSE;
+  CnnfiltShape in, out;
+  cnnfilt_tensor_get_shape (inputs[0], &in);
+  cnnfilt_tensor_get_shape (output, &out);
+  gsize total = cnnfilt_shape_get_size (&out), s[4];
+  if (total > G_MAXINT)
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_SHAPE,
+                   "transpose: more values than one OpenCL launch takes");
+      return FALSE;
+    }
+  transpose_strides (&in, perm, s);
+  const CnnfiltKernelArg args[] = {
+    CNNFILT_KERNEL_IN (inputs[0]), CNNFILT_KERNEL_OUT (output),
+    CNNFILT_KERNEL_INT (out.c), CNNFILT_KERNEL_INT (out.h), CNNFILT_KERNEL_INT (out.w),
+    CNNFILT_KERNEL_INT (s[0]), CNNFILT_KERNEL_INT (s[1]), CNNFILT_KERNEL_INT (s[2]),
+    CNNFILT_KERNEL_INT (s[3]), CNNFILT_KERNEL_INT (total),
+  };
+  CnnfiltKernelLaunch launch = { source, NULL, "transpose", 1, { total } };
+  return cnnfilt_kernel_run (op, ctx, &launch, args, G_N_ELEMENTS (args), error);
+}
+
+static void
+cnnfilt_transpose_class_init (CnnfiltTransposeClass *klass)
+{
+  CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
+  op_class->flops_per_output = 0;
+  op_class->name = "transpose";
+  op_class->example = "transpose perm=0,2,3,1";
+  op_class->description = "The dims reordered: output dim i is input dim perm[i] (channels "
+                          "last and back)";
+  op_class->onnx_op_type = "Transpose";
+  op_class->onnx_attributes = "perm:perm =RANK:rank";
+  op_class->n_inputs = 1;
+  op_class->validate = cnnfilt_transpose_validate;
+  op_class->infer = cnnfilt_transpose_infer;
+  op_class->run = cnnfilt_transpose_run;
+  op_class->run_cl = cnnfilt_transpose_run_cl;
+  cnnfilt_op_class_install_properties (op_class, transpose_props, G_N_ELEMENTS (transpose_props));
+}
+
+LAYER_NO_INIT (CnnfiltTranspose, cnnfilt_transpose)
