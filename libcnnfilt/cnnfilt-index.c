@@ -878,6 +878,12 @@ cnnfilt_index_merge (CnnfiltIndex *index, const gchar *other, guint64 *n_added, 
   g_return_val_if_fail (CNNFILT_IS_INDEX (index), FALSE);
   if (n_added != NULL)
     *n_added = 0;
+  if (!g_file_test (other, G_FILE_TEST_IS_REGULAR))
+    {
+      /* opening it would make an empty index there */
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_IO, "%s: no such index", other);
+      return FALSE;
+    }
   g_autoptr (CnnfiltIndex) source = cnnfilt_index_open (other, error);
   if (source == NULL)
     return FALSE;

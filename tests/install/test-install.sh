@@ -36,6 +36,7 @@ for what in bin lib plugins typelibs overrides pc; do
   check "installed: $what" test -n "${!what}"
 done
 check "installed: vapi" test -n "$(find_one '*/vapi/cnnfilt-1.0.vapi')"
+check "installed: cnnfilt.dask" test -n "$(find_one '*/cnnfilt/dask.py')"
 check "installed: man pages" test -n "$(find_one '*/man1/cnnfilt-run.1')"
 check "installed: bash completion" test -n "$(find_one '*/bash-completion/completions/cnnfilt')"
 check "installed: the API reference" test -n "$(find_one '*/doc/Cnnfilt-1.0/index.html')"

@@ -182,3 +182,6 @@ def test_merge_keeps_the_newer_file_whatever_the_order(tmp_path):
         assert merged.is_current("photo.jpg", 10, 200) and merged.get_count() == 3
         assert counts == ([2, 2] if order[0] == "old.db" else [2, 1]), counts
         assert merged.merge(str(tmp_path / order[1])).n_added == 0  # again: nothing new
+    with pytest.raises(GLib.Error, match="no such index"):
+        merged.merge(str(tmp_path / "missing.db"))
+    assert not (tmp_path / "missing.db").exists()
