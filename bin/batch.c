@@ -39,6 +39,7 @@ struct _Batch {
   GMutex lock;           /* guards what follows, stdout and stderr */
   guint done, failed, skipped;
   guint collect_failed;  /* of those failed, the inputs that were never jobs */
+  guint64 elsewhere;     /* images left to the other shards */
   guint next_print;      /* the first job whose text is not printed yet */
   guint group;           /* jobs per process call */
   gint64 started;
@@ -57,6 +58,7 @@ batch_options_init (BatchOptions *options, gboolean writes, gint default_compres
   options->compression = default_compression;
   options->quality = 90;
   options->max_pixels = CLI_DEFAULT_MAX_PIXELS;
+  options->shards = 1;
 }
 
 void
@@ -65,6 +67,8 @@ batch_options_clear (BatchOptions *options)
   g_free (options->output_dir);
   g_free (options->format);
   g_free (options->device);
+  g_free (options->files_from);
+  g_free (options->shard_text);
 }
 
 GOptionEntry *
@@ -93,6 +97,14 @@ batch_option_entries (BatchOptions *o)
       "Refuse images larger than N pixels before decoding them (default 100000000; 0: no limit)", "N" },
     { "no-autorotate", 0, 0, G_OPTION_ARG_NONE, &o->no_autorotate,
       "Keep the stored pixels: do not turn photos upright by their EXIF orientation", NULL },
+    { "files-from", 'T', 0, G_OPTION_ARG_FILENAME, &o->files_from,
+      "Also take the images and folders listed in FILE, one path a line ('-': standard input); "
+      "under -o a listed path keeps its folders, as with rsync --files-from", "FILE" },
+    { "null", '0', 0, G_OPTION_ARG_NONE, &o->null,
+      "The paths in --files-from end in NUL bytes, as find -print0 writes them", NULL },
+    { "shard", 0, 0, G_OPTION_ARG_STRING, &o->shard_text,
+      "Take only shard K of N (0 <= K < N) of the images, by a hash of each path as spelled, so "
+      "that N machines share the inputs", "K/N" },
     { "progress", 0, 0, G_OPTION_ARG_NONE, &o->progress,
       "Show the progress bar even when stderr is not a terminal", NULL },
     { "device", 'd', 0, G_OPTION_ARG_STRING, &o->device,
@@ -106,7 +118,8 @@ batch_option_entries (BatchOptions *o)
     {
       /* only the options that do not concern output files */
       const gchar *const kept[] = { "jobs", "quiet", "verbose", "trace", "progress", "device", "no-follow",
-                                    "max-pixels", "no-autorotate", NULL };
+                                    "max-pixels", "no-autorotate", "files-from", "null", "shard",
+                                    NULL };
       guint n = 0;
       for (guint i = 0; entries[i].long_name != NULL; i++)
         if (g_strv_contains (kept, entries[i].long_name))
@@ -285,6 +298,8 @@ print_summary (Batch *batch)
   fprintf (stderr, "cnnfilt: %u %s, %u failed, %u skipped%s in %.2f s (%.1f images/s)%s%s\n",
            batch->done, batch->handler->verb, batch->failed, batch->skipped, stopped, elapsed, rate,
            options->writes ? " to " : "", options->writes ? options->output_dir : "");
+  if (batch->elsewhere > 0)
+    fprintf (stderr, "cnnfilt: %" G_GUINT64_FORMAT " left to the other shards\n", batch->elsewhere);
 }
 
 /* Waits for SIGINT and SIGTERM, which the other threads block. The first
@@ -468,17 +483,32 @@ batch_process (const BatchHandler *handler, BatchOptions *options, gchar **input
       cli_error ("give an output folder with -o DIR");
       return EXIT_USAGE;
     }
-  if (inputs == NULL || inputs[0] == NULL)
+  if ((inputs == NULL || inputs[0] == NULL) && options->files_from == NULL)
     {
-      cli_error ("give at least one input image or folder");
+      cli_error ("give at least one input image or folder (or --files-from LIST)");
       return EXIT_USAGE;
     }
   if (!batch_check_options (options))
     return EXIT_USAGE;
 
   PlanOptions plan_options = { options->writes ? options->output_dir : NULL, options->format,
-                                options->no_follow, options->keep_suffix };
+                                options->no_follow, options->keep_suffix, options->shard,
+                                options->shards };
+  if (options->files_from != NULL)
+    {
+      gboolean in = g_str_equal (options->files_from, "-");
+      plan_options.list = in ? stdin : g_fopen (options->files_from, "re");
+      plan_options.list_name = in ? "standard input" : options->files_from;
+      plan_options.list_end = options->null ? '\0' : '\n';
+      if (plan_options.list == NULL)
+        {
+          cli_error ("--files-from %s: %s", options->files_from, g_strerror (errno));
+          return EXIT_USAGE;
+        }
+    }
   g_autoptr (Plan) plan = plan_new (&plan_options, inputs);
+  if (plan_options.list != NULL && plan_options.list != stdin)
+    fclose (plan_options.list);
   if (!report_plan (plan, options))
     return EXIT_USAGE;
   guint collect_failed = plan->failures->len;
@@ -496,6 +526,7 @@ batch_process (const BatchHandler *handler, BatchOptions *options, gchar **input
   batch.options = options;
   batch.jobs = jobs;
   batch.failed = batch.collect_failed = collect_failed;
+  batch.elsewhere = plan->elsewhere;
   batch.started = g_get_monotonic_time ();
   batch.draw = !options->quiet && (options->progress || isatty (STDERR_FILENO));
   g_mutex_init (&batch.lock);
@@ -565,7 +596,7 @@ batch_process (const BatchHandler *handler, BatchOptions *options, gchar **input
   print_summary (&batch);
   if (batch.stop)
     return 128 + batch.stop;
-  if (jobs->len == 0 && batch.failed == 0)
+  if (jobs->len == 0 && batch.failed == 0 && batch.elsewhere == 0)
     {
       cli_error ("no images found in the inputs");
       return EXIT_INPUT_FAILED;
@@ -676,6 +707,25 @@ batch_check_options (BatchOptions *options)
   if (options->jobs < 0)
     {
       cli_error ("--jobs %d: expected 1 or more (0: one per core)", options->jobs);
+      return FALSE;
+    }
+  if (options->shard_text != NULL)
+    {
+      gchar *end = NULL;
+      guint64 k = g_ascii_strtoull (options->shard_text, &end, 10), n = 0;
+      if (end != options->shard_text && *end == '/' && g_ascii_isdigit (end[1]))
+        n = g_ascii_strtoull (end + 1, &end, 10);
+      if (*end != '\0' || n < 1 || n > 65536 || k >= n)
+        {
+          cli_error ("--shard %s: expected K/N with 0 <= K < N <= 65536", options->shard_text);
+          return FALSE;
+        }
+      options->shard = (guint) k;
+      options->shards = (guint) n;
+    }
+  if (options->null && options->files_from == NULL)
+    {
+      cli_error ("--null: give the list with --files-from");
       return FALSE;
     }
   if (options->max_pixels < 0)

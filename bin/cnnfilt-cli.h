@@ -28,6 +28,10 @@ typedef struct {
   gboolean trace;       /* say where each node of the graphs runs */
   gboolean no_autorotate; /* keep raw pixels, ignoring EXIF orientation */
   gint64 max_pixels;    /* refuse larger images before decoding; 0: no limit */
+  gchar *files_from;    /* a file of more input paths ("-": stdin) */
+  gboolean null;        /* its paths end in NUL bytes, not newlines */
+  gchar *shard_text;    /* --shard K/N as given */
+  guint shard, shards;  /* its values, set by batch_check_options(); shards 1: all */
 } BatchOptions;
 
 /* The GOptionEntry list for BatchOptions (without the output file options

@@ -22,9 +22,7 @@ typedef struct {
   GMutex index_lock;
   guint batch;           /* images per model run */
   CnnfiltShape image;    /* one prepared image */
-  guint shard, shards;   /* this run embeds the paths whose hash % shards == shard */
   gint unchanged;        /* atomic: files already indexed as they are */
-  gint elsewhere;        /* atomic: files of other shards */
 } Embed;
 
 /* A worker's batch: it prepares its group of images into it, then runs the
@@ -67,27 +65,11 @@ open_existing (const gchar *command, const gchar *path, int *status)
   return index;
 }
 
-/* The shard of @path: FNV-1a of its bytes, the same on every machine. */
-static guint
-shard_of (const gchar *path, guint shards)
-{
-  guint32 h = 2166136261u;
-  for (const guchar *p = (const guchar *) path; *p != '\0'; p++)
-    h = (h ^ *p) * 16777619u;
-  return h % shards;
-}
-
-/* Whether @job needs embedding: not another shard's, not indexed as it is
- * now; ends the job otherwise. */
+/* Whether @job needs embedding: not indexed as it is now; ends the job
+ * otherwise. */
 static gboolean
 needs_embedding (Embed *e, Batch *batch, BatchJob *job, GStatBuf *info)
 {
-  if (e->shards > 1 && shard_of (job->input, e->shards) != e->shard)
-    {
-      g_atomic_int_inc (&e->elsewhere);
-      batch_job_skipped (batch, job);
-      return FALSE;
-    }
   if (g_stat (job->input, info) != 0)
     {
       batch_job_failed (batch, job, g_strerror (errno));
@@ -177,7 +159,6 @@ command_embed (int argc, char **argv)
   g_autofree GOptionEntry *entries = batch_option_entries (&options);
   g_autofree gchar *model_path = NULL, *layer = NULL, *index_path = NULL;
   gboolean prune = FALSE;
-  g_autofree gchar *shard = NULL;
   GOptionEntry own[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path,
       "The ONNX model (default: MobileNetV2 1.4 trained on ImageNet, 1,792 features; "
@@ -188,9 +169,6 @@ command_embed (int argc, char **argv)
     { "index", 'i', 0, G_OPTION_ARG_FILENAME, &index_path,
       "The index file, created when missing (required)", "FILE.db" },
     { "prune", 0, 0, G_OPTION_ARG_NONE, &prune, "Drop indexed files that are gone from disk", NULL },
-    { "shard", 0, 0, G_OPTION_ARG_STRING, &shard,
-      "Embed only shard K of N (0 <= K < N), by a hash of each path, so that N machines share "
-      "a folder; join their indexes with 'cnnfilt index merge'", "K/N" },
     { NULL },
   };
   g_autoptr (GOptionContext) context =
@@ -202,7 +180,9 @@ command_embed (int argc, char **argv)
       "Adds the embedding of each image to an index for 'cnnfilt search': the model's\n"
       "output at --layer for the image prepared as 'cnnfilt classify' prepares it,\n"
       "averaged over height and width. An image already indexed with its size and\n"
-      "time is not embedded again, so an interrupted run resumes where it stopped.");
+      "time is not embedded again, so an interrupted run resumes where it stopped.\n"
+      "With --shard K/N, N machines share the photos; join their indexes with\n"
+      "'cnnfilt index merge'.");
   int status = EXIT_USAGE;
   Embed e = { 0 };
   g_autoptr (GError) error = NULL;
@@ -213,21 +193,6 @@ command_embed (int argc, char **argv)
     {
       cli_error ("embed: give the index (--index FILE.db)");
       goto out;
-    }
-  e.shards = 1;
-  if (shard != NULL)
-    {
-      gchar *end = NULL;
-      guint64 k = g_ascii_strtoull (shard, &end, 10), count = 0;
-      if (end != NULL && *end == '/')
-        count = g_ascii_strtoull (end + 1, &end, 10);
-      if (end == NULL || *end != '\0' || count < 1 || count > 65536 || k >= count)
-        {
-          cli_error ("embed: --shard %s: expected K/N with 0 <= K < N", shard);
-          goto out;
-        }
-      e.shard = (guint) k;
-      e.shards = (guint) count;
     }
   if (!batch_check_options (&options) || (device = batch_device (&options)) == NULL)
     goto out;
@@ -272,8 +237,6 @@ command_embed (int argc, char **argv)
       if (!options.quiet)
         fprintf (stderr, "cnnfilt: %u gone from disk, dropped from %s\n", pruned, index_path);
     }
-  if (!options.quiet && e.elsewhere > 0)
-    fprintf (stderr, "cnnfilt: %d left to the other shards\n", e.elsewhere);
   if (!options.quiet && e.unchanged > 0)
     fprintf (stderr, "cnnfilt: %d unchanged since indexed, not embedded again\n", e.unchanged);
   g_mutex_clear (&e.index_lock);

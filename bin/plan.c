@@ -65,10 +65,33 @@ entry_clear (gpointer data)
   g_free (entry->output);
 }
 
+guint
+plan_shard_of (const gchar *path, guint shards)
+{
+  guint32 h = 2166136261u;
+  for (const guchar *p = (const guchar *) path; *p != '\0'; p++)
+    h = (h ^ *p) * 16777619u;
+  return h % shards;
+}
+
+/* Whether @path is another shard's. */
+static gboolean
+elsewhere (Walk *walk, const gchar *path)
+{
+  const PlanOptions *o = walk->options;
+  if (o->shards <= 1 || plan_shard_of (path, o->shards) == o->shard)
+    return FALSE;
+  walk->plan->elsewhere++;
+  return TRUE;
+}
+
 static void
 add_input (Walk *walk, const gchar *path, const gchar *relative, const GStatBuf *st)
 {
+  /* every file met is remembered, other shards' too: no output may replace it */
   g_hash_table_insert (walk->files, file_id_new (st), g_strdup (path));
+  if (elsewhere (walk, path))
+    return;
   gchar *resolved = plan_canonical_path (path);
   if (g_hash_table_contains (walk->inputs, resolved))
     {
@@ -191,6 +214,91 @@ walk_dir (Walk *walk, const gchar *dir, const gchar *relative, const GStatBuf *d
       walk_entry (walk, path, rel, names->pdata[i]);
     }
   g_ptr_array_remove_index (walk->path, walk->path->len - 1);
+}
+
+/* An input named on the command line: a folder's images go straight under
+ * the output folder, a file by its name. */
+static void
+walk_input (Walk *walk, const gchar *path)
+{
+  GStatBuf st;
+  if (g_stat (path, &st) != 0)
+    g_ptr_array_add (walk->plan->failures, g_strdup_printf ("%s: %s", path, g_strerror (errno)));
+  else if (S_ISDIR (st.st_mode))
+    walk_dir (walk, path, NULL, &st);
+  else if (S_ISREG (st.st_mode))
+    {
+      g_autofree gchar *base = g_path_get_basename (path);
+      add_input (walk, path, base, &st);
+    }
+  else
+    g_ptr_array_add (walk->plan->failures, g_strdup_printf ("%s: not a regular file", path));
+}
+
+/* @path as a place under the output folder: without a leading /, ./ or
+ * empty parts; NULL when it climbs out with "..". */
+static gchar *
+list_relative (const gchar *path)
+{
+  g_auto (GStrv) parts = g_strsplit (path, G_DIR_SEPARATOR_S, -1);
+  g_autoptr (GPtrArray) kept = g_ptr_array_new ();
+  for (gchar **part = parts; *part != NULL; part++)
+    {
+      if (g_str_equal (*part, ".."))
+        return NULL;
+      if (**part != '\0' && !g_str_equal (*part, "."))
+        g_ptr_array_add (kept, *part);
+    }
+  g_ptr_array_add (kept, NULL);
+  return g_strjoinv (G_DIR_SEPARATOR_S, (gchar **) kept->pdata);
+}
+
+/* The paths of the list file, one by one (it may name millions), each
+ * taken as an entry of a walked folder is: images by their names, other
+ * files left alone, folders walked. Where the command writes nothing, an
+ * image of another shard is counted by its name alone, without a look at
+ * the disk, so that N machines sharing a list of a large tree each touch
+ * only their own files. */
+static void
+walk_list (Walk *walk)
+{
+  const PlanOptions *o = walk->options;
+  g_autofree gchar *line = NULL;
+  size_t capacity = 0;
+  ssize_t n;
+  while ((n = getdelim (&line, &capacity, o->list_end, o->list)) > 0)
+    {
+      if (line[n - 1] == o->list_end)
+        line[--n] = '\0';
+      if (o->list_end == '\n' && n > 0 && line[n - 1] == '\r')
+        line[--n] = '\0'; /* a list written on Windows */
+      if (n == 0)
+        continue;
+      if (strlen (line) != (size_t) n)
+        {
+          g_ptr_array_add (walk->plan->failures,
+                           g_strdup_printf ("%s: a path holds a NUL byte; give --null for a list "
+                                            "that find -print0 wrote", o->list_name));
+          return;
+        }
+      if (o->output_dir == NULL)
+        {
+          if (!(cnnfilt_image_format_is_known (line) && elsewhere (walk, line)))
+            walk_entry (walk, line, line, line);
+          continue;
+        }
+      g_autofree gchar *relative = list_relative (line);
+      if (relative == NULL)
+        g_ptr_array_add (walk->plan->failures,
+                         g_strdup_printf ("%s: a listed path that climbs out with .. has no place "
+                                          "under the output folder; list it from a folder above",
+                                          line));
+      else
+        walk_entry (walk, line, *relative != '\0' ? relative : NULL, line);
+    }
+  if (ferror (o->list))
+    g_ptr_array_add (walk->plan->failures,
+                     g_strdup_printf ("%s: %s", o->list_name, g_strerror (errno)));
 }
 
 /* The output of an input found at @relative under the folder named on the
@@ -316,19 +424,9 @@ plan_new (const PlanOptions *options, gchar **inputs)
     }
 
   for (gchar **input = inputs; input != NULL && *input != NULL; input++)
-    {
-      if (g_stat (*input, &st) != 0)
-        g_ptr_array_add (plan->failures, g_strdup_printf ("%s: %s", *input, g_strerror (errno)));
-      else if (S_ISDIR (st.st_mode))
-        walk_dir (&walk, *input, NULL, &st);
-      else if (S_ISREG (st.st_mode))
-        {
-          g_autofree gchar *base = g_path_get_basename (*input);
-          add_input (&walk, *input, base, &st);
-        }
-      else
-        g_ptr_array_add (plan->failures, g_strdup_printf ("%s: not a regular file", *input));
-    }
+    walk_input (&walk, *input);
+  if (options->list != NULL)
+    walk_list (&walk);
   if (options->output_dir != NULL)
     plan_outputs (&walk);
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <glib.h>
+#include <stdio.h>
 
 G_BEGIN_DECLS
 
@@ -12,6 +13,10 @@ typedef struct {
   const gchar *format;      /* output suffix, NULL for the input's own */
   gboolean no_follow;       /* leave symbolic links inside folders alone */
   gboolean keep_suffix;     /* photo.jpg.png: the input's suffix kept when the format changes */
+  guint shard, shards;      /* take only the inputs whose path hashes to shard (of shards > 1) */
+  FILE *list;               /* more input paths, read to the end, or NULL */
+  const gchar *list_name;   /* its name, for messages */
+  gchar list_end;           /* what ends each path in it: '\n' or '\0' */
 } PlanOptions;
 
 /* One input image and the file it will be written to (NULL when the
@@ -29,15 +34,24 @@ typedef struct {
   GPtrArray *conflicts;   /* outputs that would destroy an input or another result;
                            * nothing may be written: exit status 2 */
   GPtrArray *output_dirs; /* the folders the outputs go to, each once */
+  guint64 elsewhere;      /* inputs left to the other shards */
 } Plan;
 
-/* Walks @inputs (files and folders; folders recursively in name order,
- * hidden entries skipped, like `find -L`: symbolic links followed unless
- * no_follow, a folder already on the path or already walked skipped with a
- * note) and plans an output for every image found. Never writes anything. */
+/* Walks @inputs, then the paths of the list file (files and folders;
+ * folders recursively in name order, hidden entries skipped, like `find -L`:
+ * symbolic links followed unless no_follow, a folder already on the path or
+ * already walked skipped with a note) and plans an output for every image
+ * found. With shards > 1, only the images whose path hashes to shard are
+ * planned (plan_shard_of()). A path of the list keeps its folders under the
+ * output folder, as `rsync --files-from` does (a leading / dropped); one
+ * that climbs out with .. fails. Never writes anything. */
 Plan *plan_new  (const PlanOptions *options, gchar **inputs);
 void  plan_free (Plan *plan);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Plan, plan_free)
+
+/* The shard of @path among @shards: FNV-1a of its bytes as spelled, the
+ * same on every machine. */
+guint plan_shard_of (const gchar *path, guint shards);
 
 /* The path @path will have once written, with every existing folder
  * resolved (symbolic links, "..") and the rest taken as spelled. */

@@ -4,8 +4,14 @@
 # they all succeeded (merge.sbatch, --dependency=afterok). docs/cluster.md.
 #
 #   submit-embed.sh [OPTION…] FOLDER INDEX [TASKS]
+#   submit-embed.sh [OPTION…] -f LIST INDEX [TASKS]
 #
 # FOLDER   the photos (walked recursively); on storage every node sees
+# LIST     instead of a folder: a file of photo paths, one a line, as
+#          `find "$PWD/photos" -type f >photos.list` writes it (absolute
+#          paths, on storage every node sees): each task reads the list and
+#          looks only at its own shard's photos, where a folder is walked
+#          and stat'ed whole by every task
 # INDEX    the merged index to write (e.g. /shared/photos.db)
 # TASKS    array tasks = shards (default 8)
 #
@@ -20,6 +26,7 @@
 #                single quotes, -L '$TMPDIR/cnnfilt' is each node's own
 #   -S OPTION    one more sbatch option for both jobs, e.g. -S --partition=cpu
 #                -S --time=12:00:00 -S --mem-per-cpu=2G -S --account=me
+#   -f           the first argument is a LIST of photos, not a FOLDER
 #   -n           print the sbatch commands instead of running them
 #
 # Prints "ARRAY_JOB_ID MERGE_JOB_ID" on stdout (what was submitted, on
@@ -29,10 +36,11 @@ set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 usage () { sed -n '2,/^set -u/{/^set -u/d;s/^# \{0,1\}//;p}' "$0" >&2; exit 2; }
 
-cpus=4 shard_dir= local_dir= dry=0
+cpus=4 shard_dir= local_dir= dry=0 list=0
 embed_args=() sbatch_args=()
-while getopts "c:m:l:d:L:S:nh" opt; do
+while getopts "c:m:l:d:L:S:fnh" opt; do
   case $opt in
+    f) list=1 ;;
     c) cpus=$OPTARG ;;
     m) embed_args+=(-m "$(realpath -- "$OPTARG")") || exit 2 ;;
     l) embed_args+=(--layer "$OPTARG") ;;
@@ -53,6 +61,18 @@ fi
 # Absolute paths: the tasks hash the paths as spelled to pick their photos,
 # and the index keeps them; the jobs may start in another folder.
 folder=$(realpath -e -- "$1") || exit 2
+inputs=("$folder")
+if [ $list -eq 1 ]; then
+  if [ ! -f "$folder" ]; then
+    echo "submit-embed: -f $1: not a file" >&2
+    exit 2
+  fi
+  if grep -qv '^/' "$folder"; then
+    echo "submit-embed: -f $1: every path must be absolute (the tasks start elsewhere): $(grep -nv '^/' "$folder" | head -1)" >&2
+    exit 2
+  fi
+  inputs=(--files-from "$folder")
+fi
 index=$(realpath -m -- "$2") || exit 2
 [ -n "$shard_dir" ] || shard_dir=${index%.db}.shards
 shard_dir=$(realpath -m -- "$shard_dir")
@@ -82,7 +102,7 @@ export CNNFILT=$cnnfilt CNNFILT_SHARDS=$tasks
 [ -z "$local_dir" ] || export CNNFILT_LOCAL_DIR=$local_dir
 array=$(run array sbatch --parsable --array="0-$((tasks - 1))" --cpus-per-task="$cpus" \
           --output="$shard_dir/logs/embed-%A_%a.out" --export=ALL "${sbatch_args[@]}" \
-          "$here/embed.sbatch" "$shard_dir" "${embed_args[@]}" "$folder") || exit 1
+          "$here/embed.sbatch" "$shard_dir" "${embed_args[@]}" "${inputs[@]}") || exit 1
 array=${array%%;*}
 merge=$(run merge sbatch --parsable --dependency="afterok:$array" --kill-on-invalid-dep=yes \
           --output="$shard_dir/logs/merge-%j.out" --export=ALL "${sbatch_args[@]}" \

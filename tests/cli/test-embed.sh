@@ -94,6 +94,32 @@ assert a.shape == b.shape == (5, 512) and pa == pb, (a.shape, b.shape, pa, pb)
 assert np.abs(a - b).max() < 1e-6
 assert np.allclose(np.linalg.norm(a, axis=1), 1, atol=1e-5)
 "
+# the same shards from a list of files (what a cluster gives each task instead
+# of the tree): NUL-separated, with paths of other shards that do not exist,
+# which a task must never look at
+find "$samples" -type f -print0 >"$work/list0"
+for i in $(seq 1 30); do printf '/nonexistent/%s.jpg\0' "$i" >>"$work/list0"; done
+for k in 0 1 2; do
+  "$cnnfilt" embed -m "$model" --layer "$layer" --shard $k/3 -T "$work/list0" -0 \
+    --index "$work/l$k.db" >/dev/null 2>"$work/l$k.err"
+done
+"$cnnfilt" index merge "$work/lall.db" "$work/l0.db" "$work/l1.db" "$work/l2.db" >/dev/null 2>&1
+"$cnnfilt" index export "$work/lall.db" "$work/lall.npy" "$work/lall.txt"
+check "--files-from -0 --shard K/3: the three shards hold what one run of the folder holds" /usr/bin/python3 -c "
+import numpy as np
+a, b = np.load('$work/one.npy'), np.load('$work/lall.npy')
+assert open('$work/one.txt').read() == open('$work/lall.txt').read()
+assert a.shape == b.shape and np.abs(a - b).max() < 1e-6
+"
+check "--files-from: each missing listed file fails in exactly one shard, named" /usr/bin/python3 -c "
+import re
+errs = [open('$work/l%d.err' % k).read() for k in range(3)]
+missing = [re.findall(r'^/nonexistent/(\d+)\.jpg: No such file', e, re.M) for e in errs]
+assert sorted(int(m) for ms in missing for m in ms) == list(range(1, 31)), missing
+left = [int(re.search(r'(\d+) left to the other shards', e).group(1)) for e in errs]
+total = 30 + 5
+assert all(l + len(m) <= total for l, m in zip(left, missing)) and sum(left) == 2 * total, left
+"
 "$cnnfilt" index merge "$work/all.db" "$(dirname "$(dirname "$model")")/lenet5/model.onnx" >/dev/null 2>"$work/m2.err"
 status=$?
 check "merging a file that is no index fails naming it" sh -c "test $status -eq 1 && grep -q 'model.onnx' '$work/m2.err'"

@@ -79,7 +79,9 @@ def temporaries(root):
 def run(*args, timeout=60, **kw):
     """Runs cnnfilt; returns (status, stdout, stderr) with bytes."""
     argv = [cnnfilt] + [a if isinstance(a, bytes) else os.fsencode(a) for a in args]
-    p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, **kw)
+    if "input" not in kw:
+        kw["stdin"] = subprocess.DEVNULL
+    p = subprocess.run(argv, capture_output=True, timeout=timeout, **kw)
     return p.returncode, p.stdout, p.stderr
 
 
@@ -168,6 +170,46 @@ status, out, err = run("edges", "-o", os.path.join(root, b"out"), a, a,
                        os.path.join(root, b"in/../in/a.png"), os.path.join(root, b"in"))
 ok("a file named four ways is processed once", status == 0 and b"1 written" in err, err)
 invariant("named twice", before, [os.path.join(root, b"in")], status, err, [a], os.path.join(root, b"out"))
+shutil.rmtree(root)
+
+# 2b. Lists of files (--files-from): the same checks as folders.
+root = case("list")
+src = os.path.join(root, b"in")
+put(os.path.join(src, b"a/photo.png"))
+put(os.path.join(src, b"b/photo.png"))
+put(os.path.join(src, b"b/new\nline.png"))
+put(os.path.join(src, b"b/notes.txt"))
+os.mkfifo(os.path.join(src, b"b/fifo.png"))
+before = snapshot(src)
+listed = [b"a/photo.png", b"./b//photo.png", b"b/new\nline.png", b"b/notes.txt", b"b/fifo.png",
+          b"a/photo.png"]
+with open(os.path.join(root, b"list0"), "wb") as f:
+    f.write(b"".join(p + b"\0" for p in listed))
+out_dir = os.path.join(root, b"out")
+status, out, err = run("edges", "-T", os.path.join(root, b"list0"), "-0", "-o", out_dir, cwd=src, timeout=30)
+ok("--files-from -0: a listed path keeps its folders under -o", status == 1 and
+   os.path.isfile(os.path.join(out_dir, b"a/photo.png")) and
+   os.path.isfile(os.path.join(out_dir, b"b/photo.png")) and
+   os.path.isfile(os.path.join(out_dir, b"b/new\nline.png")), status, err)
+ok("--files-from: a file named twice is done once, a FIFO named, not read; other files left alone",
+   b"3 written, 1 failed" in err and b"fifo.png: not a regular file" in err and b"notes.txt" not in err,
+   err)
+invariant("--files-from", before, [src], status, err, [], out_dir)
+status, out, err = run("edges", "-T", "-", "-o", out_dir, input=b"../in/a/photo.png\n",
+                       cwd=os.path.join(src, b"b"), timeout=30)
+ok("--files-from -: a path climbing out with .. fails, named", status == 1 and
+   b"../in/a/photo.png: a listed path that climbs out with .." in err, err)
+with open(os.path.join(root, b"list"), "wb") as f:
+    f.write(b"photo.png\n")
+status, out, err = run("edges", "-T", os.path.join(root, b"list"), "-o", os.path.join(src, b"a"),
+                       cwd=os.path.join(src, b"a"), timeout=30)
+ok("--files-from: an output onto a listed input is refused, exit 2", status == 2 and
+   b"would overwrite this input" in err, err)
+status, out, err = run("edges", "-T", os.path.join(root, b"missing"), "-o", out_dir, timeout=30)
+ok("--files-from of a missing list: exit 2, named", status == 2 and b"missing" in err, err)
+status, out, err = run("edges", "-T", os.path.join(root, b"list0"), "-o", out_dir, cwd=src, timeout=30)
+ok("a NUL-separated list without -0 is refused, naming -0's option", status == 1 and b"--null" in err, err)
+invariant("--files-from errors", before, [src], 2, err, [], out_dir)
 shutil.rmtree(root)
 
 # 3. Symbolic link loops and mazes end.

@@ -59,7 +59,7 @@ checks=(
   "every task and the merge job complete"
   "the shards partition the photos: each in exactly one shard"
   "the merged index holds what the single run holds (paths, embeddings to 1e-6)"
-  "a finished task submitted again embeds nothing again"
+  "a finished task submitted again, given a list of the files instead of the folder, embeds nothing again"
   "the merge job submitted again changes nothing"
 )
 
@@ -142,14 +142,14 @@ last_start () { awk '/^embed.sbatch: task .* start [0-9]+,/ { buf = "" } { buf =
 # N from the last "cnnfilt: N WHAT" line on stdin
 count () { sed -n "s/^cnnfilt: \([0-9][0-9]*\) $1.*/\1/p" | tail -1; }
 # photos a run's log (@1) says it embedded anew: the summary's "E embedded,
-# F failed, S skipped" counts the photos left to other shards and those
-# unchanged since indexed as skipped (or, before, as embedded)
+# F failed, S skipped" counts the photos unchanged since indexed as skipped
+# (the other shards' are not counted there, but on a line of their own)
 new_work () {
-  local e s l u
+  local e s u
   e=$(sed -n 's/^cnnfilt: \([0-9][0-9]*\) embedded,.*/\1/p' "$1" | tail -1)
   s=$(sed -n 's/^cnnfilt: [0-9]* embedded, [0-9]* failed, \([0-9][0-9]*\) skipped.*/\1/p' "$1" | tail -1)
-  l=$(count <"$1" left) u=$(count <"$1" unchanged)
-  echo $(( ${e:-0} + ${s:-0} - ${l:-0} - ${u:-0} ))
+  u=$(count <"$1" unchanged)
+  echo $(( ${e:-0} + ${s:-0} - ${u:-0} ))
 }
 
 shards=$work/all.shards
@@ -310,11 +310,13 @@ assert d < 1e-6, d
 }
 check "${checks[8]}" compare "$work/ref.db" "$work/all.db"
 
-# Rerun task B alone (as after a failure: --array=K and the shard count)
+# Rerun task B alone (as after a failure: --array=K and the shard count),
+# from a list of the files: the same paths hash to the same shards
+find "$photos" -type f >"$work/photos.list"
 rerun=$(sbatch --parsable --array="$b" --cpus-per-task=1 --mem-per-cpu=500M \
           --export=ALL,CNNFILT="$cnnfilt",CNNFILT_SHARDS=$tasks \
           --output="$shards/logs/rerun-%A_%a.out" \
-          "$contrib/embed.sbatch" "$shards" "${model_args[@]}" "$photos")
+          "$contrib/embed.sbatch" "$shards" "${model_args[@]}" --files-from "$work/photos.list")
 wait_done "$rerun"
 last_start "$shards/logs/rerun-${rerun}_$b.out" >"$work/b3"
 unchanged=$(count <"$work/b3" unchanged) new=$(new_work "$work/b3")
