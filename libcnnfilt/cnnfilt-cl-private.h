@@ -77,5 +77,9 @@ void        _cnnfilt_cl_tensor_download (CnnfiltTensor *tensor);
  * the host writes it or frees it. */
 void        _cnnfilt_cl_tensor_wait     (CnnfiltTensor *tensor);
 void        _cnnfilt_cl_tensor_release  (CnnfiltTensor *tensor);
+/* Whether @tensor fits one buffer of @device; a %CNNFILT_ERROR_DEVICE
+ * error naming its shape and the device's limit otherwise. */
+gboolean    _cnnfilt_cl_tensor_fits     (CnnfiltClDevice *device, CnnfiltTensor *tensor,
+                                         GError **error);
 
 G_END_DECLS

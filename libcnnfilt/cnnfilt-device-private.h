@@ -21,6 +21,13 @@ void             _cnnfilt_device_init_context (CnnfiltDevice *device, CnnfiltRun
  * its CPU run), and why, for traces. */
 CnnfiltOpRunFunc _cnnfilt_device_pick_run     (CnnfiltDevice *device, CnnfiltOp *op,
                                                gboolean *on_device, const gchar **why);
+/* Checks, before an op runs on @device (@on_device as pick_run said), that
+ * each of its tensors fits one buffer of the device: an op's own limits
+ * (the values one launch takes) are then never met first by a tensor that
+ * the device could not hold anyway. */
+gboolean         _cnnfilt_device_check_fits   (CnnfiltDevice *device, gboolean on_device,
+                                               CnnfiltTensor **inputs, guint n_inputs,
+                                               CnnfiltTensor *output, GError **error);
 /* The OpenCL device of an OpenCL #CnnfiltDevice, else NULL. */
 CnnfiltClDevice *_cnnfilt_device_get_cl       (CnnfiltDevice *device);
 

@@ -568,6 +568,22 @@ _cnnfilt_device_pick_run (CnnfiltDevice *device, CnnfiltOp *op, gboolean *on_dev
   return klass->run;
 }
 
+gboolean
+_cnnfilt_device_check_fits (CnnfiltDevice *device, gboolean on_device, CnnfiltTensor **inputs,
+                            guint n_inputs, CnnfiltTensor *output, GError **error)
+{
+#ifdef CNNFILT_HAVE_OPENCL
+  if (!on_device || device == NULL || device->cl == NULL)
+    return TRUE;
+  for (guint i = 0; i < n_inputs; i++)
+    if (!_cnnfilt_cl_tensor_fits (device->cl, inputs[i], error))
+      return FALSE;
+  return _cnnfilt_cl_tensor_fits (device->cl, output, error);
+#else
+  return TRUE;
+#endif
+}
+
 CnnfiltClDevice *
 _cnnfilt_device_get_cl (CnnfiltDevice *device)
 {

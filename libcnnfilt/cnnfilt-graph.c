@@ -752,6 +752,8 @@ cnnfilt_graph_run (CnnfiltGraph *graph, CnnfiltTensor **inputs, guint n_inputs, 
       gint64 start = graph->profile ? g_get_monotonic_time () : 0;
       cnnfilt_tensor_set_layout (node->tensor, node->layout);
       if (!cnnfilt_tensor_set_shape (node->tensor, &node->shape, error) ||
+          !_cnnfilt_device_check_fits (ctx.device, on_device, in_tensors, node->n_run_inputs,
+                                       node->tensor, error) ||
           !run (node->exec, &ctx, in_tensors, node->n_run_inputs, node->tensor, error))
         {
           g_prefix_error (error, "%s: ", node->name);

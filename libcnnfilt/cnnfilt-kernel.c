@@ -287,6 +287,23 @@ _cnnfilt_cl_tensor_release (CnnfiltTensor *tensor)
   g_mutex_unlock (&device->lock);
 }
 
+gboolean
+_cnnfilt_cl_tensor_fits (CnnfiltClDevice *device, CnnfiltTensor *tensor, GError **error)
+{
+  gsize bytes = tensor_bytes (tensor);
+  if (bytes <= device->max_alloc)
+    return TRUE;
+  CnnfiltShape s;
+  cnnfilt_tensor_get_shape (tensor, &s);
+  g_autofree gchar *shape = cnnfilt_shape_to_string (&s);
+  g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_DEVICE,
+               "a tensor of shape %s needs %" G_GSIZE_FORMAT " MiB, more than the %"
+               G_GUINT64_FORMAT " MiB one buffer may hold on %s (opencl:%u:%u)",
+               shape, bytes >> 20, device->max_alloc >> 20, device->name,
+               device->platform_index, device->device_index);
+  return FALSE;
+}
+
 /* A device buffer of @tensor on @device large enough for its shape; the
  * values come along where @upload and the host holds the only current
  * copy. The caller holds @device's lock. */
@@ -313,19 +330,8 @@ tensor_on_device (CnnfiltClDevice *device, CnnfiltTensor *tensor, gboolean uploa
     }
   if (copy->mem == NULL)
     {
-      if (bytes > device->max_alloc)
-        {
-          g_autofree gchar *shape = NULL;
-          CnnfiltShape s;
-          cnnfilt_tensor_get_shape (tensor, &s);
-          shape = cnnfilt_shape_to_string (&s);
-          g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_DEVICE,
-                       "a tensor of shape %s needs %" G_GSIZE_FORMAT " MiB, more than the %"
-                       G_GUINT64_FORMAT " MiB one buffer may hold on %s (opencl:%u:%u)",
-                       shape, bytes >> 20, device->max_alloc >> 20, device->name,
-                       device->platform_index, device->device_index);
-          return FALSE;
-        }
+      if (!_cnnfilt_cl_tensor_fits (device, tensor, error))
+        return FALSE;
       cl_int status = CL_SUCCESS;
       copy->mem = clCreateBuffer (device->context, CL_MEM_READ_WRITE, bytes, NULL, &status);
       if (status != CL_SUCCESS)

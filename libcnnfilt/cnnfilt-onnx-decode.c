@@ -294,11 +294,14 @@ check_tensor (Importer *imp, const Onnx__TensorProto *tensor, const gchar *what,
       return FALSE;
     }
   gint64 n = 1;
-  /* an empty list of integers (ReduceSum's axes from opset 13) is read as
-   * such; other empty tensors are not supported */
+  /* an empty list of numbers (ReduceSum's axes from opset 13, Resize's
+   * unused roi and scales from opset 11) is read as such; other empty
+   * tensors are not supported */
   gboolean empty_list = tensor->n_dims == 1 && tensor->dims[0] == 0 &&
                         (type == ONNX__TENSOR_PROTO__DATA_TYPE__INT64 ||
-                         type == ONNX__TENSOR_PROTO__DATA_TYPE__INT32);
+                         type == ONNX__TENSOR_PROTO__DATA_TYPE__INT32 ||
+                         type == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT ||
+                         type == ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE);
   for (gsize i = 0; i < tensor->n_dims && !empty_list; i++)
     {
       gint64 dim = tensor->dims[i];

@@ -646,6 +646,55 @@ input_entries (NodeCtx *ctx, CnnfiltOpClass *klass, const Onnx__NodeProto *proto
   return entries;
 }
 
+/* Input @i, a shape folded at import that holds sizes known only when the
+ * graph runs, given to a string property (directly or through the
+ * attribute @entry names): set as text, those sizes as expressions of the
+ * dims of the node's first input (shape_text), which the op evaluates
+ * when it knows them (slice's bounds from PyTorch's chunk). *@taken stays
+ * FALSE where the entry is not such a property. */
+static gboolean
+map_folded_input (NodeCtx *ctx, gsize i, const gchar *entry, GPtrArray *mappings,
+                  const Value *value, gboolean *taken, GError **error)
+{
+  Mapping *mapping = find_mapping (mappings, entry);
+  const gchar *property = mapping == NULL ? entry
+                          : g_strv_length (mapping->targets) == 1 && !mapping->open
+                          ? mapping->targets[0] : NULL;
+  GParamSpec *spec = property ? g_object_class_find_property (G_OBJECT_GET_CLASS (ctx->op),
+                                                              property) : NULL;
+  if (spec == NULL || G_PARAM_SPEC_VALUE_TYPE (spec) != G_TYPE_STRING)
+    return TRUE;
+  const gchar *name = ctx->proto->input[i];
+  g_autofree gchar *source = g_strdup_printf ("input %" G_GSIZE_FORMAT " ('%s')", i, name);
+  g_autofree gchar *text = shape_text (ctx, value, g_hash_table_lookup (ctx->imp->values,
+                                                                        ctx->proto->input[0]),
+                                       source, error);
+  if (text == NULL)
+    return FALSE;
+  *taken = TRUE;
+  if (mapping == NULL)
+    {
+      if (!cnnfilt_op_set_property_from_string (ctx->op, spec->name, text, error))
+        {
+          g_prefix_error (error, "%s: ", source);
+          node_prefix_error (error, ctx);
+          return FALSE;
+        }
+      return TRUE;
+    }
+  if (mapping->arg != NULL)
+    {
+      node_error (error, ctx, CNNFILT_ERROR_FORMAT, "%s and %s both set '%s'",
+                  mapping->arg->source, source, entry);
+      return FALSE;
+    }
+  mapping->arg = g_new0 (Arg, 1);
+  mapping->arg->kind = ARG_STRING;
+  mapping->arg->string = g_steal_pointer (&text);
+  mapping->arg->source = g_steal_pointer (&source);
+  return TRUE;
+}
+
 /* Input @i, a constant, applied as the attribute @entry names or set as
  * the property it names; a trailing "^" aligns a tensor to the rank of the
  * first input. */
@@ -665,6 +714,14 @@ map_constant_input (NodeCtx *ctx, gsize i, const gchar *entry, GPtrArray *mappin
                                  error);
       if (constant == NULL)
         return FALSE;
+    }
+  if (constant == NULL && value->folded != NULL && proto->n_input > 0)
+    {
+      gboolean taken = FALSE;
+      if (!map_folded_input (ctx, i, entry, mappings, value, &taken, error))
+        return FALSE;
+      if (taken)
+        return TRUE;
     }
   if (constant == NULL)
     {

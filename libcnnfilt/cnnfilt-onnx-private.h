@@ -9,7 +9,10 @@
  *                           of Constant nodes included;
  *   cnnfilt-onnx-mapping.c  a node's attributes and constant inputs set as
  *                           the op's properties, as the op class maps them;
- *   cnnfilt-onnx-shape.c    the shape computations folded at import.
+ *   cnnfilt-onnx-shape.c    the shape computations folded at import;
+ *   cnnfilt-onnx-patterns.c subgraphs that exporters write for one
+ *                           function (GELU, LayerNorm …), imported as one
+ *                           op.
  */
 #pragma once
 
@@ -33,12 +36,19 @@ typedef struct _Value {
 } Value;
 
 /* An element of a shape computed at import (Shape, Gather, Concat …): a
- * number, or dimension `dim` of value `of`, a size only known when the
- * graph runs (such as the batch). */
+ * number, or dimension `dim` of value `of` divided by `divisor` (1 for the
+ * dim itself), a size only known when the graph runs (such as the batch;
+ * channels / groups in a channel shuffle). */
 typedef struct _ShapeElem {
   gint64 number;
   const struct _Value *of;
   gint dim;
+  gint64 divisor;
+  /* where the size is computed from dims of `of` (Add, Sub, Mul of
+   * shapes: PyTorch's chunk), that expression, in d0 … d3 for those dims,
+   * then divided by `divisor`; NULL for dim `dim` itself. Owned by the
+   * importer (Importer.owned). */
+  const gchar *expr;
 } ShapeElem;
 
 typedef struct {
@@ -46,6 +56,9 @@ typedef struct {
   gint64 i;
   gdouble f;
 } Number;
+
+/* A subgraph that a pattern of cnnfilt-onnx-patterns.c matched. */
+typedef struct _PatternMatch PatternMatch;
 
 typedef struct {
   CnnfiltGraph *graph;
@@ -62,6 +75,8 @@ typedef struct {
   GHashTable *external;   /* Onnx__TensorProto * -> GBytes of its external data */
   GPtrArray *synthetic;   /* Onnx__TensorProto * made from Constant attributes */
   GPtrArray *owned;       /* memory the synthetic tensors point to */
+  GPtrArray *matches;     /* PatternMatch, owned */
+  PatternMatch **match_of; /* per node of the graph: the match it is part of, or NULL */
 } Importer;
 
 /* The node being imported, for messages. */
@@ -97,6 +112,17 @@ gint64 int_attribute (const Onnx__NodeProto *proto, const gchar *name, gint64 fa
 /* A new Value of unknown rank and dims for @name, owned by the importer. */
 G_GNUC_INTERNAL
 Value *add_value (Importer *imp, const gchar *name);
+
+/* Imports node @index of the graph, @proto, as its own graph node (or as
+ * an importer's value: constants, shapes). */
+G_GNUC_INTERNAL
+gboolean import_node (Importer *imp, const Onnx__NodeProto *proto, guint index, GError **error);
+
+/* Adds ctx->op, which stands for the nodes up to ctx->proto, to the graph
+ * as one node reading value @input, named after ctx->proto, whose first
+ * output it writes, with @input's rank. */
+G_GNUC_INTERNAL
+gboolean add_fused_node (NodeCtx *ctx, const gchar *input, GError **error);
 
 /* ---- cnnfilt-onnx-decode.c ---- */
 
@@ -152,13 +178,23 @@ gboolean map_node_to_op (NodeCtx *ctx, GPtrArray *data_names, gint *shape_length
 /* ---- cnnfilt-onnx-shape.c ---- */
 
 /* Whether @op_type is always a shape computation (Shape, Gather,
- * Unsqueeze, Squeeze, Cast), folded at import. */
+ * Unsqueeze, Squeeze, Cast), folded at import; Concat, Div, Add, Sub and
+ * Mul are when they compute on shapes (is_shape_concat, is_shape_div,
+ * is_shape_arith). */
 G_GNUC_INTERNAL
 gboolean is_shape_op (const gchar *op_type);
 /* Whether @proto is a Concat of shapes: one input at least folded, all
  * shapes or integer constants. */
 G_GNUC_INTERNAL
 gboolean is_shape_concat (Importer *imp, const Onnx__NodeProto *proto);
+/* Whether @proto is a Div of a folded shape by one positive integer
+ * constant (channels // groups). */
+G_GNUC_INTERNAL
+gboolean is_shape_div (Importer *imp, const Onnx__NodeProto *proto);
+/* Whether @proto is an Add, Sub or Mul of shapes and integer constants,
+ * one input at least a folded shape. */
+G_GNUC_INTERNAL
+gboolean is_shape_arith (Importer *imp, const Onnx__NodeProto *proto);
 /* Runs a shape computation node at import, its output a folded Value.
  * FALSE with @error when it does not compute a shape from shapes and
  * constants. */
@@ -170,5 +206,27 @@ gboolean fold_shape_node (NodeCtx *ctx, GError **error);
 G_GNUC_INTERNAL
 const Onnx__TensorProto *reshape_target (NodeCtx *ctx, const Value *shape, const Value *data,
                                          GError **error);
+/* A folded @shape as the text of a string property (slice's starts and
+ * ends): its numbers, and each size known only when the graph runs as an
+ * expression of the dims d0 … d3 of @data, the node's first input, which
+ * it must be computed from. NULL with @error where one is not; @source
+ * names the input in messages. */
+G_GNUC_INTERNAL
+gchar *shape_text (NodeCtx *ctx, const Value *shape, const Value *data, const gchar *source,
+                   GError **error);
+
+/* ---- cnnfilt-onnx-patterns.c ---- */
+
+/* Matches the patterns over the model's nodes, before any is imported:
+ * fills imp->matches and imp->match_of. */
+G_GNUC_INTERNAL
+void find_patterns (Importer *imp);
+G_GNUC_INTERNAL
+void pattern_match_free (gpointer match);
+/* Node @index where it is part of a match (*@handled): nothing for the
+ * nodes before the match's last, which imports the match as one op, or,
+ * where the values do not fit the pattern, its nodes one by one. */
+G_GNUC_INTERNAL
+gboolean import_match (Importer *imp, guint index, gboolean *handled, GError **error);
 
 G_END_DECLS

@@ -2,12 +2,16 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * Exporters compute the target shapes of Reshape with Shape, Gather,
- * Unsqueeze, Squeeze, Concat and Cast (x.view(x.size(0), -1) in PyTorch).
- * These run here, on ShapeElem lists; sizes known only when the graph runs
- * stay symbolic, and Reshape turns "dim k of its own input" into 0 (keep
- * that dim). Anything else on them is refused, naming the node.
+ * Unsqueeze, Squeeze, Concat, Cast and Div (x.view(x.size(0), -1) in
+ * PyTorch; channels // groups in a channel shuffle). These run here, on
+ * ShapeElem lists; sizes known only when the graph runs stay symbolic (a
+ * dim, or a dim divided by a number), and Reshape turns "dim k of its own
+ * input" into 0 (keep that dim). Anything else on them is refused, naming
+ * the node.
  */
 #include "cnnfilt-onnx-private.h"
+
+#include <string.h>
 
 gboolean
 is_shape_op (const gchar *op_type)
@@ -37,7 +41,7 @@ shape_elems (Importer *imp, const Value *value, gboolean *scalar)
   GArray *elems = g_array_new (FALSE, TRUE, sizeof (ShapeElem));
   for (guint i = 0; i < numbers->len; i++)
     {
-      ShapeElem e = { g_array_index (numbers, Number, i).i, NULL, 0 };
+      ShapeElem e = { g_array_index (numbers, Number, i).i, NULL, 0, 1 };
       g_array_append_val (elems, e);
     }
   *scalar = t->n_dims == 0;
@@ -98,6 +102,42 @@ is_shape_concat (Importer *imp, const Onnx__NodeProto *proto)
   return shapes && any_folded;
 }
 
+/* Div of a shape by one positive integer constant: integer division, as
+ * ONNX's of integers (truncating; sizes are not negative). */
+gboolean
+is_shape_div (Importer *imp, const Onnx__NodeProto *proto)
+{
+  if (!g_str_equal (nonnull (proto->op_type), "Div") || proto->n_input != 2)
+    return FALSE;
+  Value *shape = g_hash_table_lookup (imp->values, proto->input[0]);
+  gboolean scalar;
+  g_autoptr (GArray) divisor = shape_elems (imp, g_hash_table_lookup (imp->values, proto->input[1]),
+                                            &scalar);
+  return shape != NULL && shape->folded != NULL && divisor != NULL && divisor->len == 1 &&
+         g_array_index (divisor, ShapeElem, 0).of == NULL &&
+         g_array_index (divisor, ShapeElem, 0).number > 0;
+}
+
+/* Add, Sub and Mul of shapes and integer constants: PyTorch's x.chunk(k,
+ * dim) bounds its slices with (size + k − 1) / k · i. */
+gboolean
+is_shape_arith (Importer *imp, const Onnx__NodeProto *proto)
+{
+  static const gchar *const ops[] = { "Add", "Sub", "Mul", NULL };
+  if (!g_strv_contains (ops, nonnull (proto->op_type)) || proto->n_input != 2)
+    return FALSE;
+  gboolean any_folded = FALSE, scalar;
+  for (guint i = 0; i < 2; i++)
+    {
+      Value *v = g_hash_table_lookup (imp->values, proto->input[i]);
+      g_autoptr (GArray) e = shape_elems (imp, v, &scalar);
+      if (e == NULL)
+        return FALSE;
+      any_folded = any_folded || v->folded != NULL;
+    }
+  return any_folded;
+}
+
 /* Each fold below returns the elements of the node's output, or NULL and
  * *@why, what it cannot fold. */
 
@@ -118,7 +158,7 @@ fold_shape (const Onnx__NodeProto *proto, const Value *first, const gchar **why)
   GArray *out = g_array_new (FALSE, TRUE, sizeof (ShapeElem));
   for (gint64 k = start; k < end; k++)
     {
-      ShapeElem e = { first->dims[k], first->dims[k] > 0 ? NULL : first, (gint) k };
+      ShapeElem e = { first->dims[k], first->dims[k] > 0 ? NULL : first, (gint) k, 1 };
       g_array_append_val (out, e);
     }
   return out;
@@ -176,6 +216,118 @@ fold_concat (Importer *imp, const Onnx__NodeProto *proto, gboolean in_scalar, co
         }
       g_array_append_vals (out, part->data, part->len);
     }
+  return g_steal_pointer (&out);
+}
+
+/* Each element divided by the constant second input (is_shape_div): a
+ * number is divided now, a symbolic dim keeps the divisor. */
+static GArray *
+fold_div (Importer *imp, const Onnx__NodeProto *proto, GArray *in, gboolean in_scalar,
+          gboolean *scalar, const gchar **why)
+{
+  gboolean divisor_scalar;
+  g_autoptr (GArray) divisor_elems =
+      shape_elems (imp, g_hash_table_lookup (imp->values, proto->input[1]), &divisor_scalar);
+  gint64 divisor = g_array_index (divisor_elems, ShapeElem, 0).number;
+  GArray *out = g_array_new (FALSE, TRUE, sizeof (ShapeElem));
+  for (guint i = 0; i < in->len; i++)
+    {
+      ShapeElem e = g_array_index (in, ShapeElem, i);
+      if (e.of == NULL)
+        e.number /= divisor;
+      else if (e.divisor > G_MAXINT32 / divisor)
+        {
+          *why = "a size is divided by more than 2^31";
+          g_array_unref (out);
+          return NULL;
+        }
+      else
+        e.divisor *= divisor;
+      g_array_append_val (out, e);
+    }
+  *scalar = in_scalar && divisor_scalar;
+  return out;
+}
+
+/* The longest expression of a size that Add, Sub and Mul build: PyTorch's
+ * chunk needs some twenty characters. */
+#define MAX_EXPRESSION 200
+
+/* The text of a size known only when the graph runs, in d0 … d3 for the
+ * dims of the value it is computed from; owned by the importer. */
+static const gchar *
+elem_text (Importer *imp, const ShapeElem *e)
+{
+  gchar *text;
+  if (e->of == NULL)
+    text = g_strdup_printf ("%" G_GINT64_FORMAT, e->number);
+  else
+    {
+      g_autofree gchar *dim = g_strdup_printf ("d%d", e->dim);
+      const gchar *base = e->expr ? e->expr : dim;
+      /* a dim, or an expression in brackets (fold_arith): no more needed */
+      text = e->divisor == 1 ? g_strdup (base)
+                             : g_strdup_printf ("%s/%" G_GINT64_FORMAT, base, e->divisor);
+    }
+  g_ptr_array_add (imp->owned, text);
+  return text;
+}
+
+/* Add, Sub or Mul (is_shape_arith), numpy-style: a single value meets
+ * each of the other's. Numbers are computed now; a size known only when
+ * the graph runs becomes an expression (elem_text) of the dims of the one
+ * value it is computed from. */
+static GArray *
+fold_arith (Importer *imp, const Onnx__NodeProto *proto, GArray *in, gboolean in_scalar,
+            gboolean *scalar, const gchar **why)
+{
+  gboolean right_scalar;
+  g_autoptr (GArray) right =
+      shape_elems (imp, g_hash_table_lookup (imp->values, proto->input[1]), &right_scalar);
+  const gchar op = proto->op_type[0] == 'A' ? '+' : proto->op_type[0] == 'S' ? '-' : '*';
+  if (in->len != right->len && in->len != 1 && right->len != 1)
+    {
+      *why = "its inputs have different lengths";
+      return NULL;
+    }
+  g_autoptr (GArray) out = g_array_new (FALSE, TRUE, sizeof (ShapeElem));
+  for (guint i = 0; i < MAX (in->len, right->len); i++)
+    {
+      const ShapeElem *a = &g_array_index (in, ShapeElem, in->len == 1 ? 0 : i);
+      const ShapeElem *b = &g_array_index (right, ShapeElem, right->len == 1 ? 0 : i);
+      ShapeElem e = { 0, NULL, 0, 1, NULL };
+      if (a->of == NULL && b->of == NULL)
+        {
+          gboolean overflow = op == '+' ? __builtin_add_overflow (a->number, b->number, &e.number)
+                            : op == '-' ? __builtin_sub_overflow (a->number, b->number, &e.number)
+                                        : __builtin_mul_overflow (a->number, b->number, &e.number);
+          if (overflow)
+            {
+              *why = "a value is out of 64-bit range";
+              return NULL;
+            }
+        }
+      else if (a->of != NULL && b->of != NULL && a->of != b->of)
+        {
+          *why = "it combines sizes of two tensors";
+          return NULL;
+        }
+      else
+        {
+          e.of = a->of ? a->of : b->of;
+          e.dim = a->of ? a->dim : b->dim;
+          e.expr = g_strdup_printf ("(%s%c%s)", elem_text (imp, a), op, elem_text (imp, b));
+          g_ptr_array_add (imp->owned, (gpointer) e.expr);
+          /* a chain of such nodes would grow it without end */
+          if (strlen (e.expr) > MAX_EXPRESSION)
+            {
+              *why = "the size it computes is too long an expression";
+              return NULL;
+            }
+        }
+      g_array_append_val (out, e);
+    }
+  *scalar = in_scalar && right_scalar;
   return g_steal_pointer (&out);
 }
 
@@ -251,6 +403,10 @@ fold_shape_node (NodeCtx *ctx, GError **error)
     out = fold_gather (imp, proto, in, in_scalar, &scalar, &why);
   else if (g_str_equal (op_type, "Concat"))
     out = fold_concat (imp, proto, in_scalar, &why);
+  else if (g_str_equal (op_type, "Div"))
+    out = fold_div (imp, proto, in, in_scalar, &scalar, &why);
+  else if (is_shape_arith (imp, proto))
+    out = fold_arith (imp, proto, in, in_scalar, &scalar, &why);
   else
     out = fold_pass_on (imp, proto, in, in_scalar, &scalar, &why);
   if (why != NULL)
@@ -276,15 +432,40 @@ reshape_target (NodeCtx *ctx, const Value *shape, const Value *data, GError **er
       const ShapeElem *e = &g_array_index (elems, ShapeElem, k);
       if (e->of == NULL)
         tensor->int64_data[k] = e->number;
-      else if (e->dim == (gint) k && (e->of == data || k == 0))
+      else if (e->dim == (gint) k && (e->of == data || k == 0) && e->divisor == 1 &&
+               e->expr == NULL)
         tensor->int64_data[k] = 0; /* the same dim of the input: the batch, say */
       else
         {
           node_error (error, ctx, CNNFILT_ERROR_UNSUPPORTED,
                       "the target shape's value %u is a size known only when the graph runs "
-                      "(dim %d of another tensor)", k, e->dim);
+                      "(dim %d of %s%s)", k, e->dim,
+                      e->of == data ? "the input" : "another tensor",
+                      e->expr ? ", computed" : e->divisor == 1 ? "" : ", divided");
           return NULL;
         }
     }
   return tensor;
+}
+
+/* ---- Slice -------------------------------------------------------------- */
+
+gchar *
+shape_text (NodeCtx *ctx, const Value *shape, const Value *data, const gchar *source,
+            GError **error)
+{
+  g_autoptr (GString) text = g_string_new (NULL);
+  for (guint k = 0; k < shape->folded->len; k++)
+    {
+      const ShapeElem *e = &g_array_index (shape->folded, ShapeElem, k);
+      if (e->of != NULL && e->of != data)
+        {
+          node_error (error, ctx, CNNFILT_ERROR_UNSUPPORTED,
+                      "%s: value %u is a size known only when the graph runs, of another "
+                      "tensor than input 0", source, k);
+          return NULL;
+        }
+      g_string_append_printf (text, "%s%s", k ? "," : "", elem_text (ctx->imp, e));
+    }
+  return g_string_free (g_steal_pointer (&text), FALSE);
 }

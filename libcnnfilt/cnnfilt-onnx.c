@@ -6,8 +6,10 @@
  * one node whose op comes from the registry by ONNX op_type; how the node's
  * inputs and attributes map onto the op's properties is read from the op
  * class (cnnfilt-onnx-mapping.c), so the importer knows no op by name
+ * outside the subgraphs it imports as one op (cnnfilt-onnx-patterns.c)
  * except Constant, whose value it keeps as a constant, Identity, which
- * passes a constant on, the shape computations it folds
+ * passes a constant on, Split, which it writes as one slice per output
+ * (import_split), the shape computations it folds
  * (cnnfilt-onnx-shape.c), the rank rules of Flatten, Gemm, Reshape and
  * Reduce*, and two meanings that no attribute states: Softmax's before
  * opset 13 and BatchNormalization's training mode from opset 7 to 13.
@@ -92,6 +94,8 @@ importer_clear (Importer *imp)
   g_clear_pointer (&imp->declared, g_hash_table_unref);
   g_clear_pointer (&imp->external, g_hash_table_unref);
   g_clear_pointer (&imp->synthetic, g_ptr_array_unref);
+  g_clear_pointer (&imp->matches, g_ptr_array_unref);
+  g_clear_pointer (&imp->match_of, g_free);
 }
 
 /* ---- Messages ----------------------------------------------------------- */
@@ -207,7 +211,7 @@ value_node (NodeCtx *ctx, const gchar *name, Value *value, gint rank, GError **e
     {
       node_error (error, ctx, CNNFILT_ERROR_UNSUPPORTED,
                   "input '%s' is a shape computed from sizes known only when the graph runs; "
-                  "only Reshape can take such a shape", name);
+                  "only Reshape's shape and Slice's bounds can take such a shape", name);
       return NULL;
     }
   if (!align && value->constant == NULL)
@@ -326,7 +330,8 @@ output_rank_rule (NodeCtx *ctx, gint shape_length, gint data_rank)
   return -1;
 }
 
-/* The node's outputs are new values, of which only the first is read; its
+/* The node's outputs are new values, of which only the first is read
+ * (except Split's, each a node of its own: import_split); its
  * inputs are values defined before it (topological order); no attribute
  * is given twice. */
 static gboolean
@@ -347,7 +352,7 @@ check_node (NodeCtx *ctx, GError **error)
                     proto->output[i]);
         return FALSE;
       }
-  for (gsize i = 1; i < proto->n_output; i++)
+  for (gsize i = 1; i < proto->n_output && !g_str_equal (nonnull (proto->op_type), "Split"); i++)
     if (*proto->output[i] != '\0' && g_hash_table_contains (imp->consumed, proto->output[i]))
       {
         node_error (error, ctx, CNNFILT_ERROR_UNSUPPORTED,
@@ -529,7 +534,174 @@ add_output_value (NodeCtx *ctx, const gchar *node_name, gint shape_length, gint 
   return TRUE;
 }
 
+gboolean
+add_fused_node (NodeCtx *ctx, const gchar *input, GError **error)
+{
+  Value *value = g_hash_table_lookup (ctx->imp->values, input);
+  const gchar *inputs[] = { value_node (ctx, input, value, -1, error), NULL };
+  if (inputs[0] == NULL)
+    return FALSE;
+  g_autofree gchar *node_name = add_graph_node (ctx, inputs, error);
+  return node_name != NULL && add_output_value (ctx, node_name, -1, value->rank, error);
+}
+
+/* ---- Split -------------------------------------------------------------- */
+
+/* The graph's nodes have one output each, so Split becomes one `slice`
+ * node per output, each reading the same input from the sum of the sizes
+ * before it along axis. The sizes are the `split` attribute (opsets 1 to
+ * 12) or constant input 1 (opset 1, and 13 on); without them the parts
+ * are equal, bounded by multiples of the axis' size over their number,
+ * which the slices evaluate (d1*2/3) where the size is not known here.
+ * Outputs that nothing reads get no node. */
 static gboolean
+split_sizes (NodeCtx *ctx, gint64 *axis, GArray **sizes, GError **error)
+{
+  Importer *imp = ctx->imp;
+  const Onnx__NodeProto *proto = ctx->proto;
+  for (gsize i = 0; i < proto->n_attribute; i++)
+    {
+      const Onnx__AttributeProto *a = proto->attribute[i];
+      const gchar *name = nonnull (a->name);
+      if (g_str_equal (name, "axis") && a->type == ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT)
+        *axis = a->i;
+      else if (g_str_equal (name, "split") && imp->opset < 13 &&
+               a->type == ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS)
+        {
+          *sizes = g_array_sized_new (FALSE, FALSE, sizeof (gint64), a->n_ints);
+          g_array_append_vals (*sizes, a->ints, a->n_ints);
+        }
+      else
+        {
+          node_error (error, ctx, CNNFILT_ERROR_UNSUPPORTED, "attribute '%s' is not supported%s",
+                      name, g_str_equal (name, "split") ? " from opset 13 (input 1 is)" : "");
+          return FALSE;
+        }
+    }
+  if (proto->n_input > 2 || (proto->n_input == 2 && *proto->input[1] != '\0' &&
+                             imp->opset >= 2 && imp->opset < 13))
+    {
+      node_error (error, ctx, CNNFILT_ERROR_UNSUPPORTED,
+                  "input %d is not supported at this opset (the 'split' attribute is)",
+                  proto->n_input > 2 ? 2 : 1);
+      return FALSE;
+    }
+  if (proto->n_input == 2 && *proto->input[1] != '\0')
+    {
+      const Value *given = g_hash_table_lookup (imp->values, proto->input[1]);
+      if (*sizes != NULL || given->constant == NULL)
+        {
+          node_error (error, ctx, *sizes ? CNNFILT_ERROR_FORMAT : CNNFILT_ERROR_UNSUPPORTED,
+                      "input 1 ('%s') %s", proto->input[1],
+                      *sizes ? "and attribute 'split' both give the sizes"
+                             : "must be a constant (an initializer or a Constant node), not computed");
+          return FALSE;
+        }
+      g_autoptr (GArray) numbers = tensor_numbers (imp, given->constant);
+      *sizes = g_array_sized_new (FALSE, FALSE, sizeof (gint64), numbers->len);
+      for (guint k = 0; k < numbers->len; k++)
+        {
+          const Number *number = &g_array_index (numbers, Number, k);
+          gint64 size = number->is_int ? number->i : -1;
+          g_array_append_val (*sizes, size);
+        }
+    }
+  return TRUE;
+}
+
+static gboolean
+import_split (NodeCtx *ctx, GError **error)
+{
+  Importer *imp = ctx->imp;
+  const Onnx__NodeProto *proto = ctx->proto;
+  Value *input = proto->n_input > 0 && *proto->input[0] != '\0'
+                 ? g_hash_table_lookup (imp->values, proto->input[0]) : NULL;
+  gint64 axis = 0;
+  g_autoptr (GArray) sizes = NULL;
+  if (input == NULL)
+    {
+      node_error (error, ctx, CNNFILT_ERROR_FORMAT, "the node has no input");
+      return FALSE;
+    }
+  if (!split_sizes (ctx, &axis, &sizes, error))
+    return FALSE;
+  const gint rank = input->rank;
+  const guint n = proto->n_output;
+  if (axis < 0 && rank < 0)
+    {
+      node_error (error, ctx, CNNFILT_ERROR_UNSUPPORTED,
+                  "attribute 'axis' is negative and the input's rank is unknown");
+      return FALSE;
+    }
+  axis = axis < 0 ? axis + rank : axis;
+  if (axis < 0 || axis >= (rank >= 0 ? rank : MAX_RANK))
+    {
+      node_error (error, ctx, CNNFILT_ERROR_INVALID_ARGUMENT,
+                  "attribute 'axis' is out of range for the rank-%d input", rank);
+      return FALSE;
+    }
+  const gint64 dim = rank >= 0 ? input->dims[axis] : -1; /* -1: known when the graph runs */
+  gint64 total = 0;
+  for (guint k = 0; sizes != NULL && k < sizes->len; k++)
+    {
+      gint64 size = g_array_index (sizes, gint64, k);
+      if (size <= 0 || size > G_MAXINT32)
+        {
+          node_error (error, ctx, CNNFILT_ERROR_UNSUPPORTED,
+                      "split size %u is %" G_GINT64_FORMAT "; only sizes from 1 to 2^31 - 1 "
+                      "are supported (tensors are never empty)", k, size);
+          return FALSE;
+        }
+      total += size;
+    }
+  if (sizes != NULL ? sizes->len != n || (dim > 0 && total != dim) : dim > 0 && dim % n != 0)
+    {
+      node_error (error, ctx, CNNFILT_ERROR_INVALID_ARGUMENT,
+                  sizes ? "%u split sizes summing to %" G_GINT64_FORMAT " for %u outputs of a "
+                          "dim of %" G_GINT64_FORMAT
+                        : "%u outputs of a dim of %" G_GINT64_FORMAT ": not equal parts",
+                  sizes ? sizes->len : n, sizes ? total : dim, n, dim);
+      return FALSE;
+    }
+
+  const gchar *inputs[] = { value_node (ctx, proto->input[0], input, -1, error), NULL };
+  if (inputs[0] == NULL)
+    return FALSE;
+  gint64 start = 0;
+  for (guint k = 0; k < n; k++)
+    {
+      gint64 size = sizes ? g_array_index (sizes, gint64, k) : dim > 0 ? dim / n : -1;
+      g_autofree gchar *starts = size > 0 ? g_strdup_printf ("%" G_GINT64_FORMAT, start)
+                                          : g_strdup_printf ("d%" G_GINT64_FORMAT "*%u/%u", axis, k, n);
+      g_autofree gchar *ends = size > 0 ? g_strdup_printf ("%" G_GINT64_FORMAT, start + size)
+                                        : g_strdup_printf ("d%" G_GINT64_FORMAT "*%u/%u", axis, k + 1, n);
+      g_autofree gchar *axes = g_strdup_printf ("%" G_GINT64_FORMAT, axis);
+      g_autofree gchar *rank_text = g_strdup_printf ("%d", rank >= 0 ? rank : MAX_RANK);
+      start += size;
+      if (*proto->output[k] == '\0' || !g_hash_table_contains (imp->consumed, proto->output[k]))
+        continue; /* unnamed, or read by nothing */
+      g_autoptr (CnnfiltOp) slice = cnnfilt_op_new ("slice", error);
+      g_autofree gchar *name = unique_name (imp, proto->output[k]);
+      if (slice == NULL || !cnnfilt_op_set_property_from_string (slice, "starts", starts, error) ||
+          !cnnfilt_op_set_property_from_string (slice, "ends", ends, error) ||
+          !cnnfilt_op_set_property_from_string (slice, "axes", axes, error) ||
+          !cnnfilt_op_set_property_from_string (slice, "rank", rank_text, error) ||
+          !cnnfilt_graph_add_node (imp->graph, name, slice, inputs, error))
+        {
+          node_prefix_error (error, ctx);
+          return FALSE;
+        }
+      take_name (imp, name);
+      Value *output = add_value (imp, proto->output[k]);
+      output->node = g_steal_pointer (&name);
+      value_set_dims (output, rank, input->dims);
+      if (rank >= 0)
+        output->dims[axis] = size;
+    }
+  return TRUE;
+}
+
+gboolean
 import_node (Importer *imp, const Onnx__NodeProto *proto, guint index, GError **error)
 {
   const gchar *op_type = nonnull (proto->op_type);
@@ -543,10 +715,13 @@ import_node (Importer *imp, const Onnx__NodeProto *proto, guint index, GError **
   /* Nodes that become values of the importer, not graph nodes. */
   if (g_str_equal (op_type, "Constant"))
     return import_constant (&ctx, error);
-  if (is_shape_op (op_type) || is_shape_concat (imp, proto))
+  if (is_shape_op (op_type) || is_shape_concat (imp, proto) || is_shape_div (imp, proto) ||
+      is_shape_arith (imp, proto))
     return fold_shape_node (&ctx, error);
   if (alias_constant (imp, proto))
     return TRUE;
+  if (g_str_equal (op_type, "Split"))
+    return import_split (&ctx, error);
 
   GType type = cnnfilt_registry_lookup_onnx (op_type);
   g_return_val_if_fail (type != G_TYPE_INVALID, FALSE); /* checked by the caller */
@@ -637,8 +812,8 @@ check_ops (Importer *imp, GError **error)
           return FALSE;
         }
       const gchar *op_type = nonnull (node->op_type);
-      if (g_str_equal (op_type, "Constant") || is_shape_op (op_type) ||
-          cnnfilt_registry_lookup_onnx (op_type) != G_TYPE_INVALID)
+      if (g_str_equal (op_type, "Constant") || g_str_equal (op_type, "Split") ||
+          is_shape_op (op_type) || cnnfilt_registry_lookup_onnx (op_type) != G_TYPE_INVALID)
         continue;
       if (first == NULL)
         first = node;
@@ -834,8 +1009,14 @@ import_model (const guint8 *data, gsize length, const gchar *base_dir, GError **
   count_names (&imp);
 
   gboolean ok = read_opset (&imp, error) && check_ops (&imp, error) && import_inputs (&imp, error);
+  if (ok)
+    find_patterns (&imp);
   for (gsize i = 0; ok && i < imp.model->graph->n_node; i++)
-    ok = import_node (&imp, imp.model->graph->node[i], i, error);
+    {
+      gboolean in_match = FALSE;
+      ok = import_match (&imp, i, &in_match, error) &&
+           (in_match || import_node (&imp, imp.model->graph->node[i], i, error));
+    }
   ok = ok && import_outputs (&imp, error);
 
   CnnfiltGraph *graph = ok ? g_steal_pointer (&imp.graph) : NULL;
@@ -856,7 +1037,10 @@ import_model (const guint8 *data, gsize length, const gchar *base_dir, GError **
  * @error: return location for a #GError
  *
  * Builds a graph from an ONNX model: one node per ONNX node, named after
- * the node (or its output where the node has no unique name); the graph's
+ * the node (or its output where the node has no unique name), except the
+ * subgraphs that exporters write for one function (SiLU, GELU, HardSwish
+ * and LayerNorm decomposed, ShuffleNet's channel shuffle), each one node
+ * named after its last; the graph's
  * inputs are the model's inputs that are not initializers, in order, and
  * its outputs the model's outputs. Ops come from the plugins by ONNX
  * op_type. Tensors are float32 of rank at most 4, stored with trailing 1s.

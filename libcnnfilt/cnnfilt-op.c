@@ -702,8 +702,9 @@ cnnfilt_op_run_on_device (CnnfiltOp *op, CnnfiltDevice *device, CnnfiltTensor **
   _cnnfilt_device_init_context (device, &ctx);
   const gchar *why;
   gboolean on_device;
-  return _cnnfilt_device_pick_run (ctx.device, op, &on_device, &why) (op, &ctx, inputs, n_inputs,
-                                                                      output, error);
+  CnnfiltOpRunFunc run = _cnnfilt_device_pick_run (ctx.device, op, &on_device, &why);
+  return _cnnfilt_device_check_fits (ctx.device, on_device, inputs, n_inputs, output, error) &&
+         run (op, &ctx, inputs, n_inputs, output, error);
 }
 
 /**

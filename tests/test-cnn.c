@@ -639,6 +639,10 @@ START_TEST (test_activations_more)
     { "exp", { 0.13533528f, 0.60653066f, 1, 1.64872127f, 20.0855369f, 1096.63316f }, 2e-4 },
     { "neg", { 2, 0.5f, 0, -0.5f, -3, -7 }, 0 },
     { "erf", { -0.99532227f, -0.52049988f, 0, 0.52049988f, 0.99997791f, 1 }, 1e-6 },
+    /* x / (1 + exp(−x)) */
+    { "silu", { -0.23840584f, -0.18877033f, 0, 0.31122967f, 2.8577224f, 6.9936226f }, 1e-6 },
+    /* x · (1 + erf(x/√2)) / 2, the exact GELU (the tanh form is 1e-4 off at 3) */
+    { "gelu", { -0.045500264f, -0.15426877f, 0, 0.34573123f, 2.9959503f, 7 }, 1e-6 },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
@@ -653,6 +657,10 @@ START_TEST (test_activations_more)
   const gfloat negative[] = { -1 };
   g_autoptr (CnnfiltTensor) nan_root = tu_run_values ("sqrt", negative, 1, 1, 1, 1);
   ck_assert (isnan (cnnfilt_tensor_get_value (nan_root, 0, 0, 0, 0)));
+  /* silu far from zero: the input, and 0 where exp(−x) overflows, not NaN */
+  const gfloat far[] = { 100, -100 }, far_silu[] = { 100, 0 };
+  g_autoptr (CnnfiltTensor) swish = tu_run_values ("silu", far, 1, 1, 1, 2);
+  tu_assert_tensor (swish, 1, 1, 1, 2, far_silu, 1e-30);
   /* softplus of large inputs is the input, not infinity */
   const gfloat large[] = { 100, -100 };
   g_autoptr (CnnfiltTensor) soft = tu_run_values ("softplus", large, 1, 1, 1, 2);
@@ -946,6 +954,165 @@ START_TEST (test_softmax_linear_flatten)
 }
 END_TEST
 
+/* log-softmax, instance-norm and slice (issue 13) on values worked by
+ * hand, on the CPU and, where there is one, on the OpenCL device. */
+START_TEST (test_log_softmax)
+{
+  /* along c: x − 3 − log(1 + e⁻¹ + e⁻²), log(1.50321472) = 0.40760596; the
+   * second sample, 999 above, the same: exp(1002) would overflow */
+  const gfloat in[] = { 1, 2, 3, 1000, 1001, 1002 };
+  g_autoptr (CnnfiltTensor) s = tu_run_values ("log-softmax", in, 2, 3, 1, 1);
+  const gfloat want[] = { -2.40760596f, -1.40760596f, -0.40760596f,
+                          -2.40760596f, -1.40760596f, -0.40760596f };
+  tu_assert_tensor (s, 2, 3, 1, 1, want, 1e-6);
+  /* along h of 1×1×2×2 (0 1 | 2 3): columns (0, 2) and (1, 3), each
+   * (−2 − log(1 + e⁻²), −log(1 + e⁻²)), log(1.13533528) = 0.12692801 */
+  const gfloat grid[] = { 0, 1, 2, 3 };
+  g_autoptr (CnnfiltTensor) h = tu_run_values ("log-softmax axis=2", grid, 1, 1, 2, 2);
+  const gfloat want_h[] = { -2.12692801f, -2.12692801f, -0.12692801f, -0.12692801f };
+  tu_assert_tensor (h, 1, 1, 2, 2, want_h, 1e-6);
+  /* a probability below float's range: log(softmax) would be −∞, here
+   * −200; the other −log(1 + e⁻²⁰⁰), 0 in float */
+  const gfloat far[] = { 0, -200 };
+  g_autoptr (CnnfiltTensor) f = tu_run_values ("log-softmax axis=3", far, 1, 1, 1, 2);
+  const gfloat want_far[] = { 0, -200 };
+  tu_assert_tensor (f, 1, 1, 1, 2, want_far, 1e-6);
+}
+END_TEST
+
+START_TEST (test_instance_norm)
+{
+  /* 2 images × 2 channels × 4 values; epsilon 0. Channel 0 (1 2 3 4): mean
+   * 2.5, variance 1.25, so ∓1.34164079, ∓0.44721360, times 2 plus 1.
+   * Channel 1 (10 10 10 30): mean 15, variance 75, so −0.57735027 and
+   * 1.73205081, times 0.5 minus 1. Image 1 is image 0 plus 1000 (its
+   * statistics are its own; a mean far from 0 keeps its spread). */
+  const gfloat xv[] = { 1, 2, 3, 4, 10, 10, 10, 30,
+                        1001, 1002, 1003, 1004, 1010, 1010, 1010, 1030 };
+  const gfloat gv[] = { 2, 0.5f }, bv[] = { 1, -1 };
+  g_autoptr (CnnfiltTensor) x = tu_tensor (xv, 2, 2, 1, 4);
+  g_autoptr (CnnfiltTensor) g = tu_tensor (gv, 2, 1, 1, 1);
+  g_autoptr (CnnfiltTensor) b = tu_tensor (bv, 2, 1, 1, 1);
+  g_autoptr (CnnfiltOp) norm = new_op ("instance-norm");
+  g_object_set (norm, "scale", g, "bias", b, "epsilon", 0.0f, NULL);
+  g_autoptr (CnnfiltTensor) y = run_op_both (norm, x);
+  const gfloat want[] = { -1.68328157f, 0.10557281f, 1.89442719f, 3.68328157f,
+                          -1.28867513f, -1.28867513f, -1.28867513f, -0.13397460f,
+                          -1.68328157f, 0.10557281f, 1.89442719f, 3.68328157f,
+                          -1.28867513f, -1.28867513f, -1.28867513f, -0.13397460f };
+  tu_assert_tensor (y, 2, 2, 1, 4, want, 1e-5);
+  /* no scale or bias: 1 and 0; epsilon 0.75 on (0 1), variance 0.25: ∓1/2 */
+  const gfloat pair[] = { 0, 1 }, want_pair[] = { -0.5f, 0.5f };
+  g_autoptr (CnnfiltTensor) p = tu_run_values ("instance-norm epsilon=0.75", pair, 1, 1, 2, 1);
+  tu_assert_tensor (p, 1, 1, 2, 1, want_pair, 1e-6);
+
+  /* large enough to share among threads: each plane's output has mean
+   * bias_c and standard deviation scale_c (epsilon 0) */
+  g_autoptr (CnnfiltTensor) big = random_tensor (2, 2, 128, 160, 41);
+  g_autoptr (CnnfiltTensor) big_out = run_op_both (norm, big);
+  const gsize plane = 128 * 160;
+  const gfloat *v = cnnfilt_tensor_get_data (big_out, NULL);
+  for (guint k = 0; k < 4; k++)
+    {
+      gdouble sum = 0, squares = 0;
+      for (gsize i = 0; i < plane; i++)
+        sum += v[k * plane + i];
+      gdouble mean = sum / plane;
+      for (gsize i = 0; i < plane; i++)
+        squares += (v[k * plane + i] - mean) * (v[k * plane + i] - mean);
+      tu_assert_near (bv[k % 2], mean, 1e-5);
+      tu_assert_near (gv[k % 2], sqrt (squares / plane), 1e-5);
+    }
+
+  /* a scale of the wrong size is refused by name */
+  g_autoptr (CnnfiltTensor) three = cnnfilt_tensor_new (3, 1, 1, 1, NULL);
+  g_object_set (norm, "scale", three, NULL);
+  g_autoptr (CnnfiltGraph) bad = cnnfilt_graph_new ();
+  g_autoptr (GError) error = NULL;
+  const gchar *xin[] = { "x", NULL };
+  ck_assert (cnnfilt_graph_add_input (bad, "x", &error));
+  ck_assert (cnnfilt_graph_add_node (bad, "in", norm, xin, &error));
+  ck_assert (!cnnfilt_graph_prepare (bad, &(CnnfiltShape) { 2, 2, 1, 4 }, 1, &error));
+  tu_assert_error (error, CNNFILT_ERROR_SHAPE, "in", "scale has 3 values for 2 channels");
+}
+END_TEST
+
+START_TEST (test_slice)
+{
+  /* 1×2×3×4 holding 0 … 23: x[0, c, h, w] = 12c + 4h + w */
+  gfloat seq[24];
+  for (guint i = 0; i < 24; i++)
+    seq[i] = i;
+  static const struct {
+    const gchar *pipeline;
+    guint n, c, h, w;
+    gfloat want[12];
+  } cases[] = {
+    /* columns 1 and 2, counted from the start and from the end */
+    { "slice axes=3 starts=1 ends=3", 1, 2, 3, 2, { 1, 2, 5, 6, 9, 10, 13, 14, 17, 18, 21, 22 } },
+    { "slice axes=-1 starts=-3 ends=-1", 1, 2, 3, 2, { 1, 2, 5, 6, 9, 10, 13, 14, 17, 18, 21, 22 } },
+    /* rows 0 and 2; columns 3 and 1, backwards to before the start */
+    { "slice axes=2,3 starts=0,-1 ends=3,-9223372036854775808 steps=2,-2", 1, 2, 2, 2,
+      { 3, 1, 11, 9, 15, 13, 23, 21 } },
+    /* default axes n and c; ends past the dim clamped */
+    { "slice starts=0,1 ends=9223372036854775807,1000", 1, 1, 3, 4,
+      { 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23 } },
+    /* the bounds as expressions of the dims: the first half of the channels */
+    { "slice axes=1 starts=0 ends=d1/2", 1, 1, 3, 4, { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 } },
+    /* a rank-3 model's last dim is h */
+    { "slice rank=3 axes=-1 starts=1 ends=2", 1, 2, 1, 4, { 4, 5, 6, 7, 16, 17, 18, 19 } },
+    /* every other value backwards along all four */
+    { "slice starts=-1,-1,-1,-1 ends=-100,-100,-100,-100 steps=-1,-1,-2,-3", 1, 2, 2, 2,
+      { 23, 20, 15, 12, 11, 8, 3, 0 } },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (CnnfiltTensor) out = tu_run_values (cases[i].pipeline, seq, 1, 2, 3, 4);
+      tu_assert_tensor_at (__FILE__, __LINE__, out, cases[i].n, cases[i].c, cases[i].h,
+                           cases[i].w, cases[i].want,
+                           (gsize) cases[i].n * cases[i].c * cases[i].h * cases[i].w, 0);
+    }
+  /* brackets and precedence: rows from (3 + 1) / 2 = 2 to 3·2 − 4 + 1 = 3 */
+  g_autoptr (CnnfiltTensor) x = tu_tensor (seq, 1, 2, 3, 4);
+  g_autoptr (CnnfiltOp) op = new_op ("slice");
+  g_object_set (op, "axes", "2", "starts", "(d2 + 1) / 2", "ends", "d2 * 2 - 4 + 1", NULL);
+  g_autoptr (CnnfiltTensor) rows = run_op_both (op, x);
+  const gfloat want_rows[] = { 8, 9, 10, 11, 20, 21, 22, 23 };
+  tu_assert_tensor (rows, 1, 2, 1, 4, want_rows, 0);
+
+  static const struct {
+    const gchar *pipeline;
+    gint code;
+    const gchar *says;
+  } refused[] = {
+    { "slice axes=1 starts=1 ends=1", CNNFILT_ERROR_SHAPE, "take nothing" },
+    { "slice axes=1 starts=0 ends=2 steps=-1", CNNFILT_ERROR_SHAPE, "take nothing" },
+    { "slice axes=1 starts=0 ends=2 steps=0", CNNFILT_ERROR_INVALID_ARGUMENT, "other than 0" },
+    { "slice axes=1,2 starts=0 ends=2", CNNFILT_ERROR_INVALID_ARGUMENT, "one value per axis" },
+    { "slice axes=1,1 starts=0,0 ends=1,1", CNNFILT_ERROR_INVALID_ARGUMENT, "distinct dims" },
+    { "slice rank=2 axes=2 starts=0 ends=1", CNNFILT_ERROR_INVALID_ARGUMENT, "from -2 to 1" },
+    { "slice starts=0 ends=d4", CNNFILT_ERROR_INVALID_ARGUMENT,
+      "ends value 'd4': d is followed by a dim, 0 to 3" },
+    { "slice starts=0 ends=2x", CNNFILT_ERROR_INVALID_ARGUMENT, "more after the value" },
+    { "slice axes=1 starts=0 ends=d1/(d0-1)", CNNFILT_ERROR_INVALID_ARGUMENT, "divides by 0" },
+    { "slice starts=0 ends=9223372036854775807*2", CNNFILT_ERROR_INVALID_ARGUMENT,
+      "out of 64-bit range" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      GError *error = tu_run_error (refused[i].pipeline, x);
+      tu_assert_error (error, refused[i].code, "slice", refused[i].says);
+      g_error_free (error);
+    }
+  /* brackets deeper than the parser goes: an error, not a crash */
+  g_autofree gchar *brackets = g_strnfill (100000, '(');
+  g_autofree gchar *deep = g_strdup_printf ("slice starts=0 ends=%s1", brackets);
+  GError *deep_error = tu_run_error (deep, x);
+  tu_assert_error (deep_error, CNNFILT_ERROR_INVALID_ARGUMENT, "nest too deep");
+  g_error_free (deep_error);
+}
+END_TEST
+
 START_TEST (test_pad_modes)
 {
   const gfloat in[] = { 1, 2, 3 };
@@ -959,6 +1126,249 @@ START_TEST (test_pad_modes)
   tu_assert_tensor (b, 1, 1, 1, 6, reflect, 0);
   g_autoptr (CnnfiltTensor) c = tu_run_values ("pad pad-left=2 pad-right=1 mode=edge", in, 1, 1, 1, 3);
   tu_assert_tensor (c, 1, 1, 1, 6, edge, 0);
+}
+END_TEST
+
+/* interpolate and upsample on values worked by hand (the taps of ONNX's
+ * reference: resample.c), on the CPU and the OpenCL device. One row, so
+ * that only the columns are resized, except where a block says. */
+START_TEST (test_interpolate_hand)
+{
+  static const struct {
+    const gchar *pipeline;
+    gfloat in[4];
+    guint in_w, out_w;
+    gfloat want[8];
+    gdouble tolerance;
+  } cases[] = {
+    /* linear, half-pixel: coordinates −0.25 0.25 0.75 1.25, the edge
+     * value outside */
+    { "interpolate scale-h=1 scale-w=2 mode=linear", { 1, 2 }, 2, 4, { 1, 1.25f, 1.75f, 2 }, 1e-6 },
+    /* align-corners: x · 1/3 */
+    { "interpolate scale-h=1 scale-w=2 mode=linear coordinate-transformation-mode=align-corners",
+      { 1, 2 }, 2, 4, { 1, 4 / 3.0f, 5 / 3.0f, 2 }, 1e-6 },
+    /* asymmetric: x / 2, as Upsample and Resize 10 read it */
+    { "interpolate scale-h=1 scale-w=2 mode=linear coordinate-transformation-mode=asymmetric",
+      { 1, 2 }, 2, 4, { 1, 1.5f, 2, 2 }, 1e-6 },
+    /* to one column: half-pixel reads 1.5, pytorch-half-pixel −0.5 */
+    { "interpolate height=1 width=1 mode=linear", { 1, 2, 3, 4 }, 4, 1, { 2.5f }, 1e-6 },
+    { "interpolate height=1 width=1 mode=linear coordinate-transformation-mode=pytorch-half-pixel",
+      { 1, 2, 3, 4 }, 4, 1, { 1 }, 1e-6 },
+    /* nearest at x / 2 = 0 0.5 1 1.5 2 2.5: ties down, up; floor, ceil */
+    { "interpolate scale-h=1 scale-w=2 coordinate-transformation-mode=asymmetric",
+      { 1, 2, 3 }, 3, 6, { 1, 1, 2, 2, 3, 3 }, 0 },
+    { "interpolate scale-h=1 scale-w=2 coordinate-transformation-mode=asymmetric "
+      "nearest-mode=round-prefer-ceil", { 1, 2, 3 }, 3, 6, { 1, 2, 2, 3, 3, 3 }, 0 },
+    { "interpolate scale-h=1 scale-w=2 coordinate-transformation-mode=asymmetric "
+      "nearest-mode=floor", { 1, 2, 3 }, 3, 6, { 1, 1, 2, 2, 3, 3 }, 0 },
+    { "interpolate scale-h=1 scale-w=2 coordinate-transformation-mode=asymmetric "
+      "nearest-mode=ceil", { 1, 2, 3 }, 3, 6, { 1, 2, 2, 3, 3, 3 }, 0 },
+    /* halving: half-pixel reads 0.5 and 2.5 (ties down), tf-half-pixel-for-nn 1 and 3 */
+    { "interpolate height=1 width=2", { 1, 2, 3, 4 }, 4, 2, { 1, 3 }, 0 },
+    { "interpolate height=1 width=2 coordinate-transformation-mode=tf-half-pixel-for-nn",
+      { 1, 2, 3, 4 }, 4, 2, { 2, 4 }, 0 },
+    /* cubic, a = −0.75, at −0.25 0.25 … 3.25: Keys' weights of r = 0.75,
+     * 0.25 alternately, (−0.10546875 0.87890625 0.26171875 −0.03515625)
+     * at r = 0.25, the edge value outside (numpy in float64) */
+    { "interpolate scale-h=1 scale-w=2 mode=cubic", { 0, 1, 2, 3 }, 4, 8,
+      { -0.10546875f, 0.19140625f, 0.66796875f, 1.296875f, 1.703125f, 2.33203125f, 2.80859375f,
+        3.10546875f }, 1e-6 },
+    /* exclude-outside: at 0.25, tap −1 out and the others over 1.10546875 */
+    { "interpolate scale-h=1 scale-w=2 mode=cubic exclude-outside=true", { 0, 1, 2, 3 }, 4, 8,
+      { -0.13636364f, 0.17314488f, 0.64528302f, 1.296875f, 1.703125f, 2.35471698f, 2.82685512f,
+        3.13636364f }, 1e-6 },
+    /* a = −0.5 reproduces quadratics inside: x² at 1.25 and 1.75 */
+    { "interpolate scale-h=1 scale-w=2 mode=cubic cubic-coeff-a=-0.5", { 0, 1, 4, 9 }, 4, 8,
+      { -0.0703125f, 0.1328125f, 0.5859375f, 1.5625f, 3.0625f, 5.2265625f, 8.0546875f,
+        9.3515625f }, 1e-6 },
+    /* upsample: x / scale, floored */
+    { "upsample scale-h=1 scale-w=3", { 1, 2 }, 2, 6, { 1, 1, 1, 2, 2, 2 }, 0 },
+    { "upsample scale-h=1 scale-w=2 mode=linear", { 1, 2 }, 2, 4, { 1, 1.5f, 2, 2 }, 1e-6 },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (CnnfiltTensor) in = tu_tensor_at (__FILE__, __LINE__, cases[i].in, cases[i].in_w,
+                                                   1, 1, 1, cases[i].in_w);
+      g_autoptr (CnnfiltTensor) out = tu_run (cases[i].pipeline, in);
+      tu_assert_tensor_at (__FILE__, __LINE__, out, 1, 1, 1, cases[i].out_w, cases[i].want,
+                           cases[i].out_w, cases[i].tolerance);
+    }
+
+  /* bilinear on rows and columns (ONNX's example): each row as above, then
+   * the rows 0.75/0.25 and 0.25/0.75 between them; two channels, the
+   * second 10 above the first */
+  const gfloat grid[] = { 1, 2, 3, 4, 11, 12, 13, 14 };
+  g_autoptr (CnnfiltTensor) bilinear =
+      tu_run_values ("interpolate scale-h=2 scale-w=2 mode=linear", grid, 1, 2, 2, 2);
+  const gfloat want_bilinear[] = { 1, 1.25f, 1.75f, 2, 1.5f, 1.75f, 2.25f, 2.5f,
+                                   2.5f, 2.75f, 3.25f, 3.5f, 3, 3.25f, 3.75f, 4,
+                                   11, 11.25f, 11.75f, 12, 11.5f, 11.75f, 12.25f, 12.5f,
+                                   12.5f, 12.75f, 13.25f, 13.5f, 13, 13.25f, 13.75f, 14 };
+  tu_assert_tensor (bilinear, 1, 2, 4, 4, want_bilinear, 1e-6);
+  /* upsample by 2 × 3, nearest (ONNX's Upsample example) */
+  g_autoptr (CnnfiltTensor) blocks = tu_run_values ("upsample scale-h=2 scale-w=3", grid, 2, 1, 2, 2);
+  const gfloat want_blocks[] = { 1, 1, 1, 2, 2, 2, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 3, 3, 3, 4, 4, 4,
+                                 11, 11, 11, 12, 12, 12, 11, 11, 11, 12, 12, 12,
+                                 13, 13, 13, 14, 14, 14, 13, 13, 13, 14, 14, 14 };
+  tu_assert_tensor (blocks, 2, 1, 4, 6, want_blocks, 0);
+
+  /* large enough to share among threads: align-corners keeps a ramp a
+   * ramp, x · 79/169 along the width, the same down every column */
+  g_autoptr (CnnfiltTensor) ramp = cnnfilt_tensor_new (2, 3, 64, 80, NULL);
+  for (guint p = 0; p < 6; p++)
+    for (guint y = 0; y < 64; y++)
+      for (guint x = 0; x < 80; x++)
+        cnnfilt_tensor_get_plane (ramp, p / 3, p % 3)[y * 80 + x] = 100.0f * p + x;
+  g_autoptr (CnnfiltTensor) stretched = tu_run ("interpolate height=150 width=170 mode=linear "
+                                                "coordinate-transformation-mode=align-corners", ramp);
+  for (guint p = 0; p < 6; p++)
+    for (guint y = 0; y < 150; y += 7)
+      for (guint x = 0; x < 170; x++)
+        tu_assert_near (100.0 * p + x * 79.0 / 169.0,
+                        cnnfilt_tensor_get_value (stretched, p / 3, p % 3, y, x), 1e-3);
+
+  /* refusals, by name */
+  g_autoptr (CnnfiltTensor) one = tu_tensor (grid, 1, 2, 2, 2);
+  g_autoptr (GError) none = tu_run_error ("interpolate scale-w=2", one);
+  tu_assert_error (none, CNNFILT_ERROR_INVALID_ARGUMENT, "interpolate: give scale-h or height");
+  g_autoptr (GError) both = tu_run_error ("interpolate scale-h=2 height=4 scale-w=2", one);
+  tu_assert_error (both, CNNFILT_ERROR_INVALID_ARGUMENT, "scale-h and height exclude each other");
+  g_autoptr (GError) channels = tu_run_error ("interpolate scale-h=2 scale-w=2 channels=3", one);
+  tu_assert_error (channels, CNNFILT_ERROR_SHAPE, "interpolate", "1 of 2",
+                   "only h and w are resized");
+  g_autoptr (GError) empty = tu_run_error ("interpolate scale-h=0.4 scale-w=1", one);
+  tu_assert_error (empty, CNNFILT_ERROR_SHAPE, "interpolate: 2 by scale-h=0.4 makes 0");
+  g_autoptr (GError) bare = tu_run_error ("upsample scale-w=2", one);
+  tu_assert_error (bare, CNNFILT_ERROR_INVALID_ARGUMENT, "upsample: give scale-h and scale-w");
+}
+END_TEST
+
+/* Runs conv-transpose with @weights and @bias on @x with each algorithm
+ * (and on the OpenCL device), checks each against @want. */
+static void
+check_conv_transpose (const gchar *props, CnnfiltTensor *weights, CnnfiltTensor *bias,
+                      CnnfiltTensor *x, guint n, guint c, guint h, guint w, const gfloat *want,
+                      gsize n_want)
+{
+  for (guint a = 0; a < 2; a++)
+    {
+      g_autofree gchar *text = g_strdup_printf ("conv-transpose algorithm=%s %s",
+                                                a ? "reference" : "auto", props);
+      g_autoptr (CnnfiltOp) op = op_from_text (text);
+      g_object_set (op, "weights", weights, "bias", bias, NULL);
+      g_autoptr (CnnfiltTensor) out = run_op_both (op, x);
+      tu_assert_tensor_at (__FILE__, __LINE__, out, n, c, h, w, want, n_want, 1e-6);
+    }
+}
+
+/* conv-transpose on values worked by hand: each input value adds the
+ * kernel times itself to the output at stride spacing. */
+START_TEST (test_conv_transpose_hand)
+{
+  const gfloat xv[] = { 1, 2, 3, 4 }, kv[] = { 1, 0, 0, -1 }, bv[] = { 0.5f };
+  g_autoptr (CnnfiltTensor) x = tu_tensor (xv, 1, 1, 2, 2);
+  g_autoptr (CnnfiltTensor) k = tu_tensor (kv, 1, 1, 2, 2);
+  g_autoptr (CnnfiltTensor) b = tu_tensor (bv, 1, 1, 1, 1);
+  /* stride 1: the kernels overlap, 1·k at (0,0), 2·k at (0,1) … */
+  const gfloat overlap[] = { 1.5f, 2.5f, 0.5f, 3.5f, 3.5f, -1.5f, 0.5f, -2.5f, -3.5f };
+  check_conv_transpose ("", k, b, x, 1, 1, 3, 3, overlap, G_N_ELEMENTS (overlap));
+  /* stride 2: side by side, and output padding adds a row and a column
+   * of bias only */
+  const gfloat apart[] = { 1.5f, 0.5f, 2.5f, 0.5f, 0.5f, 0.5f, -0.5f, 0.5f, -1.5f, 0.5f,
+                           3.5f, 0.5f, 4.5f, 0.5f, 0.5f, 0.5f, -2.5f, 0.5f, -3.5f, 0.5f,
+                           0.5f, 0.5f, 0.5f, 0.5f, 0.5f };
+  check_conv_transpose ("stride=2 output-padding=1", k, b, x, 1, 1, 5, 5, apart,
+                        G_N_ELEMENTS (apart));
+  /* padding 1 takes the outer ring off the 4×4 */
+  const gfloat inner[] = { -0.5f, 0.5f, 0.5f, 4.5f };
+  check_conv_transpose ("stride=2 padding=1", k, b, x, 1, 1, 2, 2, inner, G_N_ELEMENTS (inner));
+  /* an output size of 6×5 from the 4×4: total padding −2 rows (one above,
+   * one below) and −1 column (at the end), bias only there; oneDNN takes
+   * no negative leading pad, so auto runs the plain loops */
+  const gfloat larger[] = { 0.5f, 0.5f, 0.5f, 0.5f, 0.5f,
+                            1.5f, 0.5f, 2.5f, 0.5f, 0.5f,
+                            0.5f, -0.5f, 0.5f, -1.5f, 0.5f,
+                            3.5f, 0.5f, 4.5f, 0.5f, 0.5f,
+                            0.5f, -2.5f, 0.5f, -3.5f, 0.5f,
+                            0.5f, 0.5f, 0.5f, 0.5f, 0.5f };
+  check_conv_transpose ("stride=2 output-height=6 output-width=5", k, b, x, 1, 1, 6, 5, larger,
+                        G_N_ELEMENTS (larger));
+  /* groups=2, dilation-w=2, no bias: x_c (1 2 | 3 4) through w_c (1 10 |
+   * 100 1000), input i and tap k at column i + 2k */
+  const gfloat gx[] = { 1, 2, 3, 4 }, gw[] = { 1, 10, 100, 1000 };
+  g_autoptr (CnnfiltTensor) x2 = tu_tensor (gx, 1, 2, 1, 2);
+  g_autoptr (CnnfiltTensor) w2 = tu_tensor (gw, 2, 1, 1, 2);
+  const gfloat grouped[] = { 1, 2, 10, 20, 300, 400, 3000, 4000 };
+  check_conv_transpose ("groups=2 dilation-w=2", w2, NULL, x2, 1, 2, 1, 4, grouped,
+                        G_N_ELEMENTS (grouped));
+
+  /* same-upper with stride 2 and a 3×3 kernel of ones: 2×2 in, 4×4 out,
+   * the full 5×5 less its last row and column; a value is the sum of the
+   * inputs whose kernels cover it */
+  const gfloat ones[] = { 1, 1, 1, 1, 1, 1, 1, 1, 1 };
+  g_autoptr (CnnfiltTensor) k3 = tu_tensor (ones, 1, 1, 3, 3);
+  const gfloat same[] = { 1, 1, 3, 2, 1, 1, 3, 2, 4, 4, 10, 6, 3, 3, 7, 4 };
+  check_conv_transpose ("stride=2 auto-pad=same-upper", k3, NULL, x, 1, 1, 4, 4, same,
+                        G_N_ELEMENTS (same));
+
+  /* refusals, by name: the input's channels, the size of the bias */
+  g_autoptr (CnnfiltOp) op = new_op ("conv-transpose");
+  g_object_set (op, "weights", w2, NULL);
+  g_autoptr (CnnfiltGraph) graph = chain (op, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CnnfiltTensor) none = cnnfilt_graph_process (graph, x, &error);
+  ck_assert_ptr_null (none);
+  tu_assert_error (error, CNNFILT_ERROR_SHAPE, "conv-transpose",
+                   "the input has 1 channels, the weights expect 2");
+  g_clear_error (&error);
+  g_object_set (op, "bias", b, "groups", 2, NULL);
+  ck_assert (!cnnfilt_op_validate (op, &error));
+  tu_assert_error (error, CNNFILT_ERROR_SHAPE, "bias has 1 values", "make 2 output channels");
+  g_clear_error (&error);
+  /* padding that leaves nothing of the 3×3 */
+  g_autoptr (CnnfiltOp) cut = new_op ("conv-transpose");
+  g_object_set (cut, "weights", k, "padding", 2, NULL);
+  g_autoptr (CnnfiltGraph) cut_graph = chain (cut, NULL);
+  g_autoptr (CnnfiltTensor) nothing = cnnfilt_graph_process (cut_graph, x, &error);
+  ck_assert_ptr_null (nothing);
+  tu_assert_error (error, CNNFILT_ERROR_SHAPE, "2 input rows make -1 output rows");
+}
+END_TEST
+
+/* oneDNN's path, the plain loops and the OpenCL kernel agree on random
+ * data (1e-4 of the largest value), over geometries oneDNN takes and some
+ * it does not, where auto runs the plain loops too. */
+START_TEST (test_conv_transpose_paths_agree)
+{
+  static const struct {
+    guint n, c, h, w, o, kh, kw, groups;
+    const gchar *props;
+  } cases[] = {
+    { 1, 4, 5, 6, 6, 3, 3, 2, "stride=2 padding=1 output-padding=1 dilation=2" },
+    { 2, 3, 7, 5, 4, 4, 4, 1, "stride=2 padding=1" },                /* DCGAN's */
+    { 1, 6, 4, 4, 6, 3, 3, 6, "stride=2 auto-pad=same-lower" },      /* depthwise */
+    { 1, 3, 4, 4, 2, 3, 3, 1, "stride=3 auto-pad=valid pad-top=5" }, /* pads ignored */
+    { 1, 2, 3, 4, 3, 3, 2, 1, "stride-h=3 stride-w=2 output-height=12 output-width=10" },
+    { 1, 2, 5, 5, 2, 2, 2, 1, "stride=2 output-padding=3" },         /* past the stride */
+    { 1, 16, 20, 20, 8, 4, 4, 1, "stride=2 padding=1" },             /* threads */
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (CnnfiltTensor) x = random_tensor (cases[i].n, cases[i].c, cases[i].h, cases[i].w, i);
+      g_autoptr (CnnfiltTensor) w = random_tensor (cases[i].c, cases[i].o / cases[i].groups,
+                                                   cases[i].kh, cases[i].kw, 50 + i);
+      g_autoptr (CnnfiltTensor) b = random_tensor (cases[i].o, 1, 1, 1, 90 + i);
+      g_autofree gchar *text = g_strdup_printf ("conv-transpose groups=%u %s", cases[i].groups,
+                                                cases[i].props);
+      g_autoptr (CnnfiltOp) fast = op_from_text (text);
+      g_autoptr (CnnfiltOp) plain = op_from_text (text);
+      set (plain, "algorithm", "reference");
+      g_object_set (fast, "weights", w, "bias", b, NULL);
+      g_object_set (plain, "weights", w, "bias", b, NULL);
+      g_autoptr (CnnfiltTensor) a = run_op_both (fast, x);
+      g_autoptr (CnnfiltTensor) r = run_op_both (plain, x);
+      tu_assert_close (text, r, a, 1e-4);
+    }
 }
 END_TEST
 
@@ -1156,6 +1566,140 @@ START_TEST (test_concat_channels_last)
 }
 END_TEST
 
+/* Channel c of a 1×6×1×2 input holds 10c and 10c + 1. In groups of 3
+ * channels (0 1 2 | 3 4 5) dealt out in turn: 0 3 1 4 2 5; in groups of
+ * 2 (0 1 | 2 3 | 4 5): 0 2 4 1 3 5. Between two convolutions, where the
+ * graph keeps the channels last, the same as without fusion. */
+START_TEST (test_channel_shuffle)
+{
+  const gfloat in[] = { 0, 1, 10, 11, 20, 21, 30, 31, 40, 41, 50, 51 };
+  const gfloat two[] = { 0, 1, 30, 31, 10, 11, 40, 41, 20, 21, 50, 51 };
+  const gfloat three[] = { 0, 1, 20, 21, 40, 41, 10, 11, 30, 31, 50, 51 };
+  g_autoptr (CnnfiltTensor) a = tu_run_values ("channel-shuffle groups=2", in, 1, 6, 1, 2);
+  tu_assert_tensor (a, 1, 6, 1, 2, two, 0);
+  g_autoptr (CnnfiltTensor) b = tu_run_values ("channel-shuffle groups=3", in, 1, 6, 1, 2);
+  tu_assert_tensor (b, 1, 6, 1, 2, three, 0);
+  g_autoptr (CnnfiltTensor) c = tu_run_values ("channel-shuffle", in, 1, 6, 1, 2);
+  tu_assert_tensor (c, 1, 6, 1, 2, in, 0);
+
+  g_autoptr (CnnfiltTensor) x = tu_tensor (in, 1, 6, 1, 2);
+  g_autoptr (GError) uneven = tu_run_error ("channel-shuffle groups=4", x);
+  tu_assert_error (uneven, CNNFILT_ERROR_SHAPE, "channel-shuffle", "6 channels", "4 groups");
+
+  g_autoptr (GError) error = NULL;
+
+  g_autoptr (CnnfiltTensor) input = random_tensor (2, 3, 5, 7, 50);
+  g_autoptr (CnnfiltTensor) wa = random_tensor (8, 3, 3, 3, 51);
+  g_autoptr (CnnfiltTensor) wb = random_tensor (4, 8, 1, 1, 52);
+  CnnfiltTensor *outputs[2] = { NULL, NULL };
+  for (guint f = 0; f < 2; f++)
+    {
+      g_autoptr (CnnfiltOp) conv_a = new_op ("conv2d");
+      g_autoptr (CnnfiltOp) shuffle = op_from_text ("channel-shuffle groups=4");
+      g_autoptr (CnnfiltOp) conv_b = new_op ("conv2d");
+      g_object_set (conv_a, "weights", wa, "padding", 1, NULL);
+      g_object_set (conv_b, "weights", wb, NULL);
+      g_autoptr (CnnfiltGraph) graph = cnnfilt_graph_new ();
+      g_object_set (graph, "fuse", f == 1, NULL);
+      const gchar *x_in[] = { "x", NULL }, *a_in[] = { "a", NULL }, *s_in[] = { "s", NULL };
+      ck_assert (cnnfilt_graph_add_input (graph, "x", &error));
+      ck_assert (cnnfilt_graph_add_node (graph, "a", conv_a, x_in, &error));
+      ck_assert (cnnfilt_graph_add_node (graph, "s", shuffle, a_in, &error));
+      ck_assert (cnnfilt_graph_add_node (graph, "b", conv_b, s_in, &error));
+      outputs[f] = cnnfilt_graph_process (graph, input, &error);
+      ck_assert_msg (outputs[f] != NULL, "%s", error ? error->message : "");
+    }
+  assert_close (outputs[0], outputs[1]);
+  /* and against the first conv's channels shuffled by hand */
+  g_autoptr (CnnfiltOp) conv_a = new_op ("conv2d");
+  g_object_set (conv_a, "weights", wa, "padding", 1, NULL);
+  g_autoptr (CnnfiltTensor) mid = cnnfilt_op_process (conv_a, input, &error);
+  g_autoptr (CnnfiltTensor) shuffled = cnnfilt_tensor_new (2, 8, 5, 7, &error);
+  for (guint n = 0; n < 2; n++)
+    for (guint o = 0; o < 8; o++)
+      for (guint y = 0; y < 5; y++)
+        for (guint w = 0; w < 7; w++)
+          cnnfilt_tensor_set_value (shuffled, n, o, y, w,
+                                    cnnfilt_tensor_get_value (mid, n, (o % 4) * 2 + o / 4, y, w));
+  g_autoptr (CnnfiltOp) conv_b = new_op ("conv2d");
+  g_object_set (conv_b, "weights", wb, NULL);
+  g_autoptr (CnnfiltTensor) want = cnnfilt_op_process (conv_b, shuffled, &error);
+  assert_close (want, outputs[1]);
+  g_object_unref (outputs[0]);
+  g_object_unref (outputs[1]);
+}
+END_TEST
+
+/* A squeeze-and-excitation block (MobileNetV3's): the features times a
+ * per-channel gate made from their means, between two convolutions. With
+ * fusion on, the graph keeps it channels-last, the gate's mul broadcasting
+ * a vector over each pixel's channels; the same as channels-first, and as
+ * gate and product worked out here. */
+START_TEST (test_squeeze_excitation_channels_last)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CnnfiltTensor) input = random_tensor (2, 3, 6, 5, 60);
+  g_autoptr (CnnfiltTensor) wa = random_tensor (8, 3, 3, 3, 61);
+  g_autoptr (CnnfiltTensor) wf = random_tensor (8, 8, 1, 1, 62);
+  g_autoptr (CnnfiltTensor) wb = random_tensor (4, 8, 1, 1, 63);
+  CnnfiltTensor *outputs[2] = { NULL, NULL };
+  for (guint f = 0; f < 2; f++)
+    {
+      g_autoptr (CnnfiltOp) conv_a = new_op ("conv2d");
+      g_autoptr (CnnfiltOp) pool = new_op ("global-avg-pool");
+      g_autoptr (CnnfiltOp) conv_f = new_op ("conv2d");
+      g_autoptr (CnnfiltOp) gate = new_op ("hard-sigmoid");
+      g_autoptr (CnnfiltOp) scale = new_op ("mul");
+      g_autoptr (CnnfiltOp) conv_b = new_op ("conv2d");
+      g_object_set (conv_a, "weights", wa, "padding", 1, NULL);
+      g_object_set (conv_f, "weights", wf, NULL);
+      g_object_set (conv_b, "weights", wb, NULL);
+      g_autoptr (CnnfiltGraph) graph = cnnfilt_graph_new ();
+      g_object_set (graph, "fuse", f == 1, NULL);
+      const gchar *x[] = { "x", NULL }, *a[] = { "a", NULL }, *p[] = { "p", NULL };
+      const gchar *q[] = { "q", NULL }, *ga[] = { "g", "a", NULL }, *m[] = { "m", NULL };
+      ck_assert (cnnfilt_graph_add_input (graph, "x", &error));
+      ck_assert (cnnfilt_graph_add_node (graph, "a", conv_a, x, &error));
+      ck_assert (cnnfilt_graph_add_node (graph, "p", pool, a, &error));
+      ck_assert (cnnfilt_graph_add_node (graph, "q", conv_f, p, &error));
+      ck_assert (cnnfilt_graph_add_node (graph, "g", gate, q, &error));
+      ck_assert (cnnfilt_graph_add_node (graph, "m", scale, ga, &error));
+      ck_assert (cnnfilt_graph_add_node (graph, "b", conv_b, m, &error));
+      outputs[f] = cnnfilt_graph_process (graph, input, &error);
+      ck_assert_msg (outputs[f] != NULL, "%s", error ? error->message : "");
+    }
+  assert_close (outputs[0], outputs[1]);
+
+  g_autoptr (CnnfiltOp) conv_a = new_op ("conv2d");
+  g_object_set (conv_a, "weights", wa, "padding", 1, NULL);
+  g_autoptr (CnnfiltTensor) features = cnnfilt_op_process (conv_a, input, &error);
+  const gfloat *fv = cnnfilt_tensor_get_data (features, NULL), *w = cnnfilt_tensor_get_data (wf, NULL);
+  g_autoptr (CnnfiltTensor) gated = cnnfilt_tensor_new (2, 8, 6, 5, &error);
+  for (guint n = 0; n < 2; n++)
+    {
+      gdouble mean[8] = { 0 };
+      for (guint c = 0; c < 8; c++)
+        for (guint i = 0; i < 30; i++)
+          mean[c] += fv[(n * 8 + c) * 30 + i] / 30.0;
+      for (guint o = 0; o < 8; o++)
+        {
+          gdouble sum = 0;
+          for (guint c = 0; c < 8; c++)
+            sum += w[o * 8 + c] * mean[c];
+          gdouble g = CLAMP (0.2 * sum + 0.5, 0, 1);
+          for (guint i = 0; i < 30; i++)
+            cnnfilt_tensor_set_value (gated, n, o, i / 5, i % 5, g * fv[(n * 8 + o) * 30 + i]);
+        }
+    }
+  g_autoptr (CnnfiltOp) conv_b = new_op ("conv2d");
+  g_object_set (conv_b, "weights", wb, NULL);
+  g_autoptr (CnnfiltTensor) want = cnnfilt_op_process (conv_b, gated, &error);
+  assert_close (want, outputs[1]);
+  g_object_unref (outputs[0]);
+  g_object_unref (outputs[1]);
+}
+END_TEST
+
 /* ResNet-18's topology (weights random) built with the graph API. */
 static void
 add_conv_bn (CnnfiltGraph *graph, const gchar *name, const gchar *input, guint c, guint o,
@@ -1295,6 +1839,8 @@ main (void)
   tcase_add_test (graphs, test_shape_errors_name_the_node);
   tcase_add_test (graphs, test_resnet18_memory);
   tcase_add_test (graphs, test_concat_channels_last);
+  tcase_add_test (graphs, test_channel_shuffle);
+  tcase_add_test (graphs, test_squeeze_excitation_channels_last);
   suite_add_tcase (suite, graphs);
   TCase *layers = tu_tcase ("layers");
   tcase_add_test (layers, test_activations);
@@ -1303,7 +1849,13 @@ main (void)
   tcase_add_test (layers, test_reduce);
   tcase_add_test (layers, test_log_layer_norm_transpose_matmul);
   tcase_add_test (layers, test_softmax_linear_flatten);
+  tcase_add_test (layers, test_log_softmax);
+  tcase_add_test (layers, test_instance_norm);
+  tcase_add_test (layers, test_slice);
   tcase_add_test (layers, test_pad_modes);
+  tcase_add_test (layers, test_interpolate_hand);
+  tcase_add_test (layers, test_conv_transpose_hand);
+  tcase_add_test (layers, test_conv_transpose_paths_agree);
   tcase_add_test (layers, test_lrn_hand);
   tcase_add_test (layers, test_npy_round_trip_and_errors);
   suite_add_tcase (suite, layers);

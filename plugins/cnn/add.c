@@ -72,7 +72,7 @@ cnnfilt_add_class_init (CnnfiltAddClass *klass)
   op_class->infer = layer_infer_broadcast;
   op_class->run = cnnfilt_add_run;
   op_class->run_cl = cnnfilt_add_run_cl;
-  op_class->layouts = layer_layouts_elementwise;
+  op_class->layouts = layer_layouts_broadcast;
   op_class->fuse = cnnfilt_add_fuse;
   cnnfilt_op_class_install_properties (CNNFILT_OP_CLASS (klass), add_props, G_N_ELEMENTS (add_props));
 }

@@ -38,44 +38,69 @@ layer_infer_broadcast (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs
   return TRUE;
 }
 
+/* The order of the dims (n 0, c 1, h 2, w 3) in memory, outermost first. */
+static const guint *
+storage_order (CnnfiltLayout layout)
+{
+  static const guint nchw[4] = { 0, 1, 2, 3 }, nhwc[4] = { 0, 2, 3, 1 };
+  return layout == CNNFILT_LAYOUT_NHWC ? nhwc : nchw;
+}
+
+/* The step in memory of each dim (n, c, h, w) of @t; 0 where its dim is 1,
+ * where it broadcasts. */
+static void
+element_strides (CnnfiltTensor *t, gsize strides[4])
+{
+  CnnfiltShape s;
+  cnnfilt_tensor_get_shape (t, &s);
+  const guint d[4] = { s.n, s.c, s.h, s.w };
+  const guint *order = storage_order (cnnfilt_tensor_get_layout (t));
+  gsize extent = 1;
+  for (gint k = 3; k >= 0; k--)
+    {
+      strides[order[k]] = d[order[k]] == 1 ? 0 : extent;
+      extent *= d[order[k]];
+    }
+}
+
 void
 layer_broadcast_apply (CnnfiltTensor *a, CnnfiltTensor *b, CnnfiltTensor *out, LayerRowFunc row,
                        gfloat clamp_min, gfloat clamp_max)
 {
   gboolean clamp = clamp_min != -INFINITY || clamp_max != INFINITY;
-  CnnfiltShape sa, sb, so;
-  cnnfilt_tensor_get_shape (a, &sa);
-  cnnfilt_tensor_get_shape (b, &sb);
+  CnnfiltShape so;
   cnnfilt_tensor_get_shape (out, &so);
   const gfloat *pa = cnnfilt_tensor_get_data (a, NULL), *pb = cnnfilt_tensor_get_data (b, NULL);
   gfloat *po = cnnfilt_tensor_get_data (out, NULL);
-  /* Strides of each input in the output's index space; 0 where it broadcasts. */
-  const guint da[4] = { sa.n, sa.c, sa.h, sa.w }, db[4] = { sb.n, sb.c, sb.h, sb.w };
-  gsize stra[4], strb[4], ea = 1, eb = 1;
-  for (gint i = 3; i >= 0; i--)
-    {
-      stra[i] = da[i] == 1 ? 0 : ea;
-      strb[i] = db[i] == 1 ? 0 : eb;
-      ea *= da[i];
-      eb *= db[i];
-    }
+  /* The output in the order it is stored, a row at a time along its
+   * innermost dim (w, or c channels-last); each input read through its own
+   * layout's steps, 0 where it broadcasts: a per-channel vector, stored the
+   * same in both layouts, gives a row of c values for every pixel. */
+  gsize sa[4], sb[4];
+  element_strides (a, sa);
+  element_strides (b, sb);
+  const guint *o = storage_order (cnnfilt_tensor_get_layout (out));
+  const guint d[4] = { so.n, so.c, so.h, so.w };
+  const gsize length = d[o[3]];
+  gsize i = 0;
   /* One thread: OpenMP here cost more in wake-ups than the loop takes
    * (bench/layers README, "Decisions"). */
-  const gint64 planes = (gint64) so.n * so.c;
-  const gsize plane = (gsize) so.h * so.w;
-  for (gint64 p = 0; p < planes; p++)
-    {
-      guint n = p / so.c, c = p % so.c;
-      gsize i = p * plane;
-      for (guint y = 0; y < so.h; y++, i += so.w)
+  for (guint x0 = 0; x0 < d[o[0]]; x0++)
+    for (guint x1 = 0; x1 < d[o[1]]; x1++)
+      for (guint x2 = 0; x2 < d[o[2]]; x2++, i += length)
         {
-          row (pa + n * stra[0] + c * stra[1] + y * stra[2], stra[3],
-               pb + n * strb[0] + c * strb[1] + y * strb[2], strb[3], po + i, so.w);
+          row (pa + x0 * sa[o[0]] + x1 * sa[o[1]] + x2 * sa[o[2]], sa[o[3]],
+               pb + x0 * sb[o[0]] + x1 * sb[o[1]] + x2 * sb[o[2]], sb[o[3]], po + i, length);
           if (clamp)
-            for (guint x = 0; x < so.w; x++)
+            for (gsize x = 0; x < length; x++)
               po[i + x] = po[i + x] < clamp_min ? clamp_min : po[i + x] > clamp_max ? clamp_max : po[i + x];
         }
-    }
+}
+
+CnnfiltLayoutSupport
+layer_layouts_broadcast (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs)
+{
+  return CNNFILT_LAYOUT_SUPPORT_ELEMENTWISE;
 }
 
 /* Strides of @s in the output's index space: 0 where it broadcasts. */

@@ -19,6 +19,12 @@ gboolean layer_infer_broadcast (CnnfiltOp *op, const CnnfiltShape *inputs, guint
                                 CnnfiltShape *output, GError **error);
 void     layer_broadcast_apply (CnnfiltTensor *a, CnnfiltTensor *b, CnnfiltTensor *out,
                                 LayerRowFunc row, gfloat clamp_min, gfloat clamp_max);
+/* layouts of the ops that run layer_broadcast_apply, which reads each
+ * input in its own layout and writes the output's: the layout the inputs
+ * share, channels-last too where one is a per-channel vector (a
+ * squeeze-and-excitation gate), which both layouts store alike. */
+CnnfiltLayoutSupport layer_layouts_broadcast (CnnfiltOp *op, const CnnfiltShape *inputs,
+                                              guint n_inputs);
 
 /* What broadcast.cl computes of a and b. */
 typedef enum {

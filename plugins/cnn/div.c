@@ -54,7 +54,7 @@ cnnfilt_div_class_init (CnnfiltDivClass *klass)
   op_class->infer = layer_infer_broadcast;
   op_class->run = cnnfilt_div_run;
   op_class->run_cl = cnnfilt_div_run_cl;
-  op_class->layouts = layer_layouts_elementwise;
+  op_class->layouts = layer_layouts_broadcast;
 }
 
 LAYER_NO_INIT (CnnfiltDiv, cnnfilt_div)

@@ -72,7 +72,7 @@ cnnfilt_mul_class_init (CnnfiltMulClass *klass)
   op_class->infer = layer_infer_broadcast;
   op_class->run = cnnfilt_mul_run;
   op_class->run_cl = cnnfilt_mul_run_cl;
-  op_class->layouts = layer_layouts_elementwise;
+  op_class->layouts = layer_layouts_broadcast;
   op_class->fuse = cnnfilt_mul_fuse;
   cnnfilt_op_class_install_properties (CNNFILT_OP_CLASS (klass), mul_props, G_N_ELEMENTS (mul_props));
 }

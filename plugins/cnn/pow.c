@@ -56,7 +56,7 @@ cnnfilt_pow_class_init (CnnfiltPowClass *klass)
   op_class->infer = layer_infer_broadcast;
   op_class->run = cnnfilt_pow_run;
   op_class->run_cl = cnnfilt_pow_run_cl;
-  op_class->layouts = layer_layouts_elementwise;
+  op_class->layouts = layer_layouts_broadcast;
 }
 
 LAYER_NO_INIT (CnnfiltPow, cnnfilt_pow)

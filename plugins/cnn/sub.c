@@ -54,7 +54,7 @@ cnnfilt_sub_class_init (CnnfiltSubClass *klass)
   op_class->infer = layer_infer_broadcast;
   op_class->run = cnnfilt_sub_run;
   op_class->run_cl = cnnfilt_sub_run_cl;
-  op_class->layouts = layer_layouts_elementwise;
+  op_class->layouts = layer_layouts_broadcast;
 }
 
 LAYER_NO_INIT (CnnfiltSub, cnnfilt_sub)

@@ -1544,6 +1544,564 @@ START_TEST (test_rank_from_inputs)
 }
 END_TEST
 
+/* ---- Split and Slice ---------------------------------------------------- */
+
+/* Runs a graph of one input and several outputs on @x; output @k. */
+static CnnfiltTensor *
+output_at (CnnfiltGraph *graph, CnnfiltTensor *x, guint k)
+{
+  g_autoptr (GError) error = NULL;
+  ck_assert_msg (cnnfilt_graph_run (graph, &x, 1, &error), "run failed: %s",
+                 error ? error->message : "(no error)");
+  CnnfiltTensor *output = cnnfilt_graph_get_output (graph, k);
+  ck_assert_msg (output != NULL, "no output %u", k);
+  return output;
+}
+
+/* Split becomes one slice node per output, named after it: a (2, 6, 2)
+ * input, x[i, c, j] = 12i + 2c + j, split along axis -2 (1) in 1, 2 and 3
+ * channels, by the `split` attribute (opset 11) and by a constant input
+ * (opset 13). */
+START_TEST (test_split)
+{
+  gfloat xv[24];
+  for (guint i = 0; i < 24; i++)
+    xv[i] = i;
+  for (gint64 opset = 11; opset <= 13; opset += 2)
+    {
+      g_autoptr (Model) m = model_new (opset);
+      model_input (m, "x", DIMS (2, 6, 2));
+      Onnx__NodeProto *split;
+      if (opset < 13)
+        {
+          split = model_node (m, "Split", "split", "x", "a,b,c");
+          attr_ints (m, split, "split", DIMS (1, 2, 3));
+        }
+      else
+        {
+          model_initializer (m, int64_tensor (m, "sizes", DIMS (1, 2, 3)));
+          split = model_node (m, "Split", "split", "x,sizes", "a,b,c");
+        }
+      attr_int (m, split, "axis", -2);
+      model_output (m, "a");
+      model_output (m, "b");
+      model_output (m, "c");
+      g_autoptr (CnnfiltGraph) graph = import_ok (m);
+      g_autofree gchar *names = node_names (graph);
+      ck_assert_str_eq (names, "x,a,b,c");
+      assert_property (graph, "b", "starts", "1");
+      assert_property (graph, "b", "ends", "3");
+      assert_property (graph, "b", "axes", "1");
+      assert_property (graph, "b", "rank", "3");
+      g_autoptr (CnnfiltTensor) x = tu_tensor (xv, 2, 6, 2, 1);
+      g_autoptr (CnnfiltTensor) a = output_at (graph, x, 0);
+      g_autoptr (CnnfiltTensor) b = output_at (graph, x, 1);
+      g_autoptr (CnnfiltTensor) c = output_at (graph, x, 2);
+      const gfloat want_a[] = { 0, 1, 12, 13 }, want_b[] = { 2, 3, 4, 5, 14, 15, 16, 17 };
+      const gfloat want_c[] = { 6, 7, 8, 9, 10, 11, 18, 19, 20, 21, 22, 23 };
+      tu_assert_tensor (a, 2, 1, 2, 1, want_a, 0);
+      tu_assert_tensor (b, 2, 2, 2, 1, want_b, 0);
+      tu_assert_tensor (c, 2, 3, 2, 1, want_c, 0);
+    }
+}
+END_TEST
+
+/* Without sizes the parts are equal: numbers where the dim is declared,
+ * multiples of it over the number of parts where it is known only when the
+ * graph runs (here 6 columns in three parts). An output that nothing
+ * reads gets no node. */
+START_TEST (test_split_equal)
+{
+  g_autoptr (Model) m = model_new (13);
+  model_input (m, "x", DIMS (1, -1));
+  attr_int (m, model_node (m, "Split", "split", "x", "a,b,c"), "axis", 1);
+  model_output (m, "a");
+  model_output (m, "c");
+  g_autoptr (CnnfiltGraph) graph = import_ok (m);
+  g_autofree gchar *names = node_names (graph);
+  ck_assert_str_eq (names, "x,a,c");
+  assert_property (graph, "c", "starts", "d1*2/3");
+  assert_property (graph, "c", "ends", "d1*3/3");
+  const gfloat xv[] = { 0, 1, 2, 3, 4, 5 };
+  g_autoptr (CnnfiltTensor) x = tu_tensor (xv, 1, 6, 1, 1);
+  g_autoptr (CnnfiltTensor) a = output_at (graph, x, 0);
+  g_autoptr (CnnfiltTensor) c = output_at (graph, x, 1);
+  const gfloat want_a[] = { 0, 1 }, want_c[] = { 4, 5 };
+  tu_assert_tensor (a, 1, 2, 1, 1, want_a, 0);
+  tu_assert_tensor (c, 1, 2, 1, 1, want_c, 0);
+
+  /* opset 2: axis 0 by default, the declared dim 4 in halves */
+  g_autoptr (Model) known = model_new (2);
+  model_input (known, "x", DIMS (4));
+  model_node (known, "Split", "split", "x", "a,b");
+  model_output (known, "b");
+  g_autoptr (CnnfiltGraph) known_graph = import_ok (known);
+  assert_property (known_graph, "b", "starts", "2");
+  assert_property (known_graph, "b", "ends", "4");
+  assert_property (known_graph, "b", "axes", "0");
+}
+END_TEST
+
+/* A Split model of opset @opset: x (2, 6) in outputs a and b along axis 1,
+ * with @sizes (NULL: none) as the attribute before opset 13 and as a
+ * constant input from 13. */
+static Model *
+split_model (gint64 opset, gsize n_sizes, const gint64 *sizes)
+{
+  Model *m = model_new (opset);
+  model_input (m, "x", DIMS (2, 6));
+  Onnx__NodeProto *split;
+  if (sizes != NULL && opset >= 13)
+    {
+      model_initializer (m, int64_tensor (m, "sizes", n_sizes, sizes));
+      split = model_node (m, "Split", "split", "x,sizes", "a,b");
+    }
+  else
+    {
+      split = model_node (m, "Split", "split", "x", "a,b");
+      if (sizes != NULL)
+        attr_ints (m, split, "split", n_sizes, sizes);
+    }
+  attr_int (m, split, "axis", 1);
+  model_output (m, "a");
+  model_output (m, "b");
+  return m;
+}
+
+START_TEST (test_split_refused)
+{
+  static const struct {
+    gint64 opset;
+    gsize n_sizes;
+    gint64 sizes[2];
+    gint code;
+    const gchar *says;
+  } cases[] = {
+    { 11, 2, { 2, 3 }, CNNFILT_ERROR_INVALID_ARGUMENT, "2 split sizes summing to 5 for 2 outputs" },
+    { 13, 1, { 6 }, CNNFILT_ERROR_INVALID_ARGUMENT, "1 split sizes summing to 6 for 2 outputs" },
+    { 13, 2, { 0, 6 }, CNNFILT_ERROR_UNSUPPORTED, "split size 0 is 0; only sizes from 1" },
+    { 11, 2, { -1, 7 }, CNNFILT_ERROR_UNSUPPORTED, "split size 0 is -1" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (Model) m = split_model (cases[i].opset, cases[i].n_sizes, cases[i].sizes);
+      g_autoptr (GError) error = import_error (m);
+      tu_assert_error (error, cases[i].code, "node 'split' (Split", cases[i].says);
+    }
+
+  /* seven columns do not halve */
+  g_autoptr (Model) odd = model_new (13);
+  model_input (odd, "x", DIMS (2, 7));
+  attr_int (odd, model_node (odd, "Split", "split", "x", "a,b"), "axis", -1);
+  model_output (odd, "a");
+  g_autoptr (GError) odd_error = import_error (odd);
+  tu_assert_error (odd_error, CNNFILT_ERROR_INVALID_ARGUMENT, "2 outputs of a dim of 7",
+                   "not equal parts");
+
+  /* the attribute after opset 12, the input between 2 and 12 */
+  g_autoptr (Model) late = split_model (13, 0, NULL);
+  attr_ints (late, late->graph->node[0], "split", DIMS (3, 3));
+  g_autoptr (GError) late_error = import_error (late);
+  tu_assert_error (late_error, CNNFILT_ERROR_UNSUPPORTED, "attribute 'split' is not supported "
+                   "from opset 13");
+  g_autoptr (Model) early = split_model (11, 0, NULL);
+  model_initializer (early, int64_tensor (early, "sizes", DIMS (3, 3)));
+  Onnx__NodeProto *node = early->graph->node[0];
+  APPEND (early, node->input, node->n_input, arena_strdup (early, "sizes"));
+  g_autoptr (GError) early_error = import_error (early);
+  tu_assert_error (early_error, CNNFILT_ERROR_UNSUPPORTED, "input 1 is not supported at this "
+                   "opset");
+
+  /* sizes computed from a shape the graph knows only when it runs */
+  g_autoptr (Model) computed = model_new (13);
+  model_input (computed, "x", DIMS (-1, 6));
+  model_node (computed, "Shape", "shape", "x", "s");
+  model_node (computed, "Split", "split", "x,s", "a,b");
+  model_output (computed, "a");
+  g_autoptr (GError) computed_error = import_error (computed);
+  tu_assert_error (computed_error, CNNFILT_ERROR_UNSUPPORTED, "input 1 ('s') must be a constant");
+
+  /* an axis beyond the rank */
+  g_autoptr (Model) far = model_new (13);
+  model_input (far, "x", DIMS (2, 6));
+  attr_int (far, model_node (far, "Split", "split", "x", "a,b"), "axis", 2);
+  model_output (far, "a");
+  g_autoptr (GError) far_error = import_error (far);
+  tu_assert_error (far_error, CNNFILT_ERROR_INVALID_ARGUMENT, "'axis' is out of range",
+                   "rank-2");
+}
+END_TEST
+
+/* PyTorch's x.chunk(2, 1) as torchvision's ShuffleNetV2 exports it (opsets
+ * 11 to 17): the bounds are Shape → Gather → Add 1 → Div 2 → Mul 1 or 2,
+ * folded into expressions of the input's dim 1, which is known only when
+ * the graph runs; 5 channels part in 3 and 2, as in PyTorch. */
+START_TEST (test_slice_chunk)
+{
+  for (gint64 opset = 11; opset <= 13; opset += 2)
+    {
+      g_autoptr (Model) m = model_new (opset);
+      model_input (m, "x", DIMS (1, -1, 2));
+      model_initializer (m, int64_tensor (m, "zero", DIMS (0)));
+      model_initializer (m, int64_tensor (m, "one", DIMS (1)));
+      model_initializer (m, int64_tensor (m, "two", DIMS (2)));
+      model_node (m, "Shape", "shape", "x", "s");
+      model_node (m, "Gather", "gather", "s,one", "c");
+      model_node (m, "Add", "add", "c,one", "c1");
+      model_node (m, "Div", "div", "c1,two", "half");
+      model_node (m, "Mul", "mul1", "half,one", "e1");
+      model_node (m, "Mul", "mul2", "half,two", "e2");
+      model_node (m, "Slice", "lo", "x,zero,e1,one", "lo");
+      model_node (m, "Slice", "hi", "x,e1,e2,one", "hi");
+      model_output (m, "lo");
+      model_output (m, "hi");
+      g_autoptr (CnnfiltGraph) graph = import_ok (m);
+      g_autofree gchar *names = node_names (graph);
+      ck_assert_str_eq (names, "x,lo,hi");
+      assert_property (graph, "lo", "starts", "0");
+      assert_property (graph, "lo", "ends", "((d1+1)/2*1)");
+      assert_property (graph, "hi", "starts", "((d1+1)/2*1)");
+      assert_property (graph, "hi", "ends", "((d1+1)/2*2)");
+      assert_property (graph, "hi", "axes", "1");
+      assert_property (graph, "hi", "rank", "3");
+      gfloat xv[10];
+      for (guint i = 0; i < 10; i++)
+        xv[i] = i;
+      g_autoptr (CnnfiltTensor) x = tu_tensor (xv, 1, 5, 2, 1);
+      g_autoptr (CnnfiltTensor) lo = output_at (graph, x, 0);
+      g_autoptr (CnnfiltTensor) hi = output_at (graph, x, 1);
+      const gfloat want_lo[] = { 0, 1, 2, 3, 4, 5 }, want_hi[] = { 6, 7, 8, 9 };
+      tu_assert_tensor (lo, 1, 3, 2, 1, want_lo, 0);
+      tu_assert_tensor (hi, 1, 2, 2, 1, want_hi, 0);
+    }
+
+  /* bounds from the size of another tensor, or from data, are refused */
+  g_autoptr (Model) other = model_new (13);
+  model_input (other, "x", DIMS (1, -1));
+  model_input (other, "y", DIMS (1, -1));
+  model_initializer (other, int64_tensor (other, "zero", DIMS (0)));
+  model_initializer (other, int64_tensor (other, "one", DIMS (1)));
+  model_node (other, "Shape", "shape", "y", "s");
+  model_node (other, "Gather", "gather", "s,one", "c");
+  model_node (other, "Slice", "slice", "x,zero,c,one", "z");
+  model_output (other, "z");
+  g_autoptr (GError) other_error = import_error (other);
+  tu_assert_error (other_error, CNNFILT_ERROR_UNSUPPORTED, "node 'slice' (Slice, opset 13)",
+                   "input 2 ('c'): value 0 is a size known only when the graph runs, of another "
+                   "tensor than input 0");
+  g_autoptr (Model) data = model_new (13);
+  model_input (data, "x", DIMS (1, 4));
+  model_input (data, "e", DIMS (1));
+  model_initializer (data, int64_tensor (data, "zero", DIMS (0)));
+  model_node (data, "Slice", "slice", "x,zero,e", "z");
+  model_output (data, "z");
+  g_autoptr (GError) data_error = import_error (data);
+  tu_assert_error (data_error, CNNFILT_ERROR_UNSUPPORTED, "input 2 ('e') must be a constant");
+
+  /* a chain of Adds would grow the expression without end */
+  g_autoptr (Model) chain = model_new (13);
+  model_input (chain, "x", DIMS (1, -1));
+  model_initializer (chain, int64_tensor (chain, "one", DIMS (1)));
+  model_node (chain, "Shape", "shape", "x", "s");
+  model_node (chain, "Gather", "gather", "s,one", "c0");
+  for (guint i = 0; i < 100; i++)
+    {
+      g_autofree gchar *inputs = g_strdup_printf ("c%u,one", i);
+      g_autofree gchar *output = g_strdup_printf ("c%u", i + 1);
+      model_node (chain, "Add", output, inputs, output);
+    }
+  model_node (chain, "Slice", "slice", "x,one,c100,one", "z");
+  model_output (chain, "z");
+  g_autoptr (GError) chain_error = import_error (chain);
+  tu_assert_error (chain_error, CNNFILT_ERROR_UNSUPPORTED, "(Add, opset 13)",
+                   "too long an expression");
+}
+END_TEST
+
+/* Slice before opset 10 takes attributes (axes negative, ends INT64_MAX
+ * as exporters write "to the end"), not inputs; from 10 the reverse. */
+START_TEST (test_slice_opsets)
+{
+  g_autoptr (Model) m = model_new (9);
+  model_input (m, "x", DIMS (3, 4));
+  Onnx__NodeProto *slice = model_node (m, "Slice", "slice", "x", "y");
+  attr_ints (m, slice, "starts", DIMS (1));
+  attr_ints (m, slice, "ends", DIMS (G_MAXINT64));
+  attr_ints (m, slice, "axes", DIMS (-1));
+  model_output (m, "y");
+  g_autoptr (CnnfiltGraph) graph = import_ok (m);
+  assert_property (graph, "slice", "axes", "1");
+  assert_property (graph, "slice", "ends", "9223372036854775807");
+  assert_property (graph, "slice", "rank", "2");
+  gfloat xv[12];
+  for (guint i = 0; i < 12; i++)
+    xv[i] = i;
+  g_autoptr (CnnfiltTensor) x = tu_tensor (xv, 3, 4, 1, 1);
+  g_autoptr (CnnfiltTensor) y = run (graph, x);
+  const gfloat want[] = { 1, 2, 3, 5, 6, 7, 9, 10, 11 };
+  tu_assert_tensor (y, 3, 3, 1, 1, want, 0);
+
+  g_autoptr (Model) inputs = model_new (9);
+  model_input (inputs, "x", DIMS (3, 4));
+  model_initializer (inputs, int64_tensor (inputs, "s", DIMS (1)));
+  model_initializer (inputs, int64_tensor (inputs, "e", DIMS (3)));
+  model_node (inputs, "Slice", "slice", "x,s,e", "y");
+  model_output (inputs, "y");
+  g_autoptr (GError) error = import_error (inputs);
+  tu_assert_error (error, CNNFILT_ERROR_UNSUPPORTED, "node 'slice' (Slice, opset 9)",
+                   "input 1 ('s') is not supported");
+}
+END_TEST
+
+/* LogSoftmax before opset 13 flattens the dims from axis on, as Softmax
+ * did: taken where axis is the last dim only. InstanceNormalization takes
+ * its scale and B as per-channel constants; opset 1's consumed_inputs is
+ * refused. */
+START_TEST (test_log_softmax_instance_norm_opsets)
+{
+  g_autoptr (Model) old = model_new (11);
+  model_input (old, "x", DIMS (2, 3, 4));
+  model_node (old, "LogSoftmax", "ls", "x", "y");
+  model_output (old, "y");
+  g_autoptr (GError) old_error = import_error (old);
+  tu_assert_error (old_error, CNNFILT_ERROR_UNSUPPORTED, "node 'ls' (LogSoftmax, opset 11)",
+                   "before opset 13, axis 1", "rank-3");
+  g_autoptr (Model) last = model_new (11);
+  model_input (last, "x", DIMS (2, 3, 4));
+  attr_int (last, model_node (last, "LogSoftmax", "ls", "x", "y"), "axis", -1);
+  model_output (last, "y");
+  g_autoptr (CnnfiltGraph) last_graph = import_ok (last);
+  assert_property (last_graph, "ls", "axis", "2");
+
+  for (gint64 opset = 1; opset <= 6; opset += 5)
+    {
+      g_autoptr (Model) m = model_new (opset);
+      model_input (m, "x", DIMS (1, 2, 1, 2));
+      model_initializer (m, float_tensor (m, "s", DIMS (2), VALUES (2, 0.5f)));
+      model_initializer (m, float_tensor (m, "b", DIMS (2), VALUES (1, -1)));
+      Onnx__NodeProto *node = model_node (m, "InstanceNormalization", "in", "x,s,b", "y");
+      attr_float (m, node, "epsilon", 0.25f);
+      if (opset == 1)
+        attr_ints (m, node, "consumed_inputs", DIMS (0, 0, 0));
+      model_output (m, "y");
+      if (opset == 1)
+        {
+          g_autoptr (GError) error = import_error (m);
+          tu_assert_error (error, CNNFILT_ERROR_UNSUPPORTED, "node 'in' (InstanceNormalization, "
+                           "opset 1)", "attribute 'consumed_inputs' is not supported");
+          continue;
+        }
+      g_autoptr (CnnfiltGraph) graph = import_ok (m);
+      assert_property (graph, "in", "scale", "<2x1x1x1 tensor>");
+      assert_property (graph, "in", "epsilon", "0.25");
+      /* planes (0 1) and (4 4): variances 0.25 and 0, so ∓1/√2 and 0 */
+      const gfloat xv[] = { 0, 1, 4, 4 };
+      g_autoptr (CnnfiltTensor) x = tu_tensor (xv, 1, 2, 1, 2);
+      g_autoptr (CnnfiltTensor) y = run (graph, x);
+      const gfloat expected[] = { 1 - 2 * 0.70710678f, 1 + 2 * 0.70710678f, -1, -1 };
+      tu_assert_tensor (y, 1, 2, 1, 2, expected, 1e-6);
+    }
+}
+END_TEST
+
+static void
+attr_floats (Model *m, Onnx__NodeProto *node, const gchar *name, gsize n, const gfloat *values)
+{
+  Onnx__AttributeProto *attr = attribute (m, node, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS);
+  attr->n_floats = n;
+  attr->floats = arena_alloc (m, n * sizeof (gfloat));
+  memcpy (attr->floats, values, n * sizeof (gfloat));
+}
+
+/* Resize of 1×1×1×2 (1 2) to four columns, linear: opset 10 reads x / 2
+ * (asymmetric); opset 11 with roi left out (an empty name) and
+ * align_corners reads x / 3; opset 13 with an empty roi and scales and
+ * the sizes reads half-pixel by default. */
+START_TEST (test_resize_per_opset)
+{
+  const gfloat xv[] = { 1, 2 };
+  g_autoptr (CnnfiltTensor) x = tu_tensor (xv, 1, 1, 1, 2);
+
+  g_autoptr (Model) r10 = model_new (10);
+  model_input (r10, "x", DIMS (1, 1, 1, 2));
+  model_initializer (r10, float_tensor (r10, "scales", DIMS (4), VALUES (1, 1, 1, 2)));
+  attr_string (r10, model_node (r10, "Resize", "resize", "x,scales", "y"), "mode", "linear");
+  model_output (r10, "y");
+  g_autoptr (CnnfiltGraph) g10 = import_ok (r10);
+  assert_property (g10, "resize", "coordinate-transformation-mode", "asymmetric");
+  assert_property (g10, "resize", "nearest-mode", "floor");
+  g_autoptr (CnnfiltTensor) y10 = run (g10, x);
+  const gfloat asymmetric[] = { 1, 1.5f, 2, 2 };
+  tu_assert_tensor (y10, 1, 1, 1, 4, asymmetric, EXACT);
+
+  g_autoptr (Model) r11 = model_new (11);
+  model_input (r11, "x", DIMS (1, 1, 1, 2));
+  model_initializer (r11, float_tensor (r11, "scales", DIMS (4), VALUES (1, 1, 1, 2)));
+  Onnx__NodeProto *n11 = model_node (r11, "Resize", "resize", "x,,scales", "y");
+  attr_string (r11, n11, "mode", "linear");
+  attr_string (r11, n11, "coordinate_transformation_mode", "align_corners");
+  model_output (r11, "y");
+  g_autoptr (CnnfiltGraph) g11 = import_ok (r11);
+  g_autoptr (CnnfiltTensor) y11 = run (g11, x);
+  const gfloat corners[] = { 1, 4 / 3.0f, 5 / 3.0f, 2 };
+  tu_assert_tensor (y11, 1, 1, 1, 4, corners, EXACT);
+
+  g_autoptr (Model) r13 = model_new (13);
+  model_input (r13, "x", DIMS (1, 1, 1, 2));
+  model_initializer (r13, float_tensor (r13, "roi", DIMS (0), 0, NULL));
+  model_initializer (r13, float_tensor (r13, "scales", DIMS (0), 0, NULL));
+  model_initializer (r13, int64_tensor (r13, "sizes", 4, (gint64[]) { 1, 1, 1, 4 }));
+  attr_string (r13, model_node (r13, "Resize", "resize", "x,roi,scales,sizes", "y"), "mode", "linear");
+  model_output (r13, "y");
+  g_autoptr (CnnfiltGraph) g13 = import_ok (r13);
+  assert_property (g13, "resize", "width", "4");
+  assert_property (g13, "resize", "scale-w", "0");
+  g_autoptr (CnnfiltTensor) y13 = run (g13, x);
+  const gfloat half_pixel[] = { 1, 1.25f, 1.75f, 2 };
+  tu_assert_tensor (y13, 1, 1, 1, 4, half_pixel, EXACT);
+}
+END_TEST
+
+/* What Resize refuses, by name: an attribute of a later opset, a scale on
+ * the channels, sizes that change them, another rank. */
+START_TEST (test_resize_refused)
+{
+  g_autoptr (Model) attr10 = model_new (10);
+  model_input (attr10, "x", DIMS (1, 1, 2, 2));
+  model_initializer (attr10, float_tensor (attr10, "scales", DIMS (4), VALUES (1, 1, 2, 2)));
+  attr_string (attr10, model_node (attr10, "Resize", "resize", "x,scales", "y"),
+               "coordinate_transformation_mode", "half_pixel");
+  model_output (attr10, "y");
+  g_autoptr (GError) e10 = import_error (attr10);
+  tu_assert_error (e10, CNNFILT_ERROR_UNSUPPORTED, "node 'resize' (Resize, opset 10)",
+                   "attribute 'coordinate_transformation_mode' is not supported");
+
+  g_autoptr (Model) channel = model_new (13);
+  model_input (channel, "x", DIMS (1, 1, 2, 2));
+  model_initializer (channel, float_tensor (channel, "scales", DIMS (4), VALUES (1, 2, 2, 2)));
+  model_node (channel, "Resize", "resize", "x,,scales", "y");
+  model_output (channel, "y");
+  g_autoptr (GError) ec = import_error (channel);
+  tu_assert_error (ec, CNNFILT_ERROR_UNSUPPORTED, "node 'resize'", "value 1 is 2; only 1 is supported");
+
+  g_autoptr (Model) sizes = model_new (13);
+  model_input (sizes, "x", DIMS (1, 1, 2, 2));
+  model_initializer (sizes, int64_tensor (sizes, "sizes", 4, (gint64[]) { 1, 3, 4, 4 }));
+  model_node (sizes, "Resize", "resize", "x,,,sizes", "y");
+  model_output (sizes, "y");
+  /* the sizes are checked against the input when the graph meets it */
+  g_autoptr (CnnfiltGraph) sizes_graph = import_ok (sizes);
+  g_autoptr (CnnfiltTensor) x = cnnfilt_tensor_new (1, 1, 2, 2, NULL);
+  g_autoptr (GError) es = NULL;
+  g_autoptr (CnnfiltTensor) none = cnnfilt_graph_process (sizes_graph, x, &es);
+  ck_assert_ptr_null (none);
+  tu_assert_error (es, CNNFILT_ERROR_SHAPE, "resize", "3 channels", "only h and w are resized");
+
+  g_autoptr (Model) crop = model_new (13);
+  model_input (crop, "x", DIMS (1, 1, 2, 2));
+  model_initializer (crop, float_tensor (crop, "roi", DIMS (8), VALUES (0, 0, 0, 0, 1, 1, 1, 1)));
+  model_initializer (crop, float_tensor (crop, "scales", DIMS (4), VALUES (1, 1, 2, 2)));
+  attr_string (crop, model_node (crop, "Resize", "resize", "x,roi,scales", "y"),
+               "coordinate_transformation_mode", "tf_crop_and_resize");
+  model_output (crop, "y");
+  g_autoptr (GError) ecrop = import_error (crop);
+  tu_assert_error (ecrop, CNNFILT_ERROR_INVALID_ARGUMENT, "attribute 'coordinate_transformation_mode'",
+                   "invalid value 'tf-crop-and-resize'");
+
+  g_autoptr (Model) rank3 = model_new (13);
+  model_input (rank3, "x", DIMS (1, 1, 2));
+  model_initializer (rank3, float_tensor (rank3, "scales", DIMS (3), VALUES (1, 1, 2)));
+  model_node (rank3, "Resize", "resize", "x,,scales", "y");
+  model_output (rank3, "y");
+  g_autoptr (GError) e3 = import_error (rank3);
+  tu_assert_error (e3, CNNFILT_ERROR_UNSUPPORTED, "node 'resize'", "the rank of its inputs (3)",
+                   "only 4 is supported");
+}
+END_TEST
+
+/* Upsample 7 takes its scales as an attribute, 9 as an input; both read
+ * x / scale. The experimental Upsample 1 is refused. */
+START_TEST (test_upsample_per_opset)
+{
+  const gfloat xv[] = { 1, 2 };
+  g_autoptr (CnnfiltTensor) x = tu_tensor (xv, 1, 1, 1, 2);
+
+  g_autoptr (Model) u7 = model_new (7);
+  model_input (u7, "x", DIMS (1, 1, 1, 2));
+  Onnx__NodeProto *n7 = model_node (u7, "Upsample", "up", "x", "y");
+  attr_string (u7, n7, "mode", "linear");
+  attr_floats (u7, n7, "scales", VALUES (1, 1, 1, 2));
+  model_output (u7, "y");
+  g_autoptr (CnnfiltGraph) g7 = import_ok (u7);
+  g_autoptr (CnnfiltTensor) y7 = run (g7, x);
+  const gfloat linear[] = { 1, 1.5f, 2, 2 };
+  tu_assert_tensor (y7, 1, 1, 1, 4, linear, EXACT);
+
+  g_autoptr (Model) u9 = model_new (9);
+  model_input (u9, "x", DIMS (1, 1, 1, 2));
+  model_initializer (u9, float_tensor (u9, "scales", DIMS (4), VALUES (1, 1, 1, 3)));
+  model_node (u9, "Upsample", "up", "x,scales", "y");
+  model_output (u9, "y");
+  g_autoptr (CnnfiltGraph) g9 = import_ok (u9);
+  g_autoptr (CnnfiltTensor) y9 = run (g9, x);
+  const gfloat nearest[] = { 1, 1, 1, 2, 2, 2 };
+  tu_assert_tensor (y9, 1, 1, 1, 6, nearest, EXACT);
+
+  g_autoptr (Model) u1 = model_new (6);
+  model_input (u1, "x", DIMS (1, 1, 1, 2));
+  Onnx__NodeProto *n1 = model_node (u1, "Upsample", "up", "x", "y");
+  attr_float (u1, n1, "height_scale", 1);
+  attr_float (u1, n1, "width_scale", 2);
+  model_output (u1, "y");
+  g_autoptr (GError) e1 = import_error (u1);
+  tu_assert_error (e1, CNNFILT_ERROR_UNSUPPORTED, "node 'up' (Upsample, opset 6)",
+                   "attribute 'height_scale' is not supported");
+}
+END_TEST
+
+/* ConvTranspose: output_shape sets the padding (here −2 rows, one above
+ * and one below the 4×4 of stride 2, and −1 column at the end: bias only
+ * there), kernel_shape must restate the weights', 1-D is refused. */
+START_TEST (test_conv_transpose_mapping)
+{
+  g_autoptr (Model) m = model_new (11);
+  model_input (m, "x", DIMS (1, 1, 2, 2));
+  model_initializer (m, float_tensor (m, "W", DIMS (1, 1, 2, 2), VALUES (1, 0, 0, -1)));
+  model_initializer (m, float_tensor (m, "B", DIMS (1), VALUES (0.5f)));
+  Onnx__NodeProto *node = model_node (m, "ConvTranspose", "up", "x,W,B", "y");
+  attr_ints (m, node, "strides", DIMS (2, 2));
+  attr_ints (m, node, "output_shape", DIMS (6, 5));
+  attr_ints (m, node, "kernel_shape", DIMS (2, 2));
+  model_output (m, "y");
+  g_autoptr (CnnfiltGraph) graph = import_ok (m);
+  assert_property (graph, "up", "output-height", "6");
+  const gfloat xv[] = { 1, 2, 3, 4 };
+  g_autoptr (CnnfiltTensor) x = tu_tensor (xv, 1, 1, 2, 2);
+  g_autoptr (CnnfiltTensor) y = run (graph, x);
+  const gfloat want[] = { 0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 1.5f, 0.5f, 2.5f, 0.5f, 0.5f,
+                          0.5f, -0.5f, 0.5f, -1.5f, 0.5f, 3.5f, 0.5f, 4.5f, 0.5f, 0.5f,
+                          0.5f, -2.5f, 0.5f, -3.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f };
+  tu_assert_tensor (y, 1, 1, 6, 5, want, EXACT);
+
+  g_autoptr (Model) k = model_new (11);
+  model_input (k, "x", DIMS (1, 1, 2, 2));
+  model_initializer (k, float_tensor (k, "W", DIMS (1, 1, 2, 2), VALUES (1, 0, 0, -1)));
+  attr_ints (k, model_node (k, "ConvTranspose", "up", "x,W", "y"), "kernel_shape", DIMS (3, 3));
+  model_output (k, "y");
+  g_autoptr (GError) ek = import_error (k);
+  tu_assert_error (ek, CNNFILT_ERROR_INVALID_ARGUMENT, "node 'up' (ConvTranspose, opset 11)",
+                   "attribute 'kernel_shape' value 0 is 3, but the weights say 2 (their dim 2)");
+
+  g_autoptr (Model) one_d = model_new (11);
+  model_input (one_d, "x", DIMS (1, 1, 3));
+  model_initializer (one_d, float_tensor (one_d, "W", DIMS (1, 1, 2), VALUES (1, 1)));
+  model_node (one_d, "ConvTranspose", "up", "x,W", "y");
+  model_output (one_d, "y");
+  g_autoptr (GError) e1 = import_error (one_d);
+  tu_assert_error (e1, CNNFILT_ERROR_UNSUPPORTED, "the rank of its inputs (3)", "only 4 is supported");
+}
+END_TEST
+
 static Suite *
 onnx_import_suite (void)
 {
@@ -1569,6 +2127,11 @@ onnx_import_suite (void)
   tcase_add_test (mapping, test_reduce_rank);
   tcase_add_test (mapping, test_layer_norm);
   tcase_add_test (mapping, test_rank_from_inputs);
+  tcase_add_test (mapping, test_split);
+  tcase_add_test (mapping, test_split_equal);
+  tcase_add_test (mapping, test_slice_chunk);
+  tcase_add_test (mapping, test_slice_opsets);
+  tcase_add_test (mapping, test_log_softmax_instance_norm_opsets);
   suite_add_tcase (suite, mapping);
 
   TCase *errors = tu_tcase ("errors");
@@ -1588,6 +2151,7 @@ onnx_import_suite (void)
   tcase_add_test (errors, test_topological_order);
   tcase_add_test (errors, test_broadcast_unknown_dims);
   tcase_add_test (errors, test_legacy_softmax);
+  tcase_add_test (errors, test_split_refused);
   suite_add_tcase (suite, errors);
 
   TCase *opsets = tu_tcase ("opsets");
@@ -1596,6 +2160,10 @@ onnx_import_suite (void)
   tcase_add_test (opsets, test_gemm_broadcast);
   tcase_add_test (opsets, test_conv_kernel_shape);
   tcase_add_test (opsets, test_strings_not_utf8);
+  tcase_add_test (opsets, test_resize_per_opset);
+  tcase_add_test (opsets, test_resize_refused);
+  tcase_add_test (opsets, test_upsample_per_opset);
+  tcase_add_test (opsets, test_conv_transpose_mapping);
   suite_add_tcase (suite, opsets);
   return suite;
 }

@@ -613,6 +613,72 @@ case('chain-gap-flatten-linear-softmax',
      y, x, {'weights.npy': weight, 'bias.npy': b})
 
 
+# upsampling (conv-transpose, interpolate, upsample) ------------------------
+# drawn from a generator of their own, so that these cases and the ones
+# above do not shift each other's values
+
+upsampling = torch.Generator().manual_seed(20250113)
+
+
+def draw(*shape, scale=1.0):
+    return (torch.randn(*shape, generator=upsampling, dtype=torch.float32) * scale).to(torch.float32)
+
+
+def conv_transpose(name, n, cin, h, w, cout, k, stride=1, padding=0, output_padding=0, groups=1,
+                   dilation=1, bias=True):
+    x = draw(n, cin, h, w)
+    weight = draw(cin, cout // groups, k, k, scale=1.0 / math.sqrt(cin // groups * k * k))
+    b = draw(cout, scale=0.5) if bias else None
+    y = F.conv_transpose2d(d(x), d(weight), d(b) if bias else None, stride, padding,
+                           output_padding, groups, dilation)
+    params = {'weights.npy': weight}
+    if bias:
+        params['bias.npy'] = b
+    op = stage('conv-transpose', weights='weights.npy', bias='bias.npy' if bias else None,
+               stride=stride, padding=padding, output_padding=output_padding, groups=groups,
+               dilation=dilation)
+    case(name, op, y, x, params)
+
+
+# the case: every attribute at once (oneDNN's path, and the loops)
+conv_transpose('conv-transpose-s2-p1-op1-g2-d2', 2, 4, 5, 6, 6, 3, stride=2, padding=1,
+               output_padding=1, groups=2, dilation=2)
+# DCGAN's generator block: 4x4, stride 2, padding 1, no bias
+conv_transpose('conv-transpose-4x4-s2-p1-nobias', 1, 8, 6, 5, 4, 4, stride=2, padding=1,
+               bias=False)
+# output padding past the padding: a last row and column no input reaches
+conv_transpose('conv-transpose-s2-op1', 1, 3, 4, 5, 5, 3, stride=2, output_padding=1)
+conv_transpose('conv-transpose-s1-p2', 1, 3, 6, 6, 2, 5, padding=2)
+
+
+def interpolate(name, x, op, **kwargs):
+    case(name, op, F.interpolate(d(x), **kwargs), x)
+
+
+# PyTorch's bilinear and bicubic (align_corners=False) are ONNX's
+# half_pixel; align_corners=True is align_corners; its nearest is
+# asymmetric with floor (Upsample's). A size gives in/out as the scale.
+interpolate('interpolate-bilinear-x2', draw(1, 3, 5, 6),
+            'interpolate scale-h=2 scale-w=2 mode=linear',
+            scale_factor=2, mode='bilinear', align_corners=False)
+interpolate('interpolate-bilinear-size-down', draw(2, 2, 9, 10),
+            'interpolate height=5 width=6 mode=linear',
+            size=(5, 6), mode='bilinear', align_corners=False)
+interpolate('interpolate-bilinear-align-corners', draw(1, 2, 4, 6),
+            'interpolate height=11 width=7 mode=linear coordinate-transformation-mode=align-corners',
+            size=(11, 7), mode='bilinear', align_corners=True)
+interpolate('interpolate-bicubic-x2', draw(1, 2, 5, 4),
+            'interpolate scale-h=2 scale-w=2 mode=cubic',
+            scale_factor=2, mode='bicubic', align_corners=False)
+interpolate('interpolate-bicubic-align-corners', draw(1, 2, 4, 5),
+            'interpolate height=7 width=9 mode=cubic coordinate-transformation-mode=align-corners',
+            size=(7, 9), mode='bicubic', align_corners=True)
+interpolate('interpolate-nearest-size', draw(1, 3, 5, 6),
+            'interpolate height=7 width=9 coordinate-transformation-mode=asymmetric nearest-mode=floor',
+            size=(7, 9), mode='nearest')
+interpolate('upsample-nearest-x2', draw(2, 3, 4, 5), 'upsample scale-h=2 scale-w=2',
+            scale_factor=2, mode='nearest')
+
 if __name__ == '__main__':
     write_all()
     total = sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(OUT) for f in fs)
