@@ -47,35 +47,6 @@ onednn_conv_transpose_free (OnednnConvTranspose *plan)
 
 #define TRY(call) do { if ((status = (call)) != dnnl_success) goto fail; } while (0)
 
-/* A reorder primitive from one memory's layout to another's. */
-static dnnl_status_t
-make_reorder (dnnl_engine_t engine, dnnl_memory_t from, dnnl_memory_t to, dnnl_primitive_t *out)
-{
-  const dnnl_memory_desc_t *a, *b;
-  dnnl_memory_get_memory_desc (from, &a);
-  dnnl_memory_get_memory_desc (to, &b);
-  dnnl_primitive_desc_t pd = NULL;
-  dnnl_primitive_attr_t attr = NULL;
-  dnnl_status_t status = onednn_attr_new (&attr);
-  if (status == dnnl_success)
-    status = dnnl_reorder_primitive_desc_create (&pd, a, engine, b, engine, attr);
-  if (status == dnnl_success)
-    {
-      status = dnnl_primitive_create (out, pd);
-      dnnl_primitive_desc_destroy (pd);
-    }
-  if (attr)
-    dnnl_primitive_attr_destroy (attr);
-  return status;
-}
-
-static dnnl_status_t
-run_reorder (dnnl_primitive_t reorder, dnnl_stream_t stream, dnnl_memory_t from, dnnl_memory_t to)
-{
-  dnnl_exec_arg_t args[] = { { DNNL_ARG_FROM, from }, { DNNL_ARG_TO, to } };
-  return onednn_execute (reorder, stream, 2, args);
-}
-
 /* The weights in the kernel's layout, reordered once from @weights. */
 static dnnl_status_t
 pack_weights (OnednnConvTranspose *plan, const dnnl_memory_desc_t *user_md,
@@ -89,8 +60,8 @@ pack_weights (OnednnConvTranspose *plan, const dnnl_memory_desc_t *user_md,
     return dnnl_out_of_memory;
   TRY (dnnl_memory_create (&plan->weights, wei_md, engine, plan->weights_data));
   TRY (dnnl_memory_create (&user_wei, user_md, engine, cnnfilt_tensor_get_data (weights, NULL)));
-  TRY (make_reorder (engine, user_wei, plan->weights, &reorder));
-  TRY (run_reorder (reorder, plan->stream, user_wei, plan->weights));
+  TRY (onednn_reorder_new (engine, user_wei, plan->weights, &reorder));
+  TRY (onednn_reorder_run (reorder, plan->stream, user_wei, plan->weights));
   TRY (dnnl_stream_wait (plan->stream));
 fail:
   if (reorder)
@@ -161,9 +132,9 @@ onednn_conv_transpose_new (const ConvTransposeParams *cp, const CnnfiltShape *in
   plan->reorder_src = !dnnl_memory_desc_equal (&user_src, src_md);
   plan->reorder_dst = !dnnl_memory_desc_equal (&user_dst, dst_md);
   if (plan->reorder_src)
-    TRY (make_reorder (engine, plan->user_src, plan->src, &plan->src_reorder));
+    TRY (onednn_reorder_new (engine, plan->user_src, plan->src, &plan->src_reorder));
   if (plan->reorder_dst)
-    TRY (make_reorder (engine, plan->dst, plan->user_dst, &plan->dst_reorder));
+    TRY (onednn_reorder_new (engine, plan->dst, plan->user_dst, &plan->dst_reorder));
   TRY (pack_weights (plan, &user_wei, wei_md, cp->weights, engine));
   if (cp->bias)
     TRY (dnnl_memory_create (&plan->bias, &bias, engine, cnnfilt_tensor_get_data (cp->bias, NULL)));
@@ -215,14 +186,14 @@ onednn_conv_transpose_run (OnednnConvTranspose *plan, const gfloat *src, gfloat 
   TRY (dnnl_memory_set_data_handle (plan->user_src, (void *) src));
   TRY (dnnl_memory_set_data_handle (plan->user_dst, dst));
   if (plan->reorder_src)
-    TRY (run_reorder (plan->src_reorder, plan->stream, plan->user_src, plan->src));
+    TRY (onednn_reorder_run (plan->src_reorder, plan->stream, plan->user_src, plan->src));
   dnnl_exec_arg_t args[] = {
     { DNNL_ARG_SRC, plan->src }, { DNNL_ARG_WEIGHTS, plan->weights },
     { DNNL_ARG_DST, plan->dst }, { DNNL_ARG_BIAS, plan->bias },
   };
   TRY (onednn_execute (plan->deconv, plan->stream, plan->bias ? 4 : 3, args));
   if (plan->reorder_dst)
-    TRY (run_reorder (plan->dst_reorder, plan->stream, plan->dst, plan->user_dst));
+    TRY (onednn_reorder_run (plan->dst_reorder, plan->stream, plan->dst, plan->user_dst));
   TRY (dnnl_stream_wait (plan->stream));
   return TRUE;
 fail:

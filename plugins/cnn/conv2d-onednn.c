@@ -53,35 +53,6 @@ onednn_conv_free (OnednnConv *plan)
 
 #define TRY(call) do { if ((status = (call)) != dnnl_success) goto fail; } while (0)
 
-/* A reorder primitive from one memory's layout to another's. */
-static dnnl_status_t
-make_reorder (dnnl_engine_t engine, dnnl_memory_t from, dnnl_memory_t to, dnnl_primitive_t *out)
-{
-  const dnnl_memory_desc_t *a, *b;
-  dnnl_memory_get_memory_desc (from, &a);
-  dnnl_memory_get_memory_desc (to, &b);
-  dnnl_primitive_desc_t pd = NULL;
-  dnnl_primitive_attr_t attr = NULL;
-  dnnl_status_t status = onednn_attr_new (&attr);
-  if (status == dnnl_success)
-    status = dnnl_reorder_primitive_desc_create (&pd, a, engine, b, engine, attr);
-  if (status == dnnl_success)
-    {
-      status = dnnl_primitive_create (out, pd);
-      dnnl_primitive_desc_destroy (pd);
-    }
-  if (attr)
-    dnnl_primitive_attr_destroy (attr);
-  return status;
-}
-
-static dnnl_status_t
-run_reorder (dnnl_primitive_t reorder, dnnl_stream_t stream, dnnl_memory_t from, dnnl_memory_t to)
-{
-  dnnl_exec_arg_t args[] = { { DNNL_ARG_FROM, from }, { DNNL_ARG_TO, to } };
-  return onednn_execute (reorder, stream, 2, args);
-}
-
 static dnnl_status_t
 conv_descs_init (ConvDescs *d, const ConvParams *conv, const CnnfiltShape *in, const CnnfiltWindowPlan *p,
                  CnnfiltLayout in_layout, CnnfiltLayout out_layout)
@@ -199,9 +170,9 @@ conv_memories_create (OnednnConv *plan, const ConvDescs *d, gboolean residual,
   plan->reorder_src = !dnnl_memory_desc_equal (&d->user_src, &d->src);
   plan->reorder_dst = !dnnl_memory_desc_equal (&d->user_dst, &d->dst);
   if (plan->reorder_src)
-    TRY (make_reorder (engine, plan->user_src, plan->src, &plan->src_reorder));
+    TRY (onednn_reorder_new (engine, plan->user_src, plan->src, &plan->src_reorder));
   if (plan->reorder_dst)
-    TRY (make_reorder (engine, plan->dst, plan->user_dst, &plan->dst_reorder));
+    TRY (onednn_reorder_new (engine, plan->dst, plan->user_dst, &plan->dst_reorder));
   if (residual)
     {
       /* the residual is copied into dst, in the kernel's layout */
@@ -209,7 +180,7 @@ conv_memories_create (OnednnConv *plan, const ConvDescs *d, gboolean residual,
       dnnl_format_tag_t tag = plan->res_layout == CNNFILT_LAYOUT_NHWC ? dnnl_nhwc : dnnl_nchw;
       TRY (dnnl_memory_desc_init_by_tag (&res_md, 4, d->dst_dims, dnnl_f32, tag));
       TRY (dnnl_memory_create (&plan->user_res, &res_md, engine, DNNL_MEMORY_NONE));
-      TRY (make_reorder (engine, plan->user_res, plan->dst, &plan->res_reorder));
+      TRY (onednn_reorder_new (engine, plan->user_res, plan->dst, &plan->res_reorder));
     }
 fail:
   return status;
@@ -244,9 +215,9 @@ conv_weights_pack (OnednnConv *plan, OnednnConv *old, const_dnnl_primitive_desc_
   dnnl_primitive_t wei_reorder = NULL;
   TRY (dnnl_memory_create (&user_wei, &d->user_wei, engine,
                            cnnfilt_tensor_get_data (weights, NULL)));
-  status = make_reorder (engine, user_wei, plan->weights, &wei_reorder);
+  status = onednn_reorder_new (engine, user_wei, plan->weights, &wei_reorder);
   if (status == dnnl_success)
-    status = run_reorder (wei_reorder, plan->stream, user_wei, plan->weights);
+    status = onednn_reorder_run (wei_reorder, plan->stream, user_wei, plan->weights);
   if (status == dnnl_success)
     status = dnnl_stream_wait (plan->stream);
   if (wei_reorder)
@@ -346,11 +317,11 @@ onednn_conv_run (OnednnConv *plan, const gfloat *src, const gfloat *residual, gf
   TRY (dnnl_memory_set_data_handle (plan->user_src, (void *) src));
   TRY (dnnl_memory_set_data_handle (plan->user_dst, dst));
   if (plan->reorder_src)
-    TRY (run_reorder (plan->src_reorder, plan->stream, plan->user_src, plan->src));
+    TRY (onednn_reorder_run (plan->src_reorder, plan->stream, plan->user_src, plan->src));
   if (plan->res_reorder)
     {
       TRY (dnnl_memory_set_data_handle (plan->user_res, (void *) residual));
-      TRY (run_reorder (plan->res_reorder, plan->stream, plan->user_res, plan->dst));
+      TRY (onednn_reorder_run (plan->res_reorder, plan->stream, plan->user_res, plan->dst));
     }
   dnnl_exec_arg_t args[] = {
     { DNNL_ARG_SRC, plan->src }, { DNNL_ARG_WEIGHTS, plan->weights },
@@ -358,7 +329,7 @@ onednn_conv_run (OnednnConv *plan, const gfloat *src, const gfloat *residual, gf
   };
   TRY (onednn_execute (plan->conv, plan->stream, plan->bias ? 4 : 3, args));
   if (plan->reorder_dst)
-    TRY (run_reorder (plan->dst_reorder, plan->stream, plan->dst, plan->user_dst));
+    TRY (onednn_reorder_run (plan->dst_reorder, plan->stream, plan->dst, plan->user_dst));
   TRY (dnnl_stream_wait (plan->stream));
   return TRUE;
 fail:

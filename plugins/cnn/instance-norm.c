@@ -10,11 +10,10 @@
  * statistics: the mean and variance are the input's, taken in double in
  * two passes (the mean, then the squares about it), so that a plane far
  * from zero keeps its spread. Planes are independent: large inputs are
- * shared among the run's threads, a plane each at a time.
+ * shared among the run's threads, a plane each at a time. The statistics
+ * and the kernel are shared with layer-norm (norm.h).
  */
-#include "layer.h"
-
-#include <math.h>
+#include "norm.h"
 
 /* Below this many values, one thread: starting more costs more. */
 #define THREADED_SIZE (1 << 16)
@@ -64,23 +63,6 @@ param_values (CnnfiltTensor *param)
   return param != NULL ? cnnfilt_tensor_get_data (param, NULL) : NULL;
 }
 
-/* One plane of @size values: its mean and the inverse of its standard
- * deviation, in double. */
-static void
-plane_statistics (const gfloat *x, gsize size, gfloat epsilon, gdouble *mean, gdouble *inv)
-{
-  gdouble sum = 0, squares = 0;
-  for (gsize i = 0; i < size; i++)
-    sum += x[i];
-  *mean = sum / size;
-  for (gsize i = 0; i < size; i++)
-    {
-      gdouble v = x[i] - *mean;
-      squares += v * v;
-    }
-  *inv = 1.0 / sqrt (squares / size + epsilon);
-}
-
 static gboolean
 cnnfilt_instance_norm_run (CnnfiltOp *op, const CnnfiltRunContext *ctx, CnnfiltTensor **inputs,
                            guint n_inputs, CnnfiltTensor *output, GError **error)
@@ -103,7 +85,7 @@ cnnfilt_instance_norm_run (CnnfiltOp *op, const CnnfiltRunContext *ctx, CnnfiltT
       const gfloat *x = src + p * plane;
       gfloat *y = dst + p * plane;
       gdouble mean, inv;
-      plane_statistics (x, plane, epsilon, &mean, &inv);
+      norm_statistics (x, plane, epsilon, &mean, &inv);
       const guint c = p % channels;
       const gfloat a = (gfloat) ((scale ? scale[c] : 1) * inv), m = (gfloat) mean;
       const gfloat b = bias ? bias[c] : 0;
@@ -118,7 +100,7 @@ cnnfilt_instance_norm_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx, Cnnfi
                               guint n_inputs, CnnfiltTensor *output, GError **error)
 {
   CnnfiltInstanceNorm *self = (CnnfiltInstanceNorm *) op;
-  const gchar *source = cnnfilt_kernel_source_from_resource ("/org/cnnfilt/cnn/instance-norm.cl",
+  const gchar *source = cnnfilt_kernel_source_from_resource ("/org/cnnfilt/cnn/norm.cl",
                                                               error);
   if (source == NULL)
     return FALSE;
@@ -142,9 +124,7 @@ cnnfilt_instance_norm_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx, Cnnfi
       p[c] = scale ? scale[c] : 1;
       p[in.c + c] = bias ? bias[c] : 0;
     }
-  gsize group = 1;
-  while (group * 2 <= MIN (cnnfilt_kernel_get_max_work_group (ctx), 64) && group * 2 <= plane)
-    group *= 2;
+  const gsize group = norm_group_size (ctx, plane);
   const CnnfiltKernelArg args[] = {
     CNNFILT_KERNEL_IN (inputs[0]), CNNFILT_KERNEL_OUT (output), CNNFILT_KERNEL_IN (params),
     CNNFILT_KERNEL_INT (in.c), CNNFILT_KERNEL_INT (plane), CNNFILT_KERNEL_FLOAT (self->epsilon),

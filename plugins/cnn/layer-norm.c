@@ -9,9 +9,10 @@
  * then scaled and shifted per position of the block: scale and bias have
  * the block's dims (or 1 where they broadcast) and 1s before axis, as the
  * importer aligns them. The statistics are taken in double (ONNX's
- * stash_type 1 asks for at least float32).
+ * stash_type 1 asks for at least float32); they and the kernels are
+ * shared with instance-norm (norm.h).
  */
-#include "layer.h"
+#include "norm.h"
 
 #include <math.h>
 #include <string.h>
@@ -118,6 +119,30 @@ expand_param (CnnfiltTensor *param, gfloat fallback, const CnnfiltShape *in, gin
   return out;
 }
 
+void
+norm_statistics (const gfloat *x, gsize size, gfloat epsilon, gdouble *mean, gdouble *inv)
+{
+  gdouble sum = 0, squares = 0;
+  for (gsize i = 0; i < size; i++)
+    sum += x[i];
+  *mean = sum / size;
+  for (gsize i = 0; i < size; i++)
+    {
+      gdouble v = x[i] - *mean;
+      squares += v * v;
+    }
+  *inv = 1.0 / sqrt (squares / size + epsilon);
+}
+
+gsize
+norm_group_size (const CnnfiltRunContext *ctx, gsize size)
+{
+  gsize group = 1;
+  while (group * 2 <= MIN (cnnfilt_kernel_get_max_work_group (ctx), 64) && group * 2 <= size)
+    group *= 2;
+  return group;
+}
+
 static gboolean
 cnnfilt_layer_norm_run (CnnfiltOp *op, const CnnfiltRunContext *ctx, CnnfiltTensor **inputs,
                         guint n_inputs, CnnfiltTensor *output, GError **error)
@@ -142,14 +167,9 @@ cnnfilt_layer_norm_run (CnnfiltOp *op, const CnnfiltRunContext *ctx, CnnfiltTens
     {
       const gfloat *x = src + o * inner;
       gfloat *y = dst + o * inner;
-      gdouble sum = 0, squares = 0;
-      for (gsize i = 0; i < inner; i++)
-        sum += x[i];
-      gdouble mean = sum / inner;
-      for (gsize i = 0; i < inner; i++)
-        squares += (x[i] - mean) * (x[i] - mean);
-      gfloat inv = (gfloat) (1.0 / sqrt (squares / inner + self->epsilon));
-      gfloat m = (gfloat) mean;
+      gdouble mean, inv_sd;
+      norm_statistics (x, inner, self->epsilon, &mean, &inv_sd);
+      const gfloat inv = (gfloat) inv_sd, m = (gfloat) mean;
       for (gsize i = 0; i < inner; i++)
         y[i] = (x[i] - m) * inv * scale[i] + bias[i];
     }
@@ -161,7 +181,7 @@ cnnfilt_layer_norm_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx, CnnfiltT
                            guint n_inputs, CnnfiltTensor *output, GError **error)
 {
   CnnfiltLayerNorm *self = (CnnfiltLayerNorm *) op;
-  const gchar *source = cnnfilt_kernel_source_from_resource ("/org/cnnfilt/cnn/layer-norm.cl",
+  const gchar *source = cnnfilt_kernel_source_from_resource ("/org/cnnfilt/cnn/norm.cl",
                                                               error);
   if (source == NULL)
     return FALSE;
@@ -191,15 +211,15 @@ cnnfilt_layer_norm_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx, CnnfiltT
   gfloat *p = cnnfilt_tensor_get_data (params, NULL);
   memcpy (p, scale, inner * sizeof (gfloat));
   memcpy (p + inner, bias, inner * sizeof (gfloat));
-  gsize group = 1;
-  while (group * 2 <= MIN (cnnfilt_kernel_get_max_work_group (ctx), 64) && group * 2 <= inner)
-    group *= 2;
+  const gsize group = norm_group_size (ctx, inner);
   const CnnfiltKernelArg args[] = {
     CNNFILT_KERNEL_IN (inputs[0]), CNNFILT_KERNEL_OUT (output), CNNFILT_KERNEL_IN (params),
     CNNFILT_KERNEL_INT (inner), CNNFILT_KERNEL_FLOAT (self->epsilon),
     CNNFILT_KERNEL_LOCAL (group * sizeof (gfloat)),
   };
-  CnnfiltKernelLaunch launch = { source, NULL, "layer_norm", 1, { group * outer }, { group } };
+  /* its sums in float (norm.cl) */
+  CnnfiltKernelLaunch launch = { source, "-DFLOAT_SUMS", "layer_norm", 1, { group * outer },
+                                 { group } };
   return cnnfilt_kernel_run (op, ctx, &launch, args, G_N_ELEMENTS (args), error);
 }
 

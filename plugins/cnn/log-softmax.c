@@ -9,11 +9,10 @@
  * than of each probability, so that tiny probabilities do not round to 0
  * and then to −∞. The sum is taken in double. Before opset 13, ONNX's
  * LogSoftmax flattens the dims from its axis on; the importer takes those
- * models only where the axis is the last dim, where the two agree.
+ * models only where the axis is the last dim, where the two agree. The
+ * loop and the kernel are softmax's (softmax.h).
  */
-#include "layer.h"
-
-#include <math.h>
+#include "softmax.h"
 
 typedef struct {
   CnnfiltOp parent_instance;
@@ -29,48 +28,11 @@ static const CnnfiltOpProp log_softmax_props[] = {
     CNNFILT_OP_PROP_FIELD (CnnfiltLogSoftmax, axis), 0, 3, 1, NULL, { 0 } },
 };
 
-/* The dims of @shape around @axis: lines of @len values, @inner apart. */
-static void
-log_softmax_lines (const CnnfiltShape *shape, gint axis, gsize *outer, gsize *len, gsize *inner)
-{
-  const guint d[4] = { shape->n, shape->c, shape->h, shape->w };
-  *outer = *inner = 1;
-  *len = d[axis];
-  for (gint i = 0; i < 4; i++)
-    {
-      if (i < axis)
-        *outer *= d[i];
-      else if (i > axis)
-        *inner *= d[i];
-    }
-}
-
 static gboolean
 cnnfilt_log_softmax_run (CnnfiltOp *op, const CnnfiltRunContext *ctx, CnnfiltTensor **inputs,
                          guint n_inputs, CnnfiltTensor *output, GError **error)
 {
-  CnnfiltShape in;
-  cnnfilt_tensor_get_shape (inputs[0], &in);
-  gsize outer, len, inner;
-  log_softmax_lines (&in, ((CnnfiltLogSoftmax *) op)->axis, &outer, &len, &inner);
-  const gfloat *src = cnnfilt_tensor_get_data (inputs[0], NULL);
-  gfloat *dst = cnnfilt_tensor_get_data (output, NULL);
-  for (gsize o = 0; o < outer; o++)
-    for (gsize i = 0; i < inner; i++)
-      {
-        const gfloat *x = src + o * len * inner + i;
-        gfloat *y = dst + o * len * inner + i;
-        gfloat top = -INFINITY;
-        for (gsize k = 0; k < len; k++)
-          top = MAX (top, x[k * inner]);
-        gdouble sum = 0;
-        for (gsize k = 0; k < len; k++)
-          sum += exp ((gdouble) x[k * inner] - top);
-        /* all −∞ (or +∞ at the top): x − top is NaN, as ONNX's reference */
-        const gdouble offset = top + log (sum);
-        for (gsize k = 0; k < len; k++)
-          y[k * inner] = (gfloat) (x[k * inner] - offset);
-      }
+  softmax_run (((CnnfiltLogSoftmax *) op)->axis, TRUE, inputs[0], output);
   return TRUE;
 }
 
@@ -78,27 +40,8 @@ static gboolean
 cnnfilt_log_softmax_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx, CnnfiltTensor **inputs,
                             guint n_inputs, CnnfiltTensor *output, GError **error)
 {
-  const gchar *source = cnnfilt_kernel_source_from_resource ("/org/cnnfilt/cnn/log-softmax.cl",
-                                                              error);
-  if (source == NULL)
-    return FALSE;
-  CnnfiltShape in;
-  cnnfilt_tensor_get_shape (inputs[0], &in);
-  gsize outer, len, inner;
-  log_softmax_lines (&in, ((CnnfiltLogSoftmax *) op)->axis, &outer, &len, &inner);
-  gsize lines = outer * inner;
-  if (cnnfilt_shape_get_size (&in) > G_MAXINT)
-    {
-      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_SHAPE,
-                   "log-softmax: more values than one OpenCL launch takes");
-      return FALSE;
-    }
-  const CnnfiltKernelArg args[] = {
-    CNNFILT_KERNEL_IN (inputs[0]), CNNFILT_KERNEL_OUT (output), CNNFILT_KERNEL_INT (len),
-    CNNFILT_KERNEL_INT (inner), CNNFILT_KERNEL_INT (lines),
-  };
-  CnnfiltKernelLaunch launch = { source, NULL, "log_softmax", 1, { lines } };
-  return cnnfilt_kernel_run (op, ctx, &launch, args, G_N_ELEMENTS (args), error);
+  return softmax_run_cl (op, ctx, ((CnnfiltLogSoftmax *) op)->axis, TRUE, inputs[0], output,
+                         error);
 }
 
 static void

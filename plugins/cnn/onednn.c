@@ -88,6 +88,36 @@ onednn_sgemm (gboolean trans_a, gboolean trans_b, gsize m, gsize n, gsize k, gfl
   g_assert (status == dnnl_success);
 }
 
+dnnl_status_t
+onednn_reorder_new (dnnl_engine_t engine, dnnl_memory_t from, dnnl_memory_t to,
+                    dnnl_primitive_t *out)
+{
+  const dnnl_memory_desc_t *a, *b;
+  dnnl_memory_get_memory_desc (from, &a);
+  dnnl_memory_get_memory_desc (to, &b);
+  dnnl_primitive_desc_t pd = NULL;
+  dnnl_primitive_attr_t attr = NULL;
+  dnnl_status_t status = onednn_attr_new (&attr);
+  if (status == dnnl_success)
+    status = dnnl_reorder_primitive_desc_create (&pd, a, engine, b, engine, attr);
+  if (status == dnnl_success)
+    {
+      status = dnnl_primitive_create (out, pd);
+      dnnl_primitive_desc_destroy (pd);
+    }
+  if (attr)
+    dnnl_primitive_attr_destroy (attr);
+  return status;
+}
+
+dnnl_status_t
+onednn_reorder_run (dnnl_primitive_t reorder, dnnl_stream_t stream, dnnl_memory_t from,
+                    dnnl_memory_t to)
+{
+  dnnl_exec_arg_t args[] = { { DNNL_ARG_FROM, from }, { DNNL_ARG_TO, to } };
+  return onednn_execute (reorder, stream, 2, args);
+}
+
 gboolean
 onednn_transpose (const gfloat *src, gsize rows, gsize cols, gfloat *dst)
 {

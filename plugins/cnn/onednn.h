@@ -31,6 +31,13 @@ dnnl_status_t onednn_attr_new (dnnl_primitive_attr_t *attr);
 dnnl_status_t onednn_execute (dnnl_primitive_t primitive, dnnl_stream_t stream, int n_args,
                               const dnnl_exec_arg_t *args);
 
+/* A reorder primitive from @from's layout to @to's, made with
+ * onednn_attr_new()'s attributes, and its run on @stream. */
+dnnl_status_t onednn_reorder_new (dnnl_engine_t engine, dnnl_memory_t from, dnnl_memory_t to,
+                                  dnnl_primitive_t *out);
+dnnl_status_t onednn_reorder_run (dnnl_primitive_t reorder, dnnl_stream_t stream,
+                                  dnnl_memory_t from, dnnl_memory_t to);
+
 /* Sets @error from a oneDNN status, naming @op and @what; FALSE. */
 gboolean onednn_error (GError **error, const gchar *op, const gchar *what, dnnl_status_t status);
 

@@ -4,9 +4,10 @@
  * Example: cnnfilt run 'global-avg-pool ! linear weights=fc.npy ! softmax' -o out/ in/
  *
  * exp(x − max) / Σ exp(x − max) along one dim; the largest value is taken
- * off first so that large logits do not overflow.
+ * off first so that large logits do not overflow. The loop and the kernel
+ * are shared with log-softmax (softmax.h).
  */
-#include "layer.h"
+#include "softmax.h"
 
 #include <math.h>
 
@@ -24,24 +25,30 @@ static const CnnfiltOpProp softmax_props[] = {
     CNNFILT_OP_PROP_FIELD (CnnfiltSoftmax, axis), 0, 3, 1, NULL, { 0 } },
 };
 
-static gboolean
-cnnfilt_softmax_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
-                     CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
-                     GError **error)
+/* The dims of @shape around @axis: lines of @len values, @inner apart. */
+static void
+softmax_lines (const CnnfiltShape *shape, gint axis, gsize *outer, gsize *len, gsize *inner)
 {
-  CnnfiltShape in;
-  cnnfilt_tensor_get_shape (inputs[0], &in);
-  const guint d[4] = { in.n, in.c, in.h, in.w };
-  gint axis = ((CnnfiltSoftmax *) op)->axis;
-  gsize outer = 1, inner = 1, len = d[axis];
+  const guint d[4] = { shape->n, shape->c, shape->h, shape->w };
+  *outer = *inner = 1;
+  *len = d[axis];
   for (gint i = 0; i < 4; i++)
     {
       if (i < axis)
-        outer *= d[i];
+        *outer *= d[i];
       else if (i > axis)
-        inner *= d[i];
+        *inner *= d[i];
     }
-  const gfloat *src = cnnfilt_tensor_get_data (inputs[0], NULL);
+}
+
+void
+softmax_run (gint axis, gboolean log_of, CnnfiltTensor *input, CnnfiltTensor *output)
+{
+  CnnfiltShape in;
+  cnnfilt_tensor_get_shape (input, &in);
+  gsize outer, len, inner;
+  softmax_lines (&in, axis, &outer, &len, &inner);
+  const gfloat *src = cnnfilt_tensor_get_data (input, NULL);
   gfloat *dst = cnnfilt_tensor_get_data (output, NULL);
   for (gsize o = 0; o < outer; o++)
     for (gsize i = 0; i < inner; i++)
@@ -52,6 +59,16 @@ cnnfilt_softmax_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
         for (gsize k = 0; k < len; k++)
           top = MAX (top, x[k * inner]);
         gdouble sum = 0;
+        if (log_of)
+          {
+            for (gsize k = 0; k < len; k++)
+              sum += exp ((gdouble) x[k * inner] - top);
+            /* all −∞ (or +∞ at the top): x − top is NaN, as ONNX's reference */
+            const gdouble offset = top + log (sum);
+            for (gsize k = 0; k < len; k++)
+              y[k * inner] = (gfloat) (x[k * inner] - offset);
+            continue;
+          }
         for (gsize k = 0; k < len; k++)
           {
             y[k * inner] = expf (x[k * inner] - top);
@@ -61,31 +78,52 @@ cnnfilt_softmax_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
         for (gsize k = 0; k < len; k++)
           y[k * inner] *= scale;
       }
-  return TRUE;
 }
 
-static gboolean
-cnnfilt_softmax_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx,
-                   CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
-                   GError **error)
+gboolean
+softmax_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx, gint axis, gboolean log_of,
+                CnnfiltTensor *input, CnnfiltTensor *output, GError **error)
 {
   const gchar *source = cnnfilt_kernel_source_from_resource ("/org/cnnfilt/cnn/softmax.cl", error);
   if (source == NULL)
     return FALSE;
   CnnfiltShape in;
-  cnnfilt_tensor_get_shape (inputs[0], &in);
-  const guint d[4] = { in.n, in.c, in.h, in.w };
-  gint axis = ((CnnfiltSoftmax *) op)->axis;
-  gsize inner = 1;
-  for (gint i = axis + 1; i < 4; i++)
-    inner *= d[i];
-  gsize lines = cnnfilt_tensor_get_size (inputs[0]) / d[axis];
+  cnnfilt_tensor_get_shape (input, &in);
+  gsize outer, len, inner;
+  softmax_lines (&in, axis, &outer, &len, &inner);
+  gsize lines = outer * inner;
+  if (cnnfilt_shape_get_size (&in) > G_MAXINT)
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_SHAPE,
+                   "%s: more values than one OpenCL launch takes",
+                   log_of ? "log-softmax" : "softmax");
+      return FALSE;
+    }
   const CnnfiltKernelArg args[] = {
-    CNNFILT_KERNEL_IN (inputs[0]), CNNFILT_KERNEL_OUT (output), CNNFILT_KERNEL_INT (d[axis]),
+    CNNFILT_KERNEL_IN (input), CNNFILT_KERNEL_OUT (output), CNNFILT_KERNEL_INT (len),
     CNNFILT_KERNEL_INT (inner), CNNFILT_KERNEL_INT (lines),
   };
-  CnnfiltKernelLaunch launch = { source, NULL, "softmax", 1, { lines } };
+  CnnfiltKernelLaunch launch = { source, log_of ? "-DLOG_SOFTMAX" : NULL, "softmax", 1,
+                                 { lines } };
   return cnnfilt_kernel_run (op, ctx, &launch, args, G_N_ELEMENTS (args), error);
+}
+
+static gboolean
+cnnfilt_softmax_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
+                     CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
+                     GError **error)
+{
+  softmax_run (((CnnfiltSoftmax *) op)->axis, FALSE, inputs[0], output);
+  return TRUE;
+}
+
+static gboolean
+cnnfilt_softmax_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx,
+                        CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
+                        GError **error)
+{
+  return softmax_run_cl (op, ctx, ((CnnfiltSoftmax *) op)->axis, FALSE, inputs[0], output,
+                         error);
 }
 
 static void

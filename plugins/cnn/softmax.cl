@@ -1,8 +1,10 @@
-/* softmax.cl: softmax along one axis on OpenCL devices
+/* softmax.cl: softmax and log-softmax along one axis on OpenCL devices
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * One work-item per line along the axis (outer × inner of them); the sum
- * in double where the device has it, as the CPU sums. */
+ * One work-item per line along the axis (outer × inner of them): the
+ * line's max, then the sum of exp(x − max) in double where the device has
+ * it, as the CPU sums. Softmax scales each exp by 1/sum; with LOG_SOFTMAX,
+ * a build option, each value is x − max − log(sum) instead. */
 #ifdef cl_khr_fp64
 #pragma OPENCL EXTENSION cl_khr_fp64 : enable
 typedef double acc_t;
@@ -22,6 +24,13 @@ softmax (__global const float *in, __global float *out, int len, int inner, int 
   for (int k = 0; k < len; k++)
     top = fmax (top, x[k * inner]);
   acc_t sum = 0;
+#ifdef LOG_SOFTMAX
+  for (int k = 0; k < len; k++)
+    sum += exp ((acc_t) x[k * inner] - top);
+  const acc_t offset = top + log (sum);
+  for (int k = 0; k < len; k++)
+    y[k * inner] = (float) (x[k * inner] - offset);
+#else
   for (int k = 0; k < len; k++)
     {
       const float e = exp (x[k * inner] - top);
@@ -31,4 +40,5 @@ softmax (__global const float *in, __global float *out, int len, int inner, int 
   const float scale = (float) (1.0 / sum);
   for (int k = 0; k < len; k++)
     y[k * inner] *= scale;
+#endif
 }
