@@ -301,7 +301,11 @@ for signo, expected in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
     p = subprocess.Popen([cnnfilt, b"run", b"gaussian-blur sigma=3 ! sobel", b"-f", b"png", b"--compression", b"9",
                           b"-j", b"2", b"-o", out_dir, src], stdin=subprocess.DEVNULL,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    time.sleep(1.0)
+    # the signal once the workers write (a fixed wait races a slow start,
+    # under a sanitizer on a loaded machine)
+    deadline = time.monotonic() + 60
+    while (not os.path.isdir(out_dir) or not os.listdir(out_dir)) and time.monotonic() < deadline:
+        time.sleep(0.05)
     p.send_signal(signo)
     out, err = p.communicate(timeout=60)
     name = signal.Signals(signo).name
