@@ -12,6 +12,10 @@ ENGINE is one of
   torch     PyTorch eager, the ONNX graph mapped onto torch.nn.functional by
             onnx_torch.py, NCHW tensors, under torch.no_grad()
   torch-cl  the same with the input and the conv weights channels-last
+  torch-jit the torchvision module itself, rebuilt with the ONNX file's
+            weights by tests/models/make-models.py's build(), traced,
+            frozen and optimised for inference (TorchScript), channels-last,
+            under torch.inference_mode()
   opencv    cv2.dnn.readNetFromONNX, DNN_BACKEND_OPENCV, DNN_TARGET_CPU
 
 Each model is MODEL_DIR/NAME/model.onnx as tests/models/make-models.py
@@ -42,12 +46,21 @@ import statistics
 import sys
 import time
 import traceback
+import warnings
 from collections import Counter
 
+REPO_ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from capture import capture_fd as _capture_fd  # noqa: E402
 
 import numpy as np
+
+
+ERR_MAX = 1e-3   # report.py's: logits further off than this are wrong
+
+# the models of run.sh, all exported by tests/models/make-models.py
+MODELS = ["resnet18", "vgg16", "alexnet", "mobilenet_v2", "resnet50", "efficientnet_b0",
+          "mobilenet_v3_large", "convnext_tiny", "regnet_y_800mf"]
 
 
 def out(*fields):
@@ -246,6 +259,106 @@ class Torch:
         out("K", self.name, model, "OpenBLAS (addmm)", openblas_corename())
 
 
+class TorchJit:
+    """The torchvision module itself, rebuilt with the weights of the ONNX
+    file by tests/models/make-models.py's build() (same constructor, seed,
+    batch-norm randomisation), then traced, frozen and optimised for
+    inference (TorchScript), channels-last, under torch.inference_mode():
+    PyTorch's own graph and its recommended path for CPU inference."""
+    name = "torch-jit"
+
+    def __init__(self, threads):
+        import importlib.util
+        import torch
+        self.torch = torch
+        torch.set_num_threads(threads)
+        try:
+            torch.set_num_interop_threads(1)
+        except RuntimeError:
+            pass
+        path = os.path.join(REPO_ROOT, "tests", "models", "make-models.py")
+        spec = importlib.util.spec_from_file_location("make_models", path)
+        self.mm = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(self.mm)
+        out("I", self.name, "version", torch.__version__)
+        out("I", self.name, "threads", "torch.set_num_threads(%d): get_num_threads() = %d"
+            % (threads, torch.get_num_threads()))
+        out("I", self.name, "mode", "torchvision module rebuilt by tests/models/make-models.py build() "
+            "(the ONNX file's weights: same seed and batch-norm statistics), torch.jit.trace at each "
+            "batch size -> torch.jit.freeze (folds batch norm into the convolutions) -> "
+            "torch.jit.optimize_for_inference, module and input channels_last, torch.inference_mode()")
+        out("I", self.name, "mkldnn", "available=%s enabled=%s" % (torch.backends.mkldnn.is_available(),
+                                                                 torch.backends.mkldnn.enabled))
+
+    def load(self, path):
+        name = os.path.basename(os.path.dirname(os.path.abspath(path)))
+        models = self.mm.MODELS
+        if name not in models:
+            raise ImportFailed("%s is not a model of tests/models/make-models.py" % name)
+        constructor, shape = models[name]
+        # make-models.py's main(): the seed is 1000 + the model's place in MODELS
+        module, _ = self.mm.build(constructor, shape, 1000 + list(models).index(name))
+        return {"module": module.to(memory_format=self.torch.channels_last), "jit": {}}
+
+    def compiled(self, net, x):
+        """The module traced at X's shape, frozen (batch norm folded into
+        the convolutions) and optimised for inference (oneDNN tensors and
+        prepacked weights), checked against the frozen module's output on
+        X. PyTorch 1.13's optimize_for_inference computes a wrong hard-swish
+        (prim::MKLDNNHardSwish_) on oneDNN tensors whose channels are not a
+        multiple of 16 (MobileNetV3-large's 200 and 184): where the outputs
+        differ, the frozen module is timed instead, and the R line says so."""
+        torch = self.torch
+        if x.shape not in net["jit"]:
+            example = torch.from_numpy(x).contiguous(memory_format=torch.channels_last)
+            with torch.no_grad():
+                traced = torch.jit.trace(net["module"], example)
+                # freeze makes a copy, which optimize_for_inference then changes
+                frozen = torch.jit.freeze(traced)
+                optimised = torch.jit.optimize_for_inference(torch.jit.freeze(traced))
+                with warnings.catch_warnings():
+                    # the broken conversion also resizes outputs in place
+                    warnings.simplefilter("ignore", UserWarning)
+                    want = frozen(example).reshape(x.shape[0], -1).double()
+                    got = optimised(example).reshape(x.shape[0], -1).double()
+                scale = torch.maximum(want.abs(), 0.1 * want.abs().amax(dim=1, keepdim=True))
+                err = ((got - want).abs() / scale).max().item()
+            if err <= ERR_MAX:
+                net["jit"][x.shape] = optimised, "frozen, optimize_for_inference"
+            else:
+                net["jit"][x.shape] = frozen, ("frozen only: optimize_for_inference's output is %.1e off "
+                                               "the frozen module's" % err)
+        return net["jit"][x.shape]
+
+    def prepare(self, net, x):
+        torch = self.torch
+        fn, how = self.compiled(net, x)
+        net["note"] = how
+        t = torch.from_numpy(x)
+
+        def run():
+            with torch.inference_mode():
+                return fn(t.contiguous(memory_format=torch.channels_last))
+        return run
+
+    def logits(self, net, x, run):
+        return run().contiguous().numpy().reshape(x.shape[0], -1).copy()
+
+    def probe(self, model, net, x):
+        run = self.prepare(net, x)
+        run()
+        summary, isa = dnnl_verbose_summary(run)
+        if isa:
+            out("K", self.name, model, "oneDNN ISA", isa)
+        out("K", self.name, model, "oneDNN exec", summary or "libdnnl not loaded")
+        fn, how = self.compiled(net, x)
+        out("K", self.name, model, "TorchScript", how)
+        graph = fn.graph
+        kinds = Counter(n.kind() for n in graph.nodes()
+                        if n.kind() not in ("prim::Constant", "prim::GetAttr", "prim::ListConstruct"))
+        out("K", self.name, model, "TorchScript graph", ", ".join("%s ×%d" % kv for kv in kinds.most_common()))
+
+
 class OpenCV:
     name = "opencv"
 
@@ -308,6 +421,17 @@ class ImportFailed(Exception):
     pass
 
 
+def run_reason(e):
+    """An exception raised by a run, on one line; OpenCV's errors without
+    their source path: 'OpenCV 4.6.0 forward: Assertion failed: COND in
+    function F'."""
+    msg = " ".join(str(e).split())
+    m = re.search(r"OpenCV\(([^)]*)\) \S+:\d+: error: \(-?\d+:([^)]*)\) (.*)", msg)
+    if m:
+        return "OpenCV %s forward: %s: %s" % (m.group(1), m.group(2), m.group(3))
+    return "%s: %s" % (type(e).__name__, msg)
+
+
 def cv_reason(e, path):
     """The useful part of an OpenCV dnn importer error, on one line."""
     import cv2
@@ -337,9 +461,9 @@ def cv_reason(e, path):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("engine", choices=["cnnfilt", "torch", "torch-cl", "opencv"])
+    ap.add_argument("engine", choices=["cnnfilt", "torch", "torch-cl", "torch-jit", "opencv"])
     ap.add_argument("model_dir")
-    ap.add_argument("--models", default="resnet18 vgg16 alexnet mobilenet_v2")
+    ap.add_argument("--models", default=" ".join(MODELS))
     ap.add_argument("--batches", default="1,8")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--min-time", type=float, default=0.5)
@@ -353,6 +477,8 @@ def main():
         eng = Cnnfilt(a.threads)
     elif a.engine in ("torch", "torch-cl"):
         eng = Torch(a.threads, a.engine == "torch-cl")
+    elif a.engine == "torch-jit":
+        eng = TorchJit(a.threads)
     else:
         eng = OpenCV(a.threads)
     batches = [int(b) for b in a.batches.split(",")]
@@ -392,9 +518,12 @@ def main():
                 if a.logits:
                     eng.logits(net, x, run).astype("<f4").tofile("%s-%s-b%d.f32" % (a.logits, model, n))
             except Exception as e:  # noqa: BLE001
-                out("S", eng.name, model, n, "run failed: " + one_line("%s: %s" % (type(e).__name__, e)))
+                out("S", eng.name, model, n, "run failed: " + one_line(run_reason(e)))
                 continue
-            out("R", eng.name, model, n, "%.4f" % (t * 1e3), reps, "load %.2f s" % load_s)
+            note = "load %.2f s" % load_s
+            if isinstance(net, dict) and net.get("note"):
+                note += "; " + net["note"]
+            out("R", eng.name, model, n, "%.4f" % (t * 1e3), reps, note)
         del net
 
 

@@ -35,6 +35,26 @@ def _sym_pads(pads, op):
     return (t, l)
 
 
+# elementwise ops of the exported CNNs (opset 13): SiLU is x · Sigmoid(x),
+# GELU 0.5 · x · (1 + Erf(x / √2)), hard-swish x · HardSigmoid(x), layer
+# normalisation ReduceMean, Sub, Pow, Sqrt, Div, Mul, Add
+_BINARY = {"Add": torch.add, "Sub": torch.sub, "Mul": torch.mul, "Div": torch.div, "Pow": torch.pow}
+_UNARY = {"Sigmoid": torch.sigmoid, "Erf": torch.erf, "Sqrt": torch.sqrt}
+
+
+def _binary(fn, node, const):
+    """A two-input op, either input possibly constant (numpy broadcasting,
+    as ONNX's)."""
+    x, y = node.input[0], node.input[1]
+    if y in const:
+        c = const[y]
+        return (lambda v: fn(v, c)), [x]
+    if x in const:
+        c = const[x]
+        return (lambda v: fn(c, v)), [y]
+    return fn, [x, y]
+
+
 class OnnxTorch:
     def __init__(self, path, channels_last=False):
         model = onnx.load(path)
@@ -109,11 +129,26 @@ class OnnxTorch:
             return (lambda x: F.avg_pool2d(x, k, s, p, c, cip)), ins
         if op == "GlobalAveragePool":
             return (lambda x: F.adaptive_avg_pool2d(x, 1)), ins
-        if op == "Add":
-            if node.input[1] in const:
-                c1 = const[node.input[1]]
-                return (lambda x: x + c1), ins
-            return (lambda x, y: x + y), [node.input[0], node.input[1]]
+        if op in _BINARY:
+            return _binary(_BINARY[op], node, const)
+        if op in _UNARY:
+            return _UNARY[op], ins
+        if op == "HardSigmoid":
+            alpha, beta = a.get("alpha", 0.2), a.get("beta", 0.5)
+            if abs(alpha - 1 / 6) < 1e-7 and beta == 0.5:
+                return F.hardsigmoid, ins
+            return (lambda x: torch.clamp(alpha * x + beta, 0.0, 1.0)), ins
+        if op == "ReduceMean":
+            axes = a.get("axes")
+            keep = bool(a.get("keepdims", 1))
+            if axes is None:
+                return (lambda x: x.mean(dim=tuple(range(x.dim())), keepdim=keep)), ins
+            return (lambda x: x.mean(dim=tuple(axes), keepdim=keep)), ins
+        if op == "Transpose":
+            perm = tuple(a["perm"])
+            return (lambda x: x.permute(perm)), ins
+        if op == "MatMul":
+            return _binary(torch.matmul, node, const)
         if op == "Flatten":
             axis = a.get("axis", 1)
             return (lambda x: torch.flatten(x, axis)), ins

@@ -5,7 +5,7 @@
 //
 //   node ort.js MODEL_DIR [--models "resnet18 vgg16"] [--batches 1,8]
 //               [--threads 2] [--min-time 0.5] [--min-reps 5] [--slow-reps 3]
-//               [--logits PREFIX] [--probe DIR]
+//               [--logits PREFIX] [--probe DIR] [--profile DIR [--profile-runs 20]]
 //
 // Session: intraOpNumThreads = --threads, interOpNumThreads 1, sequential,
 // graphOptimizationLevel "all" (ORT fuses Conv+Relu and moves convolutions
@@ -14,6 +14,10 @@
 // Batch N is images i % 4 of MODEL_DIR/NAME/input.npy, as in bench.py.
 // With --probe DIR nothing is timed: each session writes its optimised graph
 // to DIR/NAME.onnx (report.py --ort-graphs summarises the node types).
+// With --profile DIR nothing is timed either: each model and batch runs in a
+// session with ORT's profiler on (enableProfiling), 3 warm-up runs then
+// --profile-runs runs, and ORT writes DIR/NAME-bN_DATE.json (a Chrome trace:
+// one event per node and run; profile_nodes.py summarises it, skipping the warm-up).
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -21,8 +25,11 @@ const ort = require('onnxruntime-node');
 
 const args = process.argv.slice(2);
 const pos = [];
-const opt = { models: 'resnet18 vgg16 alexnet mobilenet_v2', batches: '1,8', threads: 2,
-              minTime: 0.5, minReps: 5, slowReps: 3, logits: null, probe: null };
+const opt = { models: 'resnet18 vgg16 alexnet mobilenet_v2 resnet50 efficientnet_b0 mobilenet_v3_large ' +
+                      'convnext_tiny regnet_y_800mf', batches: '1,8', threads: 2,
+              minTime: 0.5, minReps: 5, slowReps: 3, logits: null, probe: null, profile: null,
+              profileRuns: 20 };
+const PROFILE_WARMUP = 3;
 for (let i = 0; i < args.length; i++) {
   const a = args[i];
   if (a === '--models') opt.models = args[++i];
@@ -33,6 +40,8 @@ for (let i = 0; i < args.length; i++) {
   else if (a === '--slow-reps') opt.slowReps = +args[++i];
   else if (a === '--logits') opt.logits = args[++i];
   else if (a === '--probe') opt.probe = args[++i];
+  else if (a === '--profile') opt.profile = args[++i];
+  else if (a === '--profile-runs') opt.profileRuns = +args[++i];
   else if (a.startsWith('-')) { console.error(`ort.js: unknown option ${a}`); process.exit(2); }
   else pos.push(a);
 }
@@ -102,6 +111,29 @@ async function timeIt(fn) {
   return [n % 2 ? t[(n - 1) / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]), n];
 }
 
+// Each batch in its own session, so that each trace holds one batch size.
+async function profile(model, file, images, batches, so) {
+  for (const n of batches) {
+    let session;
+    try {
+      session = await ort.InferenceSession.create(file, {
+        ...so, enableProfiling: true, profileFilePrefix: path.join(opt.profile, `${model}-b${n}`) });
+    } catch (e) {
+      out('S', 'ort', model, n, `import failed: ${clean(e.message || e)}`);
+      return;
+    }
+    try {
+      const feeds = { [session.inputNames[0]]: batchOf(images, n) };
+      for (let i = 0; i < PROFILE_WARMUP + opt.profileRuns; i++) await session.run(feeds);
+      session.endProfiling();
+      out('P', 'ort', model, n, PROFILE_WARMUP, opt.profileRuns);
+    } catch (e) {
+      out('S', 'ort', model, n, `run failed: ${clean(e.message || e)}`);
+    }
+    await session.release();
+  }
+}
+
 async function main() {
   const pkg = require('onnxruntime-node/package.json');
   out('I', 'ort', 'version', `onnxruntime-node ${pkg.version}, ort.env.versions ${JSON.stringify(ort.env.versions || {})}`);
@@ -110,6 +142,7 @@ async function main() {
       'graphOptimizationLevel=all executionMode=sequential, preallocated output');
   out('I', 'ort', 'node', process.version);
   if (opt.probe) fs.mkdirSync(opt.probe, { recursive: true });
+  if (opt.profile) fs.mkdirSync(opt.profile, { recursive: true });
   const batches = opt.batches.split(',').map(Number);
 
   for (const model of opt.models.split(/\s+/).filter(Boolean)) {
@@ -122,6 +155,10 @@ async function main() {
       logSeverityLevel: 3,  // quiet the "serialising an NCHWc-optimised graph" warning
     };
     if (opt.probe) so.optimizedModelFilePath = path.join(opt.probe, `${model}.onnx`);
+    if (opt.profile) {
+      await profile(model, file, images, batches, so);
+      continue;
+    }
     let session;
     const t0 = now();
     try {

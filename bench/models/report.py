@@ -23,10 +23,13 @@ from collections import Counter, defaultdict
 
 import numpy as np
 
-ENGINES = ["cnnfilt", "ort", "torch", "torch-cl", "opencv"]
-LABEL = {"cnnfilt": "cnnfilt", "ort": "ONNX Runtime", "torch": "PyTorch (NCHW)",
-         "torch-cl": "PyTorch (channels_last)", "opencv": "OpenCV dnn"}
-MODELS = {"resnet18": "ResNet-18", "vgg16": "VGG-16", "alexnet": "AlexNet", "mobilenet_v2": "MobileNetV2"}
+ENGINES = ["cnnfilt", "ort", "torch-jit", "torch", "torch-cl", "opencv"]
+LABEL = {"cnnfilt": "cnnfilt", "ort": "ONNX Runtime", "torch-jit": "PyTorch (TorchScript)",
+         "torch": "PyTorch (NCHW)", "torch-cl": "PyTorch (channels_last)", "opencv": "OpenCV dnn"}
+MODELS = {"resnet18": "ResNet-18", "vgg16": "VGG-16", "alexnet": "AlexNet", "mobilenet_v2": "MobileNetV2",
+          "resnet50": "ResNet-50", "efficientnet_b0": "EfficientNet-B0",
+          "mobilenet_v3_large": "MobileNetV3-large", "convnext_tiny": "ConvNeXt-tiny",
+          "regnet_y_800mf": "RegNetY-800MF"}
 ERR_MAX = 1e-3   # a larger error marks the cell: that engine computed something else
 
 
@@ -73,6 +76,7 @@ def main(argv):
     rdir, mdir = argv[1], argv[2]
     times = defaultdict(list)          # (engine, model, N) -> [ms per batch, one per round]
     skips = {}                         # (engine, model, N) -> reason
+    notes = {}                         # (engine, model, N) -> the R line's note
     infos = defaultdict(dict)          # engine -> key -> value
     kern = defaultdict(lambda: defaultdict(dict))   # engine -> what -> model -> summary
     rounds = set()
@@ -81,6 +85,8 @@ def main(argv):
         for p in lines(f):
             if p[0] == "R" and len(p) >= 6:
                 times[(p[1], p[2], int(p[3]))].append(float(p[4]))
+                if len(p) >= 7:
+                    notes[(p[1], p[2], int(p[3]))] = p[6]
             elif p[0] == "S" and len(p) >= 5:
                 skips[(p[1], p[2], int(p[3]))] = p[4]
             elif p[0] == "I" and len(p) >= 4:
@@ -158,6 +164,8 @@ def main(argv):
                     c = "**%s**" % c
                 if (e, m, n) not in errs:
                     c += " (logits unchecked)"
+                if "frozen only" in notes.get((e, m, n), ""):
+                    c += " (frozen only)"
                 cells.append(c)
             print("| %s | %d | %s |" % (MODELS.get(m, m), n, " | ".join(cells)))
     print()
@@ -207,6 +215,9 @@ def main(argv):
             else:
                 for model, v in vals:
                     print("- %s %s, %s: %s" % (e, what, MODELS.get(model, model), v))
+    for (e, m, n), note in sorted(notes.items()):
+        if "frozen only" in note:
+            print("- %s %s batch %d: %s" % (e, MODELS.get(m, m), n, note.split("; ", 1)[-1]))
     for (e, m, n), reason in sorted(skips.items()):
         if (e, m, n) not in med:
             print("- %s %s batch %d not timed: %s" % (e, MODELS.get(m, m), n, reason))

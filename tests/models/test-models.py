@@ -94,6 +94,24 @@ def check(graph, images, want):
     return err, ms, None
 
 
+def import_model(path):
+    """(graph, None), or (None, the failure text) when the import fails."""
+    try:
+        return Cnnfilt.Graph.new_from_onnx_file(path), None
+    except GLib.Error as e:
+        return None, f"import failed: {e.message}"
+
+
+def check_batch(graph, images, want):
+    """check(), with a failed run reported as its failure text."""
+    try:
+        return check(graph, images, want)
+    except GLib.Error as e:
+        return None, 0, f"run failed: {e.message}"
+    except Exception:  # noqa: BLE001 - reported as a failed test
+        return None, 0, traceback.format_exc()
+
+
 def devices():
     """The CPU, and the OpenCL device to compare where there is one."""
     found = [Cnnfilt.Device.new_from_string("cpu")]
@@ -142,11 +160,7 @@ def main(argv):
         name = os.path.basename(os.path.normpath(folder))
         images = np.load(os.path.join(folder, "input.npy"))
         want = np.load(os.path.join(folder, "expected.npy"))
-        try:
-            graph = Cnnfilt.Graph.new_from_onnx_file(os.path.join(folder, "model.onnx"))
-            error = None
-        except GLib.Error as e:
-            graph, error = None, f"import failed: {e.message}"
+        graph, error = import_model(os.path.join(folder, "model.onnx"))
         for device in targets:
             if graph is not None:
                 graph.set_device(device)
@@ -155,12 +169,7 @@ def main(argv):
                 if graph is None:
                     err, ms, problem = None, 0, error
                 else:
-                    try:
-                        err, ms, problem = check(graph, images[:batch], want[:batch])
-                    except GLib.Error as e:
-                        err, ms, problem = None, 0, f"run failed: {e.message}"
-                    except Exception:  # noqa: BLE001 - reported as a failed test
-                        err, ms, problem = None, 0, traceback.format_exc()
+                    err, ms, problem = check_batch(graph, images[:batch], want[:batch])
                 what = f"{name} batch {batch} on {device.get_name()}"
                 if problem is None:
                     print(f"ok {number} - {what} (max rel err {err:.2e}, {ms:.3g} ms/image)",
