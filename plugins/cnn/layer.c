@@ -48,6 +48,24 @@ layer_infer_global_pool (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inpu
   return TRUE;
 }
 
+void
+layer_gather_strided (const gfloat *src, const gssize strides[4], const CnnfiltShape *out,
+                      gfloat *dst)
+{
+  for (guint a = 0; a < out->n; a++)
+    for (guint b = 0; b < out->c; b++)
+      for (guint c = 0; c < out->h; c++)
+        {
+          const gfloat *row = src + a * strides[0] + b * strides[1] + c * strides[2];
+          if (strides[3] == 1)
+            memcpy (dst, row, out->w * sizeof (gfloat));
+          else
+            for (guint e = 0; e < out->w; e++)
+              dst[e] = row[e * strides[3]];
+          dst += out->w;
+        }
+}
+
 gboolean
 layer_run_copy (CnnfiltOp *op, const CnnfiltRunContext *ctx,
                 CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,

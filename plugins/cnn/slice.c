@@ -355,18 +355,7 @@ cnnfilt_slice_run (CnnfiltOp *op, const CnnfiltRunContext *ctx, CnnfiltTensor **
   gssize s[4];
   const gfloat *src = cnnfilt_tensor_get_data (inputs[0], NULL) + slice_strides (&in, &plan, s);
   gfloat *dst = cnnfilt_tensor_get_data (output, NULL);
-  for (guint a = 0; a < out.n; a++)
-    for (guint b = 0; b < out.c; b++)
-      for (guint c = 0; c < out.h; c++)
-        {
-          const gfloat *row = src + a * s[0] + b * s[1] + c * s[2];
-          if (s[3] == 1)
-            memcpy (dst, row, out.w * sizeof (gfloat));
-          else
-            for (guint e = 0; e < out.w; e++)
-              dst[e] = row[e * s[3]];
-          dst += out.w;
-        }
+  layer_gather_strided (src, s, &out, dst);
   return TRUE;
 }
 

@@ -85,10 +85,10 @@ cnnfilt_transpose_infer (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inpu
 
 /* For each output dim, the stride of the input dim it reads. */
 static void
-transpose_strides (const CnnfiltShape *in, const guint perm[4], gsize strides[4])
+transpose_strides (const CnnfiltShape *in, const guint perm[4], gssize strides[4])
 {
   const guint d[4] = { in->n, in->c, in->h, in->w };
-  gsize own[4];
+  gssize own[4];
   own[3] = 1;
   for (gint i = 2; i >= 0; i--)
     own[i] = own[i + 1] * d[i + 1];
@@ -106,22 +106,11 @@ cnnfilt_transpose_run (CnnfiltOp *op, const CnnfiltRunContext *ctx, CnnfiltTenso
   CnnfiltShape in, out;
   cnnfilt_tensor_get_shape (inputs[0], &in);
   cnnfilt_tensor_get_shape (output, &out);
-  gsize s[4];
+  gssize s[4];
   transpose_strides (&in, perm, s);
   const gfloat *src = cnnfilt_tensor_get_data (inputs[0], NULL);
   gfloat *dst = cnnfilt_tensor_get_data (output, NULL);
-  for (guint a = 0; a < out.n; a++)
-    for (guint b = 0; b < out.c; b++)
-      for (guint c = 0; c < out.h; c++)
-        {
-          const gfloat *row = src + a * s[0] + b * s[1] + c * s[2];
-          if (s[3] == 1)
-            memcpy (dst, row, out.w * sizeof (gfloat));
-          else
-            for (guint e = 0; e < out.w; e++)
-              dst[e] = row[e * s[3]];
-          dst += out.w;
-        }
+  layer_gather_strided (src, s, &out, dst);
   return TRUE;
 }
 
@@ -137,7 +126,8 @@ cnnfilt_transpose_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx, CnnfiltTe
   CnnfiltShape in, out;
   cnnfilt_tensor_get_shape (inputs[0], &in);
   cnnfilt_tensor_get_shape (output, &out);
-  gsize total = cnnfilt_shape_get_size (&out), s[4];
+  gsize total = cnnfilt_shape_get_size (&out);
+  gssize s[4];
   if (total > G_MAXINT)
     {
       g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_SHAPE,
