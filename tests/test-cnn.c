@@ -669,6 +669,67 @@ START_TEST (test_activations_more)
 }
 END_TEST
 
+/* The point ops that run on oneDNN's eltwise kernels (tensors of 4,096
+ * values or more), against their definitions in float64 rounded to float,
+ * over −30 … 30 and the ends: ±0, ±88.7 (where expf overflows), ±100,
+ * ±1e30, ±1e-30. Tolerance: 3e-7 relative (5 float ulps; oneDNN's
+ * polynomial exp is 4.5 ulps off at worst here), plus 1e-36 absolute (silu
+ * of −88.7 is −2.7e-37, flushed to −0). GELU computes 1 + erf(x/√2), which
+ * cancels below 0: one float ulp of erf there (6e-8) is |x|·3e-8 of the
+ * output, in libm's erff as in oneDNN's (2 ulps off at worst); 3 ulps are
+ * allowed. */
+static gdouble
+eltwise_reference (const gchar *op, gdouble x)
+{
+  if (g_str_equal (op, "silu"))
+    return x / (1 + exp (-x));
+  if (g_str_equal (op, "gelu"))
+    return 0.5 * x * (1 + erf (x / G_SQRT2));
+  if (g_str_equal (op, "hard-swish"))
+    return x * fmin (fmax (x / 6 + 0.5, 0), 1);
+  if (g_str_equal (op, "sigmoid"))
+    return 1 / (1 + exp (-x));
+  if (g_str_equal (op, "tanh"))
+    return tanh (x);
+  if (g_str_equal (op, "exp"))
+    return exp (x);
+  if (g_str_equal (op, "sqrt"))
+    return sqrt (x);
+  g_assert_not_reached ();
+}
+
+START_TEST (test_eltwise_kernels)
+{
+  static const gchar *ops[] = { "silu", "gelu", "hard-swish", "sigmoid", "tanh", "exp", "sqrt" };
+  const guint w = 128, h = 64, count = w * h;
+  const gfloat ends[] = { 0, -0.0f, 88.7f, -88.7f, 100, -100, 1e30f, -1e30f, 1e-30f, -1e-30f };
+  g_autofree gfloat *in = g_new (gfloat, count);
+  for (guint i = 0; i < count; i++)
+    in[i] = i < G_N_ELEMENTS (ends) ? ends[i] : -30 + 60 * (gfloat) i / count;
+  for (guint k = 0; k < G_N_ELEMENTS (ops); k++)
+    {
+      /* sqrt on |x|, its domain */
+      gboolean positive = g_str_equal (ops[k], "sqrt");
+      g_autofree gfloat *x = g_memdup2 (in, count * sizeof *in);
+      for (guint i = 0; positive && i < count; i++)
+        x[i] = fabsf (x[i]);
+      g_autoptr (CnnfiltTensor) out = tu_run_values_at (__FILE__, __LINE__, ops[k], x, count,
+                                                        1, 1, h, w);
+      for (guint i = 0; i < count; i++)
+        {
+          gfloat want = (gfloat) eltwise_reference (ops[k], x[i]);
+          gfloat got = cnnfilt_tensor_get_value (out, 0, 0, i / w, i % w);
+          gdouble slack = g_str_equal (ops[k], "gelu") ? 9e-8 * fabsf (x[i]) : 1e-36;
+          if (isinf (want) || isinf (got))
+            ck_assert_msg (got == want, "%s(%g): %g, not %g", ops[k], x[i], got, want);
+          else
+            ck_assert_msg (fabsf (got - want) <= 3e-7 * fabsf (want) + slack,
+                           "%s(%.9g): %.9g, not %.9g", ops[k], x[i], got, want);
+        }
+    }
+}
+END_TEST
+
 /* Runs @name on a (1×2×2×2, 1 … 8) and a constant b, which broadcasts. */
 static CnnfiltTensor *
 run_binary (const gchar *name, CnnfiltTensor *a, CnnfiltTensor *b)
@@ -1845,6 +1906,7 @@ main (void)
   TCase *layers = tu_tcase ("layers");
   tcase_add_test (layers, test_activations);
   tcase_add_test (layers, test_activations_more);
+  tcase_add_test (layers, test_eltwise_kernels);
   tcase_add_test (layers, test_sub_div_pow);
   tcase_add_test (layers, test_reduce);
   tcase_add_test (layers, test_log_layer_norm_transpose_matmul);

@@ -25,6 +25,8 @@ CNNFILT_DEFINE_OP_TYPE (CnnfiltGelu, cnnfilt_gelu, CNNFILT_TYPE_POINT_OP)
 CNNFILT_POINT_OP_RUN (cnnfilt_gelu_run, CnnfiltGelu,
                      0.5f * x * (1.0f + erff (x * 0.70710678118654752f)))
 
+LAYER_ELTWISE_FUNC (cnnfilt_gelu_eltwise, dnnl_eltwise_gelu_erf, 0.0f, 0.0f)
+
 static void
 cnnfilt_gelu_class_init (CnnfiltGeluClass *klass)
 {
@@ -35,6 +37,7 @@ cnnfilt_gelu_class_init (CnnfiltGeluClass *klass)
                           "ConvNeXt's activation";
   op_class->flops_per_output = 5;
   CNNFILT_POINT_OP_CLASS_SET_RUN (klass, cnnfilt_gelu_run);
+  layer_point_op_set_eltwise (klass, cnnfilt_gelu_eltwise);
 }
 
 LAYER_NO_INIT (CnnfiltGelu, cnnfilt_gelu)

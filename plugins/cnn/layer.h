@@ -6,7 +6,8 @@
  * header holds what several of them share: the algorithm enum, property
  * rows, and class hooks ready to install (copy run, layouts, global pools,
  * clamp fusion). It includes the other shared parts, so that an op includes
- * this one header: broadcast.h (two-input elementwise ops) and scratch.h
+ * this one header: broadcast.h (two-input elementwise ops), eltwise.h
+ * (point ops on oneDNN's kernels) and scratch.h
  * (per-thread scratch). The window of convolutions and pools is the core's
  * CnnfiltAreaOp.
  */
@@ -16,6 +17,7 @@
 #include <stddef.h>
 
 #include "broadcast.h"
+#include "eltwise.h"
 #include "scratch.h"
 
 G_BEGIN_DECLS

@@ -17,6 +17,8 @@ CNNFILT_DEFINE_OP_TYPE (CnnfiltSigmoid, cnnfilt_sigmoid, CNNFILT_TYPE_POINT_OP)
 
 CNNFILT_POINT_OP_RUN (cnnfilt_sigmoid_run, CnnfiltSigmoid, 1.0f / (1.0f + expf (-x)))
 
+LAYER_ELTWISE_FUNC (cnnfilt_sigmoid_eltwise, dnnl_eltwise_logistic, 0.0f, 0.0f)
+
 static void
 cnnfilt_sigmoid_class_init (CnnfiltSigmoidClass *klass)
 {
@@ -26,6 +28,7 @@ cnnfilt_sigmoid_class_init (CnnfiltSigmoidClass *klass)
   op_class->description = "Logistic sigmoid: 1 / (1 + exp(-x))";
   op_class->onnx_op_type = "Sigmoid";
   CNNFILT_POINT_OP_CLASS_SET_RUN (klass, cnnfilt_sigmoid_run);
+  layer_point_op_set_eltwise (klass, cnnfilt_sigmoid_eltwise);
 }
 
 LAYER_NO_INIT (CnnfiltSigmoid, cnnfilt_sigmoid)

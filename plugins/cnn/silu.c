@@ -22,6 +22,8 @@ CNNFILT_DEFINE_OP_TYPE (CnnfiltSilu, cnnfilt_silu, CNNFILT_TYPE_POINT_OP)
 
 CNNFILT_POINT_OP_RUN (cnnfilt_silu_run, CnnfiltSilu, x / (1.0f + expf (-x)))
 
+LAYER_ELTWISE_FUNC (cnnfilt_silu_eltwise, dnnl_eltwise_swish, 1.0f, 0.0f)
+
 static void
 cnnfilt_silu_class_init (CnnfiltSiluClass *klass)
 {
@@ -31,6 +33,7 @@ cnnfilt_silu_class_init (CnnfiltSiluClass *klass)
   op_class->description = "SiLU (swish): x · sigmoid(x), EfficientNet's activation";
   op_class->flops_per_output = 3;
   CNNFILT_POINT_OP_CLASS_SET_RUN (klass, cnnfilt_silu_run);
+  layer_point_op_set_eltwise (klass, cnnfilt_silu_eltwise);
 }
 
 LAYER_NO_INIT (CnnfiltSilu, cnnfilt_silu)

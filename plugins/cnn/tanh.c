@@ -17,6 +17,8 @@ CNNFILT_DEFINE_OP_TYPE (CnnfiltTanh, cnnfilt_tanh, CNNFILT_TYPE_POINT_OP)
 
 CNNFILT_POINT_OP_RUN (cnnfilt_tanh_run, CnnfiltTanh, tanhf (x))
 
+LAYER_ELTWISE_FUNC (cnnfilt_tanh_eltwise, dnnl_eltwise_tanh, 0.0f, 0.0f)
+
 static void
 cnnfilt_tanh_class_init (CnnfiltTanhClass *klass)
 {
@@ -26,6 +28,7 @@ cnnfilt_tanh_class_init (CnnfiltTanhClass *klass)
   op_class->description = "Hyperbolic tangent";
   op_class->onnx_op_type = "Tanh";
   CNNFILT_POINT_OP_CLASS_SET_RUN (klass, cnnfilt_tanh_run);
+  layer_point_op_set_eltwise (klass, cnnfilt_tanh_eltwise);
 }
 
 LAYER_NO_INIT (CnnfiltTanh, cnnfilt_tanh)

@@ -1,0 +1,43 @@
+/* eltwise.h: point ops on oneDNN's eltwise kernels
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * A point op whose map is one of oneDNN's eltwise algorithms (silu is
+ * swish, gelu gelu_erf …) says so in its class_init with
+ * layer_point_op_set_eltwise(). Its CPU run is then oneDNN's JIT kernel:
+ * vectorised exp/erf on the run's threads, where the expression's C loop
+ * calls libm's scalar expf value by value (5–10 times slower). The loop
+ * stays for small tensors, where a primitive's call costs more than the
+ * work, and where oneDNN has no engine. The same description is how
+ * conv2d takes such an op in as a post-op (see conv2d.c's fuse).
+ */
+#pragma once
+
+#include <cnnfilt.h>
+#include <oneapi/dnnl/dnnl.h>
+
+G_BEGIN_DECLS
+
+/* One oneDNN eltwise: out = alg(x; alpha, beta) */
+typedef struct {
+  dnnl_alg_kind_t alg;
+  gfloat alpha, beta;
+} LayerEltwise;
+
+/* Fills @e for @op (its properties may set alpha and beta). */
+typedef void (*LayerEltwiseFunc) (CnnfiltOp *op, LayerEltwise *e);
+
+/* In a point op's class_init, after CNNFILT_POINT_OP_CLASS_SET_RUN():
+ * the op is @func's eltwise; its CPU run becomes oneDNN's. */
+void layer_point_op_set_eltwise (CnnfiltPointOpClass *klass, LayerEltwiseFunc func);
+
+/* The eltwise @op computes; FALSE if it is no such point op. */
+gboolean layer_point_op_get_eltwise (CnnfiltOp *op, LayerEltwise *e);
+
+/* The eltwise of an op that takes no parameters: the func for @alg. */
+#define LAYER_ELTWISE_FUNC(func, algorithm, a, b)                                             \
+  static void func (CnnfiltOp *op G_GNUC_UNUSED, LayerEltwise *e)                               \
+  {                                                                                             \
+    *e = (LayerEltwise) { algorithm, a, b };                                                    \
+  }
+
+G_END_DECLS
