@@ -45,22 +45,30 @@ set (CnnfiltOp *op, const gchar *property, const gchar *value)
                  error ? error->message : "");
 }
 
-/* A chain graph of ops (NULL-terminated), each node named after its op. */
+/* A chain graph of ops (NULL-terminated), each node named after its op
+ * (the second of a name NAME-2, and so on). */
 static CnnfiltGraph *
 chain (CnnfiltOp *first, ...)
 {
   g_autoptr (GError) error = NULL;
   CnnfiltGraph *graph = cnnfilt_graph_new ();
   ck_assert (cnnfilt_graph_add_input (graph, "input", &error));
-  const gchar *previous = "input";
+  g_autofree gchar *previous = g_strdup ("input");
   va_list args;
   va_start (args, first);
   for (CnnfiltOp *op = first; op != NULL; op = va_arg (args, CnnfiltOp *))
     {
       const gchar *inputs[] = { previous, NULL };
-      ck_assert_msg (cnnfilt_graph_add_node (graph, cnnfilt_op_get_name (op), op, inputs, &error),
+      gchar *name = g_strdup (cnnfilt_op_get_name (op));
+      for (guint i = 2; cnnfilt_graph_get_op (graph, name) != NULL; i++)
+        {
+          g_free (name);
+          name = g_strdup_printf ("%s-%u", cnnfilt_op_get_name (op), i);
+        }
+      ck_assert_msg (cnnfilt_graph_add_node (graph, name, op, inputs, &error),
                      "%s", error ? error->message : "");
-      previous = cnnfilt_op_get_name (op);
+      g_free (previous);
+      previous = name;
     }
   va_end (args);
   return graph;
@@ -426,6 +434,83 @@ START_TEST (test_fuse_conv_batchnorm_relu)
   ck_assert (cnnfilt_graph_run (fused, &input, 1, &error));
   g_autoptr (CnnfiltTensor) last = cnnfilt_graph_get_output (fused, 1);
   assert_close (want, last);
+}
+END_TEST
+
+/* A point op after a conv2d (or after its clamp) becomes the conv's
+ * activation, applied by oneDNN as it writes, or after the gemm and
+ * reference paths and the OpenCL kernel: fused against unfused, on each
+ * path. Nothing after the activation folds in (a relu after silu stays a
+ * relu), and a clamp before it stays before it. */
+START_TEST (test_fuse_conv_activation)
+{
+  static const gchar *acts[] = { "silu", "gelu", "hard-swish", "sigmoid", "tanh" };
+  static const gchar *algorithms[] = { "auto", "gemm", "reference" };
+  g_autoptr (CnnfiltTensor) input = random_tensor (2, 3, 24, 24, 11);
+  g_autoptr (CnnfiltTensor) w1 = random_tensor (8, 3, 3, 3, 12);
+  g_autoptr (CnnfiltTensor) w2 = random_tensor (8, 8, 1, 1, 13);
+  for (guint a = 0; a < G_N_ELEMENTS (acts); a++)
+    for (guint k = 0; k < G_N_ELEMENTS (algorithms); k++)
+      for (guint shape = 0; shape < 2; shape++)
+        {
+          CnnfiltTensor *outs[2] = { NULL, NULL };
+          for (guint f = 0; f < 2; f++)
+            {
+              g_autoptr (CnnfiltOp) conv1 = new_op ("conv2d"), conv2 = new_op ("conv2d");
+              g_autoptr (CnnfiltOp) act1 = new_op (acts[a]), act2 = new_op (acts[(a + 1) % 5]);
+              g_autoptr (CnnfiltOp) clip = new_op ("clip"), relu = new_op ("relu");
+              g_object_set (conv1, "weights", w1, "padding", 1, NULL);
+              g_object_set (conv2, "weights", w2, NULL);
+              set (conv1, "algorithm", algorithms[k]);
+              set (conv2, "algorithm", algorithms[k]);
+              set (clip, "min", "-0.5");
+              set (clip, "max", "0.7");
+              /* conv ! act ! conv ! act, or conv ! clip ! act ! relu */
+              g_autoptr (CnnfiltGraph) graph = shape == 0 ? chain (conv1, act1, conv2, act2, NULL)
+                                                          : chain (conv1, clip, act1, relu, NULL);
+              g_object_set (graph, "fuse", f == 1, NULL);
+              g_autoptr (GError) error = NULL;
+              outs[f] = cnnfilt_graph_process (graph, input, &error);
+              ck_assert_msg (outs[f] != NULL, "%s: %s", acts[a], error ? error->message : "");
+              CnnfiltDevice *device = tu_opencl_device ();
+              if (f == 1 && device != NULL)
+                {
+                  cnnfilt_graph_set_device (graph, device);
+                  g_autoptr (CnnfiltTensor) on_device = cnnfilt_graph_process (graph, input, &error);
+                  ck_assert_msg (on_device != NULL, "%s on OpenCL: %s", acts[a],
+                                 error ? error->message : "");
+                  tu_assert_close (acts[a], outs[0], on_device, TU_OPENCL_TOLERANCE);
+                }
+            }
+          assert_close (outs[0], outs[1]);
+          g_object_unref (outs[0]);
+          g_object_unref (outs[1]);
+        }
+  /* fused, conv ! act needs only its output's buffer */
+  for (guint f = 0; f < 2; f++)
+    {
+      g_autoptr (CnnfiltOp) conv = new_op ("conv2d"), act = new_op ("silu");
+      g_object_set (conv, "weights", w1, NULL);
+      g_autoptr (CnnfiltGraph) graph = chain (conv, act, NULL);
+      g_object_set (graph, "fuse", f == 1, NULL);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (CnnfiltTensor) out = cnnfilt_graph_process (graph, input, &error);
+      ck_assert_msg (out != NULL, "%s", error ? error->message : "");
+      gsize one = cnnfilt_tensor_get_size (out) * sizeof (gfloat);
+      ck_assert_uint_eq (cnnfilt_graph_get_buffer_size (graph), f == 1 ? one : 2 * one);
+    }
+  /* only point ops oneDNN has, without parameters; the op is named */
+  static const gchar *refused[] = { "relu", "elu", "no-such-op" };
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autoptr (CnnfiltOp) conv = new_op ("conv2d");
+      g_autoptr (GError) error = NULL;
+      g_object_set (conv, "weights", w1, NULL);
+      set (conv, "activation", refused[i]);
+      ck_assert (!cnnfilt_op_validate (conv, &error));
+      ck_assert_msg (strstr (error->message, "conv2d: activation=") != NULL &&
+                     strstr (error->message, refused[i]) != NULL, "%s", error->message);
+    }
 }
 END_TEST
 
@@ -1892,6 +1977,7 @@ main (void)
   tcase_add_test (conv, test_prepare_and_run_in_other_threads);
   tcase_add_test (conv, test_fuse_conv_batchnorm_relu);
   tcase_add_test (conv, test_fuse_batchnorm_clamp);
+  tcase_add_test (conv, test_fuse_conv_activation);
   tcase_add_test (conv, test_threads_setting);
   suite_add_tcase (suite, conv);
   TCase *graphs = tu_tcase ("graphs");

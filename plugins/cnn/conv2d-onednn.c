@@ -87,8 +87,9 @@ fail:
   return status;
 }
 
-/* The attributes: a user scratchpad, and the residual add and the clamp as
- * post-ops, the residual first (it waits in dst), then the clamp. */
+/* The attributes: a user scratchpad, and the residual add, the clamp and
+ * the activation as post-ops, the residual first (it waits in dst), then
+ * the clamp, then the activation. */
 static dnnl_status_t
 conv_attr_new (const ConvParams *conv, dnnl_primitive_attr_t *attr)
 {
@@ -96,7 +97,7 @@ conv_attr_new (const ConvParams *conv, dnnl_primitive_attr_t *attr)
   dnnl_post_ops_t post_ops = NULL;
   gboolean clamped = conv->clamp_min != -INFINITY || conv->clamp_max != INFINITY;
   TRY (onednn_attr_new (attr));
-  if (conv->residual || clamped)
+  if (conv->residual || clamped || conv->activated)
     TRY (dnnl_post_ops_create (&post_ops));
   if (conv->residual)
     TRY (dnnl_post_ops_append_sum (post_ops, 1.0f));
@@ -109,6 +110,9 @@ conv_attr_new (const ConvParams *conv, dnnl_primitive_attr_t *attr)
                                            MAX (conv->clamp_min, -G_MAXFLOAT),
                                            MIN (conv->clamp_max, G_MAXFLOAT)));
     }
+  if (conv->activated)
+    TRY (dnnl_post_ops_append_eltwise (post_ops, 1.0f, conv->activation.alg,
+                                       conv->activation.alpha, conv->activation.beta));
   if (post_ops)
     TRY (dnnl_primitive_attr_set_post_ops (*attr, post_ops));
 fail:

@@ -13,8 +13,11 @@
  *   oneDNN has no kernel.
  * - reference: the textbook seven nested loops (conv2d-gemm.c), kept to
  *   check the others.
- * A following batchnorm is folded into the weights and a following relu or
- * clip into the clamp when a graph is prepared (fuse).
+ * A following batchnorm is folded into the weights, a following relu or
+ * clip into the clamp, and a following point op that is one of oneDNN's
+ * eltwise algorithms (silu, gelu, hard-swish …) into the activation when a
+ * graph is prepared (fuse). oneDNN applies clamp and activation as it
+ * writes; the other paths run the activation op on their output.
  */
 #include "conv2d.h"
 
@@ -52,6 +55,9 @@ typedef struct {
   gint algorithm;
   gboolean winograd;
   gboolean residual;
+  gchar *activation;
+  /* the activation's op, made when the property is set */
+  CnnfiltOp *activation_op;
   /* oneDNN's plan for the input shape and layouts last seen */
   OnednnConv *onednn;
   /* the weights packed for the OpenCL kernel */
@@ -76,6 +82,10 @@ static const CnnfiltOpProp conv2d_props[] = {
   { "residual", "Take a second input of the output's shape and add it before the clamp: a "
     "residual add fused by graphs (oneDNN's path only)", CNNFILT_OP_PROP_BOOLEAN,
     CNNFILT_OP_PROP_FIELD (CnnfiltConv2d, residual), 0, 1, 0, NULL, { 0 } },
+  { "activation", "A point op applied after the clamp, one of oneDNN's eltwise algorithms "
+    "without parameters (silu, gelu, hard-swish, sigmoid, tanh, exp, sqrt): a following op "
+    "fused by graphs", CNNFILT_OP_PROP_STRING,
+    CNNFILT_OP_PROP_FIELD (CnnfiltConv2d, activation), 0, 0, 0, NULL, { 0 } },
   { "winograd", "Let auto use Winograd F(4x4,3x3) for 3×3 stride-1 layers: about twice as fast, "
     "rounding errors about ten times larger (still ~1e-6 relative)", CNNFILT_OP_PROP_BOOLEAN,
     CNNFILT_OP_PROP_FIELD (CnnfiltConv2d, winograd), 0, 1, 1, NULL, { 0 } },
@@ -85,12 +95,39 @@ static const CnnfiltOpProp conv2d_props[] = {
     conv_algorithm_get_type, { 0 } },
 };
 
+/* The op of activation=NAME: a point op with an eltwise and no
+ * properties; NULL with @error set otherwise. */
+static CnnfiltOp *
+activation_op_new (const gchar *name, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  g_autoptr (CnnfiltOp) act = cnnfilt_op_new (name, &local);
+  LayerEltwise e;
+  guint n_props = 0;
+  if (act != NULL)
+    g_free (g_object_class_list_properties (G_OBJECT_GET_CLASS (act), &n_props));
+  if (act == NULL || !layer_point_op_get_eltwise (act, &e) || n_props > 0)
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_INVALID_ARGUMENT,
+                   "conv2d: activation=%s is not one of silu, gelu, hard-swish, sigmoid, tanh, "
+                   "exp, sqrt%s%s", name, local ? ": " : "", local ? local->message : "");
+      return NULL;
+    }
+  return g_steal_pointer (&act);
+}
+
 static gboolean
 cnnfilt_conv2d_validate (CnnfiltOp *op, GError **error)
 {
   CnnfiltConv2d *self = (CnnfiltConv2d *) op;
   if (!layer_require_tensor (op, self->weights, "weights", error))
     return FALSE;
+  if (self->activation != NULL && *self->activation != '\0' && self->activation_op == NULL)
+    {
+      g_autoptr (CnnfiltOp) act = activation_op_new (self->activation, error);
+      g_assert (act == NULL); /* changed() made it if it could be made */
+      return FALSE;
+    }
   guint o = cnnfilt_tensor_get_n (self->weights);
   if (o % self->groups != 0)
     {
@@ -173,7 +210,12 @@ cnnfilt_conv2d_infer (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
 static ConvParams
 conv_params (const CnnfiltConv2d *self)
 {
+  LayerEltwise activation = { 0 };
+  gboolean activated = self->activation_op != NULL &&
+                       layer_point_op_get_eltwise (self->activation_op, &activation);
   return (ConvParams) {
+    .activated = activated,
+    .activation = activation,
     .weights = self->weights,
     .bias = self->bias,
     .groups = self->groups,
@@ -182,6 +224,19 @@ conv_params (const CnnfiltConv2d *self)
     .residual = self->residual,
     .winograd = self->winograd,
   };
+}
+
+/* The activation, in place on @output, on the paths that do not take it
+ * as they write (all but oneDNN's). */
+static gboolean
+conv_activate (CnnfiltConv2d *self, const CnnfiltRunContext *ctx, CnnfiltTensor *output,
+               gboolean on_device, GError **error)
+{
+  CnnfiltOp *act = self->activation_op;
+  if (act == NULL)
+    return TRUE;
+  CnnfiltOpClass *klass = CNNFILT_OP_GET_CLASS (act);
+  return (on_device ? klass->run_cl : klass->run) (act, ctx, &output, 1, output, error);
 }
 
 static gboolean
@@ -203,7 +258,7 @@ cnnfilt_conv2d_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
   if (self->algorithm == CONV_ALGORITHM_REFERENCE)
     {
       conv_run_reference (&conv, &p, src, in.n, in.c, dst, o);
-      return TRUE;
+      return conv_activate (self, ctx, output, FALSE, error);
     }
   CnnfiltLayout in_layout = cnnfilt_tensor_get_layout (inputs[0]);
   CnnfiltLayout out_layout = cnnfilt_tensor_get_layout (output);
@@ -238,7 +293,8 @@ cnnfilt_conv2d_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
                    "conv2d: this path takes NCHW tensors only");
       return FALSE;
     }
-  return conv_run_gemm (&conv, &p, src, in.n, in.c, dst, o, error);
+  return conv_run_gemm (&conv, &p, src, in.n, in.c, dst, o, error) &&
+         conv_activate (self, ctx, output, FALSE, error);
 }
 
 static gboolean
@@ -266,7 +322,8 @@ cnnfilt_conv2d_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx,
       residual = inputs[1];
     }
   const ConvParams conv = conv_params (self);
-  return conv_run_cl (op, ctx, &self->cl, &conv, &p, inputs[0], residual, output, error);
+  return conv_run_cl (op, ctx, &self->cl, &conv, &p, inputs[0], residual, output, error) &&
+         conv_activate (self, ctx, output, TRUE, error);
 }
 
 /* A copy with batchnorm folded in: w' = w·s, b' = (b − mean)·s + beta,
@@ -313,6 +370,19 @@ cnnfilt_conv2d_fuse (CnnfiltOp *op, CnnfiltOp *next)
   gboolean clamped = self->clamp_min != -INFINITY || self->clamp_max != INFINITY;
   if (self->weights == NULL || self->algorithm == CONV_ALGORITHM_REFERENCE)
     return NULL;
+  /* the activation comes last: nothing after it folds in */
+  if (self->activation_op != NULL)
+    return NULL;
+  LayerEltwise e;
+  if (layer_point_op_get_eltwise (next, &e))
+    {
+      g_autoptr (CnnfiltOp) act = activation_op_new (name, NULL);
+      if (act == NULL)
+        return NULL;
+      CnnfiltOp *fused = cnnfilt_op_copy (op);
+      g_object_set (fused, "activation", name, NULL);
+      return fused;
+    }
   if (g_str_equal (name, "batchnorm"))
     return clamped || self->residual ? NULL : fold_batchnorm (self, next);
   if (g_str_equal (name, "add"))
@@ -347,18 +417,26 @@ cnnfilt_conv2d_layouts (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_input
   return CNNFILT_LAYOUT_SUPPORT_NCHW;
 }
 
-/* new weights, geometry or epilogue: the plan and its packed weights go */
+/* new weights, geometry or epilogue: the plan and its packed weights go,
+ * and the activation's op is made anew (validate reports a bad name) */
 static void
 cnnfilt_conv2d_changed (CnnfiltOp *layer)
 {
-  g_clear_pointer (&((CnnfiltConv2d *) layer)->onednn, onednn_conv_free);
-  g_clear_pointer (&((CnnfiltConv2d *) layer)->cl, conv_cl_free);
+  CnnfiltConv2d *self = (CnnfiltConv2d *) layer;
+  g_clear_pointer (&self->onednn, onednn_conv_free);
+  g_clear_pointer (&self->cl, conv_cl_free);
+  g_clear_object (&self->activation_op);
+  if (self->activation != NULL && *self->activation != '\0')
+    self->activation_op = activation_op_new (self->activation, NULL);
 }
 
 static void
 cnnfilt_conv2d_finalize (GObject *object)
 {
-  cnnfilt_conv2d_changed (CNNFILT_OP (object));
+  CnnfiltConv2d *self = (CnnfiltConv2d *) object;
+  g_clear_pointer (&self->onednn, onednn_conv_free);
+  g_clear_pointer (&self->cl, conv_cl_free);
+  g_clear_object (&self->activation_op);
   G_OBJECT_CLASS (cnnfilt_conv2d_parent_class)->finalize (object);
 }
 
@@ -386,7 +464,7 @@ cnnfilt_conv2d_class_init (CnnfiltConv2dClass *klass)
   op_class->name = "conv2d";
   op_class->example = "conv2d weights=w.npy bias=b.npy stride=2 padding=3 ! relu";
   op_class->description = "2-D convolution with learned kernels: stride, padding, dilation, "
-                          "groups (depthwise), bias, fused ReLU/ReLU6";
+                          "groups (depthwise), bias, fused ReLU/ReLU6 and activation";
   op_class->onnx_op_type = "Conv";
   op_class->onnx_inputs = "- weights bias";
   op_class->onnx_attributes = CNNFILT_AREA_OP_ONNX_ATTRIBUTES

@@ -22,6 +22,8 @@ typedef struct {
   gfloat clamp_min, clamp_max; /* applied last */
   gboolean residual;           /* a second input added before the clamp (oneDNN only) */
   gboolean winograd;           /* oneDNN may use Winograd for 3×3 stride-1 layers */
+  gboolean activated;          /* a point op after the clamp: oneDNN's post-op */
+  LayerEltwise activation;
 } ConvParams;
 
 /* conv2d-gemm.c: the textbook loops, on NCHW tensors of @n_images images of
