@@ -23,6 +23,7 @@
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$SCRIPT_DIR/../openblas.sh"
 REPO_ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
 cd "$SCRIPT_DIR"
 PYTHON=/usr/bin/python3
@@ -77,31 +78,17 @@ note "load average at start" "$(cut -d' ' -f1-3 /proc/loadavg) (other load on th
 # point at; the reference BLAS (libblas3) is one thread and no kernels of
 # its own, which is not what numpy users run (pip's numpy bundles OpenBLAS).
 # So the numpy process gets OpenBLAS: the system's when libblas.so.3 is
-# OpenBLAS, else libopenblas0-pthread's folder (installed, or downloaded and
-# unpacked into the cache: nothing installed), by LD_LIBRARY_PATH for that
-# process only.
+# OpenBLAS, else libopenblas0-pthread's folder (../openblas.sh), by
+# LD_LIBRARY_PATH for that process only.
 numpy_env=()
-system_blas=$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null || true)
+system_blas=$(system_blas)
 if [[ $system_blas == *openblas* ]]; then
   note "numpy's BLAS" "$system_blas (the system's libblas.so.3)"
+elif ob=$(openblas_dir "$CACHE") && [[ -n $ob ]]; then
+  numpy_env=(LD_LIBRARY_PATH="$ob")
+  note "numpy's BLAS" "OpenBLAS from $ob (the system's libblas.so.3 is $system_blas)"
 else
-  ob=/usr/lib/x86_64-linux-gnu/openblas-pthread
-  if [[ ! -f $ob/libblas.so.3 ]]; then
-    ob=$CACHE/debian/openblas/usr/lib/x86_64-linux-gnu/openblas-pthread
-    if [[ ! -f $ob/libblas.so.3 ]]; then
-      echo "fetching libopenblas0-pthread (apt-get download; unpacked into the cache, not installed)"
-      mkdir -p "$CACHE/debian"
-      (cd "$CACHE/debian" && apt-get download libopenblas0-pthread >/dev/null 2>&1) || true
-      deb=$(ls "$CACHE"/debian/libopenblas0-pthread_*.deb 2>/dev/null | head -n 1)
-      [[ -n $deb ]] && dpkg-deb -x "$deb" "$CACHE/debian/openblas"
-    fi
-  fi
-  if [[ -f $ob/libblas.so.3 ]]; then
-    numpy_env=(LD_LIBRARY_PATH="$ob")
-    note "numpy's BLAS" "OpenBLAS from $ob (the system's libblas.so.3 is $system_blas)"
-  else
-    note "numpy's BLAS" "$system_blas: no OpenBLAS found, numpy runs the reference BLAS"
-  fi
+  note "numpy's BLAS" "$system_blas: no OpenBLAS found, numpy runs the reference BLAS"
 fi
 echo
 
