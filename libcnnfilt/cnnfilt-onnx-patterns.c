@@ -5,7 +5,9 @@
  * x·Sigmoid(x), GELU as x·(1 + Erf(x/√2))·0.5, HardSwish before opset 14
  * as x·HardSigmoid(x), LayerNorm before opset 17 as nine nodes, and
  * ShuffleNet's channel shuffle as a Reshape to rank 5, a Transpose and a
- * Reshape back, which the graph's four dims cannot hold at all. Each entry
+ * Reshape back, which the graph's four dims cannot hold at all, and
+ * `x[:, k:k+1]` written as x[:, k] and an Unsqueeze (Inception-v3's
+ * transform_input) as a Gather of one index, whose output has a dim less. Each entry
  * of `patterns` below writes such a subgraph as an expression and names
  * the op that computes it.
  *
@@ -62,6 +64,7 @@ typedef struct {
 
 static gboolean apply_layer_norm (Fusing *fusing, CnnfiltOp *op, const gchar **why);
 static gboolean apply_channel_shuffle (Fusing *fusing, CnnfiltOp *op, const gchar **why);
+static gboolean apply_take (Fusing *fusing, CnnfiltOp *op, const gchar **why);
 
 /* x/√2 as PyTorch's GELU writes it, or multiplied by 1/√2 */
 #define ERF_TERM(scale) "Add(Erf(" scale "), 1)"
@@ -94,6 +97,12 @@ static const Pattern patterns[] = {
   { "channel shuffle", "channel-shuffle",
     "Reshape[allowzero?=0](Transpose[perm=0,2,1,3,4](Reshape[allowzero?=0](x, @grouped)), "
     "@shuffled)", apply_channel_shuffle },
+  /* x[:, k] then unsqueezed at the same axis: x[:, k:k+1]; Unsqueeze's
+   * axes an attribute before opset 13, an input since */
+  { "Gather of one index, unsqueezed", "slice",
+    "Unsqueeze[axes=$unsqueezed](Gather[axis=$axis](x, $index))", apply_take },
+  { "Gather of one index, unsqueezed", "slice",
+    "Unsqueeze(Gather[axis=$axis](x, $index), @unsqueezed)", apply_take },
 };
 
 /* Ops whose two inputs may come either way round. */
@@ -886,6 +895,63 @@ apply_channel_shuffle (Fusing *fusing, CnnfiltOp *op, const gchar **why)
       !shape_fits (fusing, shuffled, shuffled_dims, ones, claimed))
     return FALSE;
   g_object_set (op, "groups", (gint) g->number, NULL);
+  return TRUE;
+}
+
+/* Gather's index is one number, and the Unsqueeze puts back the dim the
+ * Gather took: a slice of one along that axis. */
+static gboolean
+apply_take (Fusing *fusing, CnnfiltOp *op, const gchar **why)
+{
+  gint rank = fusing->input->rank;
+  Binding *axis_binding = find_binding (fusing->match->bindings, "axis");
+  g_autoptr (GArray) axis_values = attribute_values (axis_binding->attribute);
+  Binding *unsqueezed_binding = find_binding (fusing->match->bindings, "unsqueezed");
+  g_autoptr (GArray) unsqueezed = NULL;
+  if (unsqueezed_binding->attribute != NULL)
+    unsqueezed = attribute_values (unsqueezed_binding->attribute);
+  else
+    {
+      g_autoptr (GArray) shape = shape_of (fusing, captured (fusing, "unsqueezed"));
+      if (shape != NULL)
+        {
+          unsqueezed = g_array_new (FALSE, FALSE, sizeof (gdouble));
+          for (guint i = 0; i < shape->len; i++)
+            {
+              const ShapeElem *e = &g_array_index (shape, ShapeElem, i);
+              gdouble v = e->of != NULL ? G_MAXINT : (gdouble) e->number;
+              g_array_append_val (unsqueezed, v);
+            }
+        }
+    }
+  Value *index = captured (fusing, "index");
+  *why = "the Gather does not take one index of a known dim, or the Unsqueeze does not put "
+         "that dim back";
+  if (rank < 1 || axis_values == NULL || axis_values->len != 1 || unsqueezed == NULL ||
+      unsqueezed->len != 1 || index == NULL || index->constant == NULL ||
+      index->constant->n_dims != 0 || tensor_n_elements (index->constant) != 1)
+    return FALSE;
+  gdouble axis = g_array_index (axis_values, gdouble, 0);
+  gdouble back = g_array_index (unsqueezed, gdouble, 0);
+  /* Gather's axis counts in the input's rank, Unsqueeze's in its output's,
+   * which is the same rank again */
+  axis = axis < 0 ? axis + rank : axis;
+  back = back < 0 ? back + rank : back;
+  if (axis < 0 || axis >= rank || back != axis)
+    return FALSE;
+  g_autoptr (GArray) numbers = tensor_numbers (fusing->imp, index->constant);
+  if (numbers == NULL || numbers->len != 1 || !g_array_index (numbers, Number, 0).is_int)
+    return FALSE;
+  gint64 k = g_array_index (numbers, Number, 0).i, dim = fusing->input->dims[(gint) axis];
+  /* an index out of range is Gather's error: left to the node-by-node
+   * import, which names it */
+  if (dim < 0 || k < -dim || k >= dim)
+    return FALSE;
+  k = k < 0 ? k + dim : k;
+  g_autofree gchar *starts = g_strdup_printf ("%" G_GINT64_FORMAT, k);
+  g_autofree gchar *ends = g_strdup_printf ("%" G_GINT64_FORMAT, k + 1);
+  g_autofree gchar *axes = g_strdup_printf ("%d", (gint) axis);
+  g_object_set (op, "starts", starts, "ends", ends, "axes", axes, "rank", rank, NULL);
   return TRUE;
 }
 

@@ -16,7 +16,10 @@ imported and run by cnnfilt through GObject introspection with
 test-models.py's functions, on its first image (batch 1) and on all four
 (batch 4), against float64 logits from make-models.py's reference(). A
 logit passes as in test-models.py: max rel err 1e-4 with a floor of a
-tenth of the image's peak. Prints TAP, one line per (model, opset, batch):
+tenth of the image's peak, or twice PyTorch's own float32 error against
+the same float64 logits where that is larger (RegNetX-3.2GF and -8GF and
+RegNetY-1.6GF: PyTorch float32 is 1.2e-4 to 1.4e-4 off; a float32 engine
+cannot be held closer than float32 gets). Prints TAP, one line per (model, opset, batch):
 ok with the max rel err and the ms per image of the second of two runs,
 or not ok with cnnfilt's error (its first line; the rest follows as
 comments).
@@ -156,12 +159,20 @@ def seed(fam):
 
 # ---------------------------------------------------------------- cnnfilt side
 
-def check_main(onnx_path, data_dir, batches, device_names):
+def tolerance(float32_err):
+    """The max rel err allowed: test-models.py's, or twice PyTorch's own
+    float32 error where that is larger."""
+    tm = load_module("test_models", "test-models.py")
+    return max(tm.RTOL, 2 * (float32_err or 0.0))
+
+
+def check_main(onnx_path, data_dir, batches, device_names, rtol):
     """The child: imports ONNX_PATH and runs it on DATA_DIR's images, one
     JSON line a (device, batch). A separate process, without torch, so
     that a crash or a hang in cnnfilt costs one model, not the sweep."""
     import numpy as np
     tm = load_module("test_models", "test-models.py")
+    rtol = tm.RTOL if rtol is None else rtol
     images = np.load(os.path.join(data_dir, "input.npy"))
     want = np.load(os.path.join(data_dir, "expected.npy"))
     graph, error = tm.import_model(onnx_path)
@@ -177,7 +188,7 @@ def check_main(onnx_path, data_dir, batches, device_names):
             if graph is None:
                 problem = error
             elif device is not None:
-                err, ms, problem = tm.check_batch(graph, images[:batch], want[:batch])
+                err, ms, problem = tm.check_batch(graph, images[:batch], want[:batch], rtol)
             print(json.dumps({"device": name, "batch": batch, "err": err, "ms": ms,
                               "error": problem}), flush=True)
     return 0
@@ -368,11 +379,12 @@ def op_types(path):
     return sorted({n.op_type for n in model.graph.node})
 
 
-def run_check(path, ref_folder, batches, devices, env, timeout):
+def run_check(path, ref_folder, batches, devices, env, timeout, rtol):
     """The child's results, {(device, batch): result}; a crash or a
     timeout becomes every result's error."""
     command = [sys.executable, os.path.abspath(__file__), "--check", path, ref_folder,
-               "--batches", ",".join(map(str, batches)), "--device", ",".join(devices)]
+               "--batches", ",".join(map(str, batches)), "--device", ",".join(devices),
+               "--rtol", repr(rtol)]
     out = {}
     try:
         proc = subprocess.run(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -442,7 +454,8 @@ class Sweep:
                 info, path, error = {}, None, f"build failed: {type(e).__name__}: {first}"
             extra = {"build": self.fp, "weights": info.get("weights"),
                      "when": time.strftime("%Y-%m-%d %H:%M:%S"),
-                     "float32_err": info.get("float32_err")}
+                     "float32_err": info.get("float32_err"),
+                     "rtol": tolerance(info.get("float32_err"))}
             if path is None:
                 found = {(d, b): {"device": d, "batch": b, "err": None, "ms": 0, "error": error}
                          for d in args.device for b in args.batches}
@@ -450,7 +463,7 @@ class Sweep:
                 extra["onnx_mb"] = round(os.path.getsize(path) / 1e6, 1)
                 extra["ops"] = op_types(path)
                 found = run_check(path, ref_folder, args.batches, args.device, self.env,
-                                  args.timeout)
+                                  args.timeout, tolerance(info.get("float32_err")))
                 if not args.keep:
                     os.unlink(path)
             # export and check, and the reference where it was made now
@@ -517,6 +530,7 @@ def parse(argv):
     p.add_argument("--list", action="store_true")
     p.add_argument("--table", action="store_true")
     p.add_argument("--check", nargs=2, metavar=("ONNX", "REF"))
+    p.add_argument("--rtol", type=float)
     args = p.parse_args(argv[1:])
     args.opsets = [int(o) for o in args.opsets.split(",")]
     args.batches = [int(b) for b in args.batches.split(",")]
@@ -557,7 +571,7 @@ class Collect:
 def main(argv):
     args = parse(argv)
     if args.check:
-        return check_main(args.check[0], args.check[1], args.batches, args.device)
+        return check_main(args.check[0], args.check[1], args.batches, args.device, args.rtol)
     if args.list:
         for fam in FAMILIES:
             res = resolution(fam, args.resolution)

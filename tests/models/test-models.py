@@ -65,10 +65,10 @@ def relative_errors(got, want):
     return np.abs(got.astype(np.float64) - want) / np.maximum(np.abs(want), FLOOR * peak)
 
 
-def check(graph, images, want):
+def check(graph, images, want, rtol=RTOL):
     """(worst error, ms per image, failure text or None). The graph runs
     twice: the first run prepares it for the batch size, the second is
-    timed, and both outputs must match."""
+    timed, and both outputs must match. RTOL unless told otherwise."""
     tensor = tensor_from_array(images)
     first = array_from_tensor(graph.process(tensor))
     start = time.monotonic()
@@ -85,12 +85,12 @@ def check(graph, images, want):
         return None, ms, "output has NaN or infinite values"
     ratio = relative_errors(got, want)
     err = float(ratio.max())
-    if err > RTOL:
+    if err > rtol:
         n, k = np.unravel_index(np.argmax(ratio), ratio.shape)
         peak = np.abs(want[n]).max()
-        return err, ms, (f"max rel err {err:.3g} > {RTOL:g}: image {n} logit {k} "
+        return err, ms, (f"max rel err {err:.3g} > {rtol:g}: image {n} logit {k} "
                          f"is {got[n, k]:.7g}, PyTorch {want[n, k]:.7g} (peak {peak:.4g}); "
-                         f"{int(np.sum(ratio > RTOL))} of {ratio.size} logits off")
+                         f"{int(np.sum(ratio > rtol))} of {ratio.size} logits off")
     return err, ms, None
 
 
@@ -102,10 +102,10 @@ def import_model(path):
         return None, f"import failed: {e.message}"
 
 
-def check_batch(graph, images, want):
+def check_batch(graph, images, want, rtol=RTOL):
     """check(), with a failed run reported as its failure text."""
     try:
-        return check(graph, images, want)
+        return check(graph, images, want, rtol)
     except GLib.Error as e:
         return None, 0, f"run failed: {e.message}"
     except Exception:  # noqa: BLE001 - reported as a failed test

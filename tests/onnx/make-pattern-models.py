@@ -27,9 +27,11 @@ the op still imports as itself), and beside the real thing come near
 misses: a constant off by 2 % (0.49 for GELU's 0.5), an intermediate value
 read outside the subgraph, the same nodes on two different values (the
 squeeze-and-excitation blocks of EfficientNet and MobileNetV3), means over
-different dims, a shuffle whose last reshape swaps h and w. Each must stay
-unfused and still compute the module's output, or, for the shuffle, which
-the graph cannot hold node by node (rank 5), be refused with an error.
+different dims, a shuffle whose last reshape swaps h and w, a channel
+taken by Gather and unsqueezed at another axis. Each must stay
+unfused and still compute the module's output, or, for the shuffle and
+the Gather, which the graph cannot hold node by node (rank 5; a dim
+less), be refused with an error.
 shape-div checks the shape folding that the exported shuffle needs
 (channels // groups) on a plain Reshape.
 
@@ -120,6 +122,22 @@ def silu_shared(x):
     return x * s + s
 
 
+def transform_input(x):
+    """Inception-v3's transform_input: each channel taken with x[:, k],
+    unsqueezed back, scaled and shifted."""
+    channels = [torch.unsqueeze(x[:, k], 1) * (s / 0.5) + (m - 0.5) / 0.5
+                for k, (s, m) in enumerate(((0.229, 0.485), (0.224, 0.456), (0.225, 0.406)))]
+    return torch.cat(channels, 1)
+
+
+def take_last(x):
+    return torch.unsqueeze(x[:, -1], 1)
+
+
+def take_moved(x):
+    return torch.unsqueeze(x[:, 0], 2)
+
+
 def means_apart(x):
     mean = x.mean(-1, keepdim=True)
     variance = ((x - mean) ** 2).mean(-2, keepdim=True)
@@ -177,6 +195,7 @@ def write_case(name, module, x, opset, expect, dynamic=True):
 def main():
     shutil.rmtree(OUT, ignore_errors=True)
     os.makedirs(OUT)
+    torch.manual_seed(0)
     image = randn(2, 3, 6, 7)
     tokens = randn(2, 5, 8) * 3 + 1
 
@@ -193,6 +212,8 @@ def main():
         write_case(f'channel-shuffle-opset{opset}',
                    Around(Lambda(lambda x: channel_shuffle(x, 2)), c_mid=8), image, opset,
                    'channel-shuffle 1\ntranspose 0\nreshape 0')
+        write_case(f'take-opset{opset}', Lambda(transform_input), image, opset,
+                   'slice 3\nconcat 1')
 
     torch.manual_seed(1)
     # GELU as people write it by hand: 0.5 first, x times 1/√2
@@ -216,6 +237,9 @@ def main():
     write_case('channel-shuffle-free-groups', Around(Lambda(shuffle_free_groups), c_mid=8),
                image, 13, 'channel-shuffle 1\ntranspose 0')
 
+    # a negative index
+    write_case('take-last', Lambda(take_last), image, 13, 'slice 1')
+
     # channels // 2 folded at import (Shape, Gather, Div) for a plain Reshape
     write_case('shape-div', Lambda(halve_channels), randn(2, 4, 6, 7), 13, 'reshape 1')
 
@@ -231,6 +255,7 @@ def main():
                'layer-norm 0\nreduce-mean 2')
     write_case('near-channel-shuffle-divided', Around(Lambda(shuffle_swapped), c_mid=8),
                randn(2, 3, 6, 7), 13, 'error (dim 1 of the input, divided)')
+    write_case('near-take-moved', Lambda(take_moved), image, 13, 'error Gather')
     write_case('near-channel-shuffle-swapped', Around(Lambda(shuffle_swapped), c_mid=8),
                randn(1, 3, 6, 7), 13, 'error has 5 values; at most 4 supported', dynamic=False)
 
