@@ -17,11 +17,9 @@
 struct OnednnConvTranspose {
   CnnfiltShape shape;
   ConvTransposePlan geometry;
-  gboolean reorder_src, reorder_dst; /* the tensors are not in the kernel's layout */
-  gsize src_bytes, dst_bytes;
-  dnnl_stream_t stream;
-  dnnl_primitive_t src_reorder, deconv, dst_reorder;
-  dnnl_memory_t user_src, src, weights, bias, dst, user_dst;
+  OnednnIo io;
+  dnnl_primitive_t deconv;
+  dnnl_memory_t weights, bias;
   gpointer weights_data; /* the packed weights' memory, ours */
 };
 
@@ -30,46 +28,18 @@ onednn_conv_transpose_free (OnednnConvTranspose *plan)
 {
   if (plan == NULL)
     return;
-  dnnl_primitive_t prims[] = { plan->src_reorder, plan->deconv, plan->dst_reorder };
-  for (guint i = 0; i < G_N_ELEMENTS (prims); i++)
-    if (prims[i])
-      dnnl_primitive_destroy (prims[i]);
-  dnnl_memory_t mems[] = { plan->user_src, plan->src, plan->weights, plan->bias, plan->dst,
-                           plan->user_dst };
-  for (guint i = 0; i < G_N_ELEMENTS (mems); i++)
-    if (mems[i])
-      dnnl_memory_destroy (mems[i]);
-  if (plan->stream)
-    dnnl_stream_destroy (plan->stream);
+  onednn_io_clear (&plan->io);
+  if (plan->deconv)
+    dnnl_primitive_destroy (plan->deconv);
+  if (plan->weights)
+    dnnl_memory_destroy (plan->weights);
+  if (plan->bias)
+    dnnl_memory_destroy (plan->bias);
   cnnfilt_free_large (plan->weights_data);
   g_free (plan);
 }
 
 #define TRY(call) do { if ((status = (call)) != dnnl_success) goto fail; } while (0)
-
-/* The weights in the kernel's layout, reordered once from @weights. */
-static dnnl_status_t
-pack_weights (OnednnConvTranspose *plan, const dnnl_memory_desc_t *user_md,
-              const dnnl_memory_desc_t *wei_md, CnnfiltTensor *weights, dnnl_engine_t engine)
-{
-  dnnl_status_t status;
-  dnnl_memory_t user_wei = NULL;
-  dnnl_primitive_t reorder = NULL;
-  plan->weights_data = cnnfilt_alloc_large (dnnl_memory_desc_get_size (wei_md));
-  if (plan->weights_data == NULL)
-    return dnnl_out_of_memory;
-  TRY (dnnl_memory_create (&plan->weights, wei_md, engine, plan->weights_data));
-  TRY (dnnl_memory_create (&user_wei, user_md, engine, cnnfilt_tensor_get_data (weights, NULL)));
-  TRY (onednn_reorder_new (engine, user_wei, plan->weights, &reorder));
-  TRY (onednn_reorder_run (reorder, plan->stream, user_wei, plan->weights));
-  TRY (dnnl_stream_wait (plan->stream));
-fail:
-  if (reorder)
-    dnnl_primitive_destroy (reorder);
-  if (user_wei)
-    dnnl_memory_destroy (user_wei);
-  return status;
-}
 
 /* The plan for one input shape; NULL where oneDNN has no kernel for it. */
 static OnednnConvTranspose *
@@ -121,21 +91,9 @@ onednn_conv_transpose_new (const ConvTransposeParams *cp, const CnnfiltShape *in
   const dnnl_memory_desc_t *src_md = dnnl_primitive_desc_query_md (pd, dnnl_query_src_md, 0);
   const dnnl_memory_desc_t *dst_md = dnnl_primitive_desc_query_md (pd, dnnl_query_dst_md, 0);
   const dnnl_memory_desc_t *wei_md = dnnl_primitive_desc_query_md (pd, dnnl_query_weights_md, 0);
-  plan->src_bytes = dnnl_memory_desc_get_size (src_md);
-  plan->dst_bytes = dnnl_memory_desc_get_size (dst_md);
-  TRY (dnnl_stream_create (&plan->stream, engine, dnnl_stream_default_flags));
-  /* the copies in the kernel's layout live in the thread's scratch, set per run */
-  TRY (dnnl_memory_create (&plan->user_src, &user_src, engine, DNNL_MEMORY_NONE));
-  TRY (dnnl_memory_create (&plan->src, src_md, engine, DNNL_MEMORY_NONE));
-  TRY (dnnl_memory_create (&plan->dst, dst_md, engine, DNNL_MEMORY_NONE));
-  TRY (dnnl_memory_create (&plan->user_dst, &user_dst, engine, DNNL_MEMORY_NONE));
-  plan->reorder_src = !dnnl_memory_desc_equal (&user_src, src_md);
-  plan->reorder_dst = !dnnl_memory_desc_equal (&user_dst, dst_md);
-  if (plan->reorder_src)
-    TRY (onednn_reorder_new (engine, plan->user_src, plan->src, &plan->src_reorder));
-  if (plan->reorder_dst)
-    TRY (onednn_reorder_new (engine, plan->dst, plan->user_dst, &plan->dst_reorder));
-  TRY (pack_weights (plan, &user_wei, wei_md, cp->weights, engine));
+  TRY (onednn_io_init (&plan->io, engine, &user_src, src_md, dst_md, &user_dst));
+  TRY (onednn_pack_weights (engine, plan->io.stream, &user_wei, wei_md, cp->weights,
+                            &plan->weights, &plan->weights_data));
   if (cp->bias)
     TRY (dnnl_memory_create (&plan->bias, &bias, engine, cnnfilt_tensor_get_data (cp->bias, NULL)));
   dnnl_primitive_desc_destroy (pd);
@@ -170,34 +128,16 @@ gboolean
 onednn_conv_transpose_run (OnednnConvTranspose *plan, const gfloat *src, gfloat *dst,
                            GError **error)
 {
-  dnnl_status_t status;
-  /* the copies in the kernel's layout, where the tensors are not in it */
-  gpointer src_copy = plan->reorder_src ? layer_scratch (0, plan->src_bytes) : (gpointer) src;
-  gpointer dst_copy = plan->reorder_dst ? layer_scratch (1, plan->dst_bytes) : dst;
-  if (src_copy == NULL || dst_copy == NULL)
-    {
-      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_FAILED,
-                   "conv-transpose: out of memory for %" G_GSIZE_FORMAT " bytes of scratch",
-                   plan->src_bytes + plan->dst_bytes);
-      return FALSE;
-    }
-  TRY (dnnl_memory_set_data_handle (plan->src, src_copy));
-  TRY (dnnl_memory_set_data_handle (plan->dst, dst_copy));
-  TRY (dnnl_memory_set_data_handle (plan->user_src, (void *) src));
-  TRY (dnnl_memory_set_data_handle (plan->user_dst, dst));
-  if (plan->reorder_src)
-    TRY (onednn_reorder_run (plan->src_reorder, plan->stream, plan->user_src, plan->src));
+  if (!onednn_io_begin (&plan->io, src, dst, "conv-transpose", error))
+    return FALSE;
   dnnl_exec_arg_t args[] = {
-    { DNNL_ARG_SRC, plan->src }, { DNNL_ARG_WEIGHTS, plan->weights },
-    { DNNL_ARG_DST, plan->dst }, { DNNL_ARG_BIAS, plan->bias },
+    { DNNL_ARG_SRC, plan->io.src }, { DNNL_ARG_WEIGHTS, plan->weights },
+    { DNNL_ARG_DST, plan->io.dst }, { DNNL_ARG_BIAS, plan->bias },
   };
-  TRY (onednn_execute (plan->deconv, plan->stream, plan->bias ? 4 : 3, args));
-  if (plan->reorder_dst)
-    TRY (onednn_reorder_run (plan->dst_reorder, plan->stream, plan->dst, plan->user_dst));
-  TRY (dnnl_stream_wait (plan->stream));
-  return TRUE;
-fail:
-  return onednn_error (error, "conv-transpose", "run the transposed convolution", status);
+  dnnl_status_t status = onednn_execute (plan->deconv, plan->io.stream, plan->bias ? 4 : 3, args);
+  if (status != dnnl_success)
+    return onednn_error (error, "conv-transpose", "run the transposed convolution", status);
+  return onednn_io_end (&plan->io, "conv-transpose", error);
 }
 
 #undef TRY

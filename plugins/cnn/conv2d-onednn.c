@@ -15,11 +15,9 @@
 struct OnednnConv {
   CnnfiltShape shape;
   CnnfiltLayout in_layout, out_layout, res_layout;
-  gboolean reorder_src, reorder_dst; /* the tensors are not in the kernel's layout */
-  gsize src_bytes, dst_bytes;
-  dnnl_stream_t stream;
-  dnnl_primitive_t src_reorder, conv, dst_reorder, res_reorder;
-  dnnl_memory_t user_src, src, weights, bias, dst, user_dst, user_res;
+  OnednnIo io;
+  dnnl_primitive_t conv, res_reorder;
+  dnnl_memory_t weights, bias, user_res;
   gpointer weights_data;             /* the packed weights' memory, ours */
 };
 
@@ -36,17 +34,15 @@ onednn_conv_free (OnednnConv *plan)
 {
   if (plan == NULL)
     return;
-  dnnl_primitive_t prims[] = { plan->src_reorder, plan->conv, plan->dst_reorder, plan->res_reorder };
+  onednn_io_clear (&plan->io);
+  dnnl_primitive_t prims[] = { plan->conv, plan->res_reorder };
   for (guint i = 0; i < G_N_ELEMENTS (prims); i++)
     if (prims[i])
       dnnl_primitive_destroy (prims[i]);
-  dnnl_memory_t mems[] = { plan->user_src, plan->src, plan->weights, plan->bias, plan->dst,
-                           plan->user_dst, plan->user_res };
+  dnnl_memory_t mems[] = { plan->weights, plan->bias, plan->user_res };
   for (guint i = 0; i < G_N_ELEMENTS (mems); i++)
     if (mems[i])
       dnnl_memory_destroy (mems[i]);
-  if (plan->stream)
-    dnnl_stream_destroy (plan->stream);
   cnnfilt_free_large (plan->weights_data);
   g_free (plan);
 }
@@ -158,33 +154,22 @@ fail:
   return status;
 }
 
-/* The stream and the memories, and the reorders into and out of the
- * kernel's layout where the tensors are not in it; @d has the kernel's. */
+/* The memories around the kernel (OnednnIo), and the residual's, which
+ * is copied into dst in the kernel's layout before the kernel adds to it.
+ * @d has the kernel's layouts. */
 static dnnl_status_t
 conv_memories_create (OnednnConv *plan, const ConvDescs *d, gboolean residual,
                       dnnl_engine_t engine)
 {
   dnnl_status_t status;
-  TRY (dnnl_stream_create (&plan->stream, engine, dnnl_stream_default_flags));
-  TRY (dnnl_memory_create (&plan->user_src, &d->user_src, engine, DNNL_MEMORY_NONE));
-  /* the copies in the kernel's layout live in the thread's scratch, set per run */
-  TRY (dnnl_memory_create (&plan->src, &d->src, engine, DNNL_MEMORY_NONE));
-  TRY (dnnl_memory_create (&plan->dst, &d->dst, engine, DNNL_MEMORY_NONE));
-  TRY (dnnl_memory_create (&plan->user_dst, &d->user_dst, engine, DNNL_MEMORY_NONE));
-  plan->reorder_src = !dnnl_memory_desc_equal (&d->user_src, &d->src);
-  plan->reorder_dst = !dnnl_memory_desc_equal (&d->user_dst, &d->dst);
-  if (plan->reorder_src)
-    TRY (onednn_reorder_new (engine, plan->user_src, plan->src, &plan->src_reorder));
-  if (plan->reorder_dst)
-    TRY (onednn_reorder_new (engine, plan->dst, plan->user_dst, &plan->dst_reorder));
+  TRY (onednn_io_init (&plan->io, engine, &d->user_src, &d->src, &d->dst, &d->user_dst));
   if (residual)
     {
-      /* the residual is copied into dst, in the kernel's layout */
       dnnl_memory_desc_t res_md;
       dnnl_format_tag_t tag = plan->res_layout == CNNFILT_LAYOUT_NHWC ? dnnl_nhwc : dnnl_nchw;
       TRY (dnnl_memory_desc_init_by_tag (&res_md, 4, d->dst_dims, dnnl_f32, tag));
       TRY (dnnl_memory_create (&plan->user_res, &res_md, engine, DNNL_MEMORY_NONE));
-      TRY (onednn_reorder_new (engine, plan->user_res, plan->dst, &plan->res_reorder));
+      TRY (onednn_reorder_new (engine, plan->user_res, plan->io.dst, &plan->res_reorder));
     }
 fail:
   return status;
@@ -196,7 +181,6 @@ static dnnl_status_t
 conv_weights_pack (OnednnConv *plan, OnednnConv *old, const_dnnl_primitive_desc_t pd,
                    const ConvDescs *d, CnnfiltTensor *weights, dnnl_engine_t engine)
 {
-  dnnl_status_t status;
   const dnnl_memory_desc_t *wei_md = dnnl_primitive_desc_query_md (pd, dnnl_query_weights_md, 0);
   if (old != NULL && old->weights != NULL)
     {
@@ -209,26 +193,10 @@ conv_weights_pack (OnednnConv *plan, OnednnConv *old, const_dnnl_primitive_desc_
           return dnnl_success;
         }
     }
-  /* huge pages: Winograd's packed weights are four times the plain ones
-   * (175 MB for ResNet-18), and their first write would fault every 4 KiB */
-  plan->weights_data = cnnfilt_alloc_large (dnnl_memory_desc_get_size (wei_md));
-  if (plan->weights_data == NULL)
-    return dnnl_out_of_memory;
-  TRY (dnnl_memory_create (&plan->weights, wei_md, engine, plan->weights_data));
-  dnnl_memory_t user_wei = NULL;
-  dnnl_primitive_t wei_reorder = NULL;
-  TRY (dnnl_memory_create (&user_wei, &d->user_wei, engine,
-                           cnnfilt_tensor_get_data (weights, NULL)));
-  status = onednn_reorder_new (engine, user_wei, plan->weights, &wei_reorder);
-  if (status == dnnl_success)
-    status = onednn_reorder_run (wei_reorder, plan->stream, user_wei, plan->weights);
-  if (status == dnnl_success)
-    status = dnnl_stream_wait (plan->stream);
-  if (wei_reorder)
-    dnnl_primitive_destroy (wei_reorder);
-  dnnl_memory_destroy (user_wei);
-fail:
-  return status;
+  /* Winograd's packed weights are four times the plain ones (175 MB for
+   * ResNet-18) */
+  return onednn_pack_weights (engine, plan->io.stream, &d->user_wei, wei_md, weights,
+                              &plan->weights, &plan->weights_data);
 }
 
 /* The plan for one input shape; NULL where oneDNN has no kernel for it.
@@ -258,8 +226,6 @@ onednn_conv_new (const ConvParams *conv, const CnnfiltShape *in, const CnnfiltWi
   TRY (dnnl_primitive_create (&plan->conv, pd));
   d.src = *dnnl_primitive_desc_query_md (pd, dnnl_query_src_md, 0);
   d.dst = *dnnl_primitive_desc_query_md (pd, dnnl_query_dst_md, 0);
-  plan->src_bytes = dnnl_memory_desc_get_size (&d.src);
-  plan->dst_bytes = dnnl_memory_desc_get_size (&d.dst);
   TRY (conv_memories_create (plan, &d, conv->residual, engine));
   TRY (conv_weights_pack (plan, old, pd, &d, conv->weights, engine));
   if (conv->bias)
@@ -306,36 +272,19 @@ onednn_conv_run (OnednnConv *plan, const gfloat *src, const gfloat *residual, gf
                  GError **error)
 {
   dnnl_status_t status;
-  /* the copies in the kernel's layout, where the tensors are not in it */
-  gpointer src_copy = plan->reorder_src ? layer_scratch (0, plan->src_bytes) : (gpointer) src;
-  gpointer dst_copy = plan->reorder_dst ? layer_scratch (1, plan->dst_bytes) : dst;
-  if (src_copy == NULL || dst_copy == NULL)
-    {
-      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_FAILED,
-                   "conv2d: out of memory for %" G_GSIZE_FORMAT " bytes of scratch",
-                   plan->src_bytes + plan->dst_bytes);
-      return FALSE;
-    }
-  TRY (dnnl_memory_set_data_handle (plan->src, src_copy));
-  TRY (dnnl_memory_set_data_handle (plan->dst, dst_copy));
-  TRY (dnnl_memory_set_data_handle (plan->user_src, (void *) src));
-  TRY (dnnl_memory_set_data_handle (plan->user_dst, dst));
-  if (plan->reorder_src)
-    TRY (onednn_reorder_run (plan->src_reorder, plan->stream, plan->user_src, plan->src));
+  if (!onednn_io_begin (&plan->io, src, dst, "conv2d", error))
+    return FALSE;
   if (plan->res_reorder)
     {
       TRY (dnnl_memory_set_data_handle (plan->user_res, (void *) residual));
-      TRY (onednn_reorder_run (plan->res_reorder, plan->stream, plan->user_res, plan->dst));
+      TRY (onednn_reorder_run (plan->res_reorder, plan->io.stream, plan->user_res, plan->io.dst));
     }
   dnnl_exec_arg_t args[] = {
-    { DNNL_ARG_SRC, plan->src }, { DNNL_ARG_WEIGHTS, plan->weights },
-    { DNNL_ARG_DST, plan->dst }, { DNNL_ARG_BIAS, plan->bias },
+    { DNNL_ARG_SRC, plan->io.src }, { DNNL_ARG_WEIGHTS, plan->weights },
+    { DNNL_ARG_DST, plan->io.dst }, { DNNL_ARG_BIAS, plan->bias },
   };
-  TRY (onednn_execute (plan->conv, plan->stream, plan->bias ? 4 : 3, args));
-  if (plan->reorder_dst)
-    TRY (onednn_reorder_run (plan->dst_reorder, plan->stream, plan->dst, plan->user_dst));
-  TRY (dnnl_stream_wait (plan->stream));
-  return TRUE;
+  TRY (onednn_execute (plan->conv, plan->io.stream, plan->bias ? 4 : 3, args));
+  return onednn_io_end (&plan->io, "conv2d", error);
 fail:
   return onednn_error (error, "conv2d", "run the convolution", status);
 }

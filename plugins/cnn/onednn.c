@@ -118,6 +118,107 @@ onednn_reorder_run (dnnl_primitive_t reorder, dnnl_stream_t stream, dnnl_memory_
   return onednn_execute (reorder, stream, 2, args);
 }
 
+#define TRY(call) do { if ((status = (call)) != dnnl_success) goto fail; } while (0)
+
+dnnl_status_t
+onednn_io_init (OnednnIo *io, dnnl_engine_t engine, const dnnl_memory_desc_t *user_src,
+                const dnnl_memory_desc_t *src, const dnnl_memory_desc_t *dst,
+                const dnnl_memory_desc_t *user_dst)
+{
+  dnnl_status_t status;
+  io->src_bytes = dnnl_memory_desc_get_size (src);
+  io->dst_bytes = dnnl_memory_desc_get_size (dst);
+  TRY (dnnl_stream_create (&io->stream, engine, dnnl_stream_default_flags));
+  TRY (dnnl_memory_create (&io->user_src, user_src, engine, DNNL_MEMORY_NONE));
+  TRY (dnnl_memory_create (&io->src, src, engine, DNNL_MEMORY_NONE));
+  TRY (dnnl_memory_create (&io->dst, dst, engine, DNNL_MEMORY_NONE));
+  TRY (dnnl_memory_create (&io->user_dst, user_dst, engine, DNNL_MEMORY_NONE));
+  if (!dnnl_memory_desc_equal (user_src, src))
+    TRY (onednn_reorder_new (engine, io->user_src, io->src, &io->src_reorder));
+  if (!dnnl_memory_desc_equal (user_dst, dst))
+    TRY (onednn_reorder_new (engine, io->dst, io->user_dst, &io->dst_reorder));
+fail:
+  return status;
+}
+
+void
+onednn_io_clear (OnednnIo *io)
+{
+  dnnl_primitive_t prims[] = { io->src_reorder, io->dst_reorder };
+  for (guint i = 0; i < G_N_ELEMENTS (prims); i++)
+    if (prims[i])
+      dnnl_primitive_destroy (prims[i]);
+  dnnl_memory_t mems[] = { io->user_src, io->src, io->dst, io->user_dst };
+  for (guint i = 0; i < G_N_ELEMENTS (mems); i++)
+    if (mems[i])
+      dnnl_memory_destroy (mems[i]);
+  if (io->stream)
+    dnnl_stream_destroy (io->stream);
+  *io = (OnednnIo) { 0 };
+}
+
+gboolean
+onednn_io_begin (OnednnIo *io, const gfloat *src, gfloat *dst, const gchar *op, GError **error)
+{
+  dnnl_status_t status;
+  gpointer src_copy = io->src_reorder ? layer_scratch (0, io->src_bytes) : (gpointer) src;
+  gpointer dst_copy = io->dst_reorder ? layer_scratch (1, io->dst_bytes) : dst;
+  if (src_copy == NULL || dst_copy == NULL)
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_FAILED,
+                   "%s: out of memory for %" G_GSIZE_FORMAT " bytes of scratch", op,
+                   io->src_bytes + io->dst_bytes);
+      return FALSE;
+    }
+  TRY (dnnl_memory_set_data_handle (io->src, src_copy));
+  TRY (dnnl_memory_set_data_handle (io->dst, dst_copy));
+  TRY (dnnl_memory_set_data_handle (io->user_src, (void *) src));
+  TRY (dnnl_memory_set_data_handle (io->user_dst, dst));
+  if (io->src_reorder)
+    TRY (onednn_reorder_run (io->src_reorder, io->stream, io->user_src, io->src));
+  return TRUE;
+fail:
+  return onednn_error (error, op, "reorder its input", status);
+}
+
+gboolean
+onednn_io_end (OnednnIo *io, const gchar *op, GError **error)
+{
+  dnnl_status_t status;
+  if (io->dst_reorder)
+    TRY (onednn_reorder_run (io->dst_reorder, io->stream, io->dst, io->user_dst));
+  TRY (dnnl_stream_wait (io->stream));
+  return TRUE;
+fail:
+  return onednn_error (error, op, "reorder its output", status);
+}
+
+dnnl_status_t
+onednn_pack_weights (dnnl_engine_t engine, dnnl_stream_t stream, const dnnl_memory_desc_t *user_md,
+                     const dnnl_memory_desc_t *packed_md, CnnfiltTensor *weights,
+                     dnnl_memory_t *packed, gpointer *data)
+{
+  dnnl_status_t status;
+  dnnl_memory_t user = NULL;
+  dnnl_primitive_t reorder = NULL;
+  *data = cnnfilt_alloc_large (dnnl_memory_desc_get_size (packed_md));
+  if (*data == NULL)
+    return dnnl_out_of_memory;
+  TRY (dnnl_memory_create (packed, packed_md, engine, *data));
+  TRY (dnnl_memory_create (&user, user_md, engine, cnnfilt_tensor_get_data (weights, NULL)));
+  TRY (onednn_reorder_new (engine, user, *packed, &reorder));
+  TRY (onednn_reorder_run (reorder, stream, user, *packed));
+  TRY (dnnl_stream_wait (stream));
+fail:
+  if (reorder)
+    dnnl_primitive_destroy (reorder);
+  if (user)
+    dnnl_memory_destroy (user);
+  return status;
+}
+
+#undef TRY
+
 gboolean
 onednn_transpose (const gfloat *src, gsize rows, gsize cols, gfloat *dst)
 {

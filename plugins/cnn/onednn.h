@@ -38,6 +38,43 @@ dnnl_status_t onednn_reorder_new (dnnl_engine_t engine, dnnl_memory_t from, dnnl
 dnnl_status_t onednn_reorder_run (dnnl_primitive_t reorder, dnnl_stream_t stream,
                                   dnnl_memory_t from, dnnl_memory_t to);
 
+/* The memories around a primitive that reads one tensor and writes one:
+ * the tensors as the caller holds them (user_*), as the kernel takes them,
+ * and the reorders between the two where they differ (NULL where not).
+ * The kernel's copies live in the calling thread's scratch (slots 0 and
+ * 1), set by each run. */
+typedef struct {
+  dnnl_stream_t stream;
+  dnnl_memory_t user_src, src, dst, user_dst;
+  dnnl_primitive_t src_reorder, dst_reorder;
+  gsize src_bytes, dst_bytes;
+} OnednnIo;
+
+/* Makes @io's stream, memories and reorders for tensors held as
+ * @user_src and @user_dst around a kernel that takes @src and writes @dst. */
+dnnl_status_t onednn_io_init (OnednnIo *io, dnnl_engine_t engine,
+                              const dnnl_memory_desc_t *user_src, const dnnl_memory_desc_t *src,
+                              const dnnl_memory_desc_t *dst, const dnnl_memory_desc_t *user_dst);
+void onednn_io_clear (OnednnIo *io);
+
+/* Before the kernel: points @io at @src and @dst, through copies in the
+ * scratch where they are reordered, and reorders @src in. FALSE with
+ * @error, naming @op, when the scratch or oneDNN fails. */
+gboolean onednn_io_begin (OnednnIo *io, const gfloat *src, gfloat *dst, const gchar *op,
+                          GError **error);
+
+/* After the kernel: reorders the output out, and waits for the stream. */
+gboolean onednn_io_end (OnednnIo *io, const gchar *op, GError **error);
+
+/* @weights (laid out as @user_md) reordered once into @packed_md, in
+ * memory of ours (huge pages where it is large: the first write of
+ * Winograd's packed weights, four times the plain ones, would fault every
+ * 4 KiB): *@packed and *@data, which cnnfilt_free_large() frees. */
+dnnl_status_t onednn_pack_weights (dnnl_engine_t engine, dnnl_stream_t stream,
+                                   const dnnl_memory_desc_t *user_md,
+                                   const dnnl_memory_desc_t *packed_md, CnnfiltTensor *weights,
+                                   dnnl_memory_t *packed, gpointer *data);
+
 /* Sets @error from a oneDNN status, naming @op and @what; FALSE. */
 gboolean onednn_error (GError **error, const gchar *op, const gchar *what, dnnl_status_t status);
 
