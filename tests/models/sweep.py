@@ -159,20 +159,14 @@ def seed(fam):
 
 # ---------------------------------------------------------------- cnnfilt side
 
-def tolerance(float32_err):
-    """The max rel err allowed: test-models.py's, or twice PyTorch's own
-    float32 error where that is larger."""
-    tm = load_module("test_models", "test-models.py")
-    return max(tm.RTOL, 2 * (float32_err or 0.0))
-
-
-def check_main(onnx_path, data_dir, batches, device_names, rtol):
+def check_main(onnx_path, data_dir, batches, device_names, float32_err):
     """The child: imports ONNX_PATH and runs it on DATA_DIR's images, one
     JSON line a (device, batch). A separate process, without torch, so
     that a crash or a hang in cnnfilt costs one model, not the sweep."""
     import numpy as np
     tm = load_module("test_models", "test-models.py")
-    rtol = tm.RTOL if rtol is None else rtol
+    # test-models.py's tolerance, or twice PyTorch's own float32 error
+    rtol = max(tm.RTOL, 2 * (float32_err or 0.0))
     images = np.load(os.path.join(data_dir, "input.npy"))
     want = np.load(os.path.join(data_dir, "expected.npy"))
     graph, error = tm.import_model(onnx_path)
@@ -379,12 +373,12 @@ def op_types(path):
     return sorted({n.op_type for n in model.graph.node})
 
 
-def run_check(path, ref_folder, batches, devices, env, timeout, rtol):
+def run_check(path, ref_folder, batches, devices, env, timeout, float32_err):
     """The child's results, {(device, batch): result}; a crash or a
     timeout becomes every result's error."""
     command = [sys.executable, os.path.abspath(__file__), "--check", path, ref_folder,
                "--batches", ",".join(map(str, batches)), "--device", ",".join(devices),
-               "--rtol", repr(rtol)]
+               "--float32-err", repr(float32_err or 0.0)]
     out = {}
     try:
         proc = subprocess.run(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -454,8 +448,7 @@ class Sweep:
                 info, path, error = {}, None, f"build failed: {type(e).__name__}: {first}"
             extra = {"build": self.fp, "weights": info.get("weights"),
                      "when": time.strftime("%Y-%m-%d %H:%M:%S"),
-                     "float32_err": info.get("float32_err"),
-                     "rtol": tolerance(info.get("float32_err"))}
+                     "float32_err": info.get("float32_err")}
             if path is None:
                 found = {(d, b): {"device": d, "batch": b, "err": None, "ms": 0, "error": error}
                          for d in args.device for b in args.batches}
@@ -463,7 +456,7 @@ class Sweep:
                 extra["onnx_mb"] = round(os.path.getsize(path) / 1e6, 1)
                 extra["ops"] = op_types(path)
                 found = run_check(path, ref_folder, args.batches, args.device, self.env,
-                                  args.timeout, tolerance(info.get("float32_err")))
+                                  args.timeout, info.get("float32_err"))
                 if not args.keep:
                     os.unlink(path)
             # export and check, and the reference where it was made now
@@ -530,7 +523,7 @@ def parse(argv):
     p.add_argument("--list", action="store_true")
     p.add_argument("--table", action="store_true")
     p.add_argument("--check", nargs=2, metavar=("ONNX", "REF"))
-    p.add_argument("--rtol", type=float)
+    p.add_argument("--float32-err", type=float, default=0.0)
     args = p.parse_args(argv[1:])
     args.opsets = [int(o) for o in args.opsets.split(",")]
     args.batches = [int(b) for b in args.batches.split(",")]
@@ -571,7 +564,8 @@ class Collect:
 def main(argv):
     args = parse(argv)
     if args.check:
-        return check_main(args.check[0], args.check[1], args.batches, args.device, args.rtol)
+        return check_main(args.check[0], args.check[1], args.batches, args.device,
+                          args.float32_err)
     if args.list:
         for fam in FAMILIES:
             res = resolution(fam, args.resolution)
