@@ -9,7 +9,9 @@
  * outside the subgraphs it imports as one op (cnnfilt-onnx-patterns.c)
  * except Constant, whose value it keeps as a constant, Identity, which
  * passes a constant on, Split, which it writes as one slice per output
- * (import_split), the shape computations it folds
+ * (import_split), Gather of one index, Squeeze and Unsqueeze of tensors,
+ * which it writes as slices and reshapes (import_rank_change), the shape
+ * computations it folds
  * (cnnfilt-onnx-shape.c), the rank rules of Flatten, Gemm, Reshape and
  * Reduce*, and two meanings that no attribute states: Softmax's before
  * opset 13 and BatchNormalization's training mode from opset 7 to 13.
@@ -547,6 +549,29 @@ add_fused_node (NodeCtx *ctx, const gchar *input, GError **error)
 
 /* ---- Split -------------------------------------------------------------- */
 
+/* Adds a `slice` node @name reading graph node @input from @starts to
+ * @ends along @axis of a rank-@rank value. */
+static gboolean
+add_slice_node (NodeCtx *ctx, const gchar *name, const gchar *input, const gchar *starts,
+                const gchar *ends, gint64 axis, gint rank, GError **error)
+{
+  g_autofree gchar *axes = g_strdup_printf ("%" G_GINT64_FORMAT, axis);
+  g_autofree gchar *rank_text = g_strdup_printf ("%d", rank);
+  const gchar *inputs[] = { input, NULL };
+  g_autoptr (CnnfiltOp) slice = cnnfilt_op_new ("slice", error);
+  if (slice == NULL || !cnnfilt_op_set_property_from_string (slice, "starts", starts, error) ||
+      !cnnfilt_op_set_property_from_string (slice, "ends", ends, error) ||
+      !cnnfilt_op_set_property_from_string (slice, "axes", axes, error) ||
+      !cnnfilt_op_set_property_from_string (slice, "rank", rank_text, error) ||
+      !cnnfilt_graph_add_node (ctx->imp->graph, name, slice, inputs, error))
+    {
+      node_prefix_error (error, ctx);
+      return FALSE;
+    }
+  take_name (ctx->imp, name);
+  return TRUE;
+}
+
 /* The graph's nodes have one output each, so Split becomes one `slice`
  * node per output, each reading the same input from the sum of the sizes
  * before it along axis. The sizes are the `split` attribute (opsets 1 to
@@ -675,23 +700,13 @@ import_split (NodeCtx *ctx, GError **error)
                                           : g_strdup_printf ("d%" G_GINT64_FORMAT "*%u/%u", axis, k, n);
       g_autofree gchar *ends = size > 0 ? g_strdup_printf ("%" G_GINT64_FORMAT, start + size)
                                         : g_strdup_printf ("d%" G_GINT64_FORMAT "*%u/%u", axis, k + 1, n);
-      g_autofree gchar *axes = g_strdup_printf ("%" G_GINT64_FORMAT, axis);
-      g_autofree gchar *rank_text = g_strdup_printf ("%d", rank >= 0 ? rank : MAX_RANK);
       start += size;
       if (*proto->output[k] == '\0' || !g_hash_table_contains (imp->consumed, proto->output[k]))
         continue; /* unnamed, or read by nothing */
-      g_autoptr (CnnfiltOp) slice = cnnfilt_op_new ("slice", error);
       g_autofree gchar *name = unique_name (imp, proto->output[k]);
-      if (slice == NULL || !cnnfilt_op_set_property_from_string (slice, "starts", starts, error) ||
-          !cnnfilt_op_set_property_from_string (slice, "ends", ends, error) ||
-          !cnnfilt_op_set_property_from_string (slice, "axes", axes, error) ||
-          !cnnfilt_op_set_property_from_string (slice, "rank", rank_text, error) ||
-          !cnnfilt_graph_add_node (imp->graph, name, slice, inputs, error))
-        {
-          node_prefix_error (error, ctx);
-          return FALSE;
-        }
-      take_name (imp, name);
+      if (!add_slice_node (ctx, name, inputs[0], starts, ends, axis, rank >= 0 ? rank : MAX_RANK,
+                           error))
+        return FALSE;
       Value *output = add_value (imp, proto->output[k]);
       output->node = g_steal_pointer (&name);
       value_set_dims (output, rank, input->dims);
@@ -699,6 +714,284 @@ import_split (NodeCtx *ctx, GError **error)
         output->dims[axis] = size;
     }
   return TRUE;
+}
+
+/* ---- Squeeze, Unsqueeze and Gather of one index, on data ---------------- */
+
+/* The axes of a Squeeze or Unsqueeze: attribute 'axes' before opset 13,
+ * constant input 1 from then on; an empty array where none are given. */
+static GArray *
+squeeze_axes (NodeCtx *ctx, GError **error)
+{
+  Importer *imp = ctx->imp;
+  const Onnx__NodeProto *proto = ctx->proto;
+  GArray *axes = g_array_new (FALSE, FALSE, sizeof (gint64));
+  for (gsize i = 0; i < proto->n_attribute; i++)
+    {
+      const Onnx__AttributeProto *a = proto->attribute[i];
+      if (g_strcmp0 (a->name, "axes") == 0 && imp->opset < 13 &&
+          a->type == ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS)
+        g_array_append_vals (axes, a->ints, a->n_ints);
+      else
+        {
+          node_error (error, ctx, CNNFILT_ERROR_UNSUPPORTED,
+                      "attribute '%s' is not supported%s", nonnull (a->name),
+                      g_strcmp0 (a->name, "axes") == 0 ? " from opset 13 (input 1 is)" : "");
+          g_array_unref (axes);
+          return NULL;
+        }
+    }
+  if (proto->n_input > 1 && *proto->input[1] != '\0')
+    {
+      const Value *given = g_hash_table_lookup (imp->values, proto->input[1]);
+      g_autoptr (GArray) numbers = given->constant && imp->opset >= 13
+                                   ? tensor_numbers (imp, given->constant) : NULL;
+      for (guint k = 0; numbers != NULL && k < numbers->len; k++)
+        if (!g_array_index (numbers, Number, k).is_int)
+          g_clear_pointer (&numbers, g_array_unref);
+      if (numbers == NULL || proto->n_input > 2)
+        {
+          node_error (error, ctx, CNNFILT_ERROR_UNSUPPORTED, "%s",
+                      proto->n_input > 2 ? "it has more than two inputs"
+                      : imp->opset < 13 ? "input 1 is not supported before opset 13 (the 'axes' "
+                                          "attribute is)"
+                                        : "input 1 (the axes) must be a constant of integers");
+          g_array_unref (axes);
+          return NULL;
+        }
+      for (guint k = 0; k < numbers->len; k++)
+        g_array_append_val (axes, g_array_index (numbers, Number, k).i);
+    }
+  return axes;
+}
+
+/* Adds a `reshape` node @name reading @input that changes its rank to
+ * @rank with @dims (-1 where unknown); @from[i] is the input dim that
+ * output dim i is, -1 for a new dim. A dim not known here is written as 0
+ * (keep the input's) where it stays in place, and at most one other as -1
+ * (inferred from the count of values). */
+static gboolean
+add_rank_change (NodeCtx *ctx, const gchar *name, const gchar *input, gint rank,
+                 const gint64 *dims, const gint *from, GError **error)
+{
+  static const gchar *const properties[] = { "n", "c", "h", "w" };
+  g_autoptr (CnnfiltOp) reshape = cnnfilt_op_new ("reshape", error);
+  guint inferred = 0;
+  for (gint i = 0; reshape != NULL && i < MAX_RANK; i++)
+    {
+      gint64 d = i >= rank ? 1 : dims[i] >= 0 ? dims[i] : from[i] == i ? 0 : -1;
+      inferred += d == -1;
+      g_autofree gchar *text = g_strdup_printf ("%" G_GINT64_FORMAT, d);
+      if (!cnnfilt_op_set_property_from_string (reshape, properties[i], text, error))
+        g_clear_object (&reshape);
+    }
+  if (inferred > 1)
+    {
+      node_error (error, ctx, CNNFILT_ERROR_UNSUPPORTED,
+                  "%u dims that move are not known here (declare the input's shape in "
+                  "value_info)", inferred);
+      return FALSE;
+    }
+  const gchar *inputs[] = { input, NULL };
+  if (reshape == NULL || !cnnfilt_graph_add_node (ctx->imp->graph, name, reshape, inputs, error))
+    {
+      node_prefix_error (error, ctx);
+      return FALSE;
+    }
+  take_name (ctx->imp, name);
+  return TRUE;
+}
+
+/* Squeeze and Unsqueeze of a tensor: a reshape that drops or adds dims of 1. */
+static gboolean
+import_squeeze (NodeCtx *ctx, Value *input, GError **error)
+{
+  const Onnx__NodeProto *proto = ctx->proto;
+  const gboolean unsqueeze = g_str_equal (nonnull (proto->op_type), "Unsqueeze");
+  g_autoptr (GArray) axes = squeeze_axes (ctx, error);
+  if (axes == NULL)
+    return FALSE;
+  if (unsqueeze && axes->len == 0)
+    {
+      node_error (error, ctx, CNNFILT_ERROR_FORMAT, "no axes are given");
+      return FALSE;
+    }
+  /* Squeeze without axes drops every dim of 1 */
+  const gboolean all_ones = !unsqueeze && axes->len == 0;
+  for (gint i = 0; all_ones && i < input->rank; i++)
+    {
+      if (input->dims[i] < 0)
+        {
+          node_error (error, ctx, CNNFILT_ERROR_UNSUPPORTED,
+                      "without axes it drops the dims that are 1, and dim %d of the input is "
+                      "not known here (give the axes)", i);
+          return FALSE;
+        }
+      if (input->dims[i] == 1)
+        g_array_append_val (axes, (gint64){ i });
+    }
+  const gint rank = unsqueeze ? input->rank + (gint) axes->len : input->rank - (gint) axes->len;
+  if (rank > MAX_RANK)
+    {
+      node_error (error, ctx, CNNFILT_ERROR_UNSUPPORTED,
+                  "the output has rank %d; at most %d dims are supported", rank, MAX_RANK);
+      return FALSE;
+    }
+  /* the axes count in the output's rank for Unsqueeze, the input's for Squeeze */
+  const gint axes_rank = unsqueeze ? rank : input->rank;
+  gboolean listed[MAX_RANK + 1] = { FALSE };
+  for (guint k = 0; k < axes->len; k++)
+    {
+      gint64 axis = g_array_index (axes, gint64, k);
+      axis = axis < 0 ? axis + axes_rank : axis;
+      if (axis < 0 || axis >= axes_rank || listed[axis])
+        {
+          node_error (error, ctx, CNNFILT_ERROR_INVALID_ARGUMENT,
+                      "axis %" G_GINT64_FORMAT " is out of range for rank %d, or given twice",
+                      g_array_index (axes, gint64, k), axes_rank);
+          return FALSE;
+        }
+      if (!unsqueeze && input->dims[axis] > 1)
+        {
+          node_error (error, ctx, CNNFILT_ERROR_SHAPE,
+                      "dim %" G_GINT64_FORMAT " of the input is %" G_GINT64_FORMAT
+                      ", and only dims of 1 can be squeezed", axis, input->dims[axis]);
+          return FALSE;
+        }
+      listed[axis] = TRUE;
+    }
+  gint64 dims[MAX_RANK];
+  gint from[MAX_RANK];
+  for (gint i = 0, j = 0; i < axes_rank; i++)
+    {
+      if (unsqueeze)
+        {
+          from[i] = listed[i] ? -1 : j++;
+          dims[i] = listed[i] ? 1 : input->dims[from[i]];
+        }
+      else if (!listed[i])
+        {
+          from[j] = i;
+          dims[j++] = input->dims[i];
+        }
+    }
+  const gchar *source = value_node (ctx, proto->input[0], input, -1, error);
+  g_autofree gchar *name = source ? unique_name (ctx->imp, proto->output[0]) : NULL;
+  if (source == NULL || !add_rank_change (ctx, name, source, rank, dims, from, error))
+    return FALSE;
+  Value *output = add_value (ctx->imp, proto->output[0]);
+  output->node = g_steal_pointer (&name);
+  value_set_dims (output, rank, dims);
+  return TRUE;
+}
+
+/* Gather of one constant index along an axis: a slice of one there, and for
+ * a scalar index (x[:, k]) a reshape that drops that dim. Gathers of several
+ * indices, or of computed ones, are refused. */
+static gboolean
+import_gather (NodeCtx *ctx, Value *input, GError **error)
+{
+  Importer *imp = ctx->imp;
+  const Onnx__NodeProto *proto = ctx->proto;
+  const Value *indices = proto->n_input == 2 ? g_hash_table_lookup (imp->values, proto->input[1])
+                                             : NULL;
+  for (gsize i = 0; i < proto->n_attribute; i++)
+    if (g_strcmp0 (proto->attribute[i]->name, "axis") != 0)
+      {
+        node_error (error, ctx, CNNFILT_ERROR_UNSUPPORTED, "attribute '%s' is not supported",
+                    nonnull (proto->attribute[i]->name));
+        return FALSE;
+      }
+  g_autoptr (GArray) numbers = indices && indices->constant
+                               ? tensor_numbers (imp, indices->constant) : NULL;
+  if (numbers == NULL || numbers->len != 1 || indices->constant->n_dims > 1 ||
+      !g_array_index (numbers, Number, 0).is_int)
+    {
+      node_error (error, ctx, CNNFILT_ERROR_UNSUPPORTED,
+                  "only one constant integer index is supported (x[:, k]); %s",
+                  numbers == NULL ? "the indices are not a constant of integers"
+                  : "these are several, or not integers");
+      return FALSE;
+    }
+  const gint rank = input->rank;
+  gint64 axis = int_attribute (proto, "axis", 0, NULL);
+  axis = axis < 0 ? axis + rank : axis;
+  if (axis < 0 || axis >= rank)
+    {
+      node_error (error, ctx, CNNFILT_ERROR_INVALID_ARGUMENT,
+                  "attribute 'axis' is out of range for the rank-%d input", rank);
+      return FALSE;
+    }
+  gint64 k = g_array_index (numbers, Number, 0).i, dim = input->dims[axis];
+  if (dim > 0 && (k < -dim || k >= dim))
+    {
+      node_error (error, ctx, CNNFILT_ERROR_INVALID_ARGUMENT,
+                  "index %" G_GINT64_FORMAT " is out of range for a dim of %" G_GINT64_FORMAT,
+                  k, dim);
+      return FALSE;
+    }
+  k = k < 0 && dim > 0 ? k + dim : k;
+  /* a negative index of a dim known only at run time counts from its end */
+  g_autofree gchar *starts = g_strdup_printf ("%" G_GINT64_FORMAT, k);
+  g_autofree gchar *ends = g_strdup_printf ("%" G_GINT64_FORMAT, k == -1 ? G_MAXINT64 : k + 1);
+  const gboolean scalar = indices->constant->n_dims == 0;
+  const gchar *source = value_node (ctx, proto->input[0], input, -1, error);
+  if (source == NULL)
+    return FALSE;
+  g_autofree gchar *wanted = scalar ? g_strdup_printf ("%s:take", proto->output[0])
+                                    : g_strdup (proto->output[0]);
+  g_autofree gchar *name = unique_name (imp, wanted);
+  if (!add_slice_node (ctx, name, source, starts, ends, axis, rank, error))
+    return FALSE;
+  gint64 dims[MAX_RANK];
+  gint from[MAX_RANK];
+  for (gint i = 0, j = 0; i < rank; i++)
+    if (!scalar || i != axis)
+      {
+        from[j] = i;
+        dims[j++] = i == axis ? 1 : input->dims[i];
+      }
+  g_autofree gchar *out_name = scalar ? unique_name (imp, proto->output[0]) : NULL;
+  if (scalar && !add_rank_change (ctx, out_name, name, rank - 1, dims, from, error))
+    return FALSE;
+  Value *output = add_value (imp, proto->output[0]);
+  output->node = scalar ? g_steal_pointer (&out_name) : g_steal_pointer (&name);
+  value_set_dims (output, scalar ? rank - 1 : rank, dims);
+  return TRUE;
+}
+
+/* Gather, Squeeze and Unsqueeze of a tensor rather than of a shape (those
+ * fold at import: cnnfilt-onnx-shape.c). */
+static gboolean
+import_rank_change (NodeCtx *ctx, GError **error)
+{
+  const Onnx__NodeProto *proto = ctx->proto;
+  Value *input = g_hash_table_lookup (ctx->imp->values, proto->input[0]);
+  if (input->rank < 0)
+    {
+      node_error (error, ctx, CNNFILT_ERROR_UNSUPPORTED,
+                  "the rank of input '%s' is not known here (declare it in value_info)",
+                  proto->input[0]);
+      return FALSE;
+    }
+  if (g_str_equal (nonnull (proto->op_type), "Gather"))
+    return import_gather (ctx, input, error);
+  return import_squeeze (ctx, input, error);
+}
+
+/* Whether @proto is a Gather, Squeeze or Unsqueeze of a tensor: its input
+ * a graph node's output or a float constant. */
+static gboolean
+is_rank_change (Importer *imp, const Onnx__NodeProto *proto)
+{
+  static const gchar *const ops[] = { "Gather", "Squeeze", "Unsqueeze", NULL };
+  if (!g_strv_contains (ops, nonnull (proto->op_type)) || proto->n_input == 0)
+    return FALSE;
+  const Value *input = g_hash_table_lookup (imp->values, proto->input[0]);
+  return input != NULL && input->folded == NULL &&
+         (input->node != NULL ||
+          (input->constant != NULL &&
+           input->constant->data_type == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT));
 }
 
 gboolean
@@ -715,6 +1008,8 @@ import_node (Importer *imp, const Onnx__NodeProto *proto, guint index, GError **
   /* Nodes that become values of the importer, not graph nodes. */
   if (g_str_equal (op_type, "Constant"))
     return import_constant (&ctx, error);
+  if (is_rank_change (imp, proto))
+    return import_rank_change (&ctx, error);
   if (is_shape_op (op_type) || is_shape_concat (imp, proto) || is_shape_div (imp, proto) ||
       is_shape_arith (imp, proto))
     return fold_shape_node (&ctx, error);

@@ -1776,6 +1776,50 @@ START_TEST (test_channel_shuffle)
 }
 END_TEST
 
+/* Transpose reads and writes channels-last on the CPU: after a
+ * convolution (read across its channels-last output), as a graph output
+ * (written NCHW) and before another convolution (written channels-last),
+ * for moves of each dim; the same as with every tensor NCHW. 17 channels
+ * and 20×18 pixels leave partial 16×16 blocks in the tiled copy. */
+START_TEST (test_transpose_channels_last)
+{
+  g_autoptr (CnnfiltTensor) input = random_tensor (2, 3, 20, 18, 70);
+  g_autoptr (CnnfiltTensor) wa = random_tensor (17, 3, 3, 3, 71);
+  const guint dims[4] = { 2, 17, 20, 18 };
+  static const gchar *const perms[] = { "0,2,3,1", "0,3,1,2", "0,1,3,2", "0,2,1,3", "1,0,2,3" };
+  for (guint p = 0; p < G_N_ELEMENTS (perms); p++)
+    for (guint then_conv = 0; then_conv < 2; then_conv++)
+      {
+        guint first = perms[p][2] - '0';
+        g_autoptr (CnnfiltTensor) wb = random_tensor (4, dims[first], 1, 1, 72 + p);
+        CnnfiltTensor *outputs[2] = { NULL, NULL };
+        for (guint f = 0; f < 2; f++)
+          {
+            g_autoptr (GError) error = NULL;
+            g_autoptr (CnnfiltOp) conv_a = new_op ("conv2d");
+            g_autoptr (CnnfiltOp) transpose = new_op ("transpose");
+            g_autoptr (CnnfiltOp) conv_b = new_op ("conv2d");
+            g_object_set (conv_a, "weights", wa, "padding", 1, NULL);
+            g_object_set (transpose, "perm", perms[p], NULL);
+            g_object_set (conv_b, "weights", wb, NULL);
+            g_autoptr (CnnfiltGraph) graph = cnnfilt_graph_new ();
+            g_object_set (graph, "fuse", f == 1, NULL);
+            const gchar *x[] = { "x", NULL }, *a[] = { "a", NULL }, *t[] = { "t", NULL };
+            ck_assert (cnnfilt_graph_add_input (graph, "x", &error));
+            ck_assert (cnnfilt_graph_add_node (graph, "a", conv_a, x, &error));
+            ck_assert (cnnfilt_graph_add_node (graph, "t", transpose, a, &error));
+            if (then_conv)
+              ck_assert (cnnfilt_graph_add_node (graph, "b", conv_b, t, &error));
+            outputs[f] = cnnfilt_graph_process (graph, input, &error);
+            ck_assert_msg (outputs[f] != NULL, "%s: %s", perms[p], error ? error->message : "");
+          }
+        assert_close (outputs[0], outputs[1]);
+        g_object_unref (outputs[0]);
+        g_object_unref (outputs[1]);
+      }
+}
+END_TEST
+
 /* A squeeze-and-excitation block (MobileNetV3's): the features times a
  * per-channel gate made from their means, between two convolutions. With
  * fusion on, the graph keeps it channels-last, the gate's mul broadcasting
@@ -1988,6 +2032,7 @@ main (void)
   tcase_add_test (graphs, test_concat_channels_last);
   tcase_add_test (graphs, test_channel_shuffle);
   tcase_add_test (graphs, test_squeeze_excitation_channels_last);
+  tcase_add_test (graphs, test_transpose_channels_last);
   suite_add_tcase (suite, graphs);
   TCase *layers = tu_tcase ("layers");
   tcase_add_test (layers, test_activations);

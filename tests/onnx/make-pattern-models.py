@@ -255,7 +255,7 @@ def main():
                'layer-norm 0\nreduce-mean 2')
     write_case('near-channel-shuffle-divided', Around(Lambda(shuffle_swapped), c_mid=8),
                randn(2, 3, 6, 7), 13, 'error (dim 1 of the input, divided)')
-    write_case('near-take-moved', Lambda(take_moved), image, 13, 'error Gather')
+    write_case('near-take-moved', Lambda(take_moved), image, 13, 'slice 1\nreshape 2')
     write_case('near-channel-shuffle-swapped', Around(Lambda(shuffle_swapped), c_mid=8),
                randn(1, 3, 6, 7), 13, 'error has 5 values; at most 4 supported', dynamic=False)
 

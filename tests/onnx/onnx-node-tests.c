@@ -59,7 +59,9 @@ static const gchar *const default_patterns[] = {
   "test_layer_normalization_?d_axis_negative_?", "test_layer_normalization_?d_axis_negative_?_epsilon",
   "test_layer_normalization_default_axis",
   "test_instancenorm_*", "test_slice*", "test_split_*",
-  "test_convtranspose*", "test_resize_*", "test_upsample_*",
+  "test_convtranspose*", "test_resize_*", "test_upsample_*", "test_squeeze*",
+  "test_unsqueeze*", "test_gather_0", "test_gather_1", "test_gather_2d_indices",
+  "test_gather_negative_indices",
   NULL,
 };
 

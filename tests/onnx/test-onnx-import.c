@@ -646,15 +646,6 @@ START_TEST (test_shape_chain_refused)
   g_autoptr (GError) error2 = import_error_bytes (bytes2);
   tu_assert_error (error2, CNNFILT_ERROR_UNSUPPORTED, "add", "input 's' is a shape computed");
 
-  g_autoptr (Model) m3 = model_new (13);
-  model_input (m3, "x", DIMS (-1, 3));
-  model_initializer (m3, int64_scalar (m3, "zero", 0));
-  model_node (m3, "Gather", "gather", "x,zero", "y");
-  model_output (m3, "y");
-  g_autoptr (GBytes) bytes3 = model_bytes (m3);
-  g_autoptr (GError) error3 = import_error_bytes (bytes3);
-  tu_assert_error (error3, CNNFILT_ERROR_UNSUPPORTED, "gather", "Gather",
-                   "only shape computations that fold at import");
 }
 END_TEST
 
@@ -1544,6 +1535,137 @@ START_TEST (test_rank_from_inputs)
 }
 END_TEST
 
+/* ---- Gather, Squeeze and Unsqueeze of tensors --------------------------- */
+
+/* x[:, k] (Gather of a scalar index) is a slice and a reshape that drops
+ * the dim; x[k] with k negative counts from the end of a dim known only
+ * when the graph runs; indices [k] keep the dim. x is (batch, 3, 4),
+ * x[i, c, j] = 12i + 4c + j, the batch free. */
+START_TEST (test_gather_index)
+{
+  static const struct {
+    gint64 axis, index;
+    gboolean scalar;
+    guint n, c, h;
+    gsize count;
+    gfloat want[12];
+  } cases[] = {
+    { 1, 2, TRUE, 2, 4, 1, 8, { 8, 9, 10, 11, 20, 21, 22, 23 } },
+    { -2, -3, TRUE, 2, 4, 1, 8, { 0, 1, 2, 3, 12, 13, 14, 15 } },
+    { 0, -1, TRUE, 3, 4, 1, 12, { 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23 } },
+    { 2, 3, FALSE, 2, 3, 1, 6, { 3, 7, 11, 15, 19, 23 } },
+  };
+  gfloat xv[24];
+  for (guint i = 0; i < 24; i++)
+    xv[i] = i;
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (Model) m = model_new (13);
+      model_input (m, "x", DIMS (-1, 3, 4));
+      model_initializer (m, cases[i].scalar ? int64_scalar (m, "k", cases[i].index)
+                                            : int64_tensor (m, "k", DIMS (cases[i].index)));
+      attr_int (m, model_node (m, "Gather", "take", "x,k", "y"), "axis", cases[i].axis);
+      model_output (m, "y");
+      g_autoptr (CnnfiltGraph) graph = import_ok (m);
+      g_autoptr (CnnfiltTensor) x = tu_tensor (xv, 2, 3, 4, 1);
+      g_autoptr (CnnfiltTensor) y = run (graph, x);
+      tu_assert_tensor_at (__FILE__, __LINE__, y, cases[i].n, cases[i].c, cases[i].h, 1,
+                           cases[i].want, cases[i].count, 0);
+    }
+}
+END_TEST
+
+/* Squeeze and Unsqueeze are reshapes: axes as an attribute (opset 11) and
+ * as an input (13), negative ones counting in the output's rank for
+ * Unsqueeze, Squeeze without axes dropping the dims declared 1. */
+START_TEST (test_squeeze_unsqueeze)
+{
+  const gfloat xv[] = { 0, 1, 2, 3, 4, 5 };
+  for (gint64 opset = 11; opset <= 13; opset += 2)
+    {
+      g_autoptr (Model) m = model_new (opset);
+      model_input (m, "x", DIMS (-1, 1, 3));
+      Onnx__NodeProto *squeeze, *unsqueeze;
+      if (opset < 13)
+        {
+          attr_ints (m, squeeze = model_node (m, "Squeeze", "s", "x", "y"), "axes", DIMS (1));
+          attr_ints (m, unsqueeze = model_node (m, "Unsqueeze", "u", "y", "z"), "axes", DIMS (0));
+        }
+      else
+        {
+          model_initializer (m, int64_tensor (m, "one", DIMS (-2)));
+          model_initializer (m, int64_tensor (m, "zero", DIMS (-3)));
+          squeeze = model_node (m, "Squeeze", "s", "x,one", "y");
+          unsqueeze = model_node (m, "Unsqueeze", "u", "y,zero", "z");
+        }
+      model_output (m, "z");
+      g_autoptr (CnnfiltGraph) graph = import_ok (m);
+      assert_property (graph, "y", "n", "0"); /* the batch stays in place */
+      assert_property (graph, "y", "c", "3");
+      assert_property (graph, "z", "n", "1");
+      assert_property (graph, "z", "c", "-1"); /* the batch moved: inferred */
+      g_autoptr (CnnfiltTensor) x = tu_tensor (xv, 2, 1, 3, 1);
+      g_autoptr (CnnfiltTensor) z = run (graph, x);
+      tu_assert_tensor (z, 1, 2, 3, 1, xv, 0);
+    }
+
+  g_autoptr (Model) all = model_new (13);
+  model_input (all, "x", DIMS (1, 3, 1, 2));
+  model_node (all, "Squeeze", "s", "x", "y");
+  model_output (all, "y");
+  g_autoptr (CnnfiltGraph) graph = import_ok (all);
+  g_autoptr (CnnfiltTensor) x = tu_tensor (xv, 1, 3, 1, 2);
+  g_autoptr (CnnfiltTensor) y = run (graph, x);
+  tu_assert_tensor (y, 3, 2, 1, 1, xv, 0);
+}
+END_TEST
+
+START_TEST (test_gather_squeeze_refused)
+{
+  static const struct {
+    const gchar *op_type;
+    gint64 dims[4];
+    gint64 axes[2];
+    gsize n_axes;
+    gint code;
+    const gchar *says;
+  } cases[] = {
+    { "Gather", { 2, 3, 4 }, { 1, 2 }, 2, CNNFILT_ERROR_UNSUPPORTED, "only one constant integer index" },
+    { "Gather", { 2, 3, 4 }, { 3 }, 1, CNNFILT_ERROR_INVALID_ARGUMENT, "index 3 is out of range for a dim of 3" },
+    { "Squeeze", { 2, 3, 4 }, { 1 }, 1, CNNFILT_ERROR_SHAPE, "dim 1 of the input is 3" },
+    { "Squeeze", { 2, 1, 4 }, { 1, -2 }, 2, CNNFILT_ERROR_INVALID_ARGUMENT, "or given twice" },
+    { "Squeeze", { -1, 1, 4 }, { 0 }, 0, CNNFILT_ERROR_UNSUPPORTED, "dim 0 of the input is not known here" },
+    { "Unsqueeze", { 2, 3, 4 }, { 0, 1 }, 2, CNNFILT_ERROR_UNSUPPORTED, "the output has rank 5" },
+    { "Unsqueeze", { 2, 3, 4 }, { 4 }, 1, CNNFILT_ERROR_INVALID_ARGUMENT, "axis 4 is out of range for rank 4" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (Model) m = model_new (13);
+      model_input (m, "x", 3, cases[i].dims);
+      if (cases[i].n_axes > 0)
+        model_initializer (m, int64_tensor (m, "k", cases[i].n_axes, cases[i].axes));
+      Onnx__NodeProto *node = model_node (m, cases[i].op_type, "node",
+                                          cases[i].n_axes > 0 ? "x,k" : "x", "y");
+      if (g_str_equal (cases[i].op_type, "Gather"))
+        attr_int (m, node, "axis", 1);
+      model_output (m, "y");
+      g_autoptr (GError) error = import_error (m);
+      g_autofree gchar *prefix = g_strdup_printf ("node 'node' (%s, opset 13)", cases[i].op_type);
+      tu_assert_error (error, cases[i].code, prefix, cases[i].says);
+    }
+
+  /* indices computed by the graph */
+  g_autoptr (Model) computed = model_new (13);
+  model_input (computed, "x", DIMS (2, 3));
+  model_input (computed, "k", DIMS (1));
+  model_node (computed, "Gather", "node", "x,k", "y");
+  model_output (computed, "y");
+  g_autoptr (GError) error = import_error (computed);
+  tu_assert_error (error, CNNFILT_ERROR_UNSUPPORTED, "node 'node' (Gather",
+                   "the indices are not a constant of integers");
+}
+END_TEST
+
 /* ---- Split and Slice ---------------------------------------------------- */
 
 /* Runs a graph of one input and several outputs on @x; output @k. */
@@ -2127,6 +2249,8 @@ onnx_import_suite (void)
   tcase_add_test (mapping, test_reduce_rank);
   tcase_add_test (mapping, test_layer_norm);
   tcase_add_test (mapping, test_rank_from_inputs);
+  tcase_add_test (mapping, test_gather_index);
+  tcase_add_test (mapping, test_squeeze_unsqueeze);
   tcase_add_test (mapping, test_split);
   tcase_add_test (mapping, test_split_equal);
   tcase_add_test (mapping, test_slice_chunk);
@@ -2152,6 +2276,7 @@ onnx_import_suite (void)
   tcase_add_test (errors, test_broadcast_unknown_dims);
   tcase_add_test (errors, test_legacy_softmax);
   tcase_add_test (errors, test_split_refused);
+  tcase_add_test (errors, test_gather_squeeze_refused);
   suite_add_tcase (suite, errors);
 
   TCase *opsets = tu_tcase ("opsets");
