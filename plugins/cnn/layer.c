@@ -52,6 +52,40 @@ void
 layer_gather_strided (const gfloat *src, const gssize strides[4], const CnnfiltShape *out,
                       gfloat *dst)
 {
+  const guint d[4] = { out->n, out->c, out->h, out->w };
+  /* a transpose: the rows are read across (w steps over the input) and an
+   * outer dim k walks it in order; copied in TILE × TILE blocks of dims k
+   * and w, whose reads and writes stay in the cache */
+  gint k = -1;
+  for (gint i = 2; i >= 0 && strides[3] != 1 && d[3] > 1; i--)
+    if (strides[i] == 1 && d[i] > 1)
+      {
+        k = i;
+        break;
+      }
+  if (k >= 0)
+    {
+      enum { TILE = 16 };
+      gsize steps[4] = { 0, 0, 0, 1 };
+      for (gint i = 2; i >= 0; i--)
+        steps[i] = steps[i + 1] * d[i + 1];
+      guint other[2], n_other = 0;
+      for (guint i = 0; i < 3; i++)
+        if ((gint) i != k)
+          other[n_other++] = i;
+      for (guint x0 = 0; x0 < d[other[0]]; x0++)
+        for (guint x1 = 0; x1 < d[other[1]]; x1++)
+          {
+            const gfloat *from = src + x0 * strides[other[0]] + x1 * strides[other[1]];
+            gfloat *to = dst + x0 * steps[other[0]] + x1 * steps[other[1]];
+            for (guint k0 = 0; k0 < d[k]; k0 += TILE)
+              for (guint e0 = 0; e0 < d[3]; e0 += TILE)
+                for (guint e = e0; e < MIN (e0 + TILE, d[3]); e++)
+                  for (guint kk = k0; kk < MIN (k0 + TILE, d[k]); kk++)
+                    to[kk * steps[k] + e] = from[kk + e * strides[3]];
+          }
+      return;
+    }
   for (guint a = 0; a < out->n; a++)
     for (guint b = 0; b < out->c; b++)
       for (guint c = 0; c < out->h; c++)

@@ -96,6 +96,10 @@ transpose_strides (const CnnfiltShape *in, const guint perm[4], gssize strides[4
     strides[i] = own[perm[i]];
 }
 
+/* On the CPU the tensors may be channels-last on either side: each input
+ * dim's step is its layout's, and the output is written in the order its
+ * layout stores it. ConvNeXt's move of channels last then reads a
+ * channels-last convolution's output in order, a plain copy. */
 static gboolean
 cnnfilt_transpose_run (CnnfiltOp *op, const CnnfiltRunContext *ctx, CnnfiltTensor **inputs,
                        guint n_inputs, CnnfiltTensor *output, GError **error)
@@ -106,11 +110,22 @@ cnnfilt_transpose_run (CnnfiltOp *op, const CnnfiltRunContext *ctx, CnnfiltTenso
   CnnfiltShape in, out;
   cnnfilt_tensor_get_shape (inputs[0], &in);
   cnnfilt_tensor_get_shape (output, &out);
-  gssize s[4];
-  transpose_strides (&in, perm, s);
-  const gfloat *src = cnnfilt_tensor_get_data (inputs[0], NULL);
-  gfloat *dst = cnnfilt_tensor_get_data (output, NULL);
-  layer_gather_strided (src, s, &out, dst);
+  const guint d[4] = { in.n, in.c, in.h, in.w }, o[4] = { out.n, out.c, out.h, out.w };
+  static const guint nchw[4] = { 0, 1, 2, 3 }, nhwc[4] = { 0, 2, 3, 1 };
+  const guint *in_order = cnnfilt_tensor_get_layout (inputs[0]) == CNNFILT_LAYOUT_NHWC ? nhwc : nchw;
+  const guint *out_order = cnnfilt_tensor_get_layout (output) == CNNFILT_LAYOUT_NHWC ? nhwc : nchw;
+  gssize own[4], s[4];
+  gssize step = 1;
+  for (gint k = 3; k >= 0; k--)
+    {
+      own[in_order[k]] = step;
+      step *= d[in_order[k]];
+    }
+  for (guint k = 0; k < 4; k++)
+    s[k] = own[perm[out_order[k]]];
+  const CnnfiltShape stored = { o[out_order[0]], o[out_order[1]], o[out_order[2]], o[out_order[3]] };
+  layer_gather_strided (cnnfilt_tensor_get_data (inputs[0], NULL), s, &stored,
+                        cnnfilt_tensor_get_data (output, NULL));
   return TRUE;
 }
 
@@ -160,6 +175,7 @@ cnnfilt_transpose_class_init (CnnfiltTransposeClass *klass)
   op_class->validate = cnnfilt_transpose_validate;
   op_class->infer = cnnfilt_transpose_infer;
   op_class->run = cnnfilt_transpose_run;
+  op_class->layouts = layer_layouts_reads_any;
   op_class->run_cl = cnnfilt_transpose_run_cl;
   cnnfilt_op_class_install_properties (op_class, transpose_props, G_N_ELEMENTS (transpose_props));
 }
