@@ -1779,13 +1779,14 @@ END_TEST
 /* Transpose reads and writes channels-last on the CPU: after a
  * convolution (read across its channels-last output), as a graph output
  * (written NCHW) and before another convolution (written channels-last),
- * for moves of each dim; the same as with every tensor NCHW. 17 channels
- * and 20×18 pixels leave partial 16×16 blocks in the tiled copy. */
+ * for moves of each dim; the same as with every tensor NCHW. 24 channels
+ * and 40×36 pixels leave partial 16×16 blocks in the tiled copy, and
+ * make enough values (69120) for it to run on threads. */
 START_TEST (test_transpose_channels_last)
 {
-  g_autoptr (CnnfiltTensor) input = random_tensor (2, 3, 20, 18, 70);
-  g_autoptr (CnnfiltTensor) wa = random_tensor (17, 3, 3, 3, 71);
-  const guint dims[4] = { 2, 17, 20, 18 };
+  g_autoptr (CnnfiltTensor) input = random_tensor (2, 3, 40, 36, 70);
+  g_autoptr (CnnfiltTensor) wa = random_tensor (24, 3, 3, 3, 71);
+  const guint dims[4] = { 2, 24, 40, 36 };
   static const gchar *const perms[] = { "0,2,3,1", "0,3,1,2", "0,1,3,2", "0,2,1,3", "1,0,2,3" };
   for (guint p = 0; p < G_N_ELEMENTS (perms); p++)
     for (guint then_conv = 0; then_conv < 2; then_conv++)

@@ -50,7 +50,7 @@ layer_infer_global_pool (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inpu
 
 void
 layer_gather_strided (const gfloat *src, const gssize strides[4], const CnnfiltShape *out,
-                      gfloat *dst)
+                      gfloat *dst, guint n_threads)
 {
   const guint d[4] = { out->n, out->c, out->h, out->w };
   /* a transpose: the rows are read across (w steps over the input) and an
@@ -73,17 +73,22 @@ layer_gather_strided (const gfloat *src, const gssize strides[4], const CnnfiltS
       for (guint i = 0; i < 3; i++)
         if ((gint) i != k)
           other[n_other++] = i;
-      for (guint x0 = 0; x0 < d[other[0]]; x0++)
-        for (guint x1 = 0; x1 < d[other[1]]; x1++)
-          {
-            const gfloat *from = src + x0 * strides[other[0]] + x1 * strides[other[1]];
-            gfloat *to = dst + x0 * steps[other[0]] + x1 * steps[other[1]];
-            for (guint k0 = 0; k0 < d[k]; k0 += TILE)
-              for (guint e0 = 0; e0 < d[3]; e0 += TILE)
-                for (guint e = e0; e < MIN (e0 + TILE, d[3]); e++)
-                  for (guint kk = k0; kk < MIN (k0 + TILE, d[k]); kk++)
-                    to[kk * steps[k] + e] = from[kk + e * strides[3]];
-          }
+      /* the blocks on threads where there are enough of them */
+      const gsize outer = (gsize) d[other[0]] * d[other[1]];
+      const gboolean parallel = n_threads > 1 && outer > 1 &&
+                                (gsize) d[0] * d[1] * d[2] * d[3] >= 1u << 16;
+#pragma omp parallel for num_threads (n_threads) if (parallel) schedule (static)
+      for (gsize x = 0; x < outer; x++)
+        {
+          const guint x0 = x / d[other[1]], x1 = x % d[other[1]];
+          const gfloat *from = src + x0 * strides[other[0]] + x1 * strides[other[1]];
+          gfloat *to = dst + x0 * steps[other[0]] + x1 * steps[other[1]];
+          for (guint k0 = 0; k0 < d[k]; k0 += TILE)
+            for (guint e0 = 0; e0 < d[3]; e0 += TILE)
+              for (guint e = e0; e < MIN (e0 + TILE, d[3]); e++)
+                for (guint kk = k0; kk < MIN (k0 + TILE, d[k]); kk++)
+                  to[kk * steps[k] + e] = from[kk + e * strides[3]];
+        }
       return;
     }
   for (guint a = 0; a < out->n; a++)

@@ -57,9 +57,10 @@ gboolean layer_run_copy (CnnfiltOp *op, const CnnfiltRunContext *ctx,
 
 /* Writes @out's values densely into @dst, value (a, b, c, e) read at
  * @src + a·strides[0] + b·strides[1] + c·strides[2] + e·strides[3]: the
- * CPU run of ops that rearrange a view of their input (slice, transpose). */
+ * CPU run of ops that rearrange a view of their input (slice, transpose).
+ * A transpose of a large tensor is copied on @n_threads. */
 void layer_gather_strided (const gfloat *src, const gssize strides[4], const CnnfiltShape *out,
-                           gfloat *dst);
+                           gfloat *dst, guint n_threads);
 
 /* run_cl for ops that copy their input */
 gboolean layer_run_copy_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx,

@@ -355,7 +355,7 @@ cnnfilt_slice_run (CnnfiltOp *op, const CnnfiltRunContext *ctx, CnnfiltTensor **
   gssize s[4];
   const gfloat *src = cnnfilt_tensor_get_data (inputs[0], NULL) + slice_strides (&in, &plan, s);
   gfloat *dst = cnnfilt_tensor_get_data (output, NULL);
-  layer_gather_strided (src, s, &out, dst);
+  layer_gather_strided (src, s, &out, dst, ctx->n_threads);
   return TRUE;
 }
 

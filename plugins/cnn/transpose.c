@@ -125,7 +125,7 @@ cnnfilt_transpose_run (CnnfiltOp *op, const CnnfiltRunContext *ctx, CnnfiltTenso
     s[k] = own[perm[out_order[k]]];
   const CnnfiltShape stored = { o[out_order[0]], o[out_order[1]], o[out_order[2]], o[out_order[3]] };
   layer_gather_strided (cnnfilt_tensor_get_data (inputs[0], NULL), s, &stored,
-                        cnnfilt_tensor_get_data (output, NULL));
+                        cnnfilt_tensor_get_data (output, NULL), ctx->n_threads);
   return TRUE;
 }
 
