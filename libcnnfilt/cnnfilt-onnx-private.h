@@ -201,8 +201,9 @@ gboolean is_shape_arith (Importer *imp, const Onnx__NodeProto *proto);
 G_GNUC_INTERNAL
 gboolean fold_shape_node (NodeCtx *ctx, GError **error);
 /* The target shape of a Reshape of @data from a folded shape: a size only
- * known at run time must be the same dim of @data (or the batch), which
- * Reshape writes as 0, "keep". NULL with @error otherwise. */
+ * known at run time is the same dim of @data (or the batch), which
+ * Reshape writes as 0, "keep", or else the only such size with no -1
+ * beside it, which Reshape infers (-1). NULL with @error otherwise. */
 G_GNUC_INTERNAL
 const Onnx__TensorProto *reshape_target (NodeCtx *ctx, const Value *shape, const Value *data,
                                          GError **error);

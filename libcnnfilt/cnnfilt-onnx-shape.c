@@ -6,7 +6,7 @@
  * PyTorch; channels // groups in a channel shuffle). These run here, on
  * ShapeElem lists; sizes known only when the graph runs stay symbolic (a
  * dim, or a dim divided by a number), and Reshape turns "dim k of its own
- * input" into 0 (keep that dim). Anything else on them is refused, naming
+ * input" into 0 (keep that dim) and one other such size into -1 (infer). Anything else on them is refused, naming
  * the node.
  */
 #include "cnnfilt-onnx-private.h"
@@ -421,20 +421,40 @@ fold_shape_node (NodeCtx *ctx, GError **error)
 
 /* ---- Reshape ------------------------------------------------------------ */
 
+/* Whether element @k of a target shape is dim @k of the reshaped @data
+ * (or dim 0 of any tensor at 0: the batch), which Reshape keeps as 0. */
+static gboolean
+in_place (const ShapeElem *e, guint k, const Value *data)
+{
+  return e->dim == (gint) k && (e->of == data || k == 0) && e->divisor == 1 && e->expr == NULL;
+}
+
 const Onnx__TensorProto *
 reshape_target (NodeCtx *ctx, const Value *shape, const Value *data, GError **error)
 {
   Importer *imp = ctx->imp;
   GArray *elems = shape->folded;
   Onnx__TensorProto *tensor = synthetic_int64 (imp, elems->len, FALSE);
+  /* A size known only at run time that is not the input's own dim in
+   * place is left to Reshape to infer (-1) when it is the only one and
+   * no value is -1 already: the count of values fixes it (attention's
+   * view(len, batch * heads, dim), the batch read from another tensor). */
+  guint inferred = 0, unknown = 0;
+  for (guint k = 0; k < elems->len; k++)
+    {
+      const ShapeElem *e = &g_array_index (elems, ShapeElem, k);
+      inferred += e->of == NULL && e->number == -1;
+      unknown += e->of != NULL && !in_place (e, k, data);
+    }
   for (guint k = 0; k < elems->len; k++)
     {
       const ShapeElem *e = &g_array_index (elems, ShapeElem, k);
       if (e->of == NULL)
         tensor->int64_data[k] = e->number;
-      else if (e->dim == (gint) k && (e->of == data || k == 0) && e->divisor == 1 &&
-               e->expr == NULL)
+      else if (in_place (e, k, data))
         tensor->int64_data[k] = 0; /* the same dim of the input: the batch, say */
+      else if (unknown == 1 && inferred == 0)
+        tensor->int64_data[k] = -1;
       else
         {
           node_error (error, ctx, CNNFILT_ERROR_UNSUPPORTED,

@@ -617,8 +617,38 @@ START_TEST (test_shape_chain_folded)
 }
 END_TEST
 
+/* Attention's view(len, batch * heads, dim): a size computed from a dim
+ * known only when the graph runs, the only one in the target and no -1
+ * beside it, is Reshape's to infer. Here x (batch, 6) to (2, batch * 3). */
+START_TEST (test_shape_chain_inferred)
+{
+  g_autoptr (Model) m = model_new (13);
+  model_input (m, "x", DIMS (-1, 6));
+  model_node (m, "Shape", "shape", "x", "s");
+  model_initializer (m, int64_scalar (m, "zero", 0));
+  model_node (m, "Gather", "batch", "s,zero", "b");
+  model_initializer (m, int64_scalar (m, "three", 3));
+  model_node (m, "Mul", "times", "b,three", "b3");
+  model_initializer (m, int64_tensor (m, "axes", DIMS (0)));
+  model_node (m, "Unsqueeze", "unsqueeze", "b3,axes", "b1");
+  model_initializer (m, int64_tensor (m, "two", DIMS (2)));
+  attr_int (m, model_node (m, "Concat", "target", "two,b1", "t"), "axis", 0);
+  model_node (m, "Reshape", "view", "x,t", "y");
+  model_output (m, "y");
+  g_autoptr (CnnfiltGraph) graph = import_ok (m);
+  assert_property (graph, "view", "n", "2");
+  assert_property (graph, "view", "c", "-1");
+  gfloat values[24];
+  for (guint i = 0; i < 24; i++)
+    values[i] = i;
+  g_autoptr (CnnfiltTensor) x = tu_tensor (values, 4, 6, 1, 1);
+  g_autoptr (CnnfiltTensor) y = run (graph, x);
+  tu_assert_tensor (y, 2, 12, 1, 1, values, 0);
+}
+END_TEST
+
 /* Shapes known only at run time go nowhere but Reshape, at the dim they
- * came from. */
+ * came from or as the one it infers. */
 START_TEST (test_shape_chain_refused)
 {
   g_autoptr (Model) m = model_new (13);
@@ -2239,6 +2269,7 @@ onnx_import_suite (void)
   tcase_add_test (mapping, test_aligned_property);
   tcase_add_test (mapping, test_inputs_as_attributes);
   tcase_add_test (mapping, test_shape_chain_folded);
+  tcase_add_test (mapping, test_shape_chain_inferred);
   tcase_add_test (mapping, test_shape_chain_refused);
   tcase_add_test (mapping, test_optional_inputs);
   tcase_add_test (mapping, test_initializer_listed_as_input);
