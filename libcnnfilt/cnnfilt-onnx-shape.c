@@ -3,11 +3,13 @@
  *
  * Exporters compute the target shapes of Reshape with Shape, Gather,
  * Unsqueeze, Squeeze, Concat, Cast and Div (x.view(x.size(0), -1) in
- * PyTorch; channels // groups in a channel shuffle). These run here, on
- * ShapeElem lists; sizes known only when the graph runs stay symbolic (a
- * dim, or a dim divided by a number), and Reshape turns "dim k of its own
- * input" into 0 (keep that dim) and one other such size into -1 (infer). Anything else on them is refused, naming
- * the node.
+ * PyTorch; channels // groups in a channel shuffle), and the target of an
+ * Expand with ConstantOfShape, Mul, Equal and Where (the -1s of
+ * x.expand(n, -1, -1) made 1). These run here, on ShapeElem lists; sizes
+ * known only when the graph runs stay symbolic (a dim, or a dim divided
+ * by a number), and Reshape turns "dim k of its own input" into 0 (keep
+ * that dim) and one other such size into -1 (infer). Anything else on
+ * them is refused, naming the node.
  */
 #include "cnnfilt-onnx-private.h"
 
@@ -16,7 +18,8 @@
 gboolean
 is_shape_op (const gchar *op_type)
 {
-  static const gchar *const ops[] = { "Shape", "Gather", "Unsqueeze", "Squeeze", "Cast", NULL };
+  static const gchar *const ops[] = { "Shape", "Gather", "Unsqueeze", "Squeeze", "Cast",
+                                      "ConstantOfShape", "Equal", "Where", NULL };
   return g_strv_contains (ops, op_type);
 }
 
@@ -331,6 +334,125 @@ fold_arith (Importer *imp, const Onnx__NodeProto *proto, GArray *in, gboolean in
   return g_steal_pointer (&out);
 }
 
+/* ConstantOfShape of a 1-D shape of one number n: n copies of its integer
+ * value (exporters fill the -1s of expand(n, -1, -1) this way). */
+static GArray *
+fold_constant_of_shape (Importer *imp, const Onnx__NodeProto *proto, GArray *in,
+                        gboolean in_scalar, const gchar **why)
+{
+  const Onnx__TensorProto *value = NULL;
+  for (gsize i = 0; i < proto->n_attribute; i++)
+    if (g_strcmp0 (proto->attribute[i]->name, "value") == 0)
+      value = proto->attribute[i]->t;
+  g_autoptr (GArray) numbers = value ? tensor_numbers (imp, value) : NULL;
+  const ShapeElem *n = in->len == 1 ? &g_array_index (in, ShapeElem, 0) : NULL;
+  if (in_scalar || n == NULL || n->of != NULL || n->number < 0 || n->number > 64 ||
+      numbers == NULL || numbers->len != 1 || !g_array_index (numbers, Number, 0).is_int)
+    {
+      *why = "only a 1-D shape of up to 64 integers (value an integer) is supported";
+      return NULL;
+    }
+  GArray *out = g_array_new (FALSE, TRUE, sizeof (ShapeElem));
+  for (gint64 i = 0; i < n->number; i++)
+    {
+      ShapeElem e = { g_array_index (numbers, Number, 0).i, NULL, 0, 1, NULL };
+      g_array_append_val (out, e);
+    }
+  return out;
+}
+
+/* The elements of @a and @b, numpy-style (one of one element meets each
+ * of the other's), as pairs: FALSE where their lengths do not broadcast. */
+static gboolean
+broadcast_pairs (GArray *a, GArray *b, guint *length)
+{
+  if (a->len != b->len && a->len != 1 && b->len != 1)
+    return FALSE;
+  *length = MAX (a->len, b->len);
+  return TRUE;
+}
+
+#define PAIR(array, i) (&g_array_index ((array), ShapeElem, (array)->len == 1 ? 0 : (i)))
+
+/* Equal of shapes: 1 or 0 per element. A size known only at run time is
+ * at least 1, so it differs from any smaller number (the -1s of an
+ * expand); equal to itself. */
+static GArray *
+fold_equal (Importer *imp, const Onnx__NodeProto *proto, GArray *in, gboolean in_scalar,
+            gboolean *scalar, const gchar **why)
+{
+  gboolean right_scalar;
+  g_autoptr (GArray) right =
+      proto->n_input == 2 ? shape_elems (imp, g_hash_table_lookup (imp->values, proto->input[1]),
+                                         &right_scalar) : NULL;
+  guint length;
+  if (right == NULL || !broadcast_pairs (in, right, &length))
+    {
+      *why = "it does not compare two shapes of the same length";
+      return NULL;
+    }
+  GArray *out = g_array_new (FALSE, TRUE, sizeof (ShapeElem));
+  for (guint i = 0; i < length; i++)
+    {
+      const ShapeElem *a = PAIR (in, i), *b = PAIR (right, i);
+      ShapeElem e = { 0, NULL, 0, 1, NULL };
+      if (a->of == NULL && b->of == NULL)
+        e.number = a->number == b->number;
+      else if (a->of == b->of && a->dim == b->dim && a->divisor == b->divisor &&
+               g_strcmp0 (a->expr, b->expr) == 0)
+        e.number = 1;
+      else if ((a->of == NULL && a->number < 1) || (b->of == NULL && b->number < 1))
+        e.number = 0;
+      else
+        {
+          *why = "it compares a size known only when the graph runs with another";
+          g_array_unref (out);
+          return NULL;
+        }
+      g_array_append_val (out, e);
+    }
+  *scalar = in_scalar && right_scalar;
+  return out;
+}
+
+/* Where of shapes: the element of input 1 where the condition is not 0,
+ * of input 2 where it is. */
+static GArray *
+fold_where (Importer *imp, const Onnx__NodeProto *proto, GArray *in, gboolean in_scalar,
+            gboolean *scalar, const gchar **why)
+{
+  gboolean scalar_a = FALSE, scalar_b = FALSE;
+  g_autoptr (GArray) a =
+      proto->n_input == 3 ? shape_elems (imp, g_hash_table_lookup (imp->values, proto->input[1]),
+                                         &scalar_a) : NULL;
+  g_autoptr (GArray) b =
+      proto->n_input == 3 ? shape_elems (imp, g_hash_table_lookup (imp->values, proto->input[2]),
+                                         &scalar_b) : NULL;
+  guint ab, length;
+  if (a == NULL || b == NULL || !broadcast_pairs (a, b, &ab) ||
+      (in->len != ab && in->len != 1 && ab != 1))
+    {
+      *why = "it does not choose between two shapes of the condition's length";
+      return NULL;
+    }
+  length = MAX (in->len, ab);
+  GArray *out = g_array_new (FALSE, TRUE, sizeof (ShapeElem));
+  for (guint i = 0; i < length; i++)
+    {
+      const ShapeElem *c = PAIR (in, i);
+      if (c->of != NULL)
+        {
+          *why = "its condition is a size known only when the graph runs";
+          g_array_unref (out);
+          return NULL;
+        }
+      const ShapeElem *pick = c->number != 0 ? PAIR (a, i) : PAIR (b, i);
+      g_array_append_val (out, *pick);
+    }
+  *scalar = in_scalar && scalar_a && scalar_b;
+  return out;
+}
+
 /* The ops that take a shape or integer constant @in and pass it on:
  * Unsqueeze and Squeeze between a scalar and one value, Cast to integers. */
 static GArray *
@@ -405,6 +527,12 @@ fold_shape_node (NodeCtx *ctx, GError **error)
     out = fold_concat (imp, proto, in_scalar, &why);
   else if (g_str_equal (op_type, "Div"))
     out = fold_div (imp, proto, in, in_scalar, &scalar, &why);
+  else if (g_str_equal (op_type, "ConstantOfShape"))
+    out = fold_constant_of_shape (imp, proto, in, in_scalar, &why);
+  else if (g_str_equal (op_type, "Equal"))
+    out = fold_equal (imp, proto, in, in_scalar, &scalar, &why);
+  else if (g_str_equal (op_type, "Where"))
+    out = fold_where (imp, proto, in, in_scalar, &scalar, &why);
   else if (is_shape_arith (imp, proto))
     out = fold_arith (imp, proto, in, in_scalar, &scalar, &why);
   else

@@ -10,7 +10,8 @@
  * except Constant, whose value it keeps as a constant, Identity, which
  * passes a constant on, Split, which it writes as one slice per output
  * (import_split), Gather of one index, Squeeze and Unsqueeze of tensors,
- * which it writes as slices and reshapes (import_rank_change), the shape
+ * which it writes as slices and reshapes (import_rank_change), Expand to a
+ * shape known at import, a mul by ones (import_expand), the shape
  * computations it folds
  * (cnnfilt-onnx-shape.c), the rank rules of Flatten, Gemm, Reshape and
  * Reduce*, and two meanings that no attribute states: Softmax's before
@@ -716,6 +717,73 @@ import_split (NodeCtx *ctx, GError **error)
   return TRUE;
 }
 
+/* ---- Expand ------------------------------------------------------------- */
+
+/* Expand to a shape that folds to numbers here (a fixed batch; the class
+ * token of a ViT exported for one): numpy broadcasting against that shape,
+ * imported as a `mul` by a constant of ones of it, which is exact (x·1 is
+ * x, infinities and NaN included). A size known only when the graph runs
+ * is refused. */
+static gboolean
+import_expand (NodeCtx *ctx, GError **error)
+{
+  Importer *imp = ctx->imp;
+  const Onnx__NodeProto *proto = ctx->proto;
+  const Value *shape = proto->n_input == 2 ? g_hash_table_lookup (imp->values, proto->input[1])
+                                           : NULL;
+  g_autoptr (GArray) numbers = shape && shape->constant && shape->constant->n_dims == 1
+                               ? tensor_numbers (imp, shape->constant) : NULL;
+  gint64 count = 1;
+  for (guint i = 0; numbers != NULL && i < numbers->len; i++)
+    {
+      const Number *d = &g_array_index (numbers, Number, i);
+      if (!d->is_int || d->i < 1 || d->i > G_MAXINT32 || (count *= d->i) > 1 << 24)
+        g_clear_pointer (&numbers, g_array_unref);
+    }
+  if (numbers == NULL || numbers->len > MAX_RANK || proto->n_attribute > 0)
+    {
+      node_error (error, ctx, CNNFILT_ERROR_UNSUPPORTED,
+                  "only a shape of at most %d sizes known at import (and at most 2^24 values) "
+                  "is supported; here input 1 is %s", MAX_RANK,
+                  shape == NULL ? "missing"
+                  : shape->folded != NULL && shape->constant == NULL
+                      ? "a size known only when the graph runs"
+                      : "not such a shape");
+      return FALSE;
+    }
+  Onnx__TensorProto *ones = g_new0 (Onnx__TensorProto, 1);
+  onnx__tensor_proto__init (ones);
+  g_ptr_array_add (imp->synthetic, ones);
+  ones->has_data_type = TRUE;
+  ones->data_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
+  ones->n_dims = numbers->len;
+  ones->dims = g_new (int64_t, MAX (numbers->len, 1));
+  for (guint i = 0; i < numbers->len; i++)
+    ones->dims[i] = g_array_index (numbers, Number, i).i;
+  ones->n_float_data = count;
+  ones->float_data = g_new (gfloat, count);
+  g_ptr_array_add (imp->owned, ones->float_data);
+  for (gint64 i = 0; i < count; i++)
+    ones->float_data[i] = 1;
+  g_autofree gchar *ones_name = g_strdup_printf ("%s:ones", proto->output[0]);
+  for (guint i = 2; g_hash_table_contains (imp->values, ones_name); i++)
+    {
+      g_free (ones_name);
+      ones_name = g_strdup_printf ("%s:ones%u", proto->output[0], i);
+    }
+  Value *value = add_value (imp, ones_name);
+  value->constant = ones;
+  value_set_dims (value, ones->n_dims, ones->dims);
+
+  /* the product as a Mul node of the model would be */
+  gchar *inputs[] = { proto->input[0], ones_name };
+  Onnx__NodeProto mul = *proto;
+  mul.op_type = (gchar *) "Mul";
+  mul.input = inputs;
+  mul.n_input = 2;
+  return import_node (imp, &mul, 0, error);
+}
+
 /* ---- Squeeze, Unsqueeze and Gather of one index, on data ---------------- */
 
 /* The axes of a Squeeze or Unsqueeze: attribute 'axes' before opset 13,
@@ -1017,6 +1085,8 @@ import_node (Importer *imp, const Onnx__NodeProto *proto, guint index, GError **
     return TRUE;
   if (g_str_equal (op_type, "Split"))
     return import_split (&ctx, error);
+  if (g_str_equal (op_type, "Expand"))
+    return import_expand (&ctx, error);
 
   GType type = cnnfilt_registry_lookup_onnx (op_type);
   g_return_val_if_fail (type != G_TYPE_INVALID, FALSE); /* checked by the caller */
@@ -1108,6 +1178,7 @@ check_ops (Importer *imp, GError **error)
         }
       const gchar *op_type = nonnull (node->op_type);
       if (g_str_equal (op_type, "Constant") || g_str_equal (op_type, "Split") ||
+          g_str_equal (op_type, "Expand") ||
           is_shape_op (op_type) || cnnfilt_registry_lookup_onnx (op_type) != G_TYPE_INVALID)
         continue;
       if (first == NULL)

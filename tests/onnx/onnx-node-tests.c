@@ -61,7 +61,7 @@ static const gchar *const default_patterns[] = {
   "test_instancenorm_*", "test_slice*", "test_split_*",
   "test_convtranspose*", "test_resize_*", "test_upsample_*", "test_squeeze*",
   "test_unsqueeze*", "test_gather_0", "test_gather_1", "test_gather_2d_indices",
-  "test_gather_negative_indices",
+  "test_gather_negative_indices", "test_expand_*",
   NULL,
 };
 

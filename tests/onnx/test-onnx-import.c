@@ -1696,6 +1696,58 @@ START_TEST (test_gather_squeeze_refused)
 }
 END_TEST
 
+/* class_token.expand(n, -1, -1) as PyTorch exports it for a fixed n:
+ * ConstantOfShape fills [1, 1], Mul makes it [-1, -1], Equal and Where
+ * put 1 for each -1 of the target [2, -1], folded at import into [2, 1];
+ * Expand to it is a mul by ones. x (1, 3) becomes its row twice. A
+ * target known only when the graph runs is refused. */
+START_TEST (test_expand_folded)
+{
+  g_autoptr (Model) m = model_new (13);
+  model_input (m, "x", DIMS (1, 3));
+  model_initializer (m, int64_tensor (m, "two", DIMS (2)));
+  Onnx__NodeProto *fill = model_node (m, "ConstantOfShape", "fill", "two", "ones");
+  Onnx__TensorProto *one = int64_tensor (m, "", DIMS (1));
+  attr_tensor (m, fill, "value", one);
+  model_initializer (m, int64_scalar (m, "minus", -1));
+  model_node (m, "Mul", "negate", "ones,minus", "minuses");
+  model_initializer (m, int64_tensor (m, "target", DIMS (2, -1)));
+  model_node (m, "Equal", "equal", "target,minuses", "is_free");
+  model_node (m, "Where", "where", "is_free,ones,target", "shape");
+  model_node (m, "Expand", "expand", "x,shape", "y");
+  model_output (m, "y");
+  g_autoptr (CnnfiltGraph) graph = import_ok (m);
+  const gfloat xv[] = { 1, 2, 3 }, want[] = { 1, 2, 3, 1, 2, 3 };
+  g_autoptr (CnnfiltTensor) x = tu_tensor (xv, 1, 3, 1, 1);
+  g_autoptr (CnnfiltTensor) y = run (graph, x);
+  tu_assert_tensor (y, 2, 3, 1, 1, want, 0);
+
+  /* the batch of another input, known only when the graph runs */
+  g_autoptr (Model) free = model_new (13);
+  model_input (free, "x", DIMS (1, 3));
+  model_input (free, "batch", DIMS (-1, 3));
+  model_node (free, "Shape", "shape", "batch", "s");
+  model_node (free, "Expand", "expand", "x,s", "y");
+  model_output (free, "y");
+  g_autoptr (GError) error = import_error (free);
+  tu_assert_error (error, CNNFILT_ERROR_UNSUPPORTED, "node 'expand' (Expand",
+                   "input 1 is a size known only when the graph runs");
+
+  /* a size known only at run time compared with a positive number */
+  g_autoptr (Model) compared = model_new (13);
+  model_input (compared, "x", DIMS (-1, 3));
+  model_node (compared, "Shape", "shape", "x", "s");
+  model_initializer (compared, int64_tensor (compared, "want", DIMS (2, 3)));
+  model_node (compared, "Equal", "equal", "s,want", "e");
+  model_node (compared, "Where", "where", "e,want,s", "t");
+  model_node (compared, "Reshape", "reshape", "x,t", "y");
+  model_output (compared, "y");
+  g_autoptr (GError) compared_error = import_error (compared);
+  tu_assert_error (compared_error, CNNFILT_ERROR_UNSUPPORTED, "node 'equal' (Equal",
+                   "compares a size known only when the graph runs");
+}
+END_TEST
+
 /* ---- Split and Slice ---------------------------------------------------- */
 
 /* Runs a graph of one input and several outputs on @x; output @k. */
@@ -2282,6 +2334,7 @@ onnx_import_suite (void)
   tcase_add_test (mapping, test_rank_from_inputs);
   tcase_add_test (mapping, test_gather_index);
   tcase_add_test (mapping, test_squeeze_unsqueeze);
+  tcase_add_test (mapping, test_expand_folded);
   tcase_add_test (mapping, test_split);
   tcase_add_test (mapping, test_split_equal);
   tcase_add_test (mapping, test_slice_chunk);
