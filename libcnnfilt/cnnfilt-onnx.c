@@ -199,6 +199,22 @@ take_name (Importer *imp, const gchar *name)
   g_hash_table_add (imp->names, g_strdup (name));
 }
 
+/* A `reshape` op to @dims (as ONNX Reshape: 0 keeps the input's dim, one
+ * -1 is inferred); NULL with @error. */
+static CnnfiltOp *
+reshape_op_new (const gint64 dims[MAX_RANK], GError **error)
+{
+  static const gchar *const properties[] = { "n", "c", "h", "w" };
+  g_autoptr (CnnfiltOp) reshape = cnnfilt_op_new ("reshape", error);
+  for (guint i = 0; reshape != NULL && i < MAX_RANK; i++)
+    {
+      g_autofree gchar *text = g_strdup_printf ("%" G_GINT64_FORMAT, dims[i]);
+      if (!cnnfilt_op_set_property_from_string (reshape, properties[i], text, error))
+        return NULL;
+    }
+  return g_steal_pointer (&reshape);
+}
+
 /* The graph node to read value @name from, aligned to @rank with leading 1s
  * when @rank is larger than the value's (numpy broadcasting): a constant
  * is added to the graph the first time it is read as data, reshaped
@@ -257,14 +273,7 @@ value_node (NodeCtx *ctx, const gchar *name, Value *value, gint rank, GError **e
                       "not known (declare them in value_info)", name, value->rank, rank);
           return NULL;
         }
-      g_autoptr (CnnfiltOp) reshape = cnnfilt_op_new ("reshape", error);
-      static const gchar *const properties[] = { "n", "c", "h", "w" };
-      for (guint i = 0; reshape != NULL && i < MAX_RANK; i++)
-        {
-          g_autofree gchar *text = g_strdup_printf ("%" G_GINT64_FORMAT, dims[i]);
-          if (!cnnfilt_op_set_property_from_string (reshape, properties[i], text, error))
-            g_clear_object (&reshape);
-        }
+      g_autoptr (CnnfiltOp) reshape = reshape_op_new (dims, error);
       const gchar *inputs[] = { value->node, NULL };
       if (reshape == NULL || !cnnfilt_graph_add_node (imp->graph, node, reshape, inputs, error))
         {
@@ -842,16 +851,12 @@ static gboolean
 add_rank_change (NodeCtx *ctx, const gchar *name, const gchar *input, gint rank,
                  const gint64 *dims, const gint *from, GError **error)
 {
-  static const gchar *const properties[] = { "n", "c", "h", "w" };
-  g_autoptr (CnnfiltOp) reshape = cnnfilt_op_new ("reshape", error);
+  gint64 target[MAX_RANK];
   guint inferred = 0;
-  for (gint i = 0; reshape != NULL && i < MAX_RANK; i++)
+  for (gint i = 0; i < MAX_RANK; i++)
     {
-      gint64 d = i >= rank ? 1 : dims[i] >= 0 ? dims[i] : from[i] == i ? 0 : -1;
-      inferred += d == -1;
-      g_autofree gchar *text = g_strdup_printf ("%" G_GINT64_FORMAT, d);
-      if (!cnnfilt_op_set_property_from_string (reshape, properties[i], text, error))
-        g_clear_object (&reshape);
+      target[i] = i >= rank ? 1 : dims[i] >= 0 ? dims[i] : from[i] == i ? 0 : -1;
+      inferred += target[i] == -1;
     }
   if (inferred > 1)
     {
@@ -860,6 +865,7 @@ add_rank_change (NodeCtx *ctx, const gchar *name, const gchar *input, gint rank,
                   "value_info)", inferred);
       return FALSE;
     }
+  g_autoptr (CnnfiltOp) reshape = reshape_op_new (target, error);
   const gchar *inputs[] = { input, NULL };
   if (reshape == NULL || !cnnfilt_graph_add_node (ctx->imp->graph, name, reshape, inputs, error))
     {

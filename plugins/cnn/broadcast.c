@@ -38,23 +38,20 @@ layer_infer_broadcast (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs
   return TRUE;
 }
 
-/* The order of the dims (n 0, c 1, h 2, w 3) in memory, outermost first. */
-static const guint *
-storage_order (CnnfiltLayout layout)
+const guint *
+layer_storage_order (CnnfiltLayout layout)
 {
   static const guint nchw[4] = { 0, 1, 2, 3 }, nhwc[4] = { 0, 2, 3, 1 };
   return layout == CNNFILT_LAYOUT_NHWC ? nhwc : nchw;
 }
 
-/* The step in memory of each dim (n, c, h, w) of @t; 0 where its dim is 1,
- * where it broadcasts. */
-static void
-element_strides (CnnfiltTensor *t, gsize strides[4])
+void
+layer_element_strides (CnnfiltTensor *t, gsize strides[4])
 {
   CnnfiltShape s;
   cnnfilt_tensor_get_shape (t, &s);
   const guint d[4] = { s.n, s.c, s.h, s.w };
-  const guint *order = storage_order (cnnfilt_tensor_get_layout (t));
+  const guint *order = layer_storage_order (cnnfilt_tensor_get_layout (t));
   gsize extent = 1;
   for (gint k = 3; k >= 0; k--)
     {
@@ -77,9 +74,9 @@ layer_broadcast_apply (CnnfiltTensor *a, CnnfiltTensor *b, CnnfiltTensor *out, L
    * layout's steps, 0 where it broadcasts: a per-channel vector, stored the
    * same in both layouts, gives a row of c values for every pixel. */
   gsize sa[4], sb[4];
-  element_strides (a, sa);
-  element_strides (b, sb);
-  const guint *o = storage_order (cnnfilt_tensor_get_layout (out));
+  layer_element_strides (a, sa);
+  layer_element_strides (b, sb);
+  const guint *o = layer_storage_order (cnnfilt_tensor_get_layout (out));
   const guint d[4] = { so.n, so.c, so.h, so.w };
   const gsize length = d[o[3]];
   gsize i = 0;

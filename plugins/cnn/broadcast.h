@@ -13,6 +13,11 @@ gboolean layer_broadcast_shape (const CnnfiltShape *a, const CnnfiltShape *b, Cn
 /* Two-input elementwise ops with broadcasting: infer, and the loop, which
  * calls row() once per output row with each input's row and its step (0
  * where that input broadcasts along w). */
+/* The order of the dims (n 0, c 1, h 2, w 3) in memory, outermost first. */
+const guint *layer_storage_order (CnnfiltLayout layout);
+/* The step in memory of each dim (n, c, h, w) of @t in its layout; 0
+ * where its dim is 1 (where it broadcasts, and where no step is taken). */
+void layer_element_strides (CnnfiltTensor *t, gsize strides[4]);
 typedef void (*LayerRowFunc) (const gfloat *a, gsize step_a, const gfloat *b, gsize step_b,
                               gfloat *out, gsize count);
 gboolean layer_infer_broadcast (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,

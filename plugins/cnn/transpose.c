@@ -107,22 +107,15 @@ cnnfilt_transpose_run (CnnfiltOp *op, const CnnfiltRunContext *ctx, CnnfiltTenso
   guint perm[4];
   if (!transpose_perm (op, perm, error))
     return FALSE;
-  CnnfiltShape in, out;
-  cnnfilt_tensor_get_shape (inputs[0], &in);
+  CnnfiltShape out;
   cnnfilt_tensor_get_shape (output, &out);
-  const guint d[4] = { in.n, in.c, in.h, in.w }, o[4] = { out.n, out.c, out.h, out.w };
-  static const guint nchw[4] = { 0, 1, 2, 3 }, nhwc[4] = { 0, 2, 3, 1 };
-  const guint *in_order = cnnfilt_tensor_get_layout (inputs[0]) == CNNFILT_LAYOUT_NHWC ? nhwc : nchw;
-  const guint *out_order = cnnfilt_tensor_get_layout (output) == CNNFILT_LAYOUT_NHWC ? nhwc : nchw;
-  gssize own[4], s[4];
-  gssize step = 1;
-  for (gint k = 3; k >= 0; k--)
-    {
-      own[in_order[k]] = step;
-      step *= d[in_order[k]];
-    }
+  const guint o[4] = { out.n, out.c, out.h, out.w };
+  const guint *out_order = layer_storage_order (cnnfilt_tensor_get_layout (output));
+  gsize own[4];
+  gssize s[4];
+  layer_element_strides (inputs[0], own);
   for (guint k = 0; k < 4; k++)
-    s[k] = own[perm[out_order[k]]];
+    s[k] = (gssize) own[perm[out_order[k]]];
   const CnnfiltShape stored = { o[out_order[0]], o[out_order[1]], o[out_order[2]], o[out_order[3]] };
   layer_gather_strided (cnnfilt_tensor_get_data (inputs[0], NULL), s, &stored,
                         cnnfilt_tensor_get_data (output, NULL), ctx->n_threads);
