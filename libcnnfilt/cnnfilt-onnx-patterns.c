@@ -7,9 +7,11 @@
  * ShuffleNet's channel shuffle as a Reshape to rank 5, a Transpose and a
  * Reshape back, which the graph's four dims cannot hold at all, and
  * `x[:, k:k+1]` written as x[:, k] and an Unsqueeze (Inception-v3's
- * transform_input) as a Gather of one index, whose output has a dim less. Each entry
- * of `patterns` below writes such a subgraph as an expression and names
- * the op that computes it.
+ * transform_input) as a Gather of one index, whose output has a dim less,
+ * and nn.Linear on the last dim as a MatMul and an Add, where one op that
+ * packs its weights once and takes the bias and activation in as it writes
+ * is faster. Each entry of `patterns` below writes such a subgraph as an
+ * expression and names the op that computes it.
  *
  * Before any node is imported, the expressions are matched over the
  * decoded nodes, from the last node up, so that a pattern holding another
@@ -65,6 +67,7 @@ typedef struct {
 static gboolean apply_layer_norm (Fusing *fusing, CnnfiltOp *op, const gchar **why);
 static gboolean apply_channel_shuffle (Fusing *fusing, CnnfiltOp *op, const gchar **why);
 static gboolean apply_take (Fusing *fusing, CnnfiltOp *op, const gchar **why);
+static gboolean apply_linear (Fusing *fusing, CnnfiltOp *op, const gchar **why);
 
 /* x/√2 as PyTorch's GELU writes it, or multiplied by 1/√2 */
 #define ERF_TERM(scale) "Add(Erf(" scale "), 1)"
@@ -103,6 +106,11 @@ static const Pattern patterns[] = {
     "Unsqueeze[axes=$unsqueezed](Gather[axis=$axis](x, $index))", apply_take },
   { "Gather of one index, unsqueezed", "slice",
     "Unsqueeze(Gather[axis=$axis](x, $index), @unsqueezed)", apply_take },
+  /* nn.Linear on the last dim of tokens or channels-last values (ViT's,
+   * ConvNeXt's): a MatMul by constant weights, and its bias; one op, which
+   * takes a following activation in as it writes */
+  { "Linear", "linear", "Add(MatMul(x, $weights), $bias)", apply_linear },
+  { "Linear", "linear", "MatMul(x, $weights)", apply_linear },
 };
 
 /* Ops whose two inputs may come either way round. */
@@ -952,6 +960,42 @@ apply_take (Fusing *fusing, CnnfiltOp *op, const gchar **why)
   g_autofree gchar *ends = g_strdup_printf ("%" G_GINT64_FORMAT, k + 1);
   g_autofree gchar *axes = g_strdup_printf ("%d", (gint) axis);
   g_object_set (op, "starts", starts, "ends", ends, "axes", axes, "rank", rank, NULL);
+  return TRUE;
+}
+
+/* MatMul(x, W) + b over x's last dim: W a float32 constant of 2 dims, K×N,
+ * K that dim where it is known; b, where there is one, a constant of one
+ * or N values along the last dim only, so that the Add broadcasts it over
+ * the rows and nothing else. */
+static gboolean
+apply_linear (Fusing *fusing, CnnfiltOp *op, const gchar **why)
+{
+  gint rank = fusing->input->rank;
+  Value *weights = captured (fusing, "weights"), *bias = captured (fusing, "bias");
+  g_autoptr (GError) ignored = NULL;
+  g_autoptr (CnnfiltTensor) w = NULL, b = NULL;
+  *why = "the weights are not a float32 matrix whose rows match the input's last dim";
+  if (rank < 1 || rank > MAX_RANK || weights == NULL || weights->constant == NULL ||
+      weights->constant->n_dims != 2 ||
+      (w = tensor_to_cnnfilt (fusing->imp, weights->constant, 2, "", &ignored)) == NULL)
+    return FALSE;
+  gint64 k = weights->constant->dims[0], n = weights->constant->dims[1];
+  if (fusing->input->dims[rank - 1] >= 0 && fusing->input->dims[rank - 1] != k)
+    return FALSE;
+  if (bias != NULL)
+    {
+      const Onnx__TensorProto *t = bias->constant;
+      *why = "the bias is not one value or one per output along the last dim";
+      if (t == NULL || t->n_dims > (gsize) rank)
+        return FALSE;
+      for (gsize d = 0; d + 1 < t->n_dims; d++)
+        if (t->dims[d] != 1)
+          return FALSE;
+      gint64 size = tensor_n_elements (t);
+      if ((size != 1 && size != n) || (b = tensor_to_cnnfilt (fusing->imp, t, 1, "", &ignored)) == NULL)
+        return FALSE;
+    }
+  g_object_set (op, "weights", w, "bias", b, "trans-b", FALSE, "axis", rank - 1, NULL);
   return TRUE;
 }
 

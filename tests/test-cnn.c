@@ -1045,6 +1045,160 @@ START_TEST (test_log_layer_norm_transpose_matmul)
 }
 END_TEST
 
+/* linear over the last dim (axis 2 of tokens, axis 3 of channels-last
+ * values), worked by hand: rows (1 2 3) … (10 11 12), W in×out
+ * ((1 .5) (0 .5) (-1 .5)), bias (10 20): (x1 − x3 + 10, (x1 + x2 + x3)/2
+ * + 20). oneDNN's matmul (auto), the reference loops and OpenCL. */
+START_TEST (test_linear_axis)
+{
+  const gfloat x[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
+  const gfloat w[] = { 1, 0.5f, 0, 0.5f, -1, 0.5f }, b[] = { 10, 20 };
+  const gfloat want[] = { 8, 23, 8, 27.5f, 8, 32, 8, 36.5f };
+  const gfloat want_clamped[] = { 8, 23, 8, 27.5f, 8, 30, 8, 30 };
+  g_autoptr (CnnfiltTensor) wt = tu_tensor (w, 3, 2, 1, 1);
+  g_autoptr (CnnfiltTensor) bt = tu_tensor (b, 2, 1, 1, 1);
+  static const gchar *algorithms[] = { "auto", "reference" };
+  for (guint axis = 2; axis <= 3; axis++)
+    for (guint k = 0; k < G_N_ELEMENTS (algorithms); k++)
+      {
+        /* 2 sequences of 2 tokens (2×2×3×1), or 1×2×2×3 channels-last */
+        g_autoptr (CnnfiltTensor) in = axis == 2 ? tu_tensor (x, 2, 2, 3, 1) : tu_tensor (x, 1, 2, 2, 3);
+        g_autoptr (CnnfiltOp) fc = new_op ("linear");
+        g_object_set (fc, "weights", wt, "bias", bt, "trans-b", FALSE, "axis", axis, NULL);
+        set (fc, "algorithm", algorithms[k]);
+        for (guint clamped = 0; clamped < 2; clamped++)
+          {
+            if (clamped)
+              set (fc, "clamp-max", "30");
+            g_autoptr (CnnfiltTensor) y = run_op (fc, in);
+            if (axis == 2 && clamped)
+              tu_assert_tensor (y, 2, 2, 2, 1, want_clamped, 1e-6);
+            else if (axis == 2)
+              tu_assert_tensor (y, 2, 2, 2, 1, want, 1e-6);
+            else if (clamped)
+              tu_assert_tensor (y, 1, 2, 2, 2, want_clamped, 1e-6);
+            else
+              tu_assert_tensor (y, 1, 2, 2, 2, want, 1e-6);
+            CnnfiltDevice *device = tu_opencl_device ();
+            if (device == NULL)
+              continue;
+            g_autoptr (CnnfiltGraph) graph = chain (fc, NULL);
+            cnnfilt_graph_set_device (graph, device);
+            g_autoptr (GError) error = NULL;
+            g_autoptr (CnnfiltTensor) on_device = cnnfilt_graph_process (graph, in, &error);
+            ck_assert_msg (on_device != NULL, "%s", error ? error->message : "");
+            tu_assert_close ("linear on OpenCL", y, on_device, TU_OPENCL_TOLERANCE);
+          }
+      }
+
+  /* what only the sgemm path takes (beta, a scalar bias), over the last
+   * dim, against the reference loops */
+  g_autoptr (CnnfiltTensor) tokens = random_tensor (3, 5, 16, 1, 40);
+  g_autoptr (CnnfiltTensor) w16 = random_tensor (16, 24, 1, 1, 41);
+  g_autoptr (CnnfiltTensor) scalar = random_tensor (1, 1, 1, 1, 42);
+  CnnfiltTensor *outs[2];
+  for (guint k = 0; k < 2; k++)
+    {
+      g_autoptr (CnnfiltOp) fc = new_op ("linear");
+      g_object_set (fc, "weights", w16, "bias", scalar, "trans-b", FALSE, "axis", 2,
+                    "beta", 2.0f, NULL);
+      set (fc, "algorithm", algorithms[k]);
+      outs[k] = run_op (fc, tokens);
+    }
+  ck_assert_uint_eq (cnnfilt_tensor_get_h (outs[0]), 24);
+  assert_close (outs[1], outs[0]);
+  g_object_unref (outs[0]);
+  g_object_unref (outs[1]);
+
+  /* refused by name: trans-a off axis 1, features that do not match */
+  g_autoptr (CnnfiltOp) fc = new_op ("linear");
+  g_object_set (fc, "weights", w16, "trans-b", FALSE, "axis", 2, "trans-a", TRUE, NULL);
+  g_autoptr (GError) error = NULL;
+  ck_assert (!cnnfilt_op_validate (fc, &error));
+  ck_assert_msg (strstr (error->message, "linear: trans-a") != NULL, "%s", error->message);
+  g_clear_error (&error);
+  g_object_set (fc, "trans-a", FALSE, "axis", 1, NULL);
+  g_autoptr (CnnfiltTensor) none = cnnfilt_op_process (fc, tokens, &error);
+  ck_assert (none == NULL);
+  ck_assert_msg (strstr (error->message, "80 features per row (the dims from axis 1)") != NULL,
+                 "%s", error->message);
+}
+END_TEST
+
+/* A point op after a linear becomes its activation (oneDNN's post-op, or
+ * a pass after sgemm, the reference loops and the OpenCL kernel), a relu
+ * or clip its clamp: fused against unfused, on each path, out×in and
+ * in×out weights. */
+START_TEST (test_fuse_linear_activation)
+{
+  static const gchar *acts[] = { "gelu", "silu", "tanh" };
+  static const gchar *algorithms[] = { "auto", "reference" };
+  g_autoptr (CnnfiltTensor) input = random_tensor (2, 5, 7, 16, 50);
+  for (guint a = 0; a < G_N_ELEMENTS (acts); a++)
+    for (guint k = 0; k < G_N_ELEMENTS (algorithms); k++)
+      for (guint shape = 0; shape < 2; shape++)
+        {
+          gboolean out_in = shape == 1;
+          g_autoptr (CnnfiltTensor) w1 = out_in ? random_tensor (24, 16, 1, 1, 51)
+                                                : random_tensor (16, 24, 1, 1, 51);
+          g_autoptr (CnnfiltTensor) b1 = random_tensor (24, 1, 1, 1, 52);
+          g_autoptr (CnnfiltTensor) w2 = random_tensor (24, 8, 1, 1, 53);
+          CnnfiltTensor *outs[2] = { NULL, NULL };
+          for (guint f = 0; f < 2; f++)
+            {
+              g_autoptr (CnnfiltOp) fc1 = new_op ("linear"), fc2 = new_op ("linear");
+              g_autoptr (CnnfiltOp) act = new_op (acts[a]), clip = new_op ("clip");
+              g_autoptr (CnnfiltOp) relu = new_op ("relu");
+              g_object_set (fc1, "weights", w1, "bias", b1, "trans-b", out_in, "axis", 3, NULL);
+              g_object_set (fc2, "weights", w2, "trans-b", FALSE, "axis", 3, NULL);
+              set (fc1, "algorithm", algorithms[k]);
+              set (fc2, "algorithm", algorithms[k]);
+              set (clip, "min", "-0.5");
+              set (clip, "max", "0.7");
+              /* linear ! clip ! act ! linear ! relu: the clamp before the
+               * activation, the relu on the second */
+              g_autoptr (CnnfiltGraph) graph = chain (fc1, clip, act, fc2, relu, NULL);
+              g_object_set (graph, "fuse", f == 1, NULL);
+              g_autoptr (GError) error = NULL;
+              outs[f] = cnnfilt_graph_process (graph, input, &error);
+              ck_assert_msg (outs[f] != NULL, "%s: %s", acts[a], error ? error->message : "");
+              CnnfiltDevice *device = tu_opencl_device ();
+              if (f == 1 && device != NULL)
+                {
+                  cnnfilt_graph_set_device (graph, device);
+                  g_autoptr (CnnfiltTensor) on_device = cnnfilt_graph_process (graph, input, &error);
+                  ck_assert_msg (on_device != NULL, "%s on OpenCL: %s", acts[a],
+                                 error ? error->message : "");
+                  tu_assert_close (acts[a], outs[0], on_device, TU_OPENCL_TOLERANCE);
+                }
+            }
+          assert_close (outs[0], outs[1]);
+          g_object_unref (outs[0]);
+          g_object_unref (outs[1]);
+        }
+  /* fused, linear ! gelu needs only its output's buffer */
+  g_autoptr (CnnfiltTensor) w = random_tensor (16, 24, 1, 1, 54);
+  for (guint f = 0; f < 2; f++)
+    {
+      g_autoptr (CnnfiltOp) fc = new_op ("linear"), act = new_op ("gelu");
+      g_object_set (fc, "weights", w, "trans-b", FALSE, "axis", 3, NULL);
+      g_autoptr (CnnfiltGraph) graph = chain (fc, act, NULL);
+      g_object_set (graph, "fuse", f == 1, NULL);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (CnnfiltTensor) out = cnnfilt_graph_process (graph, input, &error);
+      ck_assert_msg (out != NULL, "%s", error ? error->message : "");
+      gsize one = cnnfilt_tensor_get_size (out) * sizeof (gfloat);
+      ck_assert_uint_eq (cnnfilt_graph_get_buffer_size (graph), f == 1 ? one : 2 * one);
+    }
+  g_autoptr (CnnfiltOp) fc = new_op ("linear");
+  g_autoptr (GError) error = NULL;
+  g_object_set (fc, "weights", w, NULL);
+  set (fc, "activation", "elu");
+  ck_assert (!cnnfilt_op_validate (fc, &error));
+  ck_assert_msg (strstr (error->message, "linear: activation=elu") != NULL, "%s", error->message);
+}
+END_TEST
+
 START_TEST (test_softmax_linear_flatten)
 {
   const gfloat in[] = { 1, 2, 3, 4, 5, 6 };  /* 2 samples × 3 features */
@@ -2043,6 +2197,8 @@ main (void)
   tcase_add_test (layers, test_reduce);
   tcase_add_test (layers, test_log_layer_norm_transpose_matmul);
   tcase_add_test (layers, test_softmax_linear_flatten);
+  tcase_add_test (layers, test_linear_axis);
+  tcase_add_test (layers, test_fuse_linear_activation);
   tcase_add_test (layers, test_log_softmax);
   tcase_add_test (layers, test_instance_norm);
   tcase_add_test (layers, test_slice);

@@ -83,41 +83,6 @@ fail:
   return status;
 }
 
-/* The attributes: a user scratchpad, and the residual add, the clamp and
- * the activation as post-ops, the residual first (it waits in dst), then
- * the clamp, then the activation. */
-static dnnl_status_t
-conv_attr_new (const ConvParams *conv, dnnl_primitive_attr_t *attr)
-{
-  dnnl_status_t status;
-  dnnl_post_ops_t post_ops = NULL;
-  gboolean clamped = conv->clamp_min != -INFINITY || conv->clamp_max != INFINITY;
-  TRY (onednn_attr_new (attr));
-  if (conv->residual || clamped || conv->activated)
-    TRY (dnnl_post_ops_create (&post_ops));
-  if (conv->residual)
-    TRY (dnnl_post_ops_append_sum (post_ops, 1.0f));
-  if (clamped)
-    {
-      if (conv->clamp_min == 0.0f && conv->clamp_max == INFINITY)
-        TRY (dnnl_post_ops_append_eltwise (post_ops, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f));
-      else
-        TRY (dnnl_post_ops_append_eltwise (post_ops, 1.0f, dnnl_eltwise_clip,
-                                           MAX (conv->clamp_min, -G_MAXFLOAT),
-                                           MIN (conv->clamp_max, G_MAXFLOAT)));
-    }
-  if (conv->activated)
-    TRY (dnnl_post_ops_append_eltwise (post_ops, 1.0f, conv->activation.alg,
-                                       conv->activation.alpha, conv->activation.beta));
-  if (post_ops)
-    TRY (dnnl_primitive_attr_set_post_ops (*attr, post_ops));
-fail:
-  /* the attributes keep a copy */
-  if (post_ops)
-    dnnl_post_ops_destroy (post_ops);
-  return status;
-}
-
 /* Winograd F(4×4, 3×3) for 3×3 stride-1 layers where oneDNN has it (in
  * its blocked layout), else direct convolution on channels-last. */
 static dnnl_status_t
@@ -182,17 +147,10 @@ conv_weights_pack (OnednnConv *plan, OnednnConv *old, const_dnnl_primitive_desc_
                    const ConvDescs *d, CnnfiltTensor *weights, dnnl_engine_t engine)
 {
   const dnnl_memory_desc_t *wei_md = dnnl_primitive_desc_query_md (pd, dnnl_query_weights_md, 0);
-  if (old != NULL && old->weights != NULL)
-    {
-      const dnnl_memory_desc_t *old_md;
-      if (dnnl_memory_get_memory_desc (old->weights, &old_md) == dnnl_success &&
-          dnnl_memory_desc_equal (old_md, wei_md))
-        {
-          plan->weights = g_steal_pointer (&old->weights);
-          plan->weights_data = g_steal_pointer (&old->weights_data);
-          return dnnl_success;
-        }
-    }
+  if (old != NULL &&
+      onednn_take_packed (&old->weights, &old->weights_data, wei_md, &plan->weights,
+                          &plan->weights_data))
+    return dnnl_success;
   /* Winograd's packed weights are four times the plain ones (175 MB for
    * ResNet-18) */
   return onednn_pack_weights (engine, plan->io.stream, &d->user_wei, wei_md, weights,
@@ -221,7 +179,8 @@ onednn_conv_new (const ConvParams *conv, const CnnfiltShape *in, const CnnfiltWi
   dnnl_primitive_attr_t attr = NULL;
   ConvDescs d;
   TRY (conv_descs_init (&d, conv, in, p, in_layout, out_layout));
-  TRY (conv_attr_new (conv, &attr));
+  TRY (onednn_attr_new_epilogue (&attr, conv->residual, conv->clamp_min, conv->clamp_max,
+                                 conv->activated ? &conv->activation : NULL));
   TRY (conv_primitive_desc_create (&pd, &d, conv, p, attr, engine));
   TRY (dnnl_primitive_create (&plan->conv, pd));
   d.src = *dnnl_primitive_desc_query_md (pd, dnnl_query_src_md, 0);

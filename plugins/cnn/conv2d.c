@@ -95,27 +95,6 @@ static const CnnfiltOpProp conv2d_props[] = {
     conv_algorithm_get_type, { 0 } },
 };
 
-/* The op of activation=NAME: a point op with an eltwise and no
- * properties; NULL with @error set otherwise. */
-static CnnfiltOp *
-activation_op_new (const gchar *name, GError **error)
-{
-  g_autoptr (GError) local = NULL;
-  g_autoptr (CnnfiltOp) act = cnnfilt_op_new (name, &local);
-  LayerEltwise e;
-  guint n_props = 0;
-  if (act != NULL)
-    g_free (g_object_class_list_properties (G_OBJECT_GET_CLASS (act), &n_props));
-  if (act == NULL || !layer_point_op_get_eltwise (act, &e) || n_props > 0)
-    {
-      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_INVALID_ARGUMENT,
-                   "conv2d: activation=%s is not one of silu, gelu, hard-swish, sigmoid, tanh, "
-                   "exp, sqrt%s%s", name, local ? ": " : "", local ? local->message : "");
-      return NULL;
-    }
-  return g_steal_pointer (&act);
-}
-
 static gboolean
 cnnfilt_conv2d_validate (CnnfiltOp *op, GError **error)
 {
@@ -124,7 +103,7 @@ cnnfilt_conv2d_validate (CnnfiltOp *op, GError **error)
     return FALSE;
   if (self->activation != NULL && *self->activation != '\0' && self->activation_op == NULL)
     {
-      g_autoptr (CnnfiltOp) act = activation_op_new (self->activation, error);
+      g_autoptr (CnnfiltOp) act = layer_activation_op_new ("conv2d", self->activation, error);
       g_assert (act == NULL); /* changed() made it if it could be made */
       return FALSE;
     }
@@ -226,19 +205,6 @@ conv_params (const CnnfiltConv2d *self)
   };
 }
 
-/* The activation, in place on @output, on the paths that do not take it
- * as they write (all but oneDNN's). */
-static gboolean
-conv_activate (CnnfiltConv2d *self, const CnnfiltRunContext *ctx, CnnfiltTensor *output,
-               gboolean on_device, GError **error)
-{
-  CnnfiltOp *act = self->activation_op;
-  if (act == NULL)
-    return TRUE;
-  CnnfiltOpClass *klass = CNNFILT_OP_GET_CLASS (act);
-  return (on_device ? klass->run_cl : klass->run) (act, ctx, &output, 1, output, error);
-}
-
 static gboolean
 cnnfilt_conv2d_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
                     CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
@@ -258,7 +224,7 @@ cnnfilt_conv2d_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
   if (self->algorithm == CONV_ALGORITHM_REFERENCE)
     {
       conv_run_reference (&conv, &p, src, in.n, in.c, dst, o);
-      return conv_activate (self, ctx, output, FALSE, error);
+      return layer_activate (self->activation_op, ctx, output, FALSE, error);
     }
   CnnfiltLayout in_layout = cnnfilt_tensor_get_layout (inputs[0]);
   CnnfiltLayout out_layout = cnnfilt_tensor_get_layout (output);
@@ -294,7 +260,7 @@ cnnfilt_conv2d_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
       return FALSE;
     }
   return conv_run_gemm (&conv, &p, src, in.n, in.c, dst, o, error) &&
-         conv_activate (self, ctx, output, FALSE, error);
+         layer_activate (self->activation_op, ctx, output, FALSE, error);
 }
 
 static gboolean
@@ -323,7 +289,7 @@ cnnfilt_conv2d_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx,
     }
   const ConvParams conv = conv_params (self);
   return conv_run_cl (op, ctx, &self->cl, &conv, &p, inputs[0], residual, output, error) &&
-         conv_activate (self, ctx, output, TRUE, error);
+         layer_activate (self->activation_op, ctx, output, TRUE, error);
 }
 
 /* A copy with batchnorm folded in: w' = w·s, b' = (b − mean)·s + beta,
@@ -375,14 +341,7 @@ cnnfilt_conv2d_fuse (CnnfiltOp *op, CnnfiltOp *next)
     return NULL;
   LayerEltwise e;
   if (layer_point_op_get_eltwise (next, &e))
-    {
-      g_autoptr (CnnfiltOp) act = activation_op_new (name, NULL);
-      if (act == NULL)
-        return NULL;
-      CnnfiltOp *fused = cnnfilt_op_copy (op);
-      g_object_set (fused, "activation", name, NULL);
-      return fused;
-    }
+    return layer_fuse_activation (op, next);
   if (g_str_equal (name, "batchnorm"))
     return clamped || self->residual ? NULL : fold_batchnorm (self, next);
   if (g_str_equal (name, "add"))
@@ -427,7 +386,7 @@ cnnfilt_conv2d_changed (CnnfiltOp *layer)
   g_clear_pointer (&self->cl, conv_cl_free);
   g_clear_object (&self->activation_op);
   if (self->activation != NULL && *self->activation != '\0')
-    self->activation_op = activation_op_new (self->activation, NULL);
+    self->activation_op = layer_activation_op_new ("conv2d", self->activation, NULL);
 }
 
 static void

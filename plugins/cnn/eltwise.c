@@ -65,6 +65,50 @@ layer_point_op_get_eltwise (CnnfiltOp *op, LayerEltwise *e)
   return TRUE;
 }
 
+CnnfiltOp *
+layer_activation_op_new (const gchar *owner, const gchar *name, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  g_autoptr (CnnfiltOp) act = cnnfilt_op_new (name, &local);
+  LayerEltwise e;
+  guint n_props = 0;
+  if (act != NULL)
+    g_free (g_object_class_list_properties (G_OBJECT_GET_CLASS (act), &n_props));
+  if (act == NULL || !layer_point_op_get_eltwise (act, &e) || n_props > 0)
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_INVALID_ARGUMENT,
+                   "%s: activation=%s is not one of silu, gelu, hard-swish, sigmoid, tanh, "
+                   "exp, sqrt%s%s", owner, name, local ? ": " : "", local ? local->message : "");
+      return NULL;
+    }
+  return g_steal_pointer (&act);
+}
+
+CnnfiltOp *
+layer_fuse_activation (CnnfiltOp *op, CnnfiltOp *next)
+{
+  LayerEltwise e;
+  const gchar *name = cnnfilt_op_get_name (next);
+  if (!layer_point_op_get_eltwise (next, &e))
+    return NULL;
+  g_autoptr (CnnfiltOp) act = layer_activation_op_new (cnnfilt_op_get_name (op), name, NULL);
+  if (act == NULL)
+    return NULL;
+  CnnfiltOp *fused = cnnfilt_op_copy (op);
+  g_object_set (fused, "activation", name, NULL);
+  return fused;
+}
+
+gboolean
+layer_activate (CnnfiltOp *act, const CnnfiltRunContext *ctx, CnnfiltTensor *output,
+                gboolean on_device, GError **error)
+{
+  if (act == NULL)
+    return TRUE;
+  CnnfiltOpClass *klass = CNNFILT_OP_GET_CLASS (act);
+  return (on_device ? klass->run_cl : klass->run) (act, ctx, &output, 1, output, error);
+}
+
 static void
 eltwise_plan_free (gpointer data)
 {

@@ -33,6 +33,20 @@ void layer_point_op_set_eltwise (CnnfiltPointOpClass *klass, LayerEltwiseFunc fu
 /* The eltwise @op computes; FALSE if it is no such point op. */
 gboolean layer_point_op_get_eltwise (CnnfiltOp *op, LayerEltwise *e);
 
+/* The op of a fused activation=@name of @owner (conv2d, linear): a point
+ * op with an eltwise and no properties; NULL with @error, naming @owner,
+ * otherwise. */
+CnnfiltOp *layer_activation_op_new (const gchar *owner, const gchar *name, GError **error);
+
+/* A copy of @op (conv2d, linear) with @next, a point op it can take as
+ * its activation, set as its `activation`; NULL for any other @next. */
+CnnfiltOp *layer_fuse_activation (CnnfiltOp *op, CnnfiltOp *next);
+
+/* Runs the activation op @act (NULL: nothing to do) in place on @output,
+ * on the device or the CPU: the paths that do not apply it as they write. */
+gboolean layer_activate (CnnfiltOp *act, const CnnfiltRunContext *ctx, CnnfiltTensor *output,
+                         gboolean on_device, GError **error);
+
 /* The eltwise of an op that takes no parameters: the func for @alg. */
 #define LAYER_ELTWISE_FUNC(func, algorithm, a, b)                                             \
   static void func (CnnfiltOp *op G_GNUC_UNUSED, LayerEltwise *e)                               \

@@ -1,32 +1,48 @@
-/* linear.c: fully connected layer, ONNX Gemm
+/* linear.c: fully connected layer, ONNX Gemm, and MatMul by constant weights
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * Example: cnnfilt run 'global-avg-pool ! linear weights=fc.npy bias=b.npy ! softmax' -o out/ in/
  *
- * Y = alpha · A·B + beta · C. The input n×c×h×w is the matrix A of n rows
- * of c·h·w values (its transpose with trans-a). weights is B, stored as
+ * Y = alpha · A·B + beta · C. The input is the matrix A: its dims before
+ * axis are the rows, those from axis on the features of each (axis 1, the
+ * default: n rows of c·h·w, as Gemm and a classifier head read it; the
+ * last dim: PyTorch's Linear on tokens or channels-last activations, as
+ * ConvNeXt's and ViT's MatMuls are imported). The output keeps the dims
+ * before axis and puts the outputs after them: n×N×1×1 at axis 1. With
+ * trans-a (axis 1 only) A is read transposed. weights is B, stored as
  * PyTorch's Linear stores it, N×K (out × in), with trans-b, the default, or
  * K×N without. bias C is added to every row: N values, or one value, or a
- * full M×N matrix, or M×1 (one per row). The output is M×N×1×1.
+ * full M×N matrix, or M×1 (one per row). A clamp and an activation (a
+ * following relu or clip, and a point op oneDNN has, fused by graphs)
+ * come last.
  *
- * oneDNN's sgemm reads out×in weights fastest for one to three rows but
- * in×out ones for more (bench/layers README, "Decisions"). So the first
- * batch of PACK_ROWS rows or more makes a transposed copy, kept beside the
- * weights as the convolutions keep their packed ones.
+ * Paths:
+ * - auto, with alpha 1, no trans-a and a bias of N values (or none) at
+ *   beta 1: oneDNN's matmul (linear-onednn.c), the weights packed once,
+ *   bias, clamp and activation applied as it writes;
+ * - otherwise oneDNN's sgemm, then the bias, clamp and activation in
+ *   passes. sgemm reads out×in weights fastest for one to three rows but
+ *   in×out ones for more (bench/layers README, "Decisions"), so the first
+ *   batch of PACK_ROWS rows or more makes a transposed copy, kept beside
+ *   the weights;
+ * - reference: plain loops in double, then the same passes.
  */
-#include "layer.h"
+#include "linear.h"
 
-#include "onednn.h"
-
-#include <stdlib.h>
+#include <math.h>
 
 typedef struct {
   CnnfiltOp parent_instance;
   CnnfiltTensor *weights, *bias;
   gfloat alpha, beta;
   gboolean trans_a, trans_b;
+  gint axis;
+  gfloat clamp_min, clamp_max;
+  gchar *activation;
   gint algorithm;
-  gfloat *packed;  /* the weights transposed to in×out, made for batches */
+  CnnfiltOp *activation_op; /* made when the property is set */
+  gfloat *packed;           /* the weights transposed to in×out, made for batches */
+  OnednnLinear *onednn;     /* oneDNN's plan for the row count last seen */
 } CnnfiltLinear;
 
 typedef CnnfiltOpClass CnnfiltLinearClass;
@@ -42,10 +58,19 @@ static const CnnfiltOpProp linear_props[] = {
     -G_MAXFLOAT, G_MAXFLOAT, 1.0, NULL, { 0 } },
   { "beta", "Scale of the bias", CNNFILT_OP_PROP_FLOAT, CNNFILT_OP_PROP_FIELD (CnnfiltLinear, beta), -G_MAXFLOAT,
     G_MAXFLOAT, 1.0, NULL, { 0 } },
-  { "trans-a", "Read the input transposed: columns are the samples", CNNFILT_OP_PROP_BOOLEAN,
-    CNNFILT_OP_PROP_FIELD (CnnfiltLinear, trans_a), 0, 1, 0, NULL, { 0 } },
+  { "trans-a", "Read the input transposed: columns are the samples (axis 1 only)",
+    CNNFILT_OP_PROP_BOOLEAN, CNNFILT_OP_PROP_FIELD (CnnfiltLinear, trans_a), 0, 1, 0, NULL, { 0 } },
   { "trans-b", "The weights are out×in, as PyTorch's Linear keeps them", CNNFILT_OP_PROP_BOOLEAN,
     CNNFILT_OP_PROP_FIELD (CnnfiltLinear, trans_b), 0, 1, 1, NULL, { 0 } },
+  { "axis", "The first of the dims that are a row's features; those before it are the rows "
+    "(1: each sample is a row; the tensor's last dim: a Linear on tokens or channels-last "
+    "values)", CNNFILT_OP_PROP_INT, CNNFILT_OP_PROP_FIELD (CnnfiltLinear, axis), 0, 3, 1, NULL,
+    { 0 } },
+  LAYER_CLAMP_PROPS (CnnfiltLinear),
+  { "activation", "A point op applied after the clamp, one of oneDNN's eltwise algorithms "
+    "without parameters (silu, gelu, hard-swish, sigmoid, tanh, exp, sqrt): a following op "
+    "fused by graphs", CNNFILT_OP_PROP_STRING,
+    CNNFILT_OP_PROP_FIELD (CnnfiltLinear, activation), 0, 0, 0, NULL, { 0 } },
   LAYER_ALGORITHM_PROP (CnnfiltLinear),
 };
 
@@ -57,7 +82,22 @@ typedef struct {
 static gboolean
 linear_plan (CnnfiltLinear *self, const CnnfiltShape *in, Gemm *g, GError **error)
 {
-  guint64 rows = in->n, cols = (guint64) in->c * in->h * in->w;
+  const guint dims[4] = { in->n, in->c, in->h, in->w };
+  guint64 rows = 1, cols = 1;
+  for (gint i = 0; i < 4; i++)
+    {
+      if (i < self->axis)
+        rows *= dims[i];
+      else
+        cols *= dims[i];
+    }
+  if (rows > G_MAXINT || cols > G_MAXINT)
+    {
+      g_autofree gchar *s = cnnfilt_shape_to_string (in);
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_SHAPE,
+                   "linear: the input (%s) has more rows or features than a matrix takes", s);
+      return FALSE;
+    }
   g->m = self->trans_a ? cols : rows;
   g->k = self->trans_a ? rows : cols;
   guint w0 = cnnfilt_tensor_get_n (self->weights);
@@ -67,9 +107,9 @@ linear_plan (CnnfiltLinear *self, const CnnfiltShape *in, Gemm *g, GError **erro
   if (wk != g->k)
     {
       g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_SHAPE,
-                   "linear: the input has %u features per sample, the weights (%u×%" G_GUINT64_FORMAT
-                   "%s) expect %" G_GUINT64_FORMAT, g->k, w0, w1,
-                   self->trans_b ? ", out×in" : ", in×out", wk);
+                   "linear: the input has %u features per row (the dims from axis %d), the "
+                   "weights (%u×%" G_GUINT64_FORMAT "%s) expect %" G_GUINT64_FORMAT,
+                   g->k, self->axis, w0, w1, self->trans_b ? ", out×in" : ", in×out", wk);
       return FALSE;
     }
   g->bias = BIAS_NONE;
@@ -101,19 +141,42 @@ linear_plan (CnnfiltLinear *self, const CnnfiltShape *in, Gemm *g, GError **erro
 static gboolean
 cnnfilt_linear_validate (CnnfiltOp *op, GError **error)
 {
-  return layer_require_tensor (op, ((CnnfiltLinear *) op)->weights, "weights", error);
+  CnnfiltLinear *self = (CnnfiltLinear *) op;
+  if (!layer_require_tensor (op, self->weights, "weights", error))
+    return FALSE;
+  if (self->trans_a && self->axis != 1)
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_INVALID_ARGUMENT,
+                   "linear: trans-a reads a matrix of samples by features: it needs axis=1, "
+                   "not %d", self->axis);
+      return FALSE;
+    }
+  if (self->activation != NULL && *self->activation != '\0' && self->activation_op == NULL)
+    {
+      g_autoptr (CnnfiltOp) act = layer_activation_op_new ("linear", self->activation, error);
+      g_assert (act == NULL); /* changed() made it if it could be made */
+      return FALSE;
+    }
+  return TRUE;
 }
 
+/* The dims before axis, the outputs, then 1s; m×n×1×1 with trans-a. */
 static gboolean
 cnnfilt_linear_infer (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
                       CnnfiltShape *output, GError **error)
 {
+  CnnfiltLinear *self = (CnnfiltLinear *) op;
   Gemm g;
-  if (!linear_plan ((CnnfiltLinear *) op, &inputs[0], &g, error))
+  if (!linear_plan (self, &inputs[0], &g, error))
     return FALSE;
-  output->n = g.m;
-  output->c = g.n;
-  output->h = output->w = 1;
+  guint dims[4] = { inputs[0].n, inputs[0].c, inputs[0].h, inputs[0].w };
+  gint axis = self->trans_a ? 1 : self->axis;
+  if (self->trans_a)
+    dims[0] = g.m;
+  dims[axis] = g.n;
+  for (gint i = axis + 1; i < 4; i++)
+    dims[i] = 1;
+  *output = (CnnfiltShape) { dims[0], dims[1], dims[2], dims[3] };
   return TRUE;
 }
 
@@ -138,18 +201,94 @@ linear_pack (CnnfiltLinear *self, const Gemm *g)
   return TRUE;
 }
 
-/* new weights: the transposed copy goes */
+/* new weights or epilogue: the plans and the transposed copy go, and the
+ * activation's op is made anew (validate reports a bad name) */
 static void
 cnnfilt_linear_changed (CnnfiltOp *layer)
 {
-  g_clear_pointer (&((CnnfiltLinear *) layer)->packed, cnnfilt_free_large);
+  CnnfiltLinear *self = (CnnfiltLinear *) layer;
+  g_clear_pointer (&self->packed, cnnfilt_free_large);
+  g_clear_pointer (&self->onednn, onednn_linear_free);
+  g_clear_object (&self->activation_op);
+  if (self->activation != NULL && *self->activation != '\0')
+    self->activation_op = layer_activation_op_new ("linear", self->activation, NULL);
 }
 
 static void
 cnnfilt_linear_finalize (GObject *object)
 {
-  cnnfilt_free_large (((CnnfiltLinear *) object)->packed);
+  CnnfiltLinear *self = (CnnfiltLinear *) object;
+  cnnfilt_free_large (self->packed);
+  g_clear_pointer (&self->onednn, onednn_linear_free);
+  g_clear_object (&self->activation_op);
   G_OBJECT_CLASS (cnnfilt_linear_parent_class)->finalize (object);
+}
+
+/* oneDNN's matmul where it computes the whole op: FALSE (nothing done,
+ * no error) where it does not; FALSE with @error where it fails. */
+static gboolean
+linear_run_onednn (CnnfiltLinear *self, const Gemm *g, const gfloat *a, gfloat *y,
+                   gboolean *done, GError **error)
+{
+  *done = FALSE;
+  if (self->algorithm != LAYER_ALGORITHM_AUTO || self->trans_a || self->alpha != 1.0f ||
+      (g->bias != BIAS_NONE && (g->bias != BIAS_COLUMN || self->beta != 1.0f)))
+    return TRUE;
+  LayerEltwise activation;
+  gboolean activated = self->activation_op != NULL &&
+                       layer_point_op_get_eltwise (self->activation_op, &activation);
+  const LinearParams p = {
+    g->m, g->k, g->n, self->weights, self->trans_b, g->bias == BIAS_COLUMN ? self->bias : NULL,
+    self->clamp_min, self->clamp_max, activated ? &activation : NULL,
+  };
+  if (!onednn_linear_ensure (&self->onednn, &p))
+    return TRUE;
+  *done = TRUE;
+  return onednn_linear_run (self->onednn, a, y, error);
+}
+
+/* The product without bias: plain loops, or sgemm. */
+static void
+linear_product (CnnfiltLinear *self, const Gemm *g, const gfloat *a, gfloat *y)
+{
+  const gfloat *b = cnnfilt_tensor_get_data (self->weights, NULL);
+  if (self->algorithm == LAYER_ALGORITHM_REFERENCE)
+    for (guint i = 0; i < g->m; i++)
+      for (guint j = 0; j < g->n; j++)
+        {
+          gdouble sum = 0;
+          for (guint k = 0; k < g->k; k++)
+            sum += (gdouble) a[self->trans_a ? (gsize) k * g->m + i : (gsize) i * g->k + k] *
+                   b[self->trans_b ? (gsize) j * g->k + k : (gsize) k * g->n + j];
+          y[(gsize) i * g->n + j] = (gfloat) (self->alpha * sum);
+        }
+  else if (self->trans_b && g->m >= PACK_ROWS && linear_pack (self, g))
+    onednn_sgemm (self->trans_a, FALSE, g->m, g->n, g->k, self->alpha, a,
+                  self->trans_a ? g->m : g->k, self->packed, g->n, 0.0f, y, g->n);
+  else
+    onednn_sgemm (self->trans_a, self->trans_b, g->m, g->n, g->k, self->alpha, a,
+                  self->trans_a ? g->m : g->k, b, self->trans_b ? g->k : g->n, 0.0f, y, g->n);
+}
+
+/* The bias and the clamp, in one pass over the product. */
+static void
+linear_bias_clamp (CnnfiltLinear *self, const Gemm *g, gfloat *y)
+{
+  const gfloat *c = self->bias ? cnnfilt_tensor_get_data (self->bias, NULL) : NULL;
+  gfloat lo = self->clamp_min, hi = self->clamp_max;
+  if (g->bias == BIAS_NONE && lo == -INFINITY && hi == INFINITY)
+    return;
+  for (guint i = 0; i < g->m; i++)
+    for (guint j = 0; j < g->n; j++)
+      {
+        gfloat v = g->bias == BIAS_NONE   ? 0.0f
+                 : g->bias == BIAS_SCALAR ? c[0]
+                 : g->bias == BIAS_COLUMN ? c[j]
+                 : g->bias == BIAS_ROW    ? c[i]
+                                          : c[(gsize) i * g->n + j];
+        gfloat *out = &y[(gsize) i * g->n + j];
+        *out = CLAMP (*out + self->beta * v, lo, hi);
+      }
 }
 
 static gboolean
@@ -165,48 +304,51 @@ cnnfilt_linear_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
   if (!linear_plan (self, &in, &g, error))
     return FALSE;
   const gfloat *a = cnnfilt_tensor_get_data (inputs[0], NULL);
-  const gfloat *b = cnnfilt_tensor_get_data (self->weights, NULL);
   gfloat *y = cnnfilt_tensor_get_data (output, NULL);
-  if (self->algorithm == LAYER_ALGORITHM_REFERENCE)
-    for (guint i = 0; i < g.m; i++)
-      for (guint j = 0; j < g.n; j++)
-        {
-          gdouble sum = 0;
-          for (guint k = 0; k < g.k; k++)
-            sum += (gdouble) a[self->trans_a ? (gsize) k * g.m + i : (gsize) i * g.k + k] *
-                   b[self->trans_b ? (gsize) j * g.k + k : (gsize) k * g.n + j];
-          y[(gsize) i * g.n + j] = (gfloat) (self->alpha * sum);
-        }
-  else if (self->trans_b && g.m >= PACK_ROWS && linear_pack (self, &g))
-    onednn_sgemm (self->trans_a, FALSE, g.m, g.n, g.k, self->alpha, a,
-                  self->trans_a ? g.m : g.k, self->packed, g.n, 0.0f, y, g.n);
-  else
-    onednn_sgemm (self->trans_a, self->trans_b, g.m, g.n, g.k, self->alpha, a,
-                  self->trans_a ? g.m : g.k, b, self->trans_b ? g.k : g.n, 0.0f, y, g.n);
-  if (g.bias == BIAS_NONE)
+  gboolean done;
+  if (!linear_run_onednn (self, &g, a, y, &done, error))
+    return FALSE;
+  if (done)
     return TRUE;
-  const gfloat *c = cnnfilt_tensor_get_data (self->bias, NULL);
-  for (guint i = 0; i < g.m; i++)
-    for (guint j = 0; j < g.n; j++)
-      {
-        gfloat v = g.bias == BIAS_SCALAR ? c[0]
-                 : g.bias == BIAS_COLUMN ? c[j]
-                 : g.bias == BIAS_ROW    ? c[i]
-                                         : c[(gsize) i * g.n + j];
-        y[(gsize) i * g.n + j] += self->beta * v;
-      }
-  return TRUE;
+  linear_product (self, &g, a, y);
+  linear_bias_clamp (self, &g, y);
+  return layer_activate (self->activation_op, ctx, output, FALSE, error);
 }
 
-/* 2·K per output value: weights hold N·K values for N outputs per row */
+/* 2·K per output value, one more with a bias */
 static guint64
 cnnfilt_linear_flops (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
                       const CnnfiltShape *output)
 {
   CnnfiltLinear *self = (CnnfiltLinear *) op;
-  if (self->weights == NULL || output->c == 0)
+  Gemm g;
+  if (self->weights == NULL || !linear_plan (self, &inputs[0], &g, NULL))
     return 0;
-  return 2 * cnnfilt_shape_get_size (output) * (cnnfilt_tensor_get_size (self->weights) / output->c);
+  return (guint64) g.m * g.n * (2 * (guint64) g.k + (self->bias != NULL));
+}
+
+/* A following relu or clip becomes the clamp, a point op oneDNN has the
+ * activation; nothing folds in after the activation. */
+static CnnfiltOp *
+cnnfilt_linear_fuse (CnnfiltOp *op, CnnfiltOp *next)
+{
+  CnnfiltLinear *self = (CnnfiltLinear *) op;
+  if (self->weights == NULL || self->algorithm == LAYER_ALGORITHM_REFERENCE ||
+      self->activation_op != NULL)
+    return NULL;
+  LayerEltwise e;
+  if (layer_point_op_get_eltwise (next, &e))
+    return layer_fuse_activation (op, next);
+  return layer_fuse_clamp (op, self->clamp_min, self->clamp_max, next);
+}
+
+/* A row of features per sample (axis 0 or 1) sees the whole input; over
+ * the last dims (tokens, channels-last values) each output reads its own
+ * place. */
+static gboolean
+cnnfilt_linear_window (CnnfiltOp *op, CnnfiltOpWindow *window)
+{
+  return ((CnnfiltLinear *) op)->axis <= 1 && layer_window_global (op, window);
 }
 
 static gboolean
@@ -233,23 +375,26 @@ cnnfilt_linear_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx,
     CNNFILT_KERNEL_INT (self->trans_a), CNNFILT_KERNEL_INT (self->trans_b),
     CNNFILT_KERNEL_FLOAT (self->alpha), CNNFILT_KERNEL_FLOAT (self->beta),
     CNNFILT_KERNEL_INT (g.bias != BIAS_NONE), CNNFILT_KERNEL_INT (bi), CNNFILT_KERNEL_INT (bj),
+    CNNFILT_KERNEL_FLOAT (self->clamp_min), CNNFILT_KERNEL_FLOAT (self->clamp_max),
   };
   /* tiles of 4×4 (linear.cl's IB and JB) */
   CnnfiltKernelLaunch launch = { source, NULL, "linear", 2, { (g.n + 3) / 4, (g.m + 3) / 4 } };
-  return cnnfilt_kernel_run (op, ctx, &launch, args, G_N_ELEMENTS (args), error);
+  return cnnfilt_kernel_run (op, ctx, &launch, args, G_N_ELEMENTS (args), error) &&
+         layer_activate (self->activation_op, ctx, output, TRUE, error);
 }
 
 static void
 cnnfilt_linear_class_init (CnnfiltLinearClass *klass)
 {
-  CNNFILT_OP_CLASS (klass)->flops = cnnfilt_linear_flops;
-  CNNFILT_OP_CLASS (klass)->window = layer_window_global;
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
   G_OBJECT_CLASS (klass)->finalize = cnnfilt_linear_finalize;
-  CNNFILT_OP_CLASS (klass)->changed = cnnfilt_linear_changed;
+  op_class->changed = cnnfilt_linear_changed;
+  op_class->flops = cnnfilt_linear_flops;
+  op_class->window = cnnfilt_linear_window;
   op_class->name = "linear";
   op_class->example = "global-avg-pool ! linear weights=fc.npy bias=b.npy ! softmax";
-  op_class->description = "Fully connected layer: alpha·x·Wᵀ + beta·bias (ONNX Gemm)";
+  op_class->description = "Fully connected layer: alpha·x·Wᵀ + beta·bias over the dims from "
+                          "axis on, fused ReLU/clip and activation (ONNX Gemm)";
   op_class->onnx_op_type = "Gemm";
   op_class->onnx_inputs = "- weights bias^";
   /* broadcast (opsets 1-6): whether C broadcasts, as bias always may */
@@ -260,7 +405,8 @@ cnnfilt_linear_class_init (CnnfiltLinearClass *klass)
   op_class->infer = cnnfilt_linear_infer;
   op_class->run = cnnfilt_linear_run;
   op_class->run_cl = cnnfilt_linear_run_cl;
-  cnnfilt_op_class_install_properties (CNNFILT_OP_CLASS (klass), linear_props, G_N_ELEMENTS (linear_props));
+  op_class->fuse = cnnfilt_linear_fuse;
+  cnnfilt_op_class_install_properties (op_class, linear_props, G_N_ELEMENTS (linear_props));
 }
 
 LAYER_NO_INIT (CnnfiltLinear, cnnfilt_linear)

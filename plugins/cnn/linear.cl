@@ -5,13 +5,14 @@
  * (transposed with ta) and B the weights (out×in with tb). A work-item
  * computes a tile of IB rows × JB columns, so that each value it loads
  * serves several sums. The bias is read at i·bi + j·bj (strides of 0 for
- * a scalar, a row or a column). */
+ * a scalar, a row or a column). The sum is clamped to [lo, hi] last (a
+ * fused relu or clip). */
 #define IB 4
 #define JB 4
 __kernel void
 linear (__global const float *a, __global const float *b, __global const float *bias,
         __global float *y, int m, int n, int k, int ta, int tb, float alpha, float beta,
-        int has_bias, int bi, int bj)
+        int has_bias, int bi, int bj, float lo, float hi)
 {
   const int j0 = get_global_id (0) * JB, i0 = get_global_id (1) * IB;
   if (i0 >= m || j0 >= n)
@@ -38,6 +39,6 @@ linear (__global const float *a, __global const float *b, __global const float *
         float v = alpha * acc[r][s];
         if (has_bias)
           v += beta * bias[(size_t) (i0 + r) * bi + (size_t) (j0 + s) * bj];
-        y[(size_t) (i0 + r) * n + j0 + s] = v;
+        y[(size_t) (i0 + r) * n + j0 + s] = clamp (v, lo, hi);
       }
 }

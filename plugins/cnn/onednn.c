@@ -7,6 +7,7 @@
 
 #include "scratch.h"
 
+#include <math.h>
 #include <omp.h>
 #include <string.h>
 
@@ -36,6 +37,39 @@ onednn_attr_new (dnnl_primitive_attr_t *attr)
   dnnl_status_t status = dnnl_primitive_attr_create (attr);
   if (status == dnnl_success)
     status = dnnl_primitive_attr_set_scratchpad_mode (*attr, dnnl_scratchpad_mode_user);
+  return status;
+}
+
+dnnl_status_t
+onednn_attr_new_epilogue (dnnl_primitive_attr_t *attr, gboolean sum, gfloat clamp_min,
+                          gfloat clamp_max, const LayerEltwise *activation)
+{
+  dnnl_post_ops_t post_ops = NULL;
+  gboolean clamped = clamp_min != -INFINITY || clamp_max != INFINITY;
+  dnnl_status_t status = onednn_attr_new (attr);
+  if (status == dnnl_success && (sum || clamped || activation != NULL))
+    status = dnnl_post_ops_create (&post_ops);
+  if (status == dnnl_success && sum)
+    status = dnnl_post_ops_append_sum (post_ops, 1.0f);
+  if (status == dnnl_success && clamped)
+    {
+      if (clamp_min == 0.0f && clamp_max == INFINITY)
+        status = dnnl_post_ops_append_eltwise (post_ops, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f);
+      else
+        status = dnnl_post_ops_append_eltwise (post_ops, 1.0f, dnnl_eltwise_clip,
+                                               MAX (clamp_min, -G_MAXFLOAT),
+                                               MIN (clamp_max, G_MAXFLOAT));
+    }
+  if (status == dnnl_success && activation != NULL)
+    status = dnnl_post_ops_append_eltwise (post_ops, 1.0f, activation->alg, activation->alpha,
+                                           activation->beta);
+  if (status == dnnl_success && post_ops != NULL)
+    status = dnnl_primitive_attr_set_post_ops (*attr, post_ops);
+  /* the attributes keep a copy */
+  if (post_ops != NULL)
+    dnnl_post_ops_destroy (post_ops);
+  if (status != dnnl_success)
+    g_clear_pointer (attr, dnnl_primitive_attr_destroy);
   return status;
 }
 
@@ -218,6 +252,19 @@ fail:
 }
 
 #undef TRY
+
+gboolean
+onednn_take_packed (dnnl_memory_t *old_packed, gpointer *old_data,
+                    const dnnl_memory_desc_t *packed_md, dnnl_memory_t *packed, gpointer *data)
+{
+  const dnnl_memory_desc_t *old_md;
+  if (*old_packed == NULL || dnnl_memory_get_memory_desc (*old_packed, &old_md) != dnnl_success ||
+      !dnnl_memory_desc_equal (old_md, packed_md))
+    return FALSE;
+  *packed = g_steal_pointer (old_packed);
+  *data = g_steal_pointer (old_data);
+  return TRUE;
+}
 
 gboolean
 onednn_transpose (const gfloat *src, gsize rows, gsize cols, gfloat *dst)

@@ -9,6 +9,8 @@
 #include <cnnfilt.h>
 #include <oneapi/dnnl/dnnl.h>
 
+#include "eltwise.h"
+
 G_BEGIN_DECLS
 
 /* The CPU engine, made once; NULL if oneDNN cannot make one. */
@@ -25,6 +27,13 @@ void onednn_set_threads (const CnnfiltRunContext *ctx);
  * in another: every primitive here is made with these attributes and run
  * with onednn_execute(). */
 dnnl_status_t onednn_attr_new (dnnl_primitive_attr_t *attr);
+
+/* onednn_attr_new()'s attributes with the epilogue as post-ops, applied
+ * as the kernel writes, in this order: a sum with what dst holds (@sum: a
+ * residual copied there first), a clamp to [@clamp_min, @clamp_max] where
+ * that is not (-inf, inf), then @activation unless NULL. */
+dnnl_status_t onednn_attr_new_epilogue (dnnl_primitive_attr_t *attr, gboolean sum, gfloat clamp_min,
+                                        gfloat clamp_max, const LayerEltwise *activation);
 
 /* dnnl_primitive_execute with the scratchpad the primitive asks for, from
  * the calling thread's scratch (layer_scratch slot LAYER_SCRATCH_ONEDNN). */
@@ -74,6 +83,13 @@ dnnl_status_t onednn_pack_weights (dnnl_engine_t engine, dnnl_stream_t stream,
                                    const dnnl_memory_desc_t *user_md,
                                    const dnnl_memory_desc_t *packed_md, CnnfiltTensor *weights,
                                    dnnl_memory_t *packed, gpointer *data);
+
+/* Moves the packed weights of an older plan (*@old_packed, *@old_data)
+ * into *@packed and *@data where they are laid out as @packed_md: TRUE;
+ * FALSE, nothing moved, where they are not (or there are none). */
+gboolean onednn_take_packed (dnnl_memory_t *old_packed, gpointer *old_data,
+                             const dnnl_memory_desc_t *packed_md, dnnl_memory_t *packed,
+                             gpointer *data);
 
 /* Sets @error from a oneDNN status, naming @op and @what; FALSE. */
 gboolean onednn_error (GError **error, const gchar *op, const gchar *what, dnnl_status_t status);

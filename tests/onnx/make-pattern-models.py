@@ -28,7 +28,8 @@ misses: a constant off by 2 % (0.49 for GELU's 0.5), an intermediate value
 read outside the subgraph, the same nodes on two different values (the
 squeeze-and-excitation blocks of EfficientNet and MobileNetV3), means over
 different dims, a shuffle whose last reshape swaps h and w, a channel
-taken by Gather and unsqueezed at another axis. Each must stay
+taken by Gather and unsqueezed at another axis, a product read outside
+its bias Add, weights of rank 3, a bias that varies by row. Each must stay
 unfused and still compute the module's output, or, for the shuffle and
 the Gather, which the graph cannot hold node by node (rank 5; a dim
 less), be refused with an error.
@@ -98,6 +99,43 @@ class LayerNorm2d(nn.LayerNorm):
         x = x.permute(0, 2, 3, 1)
         x = F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
         return x.permute(0, 3, 1, 2)
+
+
+class ChannelsLastMlp(nn.Module):
+    """ConvNeXt's block around its depthwise conv: channels moved last,
+    Linear, GELU, Linear, moved back."""
+
+    def __init__(self, c=4, hidden=12):
+        super().__init__()
+        self.mlp = nn.Sequential(nn.Linear(c, hidden), nn.GELU(), nn.Linear(hidden, c))
+
+    def forward(self, x):
+        return self.mlp(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+
+
+class ProductShared(nn.Module):
+    """x·W read by the bias Add and by another node."""
+
+    def __init__(self):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(8, 6))
+        self.bias = nn.Parameter(torch.randn(6))
+
+    def forward(self, x):
+        y = x @ self.weight
+        return (y + self.bias) * y
+
+
+class ProductBatched(nn.Module):
+    """x·W with W one matrix per token, and a bias that varies by token."""
+
+    def __init__(self, weight_shape, bias_shape):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(*weight_shape))
+        self.bias = nn.Parameter(torch.randn(*bias_shape))
+
+    def forward(self, x):
+        return x @ self.weight + self.bias
 
 
 def gelu_half_first(x):
@@ -214,6 +252,8 @@ def main():
                    'channel-shuffle 1\ntranspose 0\nreshape 0')
         write_case(f'take-opset{opset}', Lambda(transform_input), image, opset,
                    'slice 3\nconcat 1')
+        write_case(f'linear-opset{opset}', nn.Linear(8, 6), tokens, opset,
+                   'linear 1\nmatmul 0\nadd 0')
 
     torch.manual_seed(1)
     # GELU as people write it by hand: 0.5 first, x times 1/√2
@@ -258,6 +298,21 @@ def main():
     write_case('near-take-moved', Lambda(take_moved), image, 13, 'slice 1\nreshape 2')
     write_case('near-channel-shuffle-swapped', Around(Lambda(shuffle_swapped), c_mid=8),
                randn(1, 3, 6, 7), 13, 'error has 5 values; at most 4 supported', dynamic=False)
+
+    # Linear: ConvNeXt's MLP on channels-last values, without bias, on 2-D
+    # rows (Gemm, the op's own import); near misses: a product read outside
+    # its bias Add, weights of rank 3, a bias that varies by row
+    torch.manual_seed(2)
+    write_case('linear-channels-last', Around(ChannelsLastMlp()), image, 13,
+               'linear 2\ngelu 1\ntranspose 2\nmatmul 0')
+    write_case('linear-no-bias', nn.Linear(8, 6, bias=False), tokens, 13, 'linear 1\nmatmul 0')
+    write_case('linear-rows', nn.Sequential(nn.Flatten(), nn.Linear(40, 6), nn.ReLU(),
+                                            nn.Linear(6, 3)), tokens, 13, 'linear 2\nrelu 1')
+    write_case('near-linear-shared', ProductShared(), tokens, 13, 'linear 1\nadd 1\nmul 1')
+    write_case('near-linear-batched', ProductBatched((1, 8, 6), (6,)), tokens, 13,
+               'linear 0\nmatmul 1\nadd 1')
+    write_case('near-linear-bias-rows', ProductBatched((8, 6), (5, 6)), tokens, 13,
+               'linear 0\nmatmul 1\nadd 1')
 
 
 if __name__ == '__main__':

@@ -1518,8 +1518,10 @@ END_TEST
 /* Transpose and MatMul get the rank of their inputs (an entry `=RANK` of
  * their mapping): Transpose of (2,3,4) without perm reverses those three
  * dims, not all four stored; MatMul multiplies the last two of the rank.
- * A (2,2,3) by a (3,2) constant, aligned to (1,3,2): two products,
- * [[1,0,0],[0,1,1]] and [[1,1,1],[2,0,0]] by [[1,2],[3,4],[5,6]]. */
+ * A (2,2,3) by a (3,2) input, aligned to (1,3,2): two products,
+ * [[1,0,0],[0,1,1]] and [[1,1,1],[2,0,0]] by [[1,2],[3,4],[5,6]]. The
+ * same (3,2) as a constant is a linear over the last dim (the Linear
+ * pattern), with the same products; a 1-D a by it, (3)·(3,2), is (2). */
 START_TEST (test_rank_from_inputs)
 {
   g_autoptr (Model) t = model_new (13);
@@ -1540,18 +1542,44 @@ START_TEST (test_rank_from_inputs)
   tu_assert_near (9, cnnfilt_tensor_get_value (y, 1, 2, 0, 0), 0);  /* x[0,2,1] */
   tu_assert_near (15, cnnfilt_tensor_get_value (y, 3, 0, 1, 0), 0); /* x[1,0,3] */
 
+  const gfloat av[] = { 1, 0, 0, 0, 1, 1, 1, 1, 1, 2, 0, 0 }, bv[] = { 1, 2, 3, 4, 5, 6 };
+  const gfloat expected[] = { 1, 2, 8, 10, 9, 12, 2, 4 };
+  g_autoptr (CnnfiltTensor) a = tu_tensor (av, 2, 2, 3, 1);
   g_autoptr (Model) m = model_new (13);
   model_input (m, "a", DIMS (2, 2, 3));
-  model_initializer (m, float_tensor (m, "b", DIMS (3, 2), VALUES (1, 2, 3, 4, 5, 6)));
+  model_input (m, "b", DIMS (3, 2));
   model_node (m, "MatMul", "mm", "a,b", "c");
   model_output (m, "c");
   g_autoptr (CnnfiltGraph) graph = import_ok (m);
   assert_property (graph, "mm", "rank", "3");
-  const gfloat av[] = { 1, 0, 0, 0, 1, 1, 1, 1, 1, 2, 0, 0 };
-  g_autoptr (CnnfiltTensor) a = tu_tensor (av, 2, 2, 3, 1);
-  g_autoptr (CnnfiltTensor) c = run (graph, a);
-  const gfloat expected[] = { 1, 2, 8, 10, 9, 12, 2, 4 };
+  g_autoptr (CnnfiltTensor) b = tu_tensor (bv, 1, 3, 2, 1);
+  CnnfiltTensor *inputs[] = { a, b };
+  g_autoptr (GError) run_error = NULL;
+  ck_assert_msg (cnnfilt_graph_run (graph, inputs, 2, &run_error), "%s",
+                 run_error ? run_error->message : "");
+  tu_assert_tensor (cnnfilt_graph_get_output (graph, 0), 2, 2, 2, 1, expected, EXACT);
+
+  g_autoptr (Model) k = model_new (13);
+  model_input (k, "a", DIMS (2, 2, 3));
+  model_initializer (k, float_tensor (k, "b", DIMS (3, 2), VALUES (1, 2, 3, 4, 5, 6)));
+  model_node (k, "MatMul", "mm", "a,b", "c");
+  model_output (k, "c");
+  g_autoptr (CnnfiltGraph) k_graph = import_ok (k);
+  ck_assert_str_eq (cnnfilt_op_get_name (cnnfilt_graph_get_op (k_graph, "mm")), "linear");
+  assert_property (k_graph, "mm", "axis", "2");
+  g_autoptr (CnnfiltTensor) c = run (k_graph, a);
   tu_assert_tensor (c, 2, 2, 2, 1, expected, EXACT);
+
+  g_autoptr (Model) r = model_new (13);
+  model_input (r, "a", DIMS (3));
+  model_initializer (r, float_tensor (r, "b", DIMS (3, 2), VALUES (1, 2, 3, 4, 5, 6)));
+  model_node (r, "MatMul", "mm", "a,b", "c");
+  model_output (r, "c");
+  g_autoptr (CnnfiltGraph) r_graph = import_ok (r);
+  const gfloat row[] = { 1, 0, 1 }, row_expected[] = { 6, 8 };
+  g_autoptr (CnnfiltTensor) row_in = tu_tensor (row, 3, 1, 1, 1);
+  g_autoptr (CnnfiltTensor) row_out = run (r_graph, row_in);
+  tu_assert_tensor (row_out, 2, 1, 1, 1, row_expected, EXACT);
 
   /* 1-D operands (a vector) are not matrices here */
   g_autoptr (Model) v = model_new (13);
