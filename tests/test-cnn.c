@@ -1979,11 +1979,15 @@ END_TEST
  * per-channel gate made from their means, between two convolutions. With
  * fusion on, the graph keeps it channels-last, the gate's mul broadcasting
  * a vector over each pixel's channels; the same as channels-first, and as
- * gate and product worked out here. */
-START_TEST (test_squeeze_excitation_channels_last)
+ * gate and product worked out here. On 6×5 maps the mul runs on one
+ * thread, on 64×72 (2×8×64×72 values, over LAYER_PARALLEL_MIN_VALUES) on
+ * the run's threads. */
+static void
+squeeze_excitation_case (guint h, guint w_)
 {
+  const guint hw = h * w_;
   g_autoptr (GError) error = NULL;
-  g_autoptr (CnnfiltTensor) input = random_tensor (2, 3, 6, 5, 60);
+  g_autoptr (CnnfiltTensor) input = random_tensor (2, 3, h, w_, 60);
   g_autoptr (CnnfiltTensor) wa = random_tensor (8, 3, 3, 3, 61);
   g_autoptr (CnnfiltTensor) wf = random_tensor (8, 8, 1, 1, 62);
   g_autoptr (CnnfiltTensor) wb = random_tensor (4, 8, 1, 1, 63);
@@ -2019,21 +2023,21 @@ START_TEST (test_squeeze_excitation_channels_last)
   g_object_set (conv_a, "weights", wa, "padding", 1, NULL);
   g_autoptr (CnnfiltTensor) features = cnnfilt_op_process (conv_a, input, &error);
   const gfloat *fv = cnnfilt_tensor_get_data (features, NULL), *w = cnnfilt_tensor_get_data (wf, NULL);
-  g_autoptr (CnnfiltTensor) gated = cnnfilt_tensor_new (2, 8, 6, 5, &error);
+  g_autoptr (CnnfiltTensor) gated = cnnfilt_tensor_new (2, 8, h, w_, &error);
   for (guint n = 0; n < 2; n++)
     {
       gdouble mean[8] = { 0 };
       for (guint c = 0; c < 8; c++)
-        for (guint i = 0; i < 30; i++)
-          mean[c] += fv[(n * 8 + c) * 30 + i] / 30.0;
+        for (guint i = 0; i < hw; i++)
+          mean[c] += fv[(n * 8 + c) * hw + i] / (gdouble) hw;
       for (guint o = 0; o < 8; o++)
         {
           gdouble sum = 0;
           for (guint c = 0; c < 8; c++)
             sum += w[o * 8 + c] * mean[c];
           gdouble g = CLAMP (0.2 * sum + 0.5, 0, 1);
-          for (guint i = 0; i < 30; i++)
-            cnnfilt_tensor_set_value (gated, n, o, i / 5, i % 5, g * fv[(n * 8 + o) * 30 + i]);
+          for (guint i = 0; i < hw; i++)
+            cnnfilt_tensor_set_value (gated, n, o, i / w_, i % w_, g * fv[(n * 8 + o) * hw + i]);
         }
     }
   g_autoptr (CnnfiltOp) conv_b = new_op ("conv2d");
@@ -2042,6 +2046,12 @@ START_TEST (test_squeeze_excitation_channels_last)
   assert_close (want, outputs[1]);
   g_object_unref (outputs[0]);
   g_object_unref (outputs[1]);
+}
+
+START_TEST (test_squeeze_excitation_channels_last)
+{
+  squeeze_excitation_case (6, 5);
+  squeeze_excitation_case (64, 72);
 }
 END_TEST
 

@@ -1,6 +1,6 @@
 /* broadcast.c: elementwise ops on two inputs whose shapes broadcast
  * SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "broadcast.h"
+#include "layer.h"
 
 #include <math.h>
 
@@ -62,7 +62,7 @@ layer_element_strides (CnnfiltTensor *t, gsize strides[4])
 
 void
 layer_broadcast_apply (CnnfiltTensor *a, CnnfiltTensor *b, CnnfiltTensor *out, LayerRowFunc row,
-                       gfloat clamp_min, gfloat clamp_max)
+                       gfloat clamp_min, gfloat clamp_max, guint n_threads)
 {
   gboolean clamp = clamp_min != -INFINITY || clamp_max != INFINITY;
   CnnfiltShape so;
@@ -78,20 +78,21 @@ layer_broadcast_apply (CnnfiltTensor *a, CnnfiltTensor *b, CnnfiltTensor *out, L
   layer_element_strides (b, sb);
   const guint *o = layer_storage_order (cnnfilt_tensor_get_layout (out));
   const guint d[4] = { so.n, so.c, so.h, so.w };
-  const gsize length = d[o[3]];
-  gsize i = 0;
-  /* One thread: OpenMP here cost more in wake-ups than the loop takes
-   * (bench/layers README, "Decisions"). */
-  for (guint x0 = 0; x0 < d[o[0]]; x0++)
-    for (guint x1 = 0; x1 < d[o[1]]; x1++)
-      for (guint x2 = 0; x2 < d[o[2]]; x2++, i += length)
-        {
-          row (pa + x0 * sa[o[0]] + x1 * sa[o[1]] + x2 * sa[o[2]], sa[o[3]],
-               pb + x0 * sb[o[0]] + x1 * sb[o[1]] + x2 * sb[o[2]], sb[o[3]], po + i, length);
-          if (clamp)
-            for (gsize x = 0; x < length; x++)
-              po[i + x] = po[i + x] < clamp_min ? clamp_min : po[i + x] > clamp_max ? clamp_max : po[i + x];
-        }
+  const gsize length = d[o[3]], rows = (gsize) d[o[0]] * d[o[1]] * d[o[2]];
+  /* the rows on threads for large tensors (a squeeze-and-excitation gate
+   * on 112×112 maps) */
+  const gboolean parallel = n_threads > 1 && rows > 1 && rows * length >= LAYER_PARALLEL_MIN_VALUES;
+#pragma omp parallel for num_threads (n_threads) if (parallel) schedule (static)
+  for (gsize r = 0; r < rows; r++)
+    {
+      const gsize x2 = r % d[o[2]], x1 = r / d[o[2]] % d[o[1]], x0 = r / d[o[2]] / d[o[1]];
+      gfloat *to = po + r * length;
+      row (pa + x0 * sa[o[0]] + x1 * sa[o[1]] + x2 * sa[o[2]], sa[o[3]],
+           pb + x0 * sb[o[0]] + x1 * sb[o[1]] + x2 * sb[o[2]], sb[o[3]], to, length);
+      if (clamp)
+        for (gsize x = 0; x < length; x++)
+          to[x] = to[x] < clamp_min ? clamp_min : to[x] > clamp_max ? clamp_max : to[x];
+    }
 }
 
 CnnfiltLayoutSupport

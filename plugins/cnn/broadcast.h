@@ -23,7 +23,8 @@ typedef void (*LayerRowFunc) (const gfloat *a, gsize step_a, const gfloat *b, gs
 gboolean layer_infer_broadcast (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs,
                                 CnnfiltShape *output, GError **error);
 void     layer_broadcast_apply (CnnfiltTensor *a, CnnfiltTensor *b, CnnfiltTensor *out,
-                                LayerRowFunc row, gfloat clamp_min, gfloat clamp_max);
+                                LayerRowFunc row, gfloat clamp_min, gfloat clamp_max,
+                                guint n_threads);
 /* layouts of the ops that run layer_broadcast_apply, which reads each
  * input in its own layout and writes the output's: the layout the inputs
  * share, channels-last too where one is a per-channel vector (a

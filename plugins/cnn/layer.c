@@ -76,7 +76,7 @@ layer_gather_strided (const gfloat *src, const gssize strides[4], const CnnfiltS
       /* the blocks on threads where there are enough of them */
       const gsize outer = (gsize) d[other[0]] * d[other[1]];
       const gboolean parallel = n_threads > 1 && outer > 1 &&
-                                (gsize) d[0] * d[1] * d[2] * d[3] >= 1u << 16;
+                                (gsize) d[0] * d[1] * d[2] * d[3] >= LAYER_PARALLEL_MIN_VALUES;
 #pragma omp parallel for num_threads (n_threads) if (parallel) schedule (static)
       for (gsize x = 0; x < outer; x++)
         {

@@ -55,6 +55,11 @@ gboolean layer_run_copy (CnnfiltOp *op, const CnnfiltRunContext *ctx,
                          CnnfiltTensor **inputs, guint n_inputs,
                          CnnfiltTensor *output, GError **error);
 
+/* Below this many values a loop costs less on one thread than waking the
+ * others takes (bench/layers README, "Decisions"); above it the copies and
+ * elementwise loops of the plugin share the run's threads. */
+#define LAYER_PARALLEL_MIN_VALUES (1u << 16)
+
 /* Writes @out's values densely into @dst, value (a, b, c, e) read at
  * @src + a·strides[0] + b·strides[1] + c·strides[2] + e·strides[3]: the
  * CPU run of ops that rearrange a view of their input (slice, transpose).

@@ -39,7 +39,8 @@ cnnfilt_mul_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
                   GError **error)
 {
   CnnfiltMul *self = (CnnfiltMul *) op;
-  layer_broadcast_apply (inputs[0], inputs[1], output, mul_row, self->clamp_min, self->clamp_max);
+  layer_broadcast_apply (inputs[0], inputs[1], output, mul_row, self->clamp_min, self->clamp_max,
+                         ctx->n_threads);
   return TRUE;
 }
 

@@ -31,7 +31,8 @@ static gboolean
 cnnfilt_pow_run (CnnfiltOp *op, const CnnfiltRunContext *ctx, CnnfiltTensor **inputs,
                  guint n_inputs, CnnfiltTensor *output, GError **error)
 {
-  layer_broadcast_apply (inputs[0], inputs[1], output, pow_row, -INFINITY, INFINITY);
+  layer_broadcast_apply (inputs[0], inputs[1], output, pow_row, -INFINITY, INFINITY,
+                         ctx->n_threads);
   return TRUE;
 }
 

@@ -29,7 +29,8 @@ static gboolean
 cnnfilt_sub_run (CnnfiltOp *op, const CnnfiltRunContext *ctx, CnnfiltTensor **inputs,
                  guint n_inputs, CnnfiltTensor *output, GError **error)
 {
-  layer_broadcast_apply (inputs[0], inputs[1], output, sub_row, -INFINITY, INFINITY);
+  layer_broadcast_apply (inputs[0], inputs[1], output, sub_row, -INFINITY, INFINITY,
+                         ctx->n_threads);
   return TRUE;
 }
 
