@@ -180,7 +180,7 @@ gboolean map_node_to_op (NodeCtx *ctx, GPtrArray *data_names, gint *shape_length
 /* Whether @op_type is always a shape computation (Shape, Gather,
  * Unsqueeze, Squeeze, Cast), folded at import; Concat, Div, Add, Sub and
  * Mul are when they compute on shapes (is_shape_concat, is_shape_div,
- * is_shape_arith). */
+ * is_shape_arith), Reshape when it reshapes one (is_shape_reshape). */
 G_GNUC_INTERNAL
 gboolean is_shape_op (const gchar *op_type);
 /* Whether @proto is a Concat of shapes: one input at least folded, all
@@ -195,11 +195,17 @@ gboolean is_shape_div (Importer *imp, const Onnx__NodeProto *proto);
  * one input at least a folded shape. */
 G_GNUC_INTERNAL
 gboolean is_shape_arith (Importer *imp, const Onnx__NodeProto *proto);
+/* Whether @proto is a Reshape of a folded 1-D shape. */
+G_GNUC_INTERNAL
+gboolean is_shape_reshape (Importer *imp, const Onnx__NodeProto *proto);
 /* Runs a shape computation node at import, its output a folded Value.
  * FALSE with @error when it does not compute a shape from shapes and
  * constants. */
 G_GNUC_INTERNAL
 gboolean fold_shape_node (NodeCtx *ctx, GError **error);
+/* Whether reshape_target takes @shape for @data. */
+G_GNUC_INTERNAL
+gboolean reshape_target_fits (const Value *shape, const Value *data);
 /* The target shape of a Reshape of @data from a folded shape: a size only
  * known at run time is the same dim of @data (or the batch), which
  * Reshape writes as 0, "keep", or else the only such size with no -1
@@ -207,6 +213,16 @@ gboolean fold_shape_node (NodeCtx *ctx, GError **error);
 G_GNUC_INTERNAL
 const Onnx__TensorProto *reshape_target (NodeCtx *ctx, const Value *shape, const Value *data,
                                          GError **error);
+/* A folded Reshape target that reshape_target does not take, as the text
+ * of reshape's `shape`: numbers, @data's own dims in place as 0, the
+ * other sizes known only when the graph runs as expressions of the dims of
+ * the tensor most of them come from, *@ref (NULL where that is @data),
+ * which the node then takes as a second input, and one size of any other
+ * tensor, with no -1 beside it, as -1. NULL with @error where more are
+ * left. */
+G_GNUC_INTERNAL
+gchar *reshape_shape_text (NodeCtx *ctx, const Value *shape, const Value *data, const Value **ref,
+                           GError **error);
 /* A folded @shape as the text of a string property (slice's starts and
  * ends): its numbers, and each size known only when the graph runs as an
  * expression of the dims d0 … d3 of @data, the node's first input, which

@@ -4,8 +4,8 @@
  * Exporters compute the target shapes of Reshape with Shape, Gather,
  * Unsqueeze, Squeeze, Concat, Cast and Div (x.view(x.size(0), -1) in
  * PyTorch; channels // groups in a channel shuffle), and the target of an
- * Expand with ConstantOfShape, Mul, Equal and Where (the -1s of
- * x.expand(n, -1, -1) made 1). These run here, on ShapeElem lists; sizes
+ * Expand with ConstantOfShape, Mul, Equal, Where and a Reshape of the
+ * shape to one dim (the -1s of x.expand(n, -1, -1) made 1). These run here, on ShapeElem lists; sizes
  * known only when the graph runs stay symbolic (a dim, or a dim divided
  * by a number), and Reshape turns "dim k of its own input" into 0 (keep
  * that dim) and one other such size into -1 (infer). Anything else on
@@ -139,6 +139,18 @@ is_shape_arith (Importer *imp, const Onnx__NodeProto *proto)
       any_folded = any_folded || v->folded != NULL;
     }
   return any_folded;
+}
+
+/* Reshape of a folded 1-D shape to one dim (-1, or its length): the
+ * shape again (PyTorch's x.expand(n, -1, -1) passes its target through
+ * one). */
+gboolean
+is_shape_reshape (Importer *imp, const Onnx__NodeProto *proto)
+{
+  if (!g_str_equal (nonnull (proto->op_type), "Reshape") || proto->n_input != 2)
+    return FALSE;
+  Value *data = g_hash_table_lookup (imp->values, proto->input[0]);
+  return data != NULL && data->folded != NULL && data->rank == 1;
 }
 
 /* Each fold below returns the elements of the node's output, or NULL and
@@ -453,6 +465,22 @@ fold_where (Importer *imp, const Onnx__NodeProto *proto, GArray *in, gboolean in
   return out;
 }
 
+/* Reshape of a 1-D shape: its target one dim, -1 or the shape's length. */
+static GArray *
+fold_reshape (Importer *imp, const Onnx__NodeProto *proto, GArray *in, const gchar **why)
+{
+  gboolean scalar = FALSE;
+  g_autoptr (GArray) target = shape_elems (imp, g_hash_table_lookup (imp->values, proto->input[1]),
+                                           &scalar);
+  const ShapeElem *t = target && target->len == 1 ? &g_array_index (target, ShapeElem, 0) : NULL;
+  if (scalar || t == NULL || t->of != NULL || (t->number != -1 && t->number != (gint64) in->len))
+    {
+      *why = "it reshapes a shape to other than one dim of its length";
+      return NULL;
+    }
+  return g_array_ref (in);
+}
+
 /* The ops that take a shape or integer constant @in and pass it on:
  * Unsqueeze and Squeeze between a scalar and one value, Cast to integers. */
 static GArray *
@@ -533,6 +561,8 @@ fold_shape_node (NodeCtx *ctx, GError **error)
     out = fold_equal (imp, proto, in, in_scalar, &scalar, &why);
   else if (g_str_equal (op_type, "Where"))
     out = fold_where (imp, proto, in, in_scalar, &scalar, &why);
+  else if (g_str_equal (op_type, "Reshape"))
+    out = fold_reshape (imp, proto, in, &why);
   else if (is_shape_arith (imp, proto))
     out = fold_arith (imp, proto, in, in_scalar, &scalar, &why);
   else
@@ -557,6 +587,28 @@ in_place (const ShapeElem *e, guint k, const Value *data)
   return e->dim == (gint) k && (e->of == data || k == 0) && e->divisor == 1 && e->expr == NULL;
 }
 
+/* How many sizes of a Reshape target are -1, and how many are known only
+ * at run time and not @data's own dim in place. */
+static void
+count_target (const Value *shape, const Value *data, guint *inferred, guint *unknown)
+{
+  *inferred = *unknown = 0;
+  for (guint k = 0; k < shape->folded->len; k++)
+    {
+      const ShapeElem *e = &g_array_index (shape->folded, ShapeElem, k);
+      *inferred += e->of == NULL && e->number == -1;
+      *unknown += e->of != NULL && !in_place (e, k, data);
+    }
+}
+
+gboolean
+reshape_target_fits (const Value *shape, const Value *data)
+{
+  guint inferred, unknown;
+  count_target (shape, data, &inferred, &unknown);
+  return unknown == 0 || (unknown == 1 && inferred == 0);
+}
+
 const Onnx__TensorProto *
 reshape_target (NodeCtx *ctx, const Value *shape, const Value *data, GError **error)
 {
@@ -567,13 +619,7 @@ reshape_target (NodeCtx *ctx, const Value *shape, const Value *data, GError **er
    * place is left to Reshape to infer (-1) when it is the only one and
    * no value is -1 already: the count of values fixes it (attention's
    * view(len, batch * heads, dim), the batch read from another tensor). */
-  guint inferred = 0, unknown = 0;
-  for (guint k = 0; k < elems->len; k++)
-    {
-      const ShapeElem *e = &g_array_index (elems, ShapeElem, k);
-      inferred += e->of == NULL && e->number == -1;
-      unknown += e->of != NULL && !in_place (e, k, data);
-    }
+  gboolean fits = reshape_target_fits (shape, data);
   for (guint k = 0; k < elems->len; k++)
     {
       const ShapeElem *e = &g_array_index (elems, ShapeElem, k);
@@ -581,7 +627,7 @@ reshape_target (NodeCtx *ctx, const Value *shape, const Value *data, GError **er
         tensor->int64_data[k] = e->number;
       else if (in_place (e, k, data))
         tensor->int64_data[k] = 0; /* the same dim of the input: the batch, say */
-      else if (unknown == 1 && inferred == 0)
+      else if (fits)
         tensor->int64_data[k] = -1;
       else
         {
@@ -594,6 +640,49 @@ reshape_target (NodeCtx *ctx, const Value *shape, const Value *data, GError **er
         }
     }
   return tensor;
+}
+
+gchar *
+reshape_shape_text (NodeCtx *ctx, const Value *shape, const Value *data, const Value **ref,
+                    GError **error)
+{
+  GArray *elems = shape->folded;
+  *ref = NULL;
+  for (guint k = 0; k < elems->len && *ref == NULL; k++)
+    {
+      const ShapeElem *e = &g_array_index (elems, ShapeElem, k);
+      if (e->of != NULL && e->of != data)
+        *ref = e->of;
+    }
+  if (*ref == NULL)
+    *ref = data;
+  /* one size of yet another tensor, with no -1 beside it, is inferred */
+  guint others = 0, inferred = 0;
+  for (guint k = 0; k < elems->len; k++)
+    {
+      const ShapeElem *e = &g_array_index (elems, ShapeElem, k);
+      inferred += e->of == NULL && e->number == -1;
+      others += e->of != NULL && e->of != *ref && !in_place (e, k, data);
+    }
+  g_autoptr (GString) text = g_string_new (NULL);
+  for (guint k = 0; k < elems->len; k++)
+    {
+      const ShapeElem *e = &g_array_index (elems, ShapeElem, k);
+      const gchar *size = e->of == NULL || e->of == *ref ? elem_text (ctx->imp, e)
+                        : in_place (e, k, data) ? "0"
+                        : others == 1 && inferred == 0 ? "-1" : NULL;
+      if (size == NULL)
+        {
+          node_error (error, ctx, CNNFILT_ERROR_UNSUPPORTED,
+                      "the target shape's sizes known only when the graph runs come from more "
+                      "than one other tensor (value %u: dim %d of another)", k, e->dim);
+          return NULL;
+        }
+      g_string_append_printf (text, "%s%s", k ? "," : "", size);
+    }
+  if (*ref == data)
+    *ref = NULL;
+  return g_string_free (g_steal_pointer (&text), FALSE);
 }
 
 /* ---- Slice -------------------------------------------------------------- */

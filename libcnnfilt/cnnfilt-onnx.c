@@ -11,7 +11,7 @@
  * passes a constant on, Split, which it writes as one slice per output
  * (import_split), Gather of one index, Squeeze and Unsqueeze of tensors,
  * which it writes as slices and reshapes (import_rank_change), Expand to a
- * shape known at import, a mul by ones (import_expand), the shape
+ * shape known at import or computed from shapes (import_expand), the shape
  * computations it folds
  * (cnnfilt-onnx-shape.c), the rank rules of Flatten, Gemm, Reshape and
  * Reduce*, and two meanings that no attribute states: Softmax's before
@@ -728,69 +728,143 @@ import_split (NodeCtx *ctx, GError **error)
 
 /* ---- Expand ------------------------------------------------------------- */
 
-/* Expand to a shape that folds to numbers here (a fixed batch; the class
- * token of a ViT exported for one): numpy broadcasting against that shape,
- * imported as a `mul` by a constant of ones of it, which is exact (x·1 is
- * x, infinities and NaN included). A size known only when the graph runs
- * is refused. */
+/* Expand: an `expand` node, numpy broadcasting against the target shape.
+ * The target is a constant or a shape folded here; its sizes known only
+ * when the graph runs (x.expand(n, -1, -1) of a ViT's class token, n the
+ * batch of the patches) are expressions of the dims of the one tensor
+ * they come from, which the node takes as a second input. An input of
+ * lower rank than the target is first reshaped to it, 1s in front, as
+ * numpy aligns it. */
 static gboolean
 import_expand (NodeCtx *ctx, GError **error)
 {
   Importer *imp = ctx->imp;
   const Onnx__NodeProto *proto = ctx->proto;
-  const Value *shape = proto->n_input == 2 ? g_hash_table_lookup (imp->values, proto->input[1])
-                                           : NULL;
-  g_autoptr (GArray) numbers = shape && shape->constant && shape->constant->n_dims == 1
-                               ? tensor_numbers (imp, shape->constant) : NULL;
-  gint64 count = 1;
-  for (guint i = 0; numbers != NULL && i < numbers->len; i++)
-    {
-      const Number *d = &g_array_index (numbers, Number, i);
-      if (!d->is_int || d->i < 1 || d->i > G_MAXINT32 || (count *= d->i) > 1 << 24)
-        g_clear_pointer (&numbers, g_array_unref);
-    }
-  if (numbers == NULL || numbers->len > MAX_RANK || proto->n_attribute > 0)
+  Value *data = g_hash_table_lookup (imp->values, proto->input[0]);
+  Value *shape = proto->n_input == 2 ? g_hash_table_lookup (imp->values, proto->input[1]) : NULL;
+  gint length = shape == NULL ? -1
+              : shape->folded != NULL && shape->rank == 1 ? (gint) shape->folded->len
+              : shape->constant != NULL && shape->constant->n_dims == 1 &&
+                    (shape->constant->data_type == ONNX__TENSOR_PROTO__DATA_TYPE__INT64 ||
+                     shape->constant->data_type == ONNX__TENSOR_PROTO__DATA_TYPE__INT32)
+                  ? (gint) MIN (shape->constant->dims[0], MAX_RANK + 1)
+                  : -1;
+  if (length < 0 || length > MAX_RANK || proto->n_attribute > 0 || data == NULL ||
+      data->rank < 0 || (data->node == NULL && data->constant == NULL))
     {
       node_error (error, ctx, CNNFILT_ERROR_UNSUPPORTED,
-                  "only a shape of at most %d sizes known at import (and at most 2^24 values) "
-                  "is supported; here input 1 is %s", MAX_RANK,
-                  shape == NULL ? "missing"
-                  : shape->folded != NULL && shape->constant == NULL
-                      ? "a size known only when the graph runs"
-                      : "not such a shape");
+                  "only an input of known rank expanded to a shape of at most %d sizes, "
+                  "constant or computed from shapes, is supported", MAX_RANK);
       return FALSE;
     }
-  Onnx__TensorProto *ones = g_new0 (Onnx__TensorProto, 1);
-  onnx__tensor_proto__init (ones);
-  g_ptr_array_add (imp->synthetic, ones);
-  ones->has_data_type = TRUE;
-  ones->data_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
-  ones->n_dims = numbers->len;
-  ones->dims = g_new (int64_t, MAX (numbers->len, 1));
-  for (guint i = 0; i < numbers->len; i++)
-    ones->dims[i] = g_array_index (numbers, Number, i).i;
-  ones->n_float_data = count;
-  ones->float_data = g_new (gfloat, count);
-  g_ptr_array_add (imp->owned, ones->float_data);
-  for (gint64 i = 0; i < count; i++)
-    ones->float_data[i] = 1;
-  g_autofree gchar *ones_name = g_strdup_printf ("%s:ones", proto->output[0]);
-  for (guint i = 2; g_hash_table_contains (imp->values, ones_name); i++)
+  /* the sizes as expand's shape: 1s (the input's own) in front up to the
+   * input's rank, the target's numbers, and its run-time sizes in the dims
+   * of their tensor */
+  gint rank = MAX (data->rank, length);
+  g_autoptr (GString) sizes = g_string_new (NULL);
+  for (gint k = 0; k < rank - length; k++)
+    g_string_append (sizes, "1,");
+  const Value *ref = NULL;
+  if (shape->folded != NULL)
+    for (guint k = 0; k < shape->folded->len && ref == NULL; k++)
+      ref = g_array_index (shape->folded, ShapeElem, k).of;
+  if (shape->folded != NULL)
     {
-      g_free (ones_name);
-      ones_name = g_strdup_printf ("%s:ones%u", proto->output[0], i);
+      g_autofree gchar *text = shape_text (ctx, shape, ref, "input 1", error);
+      if (text == NULL)
+        return FALSE;
+      g_string_append (sizes, text);
     }
-  Value *value = add_value (imp, ones_name);
-  value->constant = ones;
-  value_set_dims (value, ones->n_dims, ones->dims);
+  else
+    {
+      g_autoptr (GArray) numbers = tensor_numbers (imp, shape->constant);
+      for (guint k = 0; k < numbers->len; k++)
+        g_string_append_printf (sizes, "%s%" G_GINT64_FORMAT, k ? "," : "",
+                                g_array_index (numbers, Number, k).i);
+    }
+  if (ref != NULL && ref->node == NULL)
+    {
+      node_error (error, ctx, CNNFILT_ERROR_UNSUPPORTED,
+                  "the target's sizes come from a value that is not a tensor of the graph");
+      return FALSE;
+    }
 
-  /* the product as a Mul node of the model would be */
-  gchar *inputs[] = { proto->input[0], ones_name };
-  Onnx__NodeProto mul = *proto;
-  mul.op_type = (gchar *) "Mul";
-  mul.input = inputs;
-  mul.n_input = 2;
-  return import_node (imp, &mul, 0, error);
+  /* aligned to the target's rank, 1s in front */
+  const gchar *input = value_node (ctx, proto->input[0], data, rank, error);
+  if (input == NULL)
+    return FALSE;
+  g_autoptr (CnnfiltOp) op = cnnfilt_op_new ("expand", error);
+  g_autofree gchar *rank_text = g_strdup_printf ("%d", rank);
+  if (op == NULL || !cnnfilt_op_set_property_from_string (op, "shape", sizes->str, error) ||
+      !cnnfilt_op_set_property_from_string (op, "rank", rank_text, error))
+    {
+      node_prefix_error (error, ctx);
+      return FALSE;
+    }
+  ctx->op = op;
+  const gchar *inputs[] = { input, ref ? ref->node : NULL, NULL };
+  g_autofree gchar *node_name = add_graph_node (ctx, inputs, error);
+  return node_name != NULL && add_output_value (ctx, node_name, -1, rank, error);
+}
+
+/* A Reshape whose folded target holds sizes known only when the graph runs
+ * that it can neither keep (0) nor infer (one -1): a ViT's attention
+ * splits its heads with view(len, batch * heads, dim / heads), each read
+ * from another tensor's shape. */
+static gboolean
+is_reshape_by_expressions (Importer *imp, const Onnx__NodeProto *proto)
+{
+  if (!g_str_equal (nonnull (proto->op_type), "Reshape") || proto->n_input != 2)
+    return FALSE;
+  const Value *data = g_hash_table_lookup (imp->values, proto->input[0]);
+  const Value *shape = g_hash_table_lookup (imp->values, proto->input[1]);
+  return data != NULL && shape != NULL && shape->folded != NULL && shape->constant == NULL &&
+         shape->rank == 1 && shape->folded->len >= 1 && shape->folded->len <= MAX_RANK &&
+         !reshape_target_fits (shape, data);
+}
+
+/* Such a Reshape as a `reshape` node with its target as expressions
+ * (reshape_shape_text), reading the tensor they refer to as its second
+ * input. */
+static gboolean
+import_reshape_by_expressions (NodeCtx *ctx, GError **error)
+{
+  Importer *imp = ctx->imp;
+  const Onnx__NodeProto *proto = ctx->proto;
+  Value *data = g_hash_table_lookup (imp->values, proto->input[0]);
+  const Value *shape = g_hash_table_lookup (imp->values, proto->input[1]), *ref = NULL;
+  for (gsize i = 0; i < proto->n_attribute; i++)
+    if (g_strcmp0 (proto->attribute[i]->name, "allowzero") != 0 ||
+        proto->attribute[i]->i != 0)
+      {
+        node_error (error, ctx, CNNFILT_ERROR_UNSUPPORTED,
+                    "attribute '%s' is not supported here (only allowzero=0)",
+                    nonnull (proto->attribute[i]->name));
+        return FALSE;
+      }
+  g_autofree gchar *text = reshape_shape_text (ctx, shape, data, &ref, error);
+  if (text == NULL)
+    return FALSE;
+  if (ref != NULL && ref->node == NULL)
+    {
+      node_error (error, ctx, CNNFILT_ERROR_UNSUPPORTED,
+                  "the target's sizes come from a value that is not a tensor of the graph");
+      return FALSE;
+    }
+  const gchar *input = value_node (ctx, proto->input[0], data, -1, error);
+  if (input == NULL)
+    return FALSE;
+  g_autoptr (CnnfiltOp) op = cnnfilt_op_new ("reshape", error);
+  if (op == NULL || !cnnfilt_op_set_property_from_string (op, "shape", text, error))
+    {
+      node_prefix_error (error, ctx);
+      return FALSE;
+    }
+  ctx->op = op;
+  const gchar *inputs[] = { input, ref ? ref->node : NULL, NULL };
+  g_autofree gchar *node_name = add_graph_node (ctx, inputs, error);
+  return node_name != NULL &&
+         add_output_value (ctx, node_name, shape->folded->len, data->rank, error);
 }
 
 /* ---- Squeeze, Unsqueeze and Gather of one index, on data ---------------- */
@@ -1085,7 +1159,7 @@ import_node (Importer *imp, const Onnx__NodeProto *proto, guint index, GError **
   if (is_rank_change (imp, proto))
     return import_rank_change (&ctx, error);
   if (is_shape_op (op_type) || is_shape_concat (imp, proto) || is_shape_div (imp, proto) ||
-      is_shape_arith (imp, proto))
+      is_shape_arith (imp, proto) || is_shape_reshape (imp, proto))
     return fold_shape_node (&ctx, error);
   if (alias_constant (imp, proto))
     return TRUE;
@@ -1093,6 +1167,8 @@ import_node (Importer *imp, const Onnx__NodeProto *proto, guint index, GError **
     return import_split (&ctx, error);
   if (g_str_equal (op_type, "Expand"))
     return import_expand (&ctx, error);
+  if (is_reshape_by_expressions (imp, proto))
+    return import_reshape_by_expressions (&ctx, error);
 
   GType type = cnnfilt_registry_lookup_onnx (op_type);
   g_return_val_if_fail (type != G_TYPE_INVALID, FALSE); /* checked by the caller */

@@ -1413,6 +1413,93 @@ START_TEST (test_slice)
 }
 END_TEST
 
+/* Runs @op on @x with @ref as its second input, on the CPU and on OpenCL
+ * where there is a device; the CPU's output. */
+static CnnfiltTensor *
+run_op_with_ref (CnnfiltOp *op, CnnfiltTensor *x, CnnfiltTensor *ref)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CnnfiltGraph) graph = cnnfilt_graph_new ();
+  const gchar *in[] = { "x", "ref", NULL };
+  ck_assert (cnnfilt_graph_add_input (graph, "x", &error));
+  ck_assert (cnnfilt_graph_add_input (graph, "ref", &error));
+  ck_assert (cnnfilt_graph_add_node (graph, "op", op, in, &error));
+  CnnfiltTensor *inputs[] = { x, ref };
+  ck_assert_msg (cnnfilt_graph_run (graph, inputs, 2, &error), "%s", error ? error->message : "");
+  CnnfiltTensor *out = g_object_ref (cnnfilt_graph_get_output (graph, 0));
+  CnnfiltDevice *device = tu_opencl_device ();
+  if (device != NULL)
+    {
+      cnnfilt_graph_set_device (graph, device);
+      ck_assert_msg (cnnfilt_graph_run (graph, inputs, 2, &error), "on OpenCL: %s",
+                     error ? error->message : "");
+      tu_assert_close (cnnfilt_op_get_name (op), out, cnnfilt_graph_get_output (graph, 0),
+                       TU_OPENCL_TOLERANCE);
+    }
+  return out;
+}
+
+/* expand, numpy's broadcasting worked by hand, its sizes numbers or
+ * expressions of a second input's dims (a class token to the batch);
+ * reshape's shape, expressions of its input's dims or of a second
+ * input's. */
+START_TEST (test_expand_reshape_expressions)
+{
+  /* (1, 2, 1) holding 1 2, to (3, 2, 2): each value twice along w, the
+   * two rows three times */
+  const gfloat two[] = { 1, 2 };
+  g_autoptr (CnnfiltTensor) x = tu_tensor (two, 1, 2, 1, 1);
+  g_autoptr (CnnfiltOp) expand = new_op ("expand");
+  g_object_set (expand, "shape", "3,2,2", "rank", 3, NULL);
+  g_autoptr (CnnfiltTensor) y = run_op_both (expand, x);
+  const gfloat want[] = { 1, 1, 2, 2, 1, 1, 2, 2, 1, 1, 2, 2 };
+  tu_assert_tensor (y, 3, 2, 2, 1, want, 0);
+
+  /* the batch and a size from another tensor's dims: (5, 7) gives 5 and
+   * 7/7 + 1 = 2 */
+  g_autoptr (CnnfiltTensor) ref = cnnfilt_tensor_new (5, 7, 1, 1, NULL);
+  g_autoptr (CnnfiltOp) by_ref = new_op ("expand");
+  g_object_set (by_ref, "shape", "d0,1,d1/7+1", "rank", 3, NULL);
+  g_autoptr (CnnfiltTensor) z = run_op_with_ref (by_ref, x, ref);
+  const gfloat want_z[] = { 1, 1, 2, 2, 1, 1, 2, 2, 1, 1, 2, 2, 1, 1, 2, 2, 1, 1, 2, 2 };
+  tu_assert_tensor (z, 5, 2, 2, 1, want_z, 0);
+
+  /* (2, 3, 4) as (3, 8) by its own dims, as (4, 6) by another's */
+  gfloat seq[24];
+  for (guint i = 0; i < 24; i++)
+    seq[i] = i;
+  g_autoptr (CnnfiltTensor) t = tu_tensor (seq, 2, 3, 4, 1);
+  g_autoptr (CnnfiltTensor) own = tu_run_values ("reshape shape=d1,-1", seq, 2, 3, 4, 1);
+  tu_assert_tensor (own, 3, 8, 1, 1, seq, 0);
+  g_autoptr (CnnfiltTensor) four = cnnfilt_tensor_new (4, 1, 1, 1, NULL);
+  g_autoptr (CnnfiltOp) reshape = new_op ("reshape");
+  g_object_set (reshape, "shape", "d0,0*d0+6", NULL);
+  g_autoptr (CnnfiltTensor) other = run_op_with_ref (reshape, t, four);
+  tu_assert_tensor (other, 4, 6, 1, 1, seq, 0);
+
+  static const struct {
+    const gchar *pipeline;
+    gint code;
+    const gchar *says;
+  } refused[] = {
+    { "expand rank=3 shape=3,3,1", CNNFILT_ERROR_SHAPE, "dim 1 of the input (1x2x1x1) is 2, which does not broadcast to 3" },
+    { "expand rank=3 shape=3,2", CNNFILT_ERROR_INVALID_ARGUMENT, "must give 3 sizes, one per dim" },
+    { "expand rank=2 shape=0,1", CNNFILT_ERROR_SHAPE, "the size 0; sizes are 1 to" },
+    { "expand rank=2 shape=d7,1", CNNFILT_ERROR_INVALID_ARGUMENT, "shape value 'd7'" },
+    { "reshape shape=d0,5", CNNFILT_ERROR_SHAPE, "2 values do not fit 1×5×1×1" },
+    { "reshape shape=1,2,1,1,1", CNNFILT_ERROR_INVALID_ARGUMENT, "must give 1 to 4 sizes" },
+    { "reshape shape=-1,-1", CNNFILT_ERROR_INVALID_ARGUMENT, "only one dim can be -1" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      GError *error = tu_run_error (refused[i].pipeline, x);
+      tu_assert_error (error, refused[i].code, refused[i].pipeline[0] == 'e' ? "expand" : "reshape",
+                       refused[i].says);
+      g_error_free (error);
+    }
+}
+END_TEST
+
 START_TEST (test_pad_modes)
 {
   const gfloat in[] = { 1, 2, 3 };
@@ -2208,6 +2295,7 @@ main (void)
   tcase_add_test (layers, test_log_layer_norm_transpose_matmul);
   tcase_add_test (layers, test_softmax_linear_flatten);
   tcase_add_test (layers, test_linear_axis);
+  tcase_add_test (layers, test_expand_reshape_expressions);
   tcase_add_test (layers, test_fuse_linear_activation);
   tcase_add_test (layers, test_log_softmax);
   tcase_add_test (layers, test_instance_norm);

@@ -165,6 +165,34 @@ layer_layouts_reads_any (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inpu
 }
 
 gboolean
+layer_gather_strided_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx, CnnfiltTensor *input,
+                         gsize base, const gssize strides[4], CnnfiltTensor *output,
+                         GError **error)
+{
+  const gchar *source = cnnfilt_kernel_source_from_resource ("/org/cnnfilt/cnn/gather.cl", error);
+  if (source == NULL)
+    return FALSE;
+  CnnfiltShape out;
+  cnnfilt_tensor_get_shape (output, &out);
+  gsize total = cnnfilt_shape_get_size (&out);
+  if (total > G_MAXINT || cnnfilt_tensor_get_size (input) > G_MAXINT)
+    {
+      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_SHAPE,
+                   "%s: more values than one OpenCL launch takes", cnnfilt_op_get_name (op));
+      return FALSE;
+    }
+  /* within the input, which holds at most G_MAXINT values: each fits an int */
+  const CnnfiltKernelArg args[] = {
+    CNNFILT_KERNEL_IN (input), CNNFILT_KERNEL_OUT (output),
+    CNNFILT_KERNEL_INT (out.c), CNNFILT_KERNEL_INT (out.h), CNNFILT_KERNEL_INT (out.w),
+    CNNFILT_KERNEL_INT (base), CNNFILT_KERNEL_INT (strides[0]), CNNFILT_KERNEL_INT (strides[1]),
+    CNNFILT_KERNEL_INT (strides[2]), CNNFILT_KERNEL_INT (strides[3]), CNNFILT_KERNEL_INT (total),
+  };
+  CnnfiltKernelLaunch launch = { source, NULL, "gather", 1, { total } };
+  return cnnfilt_kernel_run (op, ctx, &launch, args, G_N_ELEMENTS (args), error);
+}
+
+gboolean
 layer_run_copy_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx, CnnfiltTensor **inputs,
                    guint n_inputs, CnnfiltTensor *output, GError **error)
 {

@@ -7,9 +7,9 @@
  * rows, and class hooks ready to install (copy run, layouts, global pools,
  * clamp fusion). It includes the other shared parts, so that an op includes
  * this one header: broadcast.h (two-input elementwise ops), eltwise.h
- * (point ops on oneDNN's kernels) and scratch.h
- * (per-thread scratch). The window of convolutions and pools is the core's
- * CnnfiltAreaOp.
+ * (point ops on oneDNN's kernels), scratch.h (per-thread scratch) and
+ * dim-expr.h (sizes as expressions of dims). The window of convolutions
+ * and pools is the core's CnnfiltAreaOp.
  */
 #pragma once
 
@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 #include "broadcast.h"
+#include "dim-expr.h"
 #include "eltwise.h"
 #include "scratch.h"
 
@@ -66,6 +67,13 @@ gboolean layer_run_copy (CnnfiltOp *op, const CnnfiltRunContext *ctx,
  * A transpose of a large tensor is copied on @n_threads. */
 void layer_gather_strided (const gfloat *src, const gssize strides[4], const CnnfiltShape *out,
                            gfloat *dst, guint n_threads);
+
+/* The OpenCL counterpart of layer_gather_strided (gather.cl), the values
+ * read from @input's buffer at @base plus the steps; FALSE with @error,
+ * naming @op, where the launch fails or takes more than G_MAXINT values. */
+gboolean layer_gather_strided_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx,
+                                  CnnfiltTensor *input, gsize base, const gssize strides[4],
+                                  CnnfiltTensor *output, GError **error);
 
 /* run_cl for ops that copy their input */
 gboolean layer_run_copy_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx,

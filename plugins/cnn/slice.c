@@ -19,7 +19,6 @@
  */
 #include "layer.h"
 
-#include <errno.h>
 #include <string.h>
 
 typedef struct {
@@ -50,151 +49,6 @@ static const CnnfiltOpProp slice_props[] = {
     CNNFILT_OP_PROP_INT, CNNFILT_OP_PROP_FIELD (CnnfiltSlice, rank), 1, 4, 4, NULL, { 0 } },
 };
 
-/* ---- Expressions of the dims --------------------------------------------- */
-
-/* An expression being read: numbers, d0 … d3, + - * / and brackets, in 64
- * bits. With @dims NULL only its form is checked. */
-typedef struct {
-  const gchar *at;
-  const guint *dims;
-  const gchar *problem; /* what is wrong, or NULL */
-  guint depth;          /* brackets and signs open, each a call deeper */
-} Expr;
-
-/* Deeper brackets are refused before they exhaust the stack. */
-#define EXPR_MAX_DEPTH 64
-
-static gint64 expr_sum (Expr *e);
-
-static void
-expr_skip_spaces (Expr *e)
-{
-  while (g_ascii_isspace (*e->at))
-    e->at++;
-}
-
-static gint64
-expr_fail (Expr *e, const gchar *problem)
-{
-  if (e->problem == NULL)
-    e->problem = problem;
-  return 0;
-}
-
-static gint64
-expr_atom (Expr *e)
-{
-  expr_skip_spaces (e);
-  if (e->problem != NULL)
-    return 0;
-  if ((*e->at == '(' || *e->at == '-') && e->depth >= EXPR_MAX_DEPTH)
-    return expr_fail (e, "brackets and signs nest too deep");
-  if (*e->at == '(')
-    {
-      e->at++;
-      e->depth++;
-      gint64 value = expr_sum (e);
-      e->depth--;
-      expr_skip_spaces (e);
-      if (*e->at != ')')
-        return expr_fail (e, "a ')' is missing");
-      e->at++;
-      return value;
-    }
-  if (g_ascii_isdigit (*e->at) || (*e->at == '-' && g_ascii_isdigit (e->at[1])))
-    {
-      /* the sign read with the number: −2⁶³ (INT64_MIN, "from the end
-       * backwards") is a number whose magnitude is not */
-      gchar *end = NULL;
-      errno = 0;
-      gint64 value = g_ascii_strtoll (e->at, &end, 10);
-      if (errno == ERANGE)
-        return expr_fail (e, "a number is out of 64-bit range");
-      e->at = end;
-      return value;
-    }
-  if (*e->at == '-')
-    {
-      e->at++;
-      e->depth++;
-      gint64 value = expr_atom (e);
-      e->depth--;
-      return value == G_MININT64 ? expr_fail (e, "a value is out of 64-bit range") : -value;
-    }
-  if (*e->at == 'd')
-    {
-      guint k = e->at[1] - '0';
-      if (k > 3)
-        return expr_fail (e, "d is followed by a dim, 0 to 3");
-      e->at += 2;
-      return e->dims ? e->dims[k] : 1;
-    }
-  return expr_fail (e, "expected a number, d0 to d3, '-' or '('");
-}
-
-static gint64
-expr_product (Expr *e)
-{
-  gint64 value = expr_atom (e);
-  for (;;)
-    {
-      expr_skip_spaces (e);
-      gchar op = *e->at;
-      if (e->problem != NULL || (op != '*' && op != '/'))
-        return value;
-      e->at++;
-      gint64 right = expr_atom (e), result = 0;
-      if (op == '*' && __builtin_mul_overflow (value, right, &result))
-        return expr_fail (e, "a product is out of 64-bit range");
-      if (op == '/')
-        {
-          if (right == 0 && e->dims != NULL)
-            return expr_fail (e, "it divides by 0");
-          /* C's division rounds toward zero, as ONNX runtimes divide integers */
-          result = right == 0 || (value == G_MININT64 && right == -1) ? 0 : value / right;
-        }
-      value = result;
-    }
-}
-
-static gint64
-expr_sum (Expr *e)
-{
-  gint64 value = expr_product (e);
-  for (;;)
-    {
-      expr_skip_spaces (e);
-      gchar op = *e->at;
-      if (e->problem != NULL || (op != '+' && op != '-'))
-        return value;
-      e->at++;
-      gint64 right = expr_product (e), result;
-      if (op == '+' ? __builtin_add_overflow (value, right, &result)
-                    : __builtin_sub_overflow (value, right, &result))
-        return expr_fail (e, "a sum is out of 64-bit range");
-      value = result;
-    }
-}
-
-/* The value of @text for an input of @dims (NULL: only checked). */
-static gboolean
-expr_value (const gchar *property, const gchar *text, const guint *dims, gint64 *value,
-            GError **error)
-{
-  Expr e = { text, dims, NULL, 0 };
-  *value = expr_sum (&e);
-  expr_skip_spaces (&e);
-  if (e.problem == NULL && *e.at != '\0')
-    e.problem = "it has more after the value";
-  if (e.problem != NULL)
-    {
-      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_INVALID_ARGUMENT,
-                   "slice: %s value '%s': %s", property, text, e.problem);
-      return FALSE;
-    }
-  return TRUE;
-}
-
 /* ---- What is sliced ------------------------------------------------------ */
 
 /* For each of the four dims, the first input value taken, the step and
@@ -203,31 +57,16 @@ typedef struct {
   gint64 first[4], step[4], count[4];
 } SlicePlan;
 
-/* The comma-separated values of @text: none for "". */
-static GStrv
-split_list (const gchar *text)
-{
-  GStrv parts = g_strsplit (text ? text : "", ",", -1);
-  for (guint i = 0; parts[i] != NULL; i++)
-    g_strstrip (parts[i]);
-  if (parts[0] != NULL && parts[1] == NULL && *parts[0] == '\0')
-    {
-      g_free (parts[0]);
-      parts[0] = NULL;
-    }
-  return parts;
-}
-
 /* Checks the properties, and with @in (NULL: only checked) plans the
  * slice of an input of that shape. */
 static gboolean
 slice_plan (CnnfiltOp *op, const CnnfiltShape *in, SlicePlan *plan, GError **error)
 {
   CnnfiltSlice *self = (CnnfiltSlice *) op;
-  g_auto (GStrv) starts = split_list (self->starts);
-  g_auto (GStrv) ends = split_list (self->ends);
-  g_auto (GStrv) axes = split_list (self->axes);
-  g_auto (GStrv) steps = split_list (self->steps);
+  g_auto (GStrv) starts = layer_split_list (self->starts);
+  g_auto (GStrv) ends = layer_split_list (self->ends);
+  g_auto (GStrv) axes = layer_split_list (self->axes);
+  g_auto (GStrv) steps = layer_split_list (self->steps);
   guint n = g_strv_length (starts);
   const gint rank = self->rank;
   if (n == 0 || g_strv_length (ends) != n || (axes[0] != NULL && g_strv_length (axes) != n) ||
@@ -269,8 +108,8 @@ slice_plan (CnnfiltOp *op, const CnnfiltShape *in, SlicePlan *plan, GError **err
                        "slice: steps '%s': expected whole numbers other than 0", self->steps);
           return FALSE;
         }
-      if (!expr_value ("starts", starts[i], in ? d : NULL, &start, error) ||
-          !expr_value ("ends", ends[i], in ? d : NULL, &end, error))
+      if (!layer_dim_expr_value ("slice", "starts", starts[i], in ? d : NULL, &start, error) ||
+          !layer_dim_expr_value ("slice", "ends", ends[i], in ? d : NULL, &end, error))
         return FALSE;
       if (in == NULL)
         continue;
@@ -363,31 +202,14 @@ static gboolean
 cnnfilt_slice_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx, CnnfiltTensor **inputs,
                       guint n_inputs, CnnfiltTensor *output, GError **error)
 {
-  const gchar *source = cnnfilt_kernel_source_from_resource ("/org/cnnfilt/cnn/slice.cl", error);
-  if (source == NULL)
-    return FALSE;
-  CnnfiltShape in, out;
+  CnnfiltShape in;
   SlicePlan plan;
   cnnfilt_tensor_get_shape (inputs[0], &in);
-  cnnfilt_tensor_get_shape (output, &out);
   if (!slice_plan (op, &in, &plan, error))
     return FALSE;
-  if (cnnfilt_shape_get_size (&in) > G_MAXINT)
-    {
-      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_SHAPE,
-                   "slice: more values than one OpenCL launch takes");
-      return FALSE;
-    }
   gssize s[4];
-  gsize base = slice_strides (&in, &plan, s), total = cnnfilt_shape_get_size (&out);
-  const CnnfiltKernelArg args[] = {
-    CNNFILT_KERNEL_IN (inputs[0]), CNNFILT_KERNEL_OUT (output),
-    CNNFILT_KERNEL_INT (out.c), CNNFILT_KERNEL_INT (out.h), CNNFILT_KERNEL_INT (out.w),
-    CNNFILT_KERNEL_INT (base), CNNFILT_KERNEL_INT (s[0]), CNNFILT_KERNEL_INT (s[1]),
-    CNNFILT_KERNEL_INT (s[2]), CNNFILT_KERNEL_INT (s[3]), CNNFILT_KERNEL_INT (total),
-  };
-  CnnfiltKernelLaunch launch = { source, NULL, "slice", 1, { total } };
-  return cnnfilt_kernel_run (op, ctx, &launch, args, G_N_ELEMENTS (args), error);
+  gsize base = slice_strides (&in, &plan, s);
+  return layer_gather_strided_cl (op, ctx, inputs[0], base, s, output, error);
 }
 
 static void

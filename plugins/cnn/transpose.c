@@ -126,31 +126,14 @@ static gboolean
 cnnfilt_transpose_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx, CnnfiltTensor **inputs,
                           guint n_inputs, CnnfiltTensor *output, GError **error)
 {
-  const gchar *source = cnnfilt_kernel_source_from_resource ("/org/cnnfilt/cnn/transpose.cl",
-                                                              error);
   guint perm[4];
-  if (source == NULL || !transpose_perm (op, perm, error))
+  if (!transpose_perm (op, perm, error))
     return FALSE;
-  CnnfiltShape in, out;
+  CnnfiltShape in;
   cnnfilt_tensor_get_shape (inputs[0], &in);
-  cnnfilt_tensor_get_shape (output, &out);
-  gsize total = cnnfilt_shape_get_size (&out);
   gssize s[4];
-  if (total > G_MAXINT)
-    {
-      g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_SHAPE,
-                   "transpose: more values than one OpenCL launch takes");
-      return FALSE;
-    }
   transpose_strides (&in, perm, s);
-  const CnnfiltKernelArg args[] = {
-    CNNFILT_KERNEL_IN (inputs[0]), CNNFILT_KERNEL_OUT (output),
-    CNNFILT_KERNEL_INT (out.c), CNNFILT_KERNEL_INT (out.h), CNNFILT_KERNEL_INT (out.w),
-    CNNFILT_KERNEL_INT (s[0]), CNNFILT_KERNEL_INT (s[1]), CNNFILT_KERNEL_INT (s[2]),
-    CNNFILT_KERNEL_INT (s[3]), CNNFILT_KERNEL_INT (total),
-  };
-  CnnfiltKernelLaunch launch = { source, NULL, "transpose", 1, { total } };
-  return cnnfilt_kernel_run (op, ctx, &launch, args, G_N_ELEMENTS (args), error);
+  return layer_gather_strided_cl (op, ctx, inputs[0], 0, s, output, error);
 }
 
 static void

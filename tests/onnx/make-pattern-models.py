@@ -33,7 +33,8 @@ its bias Add, weights of rank 3, a bias that varies by row. Each must stay
 unfused and still compute the module's output, or, for the shuffle and
 the Gather, which the graph cannot hold node by node (rank 5; a dim
 less), be refused with an error.
-shape-div checks the shape folding that the exported shuffle needs
+class-token and attention are a ViT's parts with a dynamic batch, which
+its export reads from tensors' shapes. shape-div checks the shape folding that the exported shuffle needs
 (channels // groups) on a plain Reshape.
 
 The run is deterministic: same torch, same files.
@@ -136,6 +137,30 @@ class ProductBatched(nn.Module):
 
     def forward(self, x):
         return x @ self.weight + self.bias
+
+
+class ClassToken(nn.Module):
+    """ViT's class token put before the tokens: expanded to the batch,
+    which the export reads from the tokens' shape."""
+
+    def __init__(self, d=8):
+        super().__init__()
+        self.token = nn.Parameter(torch.randn(1, 1, d))
+
+    def forward(self, x):
+        return torch.cat([self.token.expand(x.shape[0], -1, -1), x], dim=1)
+
+
+class SelfAttention(nn.Module):
+    """ViT's attention: nn.MultiheadAttention on (batch, tokens, dim), whose
+    export splits the heads with reshapes to sizes read from shapes."""
+
+    def __init__(self, d=8, heads=2):
+        super().__init__()
+        self.attention = nn.MultiheadAttention(d, heads, batch_first=True)
+
+    def forward(self, x):
+        return self.attention(x, x, x, need_weights=False)[0]
 
 
 def gelu_half_first(x):
@@ -313,6 +338,15 @@ def main():
                'linear 0\nmatmul 1\nadd 1')
     write_case('near-linear-bias-rows', ProductBatched((8, 6), (5, 6)), tokens, 13,
                'linear 0\nmatmul 1\nadd 1')
+
+    # a ViT's parts with the batch dynamic: the class token expanded to the
+    # batch, attention's heads split by reshapes to sizes read from shapes
+    torch.manual_seed(3)
+    for opset in (13, 17):
+        write_case(f'class-token-opset{opset}', ClassToken(), tokens, opset,
+                   'expand 1\nconcat 1')
+        write_case(f'attention-opset{opset}', SelfAttention(), tokens, opset,
+                   'softmax 1\nmatmul 2\nreshape 5')
 
 
 if __name__ == '__main__':

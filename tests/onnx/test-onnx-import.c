@@ -647,8 +647,11 @@ START_TEST (test_shape_chain_inferred)
 }
 END_TEST
 
-/* Shapes known only at run time go nowhere but Reshape, at the dim they
- * came from or as the one it infers. */
+/* Shapes known only at run time go nowhere but Reshape, Slice and Expand.
+ * A Reshape target that neither keeps them in place nor infers the one
+ * becomes expressions of the dims of the tensor they come from: x (b, 2,
+ * 2, 3) to [-1, b] is reshape shape=-1,d0, (12, b); sizes of three other
+ * tensors are more than the expressions (of one) and -1 can say. */
 START_TEST (test_shape_chain_refused)
 {
   g_autoptr (Model) m = model_new (13);
@@ -662,10 +665,36 @@ START_TEST (test_shape_chain_refused)
   attr_int (m, model_node (m, "Concat", "target", "rest,b1", "t"), "axis", 0);
   model_node (m, "Reshape", "flatten", "x,t", "y");
   model_output (m, "y");
-  g_autoptr (GBytes) bytes = model_bytes (m);
+  g_autoptr (CnnfiltGraph) graph = import_ok (m);
+  assert_property (graph, "flatten", "shape", "-1,d0");
+  gfloat values[36];
+  for (guint i = 0; i < 36; i++)
+    values[i] = i;
+  g_autoptr (CnnfiltTensor) x = tu_tensor (values, 3, 2, 2, 3);
+  g_autoptr (CnnfiltTensor) y = run (graph, x);
+  tu_assert_tensor (y, 12, 3, 1, 1, values, EXACT);
+
+  g_autoptr (Model) three = model_new (13);
+  model_input (three, "x", DIMS (-1, 6));
+  const gchar *others[] = { "p", "q", "r" };
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree gchar *shape = g_strdup_printf ("%s_shape", others[i]);
+      g_autofree gchar *dim = g_strdup_printf ("%s_dim", others[i]);
+      g_autofree gchar *inputs = g_strdup_printf ("%s,%s", shape, "zero");
+      model_input (three, others[i], DIMS (-1, 2));
+      model_node (three, "Shape", shape, others[i], shape);
+      if (i == 0)
+        model_initializer (three, int64_tensor (three, "zero", DIMS (0)));
+      model_node (three, "Gather", dim, inputs, dim);
+    }
+  attr_int (three, model_node (three, "Concat", "target", "p_dim,q_dim,r_dim", "t"), "axis", 0);
+  model_node (three, "Reshape", "view", "x,t", "y");
+  model_output (three, "y");
+  g_autoptr (GBytes) bytes = model_bytes (three);
   g_autoptr (GError) error = import_error_bytes (bytes);
-  tu_assert_error (error, CNNFILT_ERROR_UNSUPPORTED, "flatten", "Reshape",
-                   "value 1 is a size known only when the graph runs");
+  tu_assert_error (error, CNNFILT_ERROR_UNSUPPORTED, "view", "Reshape",
+                   "come from more than one other tensor");
 
   g_autoptr (Model) m2 = model_new (13);
   model_input (m2, "x", DIMS (-1, 3));
@@ -1727,8 +1756,7 @@ END_TEST
 /* class_token.expand(n, -1, -1) as PyTorch exports it for a fixed n:
  * ConstantOfShape fills [1, 1], Mul makes it [-1, -1], Equal and Where
  * put 1 for each -1 of the target [2, -1], folded at import into [2, 1];
- * Expand to it is a mul by ones. x (1, 3) becomes its row twice. A
- * target known only when the graph runs is refused. */
+ * Expand to it is an expand op. x (1, 3) becomes its row twice. */
 START_TEST (test_expand_folded)
 {
   g_autoptr (Model) m = model_new (13);
@@ -1750,16 +1778,34 @@ START_TEST (test_expand_folded)
   g_autoptr (CnnfiltTensor) y = run (graph, x);
   tu_assert_tensor (y, 2, 3, 1, 1, want, 0);
 
-  /* the batch of another input, known only when the graph runs */
+  /* to the batch of another input, known only when the graph runs: an
+   * expand reading that input's dims */
   g_autoptr (Model) free = model_new (13);
   model_input (free, "x", DIMS (1, 3));
   model_input (free, "batch", DIMS (-1, 3));
   model_node (free, "Shape", "shape", "batch", "s");
   model_node (free, "Expand", "expand", "x,s", "y");
   model_output (free, "y");
-  g_autoptr (GError) error = import_error (free);
-  tu_assert_error (error, CNNFILT_ERROR_UNSUPPORTED, "node 'expand' (Expand",
-                   "input 1 is a size known only when the graph runs");
+  g_autoptr (CnnfiltGraph) free_graph = import_ok (free);
+  assert_property (free_graph, "expand", "shape", "d0,3");
+  g_autoptr (CnnfiltTensor) batch = cnnfilt_tensor_new (4, 3, 1, 1, NULL);
+  CnnfiltTensor *inputs[] = { x, batch };
+  g_autoptr (GError) error = NULL;
+  ck_assert_msg (cnnfilt_graph_run (free_graph, inputs, 2, &error), "%s",
+                 error ? error->message : "");
+  const gfloat rows[] = { 1, 2, 3, 1, 2, 3, 1, 2, 3, 1, 2, 3 };
+  tu_assert_tensor (cnnfilt_graph_get_output (free_graph, 0), 4, 3, 1, 1, rows, 0);
+
+  /* a rank-1 input expanded to rank 2: aligned first, numpy's way */
+  g_autoptr (Model) low = model_new (13);
+  model_input (low, "x", DIMS (3));
+  model_initializer (low, int64_tensor (low, "target", DIMS (2, 1)));
+  model_node (low, "Expand", "expand", "x,target", "y");
+  model_output (low, "y");
+  g_autoptr (CnnfiltGraph) low_graph = import_ok (low);
+  g_autoptr (CnnfiltTensor) row = tu_tensor (xv, 3, 1, 1, 1);
+  g_autoptr (CnnfiltTensor) twice = run (low_graph, row);
+  tu_assert_tensor (twice, 2, 3, 1, 1, want, 0);
 
   /* a size known only at run time compared with a positive number */
   g_autoptr (Model) compared = model_new (13);

@@ -1,0 +1,95 @@
+#!/usr/bin/python3
+"""ViT-B/16 through the ONNX importer, with a fixed batch and a dynamic one.
+
+    /usr/bin/python3 tests/models/check-vit.py [--build DIR] [OPSET ...]
+
+torchvision's vit_b_16 with weights drawn as make-models.py's build() draws
+them (seed 1234), its head, which torchvision initialises to zeros, drawn
+N(0, 0.05) so that the logits depend on the network; exported by
+torch.onnx.export at each OPSET (default 13 and 17) twice: for one image
+without dynamic axes, and with the batch dynamic as make-models.py exports
+(the class token's expand and attention's head split then read the batch
+from tensors' shapes when the graph runs), run at batch 1 and 3. Each is
+imported and run by cnnfilt through GObject introspection, and compared
+with PyTorch's float64 logits by the sweep's measure (max relative error,
+floored at a tenth of the peak). Exits 1 if one is over 1e-4.
+"""
+
+import argparse
+import importlib.util
+import os
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--build", default=os.path.join(HERE, "..", "..", "build"))
+    ap.add_argument("opsets", nargs="*", type=int, default=[13, 17])
+    a = ap.parse_args()
+    build = os.path.abspath(a.build)
+    os.environ.setdefault("GI_TYPELIB_PATH", os.path.join(build, "libcnnfilt"))
+    os.environ.setdefault("CNNFILT_PLUGIN_PATH", os.path.join(build, "plugins"))
+    if "LD_LIBRARY_PATH" not in os.environ:  # the loader reads it at start
+        os.environ["LD_LIBRARY_PATH"] = os.path.join(build, "libcnnfilt")
+        os.execv(sys.executable, [sys.executable] + sys.argv)
+
+    print(f"1..{3 * len(a.opsets)}", flush=True)
+    try:
+        import torch
+        import torchvision
+    except ImportError as e:
+        print(f"ok - vit_b_16 # SKIP needs python3-torch and python3-torchvision ({e})")
+        return 0
+    import gi
+    gi.require_version("Cnnfilt", "1.0")
+    from gi.repository import Cnnfilt, GLib
+
+    spec = importlib.util.spec_from_file_location("make_models", os.path.join(HERE, "make-models.py"))
+    mm = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mm)
+
+    model, x = mm.build(torchvision.models.vit_b_16, (3, 224, 224), 1234)
+    with torch.no_grad():
+        head = model.heads.head.weight
+        head.copy_(torch.randn(head.shape, generator=torch.Generator().manual_seed(7)) * 0.05)
+    x = x[:3]
+    want_all, float32_err = mm.reference(model, x)
+    want_all = want_all.numpy()
+    failed = False
+    with tempfile.TemporaryDirectory() as tmp:
+        for opset in a.opsets:
+            for dynamic in (False, True):
+                path = os.path.join(tmp, f"vit_b_16-opset{opset}-{dynamic}.onnx")
+                if dynamic:
+                    mm.export(model, x, path, opset=opset)
+                else:
+                    torch.onnx.export(model, x[:1], path, opset_version=opset,
+                                      input_names=["input"], output_names=["logits"])
+                graph = Cnnfilt.Graph.new_from_onnx_file(path)
+                for n in ((1, 3) if dynamic else (1,)):
+                    batch, want = x[:n].numpy(), want_all[:n]
+                    tensor = Cnnfilt.Tensor.new_from_bytes(GLib.Bytes(batch.tobytes()), *batch.shape)
+                    graph.run([tensor])
+                    start = time.perf_counter()
+                    graph.run([tensor])
+                    ms = 1000 * (time.perf_counter() - start) / n
+                    got = np.frombuffer(graph.get_output(0).get_bytes().get_data(),
+                                        dtype=np.float32).reshape(want.shape)
+                    scale = np.maximum(np.abs(want), 0.1 * np.abs(want).max(axis=1, keepdims=True))
+                    err = float((np.abs(got - want) / scale).max())
+                    failed = failed or not err <= 1e-4
+                    print(f"{'ok' if err <= 1e-4 else 'not ok'} - vit_b_16 "
+                          f"{'dynamic' if dynamic else 'fixed'} batch, run at {n}, opset {opset}: "
+                          f"max rel err {err:.2e} (PyTorch float32 {float32_err:.2e}), "
+                          f"peak {np.abs(want).max():.3g}, {ms:.0f} ms an image", flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
