@@ -1277,6 +1277,41 @@ START_TEST (test_log_softmax)
   g_autoptr (CnnfiltTensor) f = tu_run_values ("log-softmax axis=3", far, 1, 1, 1, 2);
   const gfloat want_far[] = { 0, -200 };
   tu_assert_tensor (f, 1, 1, 1, 2, want_far, 1e-6);
+
+  /* 2×12×64×64 values (a ViT's attention scores), over the threads'
+   * threshold: each line of either op against its sums in double, along
+   * w (contiguous lines) and along c (strided) */
+  g_autoptr (CnnfiltTensor) big = random_tensor (2, 12, 64, 64, 70);
+  const gfloat *x = cnnfilt_tensor_get_data (big, NULL);
+  for (guint axis = 1; axis <= 3; axis += 2)
+    for (guint log_of = 0; log_of < 2; log_of++)
+      {
+        g_autofree gchar *text = g_strdup_printf ("%s axis=%u", log_of ? "log-softmax" : "softmax",
+                                                  axis);
+        g_autoptr (CnnfiltTensor) y = tu_run (text, big);
+        const gfloat *got = cnnfilt_tensor_get_data (y, NULL);
+        const gsize len = axis == 3 ? 64 : 12, step = axis == 3 ? 1 : 64 * 64;
+        const gsize lines = axis == 3 ? 2 * 12 * 64 : 2 * 4096;
+        for (gsize line = 0; line < lines; line++)
+          {
+            /* the first value of the line: along w, line · 64; along c,
+             * image (line / 4096) and pixel (line % 4096) */
+            gsize first = axis == 3 ? line * 64 : (line / 4096) * 12 * 4096 + line % 4096;
+            gdouble top = -INFINITY, sum = 0;
+            for (gsize k = 0; k < len; k++)
+              top = MAX (top, x[first + k * step]);
+            for (gsize k = 0; k < len; k++)
+              sum += exp (x[first + k * step] - top);
+            for (gsize k = 0; k < len; k++)
+              {
+                gdouble v = x[first + k * step] - top;
+                gdouble want_v = log_of ? v - log (sum) : exp (v) / sum;
+                ck_assert_msg (fabs (got[first + k * step] - want_v) <= 1e-6 * MAX (1, fabs (want_v)),
+                               "%s: value %" G_GSIZE_FORMAT " is %g, want %g", text,
+                               first + k * step, got[first + k * step], want_v);
+              }
+          }
+      }
 }
 END_TEST
 

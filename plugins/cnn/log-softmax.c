@@ -32,7 +32,7 @@ static gboolean
 cnnfilt_log_softmax_run (CnnfiltOp *op, const CnnfiltRunContext *ctx, CnnfiltTensor **inputs,
                          guint n_inputs, CnnfiltTensor *output, GError **error)
 {
-  softmax_run (((CnnfiltLogSoftmax *) op)->axis, TRUE, inputs[0], output);
+  softmax_run (((CnnfiltLogSoftmax *) op)->axis, TRUE, inputs[0], output, ctx->n_threads);
   return TRUE;
 }
 

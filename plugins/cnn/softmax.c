@@ -42,7 +42,8 @@ softmax_lines (const CnnfiltShape *shape, gint axis, gsize *outer, gsize *len, g
 }
 
 void
-softmax_run (gint axis, gboolean log_of, CnnfiltTensor *input, CnnfiltTensor *output)
+softmax_run (gint axis, gboolean log_of, CnnfiltTensor *input, CnnfiltTensor *output,
+             guint n_threads)
 {
   CnnfiltShape in;
   cnnfilt_tensor_get_shape (input, &in);
@@ -50,34 +51,40 @@ softmax_run (gint axis, gboolean log_of, CnnfiltTensor *input, CnnfiltTensor *ou
   softmax_lines (&in, axis, &outer, &len, &inner);
   const gfloat *src = cnnfilt_tensor_get_data (input, NULL);
   gfloat *dst = cnnfilt_tensor_get_data (output, NULL);
-  for (gsize o = 0; o < outer; o++)
-    for (gsize i = 0; i < inner; i++)
-      {
-        const gfloat *x = src + o * len * inner + i;
-        gfloat *y = dst + o * len * inner + i;
-        gfloat top = -INFINITY;
-        for (gsize k = 0; k < len; k++)
-          top = MAX (top, x[k * inner]);
-        gdouble sum = 0;
-        if (log_of)
-          {
-            for (gsize k = 0; k < len; k++)
-              sum += exp ((gdouble) x[k * inner] - top);
-            /* all −∞ (or +∞ at the top): x − top is NaN, as ONNX's reference */
-            const gdouble offset = top + log (sum);
-            for (gsize k = 0; k < len; k++)
-              y[k * inner] = (gfloat) (x[k * inner] - offset);
-            continue;
-          }
-        for (gsize k = 0; k < len; k++)
-          {
-            y[k * inner] = expf (x[k * inner] - top);
-            sum += y[k * inner];
-          }
-        const gfloat scale = (gfloat) (1.0 / sum);
-        for (gsize k = 0; k < len; k++)
-          y[k * inner] *= scale;
-      }
+  const gsize lines = outer * inner;
+  /* lines on the run's threads where there are values enough (a ViT's
+   * attention: 12 heads × 197 lines of 197 an image) */
+  const gboolean parallel = n_threads > 1 && lines > 1 &&
+                            cnnfilt_shape_get_size (&in) >= LAYER_PARALLEL_MIN_VALUES;
+#pragma omp parallel for num_threads (n_threads) if (parallel) schedule (static)
+  for (gsize line = 0; line < lines; line++)
+    {
+      const gsize o = line / inner, i = line % inner;
+      const gfloat *x = src + o * len * inner + i;
+      gfloat *y = dst + o * len * inner + i;
+      gfloat top = -INFINITY;
+      for (gsize k = 0; k < len; k++)
+        top = MAX (top, x[k * inner]);
+      gdouble sum = 0;
+      if (log_of)
+        {
+          for (gsize k = 0; k < len; k++)
+            sum += exp ((gdouble) x[k * inner] - top);
+          /* all −∞ (or +∞ at the top): x − top is NaN, as ONNX's reference */
+          const gdouble offset = top + log (sum);
+          for (gsize k = 0; k < len; k++)
+            y[k * inner] = (gfloat) (x[k * inner] - offset);
+          continue;
+        }
+      for (gsize k = 0; k < len; k++)
+        {
+          y[k * inner] = expf (x[k * inner] - top);
+          sum += y[k * inner];
+        }
+      const gfloat scale = (gfloat) (1.0 / sum);
+      for (gsize k = 0; k < len; k++)
+        y[k * inner] *= scale;
+    }
 }
 
 gboolean
@@ -113,7 +120,7 @@ cnnfilt_softmax_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
                      CnnfiltTensor **inputs, guint n_inputs, CnnfiltTensor *output,
                      GError **error)
 {
-  softmax_run (((CnnfiltSoftmax *) op)->axis, FALSE, inputs[0], output);
+  softmax_run (((CnnfiltSoftmax *) op)->axis, FALSE, inputs[0], output, ctx->n_threads);
   return TRUE;
 }
 

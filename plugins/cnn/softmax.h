@@ -13,8 +13,10 @@
 
 G_BEGIN_DECLS
 
-/* Softmax (or with @log_of, log-softmax) of @input along @axis into @output. */
-void     softmax_run    (gint axis, gboolean log_of, CnnfiltTensor *input, CnnfiltTensor *output);
+/* Softmax (or with @log_of, log-softmax) of @input along @axis into
+ * @output, the lines on @n_threads where the tensor is large. */
+void     softmax_run    (gint axis, gboolean log_of, CnnfiltTensor *input, CnnfiltTensor *output,
+                         guint n_threads);
 gboolean softmax_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx, gint axis, gboolean log_of,
                          CnnfiltTensor *input, CnnfiltTensor *output, GError **error);
 
