@@ -183,9 +183,13 @@ def randomise_zero_biases(model, generator):
     of DenseNet and MobileNetV2) get small random values: a zero bias would
     not test the bias path, and PyTorch's exporter shares equal initializers
     through Identity nodes, which OpenCV 4.6 (a peer in bench/models) cannot
-    import."""
+    import. A Linear whose weights are all zero (ViT's head) gets N(0, 0.05)
+    weights: otherwise every logit is its bias, whatever the network
+    computes."""
     with torch.no_grad():
         for m in model.modules():
+            if isinstance(m, nn.Linear) and not m.weight.any():
+                m.weight.copy_(torch.randn(m.weight.shape, generator=generator) * 0.05)
             bias = getattr(m, "bias", None)
             if isinstance(m, (nn.Conv2d, nn.Linear)) and bias is not None and not bias.any():
                 bias.copy_(torch.empty(bias.shape).uniform_(-0.1, 0.1, generator=generator))
