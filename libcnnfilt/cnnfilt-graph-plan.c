@@ -310,6 +310,7 @@ cnnfilt_graph_prepare (CnnfiltGraph *graph, const CnnfiltShape *inputs, guint n_
     return FALSE;
   graph->prepared = g_memdup2 (inputs, sizeof (CnnfiltShape) * MAX (n_inputs, 1));
   graph->traced = FALSE;
+  graph->warm = FALSE;
   /* Each buffer fits the machine's memory; all of them must too, or the
    * first run would be killed touching pages it was promised. */
   gsize needed = cnnfilt_graph_get_buffer_size (graph);

@@ -26,8 +26,9 @@ typedef struct {
   guint n_run_inputs;
   gboolean skipped;      /* fused into the node that reads it */
   CnnfiltLayout layout;  /* of the tensor it writes */
-  gint64 busy_us;        /* time spent running, with CNNFILT_PROFILE */
-  guint runs;
+  gint64 busy_us;        /* time spent running, with CNNFILT_PROFILE, */
+  guint runs;            /* over the runs after the first since a prepare */
+  gint64 first_us;       /* and in those first runs, which make kernels */
   CnnfiltShape shape;    /* inferred by prepare */
   CnnfiltShape declared; /* of a graph input: what it expects, 0 where free */
   CnnfiltTensor *tensor; /* buffer while running; borrowed from slots or outputs */
@@ -50,6 +51,7 @@ struct _CnnfiltGraph {
   gboolean profile;        /* CNNFILT_PROFILE is set: time each node */
   gboolean trace;          /* say where each node runs, once per prepare */
   gboolean traced;
+  gboolean warm;           /* a run has completed since the last prepare */
 };
 
 /* Forgets the plan: the next run prepares again. */

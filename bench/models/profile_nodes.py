@@ -11,14 +11,12 @@ Runtime's. profile.sh runs the two halves and then the report:
 
 cnnfilt times each node of a graph when CNNFILT_PROFILE is set when the
 graph is made, and prints ms per run of each node when the graph is freed,
-the first run included (it makes the oneDNN primitives and reorders the
-weights, which takes longer than many steady runs). To leave it out, the
-cnnfilt half
-makes three graphs of the model in one process: one unprofiled, run once
-(it fills oneDNN's primitive cache), then A, profiled, run once, then B,
-profiled, run 1 + RUNS times; a node's steady time is
-(B's total − A's total) / RUNS, its first run and the cache state being the
-same in A and B.
+over the runs after the first since the graph was prepared (the first
+makes the oneDNN primitives and packs the weights, which takes longer than
+many steady runs; the library reports it apart). The cnnfilt half makes
+two graphs of the model in one process: one unprofiled, run once (it
+fills oneDNN's primitive cache), then one profiled, run 1 + RUNS times,
+whose table is the steady time of each node.
 
 ONNX Runtime (ort.js --profile) writes a Chrome trace with one event per
 node and run (its optimised graph: fused and NCHWc nodes); the report keeps
@@ -72,7 +70,6 @@ def run_cnnfilt(model_dir, model, batch, runs, threads):
     os.environ.pop("CNNFILT_PROFILE", None)
     graph_run(1, "warm")
     os.environ["CNNFILT_PROFILE"] = "1"      # read by each graph as it is made
-    graph_run(1, "A")
     graph_run(1 + runs, "B")
 
 
@@ -97,17 +94,13 @@ def parse_cnnfilt(path):
 
 
 def cnnfilt_steady(path):
-    """[(name, op, shape, steady ms per run)] and the number of runs, or None."""
+    """[(name, op, shape, steady ms per run)] and the number of runs, or None:
+    the profiled graph's table, which leaves its first run out."""
     blocks = parse_cnnfilt(path)
-    if "A" not in blocks or "B" not in blocks:
+    if "B" not in blocks:
         return None, 0
-    na, rows_a = blocks["A"]
     nb, rows_b = blocks["B"]
-    first = {r[0]: r[3] * na for r in rows_a}
-    out = []
-    for name, op, shape, ms in rows_b:
-        out.append((name, op, shape, max(0.0, (ms * nb - first.get(name, 0.0)) / (nb - na))))
-    return out, nb - na
+    return list(rows_b), nb - 1
 
 
 # ------------------------------------------------------------ ORT half
@@ -242,8 +235,8 @@ def report(prof_dir, model_dir, models, batches, threads):
           "`Conv` with `ReorderInput`/`ReorderOutput` around NCHWc regions; cnnfilt has no reorder "
           "nodes: the oneDNN reorders it needs run inside its conv2d nodes and count there). "
           "cnnfilt's first run "
-          "(primitive creation, weight reorders) is subtracted (see profile_nodes.py); ORT's warm-up runs "
-          "are dropped. Sums of node times leave out the time between nodes (each engine's own "
+          "(primitive creation, weight packing) is left out by the library's profile; ORT's warm-up "
+          "runs are dropped. Sums of node times leave out the time between nodes (each engine's own "
           "overhead), so they are a little under the benchmark's wall-clock figures. Each profile is "
           "one process on a shared machine: compare shares within a column more than absolute ms "
           "across engines.")

@@ -358,6 +358,12 @@ check "--trace names each node, its device and threads" sh -c "test $status -eq 
 CNNFILT_TRACE=1 "$cnnfilt" run -q -j 1 'grayscale' -o "$work/trace1" "$samples/camera.png" >"$work/o" 2>"$work/e" </dev/null; status=$?
 check "CNNFILT_TRACE=1 traces too; one worker gives the ops every core" sh -c "test $status -eq 0 && grep -q '^cnnfilt trace: grayscale (grayscale) on cpu, [0-9]* thread' '$work/e'"
 
+# CNNFILT_PROFILE=1: each node's time per run, the first run after a prepare (kernels made) apart.
+mkdir -p "$work/three"
+for f in a b c; do cp "$samples/camera.png" "$work/three/$f.png"; done
+CNNFILT_PROFILE=1 "$cnnfilt" run -q -j 1 'grayscale ! sobel' -o "$work/profiled" "$work/three" >"$work/o" 2>"$work/e" </dev/null; status=$?
+check "CNNFILT_PROFILE=1 times the runs after the first, the first apart" sh -c "test $status -eq 0 && grep -q '^cnnfilt profile: [0-9.]* ms per run over 2 runs (the first run after each prepare, which makes the kernels and packs the weights, left out: [0-9.]* ms)' '$work/e' && grep -q ' sobel  *sobel  *1x1x512x512' '$work/e'"
+
 # Shrink-on-load: the default decodes large photos reduced; the classes stay those of a full decode.
 run "$work/o" "$work/e" classify -q -k 1 -m "$lenet" "$samples/space/astronaut.jpg"
 run "$work/o2" "$work/e2" classify -q -k 1 --full-decode -m "$lenet" "$samples/space/astronaut.jpg"
