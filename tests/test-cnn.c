@@ -1133,12 +1133,16 @@ START_TEST (test_fuse_linear_activation)
 {
   static const gchar *acts[] = { "gelu", "silu", "tanh" };
   static const gchar *algorithms[] = { "auto", "reference" };
-  g_autoptr (CnnfiltTensor) input = random_tensor (2, 5, 7, 16, 50);
+  /* 70 rows (oneDNN's matmul on auto), and 3 (sgemm, then passes) */
+  g_autoptr (CnnfiltTensor) rows70 = random_tensor (2, 5, 7, 16, 50);
+  g_autoptr (CnnfiltTensor) rows3 = random_tensor (1, 1, 3, 16, 55);
+  CnnfiltTensor *input = rows70;
   for (guint a = 0; a < G_N_ELEMENTS (acts); a++)
     for (guint k = 0; k < G_N_ELEMENTS (algorithms); k++)
-      for (guint shape = 0; shape < 2; shape++)
+      for (guint shape = 0; shape < 4; shape++)
         {
-          gboolean out_in = shape == 1;
+          input = shape < 2 ? rows70 : rows3;
+          gboolean out_in = shape % 2 == 1;
           g_autoptr (CnnfiltTensor) w1 = out_in ? random_tensor (24, 16, 1, 1, 51)
                                                 : random_tensor (16, 24, 1, 1, 51);
           g_autoptr (CnnfiltTensor) b1 = random_tensor (24, 1, 1, 1, 52);
@@ -1185,7 +1189,7 @@ START_TEST (test_fuse_linear_activation)
       g_autoptr (CnnfiltGraph) graph = chain (fc, act, NULL);
       g_object_set (graph, "fuse", f == 1, NULL);
       g_autoptr (GError) error = NULL;
-      g_autoptr (CnnfiltTensor) out = cnnfilt_graph_process (graph, input, &error);
+      g_autoptr (CnnfiltTensor) out = cnnfilt_graph_process (graph, rows70, &error);
       ck_assert_msg (out != NULL, "%s", error ? error->message : "");
       gsize one = cnnfilt_tensor_get_size (out) * sizeof (gfloat);
       ck_assert_uint_eq (cnnfilt_graph_get_buffer_size (graph), f == 1 ? one : 2 * one);

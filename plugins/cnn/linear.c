@@ -17,9 +17,9 @@
  * come last.
  *
  * Paths:
- * - auto, with alpha 1, no trans-a and a bias of N values (or none) at
- *   beta 1: oneDNN's matmul (linear-onednn.c), the weights packed once,
- *   bias, clamp and activation applied as it writes;
+ * - auto, with PACK_ROWS rows or more, alpha 1, no trans-a and a bias of
+ *   N values (or none) at beta 1: oneDNN's matmul (linear-onednn.c), the
+ *   weights packed once, bias, clamp and activation applied as it writes;
  * - otherwise oneDNN's sgemm, then the bias, clamp and activation in
  *   passes. sgemm reads out×in weights fastest for one to three rows but
  *   in×out ones for more (bench/layers README, "Decisions"), so the first
@@ -231,7 +231,10 @@ linear_run_onednn (CnnfiltLinear *self, const Gemm *g, const gfloat *a, gfloat *
                    gboolean *done, GError **error)
 {
   *done = FALSE;
-  if (self->algorithm != LAYER_ALGORITHM_AUTO || self->trans_a || self->alpha != 1.0f ||
+  /* a few rows (a classifier at batch 1) read the weights as they are:
+   * packing VGG-16's 25088×4096 layer takes 2 s, for 45 ms a run */
+  if (g->m < PACK_ROWS || self->algorithm != LAYER_ALGORITHM_AUTO || self->trans_a ||
+      self->alpha != 1.0f ||
       (g->bias != BIAS_NONE && (g->bias != BIAS_COLUMN || self->beta != 1.0f)))
     return TRUE;
   LayerEltwise activation;
