@@ -223,8 +223,8 @@ const Onnx__TensorProto *reshape_target (NodeCtx *ctx, const Value *shape, const
 G_GNUC_INTERNAL
 gchar *reshape_shape_text (NodeCtx *ctx, const Value *shape, const Value *data, const Value **ref,
                            GError **error);
-/* A folded @shape as the text of a string property (slice's starts and
- * ends): its numbers, and each size known only when the graph runs as an
+/* A folded @shape, or an integer constant, as the text of a string
+ * property (slice's starts and ends, expand's shape): its numbers, and each size known only when the graph runs as an
  * expression of the dims d0 … d3 of @data, the node's first input, which
  * it must be computed from. NULL with @error where one is not; @source
  * names the input in messages. */

@@ -691,10 +691,12 @@ gchar *
 shape_text (NodeCtx *ctx, const Value *shape, const Value *data, const gchar *source,
             GError **error)
 {
+  gboolean scalar;
+  g_autoptr (GArray) elems = shape_elems (ctx->imp, shape, &scalar);
   g_autoptr (GString) text = g_string_new (NULL);
-  for (guint k = 0; k < shape->folded->len; k++)
+  for (guint k = 0; elems != NULL && k < elems->len; k++)
     {
-      const ShapeElem *e = &g_array_index (shape->folded, ShapeElem, k);
+      const ShapeElem *e = &g_array_index (elems, ShapeElem, k);
       if (e->of != NULL && e->of != data)
         {
           node_error (error, ctx, CNNFILT_ERROR_UNSUPPORTED,

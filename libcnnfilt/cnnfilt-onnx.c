@@ -728,6 +728,35 @@ import_split (NodeCtx *ctx, GError **error)
 
 /* ---- Expand ------------------------------------------------------------- */
 
+/* Adds @op_name with its `shape` set to @sizes (and its `rank` to
+ * @rank_property where that is not 0), reading graph node @input and, where
+ * @ref is not NULL, the tensor @sizes' expressions refer to; the node's
+ * output has @out_rank dims. */
+static gboolean
+add_sized_node (NodeCtx *ctx, const gchar *op_name, const gchar *sizes, gint rank_property,
+                gint out_rank, const gchar *input, const Value *ref, GError **error)
+{
+  if (ref != NULL && ref->node == NULL)
+    {
+      node_error (error, ctx, CNNFILT_ERROR_UNSUPPORTED,
+                  "the target's sizes come from a value that is not a tensor of the graph");
+      return FALSE;
+    }
+  g_autoptr (CnnfiltOp) op = cnnfilt_op_new (op_name, error);
+  g_autofree gchar *rank_text = g_strdup_printf ("%d", rank_property);
+  if (op == NULL || !cnnfilt_op_set_property_from_string (op, "shape", sizes, error) ||
+      (rank_property > 0 &&
+       !cnnfilt_op_set_property_from_string (op, "rank", rank_text, error)))
+    {
+      node_prefix_error (error, ctx);
+      return FALSE;
+    }
+  ctx->op = op;
+  const gchar *inputs[] = { input, ref ? ref->node : NULL, NULL };
+  g_autofree gchar *node_name = add_graph_node (ctx, inputs, error);
+  return node_name != NULL && add_output_value (ctx, node_name, out_rank, out_rank, error);
+}
+
 /* Expand: an `expand` node, numpy broadcasting against the target shape.
  * The target is a constant or a shape folded here; its sizes known only
  * when the graph runs (x.expand(n, -1, -1) of a ViT's class token, n the
@@ -765,46 +794,15 @@ import_expand (NodeCtx *ctx, GError **error)
   for (gint k = 0; k < rank - length; k++)
     g_string_append (sizes, "1,");
   const Value *ref = NULL;
-  if (shape->folded != NULL)
-    for (guint k = 0; k < shape->folded->len && ref == NULL; k++)
-      ref = g_array_index (shape->folded, ShapeElem, k).of;
-  if (shape->folded != NULL)
-    {
-      g_autofree gchar *text = shape_text (ctx, shape, ref, "input 1", error);
-      if (text == NULL)
-        return FALSE;
-      g_string_append (sizes, text);
-    }
-  else
-    {
-      g_autoptr (GArray) numbers = tensor_numbers (imp, shape->constant);
-      for (guint k = 0; k < numbers->len; k++)
-        g_string_append_printf (sizes, "%s%" G_GINT64_FORMAT, k ? "," : "",
-                                g_array_index (numbers, Number, k).i);
-    }
-  if (ref != NULL && ref->node == NULL)
-    {
-      node_error (error, ctx, CNNFILT_ERROR_UNSUPPORTED,
-                  "the target's sizes come from a value that is not a tensor of the graph");
-      return FALSE;
-    }
-
+  for (guint k = 0; shape->folded != NULL && k < shape->folded->len && ref == NULL; k++)
+    ref = g_array_index (shape->folded, ShapeElem, k).of;
+  g_autofree gchar *text = shape_text (ctx, shape, ref, "input 1", error);
+  if (text == NULL)
+    return FALSE;
+  g_string_append (sizes, text);
   /* aligned to the target's rank, 1s in front */
   const gchar *input = value_node (ctx, proto->input[0], data, rank, error);
-  if (input == NULL)
-    return FALSE;
-  g_autoptr (CnnfiltOp) op = cnnfilt_op_new ("expand", error);
-  g_autofree gchar *rank_text = g_strdup_printf ("%d", rank);
-  if (op == NULL || !cnnfilt_op_set_property_from_string (op, "shape", sizes->str, error) ||
-      !cnnfilt_op_set_property_from_string (op, "rank", rank_text, error))
-    {
-      node_prefix_error (error, ctx);
-      return FALSE;
-    }
-  ctx->op = op;
-  const gchar *inputs[] = { input, ref ? ref->node : NULL, NULL };
-  g_autofree gchar *node_name = add_graph_node (ctx, inputs, error);
-  return node_name != NULL && add_output_value (ctx, node_name, -1, rank, error);
+  return input != NULL && add_sized_node (ctx, "expand", sizes->str, rank, rank, input, ref, error);
 }
 
 /* A Reshape whose folded target holds sizes known only when the graph runs
@@ -845,26 +843,9 @@ import_reshape_by_expressions (NodeCtx *ctx, GError **error)
   g_autofree gchar *text = reshape_shape_text (ctx, shape, data, &ref, error);
   if (text == NULL)
     return FALSE;
-  if (ref != NULL && ref->node == NULL)
-    {
-      node_error (error, ctx, CNNFILT_ERROR_UNSUPPORTED,
-                  "the target's sizes come from a value that is not a tensor of the graph");
-      return FALSE;
-    }
   const gchar *input = value_node (ctx, proto->input[0], data, -1, error);
-  if (input == NULL)
-    return FALSE;
-  g_autoptr (CnnfiltOp) op = cnnfilt_op_new ("reshape", error);
-  if (op == NULL || !cnnfilt_op_set_property_from_string (op, "shape", text, error))
-    {
-      node_prefix_error (error, ctx);
-      return FALSE;
-    }
-  ctx->op = op;
-  const gchar *inputs[] = { input, ref ? ref->node : NULL, NULL };
-  g_autofree gchar *node_name = add_graph_node (ctx, inputs, error);
-  return node_name != NULL &&
-         add_output_value (ctx, node_name, shape->folded->len, data->rank, error);
+  return input != NULL &&
+         add_sized_node (ctx, "reshape", text, 0, shape->folded->len, input, ref, error);
 }
 
 /* ---- Squeeze, Unsqueeze and Gather of one index, on data ---------------- */

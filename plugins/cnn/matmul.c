@@ -5,9 +5,9 @@
  * the matrices, the ones before them a batch, each equal in both inputs
  * or 1 (broadcast). Tensors hold four dims, a model's rank of them first
  * and then 1s: the importer sets rank (4 by default, the matrices in h and
- * w). ConvNeXt's Linears on channels-last activations are this with b a
- * weight matrix shared by the whole batch: one sgemm of (batch·M) × K by
- * K × N. oneDNN's sgemm does the products.
+ * w). A b shared by the whole batch is one sgemm of (batch·M) × K by
+ * K × N; a constant b (nn.Linear) imports as `linear` instead, which packs
+ * it and fuses bias and activation. oneDNN's sgemm does the products.
  */
 #include "layer.h"
 #include "onednn.h"
