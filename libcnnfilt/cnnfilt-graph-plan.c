@@ -61,6 +61,20 @@ infer_shapes (CnnfiltGraph *graph, GError **error)
           return FALSE;
         }
     }
+  for (guint i = 0; i < graph->nodes->len; i++)
+    {
+      Node *node = graph->nodes->pdata[i];
+      const guint *want = &node->expected.n, *have = &node->shape.n;
+      for (guint k = 0; k < 4; k++)
+        if (want[k] != 0 && want[k] != have[k])
+          {
+            g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_SHAPE,
+                         "%s: dim %u is %u, but the model was imported for %u (constants were "
+                         "computed from it at import: give the inputs the sizes they declare)",
+                         node->name, k, have[k], want[k]);
+            return FALSE;
+          }
+    }
   return TRUE;
 }
 

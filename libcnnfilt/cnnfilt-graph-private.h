@@ -31,6 +31,8 @@ typedef struct {
   gint64 first_us;       /* and in those first runs, which make kernels */
   CnnfiltShape shape;    /* inferred by prepare */
   CnnfiltShape declared; /* of a graph input: what it expects, 0 where free */
+  CnnfiltShape expected; /* what prepare must find: the ONNX importer computed
+                          * constants from these dims; 0 where free */
   CnnfiltTensor *tensor; /* buffer while running; borrowed from slots or outputs */
   guint last_use;        /* index of the last node reading it */
   gboolean is_output;

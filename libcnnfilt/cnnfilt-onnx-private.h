@@ -10,6 +10,9 @@
  *   cnnfilt-onnx-mapping.c  a node's attributes and constant inputs set as
  *                           the op's properties, as the op class maps them;
  *   cnnfilt-onnx-shape.c    the shape computations folded at import;
+ *   cnnfilt-onnx-fold.c     nodes whose inputs are all constants,
+ *                           computed at import;
+ *   cnnfilt-onnx-views.c    values of five to eight dims, held in four;
  *   cnnfilt-onnx-patterns.c subgraphs that exporters write for one
  *                           function (GELU, LayerNorm …), imported as one
  *                           op.
@@ -25,6 +28,10 @@
 G_BEGIN_DECLS
 
 #define MAX_RANK 4
+/* Values of up to this many dims are views (cnnfilt-onnx-views.c). */
+#define MAX_VIEW_RANK 8
+
+typedef struct _View View;
 
 /* An ONNX value (a tensor name) as the importer tracks it. */
 typedef struct _Value {
@@ -33,6 +40,8 @@ typedef struct _Value {
   gchar *node;                       /* graph node that holds it; NULL for a constant */
   const Onnx__TensorProto *constant; /* the value of an initializer or Constant */
   GArray *folded;                    /* ShapeElem: a shape computed at import, or NULL */
+  View *view;                        /* a value of more dims held in four, or NULL */
+  gboolean dim0_other;               /* its dim 0 is not the batch (a view's node) */
 } Value;
 
 /* An element of a shape computed at import (Shape, Gather, Concat …): a
@@ -49,6 +58,12 @@ typedef struct _ShapeElem {
    * then divided by `divisor`; NULL for dim `dim` itself. Owned by the
    * importer (Importer.owned). */
   const gchar *expr;
+  /* where `of` is set and `used` is not 0: the size when the graph's
+   * inputs have the sizes they declare (the batch free), computed from
+   * the dims of `of` in the bit mask `used` (importer_probe_dim), for the
+   * folds that need a number (fold_constant_node) */
+  gint64 probe;
+  guint used;
 } ShapeElem;
 
 typedef struct {
@@ -77,6 +92,7 @@ typedef struct {
   GPtrArray *owned;       /* memory the synthetic tensors point to */
   GPtrArray *matches;     /* PatternMatch, owned */
   PatternMatch **match_of; /* per node of the graph: the match it is part of, or NULL */
+  GArray *probes;         /* per graph node: its shapes at the declared input sizes (Probe) */
 } Importer;
 
 /* The node being imported, for messages. */
@@ -123,6 +139,43 @@ gboolean import_node (Importer *imp, const Onnx__NodeProto *proto, guint index, 
  * output it writes, with @input's rank. */
 G_GNUC_INTERNAL
 gboolean add_fused_node (NodeCtx *ctx, const gchar *input, GError **error);
+
+/* A graph node name not yet taken, based on @name_in_file; take_name()
+ * takes it once the node is added. */
+G_GNUC_INTERNAL
+gchar *unique_name (Importer *imp, const gchar *name_in_file);
+G_GNUC_INTERNAL
+void take_name (Importer *imp, const gchar *name);
+/* A `reshape` op to @dims (as ONNX Reshape: 0 keeps the input's dim, one
+ * -1 is inferred); NULL with @error. */
+G_GNUC_INTERNAL
+CnnfiltOp *reshape_op_new (const gint64 dims[MAX_RANK], GError **error);
+/* Adds a `slice` node @name reading graph node @input from @starts to
+ * @ends along @axis of a rank-@rank value. */
+G_GNUC_INTERNAL
+gboolean add_slice_node (NodeCtx *ctx, const gchar *name, const gchar *input, const gchar *starts,
+                         const gchar *ends, gint64 axis, gint rank, GError **error);
+
+/* ---- cnnfilt-onnx-views.c ---- */
+
+G_GNUC_INTERNAL
+void view_free (View *view);
+/* Whether @proto is a Reshape to five dims or more. */
+G_GNUC_INTERNAL
+gboolean is_view_reshape (Importer *imp, const Onnx__NodeProto *proto);
+/* Imports it: a view of its input. */
+G_GNUC_INTERNAL
+gboolean import_view_reshape_node (NodeCtx *ctx, GError **error);
+/* Whether an input of @proto is a view. */
+G_GNUC_INTERNAL
+gboolean reads_view (Importer *imp, const Onnx__NodeProto *proto);
+/* A graph node that holds the view of @value, which has at most four
+ * dims: for a graph output. */
+G_GNUC_INTERNAL
+const gchar *view_output_node (NodeCtx *ctx, Value *value, GError **error);
+/* Imports a node that reads a view (reads_view). */
+G_GNUC_INTERNAL
+gboolean import_on_view (NodeCtx *ctx, GError **error);
 
 /* ---- cnnfilt-onnx-decode.c ---- */
 
@@ -175,7 +228,46 @@ G_GNUC_INTERNAL
 gboolean map_node_to_op (NodeCtx *ctx, GPtrArray *data_names, gint *shape_length,
                          GError **error);
 
+/* ---- cnnfilt-onnx-fold.c ---- */
+
+/* Whether @proto can be computed at import: an op the folder knows (Add,
+ * Mod, Range, ScatterND, Slice, Where …) whose inputs are all constants
+ * of at most 8 dims and 2^20 values, or with @probes, shapes whose sizes
+ * known only when the graph runs have a probe (shape_elem_probe: the
+ * graph then runs only at those sizes). */
+G_GNUC_INTERNAL
+gboolean is_constant_fold (Importer *imp, const Onnx__NodeProto *proto, gboolean probes);
+/* Whether @op_type has no op and imports only as a fold (Mod, Range,
+ * ScatterND, Not, Less, Greater). */
+G_GNUC_INTERNAL
+gboolean is_fold_only_op (const gchar *op_type);
+/* Computes ctx->proto (is_constant_fold), its output a constant of the
+ * importer; FALSE with @error, naming the node, where the spec's result
+ * cannot be computed. */
+G_GNUC_INTERNAL
+gboolean fold_constant_node (NodeCtx *ctx, GError **error);
+
 /* ---- cnnfilt-onnx-shape.c ---- */
+
+/* The elements of a folded value, or of an integer constant of rank 0 or
+ * 1; NULL otherwise. *@scalar tells rank 0. */
+G_GNUC_INTERNAL
+GArray *shape_elems (Importer *imp, const Value *value, gboolean *scalar);
+
+/* Dim @k of graph node @node when the graph's inputs have the sizes they
+ * declare, the same at batch 1 and 2: TRUE and *@size, or FALSE where the
+ * inputs leave it free or the batch changes it. */
+G_GNUC_INTERNAL
+gboolean importer_probe_dim (Importer *imp, const gchar *node, gint k, gint64 *size);
+/* Makes the graph refuse to run unless dim @k of node @node is @size: a
+ * constant was computed from it at import. */
+G_GNUC_INTERNAL
+void importer_guard_dim (Importer *imp, const gchar *node, gint k, gint64 size);
+/* The number an element of a folded shape has at the declared input sizes
+ * (a number: itself), each dim it is computed from guarded; FALSE where it
+ * has none. */
+G_GNUC_INTERNAL
+gboolean shape_elem_probe (Importer *imp, const ShapeElem *e, gint64 *number);
 
 /* Whether @op_type is always a shape computation (Shape, Gather,
  * Unsqueeze, Squeeze, Cast), folded at import; Concat, Div, Add, Sub and

@@ -12,8 +12,113 @@
  * them is refused, naming the node.
  */
 #include "cnnfilt-onnx-private.h"
+#include "cnnfilt-graph-private.h"
 
 #include <string.h>
+
+/* ---- Probes ------------------------------------------------------------- */
+
+/* A graph node's shapes with the graph's inputs at the sizes they declare
+ * and the batch 1, then 2 (a dim that differs depends on the batch). */
+typedef struct {
+  CnnfiltShape at[2];
+  gboolean known;
+} Probe;
+
+static void
+probe_nodes (Importer *imp)
+{
+  CnnfiltGraph *graph = imp->graph;
+  if (imp->probes == NULL)
+    imp->probes = g_array_new (FALSE, TRUE, sizeof (Probe));
+  for (guint i = imp->probes->len; i < graph->nodes->len; i++)
+    {
+      const Node *node = graph->nodes->pdata[i];
+      Probe p = { { { 0 } }, FALSE };
+      if (node->constant != NULL)
+        {
+          cnnfilt_tensor_get_shape (node->constant, &p.at[0]);
+          p.at[1] = p.at[0];
+          p.known = TRUE;
+        }
+      else if (node->op == NULL)
+        {
+          const CnnfiltShape *d = &node->declared;
+          p.known = d->c > 0 && d->h > 0 && d->w > 0;
+          for (guint b = 0; b < 2; b++)
+            p.at[b] = (CnnfiltShape) { d->n > 0 ? d->n : b + 1, d->c, d->h, d->w };
+        }
+      else
+        {
+          CnnfiltShape in[2][MAX (node->n_inputs, 1)];
+          p.known = TRUE;
+          for (guint j = 0; j < node->n_inputs && p.known; j++)
+            {
+              const Probe *q = &g_array_index (imp->probes, Probe, node->inputs[j]);
+              p.known = q->known;
+              in[0][j] = q->at[0];
+              in[1][j] = q->at[1];
+            }
+          for (guint b = 0; b < 2 && p.known; b++)
+            p.known = cnnfilt_op_infer (node->op, in[b], node->n_inputs, &p.at[b], NULL);
+        }
+      g_array_append_val (imp->probes, p);
+    }
+}
+
+static Node *
+graph_node (Importer *imp, const gchar *name, guint *index)
+{
+  gpointer found = name ? g_hash_table_lookup (imp->graph->by_name, name) : NULL;
+  if (found == NULL)
+    return NULL;
+  *index = GPOINTER_TO_UINT (found) - 1;
+  return imp->graph->nodes->pdata[*index];
+}
+
+gboolean
+importer_probe_dim (Importer *imp, const gchar *node, gint k, gint64 *size)
+{
+  guint index;
+  if (k < 0 || k >= 4 || graph_node (imp, node, &index) == NULL)
+    return FALSE;
+  probe_nodes (imp);
+  const Probe *p = &g_array_index (imp->probes, Probe, index);
+  const guint *a = &p->at[0].n, *b = &p->at[1].n;
+  *size = a[k];
+  return p->known && a[k] == b[k];
+}
+
+void
+importer_guard_dim (Importer *imp, const gchar *node, gint k, gint64 size)
+{
+  guint index;
+  Node *n = graph_node (imp, node, &index);
+  if (n != NULL && k >= 0 && k < 4)
+    (&n->expected.n)[k] = (guint) size;
+}
+
+gboolean
+shape_elem_probe (Importer *imp, const ShapeElem *e, gint64 *number)
+{
+  if (e->of == NULL)
+    {
+      *number = e->number;
+      return TRUE;
+    }
+  if (e->used == 0 || e->of->node == NULL)
+    return FALSE;
+  for (gint k = 0; k < 4; k++)
+    if (e->used & (1u << k))
+      {
+        gint64 size;
+        if (!importer_probe_dim (imp, e->of->node, k, &size))
+          return FALSE;
+        importer_guard_dim (imp, e->of->node, k, size);
+      }
+  *number = e->probe;
+  return TRUE;
+}
 
 gboolean
 is_shape_op (const gchar *op_type)
@@ -23,9 +128,7 @@ is_shape_op (const gchar *op_type)
   return g_strv_contains (ops, op_type);
 }
 
-/* The elements of a folded value, or of an integer constant of rank 0 or 1;
- * NULL otherwise. *@scalar tells rank 0. */
-static GArray *
+GArray *
 shape_elems (Importer *imp, const Value *value, gboolean *scalar)
 {
   if (value == NULL)
@@ -105,6 +208,23 @@ is_shape_concat (Importer *imp, const Onnx__NodeProto *proto)
   return shapes && any_folded;
 }
 
+/* A divisor: a number, or a size that does not depend on the batch, at
+ * the declared input sizes (Swin's number of windows), its dims guarded
+ * when @guard. */
+static gboolean
+divisor_probe (Importer *imp, const ShapeElem *e, gboolean guard, gint64 *number)
+{
+  if (e->of == NULL || guard)
+    return shape_elem_probe (imp, e, number);
+  if (e->used == 0 || e->of->node == NULL)
+    return FALSE;
+  for (gint k = 0; k < 4; k++)
+    if ((e->used & (1u << k)) && !importer_probe_dim (imp, e->of->node, k, number))
+      return FALSE;
+  *number = e->probe;
+  return TRUE;
+}
+
 /* Div of a shape by one positive integer constant: integer division, as
  * ONNX's of integers (truncating; sizes are not negative). */
 gboolean
@@ -116,9 +236,10 @@ is_shape_div (Importer *imp, const Onnx__NodeProto *proto)
   gboolean scalar;
   g_autoptr (GArray) divisor = shape_elems (imp, g_hash_table_lookup (imp->values, proto->input[1]),
                                             &scalar);
+  gint64 number;
   return shape != NULL && shape->folded != NULL && divisor != NULL && divisor->len == 1 &&
-         g_array_index (divisor, ShapeElem, 0).of == NULL &&
-         g_array_index (divisor, ShapeElem, 0).number > 0;
+         divisor_probe (imp, &g_array_index (divisor, ShapeElem, 0), FALSE, &number) &&
+         number > 0;
 }
 
 /* Add, Sub and Mul of shapes and integer constants: PyTorch's x.chunk(k,
@@ -158,7 +279,7 @@ is_shape_reshape (Importer *imp, const Onnx__NodeProto *proto)
 
 /* Shape: the dims of its input from start to end, symbolic where unknown. */
 static GArray *
-fold_shape (const Onnx__NodeProto *proto, const Value *first, const gchar **why)
+fold_shape (Importer *imp, const Onnx__NodeProto *proto, const Value *first, const gchar **why)
 {
   gboolean given = FALSE;
   gint64 start = int_attribute (proto, "start", 0, NULL), end = int_attribute (proto, "end", 0, &given);
@@ -174,6 +295,8 @@ fold_shape (const Onnx__NodeProto *proto, const Value *first, const gchar **why)
   for (gint64 k = start; k < end; k++)
     {
       ShapeElem e = { first->dims[k], first->dims[k] > 0 ? NULL : first, (gint) k, 1 };
+      if (e.of != NULL && importer_probe_dim (imp, first->node, (gint) k, &e.probe))
+        e.used = 1u << k;
       g_array_append_val (out, e);
     }
   return out;
@@ -243,7 +366,8 @@ fold_div (Importer *imp, const Onnx__NodeProto *proto, GArray *in, gboolean in_s
   gboolean divisor_scalar;
   g_autoptr (GArray) divisor_elems =
       shape_elems (imp, g_hash_table_lookup (imp->values, proto->input[1]), &divisor_scalar);
-  gint64 divisor = g_array_index (divisor_elems, ShapeElem, 0).number;
+  gint64 divisor;
+  divisor_probe (imp, &g_array_index (divisor_elems, ShapeElem, 0), TRUE, &divisor);
   GArray *out = g_array_new (FALSE, TRUE, sizeof (ShapeElem));
   for (guint i = 0; i < in->len; i++)
     {
@@ -257,7 +381,10 @@ fold_div (Importer *imp, const Onnx__NodeProto *proto, GArray *in, gboolean in_s
           return NULL;
         }
       else
-        e.divisor *= divisor;
+        {
+          e.divisor *= divisor;
+          e.probe /= divisor;
+        }
       g_array_append_val (out, e);
     }
   *scalar = in_scalar && divisor_scalar;
@@ -310,7 +437,16 @@ fold_arith (Importer *imp, const Onnx__NodeProto *proto, GArray *in, gboolean in
     {
       const ShapeElem *a = &g_array_index (in, ShapeElem, in->len == 1 ? 0 : i);
       const ShapeElem *b = &g_array_index (right, ShapeElem, right->len == 1 ? 0 : i);
-      ShapeElem e = { 0, NULL, 0, 1, NULL };
+      ShapeElem e = { 0, NULL, 0, 1, NULL }, na = { 0, NULL, 0, 1, NULL }, nb = na;
+      /* sizes of two tensors: one that does not depend on the batch is
+       * taken at the declared input sizes (Swin's batch · windows) */
+      if (a->of != NULL && b->of != NULL && a->of != b->of)
+        {
+          if (shape_elem_probe (imp, b, &nb.number))
+            b = &nb;
+          else if (shape_elem_probe (imp, a, &na.number))
+            a = &na;
+        }
       if (a->of == NULL && b->of == NULL)
         {
           gboolean overflow = op == '+' ? __builtin_add_overflow (a->number, b->number, &e.number)
@@ -331,6 +467,12 @@ fold_arith (Importer *imp, const Onnx__NodeProto *proto, GArray *in, gboolean in
         {
           e.of = a->of ? a->of : b->of;
           e.dim = a->of ? a->dim : b->dim;
+          gint64 pa = a->of ? a->probe : a->number, pb = b->of ? b->probe : b->number;
+          if ((a->of == NULL || a->used) && (b->of == NULL || b->used))
+            {
+              e.used = a->used | b->used;
+              e.probe = op == '+' ? pa + pb : op == '-' ? pa - pb : pa * pb;
+            }
           e.expr = g_strdup_printf ("(%s%c%s)", elem_text (imp, a), op, elem_text (imp, b));
           g_ptr_array_add (imp->owned, (gpointer) e.expr);
           /* a chain of such nodes would grow it without end */
@@ -546,7 +688,7 @@ fold_shape_node (NodeCtx *ctx, GError **error)
   if (first == NULL)
     why = "it has no input";
   else if (g_str_equal (op_type, "Shape"))
-    out = fold_shape (proto, first, &why);
+    out = fold_shape (imp, proto, first, &why);
   else if ((in = shape_elems (imp, first, &in_scalar)) == NULL)
     why = "its input is neither a shape nor an integer constant";
   else if (g_str_equal (op_type, "Gather"))
@@ -567,6 +709,8 @@ fold_shape_node (NodeCtx *ctx, GError **error)
     out = fold_arith (imp, proto, in, in_scalar, &scalar, &why);
   else
     out = fold_pass_on (imp, proto, in, in_scalar, &scalar, &why);
+  if (why != NULL && out == NULL && is_constant_fold (imp, proto, TRUE))
+    return fold_constant_node (ctx, error);
   if (why != NULL)
     {
       node_error (error, ctx, CNNFILT_ERROR_UNSUPPORTED,
@@ -584,7 +728,8 @@ fold_shape_node (NodeCtx *ctx, GError **error)
 static gboolean
 in_place (const ShapeElem *e, guint k, const Value *data)
 {
-  return e->dim == (gint) k && (e->of == data || k == 0) && e->divisor == 1 && e->expr == NULL;
+  return e->dim == (gint) k && (e->of == data || (k == 0 && !data->dim0_other)) &&
+         e->divisor == 1 && e->expr == NULL;
 }
 
 /* How many sizes of a Reshape target are -1, and how many are known only
@@ -629,6 +774,8 @@ reshape_target (NodeCtx *ctx, const Value *shape, const Value *data, GError **er
         tensor->int64_data[k] = 0; /* the same dim of the input: the batch, say */
       else if (fits)
         tensor->int64_data[k] = -1;
+      else if (shape_elem_probe (imp, e, &tensor->int64_data[k]))
+        ; /* the size at the declared input sizes */
       else
         {
           node_error (error, ctx, CNNFILT_ERROR_UNSUPPORTED,
@@ -668,9 +815,12 @@ reshape_shape_text (NodeCtx *ctx, const Value *shape, const Value *data, const V
   for (guint k = 0; k < elems->len; k++)
     {
       const ShapeElem *e = &g_array_index (elems, ShapeElem, k);
+      gint64 probe;
       const gchar *size = e->of == NULL || e->of == *ref ? elem_text (ctx->imp, e)
                         : in_place (e, k, data) ? "0"
-                        : others == 1 && inferred == 0 ? "-1" : NULL;
+                        : others == 1 && inferred == 0 ? "-1"
+                        : shape_elem_probe (ctx->imp, e, &probe)
+                          ? elem_text (ctx->imp, &(ShapeElem) { probe, NULL, 0, 1, NULL }) : NULL;
       if (size == NULL)
         {
           node_error (error, ctx, CNNFILT_ERROR_UNSUPPORTED,
@@ -697,6 +847,9 @@ shape_text (NodeCtx *ctx, const Value *shape, const Value *data, const gchar *so
   for (guint k = 0; elems != NULL && k < elems->len; k++)
     {
       const ShapeElem *e = &g_array_index (elems, ShapeElem, k);
+      ShapeElem probed = { 0, NULL, 0, 1, NULL };
+      if (e->of != NULL && e->of != data && shape_elem_probe (ctx->imp, e, &probed.number))
+        e = &probed; /* the size at the declared input sizes */
       if (e->of != NULL && e->of != data)
         {
           node_error (error, ctx, CNNFILT_ERROR_UNSUPPORTED,

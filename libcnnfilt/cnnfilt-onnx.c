@@ -70,6 +70,8 @@ value_free (gpointer data)
   g_free (value->node);
   if (value->folded)
     g_array_unref (value->folded);
+  if (value->view)
+    view_free (value->view);
   g_free (value);
 }
 
@@ -98,6 +100,7 @@ importer_clear (Importer *imp)
   g_clear_pointer (&imp->external, g_hash_table_unref);
   g_clear_pointer (&imp->synthetic, g_ptr_array_unref);
   g_clear_pointer (&imp->matches, g_ptr_array_unref);
+  g_clear_pointer (&imp->probes, g_array_unref);
   g_clear_pointer (&imp->match_of, g_free);
 }
 
@@ -177,8 +180,7 @@ declared_shape (const Onnx__ValueInfoProto *info, gint *rank, gint64 *dims, gsiz
   return TRUE;
 }
 
-/* A graph node name not yet taken, based on @wanted. */
-static gchar *
+gchar *
 unique_name (Importer *imp, const gchar *name_in_file)
 {
   g_autofree gchar *wanted = valid_utf8 (name_in_file);
@@ -193,15 +195,13 @@ unique_name (Importer *imp, const gchar *name_in_file)
     }
 }
 
-static void
+void
 take_name (Importer *imp, const gchar *name)
 {
   g_hash_table_add (imp->names, g_strdup (name));
 }
 
-/* A `reshape` op to @dims (as ONNX Reshape: 0 keeps the input's dim, one
- * -1 is inferred); NULL with @error. */
-static CnnfiltOp *
+CnnfiltOp *
 reshape_op_new (const gint64 dims[MAX_RANK], GError **error)
 {
   static const gchar *const properties[] = { "n", "c", "h", "w" };
@@ -559,9 +559,7 @@ add_fused_node (NodeCtx *ctx, const gchar *input, GError **error)
 
 /* ---- Split -------------------------------------------------------------- */
 
-/* Adds a `slice` node @name reading graph node @input from @starts to
- * @ends along @axis of a rank-@rank value. */
-static gboolean
+gboolean
 add_slice_node (NodeCtx *ctx, const gchar *name, const gchar *input, const gchar *starts,
                 const gchar *ends, gint64 axis, gint rank, GError **error)
 {
@@ -1133,15 +1131,30 @@ import_node (Importer *imp, const Onnx__NodeProto *proto, guint index, GError **
               : proto->n_output > 0 && *proto->output[0] ? proto->output[0] : fallback_label;
   if (!check_node (&ctx, error))
     return FALSE;
+  if (reads_view (imp, proto))
+    return import_on_view (&ctx, error);
+  if (is_view_reshape (imp, proto))
+    return import_view_reshape_node (&ctx, error);
 
   /* Nodes that become values of the importer, not graph nodes. */
   if (g_str_equal (op_type, "Constant"))
     return import_constant (&ctx, error);
+  if (is_constant_fold (imp, proto, FALSE))
+    return fold_constant_node (&ctx, error);
   if (is_rank_change (imp, proto))
     return import_rank_change (&ctx, error);
   if (is_shape_op (op_type) || is_shape_concat (imp, proto) || is_shape_div (imp, proto) ||
       is_shape_arith (imp, proto) || is_shape_reshape (imp, proto))
     return fold_shape_node (&ctx, error);
+  if (is_constant_fold (imp, proto, TRUE))
+    return fold_constant_node (&ctx, error);
+  if (is_fold_only_op (op_type))
+    {
+      node_error (error, &ctx, CNNFILT_ERROR_UNSUPPORTED,
+                  "%s is supported only on constants, computed at import, and an input "
+                  "here is not", op_type);
+      return FALSE;
+    }
   if (alias_constant (imp, proto))
     return TRUE;
   if (g_str_equal (op_type, "Split"))
@@ -1241,7 +1254,7 @@ check_ops (Importer *imp, GError **error)
         }
       const gchar *op_type = nonnull (node->op_type);
       if (g_str_equal (op_type, "Constant") || g_str_equal (op_type, "Split") ||
-          g_str_equal (op_type, "Expand") ||
+          g_str_equal (op_type, "Expand") || is_fold_only_op (op_type) ||
           is_shape_op (op_type) || cnnfilt_registry_lookup_onnx (op_type) != G_TYPE_INVALID)
         continue;
       if (first == NULL)
@@ -1373,7 +1386,8 @@ import_outputs (Importer *imp, GError **error)
       Onnx__NodeProto none = ONNX__NODE_PROTO__INIT;
       none.op_type = (gchar *) "output";
       NodeCtx ctx = { imp, &none, name, NULL, -1 };
-      const gchar *node = value_node (&ctx, name, value, -1, error);
+      const gchar *node = value->view ? view_output_node (&ctx, value, error)
+                                      : value_node (&ctx, name, value, -1, error);
       if (node == NULL || !cnnfilt_graph_add_output (imp->graph, node, error))
         return FALSE;
     }

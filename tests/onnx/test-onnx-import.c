@@ -1822,6 +1822,272 @@ START_TEST (test_expand_folded)
 }
 END_TEST
 
+/* ---- Constants computed at import, views of more than four dims -------- */
+
+/* A float scalar tensor, for Constant-like inputs. */
+static Onnx__TensorProto *
+float_scalar (Model *m, const gchar *name, gfloat value)
+{
+  return float_tensor (m, name, 0, NULL, 1, &value);
+}
+
+/* A mask built from constants the way Swin's is (Range, Mod, a reversing
+ * Slice, Cast, Reshape, Transpose, ScatterND, Equal, Not, Where,
+ * Unsqueeze), each step worked by hand, then added to the input: the
+ * graph holds one constant. */
+START_TEST (test_constant_fold)
+{
+  g_autoptr (Model) m = model_new (13);
+  model_input (m, "x", DIMS (1, 1, 2, 3));
+  model_initializer (m, int64_scalar (m, "zero", 0));
+  model_initializer (m, int64_scalar (m, "six", 6));
+  model_initializer (m, int64_scalar (m, "one", 1));
+  model_initializer (m, int64_scalar (m, "four", 4));
+  model_initializer (m, int64_scalar (m, "two", 2));
+  model_initializer (m, int64_scalar (m, "three", 3));
+  model_node (m, "Range", "range", "zero,six,one", "r");           /* 0 1 2 3 4 5 */
+  model_node (m, "Mod", "mod4", "r,four", "m");                    /* 0 1 2 3 0 1 */
+  model_node (m, "Sub", "sub", "m,two", "d");                      /* -2 -1 0 1 -2 -1 */
+  model_node (m, "Mod", "mod3", "d,three", "p");                   /* 1 2 0 1 1 2 (Python's) */
+  model_initializer (m, int64_tensor (m, "minus1", DIMS (-1)));
+  model_initializer (m, int64_tensor (m, "very_negative", DIMS (G_MININT64)));
+  model_initializer (m, int64_tensor (m, "axis0", DIMS (0)));
+  model_node (m, "Slice", "reverse", "p,minus1,very_negative,axis0,minus1", "s"); /* 2 1 1 0 2 1 */
+  Onnx__NodeProto *cast = model_node (m, "Cast", "cast", "s", "c");
+  attr_int (m, cast, "to", ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT);
+  model_initializer (m, int64_tensor (m, "two_by_three", DIMS (2, 3)));
+  model_node (m, "Reshape", "rows", "c,two_by_three", "g");       /* [2 1 1] [0 2 1] */
+  model_node (m, "Transpose", "turn", "g", "t");                   /* [2 0] [1 2] [1 1] */
+  gint64 index_dims[] = { 1, 2 };
+  Onnx__TensorProto *indices = tensor_proto (m, "at", ONNX__TENSOR_PROTO__DATA_TYPE__INT64, 2, index_dims);
+  indices->n_int64_data = 2;
+  indices->int64_data = arena_alloc (m, 2 * sizeof (gint64));
+  indices->int64_data[0] = 0;
+  indices->int64_data[1] = 1;
+  model_initializer (m, indices);
+  const gfloat five = 5;
+  model_initializer (m, float_tensor (m, "updates", DIMS (1), 1, &five));
+  model_node (m, "ScatterND", "assign", "t,at,updates", "a");     /* [2 5] [1 2] [1 1] */
+  model_initializer (m, float_scalar (m, "onef", 1));
+  model_node (m, "Equal", "equal", "a,onef", "e");                /* [0 0] [1 0] [1 1] */
+  model_node (m, "Not", "not", "e", "n");                         /* [1 1] [0 1] [0 0] */
+  model_initializer (m, float_scalar (m, "fill", -100));
+  model_node (m, "Where", "where", "n,fill,a", "w");              /* [-100 -100] [1 -100] [1 1] */
+  model_node (m, "Transpose", "back", "w", "b");                  /* [-100 1 1] [-100 -100 1] */
+  model_initializer (m, int64_tensor (m, "axes01", DIMS (0, 1)));
+  model_node (m, "Unsqueeze", "lift", "b,axes01", "mask");
+  model_node (m, "Add", "add", "x,mask", "y");
+  model_output (m, "y");
+  g_autoptr (CnnfiltGraph) graph = import_ok (m);
+  g_auto (GStrv) names = cnnfilt_graph_get_node_names (graph);
+  ck_assert_uint_eq (g_strv_length (names), 3); /* x, the mask, add */
+  const gfloat xv[] = { 1, 2, 3, 4, 5, 6 };
+  const gfloat want[] = { -99, 3, 4, -96, -95, 7 };
+  g_autoptr (CnnfiltTensor) x = tu_tensor (xv, 1, 1, 2, 3);
+  g_autoptr (CnnfiltTensor) y = run (graph, x);
+  tu_assert_tensor (y, 1, 1, 2, 3, want, 0);
+
+  /* what the folder refuses, naming the node */
+  g_autoptr (Model) live = model_new (13);
+  model_input (live, "x", DIMS (1, 3));
+  model_initializer (live, float_scalar (live, "two", 2));
+  Onnx__NodeProto *mod = model_node (live, "Mod", "mod", "x,two", "y");
+  attr_int (live, mod, "fmod", 1);
+  model_output (live, "y");
+  g_autoptr (GError) live_error = import_error (live);
+  tu_assert_error (live_error, CNNFILT_ERROR_UNSUPPORTED, "node 'mod' (Mod",
+                   "supported only on constants");
+
+  g_autoptr (Model) zero_step = model_new (13);
+  model_input (zero_step, "x", DIMS (1, 3));
+  model_initializer (zero_step, int64_scalar (zero_step, "a", 0));
+  model_initializer (zero_step, int64_scalar (zero_step, "b", 3));
+  model_node (zero_step, "Range", "range", "a,b,a", "r");
+  Onnx__NodeProto *to_float = model_node (zero_step, "Cast", "cast", "r", "f");
+  attr_int (zero_step, to_float, "to", ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT);
+  model_node (zero_step, "Add", "add", "x,f", "y");
+  model_output (zero_step, "y");
+  g_autoptr (GError) step_error = import_error (zero_step);
+  tu_assert_error (step_error, CNNFILT_ERROR_UNSUPPORTED, "node 'range' (Range",
+                   "its delta is 0");
+
+  g_autoptr (Model) reduce = model_new (16);
+  model_input (reduce, "x", DIMS (1, 2));
+  model_initializer (reduce, float_tensor (reduce, "data", DIMS (2), 2, xv));
+  model_initializer (reduce, int64_tensor (reduce, "at", DIMS (1, 1)));
+  model_initializer (reduce, float_tensor (reduce, "updates", DIMS (1), 1, &five));
+  Onnx__NodeProto *scatter = model_node (reduce, "ScatterND", "scatter", "data,at,updates", "s");
+  attr_string (reduce, scatter, "reduction", "add");
+  model_node (reduce, "Add", "add", "x,s", "y");
+  model_output (reduce, "y");
+  g_autoptr (GError) reduce_error = import_error (reduce);
+  tu_assert_error (reduce_error, CNNFILT_ERROR_UNSUPPORTED, "node 'scatter' (ScatterND",
+                   "only reduction 'none'");
+}
+END_TEST
+
+/* A constant computed from a size that the graph computes (the height
+ * of relu(x) % 3, as Swin's paddings are): computed at import at the
+ * sizes the input declares, and the graph refuses to run at another
+ * height rather than add the wrong number. */
+START_TEST (test_constant_fold_guard)
+{
+  g_autoptr (Model) m = model_new (13);
+  model_input (m, "x", DIMS (-1, 1, 4, 4));
+  model_node (m, "Relu", "relu", "x", "rx");
+  model_node (m, "Shape", "shape", "rx", "s");
+  model_initializer (m, int64_scalar (m, "two", 2));
+  model_node (m, "Gather", "height", "s,two", "h");
+  model_initializer (m, int64_scalar (m, "three", 3));
+  model_node (m, "Mod", "mod", "h,three", "r");
+  Onnx__NodeProto *cast = model_node (m, "Cast", "cast", "r", "f");
+  attr_int (m, cast, "to", ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT);
+  model_node (m, "Add", "add", "rx,f", "y");
+  model_output (m, "y");
+  g_autoptr (CnnfiltGraph) graph = import_ok (m);
+  gfloat xv[2 * 16], want[2 * 16];
+  for (guint i = 0; i < G_N_ELEMENTS (xv); i++)
+    {
+      xv[i] = i;
+      want[i] = i + 1; /* 4 % 3 */
+    }
+  g_autoptr (CnnfiltTensor) x = tu_tensor (xv, 2, 1, 4, 4);
+  g_autoptr (CnnfiltTensor) y = run (graph, x);
+  tu_assert_tensor (y, 2, 1, 4, 4, want, 0);
+  /* the width is not read: any goes */
+  const gfloat zeros[20] = { 0 }, ones[20] = { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+                                           1, 1, 1, 1, 1, 1, 1, 1, 1, 1 };
+  g_autoptr (CnnfiltTensor) wide = tu_tensor (zeros, 1, 1, 4, 5);
+  g_autoptr (CnnfiltTensor) wide_y = run (graph, wide);
+  tu_assert_tensor (wide_y, 1, 1, 4, 5, ones, 0);
+  g_autoptr (CnnfiltTensor) tall = cnnfilt_tensor_new (1, 1, 5, 4, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CnnfiltTensor) none = cnnfilt_graph_process (graph, tall, &error);
+  ck_assert_ptr_null (none);
+  tu_assert_error (error, CNNFILT_ERROR_SHAPE, "relu: dim 2 is 5", "imported for 4");
+}
+END_TEST
+
+/* Swin's window partition at rank 6: x (n, 4, 4, 2), x[b, i, j, c] =
+ * 32b + 8i + 2j + c, viewed (n, 2, 2, 2, 2, 2), permuted (0, 1, 3, 2, 4,
+ * 5) and reshaped to (n·4, 4, 2): window w = 2·(i/2) + j/2 holds its 2×2
+ * pixels in row order. Then the reverse. */
+START_TEST (test_view_window_partition)
+{
+  g_autoptr (Model) m = model_new (13);
+  model_input (m, "x", DIMS (-1, 4, 4, 2));
+  model_initializer (m, int64_tensor (m, "six", DIMS (-1, 2, 2, 2, 2, 2)));
+  model_node (m, "Reshape", "split", "x,six", "v");
+  Onnx__NodeProto *swap = model_node (m, "Transpose", "swap", "v", "t");
+  attr_ints (m, swap, "perm", DIMS (0, 1, 3, 2, 4, 5));
+  model_initializer (m, int64_tensor (m, "windows", DIMS (-1, 4, 2)));
+  model_node (m, "Reshape", "windows", "t,windows", "y");
+  model_output (m, "y");
+  g_autoptr (CnnfiltGraph) graph = import_ok (m);
+  gfloat xv[64], want[64];
+  for (guint b = 0; b < 2; b++)
+    for (guint i = 0; i < 4; i++)
+      for (guint j = 0; j < 4; j++)
+        for (guint c = 0; c < 2; c++)
+          {
+            guint w = 4 * b + 2 * (i / 2) + j / 2, p = 2 * (i % 2) + j % 2;
+            xv[32 * b + 8 * i + 2 * j + c] = 32 * b + 8 * i + 2 * j + c;
+            want[8 * w + 2 * p + c] = 32 * b + 8 * i + 2 * j + c;
+          }
+  g_autoptr (CnnfiltTensor) x = tu_tensor (xv, 2, 4, 4, 2);
+  g_autoptr (CnnfiltTensor) y = run (graph, x);
+  tu_assert_tensor (y, 8, 4, 2, 1, want, 0);
+
+  /* and back: (n·4, 4, 2) viewed (n, 2, 2, 2, 2, 2), the same
+   * permutation, reshaped to (n, 4, 4, 2) */
+  g_autoptr (Model) back = model_new (13);
+  model_input (back, "w", DIMS (-1, 4, 2));
+  model_initializer (back, int64_tensor (back, "six", DIMS (-1, 2, 2, 2, 2, 2)));
+  model_node (back, "Reshape", "split", "w,six", "v");
+  Onnx__NodeProto *unswap = model_node (back, "Transpose", "swap", "v", "t");
+  attr_ints (back, unswap, "perm", DIMS (0, 1, 3, 2, 4, 5));
+  model_initializer (back, int64_tensor (back, "image", DIMS (-1, 4, 4, 2)));
+  model_node (back, "Reshape", "merge", "t,image", "z");
+  model_output (back, "z");
+  g_autoptr (CnnfiltGraph) back_graph = import_ok (back);
+  g_autoptr (CnnfiltTensor) z = run (back_graph, y);
+  tu_assert_tensor (z, 2, 4, 4, 2, xv, 0);
+
+  /* a permutation of six dims that keeps no two together is refused
+   * where an op reads it, naming the node */
+  g_autoptr (Model) scattered = model_new (13);
+  model_input (scattered, "x", DIMS (1, 4, 4, 2));
+  model_initializer (scattered, int64_tensor (scattered, "six", DIMS (1, 2, 2, 2, 2, 2)));
+  model_node (scattered, "Reshape", "split", "x,six", "v");
+  Onnx__NodeProto *shuffle = model_node (scattered, "Transpose", "shuffle", "v", "t");
+  attr_ints (scattered, shuffle, "perm", DIMS (5, 3, 1, 4, 2, 0));
+  model_initializer (scattered, int64_tensor (scattered, "flat", DIMS (1, 32)));
+  model_node (scattered, "Reshape", "flat", "t,flat", "y");
+  model_output (scattered, "y");
+  g_autoptr (GError) error = import_error (scattered);
+  tu_assert_error (error, CNNFILT_ERROR_UNSUPPORTED, "node 'flat' (Reshape",
+                   "permuted in 6 groups");
+}
+END_TEST
+
+/* Swin's q/k/v split: (n, 3, 12) viewed (n, 3, 3, 2, 2) as (tokens,
+ * q/k/v, heads, d), permuted (2, 0, 3, 1, 4), and k (index 1) gathered:
+ * (n, heads, tokens, d), k[b, h, t, e] = x[b, t, 4 + 2h + e]. Then a
+ * rank-5 mask added: the scores (n·2, 2, 3, 3) viewed (n, 2, 2, 3, 3) plus
+ * a constant (1, 2, 1, 3, 3) and viewed back. */
+START_TEST (test_view_gather_broadcast)
+{
+  g_autoptr (Model) m = model_new (13);
+  model_input (m, "x", DIMS (-1, 3, 12));
+  model_initializer (m, int64_tensor (m, "five", DIMS (-1, 3, 3, 2, 2)));
+  model_node (m, "Reshape", "split", "x,five", "v");
+  Onnx__NodeProto *perm = model_node (m, "Transpose", "heads", "v", "t");
+  attr_ints (m, perm, "perm", DIMS (2, 0, 3, 1, 4));
+  model_initializer (m, int64_scalar (m, "one", 1));
+  model_node (m, "Gather", "k", "t,one", "k");
+  model_output (m, "k");
+  g_autoptr (CnnfiltGraph) graph = import_ok (m);
+  gfloat xv[72], want[24];
+  for (guint i = 0; i < 72; i++)
+    xv[i] = i;
+  for (guint b = 0; b < 2; b++)
+    for (guint h = 0; h < 2; h++)
+      for (guint t = 0; t < 3; t++)
+        for (guint e = 0; e < 2; e++)
+          want[12 * b + 6 * h + 2 * t + e] = 36 * b + 12 * t + 4 + 2 * h + e;
+  g_autoptr (CnnfiltTensor) x = tu_tensor (xv, 2, 3, 12, 1);
+  g_autoptr (CnnfiltTensor) k = run (graph, x);
+  tu_assert_tensor (k, 2, 2, 3, 2, want, 0);
+
+  g_autoptr (Model) masked = model_new (13);
+  model_input (masked, "s", DIMS (-1, 2, 3, 3));
+  model_initializer (masked, int64_tensor (masked, "five", DIMS (-1, 2, 2, 3, 3)));
+  model_node (masked, "Reshape", "view", "s,five", "v");
+  gfloat mv[18];
+  for (guint i = 0; i < 18; i++)
+    mv[i] = 100 * (i / 9) + (i % 9);
+  /* of rank 5 as Swin's is: an Unsqueeze computed at import */
+  model_initializer (masked, float_tensor (masked, "mask4", DIMS (1, 2, 3, 3), 18, mv));
+  model_initializer (masked, int64_tensor (masked, "axis2", DIMS (2)));
+  model_node (masked, "Unsqueeze", "lift", "mask4,axis2", "mask");
+  model_node (masked, "Add", "add", "v,mask", "a");
+  model_initializer (masked, int64_tensor (masked, "four", DIMS (-1, 2, 3, 3)));
+  model_node (masked, "Reshape", "back", "a,four", "y");
+  model_output (masked, "y");
+  g_autoptr (CnnfiltGraph) masked_graph = import_ok (masked);
+  gfloat sv[72], plus[72];
+  for (guint i = 0; i < 72; i++)
+    {
+      guint window = (i / 18) % 2, cell = i % 9;
+      sv[i] = 1000 * i;
+      plus[i] = sv[i] + 100 * window + cell;
+    }
+  g_autoptr (CnnfiltTensor) s = tu_tensor (sv, 4, 2, 3, 3);
+  g_autoptr (CnnfiltTensor) y = run (masked_graph, s);
+  tu_assert_tensor (y, 4, 2, 3, 3, plus, 0);
+}
+END_TEST
+
 /* ---- Split and Slice ---------------------------------------------------- */
 
 /* Runs a graph of one input and several outputs on @x; output @k. */
@@ -2397,6 +2663,10 @@ onnx_import_suite (void)
   tcase_add_test (mapping, test_shape_chain_folded);
   tcase_add_test (mapping, test_shape_chain_inferred);
   tcase_add_test (mapping, test_shape_chain_refused);
+  tcase_add_test (mapping, test_constant_fold);
+  tcase_add_test (mapping, test_constant_fold_guard);
+  tcase_add_test (mapping, test_view_window_partition);
+  tcase_add_test (mapping, test_view_gather_broadcast);
   tcase_add_test (mapping, test_optional_inputs);
   tcase_add_test (mapping, test_initializer_listed_as_input);
   tcase_add_test (mapping, test_node_names);
