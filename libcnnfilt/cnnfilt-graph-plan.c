@@ -37,14 +37,37 @@ reset_plan (CnnfiltGraph *graph, const CnnfiltShape *inputs)
 
 /* Every op node's output shape, so that a mismatch is reported before
  * anything is allocated. */
+/* The dims the ONNX importer computed constants from (Node.expected),
+ * checked as soon as the node's shape is known, before a later node
+ * fails on what follows from them. */
+static gboolean
+check_expected (const Node *node, GError **error)
+{
+  const guint *want = &node->expected.n, *have = &node->shape.n;
+  for (guint k = 0; k < 4; k++)
+    if (want[k] != 0 && want[k] != have[k])
+      {
+        g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_SHAPE,
+                     "%s: dim %u is %u, but the model was imported for %u (constants were "
+                     "computed from it at import: give the inputs the sizes they declare)",
+                     node->name, k, have[k], want[k]);
+        return FALSE;
+      }
+  return TRUE;
+}
+
 static gboolean
 infer_shapes (CnnfiltGraph *graph, GError **error)
 {
   for (guint i = 0; i < graph->nodes->len; i++)
     {
       Node *node = graph->nodes->pdata[i];
-      if (node->op == NULL)
-        continue;
+      if (node->op == NULL) /* an input or a constant: its shape is known */
+        {
+          if (!check_expected (node, error))
+            return FALSE;
+          continue;
+        }
       CnnfiltShape in_shapes[MAX (node->n_inputs, 1)];
       for (guint j = 0; j < node->n_inputs; j++)
         in_shapes[j] = ((Node *) graph->nodes->pdata[node->inputs[j]])->shape;
@@ -60,20 +83,8 @@ infer_shapes (CnnfiltGraph *graph, GError **error)
           g_string_free (shapes, TRUE);
           return FALSE;
         }
-    }
-  for (guint i = 0; i < graph->nodes->len; i++)
-    {
-      Node *node = graph->nodes->pdata[i];
-      const guint *want = &node->expected.n, *have = &node->shape.n;
-      for (guint k = 0; k < 4; k++)
-        if (want[k] != 0 && want[k] != have[k])
-          {
-            g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_SHAPE,
-                         "%s: dim %u is %u, but the model was imported for %u (constants were "
-                         "computed from it at import: give the inputs the sizes they declare)",
-                         node->name, k, have[k], want[k]);
-            return FALSE;
-          }
+      if (!check_expected (node, error))
+        return FALSE;
     }
   return TRUE;
 }
