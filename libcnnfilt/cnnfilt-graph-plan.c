@@ -35,8 +35,6 @@ reset_plan (CnnfiltGraph *graph, const CnnfiltShape *inputs)
     ((Node *) graph->nodes->pdata[g_array_index (graph->inputs, guint, i)])->shape = inputs[i];
 }
 
-/* Every op node's output shape, so that a mismatch is reported before
- * anything is allocated. */
 /* The dims the ONNX importer computed constants from (Node.expected),
  * checked as soon as the node's shape is known, before a later node
  * fails on what follows from them. */
@@ -56,6 +54,8 @@ check_expected (const Node *node, GError **error)
   return TRUE;
 }
 
+/* Every op node's output shape, so that a mismatch is reported before
+ * anything is allocated. */
 static gboolean
 infer_shapes (CnnfiltGraph *graph, GError **error)
 {

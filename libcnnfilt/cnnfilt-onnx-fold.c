@@ -997,15 +997,10 @@ probed_shape (Importer *imp, const Value *value)
 {
   if (value->folded == NULL)
     return FALSE;
+  gint64 number;
   for (guint e = 0; e < value->folded->len; e++)
-    {
-      const ShapeElem *elem = &g_array_index (value->folded, ShapeElem, e);
-      gint64 size;
-      if (elem->of != NULL &&
-          (elem->used == 0 || elem->of->node == NULL ||
-           !importer_probe_dim (imp, elem->of->node, __builtin_ctz (elem->used), &size)))
-        return FALSE;
-    }
+    if (!shape_elem_peek (imp, &g_array_index (value->folded, ShapeElem, e), &number))
+      return FALSE;
   return TRUE;
 }
 

@@ -264,8 +264,11 @@ gboolean importer_probe_dim (Importer *imp, const gchar *node, gint k, gint64 *s
 G_GNUC_INTERNAL
 void importer_guard_dim (Importer *imp, const gchar *node, gint k, gint64 size);
 /* The number an element of a folded shape has at the declared input sizes
- * (a number: itself), each dim it is computed from guarded; FALSE where it
- * has none. */
+ * (a number: itself); FALSE where it has none. */
+G_GNUC_INTERNAL
+gboolean shape_elem_peek (Importer *imp, const ShapeElem *e, gint64 *number);
+/* shape_elem_peek(), and the dims it is computed from guarded
+ * (importer_guard_dim): for a number that is then used. */
 G_GNUC_INTERNAL
 gboolean shape_elem_probe (Importer *imp, const ShapeElem *e, gint64 *number);
 

@@ -99,24 +99,29 @@ importer_guard_dim (Importer *imp, const gchar *node, gint k, gint64 size)
 }
 
 gboolean
-shape_elem_probe (Importer *imp, const ShapeElem *e, gint64 *number)
+shape_elem_peek (Importer *imp, const ShapeElem *e, gint64 *number)
 {
+  *number = e->of == NULL ? e->number : e->probe;
   if (e->of == NULL)
-    {
-      *number = e->number;
-      return TRUE;
-    }
+    return TRUE;
   if (e->used == 0 || e->of->node == NULL)
     return FALSE;
+  gint64 size;
   for (gint k = 0; k < 4; k++)
-    if (e->used & (1u << k))
-      {
-        gint64 size;
-        if (!importer_probe_dim (imp, e->of->node, k, &size))
-          return FALSE;
-        importer_guard_dim (imp, e->of->node, k, size);
-      }
-  *number = e->probe;
+    if ((e->used & (1u << k)) && !importer_probe_dim (imp, e->of->node, k, &size))
+      return FALSE;
+  return TRUE;
+}
+
+gboolean
+shape_elem_probe (Importer *imp, const ShapeElem *e, gint64 *number)
+{
+  if (!shape_elem_peek (imp, e, number))
+    return FALSE;
+  gint64 size;
+  for (gint k = 0; e->of != NULL && k < 4; k++)
+    if ((e->used & (1u << k)) && importer_probe_dim (imp, e->of->node, k, &size))
+      importer_guard_dim (imp, e->of->node, k, size);
   return TRUE;
 }
 
@@ -208,25 +213,10 @@ is_shape_concat (Importer *imp, const Onnx__NodeProto *proto)
   return shapes && any_folded;
 }
 
-/* A divisor: a number, or a size that does not depend on the batch, at
- * the declared input sizes (Swin's number of windows), its dims guarded
- * when @guard. */
-static gboolean
-divisor_probe (Importer *imp, const ShapeElem *e, gboolean guard, gint64 *number)
-{
-  if (e->of == NULL || guard)
-    return shape_elem_probe (imp, e, number);
-  if (e->used == 0 || e->of->node == NULL)
-    return FALSE;
-  for (gint k = 0; k < 4; k++)
-    if ((e->used & (1u << k)) && !importer_probe_dim (imp, e->of->node, k, number))
-      return FALSE;
-  *number = e->probe;
-  return TRUE;
-}
-
-/* Div of a shape by one positive integer constant: integer division, as
- * ONNX's of integers (truncating; sizes are not negative). */
+/* Div of a shape by one positive integer constant, or by a size that does
+ * not depend on the batch (Swin's number of windows, shape_elem_peek):
+ * integer division, as ONNX's of integers (truncating; sizes are not
+ * negative). */
 gboolean
 is_shape_div (Importer *imp, const Onnx__NodeProto *proto)
 {
@@ -238,7 +228,7 @@ is_shape_div (Importer *imp, const Onnx__NodeProto *proto)
                                             &scalar);
   gint64 number;
   return shape != NULL && shape->folded != NULL && divisor != NULL && divisor->len == 1 &&
-         divisor_probe (imp, &g_array_index (divisor, ShapeElem, 0), FALSE, &number) &&
+         shape_elem_peek (imp, &g_array_index (divisor, ShapeElem, 0), &number) &&
          number > 0;
 }
 
@@ -367,7 +357,7 @@ fold_div (Importer *imp, const Onnx__NodeProto *proto, GArray *in, gboolean in_s
   g_autoptr (GArray) divisor_elems =
       shape_elems (imp, g_hash_table_lookup (imp->values, proto->input[1]), &divisor_scalar);
   gint64 divisor;
-  divisor_probe (imp, &g_array_index (divisor_elems, ShapeElem, 0), TRUE, &divisor);
+  shape_elem_probe (imp, &g_array_index (divisor_elems, ShapeElem, 0), &divisor);
   GArray *out = g_array_new (FALSE, TRUE, sizeof (ShapeElem));
   for (guint i = 0; i < in->len; i++)
     {

@@ -393,19 +393,21 @@ add_plain_value (NodeCtx *ctx, const gchar *suffix, const gchar *node, gint rank
   return name;
 }
 
-/* ctx->proto again, input @i read from @input instead: how a node on a
- * view is imported once the view is a value of at most four dims. */
+/* ctx->proto again, its inputs read from @inputs where they are not NULL
+ * and its output written to @output unless NULL: how a node on a view is
+ * imported once the view is a value of at most four dims. */
 static gboolean
-import_with_input (NodeCtx *ctx, gsize i, const gchar *input, const gchar *output,
-                   GError **error)
+import_renamed (NodeCtx *ctx, const gchar *const *inputs, const gchar *output, GError **error)
 {
   Onnx__NodeProto copy = *ctx->proto;
-  g_autofree gchar **inputs = g_memdup2 (copy.input, copy.n_input * sizeof (gchar *));
+  g_autofree gchar **names = g_memdup2 (copy.input, copy.n_input * sizeof (gchar *));
   g_autofree gchar **outputs = g_memdup2 (copy.output, copy.n_output * sizeof (gchar *));
-  inputs[i] = (gchar *) input;
-  copy.input = inputs;
+  for (gsize i = 0; i < copy.n_input; i++)
+    if (inputs[i] != NULL)
+      names[i] = (gchar *) inputs[i];
   if (output != NULL)
     outputs[0] = (gchar *) output;
+  copy.input = names;
   copy.output = outputs;
   return import_node (ctx->imp, &copy, 0, error);
 }
@@ -478,16 +480,10 @@ import_view_broadcast (NodeCtx *ctx, View *in, gsize at, GError **error)
     return FALSE;
   const gchar *input = add_plain_value (ctx, "#grouped-value", node, g.n, sizes);
   g_autofree gchar *out_name = g_strconcat (proto->output[0], "#grouped-result", NULL);
-  Onnx__NodeProto copy = *proto;
   const gchar *inputs[2];
   inputs[at] = input;
   inputs[1 - at] = cname;
-  gchar *outputs[] = { out_name };
-  copy.input = (gchar **) inputs;
-  copy.n_input = 2;
-  copy.output = outputs;
-  copy.n_output = 1;
-  if (!import_node (imp, &copy, 0, error))
+  if (!import_renamed (ctx, inputs, out_name, error))
     return FALSE;
   const Value *result = g_hash_table_lookup (imp->values, out_name);
   View *out = g_memdup2 (in, sizeof *in);
@@ -598,5 +594,7 @@ import_on_view (NodeCtx *ctx, GError **error)
       const gint64 unknown[MAX_RANK] = { -1, -1, -1, -1 };
       input = add_plain_value (ctx, "#view-value", in->node, in->node_rank, unknown);
     }
-  return import_with_input (ctx, at, input, NULL, error);
+  g_autofree const gchar **inputs = g_new0 (const gchar *, proto->n_input);
+  inputs[at] = input;
+  return import_renamed (ctx, inputs, NULL, error);
 }
