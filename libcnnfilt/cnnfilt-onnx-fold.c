@@ -534,13 +534,11 @@ fold_reshape_like (Importer *imp, const Onnx__NodeProto *proto, Known *out, cons
             }
           if (dims[d] == -1 && infer < 0)
             infer = d;
-          else if (dims[d] < 0)
+          else if (dims[d] < 0 || __builtin_mul_overflow (known, dims[d], &known))
             {
-              *why = "its shape has a negative size other than one -1";
+              *why = "its shape has a negative size other than one -1, or sizes too large";
               return FALSE;
             }
-          else
-            known *= dims[d];
         }
       if (infer >= 0)
         dims[infer] = known > 0 ? (gint64) a.v->len / known : 0;
@@ -760,9 +758,9 @@ fold_slice (Importer *imp, const Onnx__NodeProto *proto, Known *out, const gchar
   for (gint i = 0; i < n_axes; i++)
     {
       gint64 d = axes[i] < 0 ? axes[i] + a.rank : axes[i], size;
-      if (d < 0 || d >= a.rank || steps[i] == 0)
+      if (d < 0 || d >= a.rank || steps[i] == 0 || steps[i] == G_MININT64)
         {
-          *why = "an axis is out of range, or a step 0";
+          *why = "an axis is out of range, or a step is 0 or -2^63";
           return FALSE;
         }
       size = a.dims[d];
@@ -879,8 +877,13 @@ fold_range (Importer *imp, const Onnx__NodeProto *proto, Known *out, const gchar
     return FALSE;
   for (gint64 i = 0; i < n; i++)
     {
-      Number r = start.is_int ? (Number) { TRUE, start.i + i * delta.i, 0 }
-                              : (Number) { FALSE, 0, start.f + i * delta.f };
+      Number r = { start.is_int, 0, start.f + i * delta.f };
+      if (start.is_int && (__builtin_mul_overflow (i, delta.i, &r.i) ||
+                           __builtin_add_overflow (r.i, start.i, &r.i)))
+        {
+          *why = "a value is out of 64-bit range";
+          return FALSE;
+        }
       AT (out, i) = number_as (r, s.type);
     }
   return TRUE;

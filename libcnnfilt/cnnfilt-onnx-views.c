@@ -197,6 +197,12 @@ view_target (NodeCtx *ctx, const Value *target, const Value *data, const View *f
         inferred = k;
       else if (!shape_elem_probe (imp, e, &size))
         size = -1;
+      if (size > G_MAXINT32)
+        {
+          node_error (error, ctx, CNNFILT_ERROR_FORMAT, "its shape's size %u (%" G_GINT64_FORMAT
+                      ") is too large", k, size);
+          return FALSE;
+        }
       dims[k] = size;
       if (size < 0 && (gint) k != inferred)
         unknown++;

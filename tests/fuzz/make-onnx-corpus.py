@@ -132,6 +132,47 @@ def chains():
         [x], [value("y", None)],
         [tensor("w", weights(4, 3, 1, 1)), tensor("w2", weights(4, 4, 2, 2)),
          tensor("b", np.zeros(4, np.float32))])
+    # Swin's import paths: a mask computed at import from a size the
+    # graph computes, and values of six and five dims (views)
+    ints = lambda name, *v: tensor(name, np.array(v, np.int64))
+    t = value("t", [-1, 4, 4, 2])
+    yield "chain-fold-mask", model(
+        [helper.make_node("Relu", ["t"], ["r"]),
+         helper.make_node("Shape", ["r"], ["s"]),
+         helper.make_node("Gather", ["s", "one"], ["h"]),
+         helper.make_node("Range", ["zero", "h", "one"], ["seq"]),
+         helper.make_node("Mod", ["seq", "three"], ["m"]),
+         helper.make_node("Slice", ["m", "minus1", "low", "axis0", "minus1"], ["rev"]),
+         helper.make_node("Cast", ["rev"], ["f"], to=TensorProto.FLOAT),
+         helper.make_node("ScatterND", ["f", "at", "upd"], ["sc"]),
+         helper.make_node("Equal", ["sc", "onef"], ["e"]),
+         helper.make_node("Not", ["e"], ["n"]),
+         helper.make_node("Where", ["n", "fill", "sc"], ["w"]),
+         helper.make_node("Unsqueeze", ["w", "axes"], ["u"]),
+         helper.make_node("Add", ["r", "u"], ["y"])],
+        [t], [value("y", None)],
+        [ints("one", 1), ints("zero", 0), ints("three", 3), ints("minus1", -1),
+         ints("low", -2 ** 63), ints("axis0", 0), ints("axes", 0, 1, 3),
+         tensor("at", np.array([[1]], np.int64)), tensor("upd", np.array([5], np.float32)),
+         tensor("onef", np.array(1, np.float32)), tensor("fill", np.array(-100, np.float32))])
+    yield "chain-view-windows", model(
+        [helper.make_node("Reshape", ["t", "six"], ["v"]),
+         helper.make_node("Transpose", ["v"], ["p"], perm=[0, 1, 3, 2, 4, 5]),
+         helper.make_node("Reshape", ["p", "three_dims"], ["y"])],
+        [t], [value("y", None)], [ints("six", -1, 2, 2, 2, 2, 2), ints("three_dims", -1, 4, 2)])
+    q = value("q", [-1, 3, 12])
+    yield "chain-view-heads-mask", model(
+        [helper.make_node("Reshape", ["q", "five"], ["v"]),
+         helper.make_node("Transpose", ["v"], ["p"], perm=[2, 0, 3, 1, 4]),
+         helper.make_node("Gather", ["p", "k"], ["g"], axis=0),
+         helper.make_node("Reshape", ["g", "windows"], ["w"]),
+         helper.make_node("Unsqueeze", ["mask4", "axis2"], ["mask"]),
+         helper.make_node("Add", ["w", "mask"], ["a"]),
+         helper.make_node("Reshape", ["a", "back"], ["y"])],
+        [q], [value("y", None)],
+        [ints("five", -1, 3, 3, 2, 2), tensor("k", np.array(1, np.int64)),
+         ints("windows", -1, 2, 2, 3, 2), tensor("mask4", weights(1, 2, 3, 2)), ints("axis2", 2),
+         ints("back", -1, 2, 3, 2)])
     # refused, each for one reason
     relu = [helper.make_node("Relu", ["x"], ["y"])]
     yield "refuse-opset-8", model(relu, [x], [value("y", None)], opset=8)

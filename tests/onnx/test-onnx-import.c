@@ -1911,6 +1911,21 @@ START_TEST (test_constant_fold)
   tu_assert_error (step_error, CNNFILT_ERROR_UNSUPPORTED, "node 'range' (Range",
                    "its delta is 0");
 
+  /* Range's values past 64 bits: start -2^63 by steps of 2^62 to 2^63 - 1 */
+  g_autoptr (Model) wide = model_new (13);
+  model_input (wide, "x", DIMS (1, 4));
+  model_initializer (wide, int64_scalar (wide, "a", G_MININT64));
+  model_initializer (wide, int64_scalar (wide, "b", G_MAXINT64));
+  model_initializer (wide, int64_scalar (wide, "d", G_GINT64_CONSTANT (1) << 62));
+  model_node (wide, "Range", "range", "a,b,d", "r");
+  Onnx__NodeProto *wide_cast = model_node (wide, "Cast", "cast", "r", "f");
+  attr_int (wide, wide_cast, "to", ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT);
+  model_node (wide, "Add", "add", "x,f", "y");
+  model_output (wide, "y");
+  g_autoptr (GError) wide_error = import_error (wide);
+  tu_assert_error (wide_error, CNNFILT_ERROR_UNSUPPORTED, "node 'range' (Range",
+                   "out of 64-bit range");
+
   g_autoptr (Model) reduce = model_new (16);
   model_input (reduce, "x", DIMS (1, 2));
   model_initializer (reduce, float_tensor (reduce, "data", DIMS (2), 2, xv));
@@ -2027,6 +2042,30 @@ START_TEST (test_view_window_partition)
   g_autoptr (GError) error = import_error (scattered);
   tu_assert_error (error, CNNFILT_ERROR_UNSUPPORTED, "node 'flat' (Reshape",
                    "permuted in 6 groups");
+
+  /* an op that needs the six dims, a graph output of six dims, sizes
+   * past any tensor: refused by name */
+  const gchar *const readers[] = { "Relu", "output" };
+  for (guint r = 0; r < G_N_ELEMENTS (readers); r++)
+    {
+      g_autoptr (Model) six = model_new (13);
+      model_input (six, "x", DIMS (1, 4, 4, 2));
+      model_initializer (six, int64_tensor (six, "six", DIMS (1, 2, 2, 2, 2, 2)));
+      model_node (six, "Reshape", "split", "x,six", r == 0 ? "v" : "y");
+      if (r == 0)
+        model_node (six, "Relu", "relu", "v", "y");
+      model_output (six, "y");
+      g_autoptr (GError) six_error = import_error (six);
+      tu_assert_error (six_error, CNNFILT_ERROR_UNSUPPORTED,
+                       r == 0 ? "node 'relu' (Relu" : "node 'y' (output", "6 dims");
+    }
+  g_autoptr (Model) huge = model_new (13);
+  model_input (huge, "x", DIMS (1, 4, 4, 2));
+  model_initializer (huge, int64_tensor (huge, "six", DIMS (G_GINT64_CONSTANT (1) << 40, 1, 1, 1, 1, 1)));
+  model_node (huge, "Reshape", "split", "x,six", "y");
+  model_output (huge, "y");
+  g_autoptr (GError) huge_error = import_error (huge);
+  tu_assert_error (huge_error, CNNFILT_ERROR_FORMAT, "node 'split' (Reshape", "too large");
 }
 END_TEST
 
