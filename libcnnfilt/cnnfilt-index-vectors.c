@@ -17,6 +17,7 @@
 #include <string.h>
 
 #if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
 #include <immintrin.h>
 #define HAVE_X86 1
 #endif
@@ -80,8 +81,12 @@ have_f16c (void)
 {
   static gint answer = -1;
   if (answer < 0)
-    answer = __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma") &&
-             __builtin_cpu_supports ("f16c");
+    {
+      /* F16C from CPUID itself: clang 14's __builtin_cpu_supports lacks it */
+      guint eax, ebx, ecx = 0, edx;
+      gboolean f16c = __get_cpuid (1, &eax, &ebx, &ecx, &edx) && (ecx & bit_F16C);
+      answer = __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma") && f16c;
+    }
   return answer;
 }
 

@@ -547,7 +547,12 @@ import_on_view (NodeCtx *ctx, GError **error)
   View *in = value->view;
   static const gchar *const broadcasting[] = { "Add", "Sub", "Mul", "Div", NULL };
 
-  if (g_str_equal (op_type, "Reshape") && at == 0)
+  if (g_str_equal (op_type, "Reshape") && (at != 0 || proto->n_input != 2))
+    {
+      node_error (error, ctx, CNNFILT_ERROR_FORMAT, "Reshape takes its data and a shape");
+      return FALSE;
+    }
+  if (g_str_equal (op_type, "Reshape"))
     {
       gboolean scalar;
       const Value *target = g_hash_table_lookup (imp->values, proto->input[1]);
