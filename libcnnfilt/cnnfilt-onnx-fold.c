@@ -1010,7 +1010,9 @@ probed_shape (Importer *imp, const Value *value)
 gboolean
 is_constant_fold (Importer *imp, const Onnx__NodeProto *proto, gboolean probes)
 {
-  if (fold_of (nonnull (proto->op_type), NULL) == NULL || proto->n_input == 0)
+  /* every fold reads input 0 */
+  if (fold_of (nonnull (proto->op_type), NULL) == NULL || proto->n_input == 0 ||
+      *proto->input[0] == '\0')
     return FALSE;
   for (gsize i = 0; i < proto->n_input; i++)
     {

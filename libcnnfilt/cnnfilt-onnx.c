@@ -226,6 +226,12 @@ value_node (NodeCtx *ctx, const gchar *name, Value *value, gint rank, GError **e
   Importer *imp = ctx->imp;
   g_return_val_if_fail (rank <= MAX_RANK, NULL); /* output ranks are checked */
   gboolean align = rank > value->rank && value->rank >= 0;
+  if (value->view != NULL) /* read by a pattern's op */
+    {
+      node_error (error, ctx, CNNFILT_ERROR_UNSUPPORTED,
+                  "input '%s' has %d dims; this op reads at most %d", name, value->rank, MAX_RANK);
+      return NULL;
+    }
   if (value->node == NULL && value->constant == NULL)
     {
       node_error (error, ctx, CNNFILT_ERROR_UNSUPPORTED,
