@@ -1211,6 +1211,17 @@ START_TEST (test_softmax_linear_flatten)
   const gfloat want[] = { e1 / z, e2 / z, e3 / z, e1 / z, e2 / z, e3 / z };
   tu_assert_tensor (s, 2, 3, 1, 1, want, 1e-7);
 
+  /* a value 100 below the top (Swin's attention mask): e⁻¹⁰⁰ is below
+   * FLT_MIN, so 0 rather than a subnormal, which would slow everything
+   * that reads it; e⁻⁸⁰ is a normal float and stays */
+  const gfloat masked[] = { 0, -100, -80 };
+  g_autoptr (CnnfiltTensor) m = tu_run_values ("softmax", masked, 1, 3, 1, 1);
+  const gfloat *mv = cnnfilt_tensor_get_data (m, NULL);
+  ck_assert_float_eq (mv[1], 0.0f);
+  ck_assert_float_eq_tol (mv[2], (gfloat) exp (-80), 1e-40);
+  ck_assert (mv[2] > 0);
+  ck_assert_float_eq_tol (mv[0], 1.0f, 1e-7);
+
   /* linear: W (2 out × 3 in, PyTorch's layout), bias (2) */
   const gfloat w[] = { 1, 0, -1, 0.5f, 0.5f, 0.5f }, b[] = { 10, 20 };
   g_autoptr (CnnfiltTensor) wt = tu_tensor (w, 2, 3, 1, 1);

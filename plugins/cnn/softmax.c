@@ -11,6 +11,9 @@
 
 #include <math.h>
 
+/* ln FLT_MIN: below it, expf is subnormal */
+#define SOFTMAX_MIN_EXPONENT -87.33654f
+
 typedef struct {
   CnnfiltOp parent_instance;
   gint axis;
@@ -78,7 +81,12 @@ softmax_run (gint axis, gboolean log_of, CnnfiltTensor *input, CnnfiltTensor *ou
         }
       for (gsize k = 0; k < len; k++)
         {
-          y[k * inner] = expf (x[k * inner] - top);
+          /* exponentials below FLT_MIN are 0, not subnormal: those cost a
+           * microcode assist in expf and in every product that reads
+           * them (Swin's attention masked with −100: softmax and the
+           * matmul after it ran twice as long) */
+          const gfloat d = x[k * inner] - top;
+          y[k * inner] = d < SOFTMAX_MIN_EXPONENT ? 0 : expf (d);
           sum += y[k * inner];
         }
       const gfloat scale = (gfloat) (1.0 / sum);

@@ -33,7 +33,9 @@ softmax (__global const float *in, __global float *out, int len, int inner, int 
 #else
   for (int k = 0; k < len; k++)
     {
-      const float e = exp (x[k * inner] - top);
+      /* below FLT_MIN: 0, as on the CPU (softmax.c) */
+      const float d = x[k * inner] - top;
+      const float e = d < -87.33654f ? 0.0f : exp (d);
       y[k * inner] = e;
       sum += e;
     }
