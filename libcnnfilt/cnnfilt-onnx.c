@@ -773,7 +773,7 @@ import_expand (NodeCtx *ctx, GError **error)
 {
   Importer *imp = ctx->imp;
   const Onnx__NodeProto *proto = ctx->proto;
-  Value *data = g_hash_table_lookup (imp->values, proto->input[0]);
+  Value *data = proto->n_input == 2 ? g_hash_table_lookup (imp->values, proto->input[0]) : NULL;
   Value *shape = proto->n_input == 2 ? g_hash_table_lookup (imp->values, proto->input[1]) : NULL;
   gint length = shape == NULL ? -1
               : shape->folded != NULL && shape->rank == 1 ? (gint) shape->folded->len
