@@ -206,8 +206,11 @@ view_target (NodeCtx *ctx, const Value *target, const Value *data, const View *f
       dims[k] = size;
       if (size < 0 && (gint) k != inferred)
         unknown++;
-      else if (size >= 0)
-        count *= size;
+      else if (size >= 0 && __builtin_mul_overflow (count, size, &count))
+        {
+          node_error (error, ctx, CNNFILT_ERROR_FORMAT, "its shape holds more than 2^63 values");
+          return FALSE;
+        }
     }
   if (unknown + (inferred >= 0) > 1)
     {
@@ -217,11 +220,12 @@ view_target (NodeCtx *ctx, const Value *target, const Value *data, const View *f
       return FALSE;
     }
   /* an inferred size is known where the input's count is */
-  gint64 total = 1;
   const gint64 *in = from ? from->dims : data->dims;
   gint in_rank = from ? from->rank : data->rank;
+  gint64 total = in_rank < 0 ? -1 : 1;
   for (gint d = 0; d < in_rank && total > 0; d++)
-    total = in[d] < 0 ? -1 : total * in[d];
+    if (in[d] < 0 || __builtin_mul_overflow (total, in[d], &total))
+      total = -1;
   if (inferred >= 0 && total > 0 && count > 0)
     dims[inferred] = total / count;
   return TRUE;
@@ -253,13 +257,13 @@ static gboolean
 import_view_reshape (NodeCtx *ctx, Value *data, GError **error)
 {
   Importer *imp = ctx->imp;
-  View *from = data->view;
+  View *from = data ? data->view : NULL;
   if (from != NULL && !view_apply_perm (ctx, from, error))
     return FALSE;
-  if (from == NULL && data->node == NULL)
+  if (data == NULL || (from == NULL && data->node == NULL))
     {
-      node_error (error, ctx, CNNFILT_ERROR_UNSUPPORTED, "it reshapes a constant to more "
-                  "than four dims");
+      node_error (error, ctx, CNNFILT_ERROR_UNSUPPORTED, "it reshapes a constant, or nothing, to "
+                  "more than four dims");
       return FALSE;
     }
   View *view = g_new0 (View, 1);
@@ -427,7 +431,7 @@ import_view_broadcast (NodeCtx *ctx, View *in, gsize at, GError **error)
   Importer *imp = ctx->imp;
   const Onnx__NodeProto *proto = ctx->proto;
   const Value *other = g_hash_table_lookup (imp->values, proto->input[1 - at]);
-  const Onnx__TensorProto *c = other->constant;
+  const Onnx__TensorProto *c = other ? other->constant : NULL;
   if (c == NULL || c->data_type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT ||
       (gint) c->n_dims > in->rank)
     {
