@@ -472,6 +472,13 @@ data_input_nodes (NodeCtx *ctx, GPtrArray *data_names, gint *max_rank, GError **
   for (guint i = 0; i < data_names->len; i++)
     {
       Value *value = g_hash_table_lookup (imp->values, data_names->pdata[i]);
+      if (value->rank > MAX_RANK) /* a constant computed at import */
+        {
+          node_error (error, ctx, CNNFILT_ERROR_UNSUPPORTED, "input '%s' has %d dims; the op "
+                      "reads at most %d", (const gchar *) data_names->pdata[i], value->rank,
+                      MAX_RANK);
+          return NULL;
+        }
       *max_rank = MAX (*max_rank, value->rank);
       ranks_known = ranks_known && value->rank >= 0;
     }
