@@ -91,18 +91,39 @@ layer_gather_strided (const gfloat *src, const gssize strides[4], const CnnfiltS
         }
       return;
     }
-  for (guint a = 0; a < out->n; a++)
-    for (guint b = 0; b < out->c; b++)
-      for (guint c = 0; c < out->h; c++)
+  /* the trailing dims that lie contiguous in the input are one run,
+   * copied whole (Swin's q, k and v: 96 values a row, not one) */
+  gsize run = 1;
+  gint first = 4;
+  while (first > 0 && (d[first - 1] == 1 || strides[first - 1] == (gssize) run))
+    run *= d[--first];
+  if (first == 4) /* w itself is strided */
+    {
+      run = d[3];
+      first = 3;
+    }
+  gsize outer = 1;
+  for (gint i = 0; i < first; i++)
+    outer *= d[i];
+  const gboolean parallel = n_threads > 1 && outer > 1 && outer * run >= LAYER_PARALLEL_MIN_VALUES;
+#pragma omp parallel for num_threads (n_threads) if (parallel) schedule (static)
+  for (gsize x = 0; x < outer; x++)
+    {
+      gsize rest = x;
+      gssize offset = 0;
+      for (gint i = first - 1; i >= 0; i--)
         {
-          const gfloat *row = src + a * strides[0] + b * strides[1] + c * strides[2];
-          if (strides[3] == 1)
-            memcpy (dst, row, out->w * sizeof (gfloat));
-          else
-            for (guint e = 0; e < out->w; e++)
-              dst[e] = row[e * strides[3]];
-          dst += out->w;
+          offset += (gssize) (rest % d[i]) * strides[i];
+          rest /= d[i];
         }
+      const gfloat *row = src + offset;
+      gfloat *to = dst + x * run;
+      if (first < 3 || strides[3] == 1 || d[3] == 1)
+        memcpy (to, row, run * sizeof (gfloat));
+      else
+        for (guint e = 0; e < d[3]; e++)
+          to[e] = row[e * strides[3]];
+    }
 }
 
 gboolean
