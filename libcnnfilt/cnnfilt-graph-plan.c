@@ -22,6 +22,7 @@ reset_plan (CnnfiltGraph *graph, const CnnfiltShape *inputs)
       node->last_use = i;
       node->is_output = FALSE;
       node->skipped = FALSE;
+      node->aliased = FALSE;
       node->tensor = node->constant;
       g_clear_object (&node->exec);
       g_clear_pointer (&node->run_inputs, g_free);
@@ -249,8 +250,26 @@ take_slot (CnnfiltGraph *self, GPtrArray *free_slots, const CnnfiltShape *shape,
   return slot;
 }
 
+/* Whether @node, the @i-th, can take over the buffer of its input 0: its
+ * op keeps values (a reshape, a dropout), it is the buffer's last reader,
+ * neither is a graph output or a graph input, and both hold NCHW values
+ * (or the same shape in the same layout). */
+static gboolean
+can_alias (CnnfiltGraph *graph, Node *node, guint i)
+{
+  if (!CNNFILT_OP_GET_CLASS (node->exec)->keeps_values || node->n_run_inputs == 0 ||
+      node->is_output)
+    return FALSE;
+  Node *source = graph->nodes->pdata[node->run_inputs[0]];
+  return source->exec != NULL && !source->skipped && !source->is_output &&
+         source->last_use == i && source->layout == node->layout &&
+         (node->layout == CNNFILT_LAYOUT_NCHW || cnnfilt_shape_equal (&source->shape, &node->shape));
+}
+
 /* Buffers: outputs get tensors of their own, handed to callers; other
- * nodes share slots, each returned when its last reader has run. */
+ * nodes share slots, each returned when its last reader has run; a node
+ * that only reshapes its input's values takes that buffer over
+ * (can_alias). */
 static gboolean
 plan_buffers (CnnfiltGraph *graph, GError **error)
 {
@@ -273,6 +292,13 @@ plan_buffers (CnnfiltGraph *graph, GError **error)
             }
           /* results keeps the reference; node->tensor borrows it */
           g_ptr_array_add (graph->results, node->tensor);
+        }
+      else if (can_alias (graph, node, i))
+        {
+          Node *source = graph->nodes->pdata[node->run_inputs[0]];
+          node->tensor = source->tensor;
+          node->aliased = TRUE;
+          source->last_use = G_MAXUINT; /* the buffer is released after this node's readers */
         }
       else if ((node->tensor = take_slot (graph, free_slots, &node->shape, error)) == NULL)
         return FALSE;

@@ -25,6 +25,8 @@ typedef struct {
   guint *run_inputs;
   guint n_run_inputs;
   gboolean skipped;      /* fused into the node that reads it */
+  gboolean aliased;      /* its op keeps values: it took over its input's
+                          * buffer and does not run (plan_buffers) */
   CnnfiltLayout layout;  /* of the tensor it writes */
   gint64 busy_us;        /* time spent running, with CNNFILT_PROFILE, */
   guint runs;            /* over the runs after the first since a prepare */

@@ -6,6 +6,7 @@
 #include "cnnfilt-graph-private.h"
 #include "cnnfilt-device-private.h"
 #include "cnnfilt-error.h"
+#include "cnnfilt-tensor-private.h"
 
 #include <string.h>
 
@@ -772,7 +773,9 @@ cnnfilt_graph_run (CnnfiltGraph *graph, CnnfiltTensor **inputs, guint n_inputs, 
        * reserved by prepare and nothing is allocated here. */
       gint64 start = graph->profile ? g_get_monotonic_time () : 0;
       cnnfilt_tensor_set_layout (node->tensor, node->layout);
-      if (!cnnfilt_tensor_set_shape (node->tensor, &node->shape, error) ||
+      if (node->aliased) /* its input's values, in its input's buffer */
+        _cnnfilt_tensor_reshape_values (node->tensor, &node->shape);
+      else if (!cnnfilt_tensor_set_shape (node->tensor, &node->shape, error) ||
           !_cnnfilt_device_check_fits (ctx.device, on_device, in_tensors, node->n_run_inputs,
                                        node->tensor, error) ||
           !run (node->exec, &ctx, in_tensors, node->n_run_inputs, node->tensor, error))

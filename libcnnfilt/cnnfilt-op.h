@@ -190,6 +190,10 @@ G_DECLARE_DERIVABLE_TYPE (CnnfiltOp, cnnfilt_op, CNNFILT, OP, GObject)
  *   what was planned from the old values; optional
  * @example: a pipeline that shows the op in use, for `cnnfilt inspect`
  *   ("conv2d weights=w.npy ! relu"); optional
+ * @keeps_values: the output holds input 0's values in the same order
+ *   (reshape, flatten, dropout, identity): a graph lets such a node take
+ *   over its input's buffer, its shape changed, instead of running it,
+ *   where it is that buffer's last reader and neither is a graph output
  * @layouts: which tensor layouts the op handles for these input shapes;
  *   optional (%NULL: NCHW only)
  * @onnx_inputs: how the ONNX node's inputs map onto the op, one
@@ -255,9 +259,10 @@ struct _CnnfiltOpClass {
   const gchar *onnx_inputs;
   const gchar *onnx_attributes;
   const gchar *example;
+  gboolean keeps_values;
 
   /*< private >*/
-  gpointer padding[4];
+  gpointer padding[3];
 };
 
 void           cnnfilt_op_class_install_properties (CnnfiltOpClass *klass,

@@ -43,3 +43,9 @@ CnnfiltTensorDevice *_cnnfilt_tensor_device (CnnfiltTensor *tensor);
 /* The host buffer as it is, without bringing values back. */
 G_GNUC_INTERNAL
 gfloat *_cnnfilt_tensor_host (CnnfiltTensor *tensor);
+
+/* Gives @tensor @shape, of as many values as it holds, keeping the values
+ * where they are current (host, device or both): a graph's reshape that
+ * takes over its input's buffer. */
+G_GNUC_INTERNAL
+void _cnnfilt_tensor_reshape_values (CnnfiltTensor *tensor, const CnnfiltShape *shape);

@@ -49,6 +49,13 @@ _cnnfilt_tensor_host (CnnfiltTensor *tensor)
   return tensor->data;
 }
 
+void
+_cnnfilt_tensor_reshape_values (CnnfiltTensor *tensor, const CnnfiltShape *shape)
+{
+  g_return_if_fail (cnnfilt_shape_get_size (shape) == cnnfilt_shape_get_size (&tensor->shape));
+  tensor->shape = *shape;
+}
+
 /* The host values, current: read back from the device where it holds the
  * only current copy. */
 static gfloat *

@@ -438,6 +438,51 @@ START_TEST (test_buffer_size)
 }
 END_TEST
 
+/* A reshape that is the last reader of its input takes that buffer over
+ * instead of copying: invert ! reshape ! invert on 1×1×8×10 needs the
+ * first invert's buffer and the output, two of 80 values, not three; the
+ * values come out reshaped, run after run (each run gives the buffer the
+ * first invert's shape back). Where the input is also read elsewhere, or
+ * is a graph output, the reshape copies. */
+START_TEST (test_reshape_takes_buffer)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CnnfiltGraph) graph =
+      cnnfilt_graph_new_from_string ("invert ! reshape n=1 c=2 h=5 w=8 ! invert", &error);
+  ck_assert_msg (graph != NULL, "%s", error ? error->message : "");
+  gfloat values[80];
+  for (guint i = 0; i < 80; i++)
+    values[i] = i / 100.0f;
+  g_autoptr (CnnfiltTensor) x = tu_tensor (values, 1, 1, 8, 10);
+  for (guint run = 0; run < 2; run++)
+    {
+      g_autoptr (CnnfiltTensor) y = cnnfilt_graph_process (graph, x, &error);
+      ck_assert_msg (y != NULL, "%s", error ? error->message : "");
+      tu_assert_tensor (y, 1, 2, 5, 8, values, EXACT);
+    }
+  ck_assert_uint_eq (cnnfilt_graph_get_buffer_size (graph), 2 * 80 * sizeof (gfloat));
+
+  /* the first invert also read by abs, last: its buffer must survive the
+   * reshape and the two inverts after it, which would otherwise reuse it */
+  g_autoptr (CnnfiltGraph) shared = cnnfilt_graph_new ();
+  ck_assert (cnnfilt_graph_add_input (shared, "in", &error));
+  add_node (shared, "neg", make_op ("invert", NULL), "in");
+  add_node (shared, "flat", make_op ("reshape", "n", "1", "c", "80", "h", "1", "w", "1", NULL), "neg");
+  add_node (shared, "back", make_op ("invert", NULL), "flat");
+  add_node (shared, "again", make_op ("abs", NULL), "back");
+  add_node (shared, "twice", make_op ("invert", NULL), "again");
+  add_node (shared, "abs", make_op ("abs", NULL), "neg");
+  ck_assert (cnnfilt_graph_add_output (shared, "twice", &error));
+  ck_assert (cnnfilt_graph_add_output (shared, "abs", &error));
+  ck_assert_msg (cnnfilt_graph_run (shared, &x, 1, &error), "%s", error ? error->message : "");
+  gfloat negated[80];
+  for (guint i = 0; i < 80; i++)
+    negated[i] = 1 - values[i];
+  tu_assert_tensor (cnnfilt_graph_get_output (shared, 0), 1, 80, 1, 1, negated, EXACT);
+  tu_assert_tensor (cnnfilt_graph_get_output (shared, 1), 1, 1, 8, 10, negated, EXACT);
+}
+END_TEST
+
 START_TEST (test_device)
 {
   g_autoptr (GError) error = NULL;
@@ -475,6 +520,7 @@ graph_suite (void)
   tcase_add_test (tc, test_copy_on_write);
   tcase_add_test (tc, test_long_chain_buffers);
   tcase_add_test (tc, test_buffer_size);
+  tcase_add_test (tc, test_reshape_takes_buffer);
   tcase_add_test (tc, test_device);
   suite_add_tcase (suite, tc);
   return suite;

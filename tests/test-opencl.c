@@ -117,6 +117,26 @@ START_TEST (test_values_stay_on_the_device)
   g_autofree gfloat *again = cnnfilt_tensor_get_values (out, &n);
   ck_assert_uint_eq (counter (device, "downloaded-bytes") - down, 64 * 96 * sizeof (gfloat));
   ck_assert (memcmp (values, again, n * sizeof (gfloat)) == 0);
+
+  /* a reshape that takes over its input's buffer keeps the values on the
+   * device: nothing moves between the two inverts */
+  g_autoptr (CnnfiltGraph) reshaped =
+      cnnfilt_graph_new_from_string ("invert ! reshape n=1 c=96 h=64 w=1 ! invert", &error);
+  cnnfilt_graph_set_device (reshaped, device);
+  g_autoptr (CnnfiltTensor) first = cnnfilt_graph_process (reshaped, input, &error);
+  ck_assert_msg (first != NULL, "%s", error ? error->message : "");
+  g_clear_object (&first);
+  up = counter (device, "uploaded-bytes");
+  down = counter (device, "downloaded-bytes");
+  g_autoptr (CnnfiltTensor) twice = cnnfilt_graph_process (reshaped, input, &error);
+  ck_assert_msg (twice != NULL, "%s", error ? error->message : "");
+  g_autofree gfloat *twice_values = cnnfilt_tensor_get_values (twice, &n);
+  ck_assert_uint_eq (counter (device, "uploaded-bytes") - up, 0);
+  ck_assert_uint_eq (counter (device, "downloaded-bytes") - down, 64 * 96 * sizeof (gfloat));
+  ck_assert_uint_eq (cnnfilt_tensor_get_c (twice), 96);
+  const gfloat *in_values = cnnfilt_tensor_get_data (input, NULL);
+  for (gsize i = 0; i < n; i++)
+    ck_assert_msg (fabsf (twice_values[i] - in_values[i]) < 1e-6, "value %" G_GSIZE_FORMAT, i);
 }
 END_TEST
 

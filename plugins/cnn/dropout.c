@@ -53,6 +53,7 @@ cnnfilt_dropout_class_init (CnnfiltDropoutClass *klass)
   op_class->validate = dropout_validate;
   op_class->infer = cnnfilt_op_infer_same_shape;
   op_class->run = layer_run_copy;
+  op_class->keeps_values = TRUE;
   op_class->run_cl = layer_run_copy_cl;
   op_class->layouts = layer_layouts_elementwise;
   cnnfilt_op_class_install_properties (CNNFILT_OP_CLASS (klass), dropout_props, G_N_ELEMENTS (dropout_props));

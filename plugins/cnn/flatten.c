@@ -49,6 +49,7 @@ cnnfilt_flatten_class_init (CnnfiltFlattenClass *klass)
   op_class->n_inputs = 1;
   op_class->infer = cnnfilt_flatten_infer;
   op_class->run = layer_run_copy;
+  op_class->keeps_values = TRUE;
   op_class->run_cl = layer_run_copy_cl;
   cnnfilt_op_class_install_properties (CNNFILT_OP_CLASS (klass), flatten_props, G_N_ELEMENTS (flatten_props));
 }

@@ -24,6 +24,7 @@ cnnfilt_identity_class_init (CnnfiltIdentityClass *klass)
   op_class->n_inputs = 1;
   op_class->infer = cnnfilt_op_infer_same_shape;
   op_class->run = layer_run_copy;
+  op_class->keeps_values = TRUE;
   op_class->run_cl = layer_run_copy_cl;
   op_class->layouts = layer_layouts_elementwise;
 }

@@ -134,6 +134,7 @@ cnnfilt_reshape_class_init (CnnfiltReshapeClass *klass)
   op_class->validate = cnnfilt_reshape_validate;
   op_class->infer = cnnfilt_reshape_infer;
   op_class->run = layer_run_copy;
+  op_class->keeps_values = TRUE;
   op_class->run_cl = layer_run_copy_cl;
   cnnfilt_op_class_install_properties (CNNFILT_OP_CLASS (klass), reshape_props, G_N_ELEMENTS (reshape_props));
 }
