@@ -1022,6 +1022,48 @@ START_TEST (test_log_layer_norm_transpose_matmul)
   g_autoptr (CnnfiltTensor) r = tu_run_values ("transpose rank=3", seq, 2, 2, 3, 1);
   const gfloat want_r[] = { 1, 7, 4, 10, 2, 8, 5, 11, 3, 9, 6, 12 };
   tu_assert_tensor (r, 3, 2, 2, 1, want_r, 0);
+  /* all 24 permutations of shapes with dims of 1 among them (which the
+   * copy drops, merging the neighbours that stay contiguous) and one too
+   * large for a single thread, against the index arithmetic */
+  static const guint shapes[][4] = { { 2, 3, 4, 5 }, { 1, 7, 1, 9 }, { 3, 1, 5, 1 },
+                                     { 64, 49, 24, 1 } };
+  for (guint s = 0; s < G_N_ELEMENTS (shapes); s++)
+    {
+      const guint *d = shapes[s];
+      g_autoptr (CnnfiltTensor) src_t = random_tensor (d[0], d[1], d[2], d[3], 80 + s);
+      const gfloat *sv = cnnfilt_tensor_get_data (src_t, NULL);
+      for (guint p = 0; p < 24; p++)
+        {
+          guint perm[4], left[4] = { 0, 1, 2, 3 }, code = p;
+          for (guint i = 0, n = 4; i < 4; i++, n--)
+            {
+              guint pick = code % n;
+              code /= n;
+              perm[i] = left[pick];
+              memmove (left + pick, left + pick + 1, (n - pick - 1) * sizeof (guint));
+            }
+          g_autofree gchar *spec = g_strdup_printf ("transpose perm=%u,%u,%u,%u", perm[0], perm[1],
+                                                    perm[2], perm[3]);
+          g_autoptr (CnnfiltTensor) moved = tu_run (spec, src_t);
+          const gfloat *yv = cnnfilt_tensor_get_data (moved, NULL);
+          const guint od[4] = { d[perm[0]], d[perm[1]], d[perm[2]], d[perm[3]] };
+          guint at[4];
+          for (at[0] = 0; at[0] < od[0]; at[0]++)
+            for (at[1] = 0; at[1] < od[1]; at[1]++)
+              for (at[2] = 0; at[2] < od[2]; at[2]++)
+                for (at[3] = 0; at[3] < od[3]; at[3]++)
+                  {
+                    guint src[4];
+                    for (guint i = 0; i < 4; i++)
+                      src[perm[i]] = at[i];
+                    gsize o = ((gsize) (at[0] * od[1] + at[1]) * od[2] + at[2]) * od[3] + at[3];
+                    gsize v = ((gsize) (src[0] * d[1] + src[1]) * d[2] + src[2]) * d[3] + src[3];
+                    ck_assert_msg (yv[o] == sv[v], "%s on %ux%ux%ux%u: value %" G_GSIZE_FORMAT,
+                                   spec, d[0], d[1], d[2], d[3], o);
+                  }
+        }
+    }
+
   g_autoptr (CnnfiltTensor) seq_t = tu_tensor (seq, 1, 2, 2, 3);
   GError *e = tu_run_error ("transpose perm=0,0,1,2", seq_t);
   tu_assert_error (e, CNNFILT_ERROR_INVALID_ARGUMENT, "perm '0,0,1,2'", "0 to 3");

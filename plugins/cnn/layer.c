@@ -52,13 +52,48 @@ void
 layer_gather_strided (const gfloat *src, const gssize strides[4], const CnnfiltShape *out,
                       gfloat *dst, guint n_threads)
 {
-  const guint d[4] = { out->n, out->c, out->h, out->w };
-  /* a transpose: the rows are read across (w steps over the input) and an
-   * outer dim k walks it in order; copied in TILE × TILE blocks of dims k
-   * and w, whose reads and writes stay in the cache */
+  /* dims of 1 dropped and neighbours that lie contiguous in the input
+   * merged (the output is dense): what is left, right-aligned in four,
+   * decides the loop (Swin's k transposed, (512, 49, 96) to (512, 96, 49)
+   * with a dim of 1 last, copied one value at a time before) */
+  const guint od[4] = { out->n, out->c, out->h, out->w };
+  gsize d[4] = { 1, 1, 1, 1 };
+  gssize st[4] = { 0, 0, 0, 0 };
+  gint n = 0;
+  gsize m[4];
+  gssize ms[4];
+  for (gint i = 0; i < 4; i++)
+    {
+      if (od[i] == 1)
+        continue;
+      if (n > 0 && ms[n - 1] == strides[i] * (gssize) od[i])
+        {
+          m[n - 1] *= od[i];
+          ms[n - 1] = strides[i];
+        }
+      else
+        {
+          m[n] = od[i];
+          ms[n++] = strides[i];
+        }
+    }
+  for (gint i = 0; i < n; i++)
+    {
+      d[4 - n + i] = m[i];
+      st[4 - n + i] = ms[i];
+    }
+  gsize steps[4] = { 0, 0, 0, 1 };
+  for (gint i = 2; i >= 0; i--)
+    steps[i] = steps[i + 1] * d[i + 1];
+  const gsize total = steps[0] * d[0];
+  const gboolean big = n_threads > 1 && total >= LAYER_PARALLEL_MIN_VALUES;
+
+  /* a transpose: the last dim steps over the input and an outer dim k
+   * walks it in order; copied in TILE × TILE blocks of dims k and 3, whose
+   * reads and writes stay in the cache */
   gint k = -1;
-  for (gint i = 2; i >= 0 && strides[3] != 1 && d[3] > 1; i--)
-    if (strides[i] == 1 && d[i] > 1)
+  for (gint i = 2; i >= 0 && st[3] != 1; i--)
+    if (st[i] == 1 && d[i] > 1)
       {
         k = i;
         break;
@@ -66,63 +101,39 @@ layer_gather_strided (const gfloat *src, const gssize strides[4], const CnnfiltS
   if (k >= 0)
     {
       enum { TILE = 16 };
-      gsize steps[4] = { 0, 0, 0, 1 };
-      for (gint i = 2; i >= 0; i--)
-        steps[i] = steps[i + 1] * d[i + 1];
       guint other[2], n_other = 0;
       for (guint i = 0; i < 3; i++)
         if ((gint) i != k)
           other[n_other++] = i;
-      /* the blocks on threads where there are enough of them */
-      const gsize outer = (gsize) d[other[0]] * d[other[1]];
-      const gboolean parallel = n_threads > 1 && outer > 1 &&
-                                (gsize) d[0] * d[1] * d[2] * d[3] >= LAYER_PARALLEL_MIN_VALUES;
-#pragma omp parallel for num_threads (n_threads) if (parallel) schedule (static)
+      const gsize outer = d[other[0]] * d[other[1]];
+#pragma omp parallel for num_threads (n_threads) if (big && outer > 1) schedule (static)
       for (gsize x = 0; x < outer; x++)
         {
-          const guint x0 = x / d[other[1]], x1 = x % d[other[1]];
-          const gfloat *from = src + x0 * strides[other[0]] + x1 * strides[other[1]];
+          const gsize x0 = x / d[other[1]], x1 = x % d[other[1]];
+          const gfloat *from = src + x0 * st[other[0]] + x1 * st[other[1]];
           gfloat *to = dst + x0 * steps[other[0]] + x1 * steps[other[1]];
-          for (guint k0 = 0; k0 < d[k]; k0 += TILE)
-            for (guint e0 = 0; e0 < d[3]; e0 += TILE)
-              for (guint e = e0; e < MIN (e0 + TILE, d[3]); e++)
-                for (guint kk = k0; kk < MIN (k0 + TILE, d[k]); kk++)
-                  to[kk * steps[k] + e] = from[kk + e * strides[3]];
+          for (gsize k0 = 0; k0 < d[k]; k0 += TILE)
+            for (gsize e0 = 0; e0 < d[3]; e0 += TILE)
+              for (gsize e = e0; e < MIN (e0 + TILE, d[3]); e++)
+                for (gsize kk = k0; kk < MIN (k0 + TILE, d[k]); kk++)
+                  to[kk * steps[k] + e] = from[kk + e * st[3]];
         }
       return;
     }
-  /* the trailing dims that lie contiguous in the input are one run,
-   * copied whole (Swin's q, k and v: 96 values a row, not one) */
-  gsize run = 1;
-  gint first = 4;
-  while (first > 0 && (d[first - 1] == 1 || strides[first - 1] == (gssize) run))
-    run *= d[--first];
-  if (first == 4) /* w itself is strided */
+
+  /* rows of the last dim, copied whole where they lie contiguous */
+  const gsize rows = d[0] * d[1] * d[2];
+#pragma omp parallel for num_threads (n_threads) if (big && rows > 1) schedule (static)
+  for (gsize r = 0; r < rows; r++)
     {
-      run = d[3];
-      first = 3;
-    }
-  gsize outer = 1;
-  for (gint i = 0; i < first; i++)
-    outer *= d[i];
-  const gboolean parallel = n_threads > 1 && outer > 1 && outer * run >= LAYER_PARALLEL_MIN_VALUES;
-#pragma omp parallel for num_threads (n_threads) if (parallel) schedule (static)
-  for (gsize x = 0; x < outer; x++)
-    {
-      gsize rest = x;
-      gssize offset = 0;
-      for (gint i = first - 1; i >= 0; i--)
-        {
-          offset += (gssize) (rest % d[i]) * strides[i];
-          rest /= d[i];
-        }
-      const gfloat *row = src + offset;
-      gfloat *to = dst + x * run;
-      if (first < 3 || strides[3] == 1 || d[3] == 1)
-        memcpy (to, row, run * sizeof (gfloat));
+      const gsize a = r / (d[1] * d[2]), b = r / d[2] % d[1], c = r % d[2];
+      const gfloat *row = src + a * st[0] + b * st[1] + c * st[2];
+      gfloat *to = dst + r * d[3];
+      if (st[3] == 1)
+        memcpy (to, row, d[3] * sizeof (gfloat));
       else
-        for (guint e = 0; e < d[3]; e++)
-          to[e] = row[e * strides[3]];
+        for (gsize e = 0; e < d[3]; e++)
+          to[e] = row[e * st[3]];
     }
 }
 
