@@ -840,6 +840,43 @@ run_binary (const gchar *name, CnnfiltTensor *a, CnnfiltTensor *b)
   return out;
 }
 
+/* sub with b of each of the 16 broadcast patterns of a 2×3×4×5 input (a
+ * dim kept or 1), and of a 2×197×192×1 one (tokens as a ViT holds them, whose last
+ * dim of 1 made a row of one value), against the index arithmetic: the
+ * rows merge neighbouring dims that both inputs step over alike */
+START_TEST (test_broadcast_patterns)
+{
+  static const guint shapes[][4] = { { 2, 3, 4, 5 }, { 2, 197, 192, 1 } };
+  for (guint s = 0; s < G_N_ELEMENTS (shapes); s++)
+    {
+      const guint *d = shapes[s];
+      g_autoptr (CnnfiltTensor) a = random_tensor (d[0], d[1], d[2], d[3], 90 + s);
+      const gfloat *av = cnnfilt_tensor_get_data (a, NULL);
+      for (guint mask = 0; mask < 16; mask++)
+        {
+          guint bd[4];
+          for (guint i = 0; i < 4; i++)
+            bd[i] = mask & (1u << i) ? d[i] : 1;
+          g_autoptr (CnnfiltTensor) b = random_tensor (bd[0], bd[1], bd[2], bd[3], mask);
+          const gfloat *bv = cnnfilt_tensor_get_data (b, NULL);
+          g_autoptr (CnnfiltTensor) diff = run_binary ("sub", a, b);
+          const gfloat *dv = cnnfilt_tensor_get_data (diff, NULL);
+          for (guint i0 = 0; i0 < d[0]; i0++)
+            for (guint i1 = 0; i1 < d[1]; i1++)
+              for (guint i2 = 0; i2 < d[2]; i2++)
+                for (guint i3 = 0; i3 < d[3]; i3++)
+                  {
+                    gsize at = (((gsize) i0 * d[1] + i1) * d[2] + i2) * d[3] + i3;
+                    gsize bat = (((gsize) (bd[0] > 1 ? i0 : 0) * bd[1] + (bd[1] > 1 ? i1 : 0)) *
+                                     bd[2] + (bd[2] > 1 ? i2 : 0)) * bd[3] + (bd[3] > 1 ? i3 : 0);
+                    ck_assert_msg (dv[at] == av[at] - bv[bat], "b %ux%ux%ux%u, value %" G_GSIZE_FORMAT,
+                                   bd[0], bd[1], bd[2], bd[3], at);
+                  }
+        }
+    }
+}
+END_TEST
+
 START_TEST (test_sub_div_pow)
 {
   const gfloat av[] = { 1, 2, 3, 4, 5, 6, 7, 8 }; /* 1×2×2×2 */
@@ -2386,6 +2423,7 @@ main (void)
   tcase_add_test (layers, test_reduce);
   tcase_add_test (layers, test_log_layer_norm_transpose_matmul);
   tcase_add_test (layers, test_softmax_linear_flatten);
+  tcase_add_test (layers, test_broadcast_patterns);
   tcase_add_test (layers, test_linear_axis);
   tcase_add_test (layers, test_expand_reshape_expressions);
   tcase_add_test (layers, test_fuse_linear_activation);
