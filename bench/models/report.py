@@ -29,7 +29,7 @@ LABEL = {"cnnfilt": "cnnfilt", "ort": "ONNX Runtime", "torch-jit": "PyTorch (Tor
 MODELS = {"resnet18": "ResNet-18", "vgg16": "VGG-16", "alexnet": "AlexNet", "mobilenet_v2": "MobileNetV2",
           "resnet50": "ResNet-50", "efficientnet_b0": "EfficientNet-B0",
           "mobilenet_v3_large": "MobileNetV3-large", "convnext_tiny": "ConvNeXt-tiny",
-          "regnet_y_800mf": "RegNetY-800MF"}
+          "regnet_y_800mf": "RegNetY-800MF", "vit_b_16": "ViT-B/16", "swin_t": "Swin-T"}
 ERR_MAX = 1e-3   # a larger error marks the cell: that engine computed something else
 
 

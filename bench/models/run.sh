@@ -21,7 +21,8 @@
 #   THREADS        threads per engine                            (default: 2)
 #   MODELS         subset of: resnet18 vgg16 alexnet mobilenet_v2 resnet50
 #                  efficientnet_b0 mobilenet_v3_large convnext_tiny
-#                  regnet_y_800mf                                (default: all)
+#                  regnet_y_800mf, and the transformers vit_b_16 swin_t,
+#                  which run only when named        (default: all the CNNs)
 #   BATCHES        comma-separated batch sizes                   (default: 1,8)
 #   ENGINES        subset of: cnnfilt ort torch-jit torch torch-cl opencv
 #                                                                (default: all)
@@ -46,6 +47,7 @@ MIN_REPS=${MIN_REPS:-5}
 SLOW_REPS=${SLOW_REPS:-3}
 THREADS=${THREADS:-2}
 ALL_MODELS="resnet18 vgg16 alexnet mobilenet_v2 resnet50 efficientnet_b0 mobilenet_v3_large convnext_tiny regnet_y_800mf"
+KNOWN_MODELS="$ALL_MODELS vit_b_16 swin_t"
 MODELS=${MODELS:-$ALL_MODELS}
 BATCHES=${BATCHES:-1,8}
 ENGINES=${ENGINES:-"cnnfilt ort torch-jit torch torch-cl opencv"}
@@ -63,7 +65,7 @@ for e in $ENGINES; do
   case $e in cnnfilt|ort|torch-jit|torch|torch-cl|opencv) ;; *) die "unknown engine '$e'" ;; esac
 done
 for m in $MODELS; do
-  [[ " $ALL_MODELS " == *" $m "* ]] || die "unknown model '$m' (known: $ALL_MODELS)"
+  [[ " $KNOWN_MODELS " == *" $m "* ]] || die "unknown model '$m' (known: $KNOWN_MODELS)"
 done
 
 mkdir -p "$RESULTS"

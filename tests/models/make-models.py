@@ -119,6 +119,9 @@ MODELS = {
     "mobilenet_v3_large": (lambda: torchvision.models.mobilenet_v3_large(weights=None), (3, 224, 224)),
     "convnext_tiny": (lambda: torchvision.models.convnext_tiny(weights=None), (3, 224, 224)),
     "regnet_y_800mf": (lambda: torchvision.models.regnet_y_800mf(weights=None), (3, 224, 224)),
+    # bench/models, when named: the vision transformers
+    "vit_b_16": (lambda: torchvision.models.vit_b_16(weights=None), (3, 224, 224)),
+    "swin_t": (lambda: torchvision.models.swin_t(weights=None), (3, 224, 224)),
 }
 
 BATCH = 4
