@@ -1042,37 +1042,33 @@ known_to_tensor (Importer *imp, const Known *k)
   t->dims = g_new (int64_t, MAX (k->rank, 1));
   memcpy (t->dims, k->dims, k->rank * sizeof (gint64));
   gsize n = k->v->len;
+  /* the values in the tensor's field of their type, owned by the importer */
+#define FILL(count, field, ctype, member)                                      \
+  do                                                                           \
+    {                                                                          \
+      t->count = n;                                                            \
+      t->field = g_new (ctype, MAX (n, 1));                                    \
+      g_ptr_array_add (imp->owned, t->field);                                  \
+      for (gsize i = 0; i < n; i++)                                            \
+        t->field[i] = (ctype) AT (k, i).member;                                \
+    }                                                                          \
+  while (0)
   switch (k->type)
     {
     case T_FLOAT:
-      t->n_float_data = n;
-      t->float_data = g_new (gfloat, MAX (n, 1));
-      g_ptr_array_add (imp->owned, t->float_data);
-      for (gsize i = 0; i < n; i++)
-        t->float_data[i] = (gfloat) AT (k, i).f;
+      FILL (n_float_data, float_data, gfloat, f);
       break;
     case T_DOUBLE:
-      t->n_double_data = n;
-      t->double_data = g_new (gdouble, MAX (n, 1));
-      g_ptr_array_add (imp->owned, t->double_data);
-      for (gsize i = 0; i < n; i++)
-        t->double_data[i] = AT (k, i).f;
+      FILL (n_double_data, double_data, gdouble, f);
       break;
     case T_INT64:
-      t->n_int64_data = n;
-      t->int64_data = g_new (int64_t, MAX (n, 1));
-      g_ptr_array_add (imp->owned, t->int64_data);
-      for (gsize i = 0; i < n; i++)
-        t->int64_data[i] = AT (k, i).i;
+      FILL (n_int64_data, int64_data, int64_t, i);
       break;
     default: /* INT32, BOOL */
-      t->n_int32_data = n;
-      t->int32_data = g_new (int32_t, MAX (n, 1));
-      g_ptr_array_add (imp->owned, t->int32_data);
-      for (gsize i = 0; i < n; i++)
-        t->int32_data[i] = (gint32) AT (k, i).i;
+      FILL (n_int32_data, int32_data, int32_t, i);
       break;
     }
+#undef FILL
   return t;
 }
 
