@@ -19,6 +19,15 @@
 #include <math.h>
 #include <string.h>
 
+/* memcpy of @bytes, none where there are none: an empty list's pointer
+ * may be NULL, which memcpy must not get even for 0 bytes */
+static inline void
+copy_bytes (void *to, const void *from, gsize bytes)
+{
+  if (bytes > 0)
+    memcpy (to, from, bytes);
+}
+
 #define FOLD_MAX_RANK 8
 /* 24 MB of Number: far above any shape computation or mask, far below
  * the weights that a Transpose of an initializer could hold (those are
@@ -81,11 +90,11 @@ number_as (Number x, gint type)
     case T_BOOL:
       r.i = x.is_int ? x.i != 0 : f != 0;
       break;
-    case T_INT32:
-      r.i = x.is_int ? (gint32) x.i : (gint32) CLAMP (trunc (f), G_MININT32, G_MAXINT32);
+    case T_INT32: /* NaN: 0, as no integer is meant */
+      r.i = x.is_int ? (gint32) x.i : isnan (f) ? 0 : (gint32) CLAMP (trunc (f), G_MININT32, G_MAXINT32);
       break;
     default:
-      r.i = x.is_int ? x.i : (gint64) CLAMP (trunc (f), -9.2e18, 9.2e18);
+      r.i = x.is_int ? x.i : isnan (f) ? 0 : (gint64) CLAMP (trunc (f), -9.2e18, 9.2e18);
       break;
     }
   r.f = r.i;
@@ -423,7 +432,7 @@ fold_axes (Importer *imp, const Onnx__NodeProto *proto, const gchar *name, gsize
         if (proto->attribute[i]->n_ints > FOLD_MAX_RANK)
           break;
         *n = proto->attribute[i]->n_ints;
-        memcpy (axes, proto->attribute[i]->ints, *n * sizeof (gint64));
+        copy_bytes (axes, proto->attribute[i]->ints, *n * sizeof (gint64));
       }
   g_auto (Known) k = { 0 };
   if (known_input (imp, proto, input, &k) && !known_ints (&k, axes, FOLD_MAX_RANK, n))
@@ -550,7 +559,7 @@ fold_reshape_like (Importer *imp, const Onnx__NodeProto *proto, Known *out, cons
     }
   if (!known_new (out, a.type, rank, dims, why))
     return FALSE;
-  memcpy (out->v->data, a.v->data, a.v->len * sizeof (Number));
+  copy_bytes (out->v->data, a.v->data, a.v->len * sizeof (Number));
   return TRUE;
 }
 
@@ -579,7 +588,7 @@ fold_transpose (Importer *imp, const Onnx__NodeProto *proto, Known *out, const g
         proto->attribute[i]->n_ints <= FOLD_MAX_RANK)
       {
         n = proto->attribute[i]->n_ints;
-        memcpy (perm, proto->attribute[i]->ints, n * sizeof (gint64));
+        copy_bytes (perm, proto->attribute[i]->ints, n * sizeof (gint64));
       }
   if (n == 0)
     for (n = 0; n < a.rank; n++)
@@ -623,7 +632,7 @@ fold_concat (Importer *imp, const Onnx__NodeProto *proto, Known *out, const gcha
       return FALSE;
     }
   gint64 dims[FOLD_MAX_RANK];
-  memcpy (dims, first.dims, sizeof dims);
+  copy_bytes (dims, first.dims, sizeof dims);
   dims[axis] = 0;
   Known *parts = g_new0 (Known, proto->n_input);
   gboolean ok = TRUE;
@@ -647,7 +656,7 @@ fold_concat (Importer *imp, const Onnx__NodeProto *proto, Known *out, const gcha
     for (gsize p = 0; p < proto->n_input; p++)
       {
         gint64 block = parts[p].dims[axis] * inner;
-        memcpy (&AT (out, o), &AT (&parts[p], i * block), block * sizeof (Number));
+        copy_bytes (&AT (out, o), &AT (&parts[p], i * block), block * sizeof (Number));
         o += block;
       }
   for (gsize i = 0; i < proto->n_input; i++)
@@ -675,9 +684,9 @@ fold_gather (Importer *imp, const Onnx__NodeProto *proto, Known *out, const gcha
       return FALSE;
     }
   gint64 dims[FOLD_MAX_RANK];
-  memcpy (dims, a.dims, axis * sizeof (gint64));
-  memcpy (dims + axis, idx.dims, idx.rank * sizeof (gint64));
-  memcpy (dims + axis + idx.rank, a.dims + axis + 1, (a.rank - axis - 1) * sizeof (gint64));
+  copy_bytes (dims, a.dims, axis * sizeof (gint64));
+  copy_bytes (dims + axis, idx.dims, idx.rank * sizeof (gint64));
+  copy_bytes (dims + axis + idx.rank, a.dims + axis + 1, (a.rank - axis - 1) * sizeof (gint64));
   if (!known_new (out, a.type, rank, dims, why))
     return FALSE;
   gint64 outer = known_count ((gint) axis, a.dims), inner = known_count (a.rank - (gint) axis - 1, a.dims + axis + 1);
@@ -693,7 +702,7 @@ fold_gather (Importer *imp, const Onnx__NodeProto *proto, Known *out, const gcha
             *why = "an index is out of range";
             return FALSE;
           }
-        memcpy (&AT (out, o), &AT (&a, (i * size + k) * inner), inner * sizeof (Number));
+        copy_bytes (&AT (out, o), &AT (&a, (i * size + k) * inner), inner * sizeof (Number));
         o += inner;
       }
   return TRUE;
@@ -718,7 +727,7 @@ fold_slice (Importer *imp, const Onnx__NodeProto *proto, Known *out, const gchar
           if (to == NULL || attr->n_ints > FOLD_MAX_RANK)
             continue;
           *n = attr->n_ints;
-          memcpy (to, attr->ints, attr->n_ints * sizeof (gint64));
+          copy_bytes (to, attr->ints, attr->n_ints * sizeof (gint64));
         }
     }
   else
@@ -771,13 +780,13 @@ fold_slice (Importer *imp, const Onnx__NodeProto *proto, Known *out, const gchar
         {
           s = CLAMP (s, 0, size);
           e = CLAMP (e, 0, size);
-          dims[d] = e > s ? (e - s + steps[i] - 1) / steps[i] : 0;
+          dims[d] = e > s ? (e - s - 1) / steps[i] + 1 : 0;
         }
       else
         {
           s = CLAMP (s, -1, size - 1);
           e = CLAMP (e, -1, size - 1);
-          dims[d] = s > e ? (s - e + (-steps[i]) - 1) / (-steps[i]) : 0;
+          dims[d] = s > e ? (s - e - 1) / (-steps[i]) + 1 : 0;
         }
       first[d] = s;
       step[d] = steps[i];
@@ -833,7 +842,7 @@ fold_spread (Importer *imp, const Onnx__NodeProto *proto, Known *out, const gcha
     }
   /* Expand broadcasts both ways; ConstantOfShape's target is the shape */
   Known target = { 0, rank, { 0 }, NULL };
-  memcpy (target.dims, dims, sizeof dims);
+  copy_bytes (target.dims, dims, sizeof dims);
   const Known *in[] = { &value, &target };
   for (gint d = 0; d < rank; d++)
     if (dims[d] < 0)
@@ -927,7 +936,7 @@ fold_scatter_nd (Importer *imp, const Onnx__NodeProto *proto, Known *out, const 
     }
   if (!known_new (out, data.type, data.rank, data.dims, why))
     return FALSE;
-  memcpy (out->v->data, data.v->data, data.v->len * sizeof (Number));
+  copy_bytes (out->v->data, data.v->data, data.v->len * sizeof (Number));
   gint64 strides[FOLD_MAX_RANK], slice = known_count (data.rank - (gint) k, data.dims + k);
   known_strides (&data, strides);
   for (gint64 i = 0; i < (gint64) idx.v->len / k; i++)
@@ -944,7 +953,7 @@ fold_scatter_nd (Importer *imp, const Onnx__NodeProto *proto, Known *out, const 
             }
           offset += c * strides[j];
         }
-      memcpy (&AT (out, offset), &AT (&upd, i * slice), slice * sizeof (Number));
+      copy_bytes (&AT (out, offset), &AT (&upd, i * slice), slice * sizeof (Number));
     }
   return TRUE;
 }
@@ -1040,7 +1049,7 @@ known_to_tensor (Importer *imp, const Known *k)
   t->data_type = k->type;
   t->n_dims = k->rank;
   t->dims = g_new (int64_t, MAX (k->rank, 1));
-  memcpy (t->dims, k->dims, k->rank * sizeof (gint64));
+  copy_bytes (t->dims, k->dims, k->rank * sizeof (gint64));
   gsize n = k->v->len;
   /* the values in the tensor's field of their type, owned by the importer */
 #define FILL(count, field, ctype, member)                                      \

@@ -458,11 +458,11 @@ fold_arith (Importer *imp, const Onnx__NodeProto *proto, GArray *in, gboolean in
           e.of = a->of ? a->of : b->of;
           e.dim = a->of ? a->dim : b->dim;
           gint64 pa = a->of ? a->probe : a->number, pb = b->of ? b->probe : b->number;
-          if ((a->of == NULL || a->used) && (b->of == NULL || b->used))
-            {
-              e.used = a->used | b->used;
-              e.probe = op == '+' ? pa + pb : op == '-' ? pa - pb : pa * pb;
-            }
+          gboolean overflow = op == '+' ? __builtin_add_overflow (pa, pb, &e.probe)
+                            : op == '-' ? __builtin_sub_overflow (pa, pb, &e.probe)
+                                        : __builtin_mul_overflow (pa, pb, &e.probe);
+          if ((a->of == NULL || a->used) && (b->of == NULL || b->used) && !overflow)
+            e.used = a->used | b->used;
           e.expr = g_strdup_printf ("(%s%c%s)", elem_text (imp, a), op, elem_text (imp, b));
           g_ptr_array_add (imp->owned, (gpointer) e.expr);
           /* a chain of such nodes would grow it without end */
