@@ -16,6 +16,12 @@ typedef gboolean (*CnnfiltOpRunFunc) (CnnfiltOp *op, const CnnfiltRunContext *ct
 CnnfiltDevice   *_cnnfilt_device_get_cpu      (void);
 /* The context an op gets on @device (NULL: the CPU). */
 void             _cnnfilt_device_init_context (CnnfiltDevice *device, CnnfiltRunContext *ctx);
+/* Around every run of ops on the host: sets the floating-point mode that
+ * #CnnfiltDevice:flush-denormals asks for on the calling thread and its
+ * @ctx->n_threads OpenMP threads; end_run gives them their own back
+ * (@began: what begin_run returned). */
+gboolean         _cnnfilt_device_begin_run    (const CnnfiltRunContext *ctx);
+void             _cnnfilt_device_end_run      (const CnnfiltRunContext *ctx, gboolean began);
 /* The one dispatch point: the implementation of @op for @device, whether
  * it runs on @device (an op without an implementation for the device gets
  * its CPU run), and why, for traces. */

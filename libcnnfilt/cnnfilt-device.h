@@ -36,5 +36,7 @@ const gchar       *cnnfilt_device_get_name        (CnnfiltDevice *device);
 const gchar       *cnnfilt_device_get_description (CnnfiltDevice *device);
 void               cnnfilt_device_set_n_threads   (CnnfiltDevice *device, guint n_threads);
 guint              cnnfilt_device_get_n_threads   (CnnfiltDevice *device);
+void               cnnfilt_device_set_flush_denormals (CnnfiltDevice *device, gboolean flush);
+gboolean           cnnfilt_device_get_flush_denormals (CnnfiltDevice *device);
 
 G_END_DECLS

@@ -696,6 +696,8 @@ renew_held_results (CnnfiltGraph *graph, GError **error)
   return TRUE;
 }
 
+static gboolean run_nodes (CnnfiltGraph *graph, const CnnfiltRunContext *run_ctx, GError **error);
+
 /**
  * cnnfilt_graph_run:
  * @graph: a graph
@@ -748,6 +750,17 @@ cnnfilt_graph_run (CnnfiltGraph *graph, CnnfiltTensor **inputs, guint n_inputs, 
 
   CnnfiltRunContext ctx;
   _cnnfilt_device_init_context (graph->device, &ctx);
+  gboolean began = _cnnfilt_device_begin_run (&ctx);
+  gboolean ok = run_nodes (graph, &ctx, error);
+  _cnnfilt_device_end_run (&ctx, began);
+  return ok;
+}
+
+/* The nodes in order, in the floating-point mode of the run. */
+static gboolean
+run_nodes (CnnfiltGraph *graph, const CnnfiltRunContext *run_ctx, GError **error)
+{
+  const CnnfiltRunContext ctx = *run_ctx;
   gboolean trace = graph->trace && !graph->traced;
   graph->traced = TRUE;
   for (guint i = 0; i < graph->nodes->len; i++)

@@ -703,8 +703,12 @@ cnnfilt_op_run_on_device (CnnfiltOp *op, CnnfiltDevice *device, CnnfiltTensor **
   const gchar *why;
   gboolean on_device;
   CnnfiltOpRunFunc run = _cnnfilt_device_pick_run (ctx.device, op, &on_device, &why);
-  return _cnnfilt_device_check_fits (ctx.device, on_device, inputs, n_inputs, output, error) &&
-         run (op, &ctx, inputs, n_inputs, output, error);
+  if (!_cnnfilt_device_check_fits (ctx.device, on_device, inputs, n_inputs, output, error))
+    return FALSE;
+  gboolean began = _cnnfilt_device_begin_run (&ctx);
+  gboolean ok = run (op, &ctx, inputs, n_inputs, output, error);
+  _cnnfilt_device_end_run (&ctx, began);
+  return ok;
 }
 
 /**

@@ -8,6 +8,10 @@
 #include "test-util.h"
 
 #include <math.h>
+#include <omp.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <xmmintrin.h>
+#endif
 #include <stdarg.h>
 #include <string.h>
 
@@ -2042,6 +2046,106 @@ START_TEST (test_threads_setting)
 }
 END_TEST
 
+#if defined(__x86_64__) || defined(__i386__)
+#define TEST_FLUSH_BITS 0x8040u /* MXCSR: flush to zero, denormals are zero */
+
+/* Whether each of @n_threads OpenMP threads of this one has MXCSR's flush
+ * bits as @want (the threads a run's ops share their work with). */
+static gboolean
+omp_threads_flush_bits_are (guint n_threads, guint want)
+{
+  gint wrong = 0;
+#pragma omp parallel num_threads ((int) n_threads) reduction (+ : wrong)
+  wrong += (_mm_getcsr () & TEST_FLUSH_BITS) != want;
+  return wrong == 0;
+}
+
+/* Whether this processor flushes when asked: valgrind's does not (it
+ * computes IEEE underflow whatever MXCSR says). */
+static gboolean
+cpu_honours_flush (void)
+{
+  const guint saved = _mm_getcsr ();
+  _mm_setcsr (saved | TEST_FLUSH_BITS);
+  volatile gfloat a = 1e-20f;
+  volatile gfloat p = a * a;
+  _mm_setcsr (saved);
+  return p == 0.0f;
+}
+
+START_TEST (test_flush_denormals)
+{
+  if (!cpu_honours_flush ())
+    {
+      g_printerr ("test_flush_denormals: skipped: the processor (an emulator?) ignores MXCSR's flush bits\n");
+      return;
+    }
+  /* 1e-20 squared is 1e-40, a denormal: zero while the device flushes
+   * them, 1e-40 when it computes IEEE gradual underflow; 1e-40 times 2
+   * (denormal in) is 0 or 2e-40. A gate per channel, as in
+   * squeeze-and-excitation, so that mul splits the channels over the
+   * threads, and each thread gets its own mode back after the run. */
+  g_autoptr (GError) error = NULL;
+  const guint c = 64, plane = 64 * 64, n = c * plane, half = n / 2;
+  g_autoptr (CnnfiltTensor) x = cnnfilt_tensor_new (1, c, 64, 64, NULL);
+  gfloat *v = cnnfilt_tensor_get_data (x, NULL);
+  for (guint i = 0; i < n; i++)
+    v[i] = i < half ? 1e-20f : 1e-40f;
+  g_autoptr (CnnfiltTensor) two = cnnfilt_tensor_new (1, c, 1, 1, NULL);
+  gfloat *t = cnnfilt_tensor_get_data (two, NULL);
+  for (guint i = 0; i < c; i++)
+    t[i] = i < c / 2 ? 1e-20f : 2.0f;
+  g_autoptr (CnnfiltDevice) device = cnnfilt_device_new_from_string ("cpu", &error);
+  ck_assert (cnnfilt_device_get_flush_denormals (device));
+  g_autoptr (CnnfiltOp) mul = new_op ("mul");
+  g_autoptr (CnnfiltGraph) graph = cnnfilt_graph_new ();
+  ck_assert (cnnfilt_graph_add_input (graph, "x", &error));
+  ck_assert (cnnfilt_graph_add_constant (graph, "two", two, &error));
+  ck_assert (cnnfilt_graph_add_node (graph, "mul", mul, (const gchar *[]) { "x", "two", NULL }, &error));
+  cnnfilt_graph_set_device (graph, device);
+  const guint caller = _mm_getcsr ();
+  for (guint threads = 1; threads <= 2; threads++)
+    for (guint flush = 0; flush < 2; flush++)
+      for (guint via_graph = 0; via_graph < 2; via_graph++)
+        {
+          cnnfilt_device_set_n_threads (device, threads);
+          g_object_set (device, "flush-denormals", flush, NULL);
+          g_autoptr (CnnfiltTensor) out = NULL;
+          if (via_graph)
+            out = cnnfilt_graph_process (graph, x, &error);
+          else
+            {
+              out = g_object_new (CNNFILT_TYPE_TENSOR, NULL);
+              CnnfiltTensor *ab[] = { x, two };
+              ck_assert (cnnfilt_op_run_on_device (mul, device, ab, 2, out, &error));
+            }
+          ck_assert_msg (out != NULL, "%s", error ? error->message : "");
+          const gfloat *y = cnnfilt_tensor_get_data (out, NULL);
+          for (guint i = 0; i < n; i += plane / 2 + 1)
+            {
+              gfloat want = flush ? 0.0f : i < half ? 1e-20f * 1e-20f : 1e-40f * 2.0f;
+              ck_assert_msg (y[i] == want, "threads %u flush %u graph %u: [%u] is %g, not %g",
+                             threads, flush, via_graph, i, y[i], want);
+            }
+          ck_assert_uint_eq (_mm_getcsr () & TEST_FLUSH_BITS, caller & TEST_FLUSH_BITS);
+          ck_assert (omp_threads_flush_bits_are (threads, caller & TEST_FLUSH_BITS));
+        }
+  /* a caller that flushes already keeps its mode, whatever the device says */
+  _mm_setcsr (caller | TEST_FLUSH_BITS);
+  cnnfilt_device_set_n_threads (device, 1);
+  g_object_set (device, "flush-denormals", FALSE, NULL);
+  g_autoptr (CnnfiltTensor) out = cnnfilt_graph_process (graph, x, &error);
+  ck_assert_uint_eq (_mm_getcsr () & TEST_FLUSH_BITS, TEST_FLUSH_BITS);
+  ck_assert (cnnfilt_tensor_get_data (out, NULL)[0] == 0.0f);
+  cnnfilt_device_set_flush_denormals (device, TRUE);
+  g_clear_object (&out);
+  out = cnnfilt_graph_process (graph, x, &error);
+  ck_assert_uint_eq (_mm_getcsr () & TEST_FLUSH_BITS, TEST_FLUSH_BITS);
+  _mm_setcsr (caller);
+}
+END_TEST
+#endif
+
 /* An inception-like block: convolutions whose outputs are joined along
  * channels, read by another convolution; channels-last throughout when
  * fused, NCHW when not, with a graph input joined in (mixed layouts). */
@@ -2404,6 +2508,9 @@ main (void)
   tcase_add_test (conv, test_fuse_batchnorm_clamp);
   tcase_add_test (conv, test_fuse_conv_activation);
   tcase_add_test (conv, test_threads_setting);
+#if defined(__x86_64__) || defined(__i386__)
+  tcase_add_test (conv, test_flush_denormals);
+#endif
   suite_add_tcase (suite, conv);
   TCase *graphs = tu_tcase ("graphs");
   tcase_add_test (graphs, test_residual_dag);

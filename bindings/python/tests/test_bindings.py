@@ -309,6 +309,9 @@ class TestBindings(unittest.TestCase):
             self.assertEqual(device.props.n_threads, 0)
             device.props.n_threads = 1
             self.assertEqual(device.get_n_threads(), 1)
+            self.assertTrue(device.props.flush_denormals)
+            device.set_flush_denormals(False)
+            self.assertFalse(device.get_flush_denormals())
 
     def test_image_round_trip(self):
         with tempfile.TemporaryDirectory() as folder:
