@@ -10,8 +10,9 @@
 #include "softmax.h"
 
 #include <math.h>
+#include <string.h>
 
-/* ln FLT_MIN: below it, expf is subnormal */
+/* ln FLT_MIN: below it, e^x is subnormal */
 #define SOFTMAX_MIN_EXPONENT -87.33654f
 
 typedef struct {
@@ -44,6 +45,97 @@ softmax_lines (const CnnfiltShape *shape, gint axis, gsize *outer, gsize *len, g
     }
 }
 
+/* e^d for d ≤ 0, branch-free so that the loops calling it are vectorized:
+ * Cephes' expf (d = n ln 2 + r with ln 2 in two parts, so that n ln 2 is
+ * exact, and a degree-5 polynomial for e^r), within 1 ulp of e^d (0.98 at
+ * worst over every 7th float of [ln FLT_MIN, 0]). 2^n is
+ * made in the exponent bits: n is rounded by adding 1.5 · 2^23, whose low
+ * mantissa bits then hold it. 0 below ln FLT_MIN, never subnormal: those
+ * cost a microcode assist in every product that reads them (Swin's
+ * attention masked with −100: softmax and the matmul after it ran twice
+ * as long) even where the device does not flush them. */
+static inline gfloat
+softmax_exp (gfloat d)
+{
+  const gfloat shifter = 12582912.0f;
+  const gfloat t = d * 1.44269504088896341f + shifter;
+  const gfloat n = t - shifter;
+  const gfloat r = d - n * 0.693359375f - n * -2.12194440e-4f;
+  gfloat p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  gint32 bits;
+  memcpy (&bits, &t, sizeof bits);
+  const gint32 scale_bits = (bits - 0x4B400000 + 127) * (1 << 23);
+  gfloat scale;
+  memcpy (&scale, &scale_bits, sizeof scale);
+  return d < SOFTMAX_MIN_EXPONENT ? 0.0f : p * scale;
+}
+
+/* One line of @len values, @inner apart: lines along the last dim (a
+ * transformer's attention) run as vectors, made for AVX-512 and AVX2. */
+__attribute__ ((target_clones ("avx512f", "avx2", "default"))) static void
+softmax_line (const gfloat *x, gfloat *y, gsize len, gsize inner)
+{
+  gfloat top = -INFINITY;
+  gdouble sum = 0;
+  if (inner == 1)
+    {
+#pragma omp simd reduction (max : top)
+      for (gsize k = 0; k < len; k++)
+        top = MAX (top, x[k]);
+      for (gsize k = 0; k < len; k++)
+        y[k] = softmax_exp (x[k] - top);
+      /* the sum in 16 float lanes (a dozen values each in an attention
+       * line), then in double */
+      gfloat lanes[16] = { 0 };
+      gsize rest = 0;
+      for (; rest + 16 <= len; rest += 16)
+        for (guint j = 0; j < 16; j++)
+          lanes[j] += y[rest + j];
+      for (; rest < len; rest++)
+        sum += y[rest];
+      for (guint j = 0; j < 16; j++)
+        sum += lanes[j];
+      const gfloat scale = (gfloat) (1.0 / sum);
+#pragma omp simd
+      for (gsize k = 0; k < len; k++)
+        y[k] *= scale;
+      return;
+    }
+  for (gsize k = 0; k < len; k++)
+    top = MAX (top, x[k * inner]);
+  for (gsize k = 0; k < len; k++)
+    {
+      y[k * inner] = softmax_exp (x[k * inner] - top);
+      sum += y[k * inner];
+    }
+  const gfloat scale = (gfloat) (1.0 / sum);
+  for (gsize k = 0; k < len; k++)
+    y[k * inner] *= scale;
+}
+
+/* log-softmax of one line: the sum in double, so that the log keeps every
+ * digit */
+static void
+log_softmax_line (const gfloat *x, gfloat *y, gsize len, gsize inner)
+{
+  gfloat top = -INFINITY;
+  for (gsize k = 0; k < len; k++)
+    top = MAX (top, x[k * inner]);
+  gdouble sum = 0;
+  for (gsize k = 0; k < len; k++)
+    sum += exp ((gdouble) x[k * inner] - top);
+  /* all −∞ (or +∞ at the top): x − top is NaN, as ONNX's reference */
+  const gdouble offset = top + log (sum);
+  for (gsize k = 0; k < len; k++)
+    y[k * inner] = (gfloat) (x[k * inner] - offset);
+}
+
 void
 softmax_run (gint axis, gboolean log_of, CnnfiltTensor *input, CnnfiltTensor *output,
              guint n_threads)
@@ -63,35 +155,11 @@ softmax_run (gint axis, gboolean log_of, CnnfiltTensor *input, CnnfiltTensor *ou
   for (gsize line = 0; line < lines; line++)
     {
       const gsize o = line / inner, i = line % inner;
-      const gfloat *x = src + o * len * inner + i;
-      gfloat *y = dst + o * len * inner + i;
-      gfloat top = -INFINITY;
-      for (gsize k = 0; k < len; k++)
-        top = MAX (top, x[k * inner]);
-      gdouble sum = 0;
+      const gsize at = o * len * inner + i;
       if (log_of)
-        {
-          for (gsize k = 0; k < len; k++)
-            sum += exp ((gdouble) x[k * inner] - top);
-          /* all −∞ (or +∞ at the top): x − top is NaN, as ONNX's reference */
-          const gdouble offset = top + log (sum);
-          for (gsize k = 0; k < len; k++)
-            y[k * inner] = (gfloat) (x[k * inner] - offset);
-          continue;
-        }
-      for (gsize k = 0; k < len; k++)
-        {
-          /* exponentials below FLT_MIN are 0, not subnormal: those cost a
-           * microcode assist in expf and in every product that reads
-           * them (Swin's attention masked with −100: softmax and the
-           * matmul after it ran twice as long) */
-          const gfloat d = x[k * inner] - top;
-          y[k * inner] = d < SOFTMAX_MIN_EXPONENT ? 0 : expf (d);
-          sum += y[k * inner];
-        }
-      const gfloat scale = (gfloat) (1.0 / sum);
-      for (gsize k = 0; k < len; k++)
-        y[k * inner] *= scale;
+        log_softmax_line (src + at, dst + at, len, inner);
+      else
+        softmax_line (src + at, dst + at, len, inner);
     }
 }
 
