@@ -287,6 +287,10 @@ fold_shape (Importer *imp, const Onnx__NodeProto *proto, const Value *first, con
       ShapeElem e = { first->dims[k], first->dims[k] > 0 ? NULL : first, (gint) k, 1 };
       if (e.of != NULL && importer_probe_dim (imp, first->node, (gint) k, &e.probe))
         e.used = 1u << k;
+      else if (e.of == NULL && first->node != NULL && first->view == NULL)
+        /* a size the model declares (value_info, a graph input's fixed
+         * dims), read as a number: the run must find it */
+        importer_guard_dim (imp, first->node, (gint) k, first->dims[k]);
       g_array_append_val (out, e);
     }
   return out;

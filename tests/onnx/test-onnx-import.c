@@ -1983,6 +1983,55 @@ START_TEST (test_constant_fold_guard)
 }
 END_TEST
 
+/* A size the model declares and Shape reads, in value_info or as a graph
+ * input's fixed dim, is a promise the run must keep: the input that
+ * breaks it is refused by name, not computed with the declared number. */
+START_TEST (test_declared_dim_guard)
+{
+  for (guint in_value_info = 0; in_value_info < 2; in_value_info++)
+    {
+      g_autoptr (Model) m = model_new (13);
+      if (in_value_info)
+        {
+          model_input (m, "x", DIMS (-1, 1, -1, -1));
+          model_node (m, "Relu", "relu", "x", "rx");
+          APPEND (m, m->graph->value_info, m->graph->n_value_info,
+                  value_info (m, "rx", ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, DIMS (-1, 1, 4, 4)));
+        }
+      else
+        {
+          model_input (m, "x", DIMS (-1, 1, 4, 4));
+          model_node (m, "Relu", "relu", "x", "rx");
+        }
+      model_node (m, "Shape", "shape", in_value_info ? "rx" : "x", "s");
+      model_initializer (m, int64_scalar (m, "two", 2));
+      model_node (m, "Gather", "height", "s,two", "h");
+      model_initializer (m, int64_scalar (m, "three", 3));
+      model_node (m, "Mod", "mod", "h,three", "r");
+      Onnx__NodeProto *cast = model_node (m, "Cast", "cast", "r", "f");
+      attr_int (m, cast, "to", ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT);
+      model_node (m, "Add", "add", "rx,f", "y");
+      model_output (m, "y");
+      g_autoptr (CnnfiltGraph) graph = import_ok (m);
+      gfloat xv[16], want[16];
+      for (guint i = 0; i < G_N_ELEMENTS (xv); i++)
+        {
+          xv[i] = i;
+          want[i] = i + 1; /* 4 % 3 */
+        }
+      g_autoptr (CnnfiltTensor) x = tu_tensor (xv, 1, 1, 4, 4);
+      g_autoptr (CnnfiltTensor) y = run (graph, x);
+      tu_assert_tensor (y, 1, 1, 4, 4, want, 0);
+      g_autoptr (CnnfiltTensor) tall = cnnfilt_tensor_new (1, 1, 5, 4, NULL);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (CnnfiltTensor) none = cnnfilt_graph_process (graph, tall, &error);
+      ck_assert_ptr_null (none);
+      tu_assert_error (error, CNNFILT_ERROR_SHAPE, in_value_info ? "relu: dim 2 is 5" : "x: dim 2 is 5",
+                       "imported for 4");
+    }
+}
+END_TEST
+
 /* Swin's window partition at rank 6: x (n, 4, 4, 2), x[b, i, j, c] =
  * 32b + 8i + 2j + c, viewed (n, 2, 2, 2, 2, 2), permuted (0, 1, 3, 2, 4,
  * 5) and reshaped to (n·4, 4, 2): window w = 2·(i/2) + j/2 holds its 2×2
@@ -2704,6 +2753,7 @@ onnx_import_suite (void)
   tcase_add_test (mapping, test_shape_chain_refused);
   tcase_add_test (mapping, test_constant_fold);
   tcase_add_test (mapping, test_constant_fold_guard);
+  tcase_add_test (mapping, test_declared_dim_guard);
   tcase_add_test (mapping, test_view_window_partition);
   tcase_add_test (mapping, test_view_gather_broadcast);
   tcase_add_test (mapping, test_optional_inputs);
