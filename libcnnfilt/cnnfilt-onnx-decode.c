@@ -286,11 +286,11 @@ check_tensor (Importer *imp, const Onnx__TensorProto *tensor, const gchar *what,
                    "%s: segmented tensors are not supported", what);
       return FALSE;
     }
-  if (tensor->n_dims > MAX_RANK)
+  if (tensor->n_dims > FOLD_MAX_RANK)
     {
       g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_UNSUPPORTED,
                    "%s: rank %" G_GSIZE_FORMAT " tensors are not supported (at most %d dims)",
-                   what, tensor->n_dims, MAX_RANK);
+                   what, tensor->n_dims, FOLD_MAX_RANK);
       return FALSE;
     }
   gint64 n = 1;

@@ -28,7 +28,6 @@ copy_bytes (void *to, const void *from, gsize bytes)
     memcpy (to, from, bytes);
 }
 
-#define FOLD_MAX_RANK 8
 /* 24 MB of Number: far above any shape computation or mask, far below
  * the weights that a Transpose of an initializer could hold (those are
  * left to the ops). */

@@ -30,6 +30,9 @@ G_BEGIN_DECLS
 #define MAX_RANK 4
 /* Values of up to this many dims are views (cnnfilt-onnx-views.c). */
 #define MAX_VIEW_RANK 8
+/* Constants (initializers, Constant nodes, folds) of up to this many dims
+ * are read; an op that needs fewer refuses the rest by name. */
+#define FOLD_MAX_RANK 8
 
 typedef struct _View View;
 

@@ -73,7 +73,15 @@ softmax_exp (gfloat d)
   const gint32 scale_bits = (bits - 0x4B400000 + 127) * (1 << 23);
   gfloat scale;
   memcpy (&scale, &scale_bits, sizeof scale);
-  return d < SOFTMAX_MIN_EXPONENT ? 0.0f : p * scale;
+  /* 0 below ln FLT_MIN (−∞ included, where p is NaN) by a mask, not a
+   * branch, which the compiler would not vectorise; NaN stays NaN */
+  const gfloat value = p * scale;
+  gint32 value_bits;
+  memcpy (&value_bits, &value, sizeof value_bits);
+  value_bits &= -(gint32) !(d < SOFTMAX_MIN_EXPONENT);
+  gfloat result;
+  memcpy (&result, &value_bits, sizeof result);
+  return result;
 }
 
 /* One line of @len values, @inner apart: lines along the last dim (a
@@ -85,16 +93,25 @@ softmax_line (const gfloat *x, gfloat *y, gsize len, gsize inner)
   gdouble sum = 0;
   if (inner == 1)
     {
-#pragma omp simd reduction (max : top)
-      for (gsize k = 0; k < len; k++)
-        top = MAX (top, x[k]);
-      for (gsize k = 0; k < len; k++)
-        y[k] = softmax_exp (x[k] - top);
-      /* the sum in 16 float lanes (a dozen values each in an attention
-       * line), then in double */
-      gfloat lanes[16] = { 0 };
+      /* the max and the sum in 16 lanes, which the compiler keeps in
+       * vectors (a dozen values each in an attention line); the sum then
+       * in double */
+      gfloat lanes[16];
+      for (guint j = 0; j < 16; j++)
+        lanes[j] = -INFINITY;
       gsize rest = 0;
       for (; rest + 16 <= len; rest += 16)
+        for (guint j = 0; j < 16; j++)
+          lanes[j] = MAX (lanes[j], x[rest + j]);
+      for (; rest < len; rest++)
+        top = MAX (top, x[rest]);
+      for (guint j = 0; j < 16; j++)
+        top = MAX (top, lanes[j]);
+      for (gsize k = 0; k < len; k++)
+        y[k] = softmax_exp (x[k] - top);
+      for (guint j = 0; j < 16; j++)
+        lanes[j] = 0;
+      for (rest = 0; rest + 16 <= len; rest += 16)
         for (guint j = 0; j < 16; j++)
           lanes[j] += y[rest + j];
       for (; rest < len; rest++)
@@ -102,7 +119,6 @@ softmax_line (const gfloat *x, gfloat *y, gsize len, gsize inner)
       for (guint j = 0; j < 16; j++)
         sum += lanes[j];
       const gfloat scale = (gfloat) (1.0 / sum);
-#pragma omp simd
       for (gsize k = 0; k < len; k++)
         y[k] *= scale;
       return;

@@ -173,6 +173,15 @@ def chains():
         [ints("five", -1, 3, 3, 2, 2), tensor("k", np.array(1, np.int64)),
          ints("windows", -1, 2, 2, 3, 2), tensor("mask4", weights(1, 2, 3, 2)), ints("axis2", 2),
          ints("back", -1, 2, 3, 2)])
+    yield "chain-rank-5-initializer", model(
+        [helper.make_node("Reshape", ["q", "five"], ["v"]),
+         helper.make_node("Add", ["v", "mask5"], ["a"]),
+         helper.make_node("Reshape", ["m8", "flat"], ["m1"]),
+         helper.make_node("Reshape", ["a", "back"], ["r"]),
+         helper.make_node("Add", ["r", "m1"], ["y"])],
+        [q], [value("y", None)],
+        [ints("five", -1, 3, 3, 2, 2), tensor("mask5", weights(1, 1, 3, 2, 2)),
+         tensor("m8", weights(1, 1, 1, 1, 1, 1, 3, 4)), ints("flat", 12), ints("back", -1, 3, 12)])
     # refused, each for one reason
     relu = [helper.make_node("Relu", ["x"], ["y"])]
     yield "refuse-opset-8", model(relu, [x], [value("y", None)], opset=8)

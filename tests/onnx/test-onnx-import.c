@@ -1077,11 +1077,43 @@ START_TEST (test_rank_5)
   g_autoptr (GError) error = import_error (m);
   tu_assert_error (error, CNNFILT_ERROR_UNSUPPORTED, "graph input 'x' has rank 5");
 
+  /* constants of up to 8 dims are read: a rank-5 initializer reshaped to
+   * 4 at import is added to the input */
+  g_autoptr (Model) f = model_new (13);
+  model_input (f, "x", DIMS (-1, 2, 3, 3));
+  gfloat mv[18], xv[36], want[36];
+  for (guint i = 0; i < 18; i++)
+    mv[i] = 100 * i;
+  model_initializer (f, float_tensor (f, "m5", DIMS (1, 2, 1, 3, 3), 18, mv));
+  model_initializer (f, int64_tensor (f, "four", DIMS (1, 2, 3, 3)));
+  model_node (f, "Reshape", "flat", "m5,four", "m4");
+  model_node (f, "Add", "add", "x,m4", "y");
+  model_output (f, "y");
+  g_autoptr (CnnfiltGraph) graph = import_ok (f);
+  for (guint i = 0; i < 36; i++)
+    {
+      xv[i] = i;
+      want[i] = i + 100 * (i % 18);
+    }
+  g_autoptr (CnnfiltTensor) x = tu_tensor (xv, 2, 2, 3, 3);
+  g_autoptr (CnnfiltTensor) y = run (graph, x);
+  tu_assert_tensor (y, 2, 2, 3, 3, want, 0);
+
+  /* an op that needs four dims of it refuses it by name */
+  g_autoptr (Model) c = model_new (13);
+  model_input (c, "x", DIMS (1, 2, 3, 3));
+  gfloat ones[4] = { 1, 1, 1, 1 };
+  model_initializer (c, float_tensor (c, "w5", DIMS (2, 2, 1, 1, 1), 4, ones));
+  model_node (c, "Conv", "conv", "x,w5", "y");
+  model_output (c, "y");
+  g_autoptr (GError) c_error = import_error (c);
+  tu_assert_error (c_error, CNNFILT_ERROR_UNSUPPORTED, "node 'conv'", "'w5'", "more than 4 dims");
+
+  /* and past 8 dims the initializer itself */
   g_autoptr (Model) w = relu_model (13);
-  gfloat values[32] = { 0 };
-  model_initializer (w, float_tensor (w, "w5", DIMS (2, 2, 2, 2, 2), 32, values));
+  model_initializer (w, float_tensor (w, "w9", DIMS (1, 1, 1, 1, 1, 1, 1, 1, 2), 2, ones));
   g_autoptr (GError) w_error = import_error (w);
-  tu_assert_error (w_error, CNNFILT_ERROR_UNSUPPORTED, "initializer 'w5'", "rank 5");
+  tu_assert_error (w_error, CNNFILT_ERROR_UNSUPPORTED, "initializer 'w9'", "rank 9", "at most 8");
 }
 END_TEST
 
@@ -2162,7 +2194,16 @@ START_TEST (test_view_gather_broadcast)
   model_initializer (masked, int64_tensor (masked, "four", DIMS (-1, 2, 3, 3)));
   model_node (masked, "Reshape", "back", "a,four", "y");
   model_output (masked, "y");
-  g_autoptr (CnnfiltGraph) masked_graph = import_ok (masked);
+  /* the same mask given as a rank-5 initializer */
+  g_autoptr (Model) given = model_new (13);
+  model_input (given, "s", DIMS (-1, 2, 3, 3));
+  model_initializer (given, int64_tensor (given, "five", DIMS (-1, 2, 2, 3, 3)));
+  model_node (given, "Reshape", "view", "s,five", "v");
+  model_initializer (given, float_tensor (given, "mask", DIMS (1, 2, 1, 3, 3), 18, mv));
+  model_node (given, "Add", "add", "v,mask", "a");
+  model_initializer (given, int64_tensor (given, "four", DIMS (-1, 2, 3, 3)));
+  model_node (given, "Reshape", "back", "a,four", "y");
+  model_output (given, "y");
   gfloat sv[72], plus[72];
   for (guint i = 0; i < 72; i++)
     {
@@ -2171,8 +2212,13 @@ START_TEST (test_view_gather_broadcast)
       plus[i] = sv[i] + 100 * window + cell;
     }
   g_autoptr (CnnfiltTensor) s = tu_tensor (sv, 4, 2, 3, 3);
-  g_autoptr (CnnfiltTensor) y = run (masked_graph, s);
-  tu_assert_tensor (y, 4, 2, 3, 3, plus, 0);
+  Model *models[] = { masked, given };
+  for (guint i = 0; i < G_N_ELEMENTS (models); i++)
+    {
+      g_autoptr (CnnfiltGraph) masked_graph = import_ok (models[i]);
+      g_autoptr (CnnfiltTensor) y = run (masked_graph, s);
+      tu_assert_tensor (y, 4, 2, 3, 3, plus, 0);
+    }
 }
 END_TEST
 
