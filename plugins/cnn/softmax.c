@@ -68,17 +68,17 @@ softmax_exp (gfloat d)
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   p = p * r * r + r + 1.0f;
-  gint32 bits;
+  guint32 bits; /* unsigned: out of range (masked below) it wraps, defined */
   memcpy (&bits, &t, sizeof bits);
-  const gint32 scale_bits = (bits - 0x4B400000 + 127) * (1 << 23);
+  const guint32 scale_bits = (bits - 0x4B400000u + 127u) << 23;
   gfloat scale;
   memcpy (&scale, &scale_bits, sizeof scale);
   /* 0 below ln FLT_MIN (−∞ included, where p is NaN) by a mask, not a
    * branch, which the compiler would not vectorise; NaN stays NaN */
   const gfloat value = p * scale;
-  gint32 value_bits;
+  guint32 value_bits;
   memcpy (&value_bits, &value, sizeof value_bits);
-  value_bits &= -(gint32) !(d < SOFTMAX_MIN_EXPONENT);
+  value_bits &= d < SOFTMAX_MIN_EXPONENT ? 0u : ~0u;
   gfloat result;
   memcpy (&result, &value_bits, sizeof result);
   return result;
