@@ -1973,6 +1973,22 @@ START_TEST (test_constant_fold)
 }
 END_TEST
 
+/* y = rx + (height of @shape_of) % 3, the height read with Shape and
+ * computed at import */
+static void
+add_height_mod_3 (Model *m, const gchar *shape_of)
+{
+  model_node (m, "Shape", "shape", shape_of, "s");
+  model_initializer (m, int64_scalar (m, "two", 2));
+  model_node (m, "Gather", "height", "s,two", "h");
+  model_initializer (m, int64_scalar (m, "three", 3));
+  model_node (m, "Mod", "mod", "h,three", "r");
+  Onnx__NodeProto *cast = model_node (m, "Cast", "cast", "r", "f");
+  attr_int (m, cast, "to", ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT);
+  model_node (m, "Add", "add", "rx,f", "y");
+  model_output (m, "y");
+}
+
 /* A constant computed from a size that the graph computes (the height
  * of relu(x) % 3, as Swin's paddings are): computed at import at the
  * sizes the input declares, and the graph refuses to run at another
@@ -1982,15 +1998,7 @@ START_TEST (test_constant_fold_guard)
   g_autoptr (Model) m = model_new (13);
   model_input (m, "x", DIMS (-1, 1, 4, 4));
   model_node (m, "Relu", "relu", "x", "rx");
-  model_node (m, "Shape", "shape", "rx", "s");
-  model_initializer (m, int64_scalar (m, "two", 2));
-  model_node (m, "Gather", "height", "s,two", "h");
-  model_initializer (m, int64_scalar (m, "three", 3));
-  model_node (m, "Mod", "mod", "h,three", "r");
-  Onnx__NodeProto *cast = model_node (m, "Cast", "cast", "r", "f");
-  attr_int (m, cast, "to", ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT);
-  model_node (m, "Add", "add", "rx,f", "y");
-  model_output (m, "y");
+  add_height_mod_3 (m, "rx");
   g_autoptr (CnnfiltGraph) graph = import_ok (m);
   gfloat xv[2 * 16], want[2 * 16];
   for (guint i = 0; i < G_N_ELEMENTS (xv); i++)
@@ -2035,15 +2043,7 @@ START_TEST (test_declared_dim_guard)
           model_input (m, "x", DIMS (-1, 1, 4, 4));
           model_node (m, "Relu", "relu", "x", "rx");
         }
-      model_node (m, "Shape", "shape", in_value_info ? "rx" : "x", "s");
-      model_initializer (m, int64_scalar (m, "two", 2));
-      model_node (m, "Gather", "height", "s,two", "h");
-      model_initializer (m, int64_scalar (m, "three", 3));
-      model_node (m, "Mod", "mod", "h,three", "r");
-      Onnx__NodeProto *cast = model_node (m, "Cast", "cast", "r", "f");
-      attr_int (m, cast, "to", ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT);
-      model_node (m, "Add", "add", "rx,f", "y");
-      model_output (m, "y");
+      add_height_mod_3 (m, in_value_info ? "rx" : "x");
       g_autoptr (CnnfiltGraph) graph = import_ok (m);
       gfloat xv[16], want[16];
       for (guint i = 0; i < G_N_ELEMENTS (xv); i++)
