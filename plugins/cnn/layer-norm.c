@@ -119,18 +119,34 @@ expand_param (CnnfiltTensor *param, gfloat fallback, const CnnfiltShape *in, gin
   return out;
 }
 
-void
+/* Sums in 8 double lanes, which the compiler keeps in vectors (made for
+ * AVX-512, AVX2 and the baseline): a token's 768 values were one chain of
+ * scalar double adds. */
+#define NORM_LANES 8
+
+__attribute__ ((target_clones ("avx512f", "avx2", "default"))) void
 norm_statistics (const gfloat *x, gsize size, gfloat epsilon, gdouble *mean, gdouble *inv)
 {
-  gdouble sum = 0, squares = 0;
-  for (gsize i = 0; i < size; i++)
+  gdouble lanes[NORM_LANES] = { 0 }, sum = 0, squares = 0;
+  gsize i = 0;
+  for (; i + NORM_LANES <= size; i += NORM_LANES)
+    for (guint j = 0; j < NORM_LANES; j++)
+      lanes[j] += x[i + j];
+  for (; i < size; i++)
     sum += x[i];
-  *mean = sum / size;
-  for (gsize i = 0; i < size; i++)
-    {
-      gdouble v = x[i] - *mean;
-      squares += v * v;
-    }
+  for (guint j = 0; j < NORM_LANES; j++)
+    sum += lanes[j];
+  const gdouble m = sum / size;
+  for (guint j = 0; j < NORM_LANES; j++)
+    lanes[j] = 0;
+  for (i = 0; i + NORM_LANES <= size; i += NORM_LANES)
+    for (guint j = 0; j < NORM_LANES; j++)
+      lanes[j] += (x[i + j] - m) * (x[i + j] - m);
+  for (; i < size; i++)
+    squares += (x[i] - m) * (x[i] - m);
+  for (guint j = 0; j < NORM_LANES; j++)
+    squares += lanes[j];
+  *mean = m;
   *inv = 1.0 / sqrt (squares / size + epsilon);
 }
 
@@ -163,6 +179,11 @@ cnnfilt_layer_norm_run (CnnfiltOp *op, const CnnfiltRunContext *ctx, CnnfiltTens
   g_autofree gfloat *bias = expand_param (self->bias, 0, &in, self->axis, inner);
   const gfloat *src = cnnfilt_tensor_get_data (inputs[0], NULL);
   gfloat *dst = cnnfilt_tensor_get_data (output, NULL);
+  /* blocks on the run's threads where there are values enough (a ViT's
+   * 197 tokens of 768) */
+  const gboolean parallel = ctx->n_threads > 1 && outer > 1 &&
+                            outer * inner >= LAYER_PARALLEL_MIN_VALUES;
+#pragma omp parallel for num_threads (ctx->n_threads) if (parallel) schedule (static)
   for (gsize o = 0; o < outer; o++)
     {
       const gfloat *x = src + o * inner;
