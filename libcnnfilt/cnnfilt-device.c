@@ -614,33 +614,33 @@ fp_flush_leave (void)
     _mm_setcsr ((_mm_getcsr () & ~FLUSH_BITS) | (fp_saved & FLUSH_BITS));
 }
 
+/* @step on the calling thread and on each of its run's OpenMP threads */
+static void
+on_run_threads (const CnnfiltRunContext *ctx, void (*step) (void))
+{
+  if (ctx->n_threads > 1)
+    {
+#pragma omp parallel num_threads ((int) ctx->n_threads)
+      step ();
+    }
+  else
+    step ();
+}
+
 gboolean
 _cnnfilt_device_begin_run (const CnnfiltRunContext *ctx)
 {
   if (!cnnfilt_device_get_flush_denormals (ctx->device))
     return FALSE;
-  if (ctx->n_threads > 1)
-    {
-#pragma omp parallel num_threads ((int) ctx->n_threads)
-      fp_flush_enter ();
-    }
-  else
-    fp_flush_enter ();
+  on_run_threads (ctx, fp_flush_enter);
   return TRUE;
 }
 
 void
 _cnnfilt_device_end_run (const CnnfiltRunContext *ctx, gboolean began)
 {
-  if (!began)
-    return;
-  if (ctx->n_threads > 1)
-    {
-#pragma omp parallel num_threads ((int) ctx->n_threads)
-      fp_flush_leave ();
-    }
-  else
-    fp_flush_leave ();
+  if (began)
+    on_run_threads (ctx, fp_flush_leave);
 }
 #else
 gboolean

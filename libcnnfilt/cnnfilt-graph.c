@@ -696,7 +696,7 @@ renew_held_results (CnnfiltGraph *graph, GError **error)
   return TRUE;
 }
 
-static gboolean run_nodes (CnnfiltGraph *graph, const CnnfiltRunContext *run_ctx, GError **error);
+static gboolean run_nodes (CnnfiltGraph *graph, const CnnfiltRunContext *ctx, GError **error);
 
 /**
  * cnnfilt_graph_run:
@@ -758,9 +758,8 @@ cnnfilt_graph_run (CnnfiltGraph *graph, CnnfiltTensor **inputs, guint n_inputs, 
 
 /* The nodes in order, in the floating-point mode of the run. */
 static gboolean
-run_nodes (CnnfiltGraph *graph, const CnnfiltRunContext *run_ctx, GError **error)
+run_nodes (CnnfiltGraph *graph, const CnnfiltRunContext *ctx, GError **error)
 {
-  const CnnfiltRunContext ctx = *run_ctx;
   gboolean trace = graph->trace && !graph->traced;
   graph->traced = TRUE;
   for (guint i = 0; i < graph->nodes->len; i++)
@@ -770,15 +769,15 @@ run_nodes (CnnfiltGraph *graph, const CnnfiltRunContext *run_ctx, GError **error
         continue;
       const gchar *why;
       gboolean on_device;
-      CnnfiltOpRunFunc run = _cnnfilt_device_pick_run (ctx.device, node->exec, &on_device, &why);
-      if (trace && (on_device || cnnfilt_device_get_kind (ctx.device) == CNNFILT_DEVICE_KIND_CPU))
+      CnnfiltOpRunFunc run = _cnnfilt_device_pick_run (ctx->device, node->exec, &on_device, &why);
+      if (trace && (on_device || cnnfilt_device_get_kind (ctx->device) == CNNFILT_DEVICE_KIND_CPU))
         g_printerr ("cnnfilt trace: %s (%s) on %s, %u thread%s: %s\n", node->name,
-                    cnnfilt_op_get_name (node->exec), cnnfilt_device_get_name (ctx.device),
-                    ctx.n_threads, ctx.n_threads == 1 ? "" : "s", why);
+                    cnnfilt_op_get_name (node->exec), cnnfilt_device_get_name (ctx->device),
+                    ctx->n_threads, ctx->n_threads == 1 ? "" : "s", why);
       else if (trace)
         g_printerr ("cnnfilt trace: %s (%s) on cpu instead of %s, %u thread%s: %s\n", node->name,
-                    cnnfilt_op_get_name (node->exec), cnnfilt_device_get_name (ctx.device),
-                    ctx.n_threads, ctx.n_threads == 1 ? "" : "s", why);
+                    cnnfilt_op_get_name (node->exec), cnnfilt_device_get_name (ctx->device),
+                    ctx->n_threads, ctx->n_threads == 1 ? "" : "s", why);
       CnnfiltTensor *in_tensors[MAX (node->n_run_inputs, 1)];
       for (guint j = 0; j < node->n_run_inputs; j++)
         in_tensors[j] = ((Node *) graph->nodes->pdata[node->run_inputs[j]])->tensor;
@@ -789,9 +788,9 @@ run_nodes (CnnfiltGraph *graph, const CnnfiltRunContext *run_ctx, GError **error
       if (node->aliased) /* its input's values, in its input's buffer */
         _cnnfilt_tensor_reshape_values (node->tensor, &node->shape);
       else if (!cnnfilt_tensor_set_shape (node->tensor, &node->shape, error) ||
-          !_cnnfilt_device_check_fits (ctx.device, on_device, in_tensors, node->n_run_inputs,
+          !_cnnfilt_device_check_fits (ctx->device, on_device, in_tensors, node->n_run_inputs,
                                        node->tensor, error) ||
-          !run (node->exec, &ctx, in_tensors, node->n_run_inputs, node->tensor, error))
+          !run (node->exec, ctx, in_tensors, node->n_run_inputs, node->tensor, error))
         {
           g_prefix_error (error, "%s: ", node->name);
           return FALSE;

@@ -77,28 +77,20 @@ layer_broadcast_apply (CnnfiltTensor *a, CnnfiltTensor *b, CnnfiltTensor *out, L
   layer_element_strides (a, sa);
   layer_element_strides (b, sb);
   const guint *o = layer_storage_order (cnnfilt_tensor_get_layout (out));
-  const guint od[4] = { so.n, so.c, so.h, so.w };
   /* in storage order, dims of 1 dropped and neighbours merged where both
    * inputs step over them alike (contiguous, or both broadcast): the rows
    * are as long as they can be (a ViT's residual add, 197×768 tokens
    * stored with a last dim of 1, ran one value a row) */
-  gsize d[4] = { 1, 1, 1, 1 }, ra[4] = { 0, 0, 0, 0 }, rb[4] = { 0, 0, 0, 0 };
-  gint n = 0;
-  for (gint k = 3; k >= 0; k--)
+  const guint od[4] = { so.n, so.c, so.h, so.w };
+  gsize d[4];
+  gssize ra[4], rb[4];
+  for (gint k = 0; k < 4; k++)
     {
-      gsize size = od[o[k]], step_a = sa[o[k]], step_b = sb[o[k]];
-      if (size == 1)
-        continue;
-      if (n > 0 && step_a == ra[4 - n] * d[4 - n] && step_b == rb[4 - n] * d[4 - n])
-        d[4 - n] *= size;
-      else
-        {
-          n++;
-          d[4 - n] = size;
-          ra[4 - n] = step_a;
-          rb[4 - n] = step_b;
-        }
+      d[k] = od[o[k]];
+      ra[k] = (gssize) sa[o[k]];
+      rb[k] = (gssize) sb[o[k]];
     }
+  layer_merge_dims (d, (gssize *const[]) { ra, rb }, 2);
   const gsize length = d[3], rows = d[0] * d[1] * d[2];
   /* the rows on threads for large tensors (a squeeze-and-excitation gate
    * on 112×112 maps) */
@@ -108,8 +100,8 @@ layer_broadcast_apply (CnnfiltTensor *a, CnnfiltTensor *b, CnnfiltTensor *out, L
     {
       const gsize x2 = r % d[2], x1 = r / d[2] % d[1], x0 = r / d[2] / d[1];
       gfloat *to = po + r * length;
-      row (pa + x0 * ra[0] + x1 * ra[1] + x2 * ra[2], ra[3],
-           pb + x0 * rb[0] + x1 * rb[1] + x2 * rb[2], rb[3], to, length);
+      row (pa + x0 * ra[0] + x1 * ra[1] + x2 * ra[2], (gsize) ra[3],
+           pb + x0 * rb[0] + x1 * rb[1] + x2 * rb[2], (gsize) rb[3], to, length);
       if (clamp)
         for (gsize x = 0; x < length; x++)
           to[x] = to[x] < clamp_min ? clamp_min : to[x] > clamp_max ? clamp_max : to[x];

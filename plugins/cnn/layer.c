@@ -49,39 +49,45 @@ layer_infer_global_pool (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inpu
 }
 
 void
+layer_merge_dims (gsize d[4], gssize *const steps[], guint n_operands)
+{
+  g_assert (n_operands <= 2);
+  gsize md[4];
+  gssize ms[2][4];
+  gint n = 0;
+  for (gint i = 0; i < 4; i++)
+    {
+      if (d[i] == 1)
+        continue;
+      gboolean alike = n > 0;
+      for (guint j = 0; j < n_operands && alike; j++)
+        alike = ms[j][n - 1] == steps[j][i] * (gssize) d[i];
+      if (!alike)
+        md[n++] = 1;
+      md[n - 1] *= d[i];
+      for (guint j = 0; j < n_operands; j++)
+        ms[j][n - 1] = steps[j][i];
+    }
+  for (gint i = 0; i < 4; i++)
+    {
+      const gint from = i - (4 - n);
+      d[i] = from >= 0 ? md[from] : 1;
+      for (guint j = 0; j < n_operands; j++)
+        steps[j][i] = from >= 0 ? ms[j][from] : 0;
+    }
+}
+
+void
 layer_gather_strided (const gfloat *src, const gssize strides[4], const CnnfiltShape *out,
                       gfloat *dst, guint n_threads)
 {
   /* dims of 1 dropped and neighbours that lie contiguous in the input
-   * merged (the output is dense): what is left, right-aligned in four,
-   * decides the loop (Swin's k transposed, (512, 49, 96) to (512, 96, 49)
-   * with a dim of 1 last, copied one value at a time before) */
-  const guint od[4] = { out->n, out->c, out->h, out->w };
-  gsize d[4] = { 1, 1, 1, 1 };
-  gssize st[4] = { 0, 0, 0, 0 };
-  gint n = 0;
-  gsize m[4];
-  gssize ms[4];
-  for (gint i = 0; i < 4; i++)
-    {
-      if (od[i] == 1)
-        continue;
-      if (n > 0 && ms[n - 1] == strides[i] * (gssize) od[i])
-        {
-          m[n - 1] *= od[i];
-          ms[n - 1] = strides[i];
-        }
-      else
-        {
-          m[n] = od[i];
-          ms[n++] = strides[i];
-        }
-    }
-  for (gint i = 0; i < n; i++)
-    {
-      d[4 - n + i] = m[i];
-      st[4 - n + i] = ms[i];
-    }
+   * merged (the output is dense): what is left decides the loop (Swin's k
+   * transposed, (512, 49, 96) to (512, 96, 49) with a dim of 1 last, was
+   * copied one value at a time before) */
+  gsize d[4] = { out->n, out->c, out->h, out->w };
+  gssize st[4] = { strides[0], strides[1], strides[2], strides[3] };
+  layer_merge_dims (d, (gssize *const[]) { st }, 1);
   gsize steps[4] = { 0, 0, 0, 1 };
   for (gint i = 2; i >= 0; i--)
     steps[i] = steps[i + 1] * d[i + 1];

@@ -61,6 +61,14 @@ gboolean layer_run_copy (CnnfiltOp *op, const CnnfiltRunContext *ctx,
  * elementwise loops of the plugin share the run's threads. */
 #define LAYER_PARALLEL_MIN_VALUES (1u << 16)
 
+/* The dims of a loop over a dense output of sizes @d (four, outer first)
+ * made as few and as long as they can be: dims of 1 dropped, and
+ * neighbours merged where each of the @n_operands (at most 2) inputs steps
+ * over them alike (its outer step is its inner step times the inner size:
+ * contiguous, or both broadcast with step 0). The result is right-aligned
+ * in @d, 1s in front, and each @steps[j] rewritten to match (0 in front). */
+void layer_merge_dims (gsize d[4], gssize *const steps[], guint n_operands);
+
 /* Writes @out's values densely into @dst, value (a, b, c, e) read at
  * @src + a·strides[0] + b·strides[1] + c·strides[2] + e·strides[3]: the
  * CPU run of ops that rearrange a view of their input (slice, transpose).
