@@ -12,6 +12,10 @@
 
 #include <stdlib.h>
 #include <string.h>
+#ifdef G_OS_UNIX
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
 
 /* Nested messages (graphs in attributes, sequence types) deeper than this
  * are refused before protobuf-c, which recurses once per level, sees them. */
@@ -22,24 +26,28 @@
 
 /* ---- The decoder -------------------------------------------------------- */
 
-/* protobuf-c copies every initializer's bytes out of the file: those
- * copies (most of a model) go on huge pages like tensors. */
+/* Names and messages are small and many; the float arrays of models that
+ * store weights as float_data go on huge pages like tensors. Memory inside
+ * the encoded model (allocator_data, a GBytes) is the model's own: the
+ * initializers' raw_data borrowed from it (see decode_model) is not freed. */
 static void *
 message_alloc (void *data, size_t size)
 {
   gsize bytes = size;
   if (size < (4 << 20))
-    return malloc (MAX (size, 1)); /* names, messages: small and many */
+    return malloc (MAX (size, 1));
   return _cnnfilt_alloc_large (&bytes);
 }
 
 static void
 message_free (void *data, void *memory)
 {
+  gsize length = 0;
+  const guint8 *source = g_bytes_get_data (data, &length);
+  if (source != NULL && (const guint8 *) memory >= source && (const guint8 *) memory < source + length)
+    return;
   free (memory);
 }
-
-static ProtobufCAllocator message_allocator = { message_alloc, message_free, NULL };
 
 static gboolean
 read_varint (const guint8 *data, gsize length, gsize *pos, guint64 *value)
@@ -60,6 +68,36 @@ read_varint (const guint8 *data, gsize length, gsize *pos, guint64 *value)
   return FALSE;
 }
 
+/* Reads the field at *@pos of a message ending at @end: its tag, and
+ * moves *@pos past its value; a length-delimited value (wire type 2) is
+ * the @size bytes before the new *@pos. FALSE where the encoding is broken
+ * or uses groups, which ONNX does not. */
+static gboolean
+read_field (const guint8 *data, gsize end, gsize *pos, guint64 *tag, guint64 *size)
+{
+  if (!read_varint (data, end, pos, tag))
+    return FALSE;
+  switch (*tag & 7)
+    {
+    case 0:
+      return read_varint (data, end, pos, size);
+    case 1:
+    case 5:
+      *size = (*tag & 7) == 1 ? 8 : 4;
+      break;
+    case 2:
+      if (!read_varint (data, end, pos, size))
+        return FALSE;
+      break;
+    default:
+      return FALSE;
+    }
+  if (*size > end - *pos)
+    return FALSE;
+  *pos += *size;
+  return TRUE;
+}
+
 /* Walks the wire format of a message of type @descriptor, descending into
  * the fields that hold messages. FALSE when the nesting is deeper than
  * MAX_NESTING or the encoding is broken; protobuf-c reports the latter
@@ -74,47 +112,144 @@ check_nesting (const guint8 *data, gsize length, const ProtobufCMessageDescripto
   while (pos < length)
     {
       guint64 tag = 0, size = 0;
-      if (!read_varint (data, length, &pos, &tag))
+      if (!read_field (data, length, &pos, &tag, &size))
         return FALSE;
-      switch (tag & 7)
-        {
-        case 0:
-          if (!read_varint (data, length, &pos, &size))
-            return FALSE;
-          break;
-        case 1:
-          if (length - pos < 8)
-            return FALSE;
-          pos += 8;
-          break;
-        case 5:
-          if (length - pos < 4)
-            return FALSE;
-          pos += 4;
-          break;
-        case 2:
-          {
-            if (!read_varint (data, length, &pos, &size) || size > length - pos)
-              return FALSE;
-            const ProtobufCFieldDescriptor *field =
-              tag >> 3 <= G_MAXUINT ? protobuf_c_message_descriptor_get_field (descriptor, tag >> 3)
-                                    : NULL;
-            if (field != NULL && field->type == PROTOBUF_C_TYPE_MESSAGE &&
-                !check_nesting (data + pos, size, field->descriptor, depth + 1))
-              return FALSE;
-            pos += size;
-            break;
-          }
-        default:
-          return FALSE;
-        }
+      const ProtobufCFieldDescriptor *field =
+        (tag & 7) == 2 && tag >> 3 <= G_MAXUINT
+          ? protobuf_c_message_descriptor_get_field (descriptor, tag >> 3)
+          : NULL;
+      if (field != NULL && field->type == PROTOBUF_C_TYPE_MESSAGE &&
+          !check_nesting (data + pos - size, size, field->descriptor, depth + 1))
+        return FALSE;
     }
   return TRUE;
 }
 
-Onnx__ModelProto *
-decode_model (const guint8 *data, gsize length, GError **error)
+/* ---- Weights read in place ---------------------------------------------- */
+
+/* protobuf-c copies every bytes field out of the buffer it decodes, and
+ * the initializers' raw_data are most of a model: decoding the file as it
+ * is holds the weights twice before the importer makes its tensors, three
+ * times with those (1.65 GB for VGG-16's 553 MB). So the model is decoded
+ * from a copy of its wire format without the initializers' raw_data, and
+ * each initializer's raw_data then points into the encoded model, which
+ * the importer keeps until it is done. */
+
+typedef struct {
+  gsize offset, length;
+} Span;
+
+/* The field numbers walked: ModelProto.graph, GraphProto.initializer,
+ * TensorProto.raw_data. */
+typedef struct {
+  guint32 id[3];
+} StripPath;
+
+static void
+put_varint (GByteArray *out, guint64 value)
 {
+  guint8 bytes[10];
+  guint n = 0;
+  do
+    {
+      bytes[n] = value & 0x7f;
+      value >>= 7;
+      if (value)
+        bytes[n] |= 0x80;
+      n++;
+    }
+  while (value);
+  g_byte_array_append (out, bytes, n);
+}
+
+/* Appends to @out the message in @data[@start, @end), of the type at
+ * @level of @path (0 the model, 1 its graph, 2 an initializer), without
+ * the initializers' raw_data; appends to @spans, per initializer in order,
+ * where its raw_data is in @data (the last one, as protobuf reads it;
+ * length 0 for none). FALSE where the encoding is broken or the model has
+ * more than one graph field, which protobuf merges: no spans then. */
+static gboolean
+strip_message (const guint8 *data, gsize start, gsize end, guint level, const StripPath *path,
+               GByteArray *out, GArray *spans)
+{
+  Span raw = { 0, 0 };
+  gboolean had_graph = FALSE;
+  gsize pos = start;
+  while (pos < end)
+    {
+      gsize field = pos;
+      guint64 tag = 0, size = 0;
+      if (!read_field (data, end, &pos, &tag, &size))
+        return FALSE;
+      if ((tag & 7) != 2 || tag >> 3 != path->id[level])
+        {
+          g_byte_array_append (out, data + field, pos - field);
+          continue;
+        }
+      if (level == 2)
+        {
+          raw = (Span) { pos - size, size };
+          continue;
+        }
+      if (level == 0 && had_graph)
+        return FALSE;
+      had_graph = TRUE;
+      g_autoptr (GByteArray) inner = g_byte_array_new ();
+      if (!strip_message (data, pos - size, pos, level + 1, path, inner, spans))
+        return FALSE;
+      put_varint (out, tag);
+      put_varint (out, inner->len);
+      g_byte_array_append (out, inner->data, inner->len);
+    }
+  if (level == 2)
+    g_array_append_val (spans, raw);
+  return TRUE;
+}
+
+/* The model unpacked from a copy without its initializers' raw_data, which
+ * is then pointed into @data; NULL where the model has no such raw_data
+ * (weights in float_data: the copy would be as large as the model), or
+ * the copy does not decode. */
+static Onnx__ModelProto *
+unpack_in_place (const guint8 *data, gsize length, ProtobufCAllocator *allocator)
+{
+  StripPath path = { {
+    protobuf_c_message_descriptor_get_field_by_name (&onnx__model_proto__descriptor, "graph")->id,
+    protobuf_c_message_descriptor_get_field_by_name (&onnx__graph_proto__descriptor, "initializer")->id,
+    protobuf_c_message_descriptor_get_field_by_name (&onnx__tensor_proto__descriptor, "raw_data")->id,
+  } };
+  g_autoptr (GArray) spans = g_array_new (FALSE, FALSE, sizeof (Span));
+  g_autoptr (GByteArray) stripped = g_byte_array_new ();
+  if (!strip_message (data, 0, length, 0, &path, stripped, spans) || stripped->len == length)
+    return NULL;
+  Onnx__ModelProto *model = onnx__model_proto__unpack (allocator, stripped->len, stripped->data);
+  if (model == NULL || model->graph == NULL || model->graph->n_initializer != spans->len)
+    {
+      if (model != NULL)
+        onnx__model_proto__free_unpacked (model, allocator);
+      return NULL;
+    }
+  for (guint i = 0; i < spans->len; i++)
+    {
+      Span *span = &g_array_index (spans, Span, i);
+      Onnx__TensorProto *tensor = model->graph->initializer[i];
+      if (span->length == 0)
+        continue;
+      tensor->has_raw_data = TRUE;
+      tensor->raw_data.data = (guint8 *) data + span->offset;
+      tensor->raw_data.len = span->length;
+    }
+  return model;
+}
+
+Onnx__ModelProto *
+decode_model (GBytes *source, ProtobufCAllocator *allocator, GError **error)
+{
+  gsize length = 0;
+  const guint8 *data = g_bytes_get_data (source, &length);
+  if (data == NULL)
+    data = (const guint8 *) "";
+  *allocator = (ProtobufCAllocator) { message_alloc, message_free, source };
   if (!check_nesting (data, length, &onnx__model_proto__descriptor, 0))
     {
       g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_FORMAT,
@@ -122,24 +257,26 @@ decode_model (const guint8 *data, gsize length, GError **error)
                    "nested more than %d levels deep", MAX_NESTING);
       return NULL;
     }
-  Onnx__ModelProto *model = onnx__model_proto__unpack (&message_allocator, length, data);
+  Onnx__ModelProto *model = unpack_in_place (data, length, allocator);
+  if (model == NULL)
+    model = onnx__model_proto__unpack (allocator, length, data);
   if (model == NULL || model->graph == NULL)
     {
       g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_FORMAT,
                    model == NULL ? "not an ONNX model: the protobuf encoding is truncated "
                                    "or malformed"
                                  : "not an ONNX model: it has no graph");
-      model_free (model);
+      model_free (model, allocator);
       return NULL;
     }
   return model;
 }
 
 void
-model_free (Onnx__ModelProto *model)
+model_free (Onnx__ModelProto *model, ProtobufCAllocator *allocator)
 {
   if (model)
-    onnx__model_proto__free_unpacked (model, &message_allocator);
+    onnx__model_proto__free_unpacked (model, allocator);
 }
 
 /* ---- Tensors ------------------------------------------------------------ */
@@ -264,6 +401,29 @@ load_external (Importer *imp, const Onnx__TensorProto *tensor, const gchar *what
   g_hash_table_insert (imp->external, (gpointer) tensor,
                        g_bytes_new_from_bytes (whole, offset, length));
   return TRUE;
+}
+
+/* Once a tensor's floats are copied out of a mapped file (the model's, or
+ * an external data file), their pages are dropped from the process: the
+ * mapping is private and never written, so a second read faults them in
+ * from the file again, and the file does not add itself to the import's
+ * peak memory beside the tensors made from it. Only memory that is a
+ * mapped file: dropping anonymous memory would zero it. The pages from the
+ * one holding @raw to the one holding its last byte, that one excluded. */
+static void
+release_pages (Importer *imp, const Onnx__TensorProto *tensor, const guint8 *raw, gsize length)
+{
+#ifdef MADV_DONTNEED
+  gsize source_length = 0;
+  const guint8 *source = g_bytes_get_data (imp->source, &source_length);
+  gboolean mapped = g_hash_table_contains (imp->external, tensor) ||
+                    (imp->source_mapped && source != NULL && raw >= source &&
+                     length <= source_length && raw - source <= (gssize) (source_length - length));
+  guintptr page = (guintptr) sysconf (_SC_PAGESIZE);
+  guintptr start = (guintptr) raw & ~(page - 1), end = ((guintptr) raw + length) & ~(page - 1);
+  if (mapped && end > start)
+    madvise ((void *) start, end - start, MADV_DONTNEED);
+#endif
 }
 
 /* Checks what the importer reads of a tensor: its type, its dims (rank at
@@ -484,15 +644,23 @@ tensor_to_cnnfilt (Importer *imp, const Onnx__TensorProto *tensor, gint align_ra
   gfloat *out = cnnfilt_tensor_get_data (result, &n);
   const guint8 *raw = tensor_raw (imp, tensor, &length);
   if (raw == NULL)
-    memcpy (out, tensor->float_data, n * sizeof (gfloat));
-  else
-    for (gsize i = 0; i < n; i++)
-      {
-        guint32 bits;
-        memcpy (&bits, raw + 4 * i, 4);
-        bits = GUINT32_FROM_LE (bits);
-        memcpy (out + i, &bits, 4);
-      }
+    {
+      memcpy (out, tensor->float_data, n * sizeof (gfloat));
+      return result;
+    }
+  /* in steps, each step's pages of the file dropped once copied */
+  for (gsize done = 0, step = 1 << 22; done < n; done += step)
+    {
+      gsize m = MIN (step, n - done);
+      for (gsize i = done; i < done + m; i++)
+        {
+          guint32 bits;
+          memcpy (&bits, raw + 4 * i, 4);
+          bits = GUINT32_FROM_LE (bits);
+          memcpy (out + i, &bits, 4);
+        }
+      release_pages (imp, tensor, raw + 4 * done, 4 * m);
+    }
   return result;
 }
 

@@ -81,6 +81,9 @@ typedef struct _PatternMatch PatternMatch;
 typedef struct {
   CnnfiltGraph *graph;
   Onnx__ModelProto *model;
+  GBytes *source;         /* the encoded model, which raw_data point into */
+  gboolean source_mapped; /* @source is a mapped file */
+  ProtobufCAllocator allocator; /* the model's */
   gchar *base_dir;        /* for external data; NULL when importing bytes */
   gint64 opset;
   GHashTable *values;     /* ONNX name -> Value * */
@@ -182,13 +185,14 @@ gboolean import_on_view (NodeCtx *ctx, GError **error);
 
 /* ---- cnnfilt-onnx-decode.c ---- */
 
-/* The ModelProto in @data, its nesting checked before protobuf-c, which
- * recurses once per level, unpacks it; NULL with @error when @data is not a
- * model with a graph. Free it with model_free(). */
+/* The ModelProto in @source, its nesting checked before protobuf-c, which
+ * recurses once per level, unpacks it; NULL with @error when @source is not
+ * a model with a graph. The initializers' raw_data point into @source,
+ * which must outlive the model. Sets @allocator, which model_free() takes. */
 G_GNUC_INTERNAL
-Onnx__ModelProto *decode_model (const guint8 *data, gsize length, GError **error);
+Onnx__ModelProto *decode_model (GBytes *source, ProtobufCAllocator *allocator, GError **error);
 G_GNUC_INTERNAL
-void model_free (Onnx__ModelProto *model);
+void model_free (Onnx__ModelProto *model, ProtobufCAllocator *allocator);
 
 /* "FLOAT", "INT64" …, for messages. */
 G_GNUC_INTERNAL

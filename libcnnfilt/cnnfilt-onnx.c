@@ -87,7 +87,8 @@ static void
 importer_clear (Importer *imp)
 {
   g_clear_object (&imp->graph);
-  model_free (imp->model);
+  model_free (imp->model, &imp->allocator);
+  g_clear_pointer (&imp->source, g_bytes_unref);
   g_free (imp->base_dir);
   g_clear_pointer (&imp->values, g_hash_table_unref);
   g_clear_pointer (&imp->owned, g_ptr_array_unref);
@@ -1440,12 +1441,14 @@ count_names (Importer *imp)
 }
 
 static CnnfiltGraph *
-import_model (const guint8 *data, gsize length, const gchar *base_dir, GError **error)
+import_model (GBytes *source, gboolean mapped, const gchar *base_dir, GError **error)
 {
   cnnfilt_init (NULL);
   Importer imp = { 0 };
   imp.base_dir = g_strdup (base_dir);
-  if ((imp.model = decode_model (data, length, error)) == NULL)
+  imp.source = g_bytes_ref (source);
+  imp.source_mapped = mapped;
+  if ((imp.model = decode_model (source, &imp.allocator, error)) == NULL)
     {
       importer_clear (&imp);
       return NULL;
@@ -1515,9 +1518,7 @@ cnnfilt_graph_new_from_onnx_bytes (GBytes *bytes, GError **error)
 {
   g_return_val_if_fail (bytes != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-  gsize length = 0;
-  const guint8 *data = g_bytes_get_data (bytes, &length);
-  return import_model (data, length, NULL, error);
+  return import_model (bytes, FALSE, NULL, error);
 }
 
 /**
@@ -1544,9 +1545,8 @@ cnnfilt_graph_new_from_onnx_file (const gchar *path, GError **error)
       return NULL;
     }
   g_autofree gchar *dir = g_path_get_dirname (path);
-  const guint8 *data = (const guint8 *) g_mapped_file_get_contents (file);
-  CnnfiltGraph *graph = import_model (data ? data : (const guint8 *) "",
-                                      g_mapped_file_get_length (file), dir, error);
+  g_autoptr (GBytes) bytes = g_mapped_file_get_bytes (file);
+  CnnfiltGraph *graph = import_model (bytes, TRUE, dir, error);
   if (graph == NULL)
     {
       g_autofree gchar *shown = g_filename_display_name (path);
