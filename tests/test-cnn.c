@@ -564,41 +564,114 @@ START_TEST (test_fuse_batchnorm_clamp)
 }
 END_TEST
 
+/* relu (conv2 (relu (conv1 (x))) + x), 3×3 convolutions padded by 1. */
+static CnnfiltGraph *
+residual_graph (CnnfiltTensor *w1, CnnfiltTensor *w2, CnnfiltOp **ops)
+{
+  g_autoptr (GError) error = NULL;
+  const gchar *names[] = { "conv2d", "relu", "conv2d", "add", "relu" };
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    ops[i] = new_op (names[i]);
+  g_object_set (ops[0], "weights", w1, "padding", 1, NULL);
+  g_object_set (ops[2], "weights", w2, "padding", 1, NULL);
+  CnnfiltGraph *graph = cnnfilt_graph_new ();
+  ck_assert (cnnfilt_graph_add_input (graph, "x", &error));
+  const gchar *x[] = { "x", NULL }, *a[] = { "a", NULL }, *b[] = { "b", NULL };
+  const gchar *sum[] = { "c", "x", NULL }, *s[] = { "s", NULL };
+  ck_assert (cnnfilt_graph_add_node (graph, "a", ops[0], x, &error));
+  ck_assert (cnnfilt_graph_add_node (graph, "b", ops[1], a, &error));
+  ck_assert (cnnfilt_graph_add_node (graph, "c", ops[2], b, &error));
+  ck_assert (cnnfilt_graph_add_node (graph, "s", ops[3], sum, &error));
+  ck_assert (cnnfilt_graph_add_node (graph, "y", ops[4], s, &error));
+  return graph;
+}
+
+static void
+ops_free (CnnfiltOp **ops, guint n)
+{
+  for (guint i = 0; i < n; i++)
+    g_clear_object (&ops[i]);
+}
+
 START_TEST (test_residual_dag)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (CnnfiltTensor) w1 = random_tensor (4, 4, 3, 3, 11);
   g_autoptr (CnnfiltTensor) w2 = random_tensor (4, 4, 3, 3, 12);
-  g_autoptr (CnnfiltOp) conv1 = new_op ("conv2d");
-  g_autoptr (CnnfiltOp) relu1 = new_op ("relu");
-  g_autoptr (CnnfiltOp) conv2 = new_op ("conv2d");
-  g_autoptr (CnnfiltOp) add = new_op ("add");
-  g_autoptr (CnnfiltOp) relu2 = new_op ("relu");
-  g_object_set (conv1, "weights", w1, "padding", 1, NULL);
-  g_object_set (conv2, "weights", w2, "padding", 1, NULL);
-  g_autoptr (CnnfiltGraph) graph = cnnfilt_graph_new ();
-  ck_assert (cnnfilt_graph_add_input (graph, "x", &error));
-  const gchar *x[] = { "x", NULL }, *a[] = { "a", NULL }, *b[] = { "b", NULL };
-  const gchar *sum[] = { "c", "x", NULL }, *s[] = { "s", NULL };
-  ck_assert (cnnfilt_graph_add_node (graph, "a", conv1, x, &error));
-  ck_assert (cnnfilt_graph_add_node (graph, "b", relu1, a, &error));
-  ck_assert (cnnfilt_graph_add_node (graph, "c", conv2, b, &error));
-  ck_assert (cnnfilt_graph_add_node (graph, "s", add, sum, &error));
-  ck_assert (cnnfilt_graph_add_node (graph, "y", relu2, s, &error));
+  CnnfiltOp *ops[5];
+  g_autoptr (CnnfiltGraph) graph = residual_graph (w1, w2, ops);
   g_autoptr (CnnfiltTensor) input = random_tensor (2, 4, 6, 7, 13);
   g_autoptr (CnnfiltTensor) got = cnnfilt_graph_process (graph, input, &error);
   ck_assert_msg (got != NULL, "%s", error ? error->message : "");
 
   /* the same, op by op */
-  g_autoptr (CnnfiltTensor) t1 = cnnfilt_op_process (conv1, input, &error);
-  g_autoptr (CnnfiltTensor) t2 = cnnfilt_op_process (relu1, t1, &error);
-  g_autoptr (CnnfiltTensor) t3 = cnnfilt_op_process (conv2, t2, &error);
+  g_autoptr (CnnfiltTensor) t1 = cnnfilt_op_process (ops[0], input, &error);
+  g_autoptr (CnnfiltTensor) t2 = cnnfilt_op_process (ops[1], t1, &error);
+  g_autoptr (CnnfiltTensor) t3 = cnnfilt_op_process (ops[2], t2, &error);
   gsize count;
   gfloat *v = cnnfilt_tensor_get_data (t3, &count);
   const gfloat *in = cnnfilt_tensor_get_data (input, NULL);
   for (gsize i = 0; i < count; i++)
     v[i] = MAX (v[i] + in[i], 0.0f);
   assert_close (t3, got);
+  ops_free (ops, G_N_ELEMENTS (ops));
+}
+END_TEST
+
+/* Image @i of @batch, alone. */
+static CnnfiltTensor *
+batch_image (CnnfiltTensor *batch, guint i)
+{
+  CnnfiltShape shape;
+  cnnfilt_tensor_get_shape (batch, &shape);
+  gsize size = (gsize) shape.c * shape.h * shape.w;
+  CnnfiltTensor *image = cnnfilt_tensor_new (1, shape.c, shape.h, shape.w, NULL);
+  memcpy (cnnfilt_tensor_get_data (image, NULL), cnnfilt_tensor_get_data (batch, NULL) + i * size,
+          size * sizeof (gfloat));
+  return image;
+}
+
+/* A batch whose convolutions would need more working memory than conv2d
+ * allows itself (64 MiB: Winograd's transformed tiles, the copies in the
+ * kernel's layout) runs in parts of whole images, the residual input split
+ * alike. Sixteen images of 64 channels at 128×128: the NCHW input's copy
+ * into channels-last, and the output's back, are 64 MiB each. Each image
+ * comes out as it does alone. */
+START_TEST (test_conv_batch_in_parts)
+{
+  const guint n = 16, size = 128;
+  g_autoptr (CnnfiltTensor) w1 = random_tensor (64, 64, 3, 3, 21);
+  g_autoptr (CnnfiltTensor) w2 = random_tensor (64, 64, 3, 3, 22);
+  CnnfiltTensor *weights[] = { w1, w2 };
+  for (guint k = 0; k < G_N_ELEMENTS (weights); k++)
+    {
+      gsize count = 0;
+      gfloat *v = cnnfilt_tensor_get_data (weights[k], &count);
+      for (gsize i = 0; i < count; i++)
+        v[i] /= 24; /* outputs of order one: sqrt (64 × 9) = 24 */
+    }
+  g_autoptr (GError) error = NULL;
+  CnnfiltOp *ops[5], *alone_ops[5];
+  g_autoptr (CnnfiltGraph) graph = residual_graph (w1, w2, ops);
+  g_autoptr (CnnfiltGraph) alone = residual_graph (w1, w2, alone_ops);
+  g_autoptr (CnnfiltTensor) input = random_tensor (n, 64, size, size, 23);
+  tu_log_capture_start ();
+  guint split = tu_log_count (G_LOG_LEVEL_DEBUG, NULL, "conv2d: a batch of 16 in");
+  g_autoptr (CnnfiltTensor) got = cnnfilt_graph_process (graph, input, &error);
+  ck_assert_msg (got != NULL, "%s", error ? error->message : "");
+  /* both convolutions (and the plans the graph asks for when it chooses
+   * the layouts) */
+  ck_assert_uint_ge (tu_log_count (G_LOG_LEVEL_DEBUG, NULL, "conv2d: a batch of 16 in") - split, 2);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (CnnfiltTensor) image = batch_image (input, i);
+      g_autoptr (CnnfiltTensor) want = cnnfilt_graph_process (alone, image, &error);
+      ck_assert_msg (want != NULL, "%s", error ? error->message : "");
+      g_autoptr (CnnfiltTensor) part = batch_image (got, i);
+      assert_close (want, part);
+    }
+  ops_free (ops, G_N_ELEMENTS (ops));
+  ops_free (alone_ops, G_N_ELEMENTS (alone_ops));
 }
 END_TEST
 
@@ -2514,6 +2587,7 @@ main (void)
   suite_add_tcase (suite, conv);
   TCase *graphs = tu_tcase ("graphs");
   tcase_add_test (graphs, test_residual_dag);
+  tcase_add_test (graphs, test_conv_batch_in_parts);
   tcase_add_test (graphs, test_broadcast_and_concat);
   tcase_add_test (graphs, test_shape_errors_name_the_node);
   tcase_add_test (graphs, test_resnet18_memory);
