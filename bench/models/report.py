@@ -5,8 +5,9 @@
     /usr/bin/python3 report.py --ort-graphs DIR     (K lines for probe-ort.tsv)
 
 Reads RESULTS_DIR/round*-ENGINE.tsv (R/S/I lines of bench.py and ort.js),
-probe-ENGINE.tsv (K lines: kernels that ran), env.tsv (machine, versions)
-and logits/roundR-ENGINE-MODEL-bN.f32. For every engine, model and batch
+probe-ENGINE.tsv (K lines: kernels that ran), env.tsv (machine, versions),
+memory.tsv (M lines: peak resident kB per engine, model and batch) and
+logits/roundR-ENGINE-MODEL-bN.f32. For every engine, model and batch
 the figure is the median, over rounds, of that round's median time; cells
 are milliseconds per image and ×ratio = engine time / cnnfilt time (> 1:
 cnnfilt is faster). The logits of every run kept are checked against
@@ -37,7 +38,7 @@ def lines(path):
     with open(path, errors="replace") as f:
         for line in f:
             p = line.rstrip("\n").split("\t")
-            if p and p[0] in ("I", "R", "S", "K"):
+            if p and p[0] in ("I", "R", "S", "K", "M"):
                 yield p
 
 
@@ -64,6 +65,41 @@ def ort_graphs(folder):
         if acts:
             s += "; fused activations: " + ", ".join("%s ×%d" % kv for kv in acts.most_common())
         print("K\tort\t%s\toptimised graph\t%s" % (os.path.basename(f)[:-5], s))
+
+
+def memory_table(rdir, engines, models, batches):
+    """The peak resident memory table, from memory.tsv, where run.sh measured it."""
+    path = os.path.join(rdir, "memory.tsv")
+    peak = {(p[1], p[2], int(p[3])): int(p[4]) / 1024 for p in lines(path) if p[0] == "M" and len(p) >= 5} \
+        if os.path.exists(path) else {}
+    if not peak:
+        return
+    cols = [e for e in engines if any(k[0] == e for k in peak)]
+    print("### Peak memory (MB; ×ratio = engine / cnnfilt)")
+    print()
+    print("Maximum resident set size (`/usr/bin/time -v`) of one process per engine, model and "
+          "batch: the interpreter or node, the import, a warm-up and one timed run. "
+          "**Bold**: least in the row.")
+    print()
+    print("| model | batch | " + " | ".join(LABEL.get(e, e) for e in cols) + " |")
+    print("|---|--:|" + "|".join(["--:"] * len(cols)) + "|")
+    for m in models:
+        for n in batches:
+            row = {e: peak.get((e, m, n)) for e in cols}
+            if all(v is None for v in row.values()):
+                continue
+            least = min(v for v in row.values() if v is not None)
+            ref = row.get("cnnfilt")
+            cells = []
+            for e in cols:
+                v = row[e]
+                if v is None:
+                    cells.append("—")
+                    continue
+                c = "%.0f" % v + (" ×%.2f" % (v / ref) if ref and e != "cnnfilt" else "")
+                cells.append("**%s**" % c if v == least and len(row) > 1 else c)
+            print("| %s | %d | %s |" % (MODELS.get(m, m), n, " | ".join(cells)))
+    print()
 
 
 def main(argv):
@@ -191,6 +227,8 @@ def main(argv):
             if any(c != "—" for c in cells):
                 print("| %s | %d | %s |" % (MODELS.get(m, m), n, " | ".join(cells)))
     print()
+
+    memory_table(rdir, engines, models, batches)
 
     spread = [((max(v) - min(v)) / statistics.median(v), k) for k, v in times.items() if len(v) > 1]
     if spread:

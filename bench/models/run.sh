@@ -26,6 +26,9 @@
 #   BATCHES        comma-separated batch sizes                   (default: 1,8)
 #   ENGINES        subset of: cnnfilt ort torch-jit torch torch-cl opencv
 #                                                                (default: all)
+#   MEMORY         1: after the timing, each engine's peak resident memory
+#                  (/usr/bin/time -v) per model and batch, one process each,
+#                  engines interleaved                           (default: 1)
 #   PROBE          1: first run each engine once with its kernel reporting on
 #                  (oneDNN verbose, aten profile, ORT optimised graph,
 #                  TorchScript graph)                            (default: 1)
@@ -52,6 +55,7 @@ MODELS=${MODELS:-$ALL_MODELS}
 BATCHES=${BATCHES:-1,8}
 ENGINES=${ENGINES:-"cnnfilt ort torch-jit torch torch-cl opencv"}
 PROBE=${PROBE:-1}
+MEMORY=${MEMORY:-1}
 REMAKE=${REMAKE:-0}
 MODEL_DIR=$(realpath -m "${MODEL_DIR:-$SCRIPT_DIR/models}")
 CNNFILT_BUILD=$(realpath -m "${CNNFILT_BUILD:-$REPO_ROOT/build}")
@@ -176,12 +180,13 @@ done
 echo
 
 common=(--models "$MODELS" --batches "$BATCHES" --threads "$THREADS")
+wrap=()         # a command the engines run under (/usr/bin/time for the memory)
 run_engine() {   # run_engine ENGINE [options]
   local e=$1; shift
   case $e in
-    cnnfilt) env "${cnnfilt_env[@]}" $PYTHON bench.py cnnfilt "$MODEL_DIR" "${common[@]}" "$@" ;;
-    ort)     node ort.js "$MODEL_DIR" "${common[@]}" "$@" ;;
-    *)       $PYTHON bench.py "$e" "$MODEL_DIR" "${common[@]}" "$@" ;;
+    cnnfilt) "${wrap[@]}" env "${cnnfilt_env[@]}" $PYTHON bench.py cnnfilt "$MODEL_DIR" "${common[@]}" "$@" ;;
+    ort)     "${wrap[@]}" node ort.js "$MODEL_DIR" "${common[@]}" "$@" ;;
+    *)       "${wrap[@]}" $PYTHON bench.py "$e" "$MODEL_DIR" "${common[@]}" "$@" ;;
   esac
 }
 
@@ -228,6 +233,38 @@ done
 note "1-min load after each engine" "${loads%, } (above 2 on 2 cores, OpenMP engines can slow down many times over)"
 note "load average at end" "$(cut -d' ' -f1-3 /proc/loadavg)"
 echo
+
+# ---------------------------------------------------------------- memory
+rm -f "$RESULTS/memory.tsv"
+if [[ $MEMORY == 1 && ! -x /usr/bin/time ]]; then
+  echo "== Peak memory: SKIPPED - needs /usr/bin/time (Debian package time)"; echo
+elif [[ $MEMORY == 1 ]]; then
+  echo "== Peak memory: /usr/bin/time -v around one process per engine, model and batch"
+  echo "   (import, warm-up, one timed run), engines interleaved"
+  saved=("${common[@]}")
+  for m in $MODELS; do
+    for n in ${BATCHES//,/ }; do
+      line="  $m batch $n:"
+      for e in "${active[@]}"; do
+        common=(--models "$m" --batches "$n" --threads "$THREADS")
+        wrap=(/usr/bin/time -v -o "$RESULTS/memory-$e.time")
+        if run_engine "$e" --min-time 0 --min-reps 1 --slow-reps 1 >"$RESULTS/memory-$e.tsv" \
+             2>"$RESULTS/memory-$e.err" && grep -q '^R' "$RESULTS/memory-$e.tsv"; then
+          kb=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$RESULTS/memory-$e.time")
+          printf 'M\t%s\t%s\t%s\t%s\n' "$e" "$m" "$n" "$kb" >>"$RESULTS/memory.tsv"
+          line+=" $e $((kb / 1024)) MB"
+        else
+          line+=" $e not run"
+        fi
+        wrap=()
+      done
+      echo "$line"
+    done
+  done
+  common=("${saved[@]}")
+  rm -f "$RESULTS"/memory-*
+  echo
+fi
 
 # ---------------------------------------------------------------- report
 $PYTHON report.py "$RESULTS" "$MODEL_DIR" | tee "$RESULTS/report.md"
