@@ -5,6 +5,7 @@
 #include "cnnfilt-error.h"
 #include "cnnfilt-npy.h"
 #include "cnnfilt-registry.h"
+#include "cnnfilt-tensor-private.h"
 
 #include <errno.h>
 #include <math.h>
@@ -77,8 +78,10 @@ table_set_property (GObject *object, guint id, const GValue *value, GParamSpec *
       *(gchar **) field = g_value_dup_string (value);
       break;
     case CNNFILT_OP_PROP_TENSOR:
+      _cnnfilt_tensor_op_hold (*(CnnfiltTensor **) field, -1);
       g_clear_object ((CnnfiltTensor **) field);
       *(CnnfiltTensor **) field = g_value_dup_object (value);
+      _cnnfilt_tensor_op_hold (*(CnnfiltTensor **) field, 1);
       break;
     case CNNFILT_OP_PROP_SHORTHAND:
       for (guint i = 0; i < G_N_ELEMENTS (prop->offsets) && prop->offsets[i] >= 0; i++)
@@ -144,7 +147,10 @@ cnnfilt_op_dispose (GObject *object)
         continue;
       gpointer field = (guint8 *) object + prop->offset;
       if (prop->type == CNNFILT_OP_PROP_TENSOR)
-        g_clear_object ((CnnfiltTensor **) field);
+        {
+          _cnnfilt_tensor_op_hold (*(CnnfiltTensor **) field, -1);
+          g_clear_object ((CnnfiltTensor **) field);
+        }
       else if (prop->type == CNNFILT_OP_PROP_STRING)
         g_clear_pointer ((gchar **) field, g_free);
     }

@@ -40,7 +40,12 @@ typedef struct _CnnfiltTensor CnnfiltTensor;
 
 G_GNUC_INTERNAL
 CnnfiltTensorDevice *_cnnfilt_tensor_device (CnnfiltTensor *tensor);
-/* The host buffer as it is, without bringing values back. */
+/* Counts an op's tensor property taking (@change 1) or letting go (-1) of
+ * @tensor, which may be NULL: cnnfilt_tensor_release_values() releases
+ * only tensors that ops alone hold. */
+G_GNUC_INTERNAL
+void _cnnfilt_tensor_op_hold (CnnfiltTensor *tensor, gint change);
+/* The host buffer, its values brought back where they were released. */
 G_GNUC_INTERNAL
 gfloat *_cnnfilt_tensor_host (CnnfiltTensor *tensor);
 

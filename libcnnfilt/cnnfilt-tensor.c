@@ -33,7 +33,16 @@ struct _CnnfiltTensor {
   CnnfiltLayout layout;
   CnnfiltTensorDevice device; /* a copy on an OpenCL device, or none */
   gboolean borrowed;          /* data is the caller's (new_wrapping): never freed here */
+  /* values released (cnnfilt_tensor_release_values): data is NULL until
+   * restore writes them back */
+  CnnfiltTensorRestoreFunc restore;
+  gpointer restore_data;
+  GDestroyNotify restore_notify;
+  gint op_holds; /* how many of the references are ops' tensor properties */
 };
+
+/* Guards bringing released values back, which any reader may do. */
+static GMutex restore_lock;
 
 G_DEFINE_TYPE (CnnfiltTensor, cnnfilt_tensor, G_TYPE_OBJECT)
 
@@ -43,9 +52,51 @@ _cnnfilt_tensor_device (CnnfiltTensor *tensor)
   return &tensor->device;
 }
 
+static void
+restore_clear (CnnfiltTensor *tensor)
+{
+  GDestroyNotify notify = tensor->restore_notify;
+  gpointer data = tensor->restore_data;
+  tensor->restore_notify = NULL;
+  tensor->restore_data = NULL;
+  g_atomic_pointer_set (&tensor->restore, NULL);
+  if (notify != NULL)
+    notify (data);
+}
+
+/* Released values brought back: memory allocated again, and the restore
+ * function of cnnfilt_tensor_release_values() writing them into it. */
+static void
+host_restore (CnnfiltTensor *tensor)
+{
+  if (G_LIKELY (g_atomic_pointer_get (&tensor->restore) == NULL))
+    return;
+  g_mutex_lock (&restore_lock);
+  if (tensor->restore != NULL)
+    {
+      gsize bytes = tensor->capacity * sizeof (gfloat);
+      gfloat *data = _cnnfilt_alloc_large (&bytes);
+      if (data == NULL)
+        g_error ("out of memory bringing back the %" G_GSIZE_FORMAT " MiB of a tensor's values",
+                 bytes >> 20);
+      tensor->restore (tensor, data, tensor->restore_data);
+      tensor->data = data;
+      restore_clear (tensor);
+    }
+  g_mutex_unlock (&restore_lock);
+}
+
+void
+_cnnfilt_tensor_op_hold (CnnfiltTensor *tensor, gint change)
+{
+  if (tensor != NULL)
+    g_atomic_int_add (&tensor->op_holds, change);
+}
+
 gfloat *
 _cnnfilt_tensor_host (CnnfiltTensor *tensor)
 {
+  host_restore (tensor);
   return tensor->data;
 }
 
@@ -53,14 +104,16 @@ void
 _cnnfilt_tensor_reshape_values (CnnfiltTensor *tensor, const CnnfiltShape *shape)
 {
   g_return_if_fail (cnnfilt_shape_get_size (shape) == cnnfilt_shape_get_size (&tensor->shape));
+  host_restore (tensor);
   tensor->shape = *shape;
 }
 
-/* The host values, current: read back from the device where it holds the
- * only current copy. */
+/* The host values, current: brought back where they were released, or read
+ * back from the device where it holds the only current copy. */
 static gfloat *
 host_read (CnnfiltTensor *tensor)
 {
+  host_restore (tensor);
   if (tensor->device.sync == CNNFILT_TENSOR_SYNC_DEVICE)
     _cnnfilt_cl_tensor_download (tensor);
   return tensor->data;
@@ -173,6 +226,7 @@ cnnfilt_tensor_finalize (GObject *object)
 {
   CnnfiltTensor *self = CNNFILT_TENSOR (object);
   _cnnfilt_cl_tensor_release (self);
+  restore_clear (self);
   if (!self->borrowed)
     free (self->data);
   G_OBJECT_CLASS (cnnfilt_tensor_parent_class)->finalize (object);
@@ -252,6 +306,66 @@ cnnfilt_free_large (gpointer memory)
   free (memory);
 }
 
+/**
+ * CnnfiltTensorRestoreFunc:
+ * @tensor: the tensor whose values are wanted back
+ * @values: memory for the tensor's capacity, to write its values into, in
+ *   its layout
+ * @user_data: the data given to cnnfilt_tensor_release_values()
+ *
+ * Writes back the values of a tensor that cnnfilt_tensor_release_values()
+ * let go. It runs in whichever thread first reads the tensor, and must not
+ * read @tensor's values itself.
+ */
+
+/**
+ * cnnfilt_tensor_release_values: (skip)
+ * @tensor: a tensor
+ * @restore: writes the values back when they are next read
+ * @user_data: for @restore
+ * @notify: frees @user_data, once @restore has run or the tensor is freed
+ *   without its values read
+ *
+ * Frees the tensor's memory while its values are kept elsewhere: an op
+ * holds its weights reordered into a kernel's layout, and keeping them
+ * twice, in its layout and the op's, would double a model's memory. The
+ * next read of the values by any function of the tensor, or a change of
+ * its shape, allocates the memory again and has @restore write them back;
+ * the tensor then holds them as before. Its shape and layout stay as they
+ * are meanwhile.
+ *
+ * Nothing is freed, and @user_data is not taken, where anything but ops'
+ * tensor properties holds a reference to the tensor (whoever holds one
+ * might read the values through a pointer obtained before), where it wraps
+ * the caller's memory (cnnfilt_tensor_new_wrapping()), has a copy on an
+ * OpenCL device or has already released its values. This is for C ops.
+ *
+ * Returns: whether the values were released
+ */
+gboolean
+cnnfilt_tensor_release_values (CnnfiltTensor *tensor, CnnfiltTensorRestoreFunc restore,
+                               gpointer user_data, GDestroyNotify notify)
+{
+  g_return_val_if_fail (CNNFILT_IS_TENSOR (tensor), FALSE);
+  g_return_val_if_fail (restore != NULL, FALSE);
+  if ((gint) G_OBJECT (tensor)->ref_count > g_atomic_int_get (&tensor->op_holds) ||
+      tensor->borrowed || tensor->data == NULL || tensor->device.mem != NULL ||
+      tensor->device.pending != NULL)
+    return FALSE;
+  g_mutex_lock (&restore_lock);
+  gboolean released = tensor->restore == NULL;
+  if (released)
+    {
+      free (tensor->data);
+      tensor->data = NULL;
+      tensor->restore_data = user_data;
+      tensor->restore_notify = notify;
+      g_atomic_pointer_set (&tensor->restore, restore);
+    }
+  g_mutex_unlock (&restore_lock);
+  return released;
+}
+
 static gboolean
 tensor_reserve (CnnfiltTensor *self, const CnnfiltShape *shape, GError **error)
 {
@@ -264,6 +378,7 @@ tensor_reserve (CnnfiltTensor *self, const CnnfiltShape *shape, GError **error)
                    "and the total must fit in memory", text);
       return FALSE;
     }
+  host_restore (self); /* released values come back, kept where the memory is */
   if (size > self->capacity)
     {
       gsize bytes = (size * sizeof (gfloat) + TENSOR_ALIGN - 1) / TENSOR_ALIGN * TENSOR_ALIGN;

@@ -93,4 +93,10 @@ gfloat        *cnnfilt_tensor_get_plane      (CnnfiltTensor *tensor, guint n, gu
 gpointer       cnnfilt_alloc_large (gsize bytes);
 void           cnnfilt_free_large  (gpointer memory);
 
+typedef void (*CnnfiltTensorRestoreFunc) (CnnfiltTensor *tensor, gfloat *values,
+                                          gpointer user_data);
+gboolean       cnnfilt_tensor_release_values (CnnfiltTensor *tensor,
+                                              CnnfiltTensorRestoreFunc restore,
+                                              gpointer user_data, GDestroyNotify notify);
+
 G_END_DECLS

@@ -295,6 +295,38 @@ tu_log_dump (void)
 
 /* Files */
 
+static gsize
+status_kb (const gchar *field)
+{
+  g_autofree gchar *status = NULL;
+  ck_assert (g_file_get_contents ("/proc/self/status", &status, NULL, NULL));
+  const gchar *line = strstr (status, field);
+  ck_assert_msg (line != NULL, "no %s in /proc/self/status", field);
+  return g_ascii_strtoull (line + strlen (field), NULL, 10);
+}
+
+gsize
+tu_resident_kb (void)
+{
+  return status_kb ("VmRSS:");
+}
+
+gsize
+tu_peak_kb (void)
+{
+  return status_kb ("VmHWM:");
+}
+
+gboolean
+tu_reset_peak_memory (void)
+{
+  FILE *file = fopen ("/proc/self/clear_refs", "w");
+  if (file == NULL)
+    return FALSE;
+  gboolean ok = fputs ("5", file) >= 0;
+  return fclose (file) == 0 && ok;
+}
+
 gchar *
 tu_make_temp_dir (void)
 {

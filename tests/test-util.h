@@ -91,6 +91,13 @@ void   tu_log_capture_start (void);
 guint  tu_log_count         (GLogLevelFlags level, const gchar *domain, const gchar *part);
 gchar *tu_log_dump          (void);
 
+/* The process's resident memory now, and at its peak, in KiB (Linux
+ * /proc/self/status); tu_reset_peak_memory() sets the peak to now, FALSE
+ * where it cannot. */
+gsize    tu_resident_kb       (void);
+gsize    tu_peak_kb           (void);
+gboolean tu_reset_peak_memory (void);
+
 /* A new empty folder under $TMPDIR; tu_remove_tree() deletes it. */
 gchar *tu_make_temp_dir (void);
 void   tu_remove_tree   (const gchar *path);

@@ -19,8 +19,8 @@ struct OnednnConvTranspose {
   ConvTransposePlan geometry;
   OnednnIo io;
   dnnl_primitive_t deconv;
-  dnnl_memory_t weights, bias;
-  gpointer weights_data; /* the packed weights' memory, ours */
+  OnednnPacked *weights;
+  dnnl_memory_t bias;
 };
 
 void
@@ -31,11 +31,9 @@ onednn_conv_transpose_free (OnednnConvTranspose *plan)
   onednn_io_clear (&plan->io);
   if (plan->deconv)
     dnnl_primitive_destroy (plan->deconv);
-  if (plan->weights)
-    dnnl_memory_destroy (plan->weights);
   if (plan->bias)
     dnnl_memory_destroy (plan->bias);
-  cnnfilt_free_large (plan->weights_data);
+  onednn_packed_unref (plan->weights);
   g_free (plan);
 }
 
@@ -93,7 +91,7 @@ onednn_conv_transpose_new (const ConvTransposeParams *cp, const CnnfiltShape *in
   const dnnl_memory_desc_t *wei_md = dnnl_primitive_desc_query_md (pd, dnnl_query_weights_md, 0);
   TRY (onednn_io_init (&plan->io, engine, &user_src, src_md, dst_md, &user_dst));
   TRY (onednn_pack_weights (engine, plan->io.stream, &user_wei, wei_md, cp->weights,
-                            &plan->weights, &plan->weights_data));
+                            &plan->weights));
   if (cp->bias)
     TRY (dnnl_memory_create (&plan->bias, &bias, engine, cnnfilt_tensor_get_data (cp->bias, NULL)));
   dnnl_primitive_desc_destroy (pd);
@@ -131,7 +129,7 @@ onednn_conv_transpose_run (OnednnConvTranspose *plan, const gfloat *src, gfloat 
   if (!onednn_io_begin (&plan->io, src, dst, "conv-transpose", error))
     return FALSE;
   dnnl_exec_arg_t args[] = {
-    { DNNL_ARG_SRC, plan->io.src }, { DNNL_ARG_WEIGHTS, plan->weights },
+    { DNNL_ARG_SRC, plan->io.src }, { DNNL_ARG_WEIGHTS, plan->weights->memory },
     { DNNL_ARG_DST, plan->io.dst }, { DNNL_ARG_BIAS, plan->bias },
   };
   dnnl_status_t status = onednn_execute (plan->deconv, plan->io.stream, plan->bias ? 4 : 3, args);

@@ -20,8 +20,8 @@ struct OnednnConv {
   gsize src_step, dst_step;          /* floats of a part's input and output */
   OnednnIo io;
   dnnl_primitive_t conv, res_reorder;
-  dnnl_memory_t weights, bias, user_res;
-  gpointer weights_data;             /* the packed weights' memory, ours */
+  OnednnPacked *weights;
+  dnnl_memory_t bias, user_res;
 };
 
 /* The memory descriptors of a plan: the tensors as the caller holds them
@@ -42,11 +42,11 @@ onednn_conv_free (OnednnConv *plan)
   for (guint i = 0; i < G_N_ELEMENTS (prims); i++)
     if (prims[i])
       dnnl_primitive_destroy (prims[i]);
-  dnnl_memory_t mems[] = { plan->weights, plan->bias, plan->user_res };
+  dnnl_memory_t mems[] = { plan->bias, plan->user_res };
   for (guint i = 0; i < G_N_ELEMENTS (mems); i++)
     if (mems[i])
       dnnl_memory_destroy (mems[i]);
-  cnnfilt_free_large (plan->weights_data);
+  onednn_packed_unref (plan->weights);
   g_free (plan);
 }
 
@@ -212,14 +212,12 @@ conv_weights_pack (OnednnConv *plan, OnednnConv *old, const_dnnl_primitive_desc_
                    const ConvDescs *d, CnnfiltTensor *weights, dnnl_engine_t engine)
 {
   const dnnl_memory_desc_t *wei_md = dnnl_primitive_desc_query_md (pd, dnnl_query_weights_md, 0);
-  if (old != NULL &&
-      onednn_take_packed (&old->weights, &old->weights_data, wei_md, &plan->weights,
-                          &plan->weights_data))
+  if (old != NULL && onednn_take_packed (&old->weights, wei_md, &plan->weights))
     return dnnl_success;
   /* Winograd's packed weights are four times the plain ones (175 MB for
    * ResNet-18) */
   return onednn_pack_weights (engine, plan->io.stream, &d->user_wei, wei_md, weights,
-                              &plan->weights, &plan->weights_data);
+                              &plan->weights);
 }
 
 /* The plan for one input shape; NULL where oneDNN has no kernel for it.
@@ -316,7 +314,7 @@ onednn_conv_run (OnednnConv *plan, const gfloat *src, const gfloat *residual, gf
                                    plan->io.dst));
         }
       dnnl_exec_arg_t args[] = {
-        { DNNL_ARG_SRC, plan->io.src }, { DNNL_ARG_WEIGHTS, plan->weights },
+        { DNNL_ARG_SRC, plan->io.src }, { DNNL_ARG_WEIGHTS, plan->weights->memory },
         { DNNL_ARG_DST, plan->io.dst }, { DNNL_ARG_BIAS, plan->bias },
       };
       TRY (onednn_execute (plan->conv, plan->io.stream, plan->bias ? 4 : 3, args));

@@ -14,8 +14,8 @@ struct OnednnLinear {
   guint m, k, n;
   dnnl_stream_t stream;
   dnnl_primitive_t matmul;
-  dnnl_memory_t src, weights, bias, dst;
-  gpointer weights_data; /* the packed weights' memory, ours */
+  OnednnPacked *weights;
+  dnnl_memory_t src, bias, dst;
 };
 
 void
@@ -25,13 +25,13 @@ onednn_linear_free (OnednnLinear *plan)
     return;
   if (plan->matmul)
     dnnl_primitive_destroy (plan->matmul);
-  dnnl_memory_t mems[] = { plan->src, plan->weights, plan->bias, plan->dst };
+  dnnl_memory_t mems[] = { plan->src, plan->bias, plan->dst };
   for (guint i = 0; i < G_N_ELEMENTS (mems); i++)
     if (mems[i])
       dnnl_memory_destroy (mems[i]);
   if (plan->stream)
     dnnl_stream_destroy (plan->stream);
-  cnnfilt_free_large (plan->weights_data);
+  onednn_packed_unref (plan->weights);
   g_free (plan);
 }
 
@@ -44,15 +44,12 @@ linear_weights_pack (OnednnLinear *plan, OnednnLinear *old, const dnnl_memory_de
                      const LinearParams *p, dnnl_engine_t engine)
 {
   dnnl_status_t status;
-  if (old != NULL &&
-      onednn_take_packed (&old->weights, &old->weights_data, packed_md, &plan->weights,
-                          &plan->weights_data))
+  if (old != NULL && onednn_take_packed (&old->weights, packed_md, &plan->weights))
     return dnnl_success;
   dnnl_dims_t dims = { p->k, p->n };
   dnnl_memory_desc_t user_md;
   TRY (dnnl_memory_desc_init_by_tag (&user_md, 2, dims, dnnl_f32, p->trans_b ? dnnl_ba : dnnl_ab));
-  TRY (onednn_pack_weights (engine, plan->stream, &user_md, packed_md, p->weights, &plan->weights,
-                            &plan->weights_data));
+  TRY (onednn_pack_weights (engine, plan->stream, &user_md, packed_md, p->weights, &plan->weights));
 fail:
   return status;
 }
@@ -125,7 +122,7 @@ onednn_linear_run (OnednnLinear *plan, const gfloat *src, gfloat *dst, GError **
   TRY (dnnl_memory_set_data_handle (plan->src, (void *) src));
   TRY (dnnl_memory_set_data_handle (plan->dst, dst));
   dnnl_exec_arg_t args[] = {
-    { DNNL_ARG_SRC, plan->src }, { DNNL_ARG_WEIGHTS, plan->weights },
+    { DNNL_ARG_SRC, plan->src }, { DNNL_ARG_WEIGHTS, plan->weights->memory },
     { DNNL_ARG_DST, plan->dst }, { DNNL_ARG_BIAS, plan->bias },
   };
   TRY (onednn_execute (plan->matmul, plan->stream, plan->bias ? 4 : 3, args));

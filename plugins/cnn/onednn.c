@@ -227,42 +227,102 @@ fail:
   return onednn_error (error, op, "reorder its output", status);
 }
 
+OnednnPacked *
+onednn_packed_ref (OnednnPacked *packed)
+{
+  g_atomic_int_inc (&packed->ref);
+  return packed;
+}
+
+void
+onednn_packed_unref (OnednnPacked *packed)
+{
+  if (packed == NULL || !g_atomic_int_dec_and_test (&packed->ref))
+    return;
+  if (packed->memory)
+    dnnl_memory_destroy (packed->memory);
+  cnnfilt_free_large (packed->data);
+  g_free (packed);
+}
+
+/* Reorders @from into @to once, on a stream of its own. */
+static dnnl_status_t
+reorder_once (dnnl_engine_t engine, dnnl_stream_t stream, dnnl_memory_t from, dnnl_memory_t to)
+{
+  dnnl_primitive_t reorder = NULL;
+  dnnl_status_t status = onednn_reorder_new (engine, from, to, &reorder);
+  if (status == dnnl_success)
+    status = onednn_reorder_run (reorder, stream, from, to);
+  if (status == dnnl_success)
+    status = dnnl_stream_wait (stream);
+  if (reorder)
+    dnnl_primitive_destroy (reorder);
+  return status;
+}
+
+/* A released weights tensor's values, reordered back from the packed ones
+ * (cnnfilt_tensor_release_values). Nothing can report a failure here, and
+ * weights made up would be a wrong answer: it aborts. */
+static void
+packed_restore (CnnfiltTensor *tensor, gfloat *values, gpointer data)
+{
+  OnednnPacked *packed = data;
+  dnnl_engine_t engine = onednn_engine ();
+  dnnl_stream_t stream = NULL;
+  dnnl_memory_t user = NULL;
+  dnnl_status_t status = dnnl_stream_create (&stream, engine, dnnl_stream_default_flags);
+  if (status == dnnl_success)
+    status = dnnl_memory_create (&user, &packed->user_md, engine, values);
+  if (status == dnnl_success)
+    status = reorder_once (engine, stream, packed->memory, user);
+  if (user)
+    dnnl_memory_destroy (user);
+  if (stream)
+    dnnl_stream_destroy (stream);
+  if (status != dnnl_success)
+    g_error ("oneDNN cannot reorder packed weights back (status %d)", (int) status);
+}
+
 dnnl_status_t
 onednn_pack_weights (dnnl_engine_t engine, dnnl_stream_t stream, const dnnl_memory_desc_t *user_md,
                      const dnnl_memory_desc_t *packed_md, CnnfiltTensor *weights,
-                     dnnl_memory_t *packed, gpointer *data)
+                     OnednnPacked **packed)
 {
   dnnl_status_t status;
   dnnl_memory_t user = NULL;
-  dnnl_primitive_t reorder = NULL;
-  *data = cnnfilt_alloc_large (dnnl_memory_desc_get_size (packed_md));
-  if (*data == NULL)
-    return dnnl_out_of_memory;
-  TRY (dnnl_memory_create (packed, packed_md, engine, *data));
+  OnednnPacked *p = g_new0 (OnednnPacked, 1);
+  p->ref = 1;
+  p->user_md = *user_md;
+  if ((p->data = cnnfilt_alloc_large (dnnl_memory_desc_get_size (packed_md))) == NULL)
+    {
+      status = dnnl_out_of_memory;
+      goto fail;
+    }
+  TRY (dnnl_memory_create (&p->memory, packed_md, engine, p->data));
   TRY (dnnl_memory_create (&user, user_md, engine, cnnfilt_tensor_get_data (weights, NULL)));
-  TRY (onednn_reorder_new (engine, user, *packed, &reorder));
-  TRY (onednn_reorder_run (reorder, stream, user, *packed));
-  TRY (dnnl_stream_wait (stream));
+  TRY (reorder_once (engine, stream, user, p->memory));
+  if (packed_md->format_kind == dnnl_blocked &&
+      !cnnfilt_tensor_release_values (weights, packed_restore, onednn_packed_ref (p),
+                                      (GDestroyNotify) onednn_packed_unref))
+    onednn_packed_unref (p);
+  *packed = g_steal_pointer (&p);
 fail:
-  if (reorder)
-    dnnl_primitive_destroy (reorder);
   if (user)
     dnnl_memory_destroy (user);
+  onednn_packed_unref (p);
   return status;
 }
 
 #undef TRY
 
 gboolean
-onednn_take_packed (dnnl_memory_t *old_packed, gpointer *old_data,
-                    const dnnl_memory_desc_t *packed_md, dnnl_memory_t *packed, gpointer *data)
+onednn_take_packed (OnednnPacked **old, const dnnl_memory_desc_t *packed_md, OnednnPacked **packed)
 {
   const dnnl_memory_desc_t *old_md;
-  if (*old_packed == NULL || dnnl_memory_get_memory_desc (*old_packed, &old_md) != dnnl_success ||
+  if (*old == NULL || dnnl_memory_get_memory_desc ((*old)->memory, &old_md) != dnnl_success ||
       !dnnl_memory_desc_equal (old_md, packed_md))
     return FALSE;
-  *packed = g_steal_pointer (old_packed);
-  *data = g_steal_pointer (old_data);
+  *packed = g_steal_pointer (old);
   return TRUE;
 }
 

@@ -75,21 +75,37 @@ gboolean onednn_io_begin (OnednnIo *io, const gfloat *src, gfloat *dst, const gc
 /* After the kernel: reorders the output out, and waits for the stream. */
 gboolean onednn_io_end (OnednnIo *io, const gchar *op, GError **error);
 
-/* @weights (laid out as @user_md) reordered once into @packed_md, in
- * memory of ours (huge pages where it is large: the first write of
- * Winograd's packed weights, four times the plain ones, would fault every
- * 4 KiB): *@packed and *@data, which cnnfilt_free_large() frees. */
+/* Weights reordered once into the layout a kernel asks for, in memory of
+ * ours (huge pages where it is large: the first write of Winograd's packed
+ * weights, four times the plain ones, would fault every 4 KiB). Counted:
+ * held by the plans that run with them and, where the op's weights tensor
+ * released its own values for them, by that tensor until it reads them
+ * back. */
+typedef struct {
+  gint ref;
+  dnnl_memory_t memory;
+  gpointer data;
+  dnnl_memory_desc_t user_md; /* the op's layout of them */
+} OnednnPacked;
+
+OnednnPacked *onednn_packed_ref   (OnednnPacked *packed);
+void          onednn_packed_unref (OnednnPacked *packed);
+
+/* @weights (laid out as @user_md) reordered into @packed_md: *@packed.
+ * Where the packing is a reordering that can be undone exactly (not
+ * Winograd's transform), the tensor releases its values for the packed
+ * ones if ops alone hold it (cnnfilt_tensor_release_values): the weights
+ * are held once, and come back when read. */
 dnnl_status_t onednn_pack_weights (dnnl_engine_t engine, dnnl_stream_t stream,
                                    const dnnl_memory_desc_t *user_md,
                                    const dnnl_memory_desc_t *packed_md, CnnfiltTensor *weights,
-                                   dnnl_memory_t *packed, gpointer *data);
+                                   OnednnPacked **packed);
 
-/* Moves the packed weights of an older plan (*@old_packed, *@old_data)
- * into *@packed and *@data where they are laid out as @packed_md: TRUE;
- * FALSE, nothing moved, where they are not (or there are none). */
-gboolean onednn_take_packed (dnnl_memory_t *old_packed, gpointer *old_data,
-                             const dnnl_memory_desc_t *packed_md, dnnl_memory_t *packed,
-                             gpointer *data);
+/* Moves the packed weights of an older plan (*@old) into *@packed where
+ * they are laid out as @packed_md: TRUE; FALSE, nothing moved, where they
+ * are not (or there are none). */
+gboolean onednn_take_packed (OnednnPacked **old, const dnnl_memory_desc_t *packed_md,
+                             OnednnPacked **packed);
 
 /* Sets @error from a oneDNN status, naming @op and @what; FALSE. */
 gboolean onednn_error (GError **error, const gchar *op, const gchar *what, dnnl_status_t status);

@@ -981,41 +981,19 @@ START_TEST (test_raw_data_in_place)
 }
 END_TEST
 
-static gsize
-status_kb (const gchar *field)
-{
-  g_autofree gchar *status = NULL;
-  ck_assert (g_file_get_contents ("/proc/self/status", &status, NULL, NULL));
-  const gchar *line = strstr (status, field);
-  ck_assert_msg (line != NULL, "no %s in /proc/self/status", field);
-  return g_ascii_strtoull (line + strlen (field) + 1, NULL, 10);
-}
-
-/* Resets the process's peak resident memory to its current (Linux
- * /proc/self/clear_refs); FALSE where that cannot be done. */
-static gboolean
-reset_peak_memory (void)
-{
-  FILE *file = fopen ("/proc/self/clear_refs", "w");
-  if (file == NULL)
-    return FALSE;
-  gboolean ok = fputs ("5", file) >= 0;
-  return fclose (file) == 0 && ok;
-}
-
 /* Imports @graph from @path or, without one, from @bytes; returns how far
  * the process's resident memory rose above where it was meanwhile, in MiB,
  * or -1 where that cannot be measured. */
 static gdouble
 import_growth (const gchar *path, GBytes *bytes, CnnfiltGraph **graph)
 {
-  gboolean measured = reset_peak_memory ();
-  gsize before = status_kb ("VmHWM:");
+  gboolean measured = tu_reset_peak_memory ();
+  gsize before = tu_peak_kb ();
   g_autoptr (GError) error = NULL;
   *graph = path ? cnnfilt_graph_new_from_onnx_file (path, &error)
                 : cnnfilt_graph_new_from_onnx_bytes (bytes, &error);
   ck_assert_msg (*graph != NULL, "%s", error ? error->message : "");
-  return measured ? (status_kb ("VmHWM:") - (gdouble) before) / 1024 : -1;
+  return measured ? (tu_peak_kb () - (gdouble) before) / 1024 : -1;
 }
 
 /* A model of 64 MiB of weights imports with little more than the weights'
