@@ -67,11 +67,8 @@ def ort_graphs(folder):
         print("K\tort\t%s\toptimised graph\t%s" % (os.path.basename(f)[:-5], s))
 
 
-def memory_table(rdir, engines, models, batches):
-    """The peak resident memory table, from memory.tsv, where run.sh measured it."""
-    path = os.path.join(rdir, "memory.tsv")
-    peak = {(p[1], p[2], int(p[3])): int(p[4]) / 1024 for p in lines(path) if p[0] == "M" and len(p) >= 5} \
-        if os.path.exists(path) else {}
+def memory_table(peak, engines, models, batches):
+    """The peak resident memory table: @peak, (engine, model, batch) -> MB, from memory.tsv."""
     if not peak:
         return
     cols = [e for e in engines if any(k[0] == e for k in peak)]
@@ -138,7 +135,10 @@ def main(argv):
     env = [p for p in lines(os.path.join(rdir, "env.tsv"))] if os.path.exists(os.path.join(rdir, "env.tsv")) else []
 
     med = {k: statistics.median(v) for k, v in times.items()}
-    keys = set(med) | set(skips)
+    mem_path = os.path.join(rdir, "memory.tsv")
+    peak = {(p[1], p[2], int(p[3])): int(p[4]) / 1024 for p in lines(mem_path) if p[0] == "M" and len(p) >= 5} \
+        if os.path.exists(mem_path) else {}
+    keys = set(med) | set(skips) | set(peak)
     engines = [e for e in ENGINES if any(k[0] == e for k in keys)]
     engines += sorted({k[0] for k in keys} - set(engines))
     models = [m for m in MODELS if any(k[1] == m for k in keys)]
@@ -166,69 +166,70 @@ def main(argv):
         errs[(eng, model, n)] = max(errs.get((eng, model, n), 0.0), e)
 
     threads = next((p[3] for p in env if len(p) >= 4 and p[2] == "threads"), "?")
-    print("## Whole models, %s threads, ms per image (×ratio = engine time / cnnfilt time)" % threads)
-    print()
-    print("Rounds: %d. Each figure: median over rounds of each round's median time per batch, "
-          "divided by the batch size. **Bold**: fastest in the row. "
-          "Cells whose logits are off PyTorch's by more than %.0e (second table) "
-          "show ⚠ instead of a figure." % (len(rounds), ERR_MAX))
-    print()
-    hdr = ["model", "batch"] + [LABEL.get(e, e) for e in engines]
-    print("| " + " | ".join(hdr) + " |")
-    print("|---|--:|" + "|".join(["--:"] * len(engines)) + "|")
-    for m in models:
-        for n in batches:
-            row = {e: med.get((e, m, n)) for e in engines}
-            if all(v is None for v in row.values()) and not any((e, m, n) in skips for e in engines):
-                continue
-            wrong = {e for e in engines if errs.get((e, m, n), 0.0) > ERR_MAX}
-            ref = row.get("cnnfilt") if "cnnfilt" not in wrong else None
-            best = min((v for e, v in row.items() if v is not None and e not in wrong), default=None)
-            cells = []
-            for e in engines:
-                t = row[e]
-                if t is None:
-                    cells.append(short(skips.get((e, m, n), "—")))
+    if med or skips:
+        print("## Whole models, %s threads, ms per image (×ratio = engine time / cnnfilt time)" % threads)
+        print()
+        print("Rounds: %d. Each figure: median over rounds of each round's median time per batch, "
+              "divided by the batch size. **Bold**: fastest in the row. "
+              "Cells whose logits are off PyTorch's by more than %.0e (second table) "
+              "show ⚠ instead of a figure." % (len(rounds), ERR_MAX))
+        print()
+        hdr = ["model", "batch"] + [LABEL.get(e, e) for e in engines]
+        print("| " + " | ".join(hdr) + " |")
+        print("|---|--:|" + "|".join(["--:"] * len(engines)) + "|")
+        for m in models:
+            for n in batches:
+                row = {e: med.get((e, m, n)) for e in engines}
+                if all(v is None for v in row.values()) and not any((e, m, n) in skips for e in engines):
                     continue
-                if e in wrong:
-                    cells.append("⚠ wrong logits (max rel err %.1e), %.2f not counted" % (errs[(e, m, n)], t / n))
-                    continue
-                c = "%.2f" % (t / n)
-                if ref is not None and e != "cnnfilt":
-                    c += " ×%.2f" % (t / ref)
-                if t == best and sum(v is not None for v in row.values()) > 1:
-                    c = "**%s**" % c
-                if (e, m, n) not in errs:
-                    c += " (logits unchecked)"
-                if "frozen only" in notes.get((e, m, n), ""):
-                    c += " (frozen only)"
-                cells.append(c)
-            print("| %s | %d | %s |" % (MODELS.get(m, m), n, " | ".join(cells)))
-    print()
-
-    print("### Logits against PyTorch's (max relative error)")
-    print()
-    print("Every engine's logits on the same images, against PyTorch's float64 logits from "
-          "tests/models/make-models.py (`expected.npy`), by tests/models/test-models.py's measure "
-          "(|got − want| / max(|want|, 0.1 · peak |want| of the image)); the largest over rounds. "
-          "float32 engines land at 1e-6…1e-4.")
-    print()
-    print("| model | batch | " + " | ".join(LABEL.get(e, e) for e in engines) + " |")
-    print("|---|--:|" + "|".join(["--:"] * len(engines)) + "|")
-    for m in models:
-        for n in batches:
-            cells = []
-            for e in engines:
-                v = errs.get((e, m, n))
-                if v is None:
-                    cells.append("—")
-                else:
-                    cells.append(("**%.1e ⚠**" if v > ERR_MAX else "%.1e") % v)
-            if any(c != "—" for c in cells):
+                wrong = {e for e in engines if errs.get((e, m, n), 0.0) > ERR_MAX}
+                ref = row.get("cnnfilt") if "cnnfilt" not in wrong else None
+                best = min((v for e, v in row.items() if v is not None and e not in wrong), default=None)
+                cells = []
+                for e in engines:
+                    t = row[e]
+                    if t is None:
+                        cells.append(short(skips.get((e, m, n), "—")))
+                        continue
+                    if e in wrong:
+                        cells.append("⚠ wrong logits (max rel err %.1e), %.2f not counted" % (errs[(e, m, n)], t / n))
+                        continue
+                    c = "%.2f" % (t / n)
+                    if ref is not None and e != "cnnfilt":
+                        c += " ×%.2f" % (t / ref)
+                    if t == best and sum(v is not None for v in row.values()) > 1:
+                        c = "**%s**" % c
+                    if (e, m, n) not in errs:
+                        c += " (logits unchecked)"
+                    if "frozen only" in notes.get((e, m, n), ""):
+                        c += " (frozen only)"
+                    cells.append(c)
                 print("| %s | %d | %s |" % (MODELS.get(m, m), n, " | ".join(cells)))
-    print()
+        print()
 
-    memory_table(rdir, engines, models, batches)
+        print("### Logits against PyTorch's (max relative error)")
+        print()
+        print("Every engine's logits on the same images, against PyTorch's float64 logits from "
+              "tests/models/make-models.py (`expected.npy`), by tests/models/test-models.py's measure "
+              "(|got − want| / max(|want|, 0.1 · peak |want| of the image)); the largest over rounds. "
+              "float32 engines land at 1e-6…1e-4.")
+        print()
+        print("| model | batch | " + " | ".join(LABEL.get(e, e) for e in engines) + " |")
+        print("|---|--:|" + "|".join(["--:"] * len(engines)) + "|")
+        for m in models:
+            for n in batches:
+                cells = []
+                for e in engines:
+                    v = errs.get((e, m, n))
+                    if v is None:
+                        cells.append("—")
+                    else:
+                        cells.append(("**%.1e ⚠**" if v > ERR_MAX else "%.1e") % v)
+                if any(c != "—" for c in cells):
+                    print("| %s | %d | %s |" % (MODELS.get(m, m), n, " | ".join(cells)))
+        print()
+
+    memory_table(peak, engines, models, batches)
 
     spread = [((max(v) - min(v)) / statistics.median(v), k) for k, v in times.items() if len(v) > 1]
     if spread:

@@ -14,7 +14,8 @@
 #
 # Environment:
 #   ROUNDS         passes over all engines, interleaved; each figure is the
-#                  median over rounds of each round's median   (default: 3)
+#                  median over rounds of each round's median; 0 skips the
+#                  timing (with MEMORY=1: memory only)         (default: 3)
 #   MIN_TIME       seconds of timed runs per model, batch and engine (default: 0.5)
 #   MIN_REPS       timed runs at least (default 5), SLOW_REPS (default 3)
 #                  where one run takes over a second
@@ -62,7 +63,7 @@ CNNFILT_BUILD=$(realpath -m "${CNNFILT_BUILD:-$REPO_ROOT/build}")
 RESULTS=$SCRIPT_DIR/results
 
 die() { echo "run.sh: $*" >&2; exit 1; }
-[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer"
+[[ $ROUNDS =~ ^[0-9]+$ ]] || die "ROUNDS must be a number (0: no timing)"
 [[ $THREADS =~ ^[1-9][0-9]*$ ]] || die "THREADS must be a positive integer"
 [[ $BATCHES =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]] || die "BATCHES must be like 1,8"
 for e in $ENGINES; do
@@ -210,29 +211,31 @@ if [[ $PROBE == 1 ]]; then
 fi
 
 # ---------------------------------------------------------------- timing
-echo "== Timing: $ROUNDS round(s) x engines (${active[*]}), one process per engine and round,"
-echo "   $THREADS threads, warm-up >= 2 runs and >= 0.2 s, then >= $MIN_TIME s and >= $MIN_REPS runs"
-echo "   ($SLOW_REPS where a run takes over 1 s), median; models: $MODELS; batches $BATCHES"
-loads=
-for round in $(seq 1 "$ROUNDS"); do
-  for e in "${active[@]}"; do
-    out=$RESULTS/round$round-$e.tsv
-    t0=$(date +%s.%N)
-    if ! run_engine "$e" --min-time "$MIN_TIME" --min-reps "$MIN_REPS" --slow-reps "$SLOW_REPS" \
-         --logits "$RESULTS/logits/round$round-$e" >"$out" 2>"$RESULTS/round$round-$e.err"; then
-      echo "  round $round $e FAILED (see $RESULTS/round$round-$e.err):"
-      tail -n 5 "$RESULTS/round$round-$e.err" | sed 's/^/    /'
-    fi
-    load=$(cut -d' ' -f1 /proc/loadavg)
-    loads+="round$round $e $load, "
-    printf '  round %d %-9s %2d timed, %2d not  %6.1f s  load %s\n' "$round" "$e" \
-      "$(grep -c '^R' "$out" || true)" "$(grep -c '^S' "$out" || true)" \
-      "$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{print b-a}')" "$load"
+if (( ROUNDS > 0 )); then
+  echo "== Timing: $ROUNDS round(s) x engines (${active[*]}), one process per engine and round,"
+  echo "   $THREADS threads, warm-up >= 2 runs and >= 0.2 s, then >= $MIN_TIME s and >= $MIN_REPS runs"
+  echo "   ($SLOW_REPS where a run takes over 1 s), median; models: $MODELS; batches $BATCHES"
+  loads=
+  for round in $(seq 1 "$ROUNDS"); do
+    for e in "${active[@]}"; do
+      out=$RESULTS/round$round-$e.tsv
+      t0=$(date +%s.%N)
+      if ! run_engine "$e" --min-time "$MIN_TIME" --min-reps "$MIN_REPS" --slow-reps "$SLOW_REPS" \
+           --logits "$RESULTS/logits/round$round-$e" >"$out" 2>"$RESULTS/round$round-$e.err"; then
+        echo "  round $round $e FAILED (see $RESULTS/round$round-$e.err):"
+        tail -n 5 "$RESULTS/round$round-$e.err" | sed 's/^/    /'
+      fi
+      load=$(cut -d' ' -f1 /proc/loadavg)
+      loads+="round$round $e $load, "
+      printf '  round %d %-9s %2d timed, %2d not  %6.1f s  load %s\n' "$round" "$e" \
+        "$(grep -c '^R' "$out" || true)" "$(grep -c '^S' "$out" || true)" \
+        "$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{print b-a}')" "$load"
+    done
   done
-done
-note "1-min load after each engine" "${loads%, } (above 2 on 2 cores, OpenMP engines can slow down many times over)"
-note "load average at end" "$(cut -d' ' -f1-3 /proc/loadavg)"
-echo
+  note "1-min load after each engine" "${loads%, } (above 2 on 2 cores, OpenMP engines can slow down many times over)"
+  note "load average at end" "$(cut -d' ' -f1-3 /proc/loadavg)"
+  echo
+fi
 
 # ---------------------------------------------------------------- memory
 rm -f "$RESULTS/memory.tsv"
