@@ -110,6 +110,7 @@ fuse_into (CnnfiltGraph *graph, Node *node, const guint *readers)
       CnnfiltOp *fused = cnnfilt_op_fuse (source->exec, node->op);
       if (fused == NULL)
         continue;
+      _cnnfilt_op_set_graph_made (fused);
       g_object_unref (node->exec);
       node->exec = fused;
       g_free (node->run_inputs);

@@ -62,6 +62,12 @@ struct _CnnfiltGraph {
 G_GNUC_INTERNAL
 void _cnnfilt_graph_invalidate (CnnfiltGraph *self);
 
+/* Marks @op, which a graph made for its own runs (a fused op), as such:
+ * its tensors are not the user's, for cnnfilt_tensor_release_values().
+ * In cnnfilt-op.c. */
+G_GNUC_INTERNAL
+void _cnnfilt_op_set_graph_made (CnnfiltOp *op);
+
 /* A graph without declared outputs outputs its last node. */
 G_GNUC_INTERNAL
 void _cnnfilt_graph_ensure_default_output (CnnfiltGraph *self);

@@ -3,6 +3,7 @@
 #include "cnnfilt-op.h"
 #include "cnnfilt-device-private.h"
 #include "cnnfilt-error.h"
+#include "cnnfilt-graph-private.h"
 #include "cnnfilt-npy.h"
 #include "cnnfilt-registry.h"
 #include "cnnfilt-tensor-private.h"
@@ -34,6 +35,16 @@ prop_quark (void)
   if (g_once_init_enter (&quark))
     g_once_init_leave (&quark, g_quark_from_static_string ("cnnfilt-op-prop"));
   return (GQuark) quark;
+}
+
+/* Set on the ops a graph makes for its own runs (fused ops): they run
+ * with the op they were made from, in the graph's thread, one at a time. */
+#define GRAPH_MADE_KEY "cnnfilt-op-graph-made"
+
+static gboolean
+graph_made (gpointer op)
+{
+  return g_object_get_data (op, GRAPH_MADE_KEY) != NULL;
 }
 
 static const CnnfiltOpProp *
@@ -78,10 +89,10 @@ table_set_property (GObject *object, guint id, const GValue *value, GParamSpec *
       *(gchar **) field = g_value_dup_string (value);
       break;
     case CNNFILT_OP_PROP_TENSOR:
-      _cnnfilt_tensor_op_hold (*(CnnfiltTensor **) field, -1);
+      _cnnfilt_tensor_op_hold (*(CnnfiltTensor **) field, -1, graph_made (object));
       g_clear_object ((CnnfiltTensor **) field);
       *(CnnfiltTensor **) field = g_value_dup_object (value);
-      _cnnfilt_tensor_op_hold (*(CnnfiltTensor **) field, 1);
+      _cnnfilt_tensor_op_hold (*(CnnfiltTensor **) field, 1, graph_made (object));
       break;
     case CNNFILT_OP_PROP_SHORTHAND:
       for (guint i = 0; i < G_N_ELEMENTS (prop->offsets) && prop->offsets[i] >= 0; i++)
@@ -148,7 +159,7 @@ cnnfilt_op_dispose (GObject *object)
       gpointer field = (guint8 *) object + prop->offset;
       if (prop->type == CNNFILT_OP_PROP_TENSOR)
         {
-          _cnnfilt_tensor_op_hold (*(CnnfiltTensor **) field, -1);
+          _cnnfilt_tensor_op_hold (*(CnnfiltTensor **) field, -1, graph_made (object));
           g_clear_object ((CnnfiltTensor **) field);
         }
       else if (prop->type == CNNFILT_OP_PROP_STRING)
@@ -791,6 +802,22 @@ cnnfilt_op_fuse (CnnfiltOp *op, CnnfiltOp *next)
   g_return_val_if_fail (CNNFILT_IS_OP (next), NULL);
   CnnfiltOpClass *klass = CNNFILT_OP_GET_CLASS (op);
   return klass->fuse ? klass->fuse (op, next) : NULL;
+}
+
+void
+_cnnfilt_op_set_graph_made (CnnfiltOp *op)
+{
+  if (graph_made (op))
+    return;
+  g_object_set_data (G_OBJECT (op), GRAPH_MADE_KEY, GINT_TO_POINTER (1));
+  guint n = 0;
+  g_autofree GParamSpec **specs = g_object_class_list_properties (G_OBJECT_GET_CLASS (op), &n);
+  for (guint i = 0; i < n; i++)
+    {
+      const CnnfiltOpProp *prop = prop_of (specs[i]);
+      if (prop != NULL && prop->type == CNNFILT_OP_PROP_TENSOR)
+        _cnnfilt_tensor_graph_hold (*(CnnfiltTensor **) ((guint8 *) op + prop->offset));
+    }
 }
 
 /**

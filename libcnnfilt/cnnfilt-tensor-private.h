@@ -41,10 +41,15 @@ typedef struct _CnnfiltTensor CnnfiltTensor;
 G_GNUC_INTERNAL
 CnnfiltTensorDevice *_cnnfilt_tensor_device (CnnfiltTensor *tensor);
 /* Counts an op's tensor property taking (@change 1) or letting go (-1) of
- * @tensor, which may be NULL: cnnfilt_tensor_release_values() releases
- * only tensors that ops alone hold. */
+ * @tensor, which may be NULL; @graph_made: the op is one a graph made for
+ * its own runs (_cnnfilt_op_set_graph_made). cnnfilt_tensor_release_values()
+ * releases only tensors that ops alone hold, at most one of them not made
+ * by a graph. */
 G_GNUC_INTERNAL
-void _cnnfilt_tensor_op_hold (CnnfiltTensor *tensor, gint change);
+void _cnnfilt_tensor_op_hold (CnnfiltTensor *tensor, gint change, gboolean graph_made);
+/* Counts a hold already counted by _cnnfilt_tensor_op_hold() as a graph's. */
+G_GNUC_INTERNAL
+void _cnnfilt_tensor_graph_hold (CnnfiltTensor *tensor);
 /* The host buffer, its values brought back where they were released. */
 G_GNUC_INTERNAL
 gfloat *_cnnfilt_tensor_host (CnnfiltTensor *tensor);

@@ -38,7 +38,8 @@ struct _CnnfiltTensor {
   CnnfiltTensorRestoreFunc restore;
   gpointer restore_data;
   GDestroyNotify restore_notify;
-  gint op_holds; /* how many of the references are ops' tensor properties */
+  gint op_holds;    /* how many of the references are ops' tensor properties */
+  gint graph_holds; /* of those, ops a graph made for its own runs (fused) */
 };
 
 /* Guards bringing released values back, which any reader may do. */
@@ -87,10 +88,20 @@ host_restore (CnnfiltTensor *tensor)
 }
 
 void
-_cnnfilt_tensor_op_hold (CnnfiltTensor *tensor, gint change)
+_cnnfilt_tensor_op_hold (CnnfiltTensor *tensor, gint change, gboolean graph_made)
+{
+  if (tensor == NULL)
+    return;
+  g_atomic_int_add (&tensor->op_holds, change);
+  if (graph_made)
+    g_atomic_int_add (&tensor->graph_holds, change);
+}
+
+void
+_cnnfilt_tensor_graph_hold (CnnfiltTensor *tensor)
 {
   if (tensor != NULL)
-    g_atomic_int_add (&tensor->op_holds, change);
+    g_atomic_int_inc (&tensor->graph_holds);
 }
 
 gfloat *
@@ -335,10 +346,13 @@ cnnfilt_free_large (gpointer memory)
  * are meanwhile.
  *
  * Nothing is freed, and @user_data is not taken, where anything but ops'
- * tensor properties holds a reference to the tensor (whoever holds one
- * might read the values through a pointer obtained before), where it wraps
- * the caller's memory (cnnfilt_tensor_new_wrapping()), has a copy on an
- * OpenCL device or has already released its values. This is for C ops.
+ * tensor properties holds a reference to the tensor, or more than one op
+ * besides those a graph made from it for its own runs (fused ops, which
+ * run with it, one at a time): whoever holds it otherwise might read the
+ * values meanwhile, in another thread or through a pointer obtained
+ * before. Nor where the tensor wraps the caller's memory
+ * (cnnfilt_tensor_new_wrapping()), has a copy on an OpenCL device or has
+ * already released its values. This is for C ops.
  *
  * Returns: whether the values were released
  */
@@ -348,7 +362,9 @@ cnnfilt_tensor_release_values (CnnfiltTensor *tensor, CnnfiltTensorRestoreFunc r
 {
   g_return_val_if_fail (CNNFILT_IS_TENSOR (tensor), FALSE);
   g_return_val_if_fail (restore != NULL, FALSE);
-  if ((gint) G_OBJECT (tensor)->ref_count > g_atomic_int_get (&tensor->op_holds) ||
+  gint op_holds = g_atomic_int_get (&tensor->op_holds);
+  if ((gint) G_OBJECT (tensor)->ref_count > op_holds ||
+      op_holds - g_atomic_int_get (&tensor->graph_holds) > 1 ||
       tensor->borrowed || tensor->data == NULL || tensor->device.mem != NULL ||
       tensor->device.pending != NULL)
     return FALSE;

@@ -361,27 +361,37 @@ count_notify (gpointer data)
   ((ReleaseCount *) data)->notified++;
 }
 
-/* cnnfilt_tensor_release_values: only a tensor that ops alone hold lets
- * its values go; the first read brings them back through the restore
+/* cnnfilt_tensor_release_values: only a tensor that ops alone hold, one
+ * of them at most besides those a graph made for its own runs (fused),
+ * lets its values go; the first read brings them back through the restore
  * function, once; a tensor freed without being read only frees the
  * restore data. */
 START_TEST (test_release_values)
 {
   ReleaseCount count = { 0, 0 };
-  g_autoptr (CnnfiltOp) conv = new_op ("conv2d");
-  g_autoptr (CnnfiltOp) copy = NULL;
+  /* im2col and sgemm: no packing of the plugin's own releases them */
+  g_autoptr (CnnfiltOp) conv = op_from_text ("conv2d algorithm=gemm");
   CnnfiltTensor *w = random_tensor (2, 1, 3, 3, 1);
   g_object_set (conv, "weights", w, NULL);
   /* the caller holds it too */
   ck_assert (!cnnfilt_tensor_release_values (w, count_restore, &count, count_notify));
   g_object_unref (w);
-  copy = cnnfilt_op_copy (conv); /* two ops, nobody else */
+  /* two ops of the caller's, which may run in two threads */
+  CnnfiltOp *copy = cnnfilt_op_copy (conv);
+  ck_assert (!cnnfilt_tensor_release_values (w, count_restore, &count, count_notify));
+  g_object_unref (copy);
+  /* the op and the conv2d + relu its graph fused for itself */
+  g_autoptr (CnnfiltOp) relu = new_op ("relu");
+  g_autoptr (CnnfiltGraph) graph = chain (conv, relu, NULL);
+  CnnfiltShape shape = { 1, 1, 6, 6 };
+  ck_assert (cnnfilt_graph_prepare (graph, &shape, 1, NULL));
+  ck_assert_uint_eq (G_OBJECT (w)->ref_count, 2); /* it fused: two ops hold it */
   ck_assert (cnnfilt_tensor_release_values (w, count_restore, &count, count_notify));
   ck_assert (!cnnfilt_tensor_release_values (w, count_restore, &count, count_notify));
   ck_assert_uint_eq (count.restored + count.notified, 0);
   /* read through the property: restored once */
   g_autoptr (CnnfiltTensor) got = NULL;
-  g_object_get (copy, "weights", &got, NULL);
+  g_object_get (conv, "weights", &got, NULL);
   ck_assert_ptr_eq (got, w);
   tu_assert_near (5.0, cnnfilt_tensor_get_value (got, 0, 0, 1, 2), 0);
   tu_assert_near (17.0, cnnfilt_tensor_get_value (got, 1, 0, 2, 2), 0);
@@ -391,11 +401,12 @@ START_TEST (test_release_values)
 
   /* freed unread: notified, not restored */
   ReleaseCount unread = { 0, 0 };
+  g_autoptr (CnnfiltOp) lone = new_op ("conv2d");
   CnnfiltTensor *v = random_tensor (4, 1, 1, 1, 2);
-  g_object_set (conv, "weights", v, NULL);
+  g_object_set (lone, "weights", v, NULL);
   g_object_unref (v);
   ck_assert (cnnfilt_tensor_release_values (v, count_restore, &unread, count_notify));
-  g_object_set (conv, "weights", NULL, NULL);
+  g_object_set (lone, "weights", NULL, NULL);
   ck_assert_uint_eq (unread.restored, 0);
   ck_assert_uint_eq (unread.notified, 1);
 }
@@ -405,8 +416,9 @@ END_TEST
  * alone hold it (not for Winograd, whose transform is not undone): the
  * weights read back are the same to the bit, and the op runs the same
  * before and after they are read. Then the memory: a 4096×4096 linear at
- * batch 8 holds its 64 MiB of weights once from the moment its graph is
- * prepared, and reading them brings them back. */
+ * batch 8, relu fused, holds its 64 MiB of weights once from the moment its
+ * graph is prepared, and reading them brings them back; not where the
+ * caller's copy of the op shares them. */
 START_TEST (test_weights_held_once)
 {
   static const struct {
@@ -445,21 +457,32 @@ START_TEST (test_weights_held_once)
       tu_assert_tensors_equal (first, again, 0);
     }
 
-  g_autoptr (CnnfiltOp) fc = new_op ("linear");
-  CnnfiltTensor *w = random_tensor (4096, 4096, 1, 1, 11);
-  g_object_set (fc, "weights", w, NULL);
-  g_object_unref (w);
-  g_autoptr (CnnfiltGraph) graph = chain (fc, NULL);
-  /* packed as the graph plans, before its buffers and any run */
-  CnnfiltShape shape = { 8, 4096, 1, 1 };
-  ck_assert (cnnfilt_graph_prepare (graph, &shape, 1, NULL));
-  gsize before = tu_resident_kb ();
-  g_autoptr (CnnfiltTensor) read = NULL;
-  g_object_get (fc, "weights", &read, NULL);
-  cnnfilt_tensor_get_value (read, 0, 0, 0, 0);
-  gsize after = tu_resident_kb ();
-  ck_assert_msg (after > before + 48 * 1024, "reading the weights took %" G_GSIZE_FORMAT
-                 " KiB; they were not released", after - before);
+  /* a linear and the relu fused into it, as VGG's classifier: packed as
+   * the graph plans, before its buffers and any run; kept where an op of
+   * the caller's shares them */
+  for (guint shared = 0; shared < 2; shared++)
+    {
+      g_autoptr (CnnfiltOp) fc = new_op ("linear");
+      g_autoptr (CnnfiltOp) relu = new_op ("relu");
+      CnnfiltTensor *w = random_tensor (4096, 4096, 1, 1, 11);
+      g_object_set (fc, "weights", w, NULL);
+      g_object_unref (w);
+      g_autoptr (CnnfiltOp) other = shared ? cnnfilt_op_copy (fc) : NULL;
+      g_autoptr (CnnfiltGraph) graph = chain (fc, relu, NULL);
+      CnnfiltShape shape = { 8, 4096, 1, 1 };
+      ck_assert (cnnfilt_graph_prepare (graph, &shape, 1, NULL));
+      gsize before = tu_resident_kb ();
+      g_autoptr (CnnfiltTensor) read = NULL;
+      g_object_get (fc, "weights", &read, NULL);
+      cnnfilt_tensor_get_value (read, 0, 0, 0, 0);
+      gsize after = tu_resident_kb ();
+      if (shared)
+        ck_assert_msg (after < before + 16 * 1024, "reading shared weights took %" G_GSIZE_FORMAT
+                       " KiB; they were released", after - before);
+      else
+        ck_assert_msg (after > before + 48 * 1024, "reading the weights took %" G_GSIZE_FORMAT
+                       " KiB; they were not released", after - before);
+    }
 }
 END_TEST
 
