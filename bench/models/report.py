@@ -67,6 +67,12 @@ def ort_graphs(folder):
         print("K\tort\t%s\toptimised graph\t%s" % (os.path.basename(f)[:-5], s))
 
 
+def table_head(engines):
+    """The head of a table with a row per model and batch, a column per engine."""
+    print("| model | batch | " + " | ".join(LABEL.get(e, e) for e in engines) + " |")
+    print("|---|--:|" + "|".join(["--:"] * len(engines)) + "|")
+
+
 def memory_table(peak, engines, models, batches):
     """The peak resident memory table: @peak, (engine, model, batch) -> MB, from memory.tsv."""
     if not peak:
@@ -78,8 +84,7 @@ def memory_table(peak, engines, models, batches):
           "batch: the interpreter or node, the import, a warm-up and one timed run. "
           "**Bold**: least in the row.")
     print()
-    print("| model | batch | " + " | ".join(LABEL.get(e, e) for e in cols) + " |")
-    print("|---|--:|" + "|".join(["--:"] * len(cols)) + "|")
+    table_head(cols)
     for m in models:
         for n in batches:
             row = {e: peak.get((e, m, n)) for e in cols}
@@ -174,9 +179,7 @@ def main(argv):
               "Cells whose logits are off PyTorch's by more than %.0e (second table) "
               "show ⚠ instead of a figure." % (len(rounds), ERR_MAX))
         print()
-        hdr = ["model", "batch"] + [LABEL.get(e, e) for e in engines]
-        print("| " + " | ".join(hdr) + " |")
-        print("|---|--:|" + "|".join(["--:"] * len(engines)) + "|")
+        table_head(engines)
         for m in models:
             for n in batches:
                 row = {e: med.get((e, m, n)) for e in engines}
@@ -214,8 +217,7 @@ def main(argv):
               "(|got − want| / max(|want|, 0.1 · peak |want| of the image)); the largest over rounds. "
               "float32 engines land at 1e-6…1e-4.")
         print()
-        print("| model | batch | " + " | ".join(LABEL.get(e, e) for e in engines) + " |")
-        print("|---|--:|" + "|".join(["--:"] * len(engines)) + "|")
+        table_head(engines)
         for m in models:
             for n in batches:
                 cells = []
