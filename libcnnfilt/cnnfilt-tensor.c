@@ -318,6 +318,21 @@ cnnfilt_free_large (gpointer memory)
 }
 
 /**
+ * CnnfiltTensorMoveFunc:
+ * @tensor: the tensor whose values are being released
+ * @values: its values, in its layout, freed once this returns
+ * @move_data: the data given to cnnfilt_tensor_release_values() for it
+ *
+ * Moves the values of a tensor that cnnfilt_tensor_release_values() is
+ * letting go to where they will be kept. The memory is about to be freed,
+ * so it may overwrite it or give its pages back as it goes: a move in
+ * parts that lets each part go once copied needs little more than one
+ * copy of the values at any moment, where copying before the release
+ * needs two. It runs under a lock that restores take, must not read any
+ * tensor's values, and cannot fail.
+ */
+
+/**
  * CnnfiltTensorRestoreFunc:
  * @tensor: the tensor whose values are wanted back
  * @values: memory for the tensor's capacity, to write its values into, in
@@ -332,6 +347,9 @@ cnnfilt_free_large (gpointer memory)
 /**
  * cnnfilt_tensor_release_values: (skip)
  * @tensor: a tensor
+ * @move: (nullable): moves the values to where they will be kept, before
+ *   the memory is freed; %NULL where the caller has copied them already
+ * @move_data: for @move, only while this runs
  * @restore: writes the values back when they are next read
  * @user_data: for @restore
  * @notify: frees @user_data, once @restore has run or the tensor is freed
@@ -345,7 +363,7 @@ cnnfilt_free_large (gpointer memory)
  * the tensor then holds them as before. Its shape and layout stay as they
  * are meanwhile.
  *
- * Nothing is freed, and @user_data is not taken, where anything but ops'
+ * Nothing is freed or moved, and @user_data is not taken, where anything but ops'
  * tensor properties holds a reference to the tensor, or more than one op
  * besides those a graph made from it for its own runs (fused ops, which
  * run with it, one at a time): whoever holds it otherwise might read the
@@ -357,7 +375,8 @@ cnnfilt_free_large (gpointer memory)
  * Returns: whether the values were released
  */
 gboolean
-cnnfilt_tensor_release_values (CnnfiltTensor *tensor, CnnfiltTensorRestoreFunc restore,
+cnnfilt_tensor_release_values (CnnfiltTensor *tensor, CnnfiltTensorMoveFunc move,
+                               gpointer move_data, CnnfiltTensorRestoreFunc restore,
                                gpointer user_data, GDestroyNotify notify)
 {
   g_return_val_if_fail (CNNFILT_IS_TENSOR (tensor), FALSE);
@@ -372,6 +391,8 @@ cnnfilt_tensor_release_values (CnnfiltTensor *tensor, CnnfiltTensorRestoreFunc r
   gboolean released = tensor->restore == NULL;
   if (released)
     {
+      if (move != NULL)
+        move (tensor, tensor->data, move_data);
       free (tensor->data);
       tensor->data = NULL;
       tensor->restore_data = user_data;

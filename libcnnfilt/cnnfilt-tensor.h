@@ -93,9 +93,13 @@ gfloat        *cnnfilt_tensor_get_plane      (CnnfiltTensor *tensor, guint n, gu
 gpointer       cnnfilt_alloc_large (gsize bytes);
 void           cnnfilt_free_large  (gpointer memory);
 
+typedef void (*CnnfiltTensorMoveFunc)    (CnnfiltTensor *tensor, gfloat *values,
+                                          gpointer move_data);
 typedef void (*CnnfiltTensorRestoreFunc) (CnnfiltTensor *tensor, gfloat *values,
                                           gpointer user_data);
 gboolean       cnnfilt_tensor_release_values (CnnfiltTensor *tensor,
+                                              CnnfiltTensorMoveFunc move,
+                                              gpointer move_data,
                                               CnnfiltTensorRestoreFunc restore,
                                               gpointer user_data, GDestroyNotify notify);
 

@@ -10,6 +10,7 @@
 #include <math.h>
 #include <omp.h>
 #include <string.h>
+#include <sys/mman.h>
 
 dnnl_engine_t
 onednn_engine (void)
@@ -283,13 +284,161 @@ packed_restore (CnnfiltTensor *tensor, gfloat *values, gpointer data)
     g_error ("oneDNN cannot reorder packed weights back (status %d)", (int) status);
 }
 
+/* Packing in parts. Weights are reordered into the packed layout a part
+ * at a time along their outermost dim, and where the tensor releases its
+ * values for the packed ones, each part's pages go back once it is
+ * packed: a layer is held about once while it packs, not twice (VGG-16's
+ * 25088×4096 classifier layer is 411 MB). A part is PACK_PART_BYTES of the
+ * plain weights or more, a whole number of the packed layout's blocks
+ * along that dim; the last part may be shorter. */
+#define PACK_PART_BYTES (16 << 20)
+
+typedef struct {
+  dnnl_stream_t stream;
+  gsize n_parts;              /* whole parts, then the tail if any */
+  gsize plain_step, packed_step; /* bytes from one part to the next */
+  dnnl_primitive_t part, tail;
+  dnnl_memory_t part_from, part_to, tail_from, tail_to;
+  gpointer packed;
+} PackParts;
+
+static void
+pack_parts_clear (PackParts *pp)
+{
+  dnnl_primitive_t prims[] = { pp->part, pp->tail };
+  for (guint i = 0; i < G_N_ELEMENTS (prims); i++)
+    if (prims[i])
+      dnnl_primitive_destroy (prims[i]);
+  dnnl_memory_t mems[] = { pp->part_from, pp->part_to, pp->tail_from, pp->tail_to };
+  for (guint i = 0; i < G_N_ELEMENTS (mems); i++)
+    if (mems[i])
+      dnnl_memory_destroy (mems[i]);
+}
+
+/* A reorder of @from_md into @to_md, its memories without data yet. */
+static dnnl_status_t
+pack_part_new (dnnl_engine_t engine, const dnnl_memory_desc_t *from_md,
+               const dnnl_memory_desc_t *to_md, dnnl_memory_t *from, dnnl_memory_t *to,
+               dnnl_primitive_t *reorder)
+{
+  dnnl_status_t status = dnnl_memory_create (from, from_md, engine, DNNL_MEMORY_NONE);
+  if (status == dnnl_success)
+    status = dnnl_memory_create (to, to_md, engine, DNNL_MEMORY_NONE);
+  return status == dnnl_success ? onednn_reorder_new (engine, *from, *to, reorder) : status;
+}
+
+/* The parts of packing @user_md into @packed_md, at @packed: along the
+ * plain layout's outermost dim where both layouts allow, else one part,
+ * the whole. */
+static dnnl_status_t
+pack_parts_init (PackParts *pp, dnnl_engine_t engine, dnnl_stream_t stream,
+                 const dnnl_memory_desc_t *user_md, const dnnl_memory_desc_t *packed_md,
+                 gpointer packed)
+{
+  *pp = (PackParts) { .stream = stream, .n_parts = 1, .packed = packed };
+  const dnnl_blocking_desc_t *plain = &user_md->format_desc.blocking;
+  const dnnl_blocking_desc_t *blocked = &packed_md->format_desc.blocking;
+  gint d = 0, nd = user_md->ndims;
+  dnnl_dim_t block = 1;
+  gboolean parts = user_md->format_kind == dnnl_blocked && plain->inner_nblks == 0 &&
+                   packed_md->format_kind == dnnl_blocked && nd == packed_md->ndims;
+  if (parts)
+    {
+      for (gint i = 1; i < nd; i++)
+        if (plain->strides[i] > plain->strides[d])
+          d = i;
+      for (gint i = 0; i < blocked->inner_nblks; i++)
+        if (blocked->inner_idxs[i] == d)
+          block *= blocked->inner_blks[i];
+    }
+  dnnl_dim_t rows = user_md->dims[d], row_bytes = plain->strides[d] * (dnnl_dim_t) sizeof (gfloat);
+  dnnl_dim_t step = (MAX (PACK_PART_BYTES / MAX (row_bytes, 1), 1) + block - 1) / block * block;
+  if (!parts || step >= rows)
+    return pack_part_new (engine, user_md, packed_md, &pp->part_from, &pp->part_to, &pp->part);
+  dnnl_status_t status;
+  dnnl_dims_t dims, offsets = { 0 };
+  memcpy (dims, user_md->dims, sizeof dims);
+  dims[d] = step;
+  dnnl_memory_desc_t from_md, to_md;
+  TRY (dnnl_memory_desc_init_submemory (&from_md, user_md, dims, offsets));
+  TRY (dnnl_memory_desc_init_submemory (&to_md, packed_md, dims, offsets));
+  TRY (pack_part_new (engine, &from_md, &to_md, &pp->part_from, &pp->part_to, &pp->part));
+  pp->n_parts = (gsize) (rows / step);
+  pp->plain_step = (gsize) (step * row_bytes);
+  pp->packed_step = (gsize) (step / block * blocked->strides[d]) * sizeof (gfloat);
+  if (rows % step != 0)
+    {
+      /* the tail where it is, in memories of the whole */
+      dims[d] = rows % step;
+      offsets[d] = rows - rows % step;
+      TRY (dnnl_memory_desc_init_submemory (&from_md, user_md, dims, offsets));
+      TRY (dnnl_memory_desc_init_submemory (&to_md, packed_md, dims, offsets));
+      TRY (pack_part_new (engine, &from_md, &to_md, &pp->tail_from, &pp->tail_to, &pp->tail));
+    }
+  /* the packed layout's padding, which no part writes */
+  if (memcmp (packed_md->dims, packed_md->padded_dims, sizeof (dnnl_dim_t) * nd) != 0)
+    memset (packed, 0, dnnl_memory_desc_get_size (packed_md));
+fail:
+  return status;
+}
+
+/* Gives back the whole pages within [@from, @to) of memory about to be
+ * freed: their next touch maps a zeroed page. */
+static void
+pages_give_back (guint8 *from, guint8 *to)
+{
+#ifdef MADV_DONTNEED
+  const guintptr page = 4096;
+  guintptr start = ((guintptr) from + page - 1) & ~(page - 1), end = (guintptr) to & ~(page - 1);
+  if (end > start)
+    madvise ((gpointer) start, end - start, MADV_DONTNEED);
+#endif
+}
+
+/* Packs @values part by part, each part's pages given back once packed
+ * where @give_back. */
+static dnnl_status_t
+pack_parts_run (const PackParts *pp, gfloat *values, gboolean give_back)
+{
+  dnnl_status_t status = dnnl_success;
+  guint8 *plain = (guint8 *) values, *packed = pp->packed;
+  for (gsize i = 0; i < pp->n_parts; i++)
+    {
+      TRY (dnnl_memory_set_data_handle (pp->part_from, plain + i * pp->plain_step));
+      TRY (dnnl_memory_set_data_handle (pp->part_to, packed + i * pp->packed_step));
+      TRY (onednn_reorder_run (pp->part, pp->stream, pp->part_from, pp->part_to));
+      TRY (dnnl_stream_wait (pp->stream));
+      if (give_back && pp->n_parts > 1)
+        pages_give_back (plain + i * pp->plain_step, plain + (i + 1) * pp->plain_step);
+    }
+  if (pp->tail)
+    {
+      TRY (dnnl_memory_set_data_handle (pp->tail_from, values));
+      TRY (dnnl_memory_set_data_handle (pp->tail_to, pp->packed));
+      TRY (onednn_reorder_run (pp->tail, pp->stream, pp->tail_from, pp->tail_to));
+      TRY (dnnl_stream_wait (pp->stream));
+    }
+fail:
+  return status;
+}
+
+/* The tensor's CnnfiltTensorMoveFunc: it cannot fail, and weights made up
+ * would be a wrong answer: it aborts. */
+static void
+pack_parts_move (CnnfiltTensor *tensor, gfloat *values, gpointer data)
+{
+  dnnl_status_t status = pack_parts_run (data, values, TRUE);
+  if (status != dnnl_success)
+    g_error ("oneDNN cannot pack weights (status %d)", (int) status);
+}
+
 dnnl_status_t
 onednn_pack_weights (dnnl_engine_t engine, dnnl_stream_t stream, const dnnl_memory_desc_t *user_md,
                      const dnnl_memory_desc_t *packed_md, CnnfiltTensor *weights,
                      OnednnPacked **packed)
 {
   dnnl_status_t status;
-  dnnl_memory_t user = NULL;
+  PackParts pp = { 0 };
   OnednnPacked *p = g_new0 (OnednnPacked, 1);
   p->ref = 1;
   p->user_md = *user_md;
@@ -299,16 +448,21 @@ onednn_pack_weights (dnnl_engine_t engine, dnnl_stream_t stream, const dnnl_memo
       goto fail;
     }
   TRY (dnnl_memory_create (&p->memory, packed_md, engine, p->data));
-  TRY (dnnl_memory_create (&user, user_md, engine, cnnfilt_tensor_get_data (weights, NULL)));
-  TRY (reorder_once (engine, stream, user, p->memory));
+  TRY (pack_parts_init (&pp, engine, stream, user_md, packed_md, p->data));
+  /* released where the packing is a reordering, and so undone exactly */
   if (packed_md->format_kind == dnnl_blocked &&
-      !cnnfilt_tensor_release_values (weights, packed_restore, onednn_packed_ref (p),
-                                      (GDestroyNotify) onednn_packed_unref))
-    onednn_packed_unref (p);
+      cnnfilt_tensor_release_values (weights, pack_parts_move, &pp, packed_restore,
+                                     onednn_packed_ref (p), (GDestroyNotify) onednn_packed_unref))
+    status = dnnl_success;
+  else
+    {
+      if (packed_md->format_kind == dnnl_blocked)
+        onednn_packed_unref (p); /* the reference the tensor did not take */
+      TRY (pack_parts_run (&pp, cnnfilt_tensor_get_data (weights, NULL), FALSE));
+    }
   *packed = g_steal_pointer (&p);
 fail:
-  if (user)
-    dnnl_memory_destroy (user);
+  pack_parts_clear (&pp);
   onednn_packed_unref (p);
   return status;
 }

@@ -95,7 +95,9 @@ void          onednn_packed_unref (OnednnPacked *packed);
  * Where the packing is a reordering that can be undone exactly (not
  * Winograd's transform), the tensor releases its values for the packed
  * ones if ops alone hold it (cnnfilt_tensor_release_values): the weights
- * are held once, and come back when read. */
+ * are held once, and come back when read. They are then packed in parts,
+ * each part's memory given back once packed, so that a large layer is not
+ * held twice even while it packs. */
 dnnl_status_t onednn_pack_weights (dnnl_engine_t engine, dnnl_stream_t stream,
                                    const dnnl_memory_desc_t *user_md,
                                    const dnnl_memory_desc_t *packed_md, CnnfiltTensor *weights,
