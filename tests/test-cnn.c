@@ -1021,12 +1021,13 @@ START_TEST (test_activations_more)
 }
 END_TEST
 
-/* The point ops that run on oneDNN's eltwise kernels (tensors of 4,096
- * values or more), against their definitions in float64 rounded to float,
- * over −30 … 30 and the ends: ±0, ±88.7 (where expf overflows), ±100,
- * ±1e30, ±1e-30. Tolerance: 3e-7 relative (5 float ulps; oneDNN's
- * polynomial exp is 4.5 ulps off at worst here), plus 1e-36 absolute (silu
- * of −88.7 is −2.7e-37, flushed to −0). GELU computes 1 + erf(x/√2), which
+/* The point ops with vectorised CPU runs (oneDNN's eltwise kernels for
+ * tensors of 4,096 values or more; silu's own), against their definitions
+ * in float64 rounded to float, over −30 … 30 and the ends: ±0, ±88.7
+ * (where expf overflows), ±100, ±1e30, ±1e-30; silu also over a tensor of
+ * no round size, run in chunks on two threads. Tolerance: 3e-7 relative
+ * (5 float ulps; oneDNN's polynomial exp is 4.5 ulps off at worst here),
+ * plus 1e-36 absolute (silu of −88.7 is −2.7e-37, flushed to −0). GELU computes 1 + erf(x/√2), which
  * cancels below 0: one float ulp of erf there (6e-8) is |x|·3e-8 of the
  * output, in libm's erff as in oneDNN's (2 ulps off at worst); 3 ulps are
  * allowed. */
@@ -1058,25 +1059,33 @@ START_TEST (test_eltwise_kernels)
   g_autofree gfloat *in = g_new (gfloat, count);
   for (guint i = 0; i < count; i++)
     in[i] = i < G_N_ELEMENTS (ends) ? ends[i] : -30 + 60 * (gfloat) i / count;
-  for (guint k = 0; k < G_N_ELEMENTS (ops); k++)
+  for (guint k = 0; k <= G_N_ELEMENTS (ops); k++)
     {
+      /* the last: silu over 3×5×101×97 values */
+      gboolean big = k == G_N_ELEMENTS (ops);
+      const gchar *op = big ? "silu" : ops[k];
+      guint n = big ? 3 : 1, c = big ? 5 : 1, rows = big ? 101 : h, cols = big ? 97 : w;
+      guint size = n * c * rows * cols;
       /* sqrt on |x|, its domain */
-      gboolean positive = g_str_equal (ops[k], "sqrt");
-      g_autofree gfloat *x = g_memdup2 (in, count * sizeof *in);
-      for (guint i = 0; positive && i < count; i++)
+      gboolean positive = g_str_equal (op, "sqrt");
+      g_autofree gfloat *x = g_new (gfloat, size);
+      for (guint i = 0; i < size; i++)
+        x[i] = big ? -30 + 60 * (gfloat) ((i * 7919u) % size) / size : in[i];
+      for (guint i = 0; positive && i < size; i++)
         x[i] = fabsf (x[i]);
-      g_autoptr (CnnfiltTensor) out = tu_run_values_at (__FILE__, __LINE__, ops[k], x, count,
-                                                        1, 1, h, w);
-      for (guint i = 0; i < count; i++)
+      g_autoptr (CnnfiltTensor) out = tu_run_values_at (__FILE__, __LINE__, op, x, size, n, c,
+                                                        rows, cols);
+      const gfloat *y = cnnfilt_tensor_get_data (out, NULL);
+      for (guint i = 0; i < size; i++)
         {
-          gfloat want = (gfloat) eltwise_reference (ops[k], x[i]);
-          gfloat got = cnnfilt_tensor_get_value (out, 0, 0, i / w, i % w);
-          gdouble slack = g_str_equal (ops[k], "gelu") ? 9e-8 * fabsf (x[i]) : 1e-36;
+          gfloat want = (gfloat) eltwise_reference (op, x[i]);
+          gfloat got = y[i];
+          gdouble slack = g_str_equal (op, "gelu") ? 9e-8 * fabsf (x[i]) : 1e-36;
           if (isinf (want) || isinf (got))
-            ck_assert_msg (got == want, "%s(%g): %g, not %g", ops[k], x[i], got, want);
+            ck_assert_msg (got == want, "%s(%g): %g, not %g", op, x[i], got, want);
           else
             ck_assert_msg (fabsf (got - want) <= 3e-7 * fabsf (want) + slack,
-                           "%s(%.9g): %.9g, not %.9g", ops[k], x[i], got, want);
+                           "%s(%.9g): %.9g, not %.9g", op, x[i], got, want);
         }
     }
 }

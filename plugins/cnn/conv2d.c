@@ -190,8 +190,7 @@ static ConvParams
 conv_params (const CnnfiltConv2d *self)
 {
   LayerEltwise activation = { 0 };
-  gboolean activated = self->activation_op != NULL &&
-                       layer_point_op_get_eltwise (self->activation_op, &activation);
+  gboolean activated = layer_activation_post_op (self->activation_op, &activation);
   return (ConvParams) {
     .activated = activated,
     .activation = activation,
@@ -245,7 +244,8 @@ cnnfilt_conv2d_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
     }
   if (self->algorithm == CONV_ALGORITHM_AUTO &&
       onednn_conv_ensure (&self->onednn, &conv, &in, &p, in_layout, out_layout, res_layout))
-    return onednn_conv_run (self->onednn, src, residual, dst, error);
+    return onednn_conv_run (self->onednn, src, residual, dst, error) &&
+           (conv.activated || layer_activate (self->activation_op, ctx, output, FALSE, error));
   if (self->residual)
     {
       g_set_error (error, CNNFILT_ERROR, CNNFILT_ERROR_FAILED,

@@ -20,6 +20,7 @@ typedef gboolean (*RunFunc) (CnnfiltOp *op, const CnnfiltRunContext *ctx, Cnnfil
 typedef struct {
   LayerEltwiseFunc func;
   RunFunc scalar_run;
+  gboolean after;
 } EltwiseClass;
 
 typedef struct {
@@ -62,7 +63,14 @@ layer_point_op_get_eltwise (CnnfiltOp *op, LayerEltwise *e)
   if (ec == NULL)
     return FALSE;
   ec->func (op, e);
+  e->after = ec->after;
   return TRUE;
+}
+
+gboolean
+layer_activation_post_op (CnnfiltOp *act, LayerEltwise *e)
+{
+  return act != NULL && layer_point_op_get_eltwise (act, e) && !e->after;
 }
 
 CnnfiltOp *
@@ -191,8 +199,8 @@ fail:
   return onednn_error (error, cnnfilt_op_get_name (op), "run its eltwise kernel", status);
 }
 
-void
-layer_point_op_set_eltwise (CnnfiltPointOpClass *klass, LayerEltwiseFunc func)
+static void
+eltwise_class_set (CnnfiltPointOpClass *klass, LayerEltwiseFunc func, gboolean after)
 {
   CnnfiltOpClass *op_class = CNNFILT_OP_CLASS (klass);
   /* kept with the type (and found again if the plugin's classes are made
@@ -204,6 +212,19 @@ layer_point_op_set_eltwise (CnnfiltPointOpClass *klass, LayerEltwiseFunc func)
       ec = g_new (EltwiseClass, 1);
       g_type_set_qdata (type, eltwise_class_quark (), ec);
     }
-  *ec = (EltwiseClass) { func, op_class->run };
-  op_class->run = eltwise_run;
+  *ec = (EltwiseClass) { func, op_class->run, after };
+  if (!after)
+    op_class->run = eltwise_run;
+}
+
+void
+layer_point_op_set_eltwise (CnnfiltPointOpClass *klass, LayerEltwiseFunc func)
+{
+  eltwise_class_set (klass, func, FALSE);
+}
+
+void
+layer_point_op_set_eltwise_after (CnnfiltPointOpClass *klass, LayerEltwiseFunc func)
+{
+  eltwise_class_set (klass, func, TRUE);
 }

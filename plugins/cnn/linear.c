@@ -236,8 +236,7 @@ linear_onednn_ready (CnnfiltLinear *self, const Gemm *g)
       (g->bias != BIAS_NONE && (g->bias != BIAS_COLUMN || self->beta != 1.0f)))
     return FALSE;
   LayerEltwise activation;
-  gboolean activated = self->activation_op != NULL &&
-                       layer_point_op_get_eltwise (self->activation_op, &activation);
+  gboolean activated = layer_activation_post_op (self->activation_op, &activation);
   const LinearParams p = {
     g->m, g->k, g->n, self->weights, self->trans_b, g->bias == BIAS_COLUMN ? self->bias : NULL,
     self->clamp_min, self->clamp_max, activated ? &activation : NULL,
@@ -331,8 +330,10 @@ cnnfilt_linear_run (CnnfiltOp *op, const CnnfiltRunContext *ctx,
   gboolean done;
   if (!linear_run_onednn (self, &g, a, y, &done, error))
     return FALSE;
+  LayerEltwise post_op; /* applied as the kernel wrote, or to apply now */
   if (done)
-    return TRUE;
+    return layer_activation_post_op (self->activation_op, &post_op) ||
+           layer_activate (self->activation_op, ctx, output, FALSE, error);
   linear_product (self, &g, a, y);
   linear_bias_clamp (self, &g, y);
   return layer_activate (self->activation_op, ctx, output, FALSE, error);

@@ -6,9 +6,17 @@
  * EfficientNet's and RegNet's activation. ONNX has no such op: PyTorch
  * writes Mul(x, Sigmoid(x)), which the importer takes as this one op
  * (cnnfilt-onnx-patterns.c). x / (1 + exp(−x)) is exact at both ends:
- * 0 (−0) far below zero, where exp overflows to infinity, and x far above.
+ * 0 (−0) far below zero, where exp underflows, and x far above.
+ *
+ * The CPU run is vectorised here rather than oneDNN's swish, which runs
+ * at half its speed on this project's machine, and much slower still as
+ * a convolution's post-op: a convolution followed by silu applies it
+ * after its kernel (layer_point_op_set_eltwise_after), over an output
+ * still in the cache. The expression is the OpenCL kernel's and, in
+ * double, the tests' reference.
  */
 #include "layer.h"
+#include "vector-exp.h"
 
 #include <math.h>
 
@@ -24,6 +32,40 @@ CNNFILT_POINT_OP_RUN (cnnfilt_silu_run, CnnfiltSilu, x / (1.0f + expf (-x)))
 
 LAYER_ELTWISE_FUNC (cnnfilt_silu_eltwise, dnnl_eltwise_swish, 1.0f, 0.0f)
 
+/* x / (1 + e^−x) as x·e / (1 + e) below 0 and x / (1 + e) above, with
+ * e = e^−|x| ≤ 1, which never overflows: within 2 ulp. In vectors for
+ * AVX-512 and AVX2, with fused multiply-adds where the unit has them
+ * (the plugin is built without contraction; the exp's polynomial runs
+ * at twice the speed with it). @y may be @x. */
+__attribute__ ((target_clones ("avx512f", "avx2", "default"), optimize ("fp-contract=fast")))
+static void
+silu_values (const gfloat *x, gfloat *y, gsize count)
+{
+  for (gsize i = 0; i < count; i++)
+    {
+      const gfloat v = x[i];
+      const gfloat e = layer_exp_nonpositive (-fabsf (v));
+      y[i] = (v < 0 ? v * e : v) / (1.0f + e);
+    }
+}
+
+static gboolean
+cnnfilt_silu_run_vector (CnnfiltOp *op G_GNUC_UNUSED, const CnnfiltRunContext *ctx,
+                         CnnfiltTensor **inputs, guint n_inputs G_GNUC_UNUSED,
+                         CnnfiltTensor *output, GError **error G_GNUC_UNUSED)
+{
+  enum { CHUNK = 4096 };
+  const gsize count = cnnfilt_tensor_get_size (inputs[0]);
+  const gfloat *x = cnnfilt_tensor_get_data (inputs[0], NULL);
+  gfloat *y = cnnfilt_tensor_get_data (output, NULL);
+  const gsize n_chunks = (count + CHUNK - 1) / CHUNK;
+  const gboolean parallel = ctx->n_threads > 1 && count >= LAYER_PARALLEL_MIN_VALUES;
+#pragma omp parallel for num_threads (ctx->n_threads) if (parallel) schedule (static)
+  for (gsize i = 0; i < n_chunks; i++)
+    silu_values (x + i * CHUNK, y + i * CHUNK, MIN (CHUNK, count - i * CHUNK));
+  return TRUE;
+}
+
 static void
 cnnfilt_silu_class_init (CnnfiltSiluClass *klass)
 {
@@ -33,7 +75,8 @@ cnnfilt_silu_class_init (CnnfiltSiluClass *klass)
   op_class->description = "SiLU (swish): x · sigmoid(x), EfficientNet's activation";
   op_class->flops_per_output = 3;
   CNNFILT_POINT_OP_CLASS_SET_RUN (klass, cnnfilt_silu_run);
-  layer_point_op_set_eltwise (klass, cnnfilt_silu_eltwise);
+  op_class->run = cnnfilt_silu_run_vector;
+  layer_point_op_set_eltwise_after (klass, cnnfilt_silu_eltwise);
 }
 
 LAYER_NO_INIT (CnnfiltSilu, cnnfilt_silu)
