@@ -164,11 +164,22 @@ plan_fusion (CnnfiltGraph *graph)
     }
 }
 
+/* Whether the two layouts store tensors of @s alike: one channel, or one
+ * pixel (a per-channel scale, a squeeze-and-excitation gate). */
+static gboolean
+layout_free (const CnnfiltShape *s)
+{
+  return s->c == 1 || (s->h == 1 && s->w == 1);
+}
+
 /* Channels-last between ops that support it: a node writes NHWC when it
  * is not an output, can write it (or is elementwise and all its inputs
- * are NHWC), and every reader reads NHWC (or is elementwise and NHWC
- * itself). Start from every node that could, drop the ones that break a
- * rule until none does. Graph inputs, constants and outputs stay NCHW. */
+ * are NHWC, or stored alike in both layouts), and every reader reads NHWC
+ * (or is elementwise and NHWC itself). Start from every node that could,
+ * drop the ones that break a rule until none does. Graph inputs,
+ * constants and outputs stay NCHW: an elementwise op may still run
+ * channels-last on a constant such as ConvNeXt's layer scale (c×1×1),
+ * which is stored the same either way. */
 static void
 plan_layouts (CnnfiltGraph *self)
 {
@@ -200,7 +211,10 @@ plan_layouts (CnnfiltGraph *self)
           gboolean ok = TRUE;
           if (!(support[i] & CNNFILT_LAYOUT_SUPPORT_OUTPUT))
             for (guint j = 0; j < node->n_run_inputs && ok; j++)
-              ok = nhwc[node->run_inputs[j]];
+              {
+                guint input = node->run_inputs[j];
+                ok = nhwc[input] || layout_free (&((Node *) self->nodes->pdata[input])->shape);
+              }
           for (guint r = i + 1; r < n && ok; r++)
             {
               Node *reader = self->nodes->pdata[r];

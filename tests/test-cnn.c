@@ -2647,6 +2647,99 @@ START_TEST (test_squeeze_excitation_channels_last)
 }
 END_TEST
 
+/* An elementwise op that notes the layout of the tensor it is given and
+ * passes it on: where the graph runs the ops before it. */
+typedef struct {
+  CnnfiltOp parent_instance;
+  CnnfiltLayout seen;
+} TestLayoutProbe;
+typedef CnnfiltOpClass TestLayoutProbeClass;
+static GType test_layout_probe_get_type (void);
+G_DEFINE_TYPE (TestLayoutProbe, test_layout_probe, CNNFILT_TYPE_OP)
+
+static gboolean
+layout_probe_run (CnnfiltOp *op, const CnnfiltRunContext *ctx, CnnfiltTensor **inputs,
+                  guint n_inputs, CnnfiltTensor *output, GError **error)
+{
+  ((TestLayoutProbe *) op)->seen = cnnfilt_tensor_get_layout (inputs[0]);
+  gsize n = 0;
+  const gfloat *in = cnnfilt_tensor_get_data (inputs[0], &n);
+  memcpy (cnnfilt_tensor_get_data (output, NULL), in, n * sizeof (gfloat));
+  return TRUE;
+}
+
+static CnnfiltLayoutSupport
+layout_probe_layouts (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs)
+{
+  return CNNFILT_LAYOUT_SUPPORT_ELEMENTWISE;
+}
+
+static void
+test_layout_probe_class_init (TestLayoutProbeClass *klass)
+{
+  klass->name = "test-layout-probe";
+  klass->description = "x, noting its layout";
+  klass->n_inputs = 1;
+  klass->infer = cnnfilt_op_infer_same_shape;
+  klass->run = layout_probe_run;
+  klass->layouts = layout_probe_layouts;
+}
+
+static void
+test_layout_probe_init (TestLayoutProbe *self)
+{
+  self->seen = -1;
+}
+
+/* ConvNeXt's layer scale: a convolution's output times a constant of one
+ * value per channel (c×1×1), plus a residual, between convolutions. The
+ * constant is a graph constant, NCHW, but stored as it would be
+ * channels-last, so the mul and add run channels-last (the probe after
+ * them sees it), reading the constant as it is; the same values as with
+ * every tensor NCHW. A constant with pixels (c×h×w) keeps them NCHW. */
+START_TEST (test_layer_scale_channels_last)
+{
+  g_autoptr (CnnfiltTensor) input = random_tensor (2, 8, 9, 7, 80);
+  g_autoptr (CnnfiltTensor) wa = random_tensor (8, 8, 3, 3, 81);
+  g_autoptr (CnnfiltTensor) wb = random_tensor (4, 8, 1, 1, 82);
+  g_autoptr (CnnfiltTensor) per_channel = random_tensor (1, 8, 1, 1, 83);
+  g_autoptr (CnnfiltTensor) per_value = random_tensor (1, 8, 9, 7, 84);
+  CnnfiltTensor *scales[] = { per_channel, per_value };
+  for (guint k = 0; k < G_N_ELEMENTS (scales); k++)
+    {
+      CnnfiltTensor *outputs[2] = { NULL, NULL };
+      for (guint f = 0; f < 2; f++)
+        {
+          g_autoptr (GError) error = NULL;
+          g_autoptr (CnnfiltOp) a = new_op ("conv2d"), b = new_op ("conv2d");
+          g_autoptr (CnnfiltOp) mul = new_op ("mul"), add = new_op ("add");
+          g_autoptr (CnnfiltOp) probe = g_object_new (test_layout_probe_get_type (), NULL);
+          g_object_set (a, "weights", wa, "padding", 1, NULL);
+          g_object_set (b, "weights", wb, NULL);
+          g_autoptr (CnnfiltGraph) graph = cnnfilt_graph_new ();
+          g_object_set (graph, "fuse", f == 1, NULL);
+          ck_assert (cnnfilt_graph_add_input (graph, "x", &error));
+          ck_assert (cnnfilt_graph_add_constant (graph, "gamma", scales[k], &error));
+          ck_assert (cnnfilt_graph_add_node (graph, "a", a, (const gchar *[]) { "x", NULL }, &error));
+          ck_assert (cnnfilt_graph_add_node (graph, "m", mul, (const gchar *[]) { "a", "gamma", NULL },
+                                             &error));
+          ck_assert (cnnfilt_graph_add_node (graph, "r", add, (const gchar *[]) { "m", "a", NULL },
+                                             &error));
+          ck_assert (cnnfilt_graph_add_node (graph, "p", probe, (const gchar *[]) { "r", NULL },
+                                             &error));
+          ck_assert (cnnfilt_graph_add_node (graph, "b", b, (const gchar *[]) { "p", NULL }, &error));
+          outputs[f] = cnnfilt_graph_process (graph, input, &error);
+          ck_assert_msg (outputs[f] != NULL, "%s", error ? error->message : "");
+          CnnfiltLayout want = f == 1 && k == 0 ? CNNFILT_LAYOUT_NHWC : CNNFILT_LAYOUT_NCHW;
+          ck_assert_int_eq (((TestLayoutProbe *) probe)->seen, want);
+        }
+      assert_close (outputs[0], outputs[1]);
+      g_object_unref (outputs[0]);
+      g_object_unref (outputs[1]);
+    }
+}
+END_TEST
+
 /* ResNet-18's topology (weights random) built with the graph API. */
 static void
 add_conv_bn (CnnfiltGraph *graph, const gchar *name, const gchar *input, guint c, guint o,
@@ -2795,6 +2888,7 @@ main (void)
   tcase_add_test (graphs, test_concat_channels_last);
   tcase_add_test (graphs, test_channel_shuffle);
   tcase_add_test (graphs, test_squeeze_excitation_channels_last);
+  tcase_add_test (graphs, test_layer_scale_channels_last);
   tcase_add_test (graphs, test_transpose_channels_last);
   suite_add_tcase (suite, graphs);
   TCase *layers = tu_tcase ("layers");
