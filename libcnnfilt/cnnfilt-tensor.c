@@ -42,8 +42,10 @@ struct _CnnfiltTensor {
   gint graph_holds; /* of those, ops a graph made for its own runs (fused) */
 };
 
-/* Guards bringing released values back, which any reader may do. */
-static GMutex restore_lock;
+/* Guards bringing released values back, which any reader may do;
+ * recursive, since a restore may read another released tensor (weights
+ * computed from others: a batchnorm folded in). */
+static GRecMutex restore_lock;
 
 G_DEFINE_TYPE (CnnfiltTensor, cnnfilt_tensor, G_TYPE_OBJECT)
 
@@ -72,7 +74,7 @@ host_restore (CnnfiltTensor *tensor)
 {
   if (G_LIKELY (g_atomic_pointer_get (&tensor->restore) == NULL))
     return;
-  g_mutex_lock (&restore_lock);
+  g_rec_mutex_lock (&restore_lock);
   if (tensor->restore != NULL)
     {
       gsize bytes = tensor->capacity * sizeof (gfloat);
@@ -84,7 +86,7 @@ host_restore (CnnfiltTensor *tensor)
       tensor->data = data;
       restore_clear (tensor);
     }
-  g_mutex_unlock (&restore_lock);
+  g_rec_mutex_unlock (&restore_lock);
 }
 
 void
@@ -328,8 +330,8 @@ cnnfilt_free_large (gpointer memory)
  * so it may overwrite it or give its pages back as it goes: a move in
  * parts that lets each part go once copied needs little more than one
  * copy of the values at any moment, where copying before the release
- * needs two. It runs under a lock that restores take, must not read any
- * tensor's values, and cannot fail.
+ * needs two. It runs under the lock that restores take, must not read
+ * @tensor's values through the tensor, and cannot fail.
  */
 
 /**
@@ -341,7 +343,8 @@ cnnfilt_free_large (gpointer memory)
  *
  * Writes back the values of a tensor that cnnfilt_tensor_release_values()
  * let go. It runs in whichever thread first reads the tensor, and must not
- * read @tensor's values itself.
+ * read @tensor's values itself; it may read other tensors' (weights made
+ * again from those they were computed from).
  */
 
 /**
@@ -387,7 +390,7 @@ cnnfilt_tensor_release_values (CnnfiltTensor *tensor, CnnfiltTensorMoveFunc move
       tensor->borrowed || tensor->data == NULL || tensor->device.mem != NULL ||
       tensor->device.pending != NULL)
     return FALSE;
-  g_mutex_lock (&restore_lock);
+  g_rec_mutex_lock (&restore_lock);
   gboolean released = tensor->restore == NULL;
   if (released)
     {
@@ -399,7 +402,7 @@ cnnfilt_tensor_release_values (CnnfiltTensor *tensor, CnnfiltTensorMoveFunc move
       tensor->restore_notify = notify;
       g_atomic_pointer_set (&tensor->restore, restore);
     }
-  g_mutex_unlock (&restore_lock);
+  g_rec_mutex_unlock (&restore_lock);
   return released;
 }
 

@@ -215,9 +215,13 @@ conv_weights_pack (OnednnConv *plan, OnednnConv *old, const_dnnl_primitive_desc_
   if (old != NULL && onednn_take_packed (&old->weights, wei_md, &plan->weights))
     return dnnl_success;
   /* Winograd's packed weights are four times the plain ones (175 MB for
-   * ResNet-18) */
-  return onednn_pack_weights (engine, plan->io.stream, &d->user_wei, wei_md, weights,
-                              &plan->weights);
+   * ResNet-18) and cannot be turned back: the op's weights are kept
+   * unless they can be made again otherwise (a batchnorm folded in) */
+  dnnl_status_t status = onednn_pack_weights (engine, plan->io.stream, &d->user_wei, wei_md,
+                                              weights, &plan->weights);
+  if (status == dnnl_success && wei_md->format_kind != dnnl_blocked)
+    conv_release_folded (weights);
+  return status;
 }
 
 /* The plan for one input shape; NULL where oneDNN has no kernel for it.

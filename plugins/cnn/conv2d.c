@@ -292,6 +292,75 @@ cnnfilt_conv2d_run_cl (CnnfiltOp *op, const CnnfiltRunContext *ctx,
          layer_activate (self->activation_op, ctx, output, TRUE, error);
 }
 
+/* Where folded weights come from: the convolution's own and the
+ * batchnorm's scale and variance, kept with the folded tensor (as its
+ * data, which copies of the op share with it), so that the folded values
+ * can be made again, the same to the bit, where the tensor released them
+ * for a packing that cannot be undone (Winograd's). */
+typedef struct {
+  gint ref;
+  CnnfiltTensor *weights, *scale, *var;
+  gfloat epsilon;
+} ConvFold;
+
+static ConvFold *
+conv_fold_ref (ConvFold *fold)
+{
+  g_atomic_int_inc (&fold->ref);
+  return fold;
+}
+
+static void
+conv_fold_unref (gpointer data)
+{
+  ConvFold *fold = data;
+  if (!g_atomic_int_dec_and_test (&fold->ref))
+    return;
+  g_object_unref (fold->weights);
+  g_object_unref (fold->scale);
+  g_object_unref (fold->var);
+  g_free (fold);
+}
+
+static GQuark
+conv_fold_quark (void)
+{
+  return g_quark_from_static_string ("cnnfilt-conv2d-fold");
+}
+
+/* w' = w·s, s = scale / sqrt(var + epsilon), per output channel, into @w */
+static void
+conv_fold_weights (const ConvFold *fold, gfloat *w)
+{
+  guint o = cnnfilt_tensor_get_n (fold->weights);
+  gsize per = cnnfilt_tensor_get_size (fold->weights) / o;
+  const gfloat *plain = cnnfilt_tensor_get_data (fold->weights, NULL);
+  const gfloat *sc = cnnfilt_tensor_get_data (fold->scale, NULL);
+  const gfloat *va = cnnfilt_tensor_get_data (fold->var, NULL);
+  for (guint oc = 0; oc < o; oc++)
+    {
+      gdouble s = sc[oc] / sqrt ((gdouble) va[oc] + fold->epsilon);
+      for (gsize i = 0; i < per; i++)
+        w[oc * per + i] = (gfloat) (plain[oc * per + i] * s);
+    }
+}
+
+static void
+conv_fold_restore (CnnfiltTensor *tensor, gfloat *values, gpointer data)
+{
+  conv_fold_weights (data, values);
+}
+
+void
+conv_release_folded (CnnfiltTensor *weights)
+{
+  ConvFold *fold = g_object_get_qdata (G_OBJECT (weights), conv_fold_quark ());
+  if (fold != NULL &&
+      !cnnfilt_tensor_release_values (weights, NULL, NULL, conv_fold_restore,
+                                      conv_fold_ref (fold), conv_fold_unref))
+    conv_fold_unref (fold);
+}
+
 /* A copy with batchnorm folded in: w' = w·s, b' = (b − mean)·s + beta,
  * s = scale / sqrt(var + epsilon), per output channel. */
 static CnnfiltOp *
@@ -306,20 +375,24 @@ fold_batchnorm (CnnfiltConv2d *self, CnnfiltOp *bn)
       cnnfilt_tensor_get_size (scale) != o || cnnfilt_tensor_get_size (beta) != o ||
       cnnfilt_tensor_get_size (mean) != o || cnnfilt_tensor_get_size (var) != o)
     return NULL; /* let the batchnorm node report its own error */
-  g_autoptr (CnnfiltTensor) weights = cnnfilt_tensor_copy (self->weights);
+  CnnfiltShape shape;
+  cnnfilt_tensor_get_shape (self->weights, &shape);
+  g_autoptr (CnnfiltTensor) weights = cnnfilt_tensor_new (shape.n, shape.c, shape.h, shape.w, NULL);
   g_autoptr (CnnfiltTensor) bias = cnnfilt_tensor_new (o, 1, 1, 1, NULL);
   if (weights == NULL || bias == NULL)
     return NULL;
-  gsize per = cnnfilt_tensor_get_size (weights) / o;
-  gfloat *w = cnnfilt_tensor_get_data (weights, NULL), *b = cnnfilt_tensor_get_data (bias, NULL);
+  ConvFold *fold = g_new (ConvFold, 1);
+  *fold = (ConvFold) { 1, g_object_ref (self->weights), g_object_ref (scale), g_object_ref (var),
+                       epsilon };
+  conv_fold_weights (fold, cnnfilt_tensor_get_data (weights, NULL));
+  g_object_set_qdata_full (G_OBJECT (weights), conv_fold_quark (), fold, conv_fold_unref);
+  gfloat *b = cnnfilt_tensor_get_data (bias, NULL);
   const gfloat *old_b = self->bias ? cnnfilt_tensor_get_data (self->bias, NULL) : NULL;
   const gfloat *sc = cnnfilt_tensor_get_data (scale, NULL), *be = cnnfilt_tensor_get_data (beta, NULL);
   const gfloat *mu = cnnfilt_tensor_get_data (mean, NULL), *va = cnnfilt_tensor_get_data (var, NULL);
   for (guint oc = 0; oc < o; oc++)
     {
       gdouble s = sc[oc] / sqrt ((gdouble) va[oc] + epsilon);
-      for (gsize i = 0; i < per; i++)
-        w[oc * per + i] = (gfloat) (w[oc * per + i] * s);
       b[oc] = (gfloat) (((old_b ? old_b[oc] : 0.0) - mu[oc]) * s + be[oc]);
     }
   CnnfiltOp *fused = cnnfilt_op_copy (CNNFILT_OP (self));

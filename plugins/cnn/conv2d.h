@@ -26,6 +26,12 @@ typedef struct {
   LayerEltwise activation;
 } ConvParams;
 
+/* Where @weights are a batchnorm folded into a convolution's, lets their
+ * values go, to be folded again when read: for a packing that cannot be
+ * undone (Winograd's), after which the op's tensor is only ever read to
+ * pack again. */
+void conv_release_folded (CnnfiltTensor *weights);
+
 /* conv2d-gemm.c: the textbook loops, on NCHW tensors of @n_images images of
  * @c channels, into @o output channels. */
 void     conv_run_reference (const ConvParams *conv, const CnnfiltWindowPlan *p, const gfloat *in,
