@@ -186,6 +186,21 @@ layer_fuse_clamp (CnnfiltOp *op, gfloat lo, gfloat hi, CnnfiltOp *next)
   return fused;
 }
 
+void
+layer_map_values (const CnnfiltRunContext *ctx, CnnfiltTensor *input, CnnfiltTensor *output,
+                  LayerValuesFunc map)
+{
+  enum { CHUNK = 4096 };
+  const gsize count = cnnfilt_tensor_get_size (input);
+  const gfloat *x = cnnfilt_tensor_get_data (input, NULL);
+  gfloat *y = cnnfilt_tensor_get_data (output, NULL);
+  const gsize n_chunks = (count + CHUNK - 1) / CHUNK;
+  const gboolean parallel = ctx->n_threads > 1 && count >= LAYER_PARALLEL_MIN_VALUES;
+#pragma omp parallel for num_threads (ctx->n_threads) if (parallel) schedule (static)
+  for (gsize i = 0; i < n_chunks; i++)
+    map (x + i * CHUNK, y + i * CHUNK, MIN (CHUNK, count - i * CHUNK));
+}
+
 CnnfiltLayoutSupport
 layer_layouts_elementwise (CnnfiltOp *op, const CnnfiltShape *inputs, guint n_inputs)
 {

@@ -61,6 +61,16 @@ gboolean layer_run_copy (CnnfiltOp *op, const CnnfiltRunContext *ctx,
  * elementwise loops of the plugin share the run's threads. */
 #define LAYER_PARALLEL_MIN_VALUES (1u << 16)
 
+/* y[i] = f(x[i]) for @count values, @y possibly @x: a point op's own
+ * vectorised loop (silu, gelu). */
+typedef void (*LayerValuesFunc) (const gfloat *x, gfloat *y, gsize count);
+
+/* The CPU run of such a point op: @map over the values of @input into
+ * @output, in chunks, on the run's threads from LAYER_PARALLEL_MIN_VALUES
+ * values. */
+void layer_map_values (const CnnfiltRunContext *ctx, CnnfiltTensor *input, CnnfiltTensor *output,
+                       LayerValuesFunc map);
+
 /* The dims of a loop over a dense output of sizes @d (four, outer first)
  * made as few and as long as they can be: dims of 1 dropped, and
  * neighbours merged where each of the @n_operands (at most 2) inputs steps

@@ -54,15 +54,7 @@ cnnfilt_silu_run_vector (CnnfiltOp *op G_GNUC_UNUSED, const CnnfiltRunContext *c
                          CnnfiltTensor **inputs, guint n_inputs G_GNUC_UNUSED,
                          CnnfiltTensor *output, GError **error G_GNUC_UNUSED)
 {
-  enum { CHUNK = 4096 };
-  const gsize count = cnnfilt_tensor_get_size (inputs[0]);
-  const gfloat *x = cnnfilt_tensor_get_data (inputs[0], NULL);
-  gfloat *y = cnnfilt_tensor_get_data (output, NULL);
-  const gsize n_chunks = (count + CHUNK - 1) / CHUNK;
-  const gboolean parallel = ctx->n_threads > 1 && count >= LAYER_PARALLEL_MIN_VALUES;
-#pragma omp parallel for num_threads (ctx->n_threads) if (parallel) schedule (static)
-  for (gsize i = 0; i < n_chunks; i++)
-    silu_values (x + i * CHUNK, y + i * CHUNK, MIN (CHUNK, count - i * CHUNK));
+  layer_map_values (ctx, inputs[0], output, silu_values);
   return TRUE;
 }
 
