@@ -64,14 +64,7 @@ gelu_values (const gfloat *x, gfloat *y, gsize count)
     }
 }
 
-static gboolean
-cnnfilt_gelu_run_vector (CnnfiltOp *op G_GNUC_UNUSED, const CnnfiltRunContext *ctx,
-                         CnnfiltTensor **inputs, guint n_inputs G_GNUC_UNUSED,
-                         CnnfiltTensor *output, GError **error G_GNUC_UNUSED)
-{
-  layer_map_values (ctx, inputs[0], output, gelu_values);
-  return TRUE;
-}
+LAYER_MAP_VALUES_RUN (cnnfilt_gelu_run_vector, gelu_values)
 
 static void
 cnnfilt_gelu_class_init (CnnfiltGeluClass *klass)

@@ -71,6 +71,16 @@ typedef void (*LayerValuesFunc) (const gfloat *x, gfloat *y, gsize count);
 void layer_map_values (const CnnfiltRunContext *ctx, CnnfiltTensor *input, CnnfiltTensor *output,
                        LayerValuesFunc map);
 
+/* Defines @func, a point op's CPU run: layer_map_values() with @map. */
+#define LAYER_MAP_VALUES_RUN(func, map)                                                         \
+  static gboolean func (CnnfiltOp *op G_GNUC_UNUSED, const CnnfiltRunContext *ctx,              \
+                        CnnfiltTensor **inputs, guint n_inputs G_GNUC_UNUSED,                   \
+                        CnnfiltTensor *output, GError **error G_GNUC_UNUSED)                    \
+  {                                                                                             \
+    layer_map_values (ctx, inputs[0], output, (map));                                           \
+    return TRUE;                                                                                \
+  }
+
 /* The dims of a loop over a dense output of sizes @d (four, outer first)
  * made as few and as long as they can be: dims of 1 dropped, and
  * neighbours merged where each of the @n_operands (at most 2) inputs steps

@@ -49,14 +49,7 @@ silu_values (const gfloat *x, gfloat *y, gsize count)
     }
 }
 
-static gboolean
-cnnfilt_silu_run_vector (CnnfiltOp *op G_GNUC_UNUSED, const CnnfiltRunContext *ctx,
-                         CnnfiltTensor **inputs, guint n_inputs G_GNUC_UNUSED,
-                         CnnfiltTensor *output, GError **error G_GNUC_UNUSED)
-{
-  layer_map_values (ctx, inputs[0], output, silu_values);
-  return TRUE;
-}
+LAYER_MAP_VALUES_RUN (cnnfilt_silu_run_vector, silu_values)
 
 static void
 cnnfilt_silu_class_init (CnnfiltSiluClass *klass)
