@@ -40,7 +40,7 @@ LAYER_ELTWISE_FUNC (cnnfilt_gelu_eltwise, dnnl_eltwise_gelu_erf, 0.0f, 0.0f)
  * [0, 10] in double); in float the rounding of t² adds up to t²·6e-8 of
  * it, where the output is already small. In vectors for AVX-512 and AVX2,
  * multiply-adds fused; @y may be @x. */
-__attribute__ ((target_clones ("avx512f", "avx2", "default"), optimize ("fp-contract=fast")))
+__attribute__ ((target_clones ("avx512f", "avx2", "default"))) LAYER_FUSED_MULTIPLY_ADD
 static void
 gelu_values (const gfloat *x, gfloat *y, gsize count)
 {

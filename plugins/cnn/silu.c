@@ -37,7 +37,7 @@ LAYER_ELTWISE_FUNC (cnnfilt_silu_eltwise, dnnl_eltwise_swish, 1.0f, 0.0f)
  * AVX-512 and AVX2, with fused multiply-adds where the unit has them
  * (the plugin is built without contraction; the exp's polynomial runs
  * at twice the speed with it). @y may be @x. */
-__attribute__ ((target_clones ("avx512f", "avx2", "default"), optimize ("fp-contract=fast")))
+__attribute__ ((target_clones ("avx512f", "avx2", "default"))) LAYER_FUSED_MULTIPLY_ADD
 static void
 silu_values (const gfloat *x, gfloat *y, gsize count)
 {

@@ -10,6 +10,16 @@
 #include <glib.h>
 #include <string.h>
 
+/* Multiply-adds fused within a function, where the plugins are built
+ * without contraction: the exp's polynomial runs at twice the speed (silu,
+ * gelu). GCC's attribute; clang (the fuzzing build) goes without, warning
+ * of an attribute it does not know otherwise. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define LAYER_FUSED_MULTIPLY_ADD __attribute__ ((optimize ("fp-contract=fast")))
+#else
+#define LAYER_FUSED_MULTIPLY_ADD
+#endif
+
 /* ln FLT_MIN: below it, e^x is subnormal */
 #define LAYER_MIN_EXPONENT -87.33654f
 
