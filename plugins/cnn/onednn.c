@@ -11,6 +11,7 @@
 #include <omp.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 dnnl_engine_t
 onednn_engine (void)
@@ -388,7 +389,7 @@ static void
 pages_give_back (guint8 *from, guint8 *to)
 {
 #ifdef MADV_DONTNEED
-  const guintptr page = 4096;
+  const guintptr page = (guintptr) sysconf (_SC_PAGESIZE);
   guintptr start = ((guintptr) from + page - 1) & ~(page - 1), end = (guintptr) to & ~(page - 1);
   if (end > start)
     madvise ((gpointer) start, end - start, MADV_DONTNEED);
@@ -408,7 +409,7 @@ pack_parts_run (const PackParts *pp, gfloat *values, gboolean give_back)
       TRY (dnnl_memory_set_data_handle (pp->part_to, packed + i * pp->packed_step));
       TRY (onednn_reorder_run (pp->part, pp->stream, pp->part_from, pp->part_to));
       TRY (dnnl_stream_wait (pp->stream));
-      if (give_back && pp->n_parts > 1)
+      if (give_back) /* a single part, the whole, has no step: nothing */
         pages_give_back (plain + i * pp->plain_step, plain + (i + 1) * pp->plain_step);
     }
   if (pp->tail)
