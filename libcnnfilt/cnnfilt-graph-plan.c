@@ -7,9 +7,11 @@
  * allocates nothing.
  */
 #include "cnnfilt-graph-private.h"
+#include "cnnfilt-device-private.h"
 #include "cnnfilt-error.h"
 #include "cnnfilt-tensor-private.h"
 
+#include <omp.h>
 #include <string.h>
 
 /* Clears the last plan and sets the input shapes; constants keep theirs. */
@@ -368,7 +370,16 @@ cnnfilt_graph_prepare (CnnfiltGraph *graph, const CnnfiltShape *inputs, guint n_
   plan_fusion (graph);
   /* OpenCL kernels take NCHW: channels-last is the CPU kernels' choice */
   if (graph->device == NULL || cnnfilt_device_get_kind (graph->device) == CNNFILT_DEVICE_KIND_CPU)
-    plan_layouts (graph);
+    {
+      /* ops make their kernels as they answer (oneDNN's), and those are
+       * sized for the OpenMP threads they see: the ones the runs will have */
+      CnnfiltRunContext ctx;
+      _cnnfilt_device_init_context (graph->device, &ctx);
+      gint saved = omp_get_max_threads ();
+      omp_set_num_threads ((gint) ctx.n_threads);
+      plan_layouts (graph);
+      omp_set_num_threads (saved);
+    }
   else
     for (guint i = 0; i < graph->nodes->len; i++)
       ((Node *) graph->nodes->pdata[i])->layout = CNNFILT_LAYOUT_NCHW;

@@ -282,6 +282,17 @@ START_TEST (test_conv_fast_matches_reference)
 }
 END_TEST
 
+/* Runs @op alone on @input on @device. */
+static CnnfiltTensor *
+run_op_on (CnnfiltOp *op, CnnfiltDevice *device, CnnfiltTensor *input)
+{
+  g_autoptr (GError) error = NULL;
+  CnnfiltTensor *out = g_object_new (CNNFILT_TYPE_TENSOR, NULL);
+  ck_assert_msg (cnnfilt_op_run_on_device (op, device, &input, 1, out, &error), "%s",
+                 error ? error->message : "");
+  return out;
+}
+
 /* Runs @op alone on @input through cnnfilt_op_run, the way bindings use an op. */
 static CnnfiltTensor *
 run_op (CnnfiltOp *op, CnnfiltTensor *input)
@@ -551,6 +562,9 @@ START_TEST (test_folded_weights_released)
     v[i] = fabsf (v[i]) + 0.1f;
   const gsize plain_kb = cnnfilt_tensor_get_size (w) * sizeof (gfloat) / 1024;
   CnnfiltShape shape = { 1, c, 8, 8 };
+  /* 16 of Winograd's tiles: enough for one thread (test_winograd_where_it_pays) */
+  g_autoptr (CnnfiltDevice) one = cnnfilt_device_new_from_string ("cpu", NULL);
+  cnnfilt_device_set_n_threads (one, 1);
   gsize growth[3];
   /* the first prepare of the process takes 60 MiB more (oneDNN's own):
    * conv alone, then conv alone and conv ! batchnorm measured */
@@ -561,6 +575,7 @@ START_TEST (test_folded_weights_released)
       g_object_set (conv, "weights", w, NULL);
       g_object_set (bn, "scale", scale, "bias", shift, "mean", mean, "var", var, NULL);
       g_autoptr (CnnfiltGraph) graph = k == 2 ? chain (conv, bn, NULL) : chain (conv, NULL);
+      cnnfilt_graph_set_device (graph, one);
       gsize before = tu_resident_kb ();
       ck_assert (cnnfilt_graph_prepare (graph, &shape, 1, NULL));
       growth[k] = tu_resident_kb () - before;
@@ -583,7 +598,7 @@ START_TEST (test_folded_weights_released)
   g_autoptr (CnnfiltTensor) kept = cnnfilt_tensor_copy (folded);
   g_clear_object (&folded);
   g_autoptr (CnnfiltTensor) x = random_tensor (1, c, 8, 8, 95);
-  g_autoptr (CnnfiltTensor) first = run_op (fused, x);
+  g_autoptr (CnnfiltTensor) first = run_op_on (fused, one, x);
   gsize before = tu_resident_kb ();
   g_object_get (fused, "weights", &folded, NULL);
   gsize count = 0;
@@ -593,8 +608,70 @@ START_TEST (test_folded_weights_released)
                  tu_resident_kb () - before);
   ck_assert (memcmp (a, b, count * sizeof (gfloat)) == 0);
   g_clear_object (&folded);
-  g_autoptr (CnnfiltTensor) again = run_op (fused, x);
+  g_autoptr (CnnfiltTensor) again = run_op_on (fused, one, x);
   tu_assert_tensors_equal (first, again, 0);
+}
+END_TEST
+
+/* Whether conv2d's output on @x, run on @threads threads, differs in any
+ * bit from the same convolution's with winograd=false: oneDNN's direct
+ * kernel sums each output in one order, Winograd's transform rounds
+ * otherwise. */
+static gboolean
+winograd_used (CnnfiltTensor *w, CnnfiltTensor *x, guint threads)
+{
+  g_autoptr (CnnfiltDevice) device = cnnfilt_device_new_from_string ("cpu", NULL);
+  cnnfilt_device_set_n_threads (device, threads);
+  g_autoptr (CnnfiltOp) direct = op_from_text ("conv2d padding=1 winograd=false");
+  g_autoptr (CnnfiltOp) conv = op_from_text ("conv2d padding=1");
+  g_object_set (direct, "weights", w, NULL);
+  g_object_set (conv, "weights", w, NULL);
+  g_autoptr (CnnfiltTensor) want = run_op_on (direct, device, x);
+  g_autoptr (CnnfiltTensor) got = run_op_on (conv, device, x);
+  gsize count = 0;
+  const gfloat *a = cnnfilt_tensor_get_data (want, &count), *b = cnnfilt_tensor_get_data (got, NULL);
+  return memcmp (a, b, count * sizeof (gfloat)) != 0;
+}
+
+/* conv2d lets oneDNN use Winograd only where each thread has 16 of its
+ * output tiles or more; with fewer, reading the transformed weights (16/9
+ * or 4 times the plain ones) takes as long as direct convolution, which
+ * needs less memory and no transform on the first run. ResNet's last
+ * layers, 512 channels at 7×7: at batch 1 (F(2×2, 3×3), 16 tiles) direct
+ * on two threads, Winograd on one; at batch 8 (F(4×4, 3×3), 32 tiles)
+ * Winograd on two. Where oneDNN has no Winograd kernel (without AVX-512),
+ * direct everywhere. An op that ran on two threads makes its kernel again
+ * when its device is given one. */
+START_TEST (test_winograd_where_it_pays)
+{
+  g_autoptr (CnnfiltTensor) w = random_tensor (512, 512, 3, 3, 100);
+  gfloat *v = cnnfilt_tensor_get_data (w, NULL);
+  for (gsize i = 0; i < cnnfilt_tensor_get_size (w); i++)
+    v[i] *= 0.05f;
+  g_autoptr (CnnfiltTensor) one = random_tensor (1, 512, 7, 7, 101);
+  g_autoptr (CnnfiltTensor) eight = random_tensor (8, 512, 7, 7, 102);
+  g_autoptr (CnnfiltTensor) large = random_tensor (1, 512, 28, 28, 103);
+  ck_assert_msg (!winograd_used (w, one, 2), "Winograd for 16 tiles on 2 threads");
+  if (!winograd_used (w, large, 2))
+    return; /* no Winograd kernel on this CPU */
+  ck_assert_msg (winograd_used (w, one, 1), "no Winograd for 16 tiles on 1 thread");
+  ck_assert_msg (winograd_used (w, eight, 2), "no Winograd for 32 tiles on 2 threads");
+
+  g_autoptr (CnnfiltDevice) device = cnnfilt_device_new_from_string ("cpu", NULL);
+  g_autoptr (CnnfiltOp) conv = op_from_text ("conv2d padding=1");
+  g_object_set (conv, "weights", w, NULL);
+  cnnfilt_device_set_n_threads (device, 2);
+  g_autoptr (CnnfiltTensor) two_threads = run_op_on (conv, device, one);
+  cnnfilt_device_set_n_threads (device, 1);
+  g_autoptr (CnnfiltTensor) one_thread = run_op_on (conv, device, one);
+  g_autoptr (CnnfiltOp) direct = op_from_text ("conv2d padding=1 winograd=false");
+  g_object_set (direct, "weights", w, NULL);
+  g_autoptr (CnnfiltTensor) want = run_op_on (direct, device, one);
+  tu_assert_tensors_equal (want, two_threads, 0);
+  gsize count = 0;
+  const gfloat *a = cnnfilt_tensor_get_data (want, &count), *b = cnnfilt_tensor_get_data (one_thread, NULL);
+  ck_assert_msg (memcmp (a, b, count * sizeof (gfloat)) != 0, "the kernel of two threads ran on one");
+  tu_assert_tensors_equal (want, one_thread, 1e-4);
 }
 END_TEST
 
@@ -2954,6 +3031,7 @@ main (void)
   tcase_add_test (graphs, test_release_values);
   tcase_add_test (graphs, test_weights_held_once);
   tcase_add_test (graphs, test_folded_weights_released);
+  tcase_add_test (graphs, test_winograd_where_it_pays);
   tcase_add_test (graphs, test_broadcast_and_concat);
   tcase_add_test (graphs, test_shape_errors_name_the_node);
   tcase_add_test (graphs, test_resnet18_memory);

@@ -4,18 +4,20 @@
  * oneDNN's convolution (brgemm kernels with AVX-512 here), on channels-last
  * (NHWC) copies of the input and output, with the weights reordered once
  * into its blocked layout, bias and clamp applied as it writes. The
- * primitives are made once per input shape and kept. A batch whose working
- * memory would pass CONV_WORKING_BUDGET runs in parts.
+ * primitives are made once per input shape and thread count and kept. A
+ * batch whose working memory would pass CONV_WORKING_BUDGET runs in parts.
  */
 #include "conv2d.h"
 
 #include <math.h>
+#include <omp.h>
 
 /* oneDNN: the convolution on channels-last buffers, with the reorders
  * from and to our NCHW tensors. */
 struct OnednnConv {
   CnnfiltShape shape;
   CnnfiltLayout in_layout, out_layout, res_layout;
+  gint threads;                      /* the OpenMP threads it was made for */
   guint n_parts;                     /* the batch run in this many parts */
   gsize src_step, dst_step;          /* floats of a part's input and output */
   OnednnIo io;
@@ -86,8 +88,38 @@ fail:
   return status;
 }
 
-/* Winograd F(4×4, 3×3) for 3×3 stride-1 layers where oneDNN has it (in
- * its blocked layout), else direct convolution on channels-last. */
+/* The fewest output tiles per thread a Winograd kernel is used for. Its
+ * transformed weights are 16/9 (F(2×2, 3×3), which oneDNN picks for small
+ * batches) or 4 times (F(4×4, 3×3)) the plain ones, and are read once a
+ * run whatever the number of tiles: with few tiles for each thread the
+ * kernel waits on reading them, and more threads need more tiles to keep
+ * it busy. Measured on ResNet-18's 512-channel 7×7 layers in the whole
+ * network, against direct convolution: on two threads, 8 tiles (batch 2,
+ * F(4×4)) slower, 16 (batch 1, F(2×2); batch 4, F(4×4)) as fast, 32
+ * (batch 8) 1.45 times faster; on one thread, 16 tiles already faster. A
+ * direct convolution keeps a quarter of F(4×4)'s weights (ResNet-18 at
+ * batch 4: 190 against 325 MB at the peak) and the first run does not pay
+ * for the transform (ResNet-18 at batch 1: 76 against 290 ms). */
+#define WINOGRAD_MIN_TILES_PER_THREAD 16
+
+/* Whether the Winograd kernel of @pd has enough tiles of output for the
+ * threads it runs on (WINOGRAD_MIN_TILES_PER_THREAD). */
+static gboolean
+winograd_worth_it (const_dnnl_primitive_desc_t pd, const ConvDescs *d, gint threads)
+{
+  const dnnl_memory_desc_t *wei = dnnl_primitive_desc_query_md (pd, dnnl_query_weights_md, 0);
+  if (wei == NULL || wei->format_kind != dnnl_format_kind_wino)
+    return TRUE;
+  gint64 m = wei->format_desc.wino_desc.alpha - wei->format_desc.wino_desc.r + 1;
+  if (m < 1)
+    return TRUE;
+  gint64 tiles = d->dst_dims[0] * ((d->dst_dims[2] + m - 1) / m) * ((d->dst_dims[3] + m - 1) / m);
+  return tiles >= (gint64) WINOGRAD_MIN_TILES_PER_THREAD * MAX (threads, 1);
+}
+
+/* Winograd for 3×3 stride-1 layers where oneDNN has it (in its blocked
+ * layout) and it pays (winograd_worth_it), else direct convolution on
+ * channels-last. */
 static dnnl_status_t
 conv_primitive_desc_create (dnnl_primitive_desc_t *pd, const ConvDescs *d, const ConvParams *conv,
                             const CnnfiltWindowPlan *p, const_dnnl_primitive_attr_t attr,
@@ -110,6 +142,12 @@ conv_primitive_desc_create (dnnl_primitive_desc_t *pd, const ConvDescs *d, const
           &dst_any, strides, dilates, pad_l, pad_r);
       if (status == dnnl_success)
         status = dnnl_primitive_desc_create (pd, &desc, attr, engine, NULL);
+      if (status == dnnl_success && !winograd_worth_it (*pd, d, omp_get_max_threads ()))
+        {
+          dnnl_primitive_desc_destroy (*pd);
+          *pd = NULL;
+          status = dnnl_unimplemented;
+        }
     }
   if (status != dnnl_success)
     {
@@ -242,6 +280,7 @@ onednn_conv_new (const ConvParams *conv, const CnnfiltShape *in, const CnnfiltWi
   plan->in_layout = in_layout;
   plan->out_layout = out_layout;
   plan->res_layout = res_layout;
+  plan->threads = omp_get_max_threads ();
   dnnl_primitive_desc_t pd = NULL;
   dnnl_primitive_attr_t attr = NULL;
   ConvDescs d;
@@ -283,7 +322,8 @@ onednn_conv_matches (OnednnConv *plan, const CnnfiltShape *in, CnnfiltLayout in_
                      CnnfiltLayout out_layout, CnnfiltLayout res_layout)
 {
   return plan != NULL && cnnfilt_shape_equal (&plan->shape, in) && plan->in_layout == in_layout &&
-         plan->out_layout == out_layout && plan->res_layout == res_layout;
+         plan->out_layout == out_layout && plan->res_layout == res_layout &&
+         plan->threads == omp_get_max_threads ();
 }
 
 gboolean

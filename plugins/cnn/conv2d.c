@@ -86,8 +86,9 @@ static const CnnfiltOpProp conv2d_props[] = {
     "without parameters (silu, gelu, hard-swish, sigmoid, tanh, exp, sqrt): a following op "
     "fused by graphs", CNNFILT_OP_PROP_STRING,
     CNNFILT_OP_PROP_FIELD (CnnfiltConv2d, activation), 0, 0, 0, NULL, { 0 } },
-  { "winograd", "Let auto use Winograd F(4x4,3x3) for 3×3 stride-1 layers: about twice as fast, "
-    "rounding errors about ten times larger (still ~1e-6 relative)", CNNFILT_OP_PROP_BOOLEAN,
+  { "winograd", "Let auto use oneDNN's Winograd (F(2x2,3x3) or F(4x4,3x3)) for 3×3 stride-1 "
+    "layers with 16 output tiles or more for each thread: up to twice as fast there, rounding "
+    "errors about ten times larger (still ~1e-6 relative)", CNNFILT_OP_PROP_BOOLEAN,
     CNNFILT_OP_PROP_FIELD (CnnfiltConv2d, winograd), 0, 1, 1, NULL, { 0 } },
   { "algorithm", "auto: oneDNN's kernels; gemm: im2col and sgemm; reference: the plain loops",
     CNNFILT_OP_PROP_ENUM,
