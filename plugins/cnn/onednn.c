@@ -75,9 +75,29 @@ onednn_attr_new_epilogue (dnnl_primitive_attr_t *attr, gboolean sum, gfloat clam
   return status;
 }
 
-dnnl_status_t
-onednn_execute (dnnl_primitive_t primitive, dnnl_stream_t stream, int n_args,
-                const dnnl_exec_arg_t *args)
+/* Gives back the whole pages within [@from, @to) of memory about to be
+ * freed: their next touch maps a zeroed page. */
+static void
+pages_give_back (guint8 *from, guint8 *to)
+{
+#ifdef MADV_DONTNEED
+  const guintptr page = (guintptr) sysconf (_SC_PAGESIZE);
+  guintptr start = ((guintptr) from + page - 1) & ~(page - 1), end = (guintptr) to & ~(page - 1);
+  if (end > start)
+    madvise ((gpointer) start, end - start, MADV_DONTNEED);
+#endif
+}
+
+/* dnnl_primitive_execute with the scratchpad @primitive asks for: the
+ * calling thread's shared scratch where @shared, which the runs of every
+ * op reuse, else memory of its own, given back once the work is done. Work
+ * done once, packing weights, takes the latter: Winograd's transform of
+ * 512×512 weights asks for 36 MiB, which stayed resident in the shared
+ * scratch until a run needed more, after the graph's buffers had been
+ * touched (ResNet-18 at batch 8 peaked 22 MB above where it settled). */
+static dnnl_status_t
+execute (dnnl_primitive_t primitive, dnnl_stream_t stream, int n_args, const dnnl_exec_arg_t *args,
+         gboolean shared)
 {
   const_dnnl_primitive_desc_t pd;
   dnnl_status_t status = dnnl_primitive_get_primitive_desc (primitive, &pd);
@@ -87,22 +107,47 @@ onednn_execute (dnnl_primitive_t primitive, dnnl_stream_t stream, int n_args,
   gsize bytes = md ? dnnl_memory_desc_get_size (md) : 0;
   if (bytes == 0)
     return dnnl_primitive_execute (primitive, stream, n_args, args);
-  gpointer data = layer_scratch (LAYER_SCRATCH_ONEDNN, bytes);
+  guint8 *own = shared ? NULL : g_try_malloc (bytes);
+  gpointer data = shared ? layer_scratch (LAYER_SCRATCH_ONEDNN, bytes) : own;
   if (data == NULL)
     return dnnl_out_of_memory;
   dnnl_engine_t engine = onednn_engine ();
   dnnl_memory_t scratchpad;
-  if ((status = dnnl_memory_create (&scratchpad, md, engine, data)) != dnnl_success)
-    return status;
-  dnnl_exec_arg_t *all = g_newa (dnnl_exec_arg_t, n_args + 1);
-  memcpy (all, args, n_args * sizeof *args);
-  all[n_args] = (dnnl_exec_arg_t) { DNNL_ARG_SCRATCHPAD, scratchpad };
-  status = dnnl_primitive_execute (primitive, stream, n_args + 1, all);
-  /* the scratch must outlive the work: wait before the memory goes */
-  if (status == dnnl_success)
-    status = dnnl_stream_wait (stream);
-  dnnl_memory_destroy (scratchpad);
+  if ((status = dnnl_memory_create (&scratchpad, md, engine, data)) == dnnl_success)
+    {
+      dnnl_exec_arg_t *all = g_newa (dnnl_exec_arg_t, n_args + 1);
+      memcpy (all, args, n_args * sizeof *args);
+      all[n_args] = (dnnl_exec_arg_t) { DNNL_ARG_SCRATCHPAD, scratchpad };
+      status = dnnl_primitive_execute (primitive, stream, n_args + 1, all);
+      /* the scratch must outlive the work: wait before the memory goes */
+      if (status == dnnl_success)
+        status = dnnl_stream_wait (stream);
+      dnnl_memory_destroy (scratchpad);
+    }
+  if (own != NULL)
+    {
+      /* freed memory may stay with the process (the heap's): not its pages */
+      pages_give_back (own, own + bytes);
+      g_free (own);
+    }
   return status;
+}
+
+dnnl_status_t
+onednn_execute (dnnl_primitive_t primitive, dnnl_stream_t stream, int n_args,
+                const dnnl_exec_arg_t *args)
+{
+  return execute (primitive, stream, n_args, args, TRUE);
+}
+
+/* A reorder that runs once (a packing, or its undoing): its scratch is
+ * its own (execute). */
+static dnnl_status_t
+reorder_run_once (dnnl_primitive_t reorder, dnnl_stream_t stream, dnnl_memory_t from,
+                  dnnl_memory_t to)
+{
+  dnnl_exec_arg_t args[] = { { DNNL_ARG_FROM, from }, { DNNL_ARG_TO, to } };
+  return execute (reorder, stream, 2, args, FALSE);
 }
 
 gboolean
@@ -254,9 +299,7 @@ reorder_once (dnnl_engine_t engine, dnnl_stream_t stream, dnnl_memory_t from, dn
   dnnl_primitive_t reorder = NULL;
   dnnl_status_t status = onednn_reorder_new (engine, from, to, &reorder);
   if (status == dnnl_success)
-    status = onednn_reorder_run (reorder, stream, from, to);
-  if (status == dnnl_success)
-    status = dnnl_stream_wait (stream);
+    status = reorder_run_once (reorder, stream, from, to);
   if (reorder)
     dnnl_primitive_destroy (reorder);
   return status;
@@ -383,19 +426,6 @@ fail:
   return status;
 }
 
-/* Gives back the whole pages within [@from, @to) of memory about to be
- * freed: their next touch maps a zeroed page. */
-static void
-pages_give_back (guint8 *from, guint8 *to)
-{
-#ifdef MADV_DONTNEED
-  const guintptr page = (guintptr) sysconf (_SC_PAGESIZE);
-  guintptr start = ((guintptr) from + page - 1) & ~(page - 1), end = (guintptr) to & ~(page - 1);
-  if (end > start)
-    madvise ((gpointer) start, end - start, MADV_DONTNEED);
-#endif
-}
-
 /* Packs @values part by part, each part's pages given back once packed
  * where @give_back. */
 static dnnl_status_t
@@ -407,8 +437,7 @@ pack_parts_run (const PackParts *pp, gfloat *values, gboolean give_back)
     {
       TRY (dnnl_memory_set_data_handle (pp->part_from, plain + i * pp->plain_step));
       TRY (dnnl_memory_set_data_handle (pp->part_to, packed + i * pp->packed_step));
-      TRY (onednn_reorder_run (pp->part, pp->stream, pp->part_from, pp->part_to));
-      TRY (dnnl_stream_wait (pp->stream));
+      TRY (reorder_run_once (pp->part, pp->stream, pp->part_from, pp->part_to));
       if (give_back) /* a single part, the whole, has no step: nothing */
         pages_give_back (plain + i * pp->plain_step, plain + (i + 1) * pp->plain_step);
     }
@@ -416,8 +445,7 @@ pack_parts_run (const PackParts *pp, gfloat *values, gboolean give_back)
     {
       TRY (dnnl_memory_set_data_handle (pp->tail_from, values));
       TRY (dnnl_memory_set_data_handle (pp->tail_to, pp->packed));
-      TRY (onednn_reorder_run (pp->tail, pp->stream, pp->tail_from, pp->tail_to));
-      TRY (dnnl_stream_wait (pp->stream));
+      TRY (reorder_run_once (pp->tail, pp->stream, pp->tail_from, pp->tail_to));
     }
 fail:
   return status;
