@@ -514,13 +514,16 @@ def main():
             x = batch_of(images, n)
             try:
                 run = eng.prepare(net, x)
+                t0 = time.perf_counter()
+                run()            # the first at this batch: kernels made, weights packed
+                first_s = time.perf_counter() - t0
                 t, reps = time_it(run, a.min_time, a.min_reps, a.slow_reps)
                 if a.logits:
                     eng.logits(net, x, run).astype("<f4").tofile("%s-%s-b%d.f32" % (a.logits, model, n))
             except Exception as e:  # noqa: BLE001
                 out("S", eng.name, model, n, "run failed: " + one_line(run_reason(e)))
                 continue
-            note = "load %.2f s" % load_s
+            note = "load %.3f s; first run %.3f s" % (load_s, first_s)
             if isinstance(net, dict) and net.get("note"):
                 note += "; " + net["note"]
             out("R", eng.name, model, n, "%.4f" % (t * 1e3), reps, note)

@@ -178,7 +178,9 @@ async function main() {
     for (const n of batches) {
       try {
         const feeds = { [inName]: batchOf(images, n) };
+        const tf = now();
         const first = await session.run(feeds);
+        const firstS = now() - tf;
         const y = new ort.Tensor('float32', new Float32Array(first[outName].data.length), first[outName].dims);
         const run = () => session.run(feeds, { [outName]: y });
         const [t, reps] = await timeIt(run);
@@ -186,7 +188,7 @@ async function main() {
           await run();
           fs.writeFileSync(`${opt.logits}-${model}-b${n}.f32`, Buffer.from(y.data.buffer, y.data.byteOffset, y.data.byteLength));
         }
-        out('R', 'ort', model, n, (t * 1e3).toFixed(4), reps, `load ${loadS.toFixed(2)} s`);
+        out('R', 'ort', model, n, (t * 1e3).toFixed(4), reps, `load ${loadS.toFixed(3)} s; first run ${firstS.toFixed(3)} s`);
       } catch (e) {
         out('S', 'ort', model, n, `run failed: ${clean(e.message || e)}`);
       }

@@ -104,6 +104,42 @@ def memory_table(peak, engines, models, batches):
     print()
 
 
+def start_table(starts, engines, models, batch):
+    """Load and first run at @batch: @starts, (engine, model, batch) -> [(load s, first s)]."""
+    cols = [e for e in engines if any(k[0] == e for k in starts)]
+    print("### Load and first run at batch %d (ms; ×ratio = engine / cnnfilt, on the sum)" % batch)
+    print()
+    print("From the model file to the first output, in the timing rounds' processes, median over "
+          "rounds: the import or session creation (load) and the first run at this batch, which "
+          "makes the kernels and packs the weights (first), after the engine's libraries are "
+          "loaded. **Bold**: least in the row.")
+    print()
+    table_head(cols)
+    for m in models:
+        row = {}
+        for e in cols:
+            v = starts.get((e, m, batch))
+            if v:
+                row[e] = (statistics.median(x[0] for x in v) * 1e3, statistics.median(x[1] for x in v) * 1e3,
+                          statistics.median(x[0] + x[1] for x in v) * 1e3)
+        if not row:
+            continue
+        least = min(v[2] for v in row.values())
+        ref = row.get("cnnfilt")
+        cells = []
+        for e in cols:
+            if e not in row:
+                cells.append("—")
+                continue
+            load, first, total = row[e]
+            c = "%.0f + %.0f = %.0f" % (load, first, total)
+            if ref and e != "cnnfilt":
+                c += " ×%.2f" % (total / ref[2])
+            cells.append("**%s**" % c if total == least and len(row) > 1 else c)
+        print("| %s | %d | %s |" % (MODELS.get(m, m), batch, " | ".join(cells)))
+    print()
+
+
 def main(argv):
     if len(argv) == 3 and argv[1] == "--ort-graphs":
         ort_graphs(argv[2])
@@ -115,6 +151,7 @@ def main(argv):
     times = defaultdict(list)          # (engine, model, N) -> [ms per batch, one per round]
     skips = {}                         # (engine, model, N) -> reason
     notes = {}                         # (engine, model, N) -> the R line's note
+    starts = defaultdict(list)         # (engine, model, N) -> [(load s, first run s), one per round]
     infos = defaultdict(dict)          # engine -> key -> value
     kern = defaultdict(lambda: defaultdict(dict))   # engine -> what -> model -> summary
     rounds = set()
@@ -125,6 +162,10 @@ def main(argv):
                 times[(p[1], p[2], int(p[3]))].append(float(p[4]))
                 if len(p) >= 7:
                     notes[(p[1], p[2], int(p[3]))] = p[6]
+                    load = re.search(r"\bload ([0-9.]+) s", p[6])
+                    first = re.search(r"\bfirst run ([0-9.]+) s", p[6])
+                    if load and first:
+                        starts[(p[1], p[2], int(p[3]))].append((float(load.group(1)), float(first.group(1))))
             elif p[0] == "S" and len(p) >= 5:
                 skips[(p[1], p[2], int(p[3]))] = p[4]
             elif p[0] == "I" and len(p) >= 4:
@@ -231,6 +272,8 @@ def main(argv):
                     print("| %s | %d | %s |" % (MODELS.get(m, m), n, " | ".join(cells)))
         print()
 
+    if starts:
+        start_table(starts, engines, models, min(batches))
     memory_table(peak, engines, models, batches)
 
     spread = [((max(v) - min(v)) / statistics.median(v), k) for k, v in times.items() if len(v) > 1]
@@ -258,7 +301,7 @@ def main(argv):
                     print("- %s %s, %s: %s" % (e, what, MODELS.get(model, model), v))
     for (e, m, n), note in sorted(notes.items()):
         if "frozen only" in note:
-            print("- %s %s batch %d: %s" % (e, MODELS.get(m, m), n, note.split("; ", 1)[-1]))
+            print("- %s %s batch %d: %s" % (e, MODELS.get(m, m), n, note[note.index("frozen only"):]))
     for (e, m, n), reason in sorted(skips.items()):
         if (e, m, n) not in med:
             print("- %s %s batch %d not timed: %s" % (e, MODELS.get(m, m), n, reason))
