@@ -27,7 +27,7 @@
 /* ---- The decoder -------------------------------------------------------- */
 
 /* Names and messages are small and many; the float arrays of models that
- * store weights as float_data go on huge pages like tensors. Memory inside
+ * store weights as float_data are large buffers like tensors. Memory inside
  * the encoded model (allocator_data, a GBytes) is the model's own: the
  * initializers' raw_data borrowed from it (see decode_model) is not freed. */
 static void *

@@ -9,9 +9,9 @@
 G_GNUC_INTERNAL
 gsize _cnnfilt_physical_memory (void);
 
-/* Memory for *@bytes, aligned to 64 bytes, or from 4 MiB on to 2 MiB and
- * marked for transparent huge pages; *@bytes is rounded up to what was
- * reserved. Released with free(); NULL when it cannot be had. */
+/* Memory for *@bytes, aligned to 64 bytes, or from 4 MiB on to 2 MiB (a
+ * huge page, where the kernel gives them unasked); *@bytes is rounded up
+ * to what was reserved. Released with free(); NULL when it cannot be had. */
 G_GNUC_INTERNAL
 gpointer _cnnfilt_alloc_large (gsize *bytes);
 

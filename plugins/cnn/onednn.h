@@ -76,8 +76,8 @@ gboolean onednn_io_begin (OnednnIo *io, const gfloat *src, gfloat *dst, const gc
 gboolean onednn_io_end (OnednnIo *io, const gchar *op, GError **error);
 
 /* Weights reordered once into the layout a kernel asks for, in memory of
- * ours (huge pages where it is large: the first write of Winograd's packed
- * weights, four times the plain ones, would fault every 4 KiB). Counted:
+ * ours (cnnfilt_alloc_large: aligned for huge pages where it is large).
+ * Counted:
  * held by the plans that run with them and, where the op's weights tensor
  * released its own values for them, by that tensor until it reads them
  * back. */
