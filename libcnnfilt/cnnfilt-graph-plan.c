@@ -264,6 +264,7 @@ take_slot (CnnfiltGraph *self, GPtrArray *free_slots, const CnnfiltShape *shape,
     }
   if (!cnnfilt_tensor_set_shape (slot, shape, error))
     return NULL;
+  _cnnfilt_tensor_advise_huge_pages (slot);
   return slot;
 }
 
