@@ -292,9 +292,10 @@ onednn_packed_unref (OnednnPacked *packed)
   g_free (packed);
 }
 
-/* Reorders @from into @to once, on a stream of its own. */
+/* Makes a reorder of @from into @to, runs it once (reorder_run_once) and
+ * frees it. */
 static dnnl_status_t
-reorder_once (dnnl_engine_t engine, dnnl_stream_t stream, dnnl_memory_t from, dnnl_memory_t to)
+reorder_make_and_run (dnnl_engine_t engine, dnnl_stream_t stream, dnnl_memory_t from, dnnl_memory_t to)
 {
   dnnl_primitive_t reorder = NULL;
   dnnl_status_t status = onednn_reorder_new (engine, from, to, &reorder);
@@ -319,7 +320,7 @@ packed_restore (CnnfiltTensor *tensor, gfloat *values, gpointer data)
   if (status == dnnl_success)
     status = dnnl_memory_create (&user, &packed->user_md, engine, values);
   if (status == dnnl_success)
-    status = reorder_once (engine, stream, packed->memory, user);
+    status = reorder_make_and_run (engine, stream, packed->memory, user);
   if (user)
     dnnl_memory_destroy (user);
   if (stream)
