@@ -1018,9 +1018,11 @@ batch_image (CnnfiltTensor *batch, guint i)
 /* A batch whose convolutions would need more working memory than conv2d
  * allows itself (64 MiB: Winograd's transformed tiles, the copies in the
  * kernel's layout) runs in parts of whole images, the residual input split
- * alike. Sixteen images of 64 channels at 128×128: the NCHW input's copy
- * into channels-last, and the output's back, are 64 MiB each. Each image
- * comes out as it does alone. */
+ * alike. Sixteen images of 64 channels at 128×128: Winograd's blocked copy
+ * of the input, and of the output, are 64 MiB each. Where oneDNN has no
+ * Winograd (below AVX-512) direct convolution runs on the graph's own
+ * channels-last buffers, needs no working memory and does not split; each
+ * image comes out as it does alone either way. */
 START_TEST (test_conv_batch_in_parts)
 {
   const guint n = 16, size = 128;
@@ -1045,7 +1047,11 @@ START_TEST (test_conv_batch_in_parts)
   ck_assert_msg (got != NULL, "%s", error ? error->message : "");
   /* both convolutions (and the plans the graph asks for when it chooses
    * the layouts) */
-  ck_assert_uint_ge (tu_log_count (G_LOG_LEVEL_DEBUG, NULL, "conv2d: a batch of 16 in") - split, 2);
+  guint splits = tu_log_count (G_LOG_LEVEL_DEBUG, NULL, "conv2d: a batch of 16 in") - split;
+  if (winograd_available ())
+    ck_assert_uint_ge (splits, 2);
+  else
+    ck_assert_uint_eq (splits, 0);
   for (guint i = 0; i < n; i++)
     {
       g_autoptr (CnnfiltTensor) image = batch_image (input, i);
