@@ -77,10 +77,9 @@ gboolean onednn_io_end (OnednnIo *io, const gchar *op, GError **error);
 
 /* Weights reordered once into the layout a kernel asks for, in memory of
  * ours (cnnfilt_alloc_large: aligned for huge pages where it is large).
- * Counted:
- * held by the plans that run with them and, where the op's weights tensor
- * released its own values for them, by that tensor until it reads them
- * back. */
+ * Counted: held by the plans that run with them and, where the op's
+ * weights tensor released its own values for them, by that tensor until
+ * it reads them back. */
 typedef struct {
   gint ref;
   dnnl_memory_t memory;
